@@ -1,0 +1,24 @@
+# The few commands a newcomer needs; each is also in the README.
+.PHONY: build test bench bench-e2e lint fuzz sandbox
+
+build:
+	go build -o bin/crmbatch ./cmd/crmbatch
+
+test:
+	go test -race -count=1 ./...
+
+bench:
+	go test -run '^$$' -bench . -benchmem ./...
+
+bench-e2e: build
+	scripts/bench-e2e
+
+lint:
+	gofmt -l . && go vet ./... && staticcheck ./...
+
+fuzz:
+	go test -run '^$$' -fuzz FuzzCSVReader -fuzztime 60s ./formats
+	go test -run '^$$' -fuzz FuzzXLSXReader -fuzztime 60s ./formats
+
+sandbox: build
+	bin/crmbatch sandbox

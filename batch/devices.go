@@ -1,0 +1,102 @@
+package batch
+
+import (
+	"context"
+
+	"github.com/crmbatch/crmbatch/crm"
+)
+
+// Device actions.
+const (
+	ActionRegister   = "register"
+	ActionUnregister = "unregister"
+)
+
+type deviceItem struct {
+	ESN   string
+	Group crm.GroupIdentifier
+}
+
+// Devices registers or unregisters Netflix devices (ESNs) against an operator group,
+// up to 1000 of one (action, group) per call.
+var Devices = register(&Kind{
+	Name:     "devices",
+	Required: []string{"esn"},
+	Optional: []string{"action", "group_id", "group_name", "group_code"},
+	MaxChunk: 1000,
+	parse:    parseDevice,
+	unique:   func(it Item) []unique { return []unique{{"esn", it.Payload.(deviceItem).ESN}} },
+	call:     callDevices,
+})
+
+func parseDevice(v rowView) (Item, error) {
+	esn, err := v.required("esn")
+	if err != nil {
+		return Item{}, err
+	}
+	if err := checkIdentifier(v, "esn", esn); err != nil {
+		return Item{}, err
+	}
+	action, err := v.choice("action", ActionRegister, ActionRegister, ActionUnregister)
+	if err != nil {
+		return Item{}, err
+	}
+	var g crm.GroupIdentifier
+	set := 0
+	for _, c := range []struct {
+		col string
+		dst *string
+	}{{"group_id", &g.ID}, {"group_name", &g.Name}, {"group_code", &g.AlternativeCode}} {
+		if s := v.value(c.col); s != "" {
+			*c.dst = s
+			set++
+		}
+	}
+	switch set {
+	case 0:
+		return Item{}, invalid("group_name", "REQUIRED", "a group is required: fill group_id, group_name or group_code, or pass --group-name")
+	case 1:
+	default:
+		return Item{}, invalid("group_name", "INVALID_VALUE", "give exactly one of group_id, group_name and group_code")
+	}
+	return Item{
+		Action:  action,
+		Key:     action + "\x00" + g.ID + "\x00" + g.Name + "\x00" + g.AlternativeCode,
+		Payload: deviceItem{ESN: esn, Group: g},
+	}, nil
+}
+
+func callDevices(ctx context.Context, x *executor, items []Item) []result {
+	first := items[0].Payload.(deviceItem)
+	devices := make([]crm.Device, len(items))
+	for i, it := range items {
+		devices[i] = crm.Device{ESN: it.Payload.(deviceItem).ESN}
+	}
+	var failed []crm.Device
+	call := func(ctx context.Context) (err error) {
+		if items[0].Action == ActionUnregister {
+			failed, err = x.client.UnregisterDevices(ctx, first.Group, devices)
+		} else {
+			failed, err = x.client.RegisterDevices(ctx, first.Group, devices)
+		}
+		return err
+	}
+	// Registering and unregistering are idempotent: a resend after an ambiguous
+	// failure applies nothing twice, so ambiguity is retried like a transient error.
+	attempts, err := x.retry(ctx, call, resendAmbiguous)
+	if err != nil {
+		return x.splitOrFail(ctx, items, attempts, err, callDevices)
+	}
+	bad := make(map[string]bool, len(failed))
+	for _, d := range failed {
+		bad[d.ESN] = true
+	}
+	out := make([]result, len(items))
+	for i, it := range items {
+		out[i] = result{Status: StatusOK, Attempts: attempts}
+		if bad[it.Payload.(deviceItem).ESN] {
+			out[i] = result{Status: StatusFailed, Code: "DEVICE_FAILED", Message: "the CRM.COM server refused this device (failed_devices_set gives no reason)", Attempts: attempts}
+		}
+	}
+	return out
+}

@@ -1,0 +1,135 @@
+package batch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+
+	"github.com/crmbatch/crmbatch/crm"
+)
+
+// executor makes the calls of a run: it owns the client, the pacer and the retry
+// policy shared by every worker, and counts calls and retries.
+type executor struct {
+	client  *crm.Client
+	pace    *pacer
+	retries int // attempts per call, the first included
+	runID   string
+
+	calls   atomic.Int64
+	retried atomic.Int64
+
+	fatalOnce sync.Once
+	fatal     error // set once: the run must stop
+	stop      context.CancelFunc
+}
+
+// ambiguity says what to do when a call may have been applied.
+type ambiguity func(ctx context.Context) (applied bool, err error)
+
+// resendAmbiguous is the policy of idempotent calls: resending applies nothing twice.
+func resendAmbiguous(context.Context) (bool, error) { return false, nil }
+
+// FatalError stops a run: authentication refused, the endpoint unreachable after
+// every retry, or an interruption. What was done is journaled; a re-run resumes.
+type FatalError struct{ Err error }
+
+func (e *FatalError) Error() string { return "the run could not finish: " + e.Err.Error() }
+func (e *FatalError) Unwrap() error { return e.Err }
+
+func (x *executor) fail(err error) {
+	x.fatalOnce.Do(func() {
+		x.fatal = &FatalError{Err: err}
+		if x.stop != nil {
+			x.stop()
+		}
+	})
+}
+
+// retry makes one logical call: it repeats transient failures with the shared
+// backoff, resolves ambiguous ones with onAmbiguous (read back, or resend when the
+// call is idempotent), and returns the number of attempts and the final error.
+func (x *executor) retry(ctx context.Context, call func(context.Context) error, onAmbiguous ambiguity) (int, error) {
+	attempt := 0
+	for {
+		if ctx.Err() != nil {
+			// Stopping: no new attempt starts. An earlier ambiguous attempt stays
+			// unresolved and is reported as such; a call never sent is not reported.
+			return attempt, ctx.Err()
+		}
+		attempt++
+		if attempt > 1 {
+			x.retried.Add(1)
+		}
+		x.calls.Add(1)
+		// A call in flight is let finish (or time out) even when the run stops,
+		// so that what it did is known and recorded.
+		err := call(context.WithoutCancel(ctx))
+		if err == nil {
+			x.pace.succeeded()
+			return attempt, nil
+		}
+		var ce *crm.Error
+		if !errors.As(err, &ce) {
+			return attempt, err
+		}
+		switch ce.Class {
+		case crm.Transient:
+			x.pace.backoff(attempt, ce.RetryAfter, ce.HTTPStatus == 429)
+		case crm.Ambiguous:
+			x.pace.backoff(attempt, 0, false)
+			if attempt >= x.retries {
+				return attempt, err
+			}
+			applied, rerr := onAmbiguous(ctx)
+			if rerr != nil {
+				return attempt, fmt.Errorf("the call may have been applied and reading it back failed: %w", rerr)
+			}
+			if applied {
+				return attempt, nil
+			}
+			continue
+		case crm.Auth:
+			x.fail(err)
+			return attempt, err
+		default:
+			return attempt, err
+		}
+		if attempt >= x.retries {
+			if ce.HTTPStatus == 0 {
+				// Not a single answer from the server: the endpoint is unreachable.
+				x.fail(err)
+			}
+			return attempt, err
+		}
+		// The next attempt waits in the client's Wait, which is the pacer's.
+	}
+}
+
+// splitOrFail handles a call that failed as a whole. A non-OK answer to a call of
+// several rows may come from one bad row: the chunk is split in halves and each is
+// sent again, so that only the bad rows fail. Anything else fails every row.
+func (x *executor) splitOrFail(ctx context.Context, items []Item, attempts int, err error,
+	call func(context.Context, *executor, []Item) []result) []result {
+	var ce *crm.Error
+	if len(items) > 1 && errors.As(err, &ce) && ce.Class == crm.Permanent && ce.Code != "" && ctx.Err() == nil {
+		mid := len(items) / 2
+		out := call(ctx, x, items[:mid])
+		out = append(out, call(ctx, x, items[mid:])...)
+		for i := range out {
+			out[i].Attempts += attempts
+		}
+		return out
+	}
+	r := failedResult(err)
+	r.Attempts = attempts
+	out := make([]result, len(items))
+	for i := range out {
+		out[i] = r
+	}
+	return out
+}
+
+func asCRM(err error, target **crm.Error) bool { return errors.As(err, target) }

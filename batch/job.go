@@ -1,0 +1,211 @@
+package batch
+
+import (
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"io"
+	"sort"
+	"strings"
+
+	"github.com/crmbatch/crmbatch/formats"
+)
+
+// UsageError is a problem with the command line or the configuration: nothing
+// was sent.
+type UsageError struct{ Msg string }
+
+func (e *UsageError) Error() string { return e.Msg }
+
+// FileError is a problem with the job file as a whole: nothing was sent.
+type FileError struct {
+	File string
+	Msg  string
+	Hint string
+}
+
+func (e *FileError) Error() string {
+	s := e.File + ": " + e.Msg
+	if e.Hint != "" {
+		s += "\nhint: " + e.Hint
+	}
+	return s
+}
+
+// reportColumns are the columns crmbatch adds to the reports. Readers ignore them,
+// so a failures report can be fed back in as a job file.
+var reportColumns = []string{"row", "status", "error_code", "error_message", "attempts"}
+
+// job is a job file opened for one of its passes: the kind, the header and how
+// each column maps to what the kind reads.
+type job struct {
+	path      string
+	opts      formats.Options
+	kind      *Kind
+	header    []string // original header texts
+	index     map[string]int
+	dotted    []string
+	overrides map[string]string
+	chunkSize int
+}
+
+// openJob reads the header of the file, works out the kind (from --job or the
+// header) and checks that the required columns are there.
+func openJob(path, jobName string, opts formats.Options, overrides map[string]string, chunkSize int) (*job, error) {
+	r, err := formats.Open(path, opts)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	j := &job{path: path, opts: opts, header: r.Header(), index: map[string]int{}, overrides: overrides}
+	ignored := map[string]bool{}
+	for _, c := range reportColumns {
+		ignored[c] = true
+	}
+	for i, h := range j.header {
+		n := formats.NormalizeHeader(h)
+		if n == "" {
+			continue
+		}
+		j.index[n] = i
+	}
+	if jobName == "" {
+		if j.kind, err = detectKind(path, j.index); err != nil {
+			return nil, err
+		}
+	} else if j.kind = Kinds[jobName]; j.kind == nil {
+		return nil, &UsageError{Msg: fmt.Sprintf("unknown --job %q: one of %s", jobName, strings.Join(KindNames(), ", "))}
+	}
+	k := j.kind
+	// Output columns of a results or failures report fed back in are not input.
+	for _, c := range k.Outputs {
+		ignored[c] = true
+	}
+	for n := range j.index {
+		if ignored[n] && !contains(k.Required, n) {
+			delete(j.index, n)
+		}
+	}
+	var missing []string
+	for _, c := range k.Required {
+		if _, ok := j.index[c]; !ok {
+			if _, ok := overrides[c]; !ok {
+				missing = append(missing, c)
+			}
+		}
+	}
+	if len(missing) > 0 {
+		return nil, &FileError{File: path, Msg: fmt.Sprintf("the header has no column %s, which a %s job needs", strings.Join(missing, ", "), k.Name),
+			Hint: fmt.Sprintf("a %s job has the columns %s (required) and %s", k.Name, strings.Join(k.Required, ", "), strings.Join(k.Optional, ", "))}
+	}
+	for n := range j.index {
+		if strings.Contains(n, ".") && k.known(n) {
+			j.dotted = append(j.dotted, n)
+		}
+	}
+	sort.Slice(j.dotted, func(a, b int) bool { return j.index[j.dotted[a]] < j.index[j.dotted[b]] })
+	if k.checkHeader != nil {
+		if err := k.checkHeader(j.dotted); err != nil {
+			return nil, &FileError{File: path, Msg: err.Error()}
+		}
+	}
+	for c := range overrides {
+		if !k.known(c) {
+			return nil, &UsageError{Msg: fmt.Sprintf("a %s job has no column %s to set from a flag", k.Name, c)}
+		}
+	}
+	if chunkSize > k.MaxChunk {
+		return nil, &UsageError{Msg: fmt.Sprintf("--chunk-size %d is above the %s maximum of %d rows per call", chunkSize, k.Name, k.MaxChunk)}
+	}
+	j.chunkSize = k.MaxChunk
+	if chunkSize > 0 {
+		j.chunkSize = chunkSize
+	}
+	return j, nil
+}
+
+// detectKind picks the job kind whose required columns the header has; it is an
+// error when none or several fit.
+func detectKind(path string, index map[string]int) (*Kind, error) {
+	var fits []*Kind
+	for _, name := range KindNames() {
+		k := Kinds[name]
+		ok := true
+		for _, c := range k.Required {
+			if _, has := index[c]; !has {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			fits = append(fits, k)
+		}
+	}
+	switch len(fits) {
+	case 1:
+		return fits[0], nil
+	case 0:
+		return nil, &FileError{File: path, Msg: "the header fits no job kind", Hint: "pass --job " + strings.Join(KindNames(), "|") + " to be told which columns are missing"}
+	default:
+		names := make([]string, len(fits))
+		for i, k := range fits {
+			names[i] = k.Name
+		}
+		return nil, &FileError{File: path, Msg: "the header fits several job kinds: " + strings.Join(names, ", "), Hint: "pass --job to say which"}
+	}
+}
+
+// row is one record of a pass with what validation made of it.
+type row struct {
+	rec  formats.Record
+	seq  int
+	item Item
+	err  *RowError // non-nil: the row is invalid
+}
+
+// scan reads the file from the start and calls fn for every row, validated.
+// Validation is deterministic, so every pass sees the same statuses.
+func (j *job) scan(fn func(r row) error) error {
+	rd, err := formats.Open(j.path, j.opts)
+	if err != nil {
+		return err
+	}
+	defer rd.Close()
+	seen := map[uint64]int{}
+	seed := maphash.MakeSeed()
+	for seq := 0; ; seq++ {
+		rec, err := rd.Next()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		r := row{rec: rec, seq: seq}
+		v := rowView{rec: rec, index: j.index, overrides: j.overrides, dotted: j.dotted}
+		item, err := j.kind.parse(v)
+		if err != nil {
+			var re *RowError
+			if !errors.As(err, &re) {
+				return err
+			}
+			r.err = re
+		} else {
+			item.Seq, item.Row = seq, rec.Row
+			r.item = item
+			if j.kind.unique != nil {
+				for _, u := range j.kind.unique(item) {
+					h := maphash.String(seed, u.Column+"\x00"+u.Value)
+					if first, dup := seen[h]; dup {
+						r.err = invalid(u.Column, "DUPLICATE", "%q is also on row %d", u.Value, first)
+						break
+					}
+					seen[h] = rec.Row
+				}
+			}
+		}
+		if err := fn(r); err != nil {
+			return err
+		}
+	}
+}

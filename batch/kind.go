@@ -1,0 +1,211 @@
+package batch
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/crmbatch/crmbatch/crm"
+	"github.com/crmbatch/crmbatch/formats"
+)
+
+// Kind describes one job kind: its columns, how a row is validated into an Item,
+// how items are grouped into calls, and how a call is made and its answer mapped
+// back to rows. A new job kind is one file in this package that builds a Kind.
+type Kind struct {
+	// Name is the --job value.
+	Name string
+	// Required columns must be in the header (or set by a flag).
+	Required []string
+	// Optional columns are known and validated when present.
+	Optional []string
+	// OptionalPrefixes are dotted column families (customer_address.) that are known.
+	OptionalPrefixes []string
+	// MaxChunk is the most rows one call carries.
+	MaxChunk int
+	// Outputs are the kind's output columns in the reports.
+	Outputs []string
+	// Sequential kinds make one call per row, in file order within a chunk.
+	Sequential bool
+
+	// parse validates one row into an item. A *RowError marks the row invalid.
+	parse func(v rowView) (Item, error)
+	// checkHeader refuses header columns the kind cannot use (nil = none).
+	checkHeader func(cols []string) error
+	// unique gives the values that must not repeat within a file (nil = none).
+	unique func(it Item) []unique
+	// call sends one chunk of items (all with the same Key) and returns one result per item.
+	call func(ctx context.Context, x *executor, items []Item) []result
+}
+
+// Item is one valid input row, ready to be sent.
+type Item struct {
+	Seq     int    // 0-based ordinal of the row in the file
+	Row     int    // source row number
+	Action  string // the row's action
+	Key     string // rows with equal keys may share a call
+	Lane    string // rows with equal lanes run in file order, never concurrently ("" = free)
+	Payload any    // kind-specific request data
+}
+
+// unique is a column value that must appear once in a file.
+type unique struct{ Column, Value string }
+
+// RowError marks a row invalid: the column and what was expected.
+type RowError struct {
+	Column string
+	Code   string
+	Msg    string
+}
+
+func (e *RowError) Error() string {
+	if e.Column == "" {
+		return e.Msg
+	}
+	return fmt.Sprintf("column %s: %s", e.Column, e.Msg)
+}
+
+func invalid(column, code, format string, args ...any) *RowError {
+	return &RowError{Column: column, Code: code, Msg: fmt.Sprintf(format, args...)}
+}
+
+// Kinds lists every job kind by name.
+var Kinds = map[string]*Kind{}
+
+func register(k *Kind) *Kind {
+	Kinds[k.Name] = k
+	return k
+}
+
+// KindNames returns the job kind names, sorted.
+func KindNames() []string {
+	names := make([]string, 0, len(Kinds))
+	for n := range Kinds {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// known reports whether a normalised column name belongs to the kind.
+func (k *Kind) known(col string) bool {
+	for _, c := range k.Required {
+		if c == col {
+			return true
+		}
+	}
+	for _, c := range k.Optional {
+		if c == col {
+			return true
+		}
+	}
+	for _, p := range k.OptionalPrefixes {
+		if strings.HasPrefix(col, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// rowView gives a kind's parser access to one record by normalised column name,
+// with flag overrides applied.
+type rowView struct {
+	rec       formats.Record
+	index     map[string]int
+	overrides map[string]string
+	dotted    []string // dotted columns present in the header, in header order
+}
+
+// get returns the trimmed value of a column and whether the column exists.
+func (v rowView) get(col string) (string, bool) {
+	if s, ok := v.overrides[col]; ok {
+		return s, true
+	}
+	i, ok := v.index[col]
+	if !ok {
+		return "", false
+	}
+	return strings.TrimSpace(v.rec.Fields[i]), true
+}
+
+func (v rowView) value(col string) string {
+	s, _ := v.get(col)
+	return s
+}
+
+func (v rowView) kind(col string) formats.CellKind {
+	if _, ok := v.overrides[col]; ok {
+		return formats.Text
+	}
+	if i, ok := v.index[col]; ok && i < len(v.rec.Kinds) {
+		return v.rec.Kinds[i]
+	}
+	return formats.Empty
+}
+
+// required returns a non-empty value or a RowError.
+func (v rowView) required(col string) (string, error) {
+	s := v.value(col)
+	if s == "" {
+		return "", invalid(col, "REQUIRED", "a value is required")
+	}
+	return s, nil
+}
+
+// choice returns the value of an enumerated column, upper- or lower-cased as the
+// API spells it, or def when empty.
+func (v rowView) choice(col, def string, allowed ...string) (string, error) {
+	s := v.value(col)
+	if s == "" {
+		if def == "" {
+			return "", invalid(col, "REQUIRED", "a value is required: one of %s", strings.Join(allowed, ", "))
+		}
+		return def, nil
+	}
+	for _, a := range allowed {
+		if strings.EqualFold(s, a) {
+			return a, nil
+		}
+	}
+	return "", invalid(col, "INVALID_VALUE", "%q is not one of %s", s, strings.Join(allowed, ", "))
+}
+
+// result is what happened to one item of a call.
+type result struct {
+	Status   Status
+	Code     string
+	Message  string
+	Attempts int
+	Outputs  map[string]string
+}
+
+// Status is a row's final status in the reports.
+type Status string
+
+// Row statuses of the reports.
+const (
+	StatusOK      Status = "ok"
+	StatusFailed  Status = "failed"
+	StatusInvalid Status = "invalid"
+	StatusSkipped Status = "skipped"
+	StatusPlanned Status = "planned"
+)
+
+func okResult() result { return result{Status: StatusOK} }
+
+func failedResult(err error) result {
+	r := result{Status: StatusFailed, Message: err.Error()}
+	var ce *crm.Error
+	if asCRM(err, &ce) {
+		r.Code = ce.Code
+		if r.Code == "" {
+			r.Code = strings.ToUpper(ce.Class.String())
+		}
+		r.Message = ce.Message
+		if r.Message == "" {
+			r.Message = err.Error()
+		}
+	}
+	return r
+}

@@ -1,0 +1,511 @@
+package batch
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/crmbatch/crmbatch/crm"
+	"github.com/crmbatch/crmbatch/formats"
+	"github.com/crmbatch/crmbatch/ledger"
+)
+
+// Config is everything a run needs, built by the command line.
+type Config struct {
+	Path      string            // the job file
+	Job       string            // job kind; "" = from the header
+	Sheet     string            // XLSX sheet; "" = the first
+	OutDir    string            // report folder; "" = the input's folder
+	Format    formats.Format    // report format; "" = the input's
+	Overrides map[string]string // column → value for every row (--action, --group-name, ...)
+
+	Concurrency int     // calls in flight at once
+	ChunkSize   int     // rows per call; 0 = the kind's maximum
+	Retries     int     // attempts per call, the first included
+	Rate        float64 // requests per second, every attempt and login included
+
+	API      crm.Config // the endpoint; its Wait is set by Run
+	StateDir string     // where the ledger lives
+	DryRun   bool       // validate and plan only
+
+	Log      *slog.Logger
+	Progress Progress
+	Now      func() time.Time
+}
+
+// Summary is the outcome of a run, also written as X.summary.json.
+type Summary struct {
+	RunID            string         `json:"run_id,omitempty"`
+	Input            string         `json:"input"`
+	InputSHA256      string         `json:"input_sha256"`
+	Job              string         `json:"job"`
+	DryRun           bool           `json:"dry_run,omitempty"`
+	Rows             int            `json:"rows"`
+	Counts           map[Status]int `json:"counts"`
+	ErrorCodes       map[string]int `json:"error_codes"`
+	Chunks           int            `json:"chunks"`
+	Calls            int64          `json:"calls"`
+	Retries          int64          `json:"retries"`
+	EstimatedSeconds float64        `json:"estimated_seconds,omitempty"`
+	Start            time.Time      `json:"start"`
+	End              time.Time      `json:"end"`
+	DurationSeconds  float64        `json:"duration_seconds"`
+	Stopped          string         `json:"stopped,omitempty"`
+	Reports          Reports        `json:"reports"`
+}
+
+// Reports are the paths of a run's report files.
+type Reports struct {
+	Results  string `json:"results"`
+	Failures string `json:"failures"`
+	Summary  string `json:"summary"`
+}
+
+// Problems is the number of rows that failed or were invalid.
+func (s *Summary) Problems() int { return s.Counts[StatusFailed] + s.Counts[StatusInvalid] }
+
+func (c *Config) defaults() error {
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Log == nil {
+		c.Log = slog.New(slog.DiscardHandler)
+	}
+	if c.Progress == nil {
+		c.Progress = silent{}
+	}
+	switch {
+	case c.Concurrency < 1:
+		return &UsageError{Msg: "--concurrency must be at least 1"}
+	case c.Retries < 1:
+		return &UsageError{Msg: "--retries must be at least 1 (the first attempt counts)"}
+	case c.Rate <= 0 || math.IsNaN(c.Rate) || math.IsInf(c.Rate, 0):
+		return &UsageError{Msg: "--rate must be a positive number of requests per second"}
+	case c.ChunkSize < 0:
+		return &UsageError{Msg: "--chunk-size must be positive"}
+	}
+	return nil
+}
+
+// Validate reads, validates and plans a job file, sends nothing, and writes the
+// reports with every row planned or invalid.
+func Validate(ctx context.Context, cfg Config) (*Summary, error) {
+	cfg.DryRun = true
+	return Run(ctx, cfg)
+}
+
+// Run runs a job file: it validates the whole file first (a broken file sends
+// nothing), then sends its chunks concurrently under the rate limit, records every
+// outcome in the ledger, and writes the reports. The error is a *UsageError,
+// *FileError or *formats.InputError when nothing was sent, and a *FatalError when
+// the run could not finish; rows that failed are counted in the summary instead.
+func Run(ctx context.Context, cfg Config) (*Summary, error) {
+	if err := cfg.defaults(); err != nil {
+		return nil, err
+	}
+	start := cfg.Now()
+	inFormat, err := formats.FormatOf(cfg.Path)
+	if err != nil {
+		return nil, &FileError{File: cfg.Path, Msg: err.Error(), Hint: "job files are .csv or .xlsx"}
+	}
+	if cfg.Format == "" {
+		cfg.Format = inFormat
+	}
+	sum, err := fileSHA256(cfg.Path)
+	if err != nil {
+		return nil, &FileError{File: cfg.Path, Msg: err.Error()}
+	}
+	j, err := openJob(cfg.Path, cfg.Job, formats.Options{Sheet: cfg.Sheet}, cfg.Overrides, cfg.ChunkSize)
+	if err != nil {
+		return nil, err
+	}
+	s := &Summary{Input: cfg.Path, InputSHA256: sum, Job: j.kind.Name, DryRun: cfg.DryRun, Start: start,
+		Counts: map[Status]int{}, ErrorCodes: map[string]int{}}
+	s.Reports = reportPaths(cfg)
+	if err := os.MkdirAll(filepath.Dir(s.Reports.Results), 0o700); err != nil {
+		return nil, &UsageError{Msg: fmt.Sprintf("--out: %v", err)}
+	}
+
+	// Pass 1: the whole file is read and validated before anything is sent.
+	valid := 0
+	plan := newPlanner(j.chunkSize, j.kind.Sequential, 1024, newLanes(), func(c *chunk) error {
+		s.Chunks++
+		if j.kind.Sequential {
+			s.Calls += int64(len(c.items))
+		} else {
+			s.Calls++
+		}
+		return nil
+	})
+	if err := j.scan(func(r row) error {
+		s.Rows++
+		if r.err == nil {
+			valid++
+			return plan.add(r.item)
+		}
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	if err := plan.flush(); err != nil {
+		return nil, err
+	}
+	if cfg.DryRun {
+		s.EstimatedSeconds = float64(s.Calls) / cfg.Rate
+		if err := finish(cfg, j, s, nil, ""); err != nil {
+			return nil, fmt.Errorf("writing the reports: %w", err)
+		}
+		return s, nil
+	}
+	if cfg.StateDir == "" {
+		return nil, &UsageError{Msg: "no state folder for the ledger: pass --state DIR or set CRMBATCH_STATE"}
+	}
+	led, err := ledger.Open(cfg.StateDir)
+	if err != nil {
+		return nil, err
+	}
+	defer led.Close()
+	run, err := led.StartRun(ctx, ledger.Run{JobKey: jobKey(sum, j, cfg), Job: j.kind.Name, Input: cfg.Path, InputSHA256: sum, Started: start})
+	if err != nil {
+		return nil, err
+	}
+	s.RunID = run.ID
+	s.Calls, s.Chunks = 0, 0
+	cfg.Log.Info("run started", "run_id", run.ID, "job", j.kind.Name, "input", cfg.Path, "rows", s.Rows, "valid", valid)
+
+	runErr := execute(ctx, cfg, j, led, run.ID, valid, s)
+	stopped := ""
+	if runErr != nil {
+		stopped = runErr.Error()
+	}
+	if err := finish(cfg, j, s, led, stopped); err != nil {
+		return nil, fmt.Errorf("writing the reports: %w", err)
+	}
+	if b, err := json.Marshal(s); err == nil {
+		if err := led.FinishRun(context.WithoutCancel(ctx), run.ID, s.End, b); err != nil {
+			return s, err
+		}
+	}
+	return s, runErr
+}
+
+// execute is pass 2: rows are read again, planned into chunks as they come, and
+// the chunks run under errgroup with at most Concurrency in flight.
+func execute(parent context.Context, cfg Config, j *job, led *ledger.Ledger, runID string, valid int, s *Summary) error {
+	ctx, stop := context.WithCancel(parent)
+	defer stop()
+	pace := newPacer(cfg.Rate, cfg.Now)
+	api := cfg.API
+	api.Wait = pace.Wait
+	if api.Now == nil {
+		api.Now = cfg.Now
+	}
+	client, err := crm.New(api)
+	if err != nil {
+		return &UsageError{Msg: err.Error()}
+	}
+	x := &executor{client: client, pace: pace, retries: cfg.Retries, runID: runID, stop: stop}
+	if err := client.Login(ctx); err != nil {
+		if ctx.Err() != nil {
+			return &FatalError{Err: ctx.Err()}
+		}
+		return &FatalError{Err: err}
+	}
+	cfg.Progress.Begin(valid)
+	defer cfg.Progress.End()
+
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(cfg.Concurrency)
+	record := func(items []Item, res []result) error {
+		outs := make([]ledger.Outcome, 0, len(items))
+		now := cfg.Now()
+		for i, it := range items {
+			r := res[i]
+			if r.Status == "" || (r.Attempts == 0 && r.Status == StatusFailed && gctx.Err() != nil) {
+				continue // never sent
+			}
+			outs = append(outs, ledger.Outcome{Seq: it.Seq, Row: it.Row, Status: string(r.Status), Code: r.Code,
+				Message: r.Message, Attempts: r.Attempts, Outputs: r.Outputs, Recorded: now})
+		}
+		if err := led.Record(context.WithoutCancel(gctx), runID, outs); err != nil {
+			x.fail(err)
+			return err
+		}
+		cfg.Progress.Advance(len(outs))
+		return nil
+	}
+	ln := newLanes()
+	plan := newPlanner(j.chunkSize, j.kind.Sequential, 4*cfg.Concurrency+16, ln, func(c *chunk) error {
+		if gctx.Err() != nil {
+			for _, t := range c.tickets {
+				ln.leave(t)
+			}
+			return gctx.Err()
+		}
+		g.Go(func() error { return runChunk(gctx, x, j.kind, ln, c, record) })
+		return nil
+	})
+	feedErr := j.scan(func(r row) error {
+		if r.err != nil {
+			return nil
+		}
+		return plan.add(r.item)
+	})
+	if feedErr == nil {
+		feedErr = plan.flush()
+	}
+	waitErr := g.Wait()
+	s.Calls, s.Retries = x.calls.Load(), x.retried.Load()
+	switch {
+	case x.fatal != nil:
+		return x.fatal
+	case parent.Err() != nil:
+		return &FatalError{Err: fmt.Errorf("interrupted: %w", context.Cause(parent))}
+	case feedErr != nil && !errors.Is(feedErr, context.Canceled):
+		return feedErr
+	case waitErr != nil && !errors.Is(waitErr, context.Canceled):
+		return waitErr
+	}
+	return nil
+}
+
+// runChunk runs one chunk: a sequential kind one row at a time, each after the
+// earlier rows of its lane; other kinds as one call after the lane's earlier calls.
+func runChunk(ctx context.Context, x *executor, k *Kind, ln *lanes, c *chunk, record func([]Item, []result) error) error {
+	defer func() {
+		for _, t := range c.tickets {
+			ln.leave(t)
+		}
+	}()
+	if !k.Sequential {
+		if len(c.tickets) > 0 {
+			if err := c.tickets[0].wait(ctx); err != nil {
+				return nil // stopping: the chunk is not sent
+			}
+		}
+		return record(c.items, k.call(ctx, x, c.items))
+	}
+	for i, it := range c.items {
+		if err := c.tickets[i].wait(ctx); err != nil {
+			return nil
+		}
+		res := k.call(ctx, x, c.items[i:i+1])
+		ln.leave(c.tickets[i])
+		c.tickets[i] = ticket{}
+		if err := record([]Item{it}, res); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// jobKey identifies "the same job" across runs: the input's content, the kind and
+// the options that change what is sent.
+func jobKey(inputSHA string, j *job, cfg Config) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%d\x00%s", inputSHA, j.kind.Name, cfg.Sheet, j.chunkSize, cfg.API.BaseURL)
+	keys := make([]string, 0, len(cfg.Overrides))
+	for k := range cfg.Overrides {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		fmt.Fprintf(h, "\x00%s=%s", k, cfg.Overrides[k])
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+func fileSHA256(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// reportPaths names the reports of X.csv: X.results.csv, X.failures.csv and
+// X.summary.json in the output folder.
+func reportPaths(cfg Config) Reports {
+	dir := cfg.OutDir
+	if dir == "" {
+		dir = filepath.Dir(cfg.Path)
+	}
+	base := strings.TrimSuffix(filepath.Base(cfg.Path), filepath.Ext(cfg.Path))
+	ext := "." + string(cfg.Format)
+	return Reports{
+		Results:  filepath.Join(dir, base+".results"+ext),
+		Failures: filepath.Join(dir, base+".failures"+ext),
+		Summary:  filepath.Join(dir, base+".summary.json"),
+	}
+}
+
+// finish is pass 3: every input row, in input order, with its status: invalid
+// from validation, the ledger's outcome for the rows sent, and "failed" with
+// NOT_SENT for valid rows a stopped run never sent. Then the summary.
+func finish(cfg Config, j *job, s *Summary, led *ledger.Ledger, stopped string) error {
+	header := []string{}
+	var keep []int
+	for i, h := range j.header {
+		n := formats.NormalizeHeader(h)
+		if contains(reportColumns, n) || contains(j.kind.Outputs, n) {
+			continue
+		}
+		header = append(header, h)
+		keep = append(keep, i)
+	}
+	header = append(header, reportColumns...)
+	header = append(header, j.kind.Outputs...)
+	results, err := formats.CreateReport(s.Reports.Results, cfg.Format, header)
+	if err != nil {
+		return err
+	}
+	defer results.Abort()
+	failures, err := formats.CreateReport(s.Reports.Failures, cfg.Format, header)
+	if err != nil {
+		return err
+	}
+	defer failures.Abort()
+
+	var cur *ledger.Cursor
+	if led != nil {
+		if cur, err = led.Outcomes(context.Background(), s.RunID); err != nil {
+			return err
+		}
+		defer cur.Close()
+	}
+	next, more := ledger.Outcome{Seq: -1}, cur != nil
+	if more {
+		next, more = cur.Next()
+	}
+	s.Counts = map[Status]int{}
+	s.ErrorCodes = map[string]int{}
+	s.Rows = 0
+	line := make([]string, len(header))
+	err = j.scan(func(r row) error {
+		s.Rows++
+		for more && next.Seq < r.seq {
+			next, more = cur.Next()
+		}
+		o := ledger.Outcome{Row: r.rec.Row}
+		switch {
+		case r.err != nil:
+			o.Status, o.Code, o.Message = string(StatusInvalid), r.err.Code, r.err.Error()
+		case cfg.DryRun:
+			o.Status = string(StatusPlanned)
+		case more && next.Seq == r.seq:
+			o = next
+		default:
+			o.Status, o.Code = string(StatusFailed), "NOT_SENT"
+			o.Message = "the run stopped before this row was sent; run the same command again to resume"
+		}
+		st := Status(o.Status)
+		s.Counts[st]++
+		if o.Code != "" {
+			s.ErrorCodes[o.Code]++
+		}
+		line = line[:0]
+		for _, i := range keep {
+			line = append(line, r.rec.Fields[i])
+		}
+		line = append(line, strconv.Itoa(r.rec.Row), o.Status, o.Code, o.Message, strconv.Itoa(o.Attempts))
+		for _, c := range j.kind.Outputs {
+			line = append(line, o.Outputs[c])
+		}
+		style := formats.Plain
+		if st == StatusFailed || st == StatusInvalid {
+			style = formats.Tinted
+			if err := failures.WriteRow(line, style); err != nil {
+				return err
+			}
+		}
+		return results.WriteRow(line, style)
+	})
+	if err != nil {
+		return err
+	}
+	if cur != nil {
+		if err := cur.Err(); err != nil {
+			return err
+		}
+	}
+	s.End = cfg.Now()
+	s.DurationSeconds = s.End.Sub(s.Start).Seconds()
+	s.Stopped = stopped
+	sheet := summarySheet(s)
+	for _, w := range []formats.ReportWriter{results, failures} {
+		if err := w.AddSheet("Summary", sheet); err != nil {
+			return err
+		}
+		if err := w.Commit(); err != nil {
+			return err
+		}
+	}
+	return writeSummary(s)
+}
+
+func summarySheet(s *Summary) [][]string {
+	rows := [][]string{{"what", "value"},
+		{"run_id", s.RunID}, {"input", s.Input}, {"input_sha256", s.InputSHA256}, {"job", s.Job},
+		{"rows", strconv.Itoa(s.Rows)}}
+	for _, st := range []Status{StatusOK, StatusFailed, StatusInvalid, StatusSkipped, StatusPlanned} {
+		if n, ok := s.Counts[st]; ok {
+			rows = append(rows, []string{"status " + string(st), strconv.Itoa(n)})
+		}
+	}
+	codes := make([]string, 0, len(s.ErrorCodes))
+	for c := range s.ErrorCodes {
+		codes = append(codes, c)
+	}
+	sort.Strings(codes)
+	for _, c := range codes {
+		rows = append(rows, []string{"error_code " + c, strconv.Itoa(s.ErrorCodes[c])})
+	}
+	rows = append(rows, []string{"calls", strconv.FormatInt(s.Calls, 10)}, []string{"retries", strconv.FormatInt(s.Retries, 10)},
+		[]string{"start", s.Start.Format(time.RFC3339)}, []string{"end", s.End.Format(time.RFC3339)},
+		[]string{"duration_seconds", strconv.FormatFloat(s.DurationSeconds, 'f', 3, 64)})
+	return rows
+}
+
+// writeSummary writes X.summary.json through a temporary file and a rename.
+func writeSummary(s *Summary) error {
+	b, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(s.Reports.Summary), ".crmbatch-summary-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(append(b, '\n')); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), s.Reports.Summary)
+}

@@ -1,0 +1,308 @@
+package batch_test
+
+import (
+	"context"
+	"encoding/csv"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/crmbatch/crmbatch/batch"
+	"github.com/crmbatch/crmbatch/crm"
+	"github.com/crmbatch/crmbatch/sandbox"
+)
+
+// startSandbox serves a sandbox over real HTTP and returns it with the API config.
+func startSandbox(t *testing.T, opts sandbox.Options) (*sandbox.Server, crm.Config) {
+	t.Helper()
+	sb := sandbox.New(opts)
+	srv := httptest.NewServer(sb)
+	t.Cleanup(srv.Close)
+	return sb, crm.Config{
+		BaseURL: srv.URL + sandbox.BasePath,
+		Credentials: crm.Credentials{Username: sandbox.DemoUsername, Password: sandbox.DemoPassword,
+			Organisation: sandbox.DemoOrganisation},
+		Timeout: 5 * time.Second,
+	}
+}
+
+func writeCSV(t *testing.T, dir, name string, rows [][]string) string {
+	t.Helper()
+	path := filepath.Join(dir, name)
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := csv.NewWriter(f)
+	if err := w.WriteAll(rows); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func readCSV(t *testing.T, path string) []map[string]string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []map[string]string
+	for _, r := range recs[1:] {
+		m := map[string]string{}
+		for i, h := range recs[0] {
+			m[h] = r[i]
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+func runConfig(t *testing.T, path string, api crm.Config) batch.Config {
+	return batch.Config{
+		Path: path, Concurrency: 4, Retries: 8, Rate: 1000,
+		API: api, StateDir: filepath.Join(t.TempDir(), "state"),
+	}
+}
+
+func devicesFile(t *testing.T, dir string, n int, prefix string) string {
+	rows := [][]string{{"esn", "group_name", "note"}}
+	for i := range n {
+		rows = append(rows, []string{fmt.Sprintf("%s%06d", prefix, i), "OPERATOR1", "=cmd|' /C calc'!A0"})
+	}
+	return writeCSV(t, dir, "devices.csv", rows)
+}
+
+func TestRunDevicesEveryRowOnce(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		rows int
+		opts sandbox.Options
+	}{
+		{"one chunk", 10, sandbox.Options{}},
+		{"exactly one full chunk", 1000, sandbox.Options{}},
+		{"one more than a chunk", 1001, sandbox.Options{}},
+		{"faults", 5000, sandbox.Options{FailRate: 0.1, DropRate: 0.02, Seed: 7}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			sb, api := startSandbox(t, tc.opts)
+			dir := t.TempDir()
+			path := devicesFile(t, dir, tc.rows, "ESN")
+			s, err := batch.Run(context.Background(), runConfig(t, path, api))
+			if err != nil {
+				t.Fatalf("Run: %v", err)
+			}
+			if s.Counts[batch.StatusOK] != tc.rows || s.Rows != tc.rows {
+				t.Fatalf("counts %v of %d rows, want all %d ok", s.Counts, s.Rows, tc.rows)
+			}
+			applied := sb.Applied()
+			for i := range tc.rows {
+				esn := fmt.Sprintf("ESN%06d", i)
+				if n := applied[sandbox.Effect{Method: "netflix/operators/register_devices", Key: esn}]; n != 1 {
+					t.Fatalf("%s registered %d times, want 1", esn, n)
+				}
+			}
+			res := readCSV(t, s.Reports.Results)
+			if len(res) != tc.rows {
+				t.Fatalf("results has %d rows, want %d", len(res), tc.rows)
+			}
+			for i, r := range res {
+				if r["row"] != fmt.Sprint(i+2) || r["status"] != "ok" || r["esn"] != fmt.Sprintf("ESN%06d", i) {
+					t.Fatalf("results row %d = %v", i, r)
+				}
+				if !strings.HasPrefix(r["note"], "'=") {
+					t.Fatalf("formula cell not neutralised: %q", r["note"])
+				}
+			}
+			if len(readCSV(t, s.Reports.Failures)) != 0 {
+				t.Fatalf("failures report is not empty")
+			}
+		})
+	}
+}
+
+func TestRunReportsFailedAndInvalidRows(t *testing.T) {
+	t.Parallel()
+	sb, api := startSandbox(t, sandbox.Options{})
+	dir := t.TempDir()
+	path := writeCSV(t, dir, "devices.csv", [][]string{
+		{"esn", "group_name"},
+		{"GOOD001", "OPERATOR1"},
+		{"BLOCKED01", "OPERATOR1"},
+		{"3.5E+14", "OPERATOR1"},
+		{"GOOD001", "OPERATOR1"},
+		{"GOOD002", ""},
+		{"GOOD003", "OPERATOR1"},
+	})
+	s, err := batch.Run(context.Background(), runConfig(t, path, api))
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	want := []struct{ status, code string }{
+		{"ok", ""}, {"failed", "DEVICE_FAILED"}, {"invalid", "MANGLED_ID"}, {"invalid", "DUPLICATE"}, {"invalid", "REQUIRED"}, {"ok", ""},
+	}
+	res := readCSV(t, s.Reports.Results)
+	for i, w := range want {
+		if res[i]["status"] != w.status || res[i]["error_code"] != w.code {
+			t.Errorf("row %d: status %q code %q, want %q %q (%s)", i+2, res[i]["status"], res[i]["error_code"], w.status, w.code, res[i]["error_message"])
+		}
+	}
+	fails := readCSV(t, s.Reports.Failures)
+	if len(fails) != 4 {
+		t.Fatalf("failures has %d rows, want 4", len(fails))
+	}
+	if s.Problems() != 4 {
+		t.Fatalf("Problems() = %d, want 4", s.Problems())
+	}
+	if g, ok := sb.DeviceGroup("GOOD003"); !ok || g != "OPERATOR1" {
+		t.Fatalf("GOOD003 not registered: %q %v", g, ok)
+	}
+
+	// Feeding the failures report back retries exactly those rows.
+	s2, err := batch.Run(context.Background(), runConfig(t, s.Reports.Failures, api))
+	if err != nil {
+		t.Fatalf("Run failures: %v", err)
+	}
+	if s2.Rows != 4 {
+		t.Fatalf("failures run read %d rows, want 4", s2.Rows)
+	}
+	res2 := readCSV(t, s2.Reports.Results)
+	var esns []string
+	for _, r := range res2 {
+		esns = append(esns, r["esn"])
+		if _, dup := r["status_1"]; dup {
+			t.Fatalf("report columns repeated: %v", r)
+		}
+	}
+	if got := strings.Join(esns, ","); got != "BLOCKED01,3.5E+14,GOOD001,GOOD002" {
+		t.Fatalf("failures run rows = %s", got)
+	}
+}
+
+func TestValidateSendsNothing(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	path := writeCSV(t, dir, "subs.csv", [][]string{
+		{"action", "billing_system_customer_identifier", "channel", "validity_duration", "customer_address.floor", "customer_address.type"},
+		{"create", "C1", "web", "100", "2", "HOME"},
+		{"create", "C2", "TELEPATHY", "", "", ""},
+		{"create", "C3", "", "90000", "", ""},
+		{"create", "C4", "", "", "two", "HOME"},
+		{"create", "C5", "", "", "2", ""},
+		{"suspend", "C1", "", "", "", ""},
+		{"explode", "C1", "", "", "", ""},
+	})
+	s, err := batch.Validate(context.Background(), batch.Config{Path: path, Concurrency: 1, Retries: 1, Rate: 10})
+	if err != nil {
+		t.Fatalf("Validate: %v", err)
+	}
+	if s.Job != "subscriptions" {
+		t.Fatalf("job %q, want subscriptions", s.Job)
+	}
+	res := readCSV(t, s.Reports.Results)
+	want := []struct{ status, msg string }{
+		{"planned", ""},
+		{"invalid", "column channel"},
+		{"invalid", "column validity_duration"},
+		{"invalid", "column customer_address.floor"},
+		{"invalid", "column customer_address.type"},
+		{"planned", ""},
+		{"invalid", "column action"},
+	}
+	for i, w := range want {
+		if res[i]["status"] != w.status || !strings.Contains(res[i]["error_message"], w.msg) {
+			t.Errorf("row %d: %q %q, want %q containing %q", i+2, res[i]["status"], res[i]["error_message"], w.status, w.msg)
+		}
+	}
+	if s.Calls != 2 {
+		t.Errorf("planned calls %d, want 2", s.Calls)
+	}
+}
+
+func TestRunFileErrorsSendNothing(t *testing.T) {
+	t.Parallel()
+	sb, api := startSandbox(t, sandbox.Options{})
+	for _, tc := range []struct {
+		name string
+		rows [][]string
+		job  string
+		want string
+	}{
+		{"missing column", [][]string{{"group_name"}, {"OPERATOR1"}}, "devices", "no column esn"},
+		{"unknown dotted field", [][]string{{"action", "billing_system_customer_identifier", "customer_address.stret_name"}, {"create", "C", "x"}}, "", "customer_address.stret_name"},
+		{"no kind fits", [][]string{{"what"}, {"x"}}, "", "fits no job kind"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			path := writeCSV(t, t.TempDir(), "job.csv", tc.rows)
+			cfg := runConfig(t, path, api)
+			cfg.Job = tc.job
+			_, err := batch.Run(context.Background(), cfg)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want it to mention %q", err, tc.want)
+			}
+			if _, statErr := os.Stat(strings.TrimSuffix(path, ".csv") + ".results.csv"); !os.IsNotExist(statErr) {
+				t.Fatalf("a results report exists after a file error")
+			}
+		})
+	}
+	if n := sb.Logins(); n != 0 {
+		t.Fatalf("the sandbox saw %d logins: something was sent", n)
+	}
+}
+
+func TestRunSubscriptionsInFileOrderUnderFaults(t *testing.T) {
+	t.Parallel()
+	sb, api := startSandbox(t, sandbox.Options{FailRate: 0.1, DropRate: 0.05, Seed: 3})
+	rows := [][]string{{"action", "billing_system_customer_identifier", "promotion_code", "channel"}}
+	const customers = 150
+	for i := range customers {
+		c := fmt.Sprintf("NEW%04d", i)
+		rows = append(rows, []string{"create", c, "14", "WEB"})
+	}
+	for i := range customers {
+		rows = append(rows, []string{"suspend", fmt.Sprintf("NEW%04d", i), "", ""})
+	}
+	for i := range customers {
+		rows = append(rows, []string{"cancel", fmt.Sprintf("NEW%04d", i), "", ""})
+	}
+	path := writeCSV(t, t.TempDir(), "subs.csv", rows)
+	s, err := batch.Run(context.Background(), runConfig(t, path, api))
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if s.Counts[batch.StatusOK] != 3*customers {
+		t.Fatalf("counts %v, want %d ok", s.Counts, 3*customers)
+	}
+	applied := sb.Applied()
+	for i := range customers {
+		c := fmt.Sprintf("NEW%04d", i)
+		for _, m := range []string{"create", "suspend", "cancel"} {
+			if n := applied[sandbox.Effect{Method: "netflix/subscriptions/" + m, Key: c}]; n != 1 {
+				t.Fatalf("%s of %s applied %d times, want 1", m, c, n)
+			}
+		}
+		if _, state, ok := sb.Subscription(c); !ok || state != crm.LifeCycleCancelled {
+			t.Fatalf("%s is %q, want CANCELLED", c, state)
+		}
+	}
+	res := readCSV(t, s.Reports.Results)
+	for _, r := range res[:customers] {
+		if !strings.HasPrefix(r["subscription_number"], "S") {
+			t.Fatalf("create row without subscription_number: %v", r)
+		}
+	}
+}

@@ -1,0 +1,301 @@
+package batch
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/crmbatch/crmbatch/crm"
+)
+
+// Subscription actions.
+const (
+	ActionCreate    = "create"
+	ActionSuspend   = "suspend"
+	ActionUnsuspend = "unsuspend"
+	ActionCancel    = "cancel"
+)
+
+// Subscriptions creates, suspends, unsuspends and cancels Netflix subscriptions,
+// one call per row; the rows of one customer run in file order, never at once.
+var Subscriptions = register(&Kind{
+	Name:     "subscriptions",
+	Required: []string{"action", "billing_system_customer_identifier"},
+	Optional: []string{"promotion_code", "channel", "validity_duration",
+		"customer_first_name", "customer_last_name"},
+	OptionalPrefixes: []string{"customer_address.", "customer_email.", "customer_phone."},
+	MaxChunk:         50,
+	Outputs:          []string{"subscription_number", "netflix_token", "netflix_token_expiration_date"},
+	Sequential:       true,
+	parse:            parseSubscription,
+	checkHeader:      checkNestedColumns,
+	call:             callSubscription,
+})
+
+var (
+	channels     = []string{"WEB", "STORE", "MOBILE", "BROADBAND", "OTHER"}
+	addressTypes = []string{"HOME", "BUSINESS", "POBOX", "CUSTOM1", "CUSTOM2", "CUSTOM3", "CUSTOM4", "CUSTOM5"}
+	emailTypes   = []string{"PERSONAL", "BUSINESS", "CUSTOM1", "CUSTOM2", "CUSTOM3", "CUSTOM4", "CUSTOM5"}
+	phoneTypes   = []string{"LANDLINE", "MOBILE", "FAX", "CUSTOM1", "CUSTOM2", "CUSTOM3", "CUSTOM4", "CUSTOM5"}
+	identifiers  = []string{"id", "name", "alternative_code", "two_character_code", "three_character_code"}
+)
+
+// nested describes one nested object of subscriptions/create.
+type nested struct {
+	prefix    string   // column prefix, e.g. "customer_address."
+	types     []string // allowed values of its mandatory type
+	mandatory []string // fields required when the object is given
+	fields    []string // other known fields
+}
+
+var nestedObjects = []nested{
+	{"customer_address.", addressTypes, nil, []string{"is_primary", "postal_code", "street_name",
+		"street_number", "floor", "apartment_number", "area", "town_city", "district", "municipality",
+		"po_box", "po_box_postal_code", "care_of", "address_line_1", "address_line_2", "state_province_county"}},
+	{"customer_email.", emailTypes, []string{"email_address"}, []string{"is_primary", "notes"}},
+	{"customer_phone.", phoneTypes, []string{"number"}, []string{"is_primary", "area_code", "notes"}},
+}
+
+// checkNestedColumns refuses dotted columns that name no field of their object, so
+// that a typo is a file error rather than data silently not sent.
+func checkNestedColumns(cols []string) error {
+	for _, c := range cols {
+		for _, n := range nestedObjects {
+			if !strings.HasPrefix(c, n.prefix) {
+				continue
+			}
+			if !n.knows(strings.TrimPrefix(c, n.prefix)) {
+				return fmt.Errorf("column %s: %s has no field %q (see API.md for its fields)", c, strings.TrimSuffix(n.prefix, "."), strings.TrimPrefix(c, n.prefix))
+			}
+		}
+	}
+	return nil
+}
+
+func (n nested) knows(field string) bool {
+	if field == "type" || contains(n.mandatory, field) || contains(n.fields, field) {
+		return true
+	}
+	if rest, ok := strings.CutPrefix(field, "country_identifier."); ok && n.prefix != "customer_email." {
+		return contains(identifiers, rest)
+	}
+	return udfField(field) != ""
+}
+
+// udfField returns "string", "float" or "date" for udf_string_N, udf_float_N, udf_date_N.
+func udfField(field string) string {
+	for _, k := range []string{"string", "float", "date"} {
+		if rest, ok := strings.CutPrefix(field, "udf_"+k+"_"); ok {
+			if n, err := strconv.Atoi(rest); err == nil && n >= 1 && n <= 16 {
+				return k
+			}
+		}
+	}
+	return ""
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+type subscriptionItem struct {
+	Customer string
+	Create   *crm.CreateSubscriptionRequest
+}
+
+func parseSubscription(v rowView) (Item, error) {
+	action, err := v.choice("action", "", ActionCreate, ActionSuspend, ActionUnsuspend, ActionCancel)
+	if err != nil {
+		return Item{}, err
+	}
+	customer, err := v.required("billing_system_customer_identifier")
+	if err != nil {
+		return Item{}, err
+	}
+	it := Item{Action: action, Key: "subscriptions", Lane: customer, Payload: subscriptionItem{Customer: customer}}
+	if action != ActionCreate {
+		return it, nil
+	}
+	req := &crm.CreateSubscriptionRequest{
+		BillingSystemCustomerIdentifier: customer,
+		PromotionCode:                   v.value("promotion_code"),
+		CustomerFirstName:               v.value("customer_first_name"),
+		CustomerLastName:                v.value("customer_last_name"),
+	}
+	if v.value("channel") != "" {
+		if req.Channel, err = v.choice("channel", "", channels...); err != nil {
+			return Item{}, err
+		}
+	}
+	if s := v.value("validity_duration"); s != "" {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || n < 1 || n > 86400 {
+			return Item{}, invalid("validity_duration", "INVALID_VALUE", "%q is not a whole number of seconds from 1 to 86400 (24 hours)", s)
+		}
+		req.ValidityDuration = &n
+	}
+	objs := make([]map[string]any, len(nestedObjects))
+	for i, n := range nestedObjects {
+		if objs[i], err = buildNested(v, n); err != nil {
+			return Item{}, err
+		}
+	}
+	req.CustomerAddress, req.CustomerEmail, req.CustomerPhone = objs[0], objs[1], objs[2]
+	it.Payload = subscriptionItem{Customer: customer, Create: req}
+	return it, nil
+}
+
+// buildNested turns the row's dotted columns of one object into its JSON object,
+// with integers, booleans and floats in their JSON types; nil when all are empty.
+func buildNested(v rowView, n nested) (map[string]any, error) {
+	var obj map[string]any
+	for _, col := range v.dotted {
+		field, ok := strings.CutPrefix(col, n.prefix)
+		if !ok {
+			continue
+		}
+		s := v.value(col)
+		if s == "" {
+			continue
+		}
+		val, err := nestedValue(col, field, s, n)
+		if err != nil {
+			return nil, err
+		}
+		if obj == nil {
+			obj = map[string]any{}
+		}
+		if rest, ok := strings.CutPrefix(field, "country_identifier."); ok {
+			ci, _ := obj["country_identifier"].(map[string]any)
+			if ci == nil {
+				ci = map[string]any{}
+				obj["country_identifier"] = ci
+			}
+			ci[rest] = val
+			continue
+		}
+		obj[field] = val
+	}
+	if obj == nil {
+		return nil, nil
+	}
+	if _, ok := obj["type"]; !ok {
+		return nil, invalid(n.prefix+"type", "REQUIRED", "a type is required when %s is given: one of %s", strings.TrimSuffix(n.prefix, "."), strings.Join(n.types, ", "))
+	}
+	for _, m := range n.mandatory {
+		if _, ok := obj[m]; !ok {
+			return nil, invalid(n.prefix+m, "REQUIRED", "a value is required when %s is given", strings.TrimSuffix(n.prefix, "."))
+		}
+	}
+	return obj, nil
+}
+
+func nestedValue(col, field, s string, n nested) (any, error) {
+	switch {
+	case field == "type":
+		for _, t := range n.types {
+			if strings.EqualFold(s, t) {
+				return t, nil
+			}
+		}
+		return nil, invalid(col, "INVALID_VALUE", "%q is not one of %s", s, strings.Join(n.types, ", "))
+	case field == "floor":
+		i, err := strconv.ParseInt(s, 10, 32)
+		if err != nil {
+			return nil, invalid(col, "INVALID_VALUE", "%q is not a whole number", s)
+		}
+		return i, nil
+	case field == "is_primary":
+		switch strings.ToLower(s) {
+		case "true", "yes", "1":
+			return true, nil
+		case "false", "no", "0":
+			return false, nil
+		}
+		return nil, invalid(col, "INVALID_VALUE", "%q is not true or false", s)
+	case udfField(field) == "float":
+		if _, err := strconv.ParseFloat(s, 64); err != nil {
+			return nil, invalid(col, "INVALID_VALUE", "%q is not a number", s)
+		}
+		return json.Number(s), nil
+	}
+	return s, nil
+}
+
+func callSubscription(ctx context.Context, x *executor, items []Item) []result {
+	it := items[0]
+	sub := it.Payload.(subscriptionItem)
+	var created *crm.CreatedSubscription
+	call := func(ctx context.Context) (err error) {
+		switch it.Action {
+		case ActionCreate:
+			created, err = x.client.CreateSubscription(ctx, *sub.Create)
+		case ActionSuspend:
+			err = x.client.SuspendSubscription(ctx, sub.Customer)
+		case ActionUnsuspend:
+			err = x.client.UnsuspendSubscription(ctx, sub.Customer)
+		case ActionCancel:
+			err = x.client.CancelSubscription(ctx, sub.Customer)
+		}
+		return err
+	}
+	var shown *crm.Subscription
+	// These calls are not idempotent: after an ambiguous failure the subscription
+	// is read back, and the call is sent again only if it was not applied.
+	readBack := func(ctx context.Context) (bool, error) {
+		var s *crm.Subscription
+		_, err := x.retry(ctx, func(ctx context.Context) (err error) {
+			s, err = x.client.ShowSubscription(ctx, sub.Customer)
+			return err
+		}, resendAmbiguous)
+		var ce *crm.Error
+		if err != nil && asCRM(err, &ce) && ce.Class == crm.Permanent {
+			return false, nil // no subscription to show: nothing was applied
+		}
+		if err != nil {
+			return false, err
+		}
+		shown = s
+		return stateAfter(it.Action) == s.LifeCycleState, nil
+	}
+	attempts, err := x.retry(ctx, call, readBack)
+	if err != nil {
+		r := failedResult(err)
+		r.Attempts = attempts
+		return []result{r}
+	}
+	r := result{Status: StatusOK, Attempts: attempts}
+	switch {
+	case created != nil:
+		r.Outputs = map[string]string{
+			"subscription_number":           created.SubscriptionNumber,
+			"netflix_token":                 created.NetflixToken,
+			"netflix_token_expiration_date": created.NetflixTokenExpirationDate,
+		}
+	case shown != nil:
+		r.Outputs = map[string]string{"subscription_number": shown.SubscriptionNumber}
+		if it.Action == ActionCreate {
+			r.Message = "created; the answer was lost on the way, so netflix_token is unknown: read it in CRM.COM"
+		}
+	}
+	return []result{r}
+}
+
+// stateAfter is the life cycle state a subscription is in once the action applied.
+func stateAfter(action string) string {
+	switch action {
+	case ActionSuspend:
+		return crm.LifeCycleNotEffective
+	case ActionCancel:
+		return crm.LifeCycleCancelled
+	default:
+		return crm.LifeCycleEffective
+	}
+}

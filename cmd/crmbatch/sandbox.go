@@ -1,0 +1,78 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/crmbatch/crmbatch/sandbox"
+)
+
+// startSandbox serves the emulator on a loopback port until ctx ends and returns
+// its base URL.
+func startSandbox(ctx context.Context, opts sandbox.Options) (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	srv := &http.Server{Handler: sandbox.New(opts), ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	go func() {
+		<-ctx.Done()
+		_ = srv.Close()
+	}()
+	return "http://" + ln.Addr().String() + sandbox.BasePath, nil
+}
+
+func cmdSandbox(ctx context.Context, std streams, args []string) int {
+	fs := flag.NewFlagSet("sandbox", flag.ContinueOnError)
+	fs.SetOutput(std.err)
+	var o sandbox.Options
+	listen := fs.String("listen", "127.0.0.1:8080", "address to listen on")
+	fs.DurationVar(&o.Latency, "latency", 0, "added to every request, e.g. 20ms")
+	fs.Float64Var(&o.RateLimit, "rate-limit", 0, "server-side limit in requests/s, answered with 429 and Retry-After (0 = none)")
+	fs.Float64Var(&o.FailRate, "fail-rate", 0, "fraction of requests answered 500 without applying anything")
+	fs.Float64Var(&o.DropRate, "drop-rate", 0, "fraction of requests applied and then dropped without an answer")
+	fs.DurationVar(&o.TokenTTL, "token-ttl", 2*time.Hour, "token lifetime")
+	fs.Int64Var(&o.Seed, "seed", 1, "seed of the fault draws")
+	fs.Usage = func() {
+		fmt.Fprintf(std.err, "usage: crmbatch sandbox [flags]\n\nServes the embedded CRM.COM emulator until interrupted.\n\nflags:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	if fs.NArg() != 0 {
+		return usageErr(std, "sandbox takes no arguments")
+	}
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return usageErr(std, "sandbox: %v\nhint: pass --listen 127.0.0.1:0 for a free port", err)
+	}
+	srv := &http.Server{Handler: sandbox.New(o), ReadHeaderTimeout: 10 * time.Second}
+	base := "http://" + ln.Addr().String() + sandbox.BasePath
+	fmt.Fprintf(std.out, "crmbatch sandbox: serving the CRM.COM emulator at %s\n\n", base)
+	fmt.Fprintf(std.out, "  export CRMBATCH_ENDPOINT=%s\n", base)
+	fmt.Fprintf(std.out, "  export CRMBATCH_USERNAME=%s CRMBATCH_PASSWORD=%s CRMBATCH_ORGANISATION=%s\n", sandbox.DemoUsername, sandbox.DemoPassword, sandbox.DemoOrganisation)
+	fmt.Fprintf(std.out, "  (or CRMBATCH_API_KEY=%s)\n\nStop with Ctrl-C.\n", sandbox.DemoAPIKey)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case <-ctx.Done():
+		shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(shut)
+		fmt.Fprintln(std.out, "crmbatch sandbox: stopped")
+		return exitOK
+	case err := <-errc:
+		fmt.Fprintf(std.err, "crmbatch sandbox: %v\n", err)
+		return exitStopped
+	}
+}

@@ -1,0 +1,435 @@
+package crm
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptrace"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Config configures a Client.
+type Config struct {
+	// BaseURL is the installation's prefix, including /crmapi/rest/v2/ (the
+	// trailing slash may be left out).
+	BaseURL string
+	// HTTPClient sends the requests; nil means a default client.
+	HTTPClient *http.Client
+	// Credentials are what the client logs in with.
+	Credentials Credentials
+	// Wait is called before every HTTP attempt, logins included: the shared rate
+	// limiter. nil means no wait.
+	Wait func(context.Context) error
+	// Timeout bounds each HTTP attempt, reading the answer included; 0 means none.
+	Timeout time.Duration
+	// Now is the clock the token's exp claim is compared with; nil means time.Now.
+	Now func() time.Time
+	// Logger receives a Debug line per HTTP attempt; nil means no logging.
+	Logger *slog.Logger
+	// RenewBefore is how long before its exp claim a token is renewed; 0 means 5
+	// minutes.
+	RenewBefore time.Duration
+}
+
+// DefaultRenewBefore is the default Config.RenewBefore.
+const DefaultRenewBefore = 5 * time.Minute
+
+// maxResponse bounds the answer read from the server.
+const maxResponse = 64 << 20
+
+// Client calls the Web API of one CRM.COM installation. It is safe for concurrent
+// use; all callers share one token.
+type Client struct {
+	base        string
+	hc          *http.Client
+	creds       Credentials
+	wait        func(context.Context) error
+	timeout     time.Duration
+	now         func() time.Time
+	log         *slog.Logger
+	renewBefore time.Duration
+
+	mu      sync.Mutex
+	tok     string    // current token, "" before the first login
+	gen     uint64    // generation of tok, incremented by every login
+	renewAt time.Time // when tok is due for renewal; zero when unknown
+	logins  int
+	flight  *loginFlight // the login in progress, if any
+}
+
+// New returns a client for cfg. It does not connect: the first call logs in.
+func New(cfg Config) (*Client, error) {
+	if cfg.BaseURL == "" {
+		return nil, errors.New("crm: no endpoint\nhint: set the installation's Web API URL, e.g. https://crm.example.com/crmapi/rest/v2/")
+	}
+	u, err := url.Parse(cfg.BaseURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		return nil, fmt.Errorf("crm: endpoint %q is not an http(s) URL\nhint: use the installation's Web API URL, e.g. https://crm.example.com/crmapi/rest/v2/", cfg.BaseURL)
+	}
+	if u.User != nil {
+		return nil, errors.New("crm: the endpoint URL must not hold credentials\nhint: pass them through the environment")
+	}
+	if !cfg.Credentials.usable() {
+		return nil, errors.New("crm: incomplete credentials: need a username, password and organisation, or an API key\n" +
+			"hint: set " + EnvUsername + ", " + EnvPassword + " and " + EnvOrganisation + ", or " + EnvAPIKey)
+	}
+	c := &Client{
+		base:        strings.TrimSuffix(u.String(), "/") + "/",
+		hc:          cfg.HTTPClient,
+		creds:       cfg.Credentials,
+		wait:        cfg.Wait,
+		timeout:     cfg.Timeout,
+		now:         cfg.Now,
+		log:         cfg.Logger,
+		renewBefore: cfg.RenewBefore,
+	}
+	if c.hc == nil {
+		c.hc = &http.Client{}
+	}
+	if c.now == nil {
+		c.now = time.Now
+	}
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
+	}
+	if c.renewBefore <= 0 {
+		c.renewBefore = DefaultRenewBefore
+	}
+	return c, nil
+}
+
+// String describes the client without its secrets.
+func (c *Client) String() string { return "crm.Client{" + c.base + "}" }
+
+// GoString is String, so that %#v does not print the token either.
+func (c *Client) GoString() string { return c.String() }
+
+// method describes one API method.
+type method struct {
+	path string // relative to the base URL
+	get  bool   // GET with query parameters, else POST with a JSON body
+	// idempotent: sending it twice does no harm, so a lost answer is Transient
+	// rather than Ambiguous (every GET, and logins).
+	idempotent bool
+}
+
+// request is one call ready to be sent, token aside.
+type request struct {
+	m      method
+	query  url.Values // GET
+	body   []byte     // POST: a JSON object without token
+	apiKey string     // Basic auth username (web_api_key login)
+}
+
+// newRequest prepares a call of m with params: url.Values for a GET, anything that
+// encodes as a JSON object (or nil) for a POST.
+func newRequest(m method, params any) (*request, error) {
+	r := &request{m: m}
+	if m.get {
+		q, _ := params.(url.Values)
+		if q == nil {
+			q = url.Values{}
+		}
+		r.query = q
+		return r, nil
+	}
+	if params == nil {
+		r.body = []byte("{}")
+		return r, nil
+	}
+	b, err := json.Marshal(params)
+	if err != nil || len(b) < 2 || b[0] != '{' {
+		return nil, &Error{Method: m.path, Class: Permanent, Message: "cannot encode the request as a JSON object", Err: err}
+	}
+	r.body = b
+	return r, nil
+}
+
+// httpRequest builds the HTTP request of one attempt, with tok when not empty.
+func (r *request) httpRequest(ctx context.Context, base, tok string) (*http.Request, error) {
+	target := base + r.m.path
+	if r.m.get {
+		q := url.Values{}
+		for k, v := range r.query {
+			q[k] = v
+		}
+		if tok != "" {
+			q.Set("token", tok)
+		}
+		if len(q) > 0 {
+			target += "?" + q.Encode()
+		}
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
+		if err != nil {
+			return nil, err
+		}
+		req.Header.Set("Accept", "application/json")
+		return req, nil
+	}
+	body := r.body
+	if tok != "" {
+		t, _ := json.Marshal(tok)
+		rest := bytes.TrimSpace(body[1:])
+		b := make([]byte, 0, len(body)+len(t)+12)
+		b = append(b, `{"token":`...)
+		b = append(b, t...)
+		if len(rest) > 0 && rest[0] != '}' {
+			b = append(b, ',')
+		}
+		body = append(b, rest...)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json")
+	if r.apiKey != "" {
+		req.SetBasicAuth(r.apiKey, "")
+	}
+	return req, nil
+}
+
+// envelope is the answer of every method.
+type envelope struct {
+	Data   json.RawMessage `json:"data"`
+	Status *Status         `json:"status"`
+}
+
+// call sends r with the current token and returns the data of its envelope. When
+// the answer may mean that the token was refused, it logs in again (once for all
+// concurrent callers) and replays the call once: a refused call applied nothing.
+func (c *Client) call(ctx context.Context, r *request) (json.RawMessage, error) {
+	tok, gen, err := c.token(ctx, 0)
+	if err != nil {
+		return nil, err
+	}
+	data, err := c.attempt(ctx, r, tok)
+	if !isAuthFailure(err) {
+		return data, err
+	}
+	c.log.DebugContext(ctx, "crm token refused, logging in again", "method", r.m.path)
+	if tok, _, err = c.token(ctx, gen); err != nil {
+		return nil, err
+	}
+	data, err = c.attempt(ctx, r, tok)
+	if isAuthFailure(err) {
+		var e *Error
+		errors.As(err, &e)
+		e.Class = Auth
+	}
+	return data, err
+}
+
+// attempt sends one HTTP request and returns the data of an OK envelope.
+func (c *Client) attempt(ctx context.Context, r *request, tok string) (json.RawMessage, error) {
+	if c.wait != nil {
+		if err := c.wait(ctx); err != nil {
+			if ctx.Err() != nil {
+				return nil, canceled(ctx, r.m.path)
+			}
+			return nil, &Error{Method: r.m.path, Class: Transient, Err: err}
+		}
+	}
+	actx := ctx
+	if c.timeout > 0 {
+		var cancel context.CancelFunc
+		actx, cancel = context.WithTimeout(ctx, c.timeout)
+		defer cancel()
+	}
+	var wrote atomic.Bool
+	actx = httptrace.WithClientTrace(actx, &httptrace.ClientTrace{
+		WroteRequest: func(info httptrace.WroteRequestInfo) {
+			if info.Err == nil {
+				wrote.Store(true)
+			}
+		},
+	})
+	req, err := r.httpRequest(actx, c.base, tok)
+	if err != nil {
+		return nil, &Error{Method: r.m.path, Class: Permanent, Err: stripURL(err)}
+	}
+	start := time.Now()
+	resp, err := c.hc.Do(req)
+	var body []byte
+	if err == nil {
+		body, err = io.ReadAll(io.LimitReader(resp.Body, maxResponse))
+		resp.Body.Close()
+	}
+	attrs := []any{"method", r.m.path, "latency", time.Since(start)}
+	if resp != nil {
+		attrs = append(attrs, "http_status", resp.StatusCode)
+	}
+	if err != nil {
+		attrs = append(attrs, "error", stripURL(err).Error())
+	}
+	c.log.DebugContext(ctx, "crm call", attrs...)
+	data, err := c.classify(ctx, r.m, resp, body, err, wrote.Load())
+	if e, ok := err.(*Error); ok {
+		e.Message = c.redact(e.Message, tok)
+	}
+	return data, err
+}
+
+// classify turns the outcome of one HTTP attempt into the data of an OK envelope
+// or an error of the right class, like rclone's shouldRetry:
+//
+//   - no answer and the caller's ctx is done: ctx.Err(), wrapped, not an *Error;
+//   - no answer (transport error, dropped connection, Config.Timeout): Transient
+//     when the request was not fully written (dial refused, DNS, TLS) or the
+//     method is idempotent; Ambiguous when a state-changing request was written;
+//   - HTTP 429, 5xx: Transient, with the Retry-After wait;
+//   - other HTTP 4xx (and anything not 2xx): Permanent; 401 and 403 make the
+//     caller log in again and replay once;
+//   - HTTP 2xx with a body that is no envelope: Ambiguous for a state-changing
+//     method (something answered, we cannot tell what), Transient otherwise;
+//   - a non-OK status.code: Permanent, with Code and Message; one that mentions
+//     the token makes the caller log in again and replay once;
+//   - status.code OK: the data.
+func (c *Client) classify(ctx context.Context, m method, resp *http.Response, body []byte, err error, wrote bool) (json.RawMessage, error) {
+	if err != nil && ctx.Err() != nil {
+		return nil, canceled(ctx, m.path)
+	}
+	lost := Transient
+	if wrote && !m.idempotent {
+		lost = Ambiguous
+	}
+	if err != nil {
+		err = stripURL(err)
+		if errors.Is(err, context.DeadlineExceeded) {
+			// Our own per-request deadline (the caller's is handled above). Not
+			// wrapped: a caller must not mistake it for its own context's.
+			err = fmt.Errorf("no answer within %s", c.timeout)
+		}
+		e := &Error{Method: m.path, Class: lost, Err: err}
+		if resp != nil {
+			e.HTTPStatus = resp.StatusCode // the body was cut off
+		}
+		return nil, e
+	}
+
+	var env envelope
+	parsed := json.Unmarshal(body, &env) == nil && env.Status != nil
+	e := &Error{Method: m.path, HTTPStatus: resp.StatusCode}
+	if parsed {
+		e.Code = env.Status.Code
+		e.Message = statusMessage(env.Status)
+	}
+	switch code := resp.StatusCode; {
+	case code == http.StatusTooManyRequests || code >= 500:
+		e.Class = Transient
+		e.RetryAfter = c.retryAfter(resp.Header.Get("Retry-After"))
+		return nil, e
+	case code < 200 || code > 299:
+		e.Class = Permanent
+		if !parsed {
+			e.Message = http.StatusText(code)
+		}
+		return nil, e
+	case !parsed:
+		e.Class = lost
+		e.Message = "the answer is not a Web API envelope"
+		return nil, e
+	case env.Status.Code != "OK":
+		e.Class = Permanent
+		return nil, e
+	}
+	return env.Data, nil
+}
+
+// statusMessage is the message of a status, or its description when the message
+// is null or empty.
+func statusMessage(s *Status) string {
+	if s.Message != nil && *s.Message != "" {
+		return *s.Message
+	}
+	if s.Description != nil {
+		return *s.Description
+	}
+	return ""
+}
+
+// retryAfter parses a Retry-After header: whole seconds or an HTTP date.
+func (c *Client) retryAfter(v string) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if s, err := strconv.Atoi(v); err == nil {
+		return max(0, time.Duration(s)*time.Second)
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(0, t.Sub(c.now()))
+	}
+	return 0
+}
+
+// redact removes the secrets from a message the server wrote.
+func (c *Client) redact(msg, tok string) string {
+	for _, s := range []string{tok, c.creds.Password, c.creds.APIKey} {
+		if len(s) >= 4 && strings.Contains(msg, s) {
+			msg = strings.ReplaceAll(msg, s, "[redacted]")
+		}
+	}
+	return msg
+}
+
+// stripURL drops the URL that net/http puts in its errors: a GET's URL holds the
+// token.
+func stripURL(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+// canceled is the error of a call whose caller's context is done.
+func canceled(ctx context.Context, path string) error {
+	return fmt.Errorf("crm: %s: %w", path, ctx.Err())
+}
+
+// decode decodes the data of an OK envelope into a T. The data was already
+// answered OK, so a mismatch is the server's doing: Ambiguous for a state-changing
+// method, Transient otherwise.
+func decode[T any](m method, data json.RawMessage) (T, error) {
+	var v T
+	if len(data) == 0 || bytes.Equal(data, []byte("null")) {
+		return v, nil
+	}
+	d := json.NewDecoder(bytes.NewReader(data))
+	d.UseNumber()
+	if err := d.Decode(&v); err != nil {
+		class := Transient
+		if !m.idempotent {
+			class = Ambiguous
+		}
+		return v, &Error{Method: m.path, Class: class, HTTPStatus: http.StatusOK,
+			Message: "unexpected data in the answer", Err: err}
+	}
+	return v, nil
+}
+
+// do calls m with params and decodes the data of the answer into a T.
+func do[T any](ctx context.Context, c *Client, m method, params any) (T, error) {
+	var zero T
+	r, err := newRequest(m, params)
+	if err != nil {
+		return zero, err
+	}
+	data, err := c.call(ctx, r)
+	if err != nil {
+		return zero, err
+	}
+	return decode[T](m, data)
+}

@@ -1,0 +1,309 @@
+package crm
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// hangUp reads the request, then closes the connection without answering.
+func hangUp(w http.ResponseWriter, r *http.Request) {
+	io.Copy(io.Discard, r.Body)
+	conn, _, err := w.(http.Hijacker).Hijack()
+	if err != nil {
+		panic(err)
+	}
+	conn.Close()
+}
+
+// stall answers only after d, or gives up when the client goes away.
+func stall(d time.Duration) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-time.After(d):
+			serveBody(`{"data":{},"status":{"code":"OK"}}`)(w, r)
+		case <-r.Context().Done():
+		}
+	}
+}
+
+func status(code int, body string, header ...string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		for i := 0; i+1 < len(header); i += 2 {
+			w.Header().Set(header[i], header[i+1])
+		}
+		w.WriteHeader(code)
+		io.WriteString(w, body)
+	}
+}
+
+// refusedURL is a base URL on which nothing listens.
+func refusedURL(t *testing.T) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return "http://" + addr + testBasePath
+}
+
+// TestErrorClasses drives each failure over real HTTP and checks its class.
+func TestErrorClasses(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	suspend := func(ctx context.Context, c *Client) error { return c.SuspendSubscription(ctx, "pci001") }
+	promotions := func(ctx context.Context, c *Client) error { _, err := c.Promotions(ctx); return err }
+	for _, tc := range []struct {
+		name    string
+		handler http.HandlerFunc // nil: nothing listens
+		timeout time.Duration
+		call    func(context.Context, *Client) error
+		want    Error // Method, Class, HTTPStatus, Code, Message, RetryAfter are compared
+		wantErr bool  // want.Err must be set
+	}{
+		{
+			name:    "non-OK envelope, HTTP 200, message null",
+			handler: serveBody(`{"data":null,"status":{"code":"SUBSCRIPTION_EXISTS","message":null,"description":"customer pci001 has a subscription"}}`),
+			call:    suspend,
+			want:    Error{Method: "netflix/subscriptions/suspend", Class: Permanent, HTTPStatus: 200, Code: "SUBSCRIPTION_EXISTS", Message: "customer pci001 has a subscription"},
+		},
+		{
+			name:    "non-OK envelope, message and description null",
+			handler: serveBody(`{"data":null,"status":{"code":"INVALID_STATE","message":null,"description":null}}`),
+			call:    suspend,
+			want:    Error{Method: "netflix/subscriptions/suspend", Class: Permanent, HTTPStatus: 200, Code: "INVALID_STATE"},
+		},
+		{
+			name:    "429 with Retry-After seconds",
+			handler: status(429, `{"data":null,"status":{"code":"TOO_MANY_REQUESTS","message":"slow down","description":""}}`, "Retry-After", "2"),
+			call:    suspend,
+			want:    Error{Method: "netflix/subscriptions/suspend", Class: Transient, HTTPStatus: 429, Code: "TOO_MANY_REQUESTS", Message: "slow down", RetryAfter: 2 * time.Second},
+		},
+		{
+			name:    "503 with Retry-After date",
+			handler: status(503, "<html>maintenance</html>", "Retry-After", now.Add(3*time.Second).Format(http.TimeFormat)),
+			call:    promotions,
+			want:    Error{Method: "netflix/promotions/list", Class: Transient, HTTPStatus: 503, RetryAfter: 3 * time.Second},
+		},
+		{
+			name:    "500",
+			handler: status(500, `{"data":null,"status":{"code":"INTERNAL_ERROR","message":"boom","description":""}}`),
+			call:    suspend,
+			want:    Error{Method: "netflix/subscriptions/suspend", Class: Transient, HTTPStatus: 500, Code: "INTERNAL_ERROR", Message: "boom"},
+		},
+		{
+			name:    "404 without envelope",
+			handler: status(404, "not here"),
+			call:    suspend,
+			want:    Error{Method: "netflix/subscriptions/suspend", Class: Permanent, HTTPStatus: 404, Message: "Not Found"},
+		},
+		{
+			name:    "dropped connection after POST was read",
+			handler: hangUp,
+			call:    suspend,
+			want:    Error{Method: "netflix/subscriptions/suspend", Class: Ambiguous},
+			wantErr: true,
+		},
+		{
+			name:    "dropped connection after GET was read",
+			handler: hangUp,
+			call:    promotions,
+			want:    Error{Method: "netflix/promotions/list", Class: Transient},
+			wantErr: true,
+		},
+		{
+			name:    "POST timeout",
+			handler: stall(5 * time.Second),
+			timeout: 100 * time.Millisecond,
+			call:    suspend,
+			want:    Error{Method: "netflix/subscriptions/suspend", Class: Ambiguous},
+			wantErr: true,
+		},
+		{
+			name:    "GET timeout",
+			handler: stall(5 * time.Second),
+			timeout: 100 * time.Millisecond,
+			call:    promotions,
+			want:    Error{Method: "netflix/promotions/list", Class: Transient},
+			wantErr: true,
+		},
+		{
+			name:    "HTTP 200 with no envelope, POST",
+			handler: serveBody(`<html>proxy error</html>`),
+			call:    suspend,
+			want:    Error{Method: "netflix/subscriptions/suspend", Class: Ambiguous, HTTPStatus: 200, Message: "the answer is not a Web API envelope"},
+		},
+		{
+			name:    "HTTP 200 with no envelope, GET",
+			handler: serveBody(`{"data":[`),
+			call:    promotions,
+			want:    Error{Method: "netflix/promotions/list", Class: Transient, HTTPStatus: 200, Message: "the answer is not a Web API envelope"},
+		},
+		{
+			name:    "OK envelope with data of the wrong shape, POST",
+			handler: serveBody(`{"data":{"number":17},"status":{"code":"OK"}}`),
+			call: func(ctx context.Context, c *Client) error {
+				_, err := c.AddInstalledItems(ctx, InstalledItemsRequest{SubscriptionIdentifier: Identifier{"number": "S1"}})
+				return err
+			},
+			want:    Error{Method: "subscriptions/installed_items/add", Class: Ambiguous, HTTPStatus: 200, Message: "unexpected data in the answer"},
+			wantErr: true,
+		},
+		{
+			name:    "connection refused",
+			call:    suspend,
+			want:    Error{Method: "authentication/token", Class: Transient}, // the login comes first
+			wantErr: true,
+		},
+		{
+			name:    "401 twice",
+			handler: status(401, ""),
+			call:    suspend,
+			want:    Error{Method: "netflix/subscriptions/suspend", Class: Auth, HTTPStatus: 401, Message: "Unauthorized"},
+		},
+		{
+			name:    "token refused twice",
+			handler: serveBody(`{"data":null,"status":{"code":"INVALID_TOKEN","message":"The token is invalid or has expired","description":""}}`),
+			call:    promotions,
+			want:    Error{Method: "netflix/promotions/list", Class: Auth, HTTPStatus: 200, Code: "INVALID_TOKEN", Message: "The token is invalid or has expired"},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			base := refusedURL(t)
+			if tc.handler != nil {
+				base = fakeServer(t, nil, tc.handler).URL + testBasePath
+			}
+			c := newTestClient(t, Config{BaseURL: base, Timeout: tc.timeout, Now: func() time.Time { return now }})
+			err := tc.call(t.Context(), c)
+			var e *Error
+			if !errors.As(err, &e) {
+				t.Fatalf("error %v (%T) is no *Error", err, err)
+			}
+			got := *e
+			got.Err = nil
+			if got != tc.want {
+				t.Errorf("error = %#v\nwant    %#v", got, tc.want)
+			}
+			if tc.wantErr != (e.Err != nil) {
+				t.Errorf("Err = %v, want one: %v", e.Err, tc.wantErr)
+			}
+			if ClassOf(err) != tc.want.Class || IsRetryable(err) != (tc.want.Class == Transient) || IsAmbiguous(err) != (tc.want.Class == Ambiguous) {
+				t.Errorf("ClassOf = %v, IsRetryable = %v, IsAmbiguous = %v", ClassOf(err), IsRetryable(err), IsAmbiguous(err))
+			}
+			if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+				t.Errorf("%v passes for the caller's context error", err)
+			}
+			if !strings.HasPrefix(err.Error(), "crm: "+tc.want.Method+": "+tc.want.Class.String()) {
+				t.Errorf("Error() = %q", err)
+			}
+		})
+	}
+}
+
+// TestCallerCancel checks that the caller's own context ends a call with its error,
+// not a classified one.
+func TestCallerCancel(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		ctx  func(context.Context) (context.Context, context.CancelFunc)
+		want error
+	}{
+		{"canceled", func(ctx context.Context) (context.Context, context.CancelFunc) {
+			ctx, cancel := context.WithCancel(ctx)
+			time.AfterFunc(100*time.Millisecond, cancel)
+			return ctx, cancel
+		}, context.Canceled},
+		{"deadline", func(ctx context.Context) (context.Context, context.CancelFunc) {
+			return context.WithTimeout(ctx, 100*time.Millisecond)
+		}, context.DeadlineExceeded},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			srv := fakeServer(t, nil, stall(5*time.Second))
+			c := newTestClient(t, Config{BaseURL: srv.URL + testBasePath, Timeout: time.Minute})
+			ctx, cancel := tc.ctx(t.Context())
+			defer cancel()
+			err := c.SuspendSubscription(ctx, "pci001")
+			if !errors.Is(err, tc.want) {
+				t.Fatalf("error %v, want %v", err, tc.want)
+			}
+			var e *Error
+			if errors.As(err, &e) || ClassOf(err) != Permanent || IsRetryable(err) {
+				t.Errorf("error %v is classified", err)
+			}
+		})
+	}
+}
+
+// TestWait checks that Wait runs before every HTTP attempt, the login included,
+// and that its error stops the call.
+func TestWait(t *testing.T) {
+	t.Parallel()
+	var tokenRefused atomic.Bool
+	tokenRefused.Store(true)
+	srv := fakeServer(t, nil, func(w http.ResponseWriter, r *http.Request) {
+		if tokenRefused.Swap(false) {
+			serveBody(`{"data":null,"status":{"code":"INVALID_TOKEN","message":"expired"}}`)(w, r)
+			return
+		}
+		serveBody(`{"data":[],"status":{"code":"OK"}}`)(w, r)
+	})
+	var waits atomic.Int32
+	c := newTestClient(t, Config{BaseURL: srv.URL + testBasePath, Wait: func(ctx context.Context) error {
+		if waits.Add(1) > 4 {
+			return errors.New("limiter closed")
+		}
+		return nil
+	}})
+	if _, err := c.Promotions(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	// login, refused call, login, replay
+	if got := waits.Load(); got != 4 {
+		t.Errorf("Wait called %d times, want 4", got)
+	}
+	if c.Logins() != 2 {
+		t.Errorf("Logins() = %d, want 2", c.Logins())
+	}
+	_, err := c.Promotions(t.Context())
+	if !IsRetryable(err) || !strings.Contains(err.Error(), "limiter closed") {
+		t.Errorf("error %v, want a transient one from Wait", err)
+	}
+}
+
+func TestErrorString(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		err  *Error
+		want string
+	}{
+		{"envelope", &Error{Method: "netflix/charges/list", Class: Permanent, HTTPStatus: 200, Code: "INVALID_VALUE", Message: "bad offset"},
+			"crm: netflix/charges/list: permanent error: INVALID_VALUE: bad offset"},
+		{"429", &Error{Method: "netflix/charges/list", Class: Transient, HTTPStatus: 429, RetryAfter: 2 * time.Second},
+			"crm: netflix/charges/list: transient error: http 429 (retry after 2s)"},
+		{"dropped", &Error{Method: "netflix/subscriptions/create", Class: Ambiguous, Err: io.ErrUnexpectedEOF},
+			"crm: netflix/subscriptions/create: ambiguous error: unexpected EOF (the call may have been applied)"},
+		{"auth", &Error{Method: "authentication/token", Class: Auth, HTTPStatus: 200, Code: "AUTHENTICATION_FAILED", Message: "wrong"},
+			"crm: authentication/token: auth error: AUTHENTICATION_FAILED: wrong\nhint: check the credentials"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			if got := tc.err.Error(); !strings.HasPrefix(got, tc.want) {
+				t.Errorf("Error() = %q, want prefix %q", got, tc.want)
+			}
+		})
+	}
+	if s := Class(9).String(); s != "Class(9)" {
+		t.Errorf("Class(9) = %q", s)
+	}
+}

@@ -1,0 +1,165 @@
+package crm
+
+import "encoding/json"
+
+// Wire types of the CRM.COM Web API methods crmbatch drives. Field names and JSON
+// tags are the API's own words (see shared/API.md), so a reader can grep for them.
+
+// Status is the status object of every response envelope.
+type Status struct {
+	Code        string  `json:"code"`
+	Message     *string `json:"message"`
+	Description *string `json:"description"`
+}
+
+// Promotion is one entry of netflix/promotions/list.
+type Promotion struct {
+	Code          string  `json:"code"`
+	Name          string  `json:"name"`
+	Description   *string `json:"description"`
+	EffectiveFrom *string `json:"effective_from"`
+	ExpiresOn     *string `json:"expires_on"`
+}
+
+// Subscription is the data of netflix/subscriptions/show.
+type Subscription struct {
+	SubscriptionNumber string            `json:"subscription_number"`
+	NetflixState       string            `json:"netflix_state"`
+	LifeCycleState     string            `json:"life_cycle_state"`
+	PromotionsSet      []json.RawMessage `json:"promotions_set,omitempty"`
+	PricesSet          []json.RawMessage `json:"prices_set,omitempty"`
+}
+
+// Life cycle states of a subscription.
+const (
+	LifeCycleEffective    = "EFFECTIVE"
+	LifeCycleNotEffective = "NOT_EFFECTIVE"
+	LifeCycleCancelled    = "CANCELLED"
+)
+
+// CreateSubscriptionRequest is the body of netflix/subscriptions/create (token aside).
+// The nested customer objects are kept as generic JSON objects: crmbatch builds them
+// from dotted columns and must send integers and booleans with their JSON types.
+type CreateSubscriptionRequest struct {
+	BillingSystemCustomerIdentifier string         `json:"billing_system_customer_identifier"`
+	PromotionCode                   string         `json:"promotion_code,omitempty"`
+	Channel                         string         `json:"channel,omitempty"`
+	ValidityDuration                *int64         `json:"validity_duration,omitempty"`
+	CustomerFirstName               string         `json:"customer_first_name,omitempty"`
+	CustomerLastName                string         `json:"customer_last_name,omitempty"`
+	CustomerAddress                 map[string]any `json:"customer_address,omitempty"`
+	CustomerEmail                   map[string]any `json:"customer_email,omitempty"`
+	CustomerPhone                   map[string]any `json:"customer_phone,omitempty"`
+}
+
+// CreatedSubscription is the data of netflix/subscriptions/create.
+type CreatedSubscription struct {
+	SubscriptionNumber         string `json:"subscription_number"`
+	NetflixToken               string `json:"netflix_token"`
+	NetflixTokenExpirationDate string `json:"netflix_token_expiration_date"`
+}
+
+// Charge statuses accepted by netflix/charges/list.
+const (
+	ChargeStatusNotProcessed = "NOT_PROCESSED"
+	ChargeStatusProcessed    = "PROCESSED"
+)
+
+// ListChargesRequest holds the query parameters of netflix/charges/list.
+type ListChargesRequest struct {
+	NumberOfResults int      // 1..50
+	ChargeStatus    string   // NOT_PROCESSED or PROCESSED
+	Offset          int      // 0, then increased by what was returned
+	FieldsSet       []string // optional
+}
+
+// Charge is one entry of netflix/charges/list. Amounts stay json.Number so that the
+// API's float noise (5.989999771118164) is never rounded through a float type.
+type Charge struct {
+	Number                          string      `json:"number"`
+	BillingSystemCustomerIdentifier string      `json:"billing_system_customer_identifier"`
+	Amount                          json.Number `json:"amount,omitempty"`
+	Currency                        string      `json:"currency,omitempty"`
+	LocalCurrencyAmount             json.Number `json:"local_currency_amount,omitempty"`
+	LocalCurrency                   string      `json:"local_currency,omitempty"`
+	PaidThroughDate                 *string     `json:"paid_through_date"`
+	ChargeStatus                    string      `json:"charge_status"`
+	ReceivedOn                      *string     `json:"received_on"`
+	SetAsApprovedOn                 *string     `json:"set_as_approved_on"`
+	SetAsDeclinedOn                 *string     `json:"set_as_declined_on"`
+	SetAsBadRequestOn               *string     `json:"set_as_bad_request_on"`
+	SetAsRejectedRequestOn          *string     `json:"set_as_rejected_request_on"`
+}
+
+// ChargeItem is one entry of acknowledged_charges_set / accepted_charges_set.
+type ChargeItem struct {
+	Number                          string `json:"number"`
+	BillingSystemCustomerIdentifier string `json:"billing_system_customer_identifier"`
+	ReferenceNumber                 string `json:"reference_number,omitempty"`
+}
+
+// FailedCharge is one entry of failed_charges_set: a charge of the call that was not
+// acknowledged or accepted, with its own reason.
+type FailedCharge struct {
+	Number           string  `json:"number"`
+	ReferenceNumber  *string `json:"reference_number"`
+	ErrorCode        string  `json:"error_code"`
+	ErrorDescription string  `json:"error_description"`
+}
+
+// GroupIdentifier names an operator group: exactly one field is set.
+type GroupIdentifier struct {
+	ID              string `json:"id,omitempty"`
+	Name            string `json:"name,omitempty"`
+	AlternativeCode string `json:"alternative_code,omitempty"`
+}
+
+// Device is one entry of devices and failed_devices_set.
+type Device struct {
+	ESN string `json:"esn"`
+}
+
+// Identifier is a generic CRM.COM identifier object ({"number": "S60250"},
+// {"name": "Main"}, {"username": "JackH"}, {"serial_number": "..."}).
+type Identifier map[string]string
+
+// InstalledItem is one entry of installed_items_set.
+type InstalledItem struct {
+	InstalledItemIdentifier       Identifier                  `json:"installed_item_identifier"`
+	InstalledItemsDistributionSet []InstalledItemDistribution `json:"installed_items_distribution_set,omitempty"`
+}
+
+// InstalledItemDistribution is one entry of installed_items_distribution_set.
+type InstalledItemDistribution struct {
+	ProvisioningDistributorIdentifier Identifier `json:"provisioning_distributor_identifier"`
+}
+
+// InstalledItemSwap is one entry of installed_items_swap_set.
+type InstalledItemSwap struct {
+	FromInstalledItem InstalledItem `json:"from_installed_item"`
+	ToInstalledItem   InstalledItem `json:"to_installed_item"`
+}
+
+// InstalledItemsRequest is the body (token aside) of the four
+// subscriptions/installed_items methods. Items goes to installed_items_set (add,
+// remove, move); Swaps to installed_items_swap_set (swap).
+type InstalledItemsRequest struct {
+	SubscriptionIdentifier     Identifier          `json:"subscription_identifier"`
+	ToSubscriptionIdentifier   Identifier          `json:"to_subscription_identifier,omitempty"`
+	ActionTypeIdentifier       Identifier          `json:"action_type_identifier,omitempty"`
+	SubActionTypeIdentifier    Identifier          `json:"sub_action_type_identifier,omitempty"`
+	JobIdentifier              Identifier          `json:"job_identifier,omitempty"`
+	PerformedByUserIdentifier  Identifier          `json:"performed_by_user_identifier,omitempty"`
+	PerformedOn                string              `json:"performed_on,omitempty"`
+	TransactionReferenceNumber string              `json:"transaction_reference_number,omitempty"`
+	InstalledItemsSet          []InstalledItem     `json:"installed_items_set,omitempty"`
+	InstalledItemsSwapSet      []InstalledItemSwap `json:"installed_items_swap_set,omitempty"`
+}
+
+// SubscriptionAction is the data of the installed_items methods: the subscription
+// action that carried out the change. Fields beyond these are kept in Raw.
+type SubscriptionAction struct {
+	Number         string          `json:"number"`
+	LifeCycleState string          `json:"life_cycle_state"`
+	Raw            json.RawMessage `json:"-"`
+}

@@ -1,0 +1,240 @@
+package formats
+
+import (
+	"path/filepath"
+	"strings"
+	"unicode/utf8"
+)
+
+// Format is a job or report file format.
+type Format string
+
+// The formats crmbatch reads and writes.
+const (
+	CSV  Format = "csv"
+	XLSX Format = "xlsx"
+)
+
+// FormatOf tells the format of path from its extension: .csv, .txt and .tsv
+// are CSV (the delimiter is sniffed), .xlsx and .xlsm are XLSX.
+func FormatOf(path string) (Format, error) {
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".csv", ".txt", ".tsv":
+		return CSV, nil
+	case ".xlsx", ".xlsm":
+		return XLSX, nil
+	case ".xls":
+		return "", &InputError{File: path, Err: because(ErrUnsupportedFormat,
+			"legacy .xls workbooks are not supported\nhint: open it in Excel and save it as .xlsx")}
+	}
+	return "", &InputError{File: path, Err: because(ErrUnsupportedFormat,
+		"unsupported file extension %q\nhint: use a .csv or .xlsx file", filepath.Ext(path))}
+}
+
+// CellKind says how a cell was stored in the file.
+type CellKind uint8
+
+// Cell kinds. CSV cells are Text or Empty.
+const (
+	Text CellKind = iota
+	Number
+	Date
+	Bool
+	Empty
+)
+
+// String returns the kind's lower-case name.
+func (k CellKind) String() string {
+	switch k {
+	case Text:
+		return "text"
+	case Number:
+		return "number"
+	case Date:
+		return "date"
+	case Bool:
+		return "bool"
+	case Empty:
+		return "empty"
+	}
+	return "unknown"
+}
+
+// Record is one non-blank data row with its provenance.
+type Record struct {
+	// Sheet is the XLSX sheet name; "" for CSV.
+	Sheet string
+	// Row is the row number a spreadsheet shows for this record: the header is
+	// usually row 1. For XLSX it is the sheet's own row number. For CSV it is the
+	// record's ordinal counting blank lines but not the line breaks inside quoted
+	// fields, which is what Excel shows when it opens the file; it equals the
+	// text editor's line number unless an earlier record spans several lines.
+	Row int
+	// Fields are the cells' texts, aligned with Header(), padded with "".
+	Fields []string
+	// Kinds are aligned with Fields: how each cell was stored.
+	Kinds []CellKind
+}
+
+// Options tune the readers. The zero value gives the defaults.
+type Options struct {
+	// Sheet is the XLSX sheet to read; "" means the first visible worksheet.
+	Sheet string
+	// MaxCellBytes limits one cell; default 32 KiB.
+	MaxCellBytes int
+	// MaxColumns limits the header's width; default 1024.
+	MaxColumns int
+	// MaxXLSXBytes limits the uncompressed size of any XLSX zip member; default 1 GiB.
+	MaxXLSXBytes int64
+}
+
+// Defaults for Options.
+const (
+	DefaultMaxCellBytes       = 32 << 10
+	DefaultMaxColumns         = 1024
+	DefaultMaxXLSXBytes int64 = 1 << 30
+)
+
+func (o Options) withDefaults() Options {
+	if o.MaxCellBytes <= 0 {
+		o.MaxCellBytes = DefaultMaxCellBytes
+	}
+	if o.MaxColumns <= 0 {
+		o.MaxColumns = DefaultMaxColumns
+	}
+	if o.MaxXLSXBytes <= 0 {
+		o.MaxXLSXBytes = DefaultMaxXLSXBytes
+	}
+	return o
+}
+
+// Reader streams the records of a CSV file or an XLSX sheet.
+//
+// After Next returns an error other than io.EOF the reader is spent: every
+// later call returns the same error.
+type Reader interface {
+	// Header returns the header texts (trimmed, BOM stripped) in file order.
+	// Trailing blank header cells are dropped.
+	Header() []string
+	// Next returns the next non-blank record, or io.EOF at the end.
+	Next() (Record, error)
+	// Close releases the file.
+	Close() error
+}
+
+// Open opens a job file for reading, choosing the reader by FormatOf. Errors
+// name path as given.
+func Open(path string, opts Options) (Reader, error) {
+	f, err := FormatOf(path)
+	if err != nil {
+		return nil, err
+	}
+	if f == XLSX {
+		return openXLSX(path, opts)
+	}
+	return openCSV(path, opts)
+}
+
+// NormalizeHeader returns s trimmed, without a byte order mark and in lower
+// case, for matching header names case-insensitively.
+func NormalizeHeader(s string) string {
+	return strings.ToLower(cleanHeader(s))
+}
+
+// cleanHeader trims s and strips byte order marks.
+func cleanHeader(s string) string {
+	s = strings.TrimSpace(s)
+	for strings.HasPrefix(s, "\ufeff") {
+		s = strings.TrimSpace(strings.TrimPrefix(s, "\ufeff"))
+	}
+	return s
+}
+
+// isBlank reports whether a cell holds nothing but white space.
+func isBlank(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case ' ', '\t', '\r', '\n', '\v', '\f':
+		default:
+			if s[i] < utf8.RuneSelf {
+				return false
+			}
+			return strings.TrimSpace(s[i:]) == ""
+		}
+	}
+	return true
+}
+
+// header validates the raw header cells of row and returns the cleaned
+// header. loc makes an error located at the header row.
+func buildHeader(cells []string, maxColumns, maxCell int, loc func(column string, err error) error) ([]string, error) {
+	width := 0
+	for i, c := range cells {
+		if !isBlank(c) {
+			width = i + 1
+		}
+	}
+	if width > maxColumns {
+		return nil, loc("", because(ErrRowTooWide, "header has %d columns, more than the limit of %d", width, maxColumns))
+	}
+	header := make([]string, width)
+	seen := make(map[string]int, width)
+	for i := range header {
+		if len(cells[i]) > maxCell {
+			return nil, loc(columnLetters(i), because(ErrTooLarge, "header cell longer than %d bytes", maxCell))
+		}
+		h := cleanHeader(cells[i])
+		header[i] = h
+		if h == "" {
+			continue
+		}
+		n := NormalizeHeader(h)
+		if j, ok := seen[n]; ok {
+			return nil, loc(h, because(ErrDuplicateHeader, "duplicate column name (columns %s and %s)\nhint: rename one of them",
+				columnLetters(j), columnLetters(i)))
+		}
+		seen[n] = i
+	}
+	return header, nil
+}
+
+// checkRecord applies the checks every data row gets: cell size, values only
+// under named columns. cells may be longer than header; the extra cells must
+// be blank.
+func checkRecord(header, cells []string, maxCell int, loc func(column string, err error) error) error {
+	for i, c := range cells {
+		if i >= len(header) {
+			if !isBlank(c) {
+				return loc("", because(ErrRowTooWide, "value in column %s (%d) but the header has only %d columns",
+					columnLetters(i), i+1, len(header)))
+			}
+			continue
+		}
+		if len(c) > maxCell {
+			return loc(columnName(header, i), because(ErrTooLarge, "cell longer than %d bytes", maxCell))
+		}
+		if header[i] == "" && !isBlank(c) {
+			return loc("", because(ErrUnnamedColumn, "value in column %s, which has no header name\nhint: add a header or delete the column",
+				columnLetters(i)))
+		}
+	}
+	return nil
+}
+
+// columnName is the header text of column i, or its letters when unnamed.
+func columnName(header []string, i int) string {
+	if i < len(header) && header[i] != "" {
+		return header[i]
+	}
+	return columnLetters(i)
+}
+
+// blankRow reports whether every cell is blank.
+func blankRow(cells []string) bool {
+	for _, c := range cells {
+		if !isBlank(c) {
+			return false
+		}
+	}
+	return true
+}

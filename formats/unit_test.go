@@ -1,0 +1,244 @@
+package formats
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"strings"
+	"testing"
+)
+
+func TestFormatOf(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		path string
+		want Format
+		err  bool
+	}{
+		{"a.csv", CSV, false}, {"A.CSV", CSV, false}, {"x/y.txt", CSV, false}, {"y.tsv", CSV, false},
+		{"b.xlsx", XLSX, false}, {"b.XLSM", XLSX, false}, {"c.xls", "", true}, {"d.json", "", true}, {"noext", "", true},
+	} {
+		t.Run(tc.path, func(t *testing.T) {
+			got, err := FormatOf(tc.path)
+			if got != tc.want || (err != nil) != tc.err {
+				t.Errorf("FormatOf(%q) = %q, %v", tc.path, got, err)
+			}
+			if err != nil && !errors.Is(err, ErrUnsupportedFormat) {
+				t.Errorf("error %v is not ErrUnsupportedFormat", err)
+			}
+		})
+	}
+}
+
+func TestNormalizeHeader(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"ESN": "esn", "  Group_Name\t": "group_name", "\ufeffesn": "esn", "\ufeff \ufeffEsn ": "esn", "": "",
+		"Customer_Address.Street_Name": "customer_address.street_name",
+	} {
+		if got := NormalizeHeader(in); got != want {
+			t.Errorf("NormalizeHeader(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestNeutraliseFormula(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"=1+1": "'=1+1", "+357": "'+357", "-5": "'-5", "@x": "'@x", "\tx": "'\tx", "\rx": "'\rx",
+		"": "", "abc": "abc", "'abc": "'abc", "'=x": "''=x", "'": "'", "a=b": "a=b", " =x": " =x",
+	} {
+		got := NeutraliseFormula(in)
+		if got != want {
+			t.Errorf("NeutraliseFormula(%q) = %q, want %q", in, got, want)
+		}
+		if back := unneutralise(got); back != in {
+			t.Errorf("unneutralise(%q) = %q, want %q", got, back, in)
+		}
+	}
+}
+
+func TestInputErrorMessage(t *testing.T) {
+	t.Parallel()
+	cause := because(ErrTooLarge, "cell longer than 32768 bytes")
+	for _, tc := range []struct {
+		name string
+		err  *InputError
+		want string
+	}{
+		{"everything", &InputError{File: "jobs.xlsx", Sheet: "Charges", Row: 14, Column: "esn", Err: cause},
+			`jobs.xlsx: sheet "Charges": row 14, column "esn": cell longer than 32768 bytes`},
+		{"csv", &InputError{File: "a.csv", Row: 3, Err: cause}, `a.csv: row 3: cell longer than 32768 bytes`},
+		{"column only", &InputError{File: "a.csv", Column: "esn", Err: cause}, `a.csv: column "esn": cell longer than 32768 bytes`},
+		{"file only", &InputError{File: "a.csv", Err: ErrEmptyFile}, `a.csv: file is empty`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tc.err.Error(); got != tc.want {
+				t.Errorf("got %q, want %q", got, tc.want)
+			}
+			if !errors.Is(tc.err, tc.err.Err) {
+				t.Error("errors.Is fails on the cause")
+			}
+		})
+	}
+}
+
+func TestColumnLetters(t *testing.T) {
+	t.Parallel()
+	for i, want := range map[int]string{0: "A", 25: "Z", 26: "AA", 51: "AZ", 52: "BA", 701: "ZZ", 702: "AAA", 16383: "XFD"} {
+		if got := columnLetters(i); got != want {
+			t.Errorf("columnLetters(%d) = %q, want %q", i, got, want)
+		}
+		if col, row, ok := parseCellRef(want + "7"); !ok || col != i || row != 7 {
+			t.Errorf("parseCellRef(%q) = %d, %d, %v", want+"7", col, row, ok)
+		}
+	}
+	for _, bad := range []string{"", "A", "7", "A0x", "XFE1", "AAAAA1", "A1048577"} {
+		if _, _, ok := parseCellRef(bad); ok && bad != "A0x" {
+			t.Errorf("parseCellRef(%q) accepted", bad)
+		}
+	}
+}
+
+func TestSerialDate(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		serial   float64
+		date1904 bool
+		want     string
+		ok       bool
+	}{
+		{1, false, "1900-01-01", true},
+		{59, false, "1900-02-28", true},
+		{60, false, "1900-02-29", true},
+		{61, false, "1900-03-01", true},
+		{45306, false, "2024-01-15", true},
+		{45306.75, false, "2024-01-15T18:00:00", true},
+		{45306.999999, false, "2024-01-16", true},
+		{0.5, false, "1899-12-30T12:00:00", true},
+		{2958465, false, "9999-12-31", true},
+		{2958466, false, "", false},
+		{-1, false, "", false},
+		{0, true, "1904-01-01", true},
+		{43844, true, "2024-01-15", true},
+	} {
+		got, ok := serialDate(tc.serial, tc.date1904)
+		if got != tc.want || ok != tc.ok {
+			t.Errorf("serialDate(%v, %v) = %q, %v; want %q, %v", tc.serial, tc.date1904, got, ok, tc.want, tc.ok)
+		}
+	}
+}
+
+func TestIsDateFormat(t *testing.T) {
+	t.Parallel()
+	for code, want := range map[string]bool{
+		"yyyy-mm-dd": true, "d/m/yy h:mm": true, "[$-409]mmmm d, yyyy": true, "hh:mm:ss AM/PM": true, "[h]:mm": true,
+		"General": false, "0.00": false, `#,##0 "days"`: false, "[Red]0.00": false, `0\d`: false, "0_s": false, "0*s": false,
+		"0.00E+00": false, "@": false, `"dd"0`: false,
+	} {
+		if got := isDateFormat(code); got != want {
+			t.Errorf("isDateFormat(%q) = %v, want %v", code, got, want)
+		}
+	}
+}
+
+func TestPlainNumber(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"3.5E+14": "350000000000000", "1.2345678901234567E+19": "12345678901234567000", "12345678901234567890": "12345678901234567890",
+		"0.1": "0.1", "-2.5E-3": "-0.0025", "1E-7": "0.0000001", "42": "42", "-0": "-0", "0.30000000000000004": "0.30000000000000004",
+		"1.0000000000000001E-2": "0.01", "NaN": "", "Inf": "", "abc": "", "1e400": "",
+	} {
+		got, ok := plainNumber([]byte(in))
+		if got != want || ok != (want != "") {
+			t.Errorf("plainNumber(%q) = %q, %v; want %q", in, got, ok, want)
+		}
+	}
+}
+
+func TestSniffDelimiter(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]rune{
+		"a,b,c\n": ',', "a;b;c\n": ';', "a\tb\tc\n": '\t', "a\n": ',', "a;b,c\n": ',', "\"x;y;z\",b\n": ',',
+		"a,b\nc;d;e;f\n": ',', "\"a\nb;c;d\",e\n": ',', "a;b\tc;d\n": ';', "a\tb;c\td\n": '\t',
+	} {
+		if got := sniffDelimiter([]byte(in)); got != want {
+			t.Errorf("sniffDelimiter(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestLooksWindows1252(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		in   string
+		cut  bool
+		want bool
+	}{
+		{"plain ascii", false, false},
+		{"caf\xe9", false, true},
+		{"café", false, false},
+		{"café caf\xe9", false, true == false},
+		{"abc\xc3", true, false}, // a UTF-8 sequence cut by the sniff limit
+		{"abc\xc3", false, true},
+	} {
+		if got := looksWindows1252([]byte(tc.in), tc.cut); got != tc.want {
+			t.Errorf("looksWindows1252(%q, %v) = %v", tc.in, tc.cut, got)
+		}
+	}
+}
+
+// TestCSVStream covers NewCSVReader on readers that are not files.
+func TestCSVStream(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		in   string
+		opts Options
+		err  *wantErr // from NewCSVReader or the first Next
+	}{
+		{name: "unclosed quote is bounded", in: "a,b\n1,\"" + strings.Repeat("x", 1<<20), opts: Options{MaxCellBytes: 1024, MaxColumns: 4},
+			err: &wantErr{is: ErrTooLarge, row: 2, text: "record longer than 4096 bytes"}},
+		{name: "unclosed quote at the end", in: "a,b\n1,\"x", err: &wantErr{is: ErrMalformed, row: 2}},
+		{name: "windows-1252 undefined byte", in: "a,b\n1,\xe9\n2,\x81\n", err: &wantErr{is: ErrEncoding, row: 3, column: "b"}},
+		{name: "bom then bad utf-8", in: "\ufeffa,b\n1,\xe9\n", err: &wantErr{is: ErrEncoding, row: 2, column: "b"}},
+		{name: "bad utf-8 past the sniffed start", in: "a,b\n" + strings.Repeat("é,x\n", 20000) + "\xe9,y\n", err: &wantErr{is: ErrEncoding, row: 20002, column: "a"}},
+		{name: "bad utf-8 in the header", in: "a,\xe9é\n", err: &wantErr{is: ErrEncoding, row: 1, column: "B"}},
+		{name: "header only blank row", in: ",,\n", err: &wantErr{is: ErrNoHeader}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			r, err := NewCSVReader(strings.NewReader(tc.in), "in.csv", tc.opts)
+			if err == nil {
+				for err == nil {
+					_, err = r.Next()
+				}
+				if _, again := r.Next(); again != err {
+					t.Errorf("error not sticky: %v then %v", err, again)
+				}
+				if err == io.EOF {
+					err = nil
+				}
+			}
+			checkErr(t, err, tc.err)
+		})
+	}
+}
+
+func TestMemberReaderCountsBytes(t *testing.T) {
+	t.Parallel()
+	m := &memberReader{rc: io.NopCloser(bytes.NewReader(make([]byte, 100))), name: "xl/worksheets/sheet1.xml", left: 64}
+	_, err := io.ReadAll(m)
+	if !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("err %v, want ErrTooLarge", err)
+	}
+}
+
+func TestDecodeEscapes(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{"a_x000D_b": "a\rb", "_x005F_x000D_": "_x000D_", "_x00": "_x00", "x_y_": "x_y_", "_xZZZZ_": "_xZZZZ_"} {
+		if got := decodeEscapes(in); got != want {
+			t.Errorf("decodeEscapes(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

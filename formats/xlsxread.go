@@ -1,0 +1,800 @@
+package formats
+
+import (
+	"archive/zip"
+	"bytes"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path"
+	"strconv"
+	"strings"
+)
+
+// Excel's sheet limits.
+const (
+	maxSheetRows    = 1 << 20
+	maxSheetColumns = 1 << 14
+)
+
+// cfbMagic starts an OLE compound file: an encrypted OOXML workbook or a legacy .xls.
+var cfbMagic = []byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}
+
+type xlsxReader struct {
+	name  string
+	sheet string
+	opts  Options
+	file  *os.File
+	parts map[string]*zip.File
+
+	member    io.ReadCloser
+	dec       *xml.Decoder
+	sst       *stringTable
+	dateStyle []bool
+	date1904  bool
+	header    []string
+
+	inData bool // inside <sheetData>
+	done   bool // </sheetData> seen
+	row    int  // number of the last row read
+	err    error
+
+	vals  []string
+	kinds []CellKind
+	buf   []byte
+}
+
+// cell is the state of the <c> element being decoded.
+type cell struct {
+	col        int
+	typ        string
+	style      int
+	hasV, hasF bool
+	inV, inIS  bool
+	inT, inRPh bool
+}
+
+func openXLSX(path string, opts Options) (Reader, error) {
+	opts = opts.withDefaults()
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	x := &xlsxReader{name: path, opts: opts, file: f}
+	if err := x.open(); err != nil {
+		x.Close()
+		return nil, err
+	}
+	return x, nil
+}
+
+func (x *xlsxReader) open() error {
+	st, err := x.file.Stat()
+	if err != nil {
+		return err
+	}
+	if st.Size() == 0 {
+		return x.fail(0, "", ErrEmptyFile)
+	}
+	magic := make([]byte, len(cfbMagic))
+	if n, _ := x.file.ReadAt(magic, 0); n == len(magic) && bytes.Equal(magic, cfbMagic) {
+		return x.fail(0, "", because(ErrEncrypted,
+			"the workbook is password-protected (or is a legacy .xls file)\nhint: open it in Excel and save it as .xlsx without a password"))
+	}
+	zr, err := zip.NewReader(x.file, st.Size())
+	if err != nil {
+		return x.fail(0, "", because(ErrTruncated, "not a readable .xlsx (zip) file: %v\nhint: the file may be incomplete; save or download it again", err))
+	}
+	x.parts = make(map[string]*zip.File, len(zr.File))
+	for _, zf := range zr.File {
+		x.parts[strings.ToLower(strings.TrimPrefix(zf.Name, "/"))] = zf
+	}
+
+	wbPath := "xl/workbook.xml"
+	var root relsXML
+	if ok, err := x.readPart("_rels/.rels", &root); err != nil {
+		return err
+	} else if ok {
+		if t := root.target("", "/officeDocument"); t != "" {
+			wbPath = t
+		}
+	}
+	var wb workbookXML
+	if ok, err := x.readPart(wbPath, &wb); err != nil {
+		return err
+	} else if !ok {
+		return x.fail(0, "", because(ErrTruncated, "no workbook part (%s) in the file\nhint: is this really an .xlsx workbook?", wbPath))
+	}
+	if wb.Pr != nil {
+		x.date1904 = wb.Pr.Date1904 == "1" || strings.EqualFold(wb.Pr.Date1904, "true")
+	}
+	wbDir := path.Dir(wbPath)
+	var rels relsXML
+	if _, err := x.readPart(path.Join(wbDir, "_rels", path.Base(wbPath)+".rels"), &rels); err != nil {
+		return err
+	}
+
+	sheetPath, err := x.chooseSheet(&wb, &rels, wbDir)
+	if err != nil {
+		return err
+	}
+	if p := rels.target(wbDir, "/styles"); p != "" {
+		if err := x.loadStyles(p); err != nil {
+			return err
+		}
+	}
+	x.sst = &stringTable{}
+	if p := rels.target(wbDir, "/sharedStrings"); p != "" {
+		if err := x.loadSharedStrings(p); err != nil {
+			return err
+		}
+	}
+
+	zf := x.parts[strings.ToLower(sheetPath)]
+	if zf == nil {
+		return x.fail(0, "", because(ErrTruncated, "the sheet's part %s is missing", sheetPath))
+	}
+	if x.member, err = x.openMember(zf); err != nil {
+		return err
+	}
+	x.dec = xml.NewDecoder(x.member)
+	return x.readHeader()
+}
+
+// chooseSheet finds the sheet named in the options, or the first visible
+// worksheet, and returns its part name.
+func (x *xlsxReader) chooseSheet(wb *workbookXML, rels *relsXML, wbDir string) (string, error) {
+	type sheet struct{ name, part string }
+	var sheets, visible []sheet
+	var names []string
+	for _, s := range wb.Sheets {
+		names = append(names, strconv.Quote(s.Name))
+		rel := rels.byID(s.rid())
+		if rel == nil || !strings.HasSuffix(rel.Type, "/worksheet") {
+			if x.opts.Sheet != "" && strings.EqualFold(strings.TrimSpace(x.opts.Sheet), s.Name) {
+				return "", x.fail(0, "", because(ErrSheetNotFound, "sheet %q is not a worksheet (a chart or dialog sheet?)", s.Name))
+			}
+			continue
+		}
+		sh := sheet{s.Name, resolvePart(wbDir, rel.Target)}
+		sheets = append(sheets, sh)
+		if s.State == "" || s.State == "visible" {
+			visible = append(visible, sh)
+		}
+	}
+	if x.opts.Sheet != "" {
+		want := strings.TrimSpace(x.opts.Sheet)
+		for _, s := range sheets {
+			if s.name == want {
+				x.sheet = s.name
+				return s.part, nil
+			}
+		}
+		for _, s := range sheets { // Excel's sheet names are unique regardless of case.
+			if strings.EqualFold(s.name, want) {
+				x.sheet = s.name
+				return s.part, nil
+			}
+		}
+		return "", x.fail(0, "", because(ErrSheetNotFound, "sheet %q not found; the workbook has %s", x.opts.Sheet, strings.Join(names, ", ")))
+	}
+	if len(visible) == 0 {
+		visible = sheets
+	}
+	if len(visible) == 0 {
+		return "", x.fail(0, "", because(ErrSheetNotFound, "the workbook has no worksheet"))
+	}
+	x.sheet = visible[0].name
+	return visible[0].part, nil
+}
+
+func (x *xlsxReader) readHeader() error {
+	for {
+		_, err := x.readRow(x.opts.MaxColumns, nil)
+		if err == io.EOF {
+			return x.fail(0, "", because(ErrNoHeader, "no header row: the sheet is empty"))
+		}
+		if err != nil {
+			return err
+		}
+		if blankRow(x.vals) {
+			continue
+		}
+		header, err := buildHeader(x.vals, x.opts.MaxColumns, x.opts.MaxCellBytes, x.locate)
+		if err != nil {
+			return err
+		}
+		x.header = header
+		return nil
+	}
+}
+
+func (x *xlsxReader) Header() []string { return x.header }
+
+func (x *xlsxReader) Close() error {
+	if x.member != nil {
+		x.member.Close()
+		x.member = nil
+	}
+	if x.file != nil {
+		err := x.file.Close()
+		x.file = nil
+		return err
+	}
+	return nil
+}
+
+func (x *xlsxReader) Next() (Record, error) {
+	if x.err != nil {
+		return Record{}, x.err
+	}
+	for {
+		if x.done {
+			return Record{}, io.EOF
+		}
+		row, err := x.readRow(len(x.header), x.header)
+		if err == io.EOF {
+			return Record{}, io.EOF
+		}
+		if err != nil {
+			x.err = err
+			return Record{}, err
+		}
+		for len(x.vals) < len(x.header) {
+			x.vals = append(x.vals, "")
+			x.kinds = append(x.kinds, Empty)
+		}
+		if blankRow(x.vals) {
+			continue
+		}
+		if err := checkRecord(x.header, x.vals, x.opts.MaxCellBytes, x.locate); err != nil {
+			x.err = err
+			return Record{}, err
+		}
+		return Record{
+			Sheet:  x.sheet,
+			Row:    row,
+			Fields: append([]string(nil), x.vals...),
+			Kinds:  append([]CellKind(nil), x.kinds...),
+		}, nil
+	}
+}
+
+// readRow decodes the next <row> into x.vals and x.kinds, indexed by column,
+// and returns its number; io.EOF after </sheetData>. Cells at or beyond limit
+// must be blank; header names the columns in messages (nil while reading the
+// header itself).
+func (x *xlsxReader) readRow(limit int, header []string) (int, error) {
+	x.vals, x.kinds = x.vals[:0], x.kinds[:0]
+	inRow, inCell := false, false
+	row, lastCol := 0, -1
+	var c cell
+	for {
+		tok, err := x.dec.RawToken()
+		if err != nil {
+			if err == io.EOF {
+				return 0, x.fail(0, "", because(ErrTruncated,
+					"the sheet ends after row %d, before its end (no </sheetData>)\nhint: the file may be incomplete; save or download it again", x.row))
+			}
+			return 0, x.xmlError(err, x.row)
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			if !x.inData {
+				if t.Name.Local == "sheetData" {
+					if x.done {
+						return 0, x.malformed(0, "second <sheetData> in the sheet")
+					}
+					x.inData = true
+				}
+				continue
+			}
+			switch t.Name.Local {
+			case "row":
+				if inRow {
+					return 0, x.malformed(x.row, "row inside a row")
+				}
+				inRow = true
+				row = x.row + 1
+				if v, ok := attr(t.Attr, "r"); ok {
+					n, err := strconv.Atoi(v)
+					if err != nil || n < 1 || n > maxSheetRows {
+						return 0, x.malformed(x.row, "bad row number %q", v)
+					}
+					if n <= x.row {
+						return 0, x.malformed(n, "row %d comes after row %d", n, x.row)
+					}
+					row = n
+				}
+				if row > maxSheetRows {
+					return 0, x.malformed(x.row, "more than %d rows", maxSheetRows)
+				}
+			case "c":
+				if !inRow || inCell {
+					return 0, x.malformed(row, "cell outside a row")
+				}
+				inCell = true
+				c = cell{col: lastCol + 1}
+				for _, a := range t.Attr {
+					switch a.Name.Local {
+					case "r":
+						col, r, ok := parseCellRef(a.Value)
+						if !ok || r != row {
+							return 0, x.malformed(row, "bad cell reference %q", a.Value)
+						}
+						c.col = col
+					case "t":
+						c.typ = a.Value
+					case "s":
+						c.style, _ = strconv.Atoi(a.Value)
+					}
+				}
+				if c.col <= lastCol || c.col >= maxSheetColumns {
+					return 0, x.malformed(row, "cell %s out of order", cellName(c.col, row))
+				}
+				lastCol = c.col
+				x.buf = x.buf[:0]
+			case "v":
+				if inCell {
+					c.inV, c.hasV = true, true
+				}
+			case "f":
+				if inCell {
+					c.hasF = true
+				}
+			case "is":
+				if inCell {
+					c.inIS, c.hasV = true, true
+				}
+			case "rPh":
+				c.inRPh = c.inIS
+			case "t":
+				c.inT = c.inIS && !c.inRPh
+			}
+		case xml.EndElement:
+			if !x.inData {
+				continue
+			}
+			switch t.Name.Local {
+			case "v":
+				c.inV = false
+			case "t":
+				c.inT = false
+			case "rPh":
+				c.inRPh = false
+			case "is":
+				c.inIS = false
+			case "c":
+				if inCell {
+					inCell = false
+					if err := x.finishCell(row, &c, limit, header); err != nil {
+						return 0, err
+					}
+				}
+			case "row":
+				if !inRow || inCell {
+					return 0, x.malformed(row, "unbalanced row")
+				}
+				x.row = row
+				return row, nil
+			case "sheetData":
+				if inRow {
+					return 0, x.malformed(row, "unclosed row")
+				}
+				x.inData, x.done = false, true
+				return 0, io.EOF
+			}
+		case xml.CharData:
+			if c.inV || c.inT {
+				x.buf = append(x.buf, t...)
+			}
+		}
+	}
+}
+
+// finishCell stores the decoded cell in x.vals.
+func (x *xlsxReader) finishCell(row int, c *cell, limit int, header []string) error {
+	val, kind, err := x.cellValue(row, c)
+	if err != nil {
+		col := ""
+		if header != nil {
+			col = columnName(header, c.col)
+		}
+		return x.fail(row, col, err)
+	}
+	if c.col >= limit {
+		if isBlank(val) {
+			return nil
+		}
+		if header == nil {
+			return x.fail(row, "", because(ErrRowTooWide, "header has more than %d columns", limit))
+		}
+		return x.fail(row, "", because(ErrRowTooWide, "value in column %s (%d) but the header has only %d columns",
+			columnLetters(c.col), c.col+1, limit))
+	}
+	for len(x.vals) <= c.col {
+		x.vals = append(x.vals, "")
+		x.kinds = append(x.kinds, Empty)
+	}
+	if val == "" {
+		kind = Empty
+	}
+	x.vals[c.col], x.kinds[c.col] = val, kind
+	return nil
+}
+
+// cellValue renders the raw value of c (in x.buf) as text.
+func (x *xlsxReader) cellValue(row int, c *cell) (string, CellKind, error) {
+	if c.hasF && !c.hasV {
+		return "", Empty, because(ErrCellError, "cell %s has a formula whose result was never saved\nhint: open the file in Excel and save it again",
+			cellName(c.col, row))
+	}
+	raw := x.buf
+	switch c.typ {
+	case "s":
+		if len(raw) == 0 {
+			return "", Empty, nil
+		}
+		i, err := strconv.Atoi(string(raw))
+		s, ok := x.sst.get(i)
+		if err != nil || !ok {
+			return "", Empty, because(ErrMalformed, "cell %s refers to shared string %q, which does not exist", cellName(c.col, row), raw)
+		}
+		return s, Text, nil
+	case "inlineStr", "str":
+		return decodeEscapes(string(raw)), Text, nil
+	case "b":
+		switch string(raw) {
+		case "1", "true":
+			return "TRUE", Bool, nil
+		case "0", "false":
+			return "FALSE", Bool, nil
+		case "":
+			return "", Empty, nil
+		}
+		return "", Empty, because(ErrMalformed, "cell %s has the boolean value %q", cellName(c.col, row), raw)
+	case "e":
+		return "", Empty, because(ErrCellError, "cell %s holds the error %s\nhint: fix the formula or type the value in",
+			cellName(c.col, row), raw)
+	case "d":
+		if len(raw) == 0 {
+			return "", Empty, nil
+		}
+		s, ok := isoDate(string(raw))
+		if !ok {
+			return "", Empty, because(ErrMalformed, "cell %s has the date value %q", cellName(c.col, row), raw)
+		}
+		return s, Date, nil
+	case "", "n":
+		if len(raw) == 0 {
+			return "", Empty, nil
+		}
+		if c.style >= 0 && c.style < len(x.dateStyle) && x.dateStyle[c.style] {
+			f, err := strconv.ParseFloat(string(raw), 64)
+			if err == nil {
+				if s, ok := serialDate(f, x.date1904); ok {
+					return s, Date, nil
+				}
+			}
+		}
+		s, ok := plainNumber(raw)
+		if !ok {
+			return "", Empty, because(ErrMalformed, "cell %s has the numeric value %q", cellName(c.col, row), raw)
+		}
+		return s, Number, nil
+	}
+	return "", Empty, because(ErrMalformed, "cell %s has the unknown type %q", cellName(c.col, row), c.typ)
+}
+
+func (x *xlsxReader) locate(column string, err error) error {
+	return x.fail(x.row, column, err)
+}
+
+func (x *xlsxReader) fail(row int, column string, err error) error {
+	return &InputError{File: x.name, Sheet: x.sheet, Row: row, Column: column, Err: err}
+}
+
+func (x *xlsxReader) malformed(row int, format string, args ...any) error {
+	return x.fail(row, "", because(ErrTruncated, "damaged sheet: "+format, args...))
+}
+
+// xmlError turns a decoding error of a part into an InputError.
+func (x *xlsxReader) xmlError(err error, row int) error {
+	var ie *InputError
+	if errors.As(err, &ie) {
+		return err
+	}
+	if errors.Is(err, ErrTooLarge) {
+		return x.fail(row, "", err)
+	}
+	return x.fail(row, "", because(ErrTruncated, "damaged or incomplete file: %v\nhint: save or download it again", err))
+}
+
+// openMember opens a zip member, refusing one that expands past MaxXLSXBytes.
+func (x *xlsxReader) openMember(zf *zip.File) (io.ReadCloser, error) {
+	max := x.opts.MaxXLSXBytes
+	if zf.UncompressedSize64 > uint64(max) {
+		return nil, x.fail(0, "", because(ErrTooLarge, "%s expands to %d bytes, over the limit of %d", zf.Name, zf.UncompressedSize64, max))
+	}
+	rc, err := zf.Open()
+	if err != nil {
+		return nil, x.fail(0, "", because(ErrTruncated, "cannot read %s: %v", zf.Name, err))
+	}
+	return &memberReader{rc: rc, name: zf.Name, left: max}, nil
+}
+
+// readPart decodes an XML part into v; ok is false when the part is absent.
+func (x *xlsxReader) readPart(name string, v any) (ok bool, err error) {
+	zf := x.parts[strings.ToLower(name)]
+	if zf == nil {
+		return false, nil
+	}
+	rc, err := x.openMember(zf)
+	if err != nil {
+		return false, err
+	}
+	defer rc.Close()
+	if err := xml.NewDecoder(rc).Decode(v); err != nil {
+		return false, x.xmlError(fmt.Errorf("%s: %w", zf.Name, err), 0)
+	}
+	return true, nil
+}
+
+func (x *xlsxReader) loadStyles(name string) error {
+	var st stylesXML
+	if _, err := x.readPart(name, &st); err != nil {
+		return err
+	}
+	custom := make(map[int]string, len(st.NumFmts))
+	for _, f := range st.NumFmts {
+		custom[f.ID] = f.Code
+	}
+	x.dateStyle = make([]bool, len(st.Xfs))
+	for i, xf := range st.Xfs {
+		if code, ok := custom[xf.NumFmtID]; ok {
+			x.dateStyle[i] = isDateFormat(code)
+		} else {
+			x.dateStyle[i] = builtinDate(xf.NumFmtID)
+		}
+	}
+	return nil
+}
+
+func (x *xlsxReader) loadSharedStrings(name string) error {
+	zf := x.parts[strings.ToLower(name)]
+	if zf == nil {
+		return nil
+	}
+	rc, err := x.openMember(zf)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	if err := x.sst.load(rc); err != nil {
+		return x.xmlError(fmt.Errorf("%s: %w", zf.Name, err), 0)
+	}
+	return nil
+}
+
+// memberReader counts the bytes a zip member expands to and fails past the limit.
+type memberReader struct {
+	rc   io.ReadCloser
+	name string
+	left int64
+}
+
+func (m *memberReader) Read(p []byte) (int, error) {
+	n, err := m.rc.Read(p)
+	m.left -= int64(n)
+	if m.left < 0 {
+		return 0, because(ErrTooLarge, "%s expands past the size limit (zip bomb?)", m.name)
+	}
+	return n, err
+}
+
+func (m *memberReader) Close() error { return m.rc.Close() }
+
+// stringTable is the shared strings part held compactly: one string and the
+// end offset of each entry.
+type stringTable struct {
+	all  string
+	ends []uint32
+}
+
+func (t *stringTable) get(i int) (string, bool) {
+	if i < 0 || i >= len(t.ends) {
+		return "", false
+	}
+	start := uint32(0)
+	if i > 0 {
+		start = t.ends[i-1]
+	}
+	return t.all[start:t.ends[i]], true
+}
+
+// load reads <sst>: the text of each <si>, without phonetic runs.
+func (t *stringTable) load(r io.Reader) error {
+	dec := xml.NewDecoder(r)
+	var b strings.Builder
+	var si []byte
+	inSI, inT, inRPh, closed := false, false, false, false
+	for {
+		tok, err := dec.RawToken()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		switch e := tok.(type) {
+		case xml.StartElement:
+			switch e.Name.Local {
+			case "si":
+				inSI, si = true, si[:0]
+			case "rPh":
+				inRPh = true
+			case "t":
+				inT = inSI && !inRPh
+			}
+		case xml.EndElement:
+			switch e.Name.Local {
+			case "si":
+				b.WriteString(decodeEscapes(string(si)))
+				if b.Len() > math.MaxUint32 {
+					return because(ErrTooLarge, "shared strings over 4 GiB")
+				}
+				t.ends = append(t.ends, uint32(b.Len()))
+				inSI = false
+			case "rPh":
+				inRPh = false
+			case "t":
+				inT = false
+			case "sst":
+				closed = true
+			}
+		case xml.CharData:
+			if inT {
+				si = append(si, e...)
+			}
+		}
+	}
+	if !closed {
+		return io.ErrUnexpectedEOF
+	}
+	t.all = b.String()
+	return nil
+}
+
+// decodeEscapes decodes OOXML's _xHHHH_ escapes of control characters.
+func decodeEscapes(s string) string {
+	if !strings.Contains(s, "_x") {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		if i+7 <= len(s) && s[i] == '_' && s[i+1] == 'x' && s[i+6] == '_' {
+			if n, err := strconv.ParseUint(s[i+2:i+6], 16, 16); err == nil {
+				b.WriteRune(rune(n))
+				i += 7
+				continue
+			}
+		}
+		b.WriteByte(s[i])
+		i++
+	}
+	return b.String()
+}
+
+// attr returns the value of the attribute with the local name.
+func attr(attrs []xml.Attr, local string) (string, bool) {
+	for _, a := range attrs {
+		if a.Name.Local == local {
+			return a.Value, true
+		}
+	}
+	return "", false
+}
+
+// parseCellRef parses "B14" into the 0-based column and the row number.
+func parseCellRef(s string) (col, row int, ok bool) {
+	i := 0
+	for ; i < len(s) && i < 4; i++ {
+		c := s[i] | 0x20
+		if c < 'a' || c > 'z' {
+			break
+		}
+		col = col*26 + int(c-'a'+1)
+	}
+	if i == 0 || i == len(s) || col > maxSheetColumns {
+		return 0, 0, false
+	}
+	for _, c := range []byte(s[i:]) {
+		if c < '0' || c > '9' {
+			return 0, 0, false
+		}
+		row = row*10 + int(c-'0')
+		if row > maxSheetRows {
+			return 0, 0, false
+		}
+	}
+	return col - 1, row, true
+}
+
+// cellName returns the A1 name of a cell.
+func cellName(col, row int) string { return columnLetters(col) + strconv.Itoa(row) }
+
+// resolvePart resolves a relationship target against the folder of its source part.
+func resolvePart(dir, target string) string {
+	if strings.HasPrefix(target, "/") {
+		return strings.TrimPrefix(path.Clean(target), "/")
+	}
+	return strings.TrimPrefix(path.Join(dir, target), "/")
+}
+
+type relsXML struct {
+	Rels []struct {
+		ID     string `xml:"Id,attr"`
+		Type   string `xml:"Type,attr"`
+		Target string `xml:"Target,attr"`
+	} `xml:"Relationship"`
+}
+
+// byID returns the relationship with the id, or nil.
+func (r *relsXML) byID(id string) *struct {
+	ID     string `xml:"Id,attr"`
+	Type   string `xml:"Type,attr"`
+	Target string `xml:"Target,attr"`
+} {
+	for i := range r.Rels {
+		if r.Rels[i].ID == id {
+			return &r.Rels[i]
+		}
+	}
+	return nil
+}
+
+// target returns the part of the first relationship whose type ends in suffix.
+func (r *relsXML) target(dir, suffix string) string {
+	for _, rel := range r.Rels {
+		if strings.HasSuffix(rel.Type, suffix) {
+			return resolvePart(dir, rel.Target)
+		}
+	}
+	return ""
+}
+
+type workbookXML struct {
+	Pr *struct {
+		Date1904 string `xml:"date1904,attr"`
+	} `xml:"workbookPr"`
+	Sheets []sheetXML `xml:"sheets>sheet"`
+}
+
+type sheetXML struct {
+	Name  string     `xml:"name,attr"`
+	State string     `xml:"state,attr"`
+	Attrs []xml.Attr `xml:",any,attr"`
+}
+
+// rid returns the sheet's r:id, whatever the namespace's prefix or version.
+func (s *sheetXML) rid() string {
+	for _, a := range s.Attrs {
+		if a.Name.Local == "id" {
+			return a.Value
+		}
+	}
+	return ""
+}
+
+type stylesXML struct {
+	NumFmts []struct {
+		ID   int    `xml:"numFmtId,attr"`
+		Code string `xml:"formatCode,attr"`
+	} `xml:"numFmts>numFmt"`
+	Xfs []struct {
+		NumFmtID int `xml:"numFmtId,attr"`
+	} `xml:"cellXfs>xf"`
+}

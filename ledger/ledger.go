@@ -1,0 +1,214 @@
+// Package ledger is crmbatch's durable run journal: for every run, the outcome of
+// every row that was sent, kept in an embedded SQLite database (WAL, synchronous
+// FULL) in the state folder. Reports are built from it, so a run's memory does not
+// grow with its file, and what was done survives a crash.
+package ledger
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	_ "modernc.org/sqlite" // the pure-Go SQLite driver "sqlite"
+)
+
+// FileName is the ledger's database file inside the state folder.
+const FileName = "ledger.db"
+
+// Ledger is an open ledger. It is safe for concurrent use; writes are serialised.
+type Ledger struct {
+	db *sql.DB
+	mu sync.Mutex
+}
+
+const schema = `
+CREATE TABLE IF NOT EXISTS runs (
+	id           TEXT PRIMARY KEY,
+	job_key      TEXT NOT NULL,
+	job          TEXT NOT NULL,
+	input        TEXT NOT NULL,
+	input_sha256 TEXT NOT NULL,
+	started      TEXT NOT NULL,
+	finished     TEXT,
+	summary      TEXT
+);
+CREATE INDEX IF NOT EXISTS runs_job_key ON runs(job_key);
+CREATE TABLE IF NOT EXISTS outcomes (
+	run_id   TEXT NOT NULL,
+	seq      INTEGER NOT NULL,
+	row      INTEGER NOT NULL,
+	status   TEXT NOT NULL,
+	code     TEXT NOT NULL,
+	message  TEXT NOT NULL,
+	attempts INTEGER NOT NULL,
+	outputs  TEXT NOT NULL,
+	recorded TEXT NOT NULL,
+	PRIMARY KEY (run_id, seq)
+) WITHOUT ROWID;
+`
+
+// Open opens (creating if needed) the ledger in dir, which is created readable by
+// its owner only.
+func Open(dir string) (*Ledger, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("state folder: %w", err)
+	}
+	path := filepath.Join(dir, FileName)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: %w", err)
+	}
+	f.Close()
+	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(ON)"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: %w", err)
+	}
+	db.SetMaxOpenConns(1) // one writer; SQLite serialises anyway
+	if _, err := db.Exec(schema); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("ledger %s: %w", path, err)
+	}
+	return &Ledger{db: db}, nil
+}
+
+// Close closes the database.
+func (l *Ledger) Close() error { return l.db.Close() }
+
+// Run is one run of a job file.
+type Run struct {
+	ID          string
+	JobKey      string // what identifies "the same job": input sha256, kind and options that change what is sent
+	Job         string
+	Input       string
+	InputSHA256 string
+	Started     time.Time
+	Finished    time.Time // zero while unfinished
+	Summary     json.RawMessage
+}
+
+// StartRun records a new run. Its ID is JobKey followed by a generation number,
+// so runs of the same job are told apart.
+func (l *Ledger) StartRun(ctx context.Context, r Run) (Run, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var n int
+	if err := l.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM runs WHERE job_key = ?`, r.JobKey).Scan(&n); err != nil {
+		return r, fmt.Errorf("ledger: %w", err)
+	}
+	r.ID = fmt.Sprintf("%s-%d", r.JobKey, n+1)
+	_, err := l.db.ExecContext(ctx, `INSERT INTO runs (id, job_key, job, input, input_sha256, started) VALUES (?, ?, ?, ?, ?, ?)`,
+		r.ID, r.JobKey, r.Job, r.Input, r.InputSHA256, r.Started.UTC().Format(time.RFC3339Nano))
+	if err != nil {
+		return r, fmt.Errorf("ledger: %w", err)
+	}
+	return r, nil
+}
+
+// FinishRun marks a run finished with its summary.
+func (l *Ledger) FinishRun(ctx context.Context, id string, finished time.Time, summary []byte) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	_, err := l.db.ExecContext(ctx, `UPDATE runs SET finished = ?, summary = ? WHERE id = ?`,
+		finished.UTC().Format(time.RFC3339Nano), string(summary), id)
+	if err != nil {
+		return fmt.Errorf("ledger: %w", err)
+	}
+	return nil
+}
+
+// Outcome is what happened to one row that was sent.
+type Outcome struct {
+	Seq      int // 0-based ordinal of the row in its file
+	Row      int // source row number
+	Status   string
+	Code     string
+	Message  string
+	Attempts int
+	Outputs  map[string]string
+	Recorded time.Time
+}
+
+// Record stores the outcomes of one call in a single durable transaction.
+func (l *Ledger) Record(ctx context.Context, runID string, outs []Outcome) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	tx, err := l.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("ledger: %w", err)
+	}
+	defer tx.Rollback()
+	stmt, err := tx.PrepareContext(ctx, `INSERT OR REPLACE INTO outcomes (run_id, seq, row, status, code, message, attempts, outputs, recorded) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	if err != nil {
+		return fmt.Errorf("ledger: %w", err)
+	}
+	defer stmt.Close()
+	for _, o := range outs {
+		outputs, err := json.Marshal(o.Outputs)
+		if err != nil {
+			return fmt.Errorf("ledger: %w", err)
+		}
+		if _, err := stmt.ExecContext(ctx, runID, o.Seq, o.Row, o.Status, o.Code, o.Message, o.Attempts,
+			string(outputs), o.Recorded.UTC().Format(time.RFC3339Nano)); err != nil {
+			return fmt.Errorf("ledger: %w", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("ledger: %w", err)
+	}
+	return nil
+}
+
+// Cursor walks a run's outcomes in row order.
+type Cursor struct {
+	rows *sql.Rows
+	err  error
+}
+
+// Outcomes opens a cursor over a run's outcomes, ordered by Seq.
+func (l *Ledger) Outcomes(ctx context.Context, runID string) (*Cursor, error) {
+	rows, err := l.db.QueryContext(ctx, `SELECT seq, row, status, code, message, attempts, outputs, recorded FROM outcomes WHERE run_id = ? ORDER BY seq`, runID)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: %w", err)
+	}
+	return &Cursor{rows: rows}, nil
+}
+
+// Next returns the next outcome, or false at the end (then Err says why).
+func (c *Cursor) Next() (Outcome, bool) {
+	if c.err != nil || !c.rows.Next() {
+		return Outcome{}, false
+	}
+	var o Outcome
+	var outputs, recorded string
+	if err := c.rows.Scan(&o.Seq, &o.Row, &o.Status, &o.Code, &o.Message, &o.Attempts, &outputs, &recorded); err != nil {
+		c.err = err
+		return Outcome{}, false
+	}
+	if err := json.Unmarshal([]byte(outputs), &o.Outputs); err != nil {
+		c.err = err
+		return Outcome{}, false
+	}
+	o.Recorded, _ = time.Parse(time.RFC3339Nano, recorded)
+	return o, true
+}
+
+// Err is the error that ended the walk, if any.
+func (c *Cursor) Err() error {
+	if c.err != nil {
+		return fmt.Errorf("ledger: %w", c.err)
+	}
+	if err := c.rows.Err(); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("ledger: %w", err)
+	}
+	return nil
+}
+
+// Close releases the cursor.
+func (c *Cursor) Close() error { return c.rows.Close() }
