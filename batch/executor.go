@@ -18,8 +18,9 @@ type executor struct {
 	retries int // attempts per call, the first included
 	runID   string
 
-	calls   atomic.Int64
-	retried atomic.Int64
+	calls     atomic.Int64
+	retried   atomic.Int64
+	throttled atomic.Int64 // answers HTTP 429
 
 	fatalOnce sync.Once
 	fatal     error // set once: the run must stop
@@ -77,9 +78,16 @@ func (x *executor) retry(ctx context.Context, call func(context.Context) error, 
 		}
 		switch ce.Class {
 		case crm.Transient:
-			x.pace.backoff(attempt, ce.RetryAfter, ce.HTTPStatus == 429)
+			d := x.pace.backoff(attempt, ce.RetryAfter)
+			if ce.HTTPStatus == 429 {
+				x.throttled.Add(1)
+				x.pace.throttled(d)
+			} else if attempt < x.retries {
+				if err := sleep(ctx, d); err != nil {
+					return attempt, err
+				}
+			}
 		case crm.Ambiguous:
-			x.pace.backoff(attempt, 0, false)
 			if attempt >= x.retries {
 				return attempt, err
 			}
@@ -104,7 +112,7 @@ func (x *executor) retry(ctx context.Context, call func(context.Context) error, 
 			}
 			return attempt, err
 		}
-		// The next attempt waits in the client's Wait, which is the pacer's.
+		// The next attempt also waits in the client's Wait, which is the pacer's.
 	}
 }
 

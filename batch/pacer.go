@@ -10,26 +10,35 @@ import (
 )
 
 // pacer owns the pace of a run: one rate limiter that every HTTP attempt waits on,
-// and one backoff state that every worker consults, so that a 429 slows the whole
-// run rather than one worker. It also lowers the rate after a 429 and raises it
-// back towards the configured rate as calls succeed.
+// and one throttling state that every worker consults, so that a 429 slows the
+// whole run rather than one worker. It also lowers the rate after a 429 and
+// raises it back slowly towards the configured rate. Other transient failures
+// (5xx, timeouts) back off only the call that met them.
 type pacer struct {
 	limiter *rate.Limiter
 	target  rate.Limit
 
 	mu    sync.Mutex
 	until time.Time // no attempt starts before this
-	now   func() time.Time
-	rng   *rand.Rand
+	base  time.Duration
+
+	lastThrottle time.Time
+	lastRaise    time.Time
+	now          func() time.Time
+	rng          *rand.Rand
 }
 
 const (
 	backoffBase   = 250 * time.Millisecond
 	backoffMax    = 30 * time.Second
 	retryAfterMax = 2 * time.Minute
+	raiseEvery    = 2 * time.Second
 )
 
-func newPacer(perSecond float64, now func() time.Time) *pacer {
+func newPacer(perSecond float64, base time.Duration, now func() time.Time) *pacer {
+	if base <= 0 {
+		base = backoffBase
+	}
 	lim := rate.Inf
 	if perSecond > 0 {
 		lim = rate.Limit(perSecond)
@@ -37,6 +46,7 @@ func newPacer(perSecond float64, now func() time.Time) *pacer {
 	return &pacer{
 		limiter: rate.NewLimiter(lim, 1),
 		target:  lim,
+		base:    base,
 		now:     now,
 		rng:     rand.New(rand.NewPCG(uint64(now().UnixNano()), 0x9e3779b97f4a7c15)),
 	}
@@ -59,38 +69,55 @@ func (p *pacer) Wait(ctx context.Context) error {
 	return p.limiter.Wait(ctx)
 }
 
-// backoff records a transient failure of the given attempt (1-based): every worker
-// waits until the backoff has passed. A server's Retry-After is honoured (capped).
-func (p *pacer) backoff(attempt int, retryAfter time.Duration, throttled bool) {
+// backoff returns how long to wait before attempt+1 of a call that failed
+// transiently: exponential with full jitter, or the server's Retry-After when
+// longer (capped).
+func (p *pacer) backoff(attempt int, retryAfter time.Duration) time.Duration {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	d := backoffBase << min(attempt-1, 16)
-	if d > backoffMax {
+	d := p.base << min(attempt-1, 16)
+	if d > backoffMax || d <= 0 {
 		d = backoffMax
 	}
 	d = time.Duration(p.rng.Int64N(int64(d)) + 1) // full jitter
 	if retryAfter > 0 {
 		d = max(d, min(retryAfter, retryAfterMax))
 	}
-	if t := p.now().Add(d); t.After(p.until) {
-		p.until = t
-	}
-	if throttled && p.target != rate.Inf {
-		// The server says we are too fast: slow down for everyone.
-		cur := p.limiter.Limit()
-		p.limiter.SetLimit(max(cur*0.8, p.target/20))
-	}
+	return d
 }
 
-// succeeded lets the rate climb back towards the configured one after a 429.
+// throttled records an HTTP 429: every worker waits until the server's
+// Retry-After has passed, and the rate is cut by a fifth, once per throttling
+// episode (the 429s that several workers get at once count as one).
+func (p *pacer) throttled(wait time.Duration) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := p.now()
+	if p.target != rate.Inf && !now.Before(p.until) {
+		p.limiter.SetLimit(max(p.limiter.Limit()*0.8, p.target/20))
+	}
+	if t := now.Add(wait); t.After(p.until) {
+		p.until = t
+	}
+	p.lastThrottle = now
+}
+
+// succeeded lets the rate climb back towards the configured one after a 429:
+// by 5% every 2 s without a 429, so that it stays just under the server's limit
+// rather than hitting it again and again.
 func (p *pacer) succeeded() {
 	if p.target == rate.Inf {
 		return
 	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := p.now()
 	cur := p.limiter.Limit()
-	if cur < p.target {
-		p.limiter.SetLimit(min(p.target, cur+p.target/100))
+	if cur >= p.target || now.Sub(p.lastThrottle) < raiseEvery || now.Sub(p.lastRaise) < raiseEvery {
+		return
 	}
+	p.limiter.SetLimit(min(p.target, cur*1.05))
+	p.lastRaise = now
 }
 
 // sleep waits for d or until ctx is done.

@@ -33,10 +33,11 @@ type Config struct {
 	Format    formats.Format    // report format; "" = the input's
 	Overrides map[string]string // column → value for every row (--action, --group-name, ...)
 
-	Concurrency int     // calls in flight at once
-	ChunkSize   int     // rows per call; 0 = the kind's maximum
-	Retries     int     // attempts per call, the first included
-	Rate        float64 // requests per second, every attempt and login included
+	Concurrency int           // calls in flight at once
+	ChunkSize   int           // rows per call; 0 = the kind's maximum
+	Retries     int           // attempts per call, the first included
+	Rate        float64       // requests per second, every attempt and login included
+	Backoff     time.Duration // base of the exponential backoff; 0 = 250ms
 
 	API      crm.Config // the endpoint; its Wait is set by Run
 	StateDir string     // where the ledger lives
@@ -60,6 +61,7 @@ type Summary struct {
 	Chunks           int            `json:"chunks"`
 	Calls            int64          `json:"calls"`
 	Retries          int64          `json:"retries"`
+	Throttled        int64          `json:"throttled"`
 	EstimatedSeconds float64        `json:"estimated_seconds,omitempty"`
 	Start            time.Time      `json:"start"`
 	End              time.Time      `json:"end"`
@@ -208,7 +210,7 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 func execute(parent context.Context, cfg Config, j *job, led *ledger.Ledger, runID string, valid int, s *Summary) error {
 	ctx, stop := context.WithCancel(parent)
 	defer stop()
-	pace := newPacer(cfg.Rate, cfg.Now)
+	pace := newPacer(cfg.Rate, cfg.Backoff, cfg.Now)
 	api := cfg.API
 	api.Wait = pace.Wait
 	if api.Now == nil {
@@ -269,7 +271,7 @@ func execute(parent context.Context, cfg Config, j *job, led *ledger.Ledger, run
 		feedErr = plan.flush()
 	}
 	waitErr := g.Wait()
-	s.Calls, s.Retries = x.calls.Load(), x.retried.Load()
+	s.Calls, s.Retries, s.Throttled = x.calls.Load(), x.retried.Load(), x.throttled.Load()
 	switch {
 	case x.fatal != nil:
 		return x.fatal
@@ -480,6 +482,7 @@ func summarySheet(s *Summary) [][]string {
 		rows = append(rows, []string{"error_code " + c, strconv.Itoa(s.ErrorCodes[c])})
 	}
 	rows = append(rows, []string{"calls", strconv.FormatInt(s.Calls, 10)}, []string{"retries", strconv.FormatInt(s.Retries, 10)},
+		[]string{"throttled", strconv.FormatInt(s.Throttled, 10)},
 		[]string{"start", s.Start.Format(time.RFC3339)}, []string{"end", s.End.Format(time.RFC3339)},
 		[]string{"duration_seconds", strconv.FormatFloat(s.DurationSeconds, 'f', 3, 64)})
 	return rows

@@ -117,8 +117,11 @@ func (c *Client) login(ctx context.Context) (string, time.Time, error) {
 		return "", time.Time{}, err
 	}
 	r.apiKey = c.creds.APIKey
+	if err := c.waitTurn(ctx, r); err != nil {
+		return "", time.Time{}, err
+	}
 	issued := c.now()
-	data, err := c.attempt(ctx, r, "")
+	data, err := c.send(ctx, r, "")
 	var e *Error
 	if errors.As(err, &e) && e.Class == Permanent {
 		e.Class = Auth // refused: wrong credentials, or a 4xx

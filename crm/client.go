@@ -73,11 +73,14 @@ func New(cfg Config) (*Client, error) {
 		return nil, errors.New("crm: no endpoint\nhint: set the installation's Web API URL, e.g. https://crm.example.com/crmapi/rest/v2/")
 	}
 	u, err := url.Parse(cfg.BaseURL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
-		return nil, fmt.Errorf("crm: endpoint %q is not an http(s) URL\nhint: use the installation's Web API URL, e.g. https://crm.example.com/crmapi/rest/v2/", cfg.BaseURL)
+	if err != nil {
+		return nil, errors.New("crm: the endpoint is not a URL\nhint: use the installation's Web API URL, e.g. https://crm.example.com/crmapi/rest/v2/")
 	}
 	if u.User != nil {
 		return nil, errors.New("crm: the endpoint URL must not hold credentials\nhint: pass them through the environment")
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		return nil, fmt.Errorf("crm: endpoint %q is not an http(s) URL\nhint: use the installation's Web API URL, e.g. https://crm.example.com/crmapi/rest/v2/", u.String())
 	}
 	if !cfg.Credentials.usable() {
 		return nil, errors.New("crm: incomplete credentials: need a username, password and organisation, or an API key\n" +
@@ -210,19 +213,12 @@ type envelope struct {
 // the answer may mean that the token was refused, it logs in again (once for all
 // concurrent callers) and replays the call once: a refused call applied nothing.
 func (c *Client) call(ctx context.Context, r *request) (json.RawMessage, error) {
-	tok, gen, err := c.token(ctx, 0)
-	if err != nil {
-		return nil, err
-	}
-	data, err := c.attempt(ctx, r, tok)
+	data, gen, err := c.attempt(ctx, r, 0)
 	if !isAuthFailure(err) {
 		return data, err
 	}
 	c.log.DebugContext(ctx, "crm token refused, logging in again", "method", r.m.path)
-	if tok, _, err = c.token(ctx, gen); err != nil {
-		return nil, err
-	}
-	data, err = c.attempt(ctx, r, tok)
+	data, _, err = c.attempt(ctx, r, gen)
 	if isAuthFailure(err) {
 		var e *Error
 		errors.As(err, &e)
@@ -231,16 +227,38 @@ func (c *Client) call(ctx context.Context, r *request) (json.RawMessage, error) 
 	return data, err
 }
 
-// attempt sends one HTTP request and returns the data of an OK envelope.
-func (c *Client) attempt(ctx context.Context, r *request, tok string) (json.RawMessage, error) {
-	if c.wait != nil {
-		if err := c.wait(ctx); err != nil {
-			if ctx.Err() != nil {
-				return nil, canceled(ctx, r.m.path)
-			}
-			return nil, &Error{Method: r.m.path, Class: Transient, Err: err}
-		}
+// attempt sends one HTTP request with a token newer than stale and returns the
+// data of an OK envelope and the token's generation. It takes the token after
+// waiting its turn (Config.Wait), so a long wait cannot outlive the token.
+func (c *Client) attempt(ctx context.Context, r *request, stale uint64) (json.RawMessage, uint64, error) {
+	if err := c.waitTurn(ctx, r); err != nil {
+		return nil, 0, err
 	}
+	tok, gen, err := c.token(ctx, stale)
+	if err != nil {
+		return nil, 0, err
+	}
+	data, err := c.send(ctx, r, tok)
+	return data, gen, err
+}
+
+// waitTurn waits for Config.Wait (the caller's shared rate limiter).
+func (c *Client) waitTurn(ctx context.Context, r *request) error {
+	if c.wait == nil {
+		return nil
+	}
+	if err := c.wait(ctx); err != nil {
+		if ctx.Err() != nil {
+			return canceled(ctx, r.m.path)
+		}
+		return &Error{Method: r.m.path, Class: Transient, Err: err}
+	}
+	return nil
+}
+
+// send makes one HTTP request with tok ("" for a login) and returns the data of
+// an OK envelope.
+func (c *Client) send(ctx context.Context, r *request, tok string) (json.RawMessage, error) {
 	actx := ctx
 	if c.timeout > 0 {
 		var cancel context.CancelFunc

@@ -25,6 +25,7 @@ func hangUp(w http.ResponseWriter, r *http.Request) {
 // stall answers only after d, or gives up when the client goes away.
 func stall(d time.Duration) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body) // so that the server notices the client leaving
 		select {
 		case <-time.After(d):
 			serveBody(`{"data":{},"status":{"code":"OK"}}`)(w, r)
@@ -200,6 +201,9 @@ func TestErrorClasses(t *testing.T) {
 			}
 			if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
 				t.Errorf("%v passes for the caller's context error", err)
+			}
+			if msg := err.Error(); strings.Contains(msg, testToken) || strings.Contains(msg, testCreds.Password) || strings.Contains(msg, "http://") {
+				t.Errorf("Error() = %q shows the URL or a secret", msg)
 			}
 			if !strings.HasPrefix(err.Error(), "crm: "+tc.want.Method+": "+tc.want.Class.String()) {
 				t.Errorf("Error() = %q", err)

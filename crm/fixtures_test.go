@@ -23,22 +23,27 @@ var testCreds = Credentials{Username: "jack", Password: "pa55word-s3cret", Organ
 
 // seen is the request a fake server received for its method.
 type seen struct {
-	mu     sync.Mutex
-	method string
+	method string // "GET path"
 	query  map[string][]string
 	body   map[string]any
 	ctype  string
 }
 
-func (s *seen) get() seen {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return seen{method: s.method, query: s.query, body: s.body, ctype: s.ctype}
+// recorder keeps the last request a fake server received.
+type recorder struct {
+	mu   sync.Mutex
+	last seen
+}
+
+func (r *recorder) get() seen {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.last
 }
 
 // fakeServer answers authentication/token with testToken and hands every other
 // method to h, after recording its request in rec.
-func fakeServer(t *testing.T, rec *seen, h http.HandlerFunc) *httptest.Server {
+func fakeServer(t *testing.T, rec *recorder, h http.HandlerFunc) *httptest.Server {
 	t.Helper()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == testBasePath+"authentication/token" {
@@ -55,7 +60,7 @@ func fakeServer(t *testing.T, rec *seen, h http.HandlerFunc) *httptest.Server {
 				}
 			}
 			rec.mu.Lock()
-			rec.method, rec.query, rec.body, rec.ctype = r.Method+" "+strings.TrimPrefix(r.URL.Path, testBasePath), r.URL.Query(), body, r.Header.Get("Content-Type")
+			rec.last = seen{r.Method + " " + strings.TrimPrefix(r.URL.Path, testBasePath), r.URL.Query(), body, r.Header.Get("Content-Type")}
 			rec.mu.Unlock()
 		}
 		h(w, r)
@@ -359,7 +364,7 @@ func TestFixtures(t *testing.T) {
 				}
 				body = string(b)
 			}
-			var rec seen
+			var rec recorder
 			srv := fakeServer(t, &rec, serveBody(body))
 			c := newTestClient(t, Config{BaseURL: srv.URL + testBasePath, Timeout: 10 * time.Second})
 			v, err := tc.call(t.Context(), c)

@@ -64,7 +64,11 @@ func openCSV(path string, opts Options) (Reader, error) {
 // NeutraliseFormula ('=..., '+..., ...) is read back without its apostrophe.
 // Close on the returned Reader does not close r.
 func NewCSVReader(r io.Reader, name string, opts Options) (Reader, error) {
-	return newCSVReader(r, name, opts, nil)
+	cr, err := newCSVReader(r, name, opts, nil)
+	if err != nil {
+		return nil, err
+	}
+	return cr, nil
 }
 
 func newCSVReader(src io.Reader, name string, opts Options, closer io.Closer) (*csvReader, error) {

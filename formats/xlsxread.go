@@ -24,11 +24,11 @@ const (
 var cfbMagic = []byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}
 
 type xlsxReader struct {
-	name  string
-	sheet string
-	opts  Options
-	file  *os.File
-	parts map[string]*zip.File
+	name   string
+	sheet  string
+	opts   Options
+	closer io.Closer
+	parts  map[string]*zip.File
 
 	member    io.ReadCloser
 	dec       *xml.Decoder
@@ -58,33 +58,42 @@ type cell struct {
 }
 
 func openXLSX(path string, opts Options) (Reader, error) {
-	opts = opts.withDefaults()
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
-	x := &xlsxReader{name: path, opts: opts, file: f}
-	if err := x.open(); err != nil {
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	x, err := newXLSXReader(f, st.Size(), path, opts, f)
+	if err != nil {
+		return nil, err // x.Close closed f
+	}
+	return x, nil
+}
+
+// newXLSXReader reads the workbook in ra; closer, if not nil, is closed by Close.
+func newXLSXReader(ra io.ReaderAt, size int64, name string, opts Options, closer io.Closer) (*xlsxReader, error) {
+	x := &xlsxReader{name: name, opts: opts.withDefaults(), closer: closer}
+	if err := x.open(ra, size); err != nil {
 		x.Close()
 		return nil, err
 	}
 	return x, nil
 }
 
-func (x *xlsxReader) open() error {
-	st, err := x.file.Stat()
-	if err != nil {
-		return err
-	}
-	if st.Size() == 0 {
+func (x *xlsxReader) open(ra io.ReaderAt, size int64) error {
+	if size == 0 {
 		return x.fail(0, "", ErrEmptyFile)
 	}
 	magic := make([]byte, len(cfbMagic))
-	if n, _ := x.file.ReadAt(magic, 0); n == len(magic) && bytes.Equal(magic, cfbMagic) {
+	if n, _ := ra.ReadAt(magic, 0); n == len(magic) && bytes.Equal(magic, cfbMagic) {
 		return x.fail(0, "", because(ErrEncrypted,
 			"the workbook is password-protected (or is a legacy .xls file)\nhint: open it in Excel and save it as .xlsx without a password"))
 	}
-	zr, err := zip.NewReader(x.file, st.Size())
+	zr, err := zip.NewReader(ra, size)
 	if err != nil {
 		return x.fail(0, "", because(ErrTruncated, "not a readable .xlsx (zip) file: %v\nhint: the file may be incomplete; save or download it again", err))
 	}
@@ -219,9 +228,9 @@ func (x *xlsxReader) Close() error {
 		x.member.Close()
 		x.member = nil
 	}
-	if x.file != nil {
-		err := x.file.Close()
-		x.file = nil
+	if x.closer != nil {
+		err := x.closer.Close()
+		x.closer = nil
 		return err
 	}
 	return nil

@@ -39,6 +39,8 @@ func cmdSandbox(ctx context.Context, std streams, args []string) int {
 	fs.Float64Var(&o.DropRate, "drop-rate", 0, "fraction of requests applied and then dropped without an answer")
 	fs.DurationVar(&o.TokenTTL, "token-ttl", 2*time.Hour, "token lifetime")
 	fs.Int64Var(&o.Seed, "seed", 1, "seed of the fault draws")
+	fs.IntVar(&o.Charges, "charges", 300, "demo charges (two in three PENDING)")
+	fs.IntVar(&o.RateBurst, "rate-burst", 0, "burst of the server-side limit (default: one second's worth)")
 	fs.Usage = func() {
 		fmt.Fprintf(std.err, "usage: crmbatch sandbox [flags]\n\nServes the embedded CRM.COM emulator until interrupted.\n\nflags:\n")
 		fs.PrintDefaults()

@@ -1,0 +1,146 @@
+package batch_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/crmbatch/crmbatch/batch"
+	"github.com/crmbatch/crmbatch/crm"
+	"github.com/crmbatch/crmbatch/sandbox"
+)
+
+// faulty is the sandbox of the fault-injection tests: 10% of requests answered
+// 500, 2% applied and then dropped without an answer, a server-side rate limit
+// below the client's rate (so 429s come), and tokens that expire every 2 s.
+func faulty(limit float64, charges int) sandbox.Options {
+	return sandbox.Options{FailRate: 0.10, DropRate: 0.02, RateLimit: limit, RateBurst: 10,
+		TokenTTL: 2 * time.Second, Seed: 42, Charges: charges}
+}
+
+// faultConfig runs at three times the server's limit.
+func faultConfig(t *testing.T, path string, api crm.Config, limit float64) batch.Config {
+	cfg := runConfig(t, path, api)
+	cfg.Concurrency, cfg.Rate, cfg.Retries, cfg.Backoff = 8, 3*limit, 12, 5*time.Millisecond
+	return cfg
+}
+
+// checkExactlyOnce asserts that every row is ok and applied once, or failed and
+// not applied at all.
+func checkExactlyOnce(t *testing.T, s *batch.Summary, sb *sandbox.Server, method string, keys []string, keyCol string) {
+	t.Helper()
+	if s.Rows != len(keys) {
+		t.Fatalf("summary has %d rows, want %d", s.Rows, len(keys))
+	}
+	applied := sb.Applied()
+	res := readCSV(t, s.Reports.Results)
+	if len(res) != len(keys) {
+		t.Fatalf("results report has %d rows, want %d", len(res), len(keys))
+	}
+	for i, k := range keys {
+		r := res[i]
+		if r[keyCol] != k {
+			t.Fatalf("results row %d is %q, want %q (input order)", i, r[keyCol], k)
+		}
+		n := applied[sandbox.Effect{Method: method, Key: k}]
+		switch r["status"] {
+		case "ok":
+			if n != 1 {
+				t.Fatalf("%s: ok but applied %d times", k, n)
+			}
+		case "failed":
+			if n != 0 {
+				t.Fatalf("%s: reported failed (%s %s) but applied %d times", k, r["error_code"], r["error_message"], n)
+			}
+		default:
+			t.Fatalf("%s: status %q", k, r["status"])
+		}
+	}
+	if s.Counts[batch.StatusOK] != len(keys) {
+		t.Errorf("counts %v: want every row ok with %d retries allowed", s.Counts, 12)
+	}
+	if s.Retries == 0 || s.Throttled == 0 {
+		t.Errorf("%d retries, %d answers 429 under injected faults: the faults did not bite", s.Retries, s.Throttled)
+	}
+}
+
+func TestFaultsDevices20000(t *testing.T) {
+	t.Parallel()
+	sb, api := startSandbox(t, faulty(10, 0))
+	path := devicesFile(t, t.TempDir(), 20000, "F")
+	cfg := faultConfig(t, path, api, 10)
+	cfg.ChunkSize = 250 // 80 calls, enough to meet the server's limit
+	s, err := batch.Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	keys := make([]string, 20000)
+	for i := range keys {
+		keys[i] = fmt.Sprintf("F%06d", i)
+	}
+	checkExactlyOnce(t, s, sb, "netflix/operators/register_devices", keys, "esn")
+}
+
+func TestFaultsCharges5000(t *testing.T) {
+	t.Parallel()
+	sb, api := startSandbox(t, faulty(40, 7500))
+	rows := [][]string{{"number", "billing_system_customer_identifier", "reference_number"}}
+	var keys []string
+	for i := 1; len(keys) < 5000; i++ {
+		if i%3 == 0 {
+			continue // processed charges; the sandbox makes every third one so
+		}
+		n := fmt.Sprintf("I%08d", i)
+		keys = append(keys, n)
+		rows = append(rows, []string{n, fmt.Sprintf("pci%03d", (i-1)%60+1), fmt.Sprintf("REF-%d", i)})
+	}
+	path := writeCSV(t, t.TempDir(), "charges.csv", rows)
+	s, err := batch.Run(context.Background(), faultConfig(t, path, api, 40))
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	checkExactlyOnce(t, s, sb, "netflix/charges/acknowledge", keys, "number")
+	for _, k := range keys {
+		if ack, _, ok := sb.Charge(k); !ok || !ack {
+			t.Fatalf("%s not acknowledged", k)
+		}
+	}
+}
+
+func TestFaultsSubscriptions2000(t *testing.T) {
+	t.Parallel()
+	sb, api := startSandbox(t, faulty(150, 0))
+	rows := [][]string{{"action", "billing_system_customer_identifier", "promotion_code"}}
+	var creates, suspends []string
+	for i := range 1000 {
+		c := fmt.Sprintf("FC%05d", i)
+		rows = append(rows, []string{"create", c, "14"}, []string{"suspend", c, ""})
+		creates = append(creates, c)
+		suspends = append(suspends, c)
+	}
+	path := writeCSV(t, t.TempDir(), "subs.csv", rows)
+	s, err := batch.Run(context.Background(), faultConfig(t, path, api, 150))
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	t.Logf("calls %d retries %d throttled %d duration %.1fs", s.Calls, s.Retries, s.Throttled, s.DurationSeconds)
+	if s.Counts[batch.StatusOK] != 2000 {
+		t.Fatalf("counts %v, want 2000 ok", s.Counts)
+	}
+	applied := sb.Applied()
+	for i, c := range creates {
+		if n := applied[sandbox.Effect{Method: "netflix/subscriptions/create", Key: c}]; n != 1 {
+			t.Fatalf("create %s applied %d times", c, n)
+		}
+		if n := applied[sandbox.Effect{Method: "netflix/subscriptions/suspend", Key: suspends[i]}]; n != 1 {
+			t.Fatalf("suspend %s applied %d times", c, n)
+		}
+		if _, st, _ := sb.Subscription(c); st != crm.LifeCycleNotEffective {
+			t.Fatalf("%s is %s, want NOT_EFFECTIVE (create, then suspend, in file order)", c, st)
+		}
+	}
+	if s.Retries == 0 || s.Throttled == 0 {
+		t.Errorf("%d retries, %d answers 429 under injected faults: the faults did not bite", s.Retries, s.Throttled)
+	}
+}
