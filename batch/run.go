@@ -66,6 +66,7 @@ type Summary struct {
 	Start            time.Time      `json:"start"`
 	End              time.Time      `json:"end"`
 	DurationSeconds  float64        `json:"duration_seconds"`
+	SendSeconds      float64        `json:"send_seconds"` // from the login to the last outcome
 	Stopped          string         `json:"stopped,omitempty"`
 	Reports          Reports        `json:"reports"`
 }
@@ -166,6 +167,7 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 	if err := plan.flush(); err != nil {
 		return nil, err
 	}
+	cfg.Log.Debug("validated", "rows", s.Rows, "valid", valid, "calls", s.Calls, "seconds", cfg.Now().Sub(start).Seconds())
 	if cfg.DryRun {
 		s.EstimatedSeconds = float64(s.Calls) / cfg.Rate
 		if err := finish(cfg, j, s, nil, ""); err != nil {
@@ -194,9 +196,12 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 	if runErr != nil {
 		stopped = runErr.Error()
 	}
+	sent := cfg.Now()
+	cfg.Log.Debug("calls done", "calls", s.Calls, "seconds", sent.Sub(start).Seconds())
 	if err := finish(cfg, j, s, led, stopped); err != nil {
 		return nil, fmt.Errorf("writing the reports: %w", err)
 	}
+	cfg.Log.Debug("reports written", "seconds", cfg.Now().Sub(sent).Seconds())
 	if b, err := json.Marshal(s); err == nil {
 		if err := led.FinishRun(context.WithoutCancel(ctx), run.ID, s.End, b); err != nil {
 			return s, err
@@ -221,6 +226,7 @@ func execute(parent context.Context, cfg Config, j *job, led *ledger.Ledger, run
 		return &UsageError{Msg: err.Error()}
 	}
 	x := &executor{client: client, pace: pace, retries: cfg.Retries, runID: runID, stop: stop}
+	loginStart := cfg.Now()
 	if err := client.Login(ctx); err != nil {
 		if ctx.Err() != nil {
 			return &FatalError{Err: ctx.Err()}
@@ -229,9 +235,12 @@ func execute(parent context.Context, cfg Config, j *job, led *ledger.Ledger, run
 	}
 	cfg.Progress.Begin(valid)
 	defer cfg.Progress.End()
+	sendStart := loginStart
+	defer func() { s.SendSeconds = cfg.Now().Sub(sendStart).Seconds() }()
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(cfg.Concurrency)
+	journal := led.NewWriter(runID)
 	record := func(items []Item, res []result) error {
 		outs := make([]ledger.Outcome, 0, len(items))
 		now := cfg.Now()
@@ -243,7 +252,7 @@ func execute(parent context.Context, cfg Config, j *job, led *ledger.Ledger, run
 			outs = append(outs, ledger.Outcome{Seq: it.Seq, Row: it.Row, Status: string(r.Status), Code: r.Code,
 				Message: r.Message, Attempts: r.Attempts, Outputs: r.Outputs, Recorded: now})
 		}
-		if err := led.Record(context.WithoutCancel(gctx), runID, outs); err != nil {
+		if err := journal.Add(outs); err != nil {
 			x.fail(err)
 			return err
 		}
@@ -271,6 +280,9 @@ func execute(parent context.Context, cfg Config, j *job, led *ledger.Ledger, run
 		feedErr = plan.flush()
 	}
 	waitErr := g.Wait()
+	if err := journal.Close(); err != nil {
+		x.fail(err)
+	}
 	s.Calls, s.Retries, s.Throttled = x.calls.Load(), x.retried.Load(), x.throttled.Load()
 	switch {
 	case x.fatal != nil:
@@ -484,7 +496,8 @@ func summarySheet(s *Summary) [][]string {
 	rows = append(rows, []string{"calls", strconv.FormatInt(s.Calls, 10)}, []string{"retries", strconv.FormatInt(s.Retries, 10)},
 		[]string{"throttled", strconv.FormatInt(s.Throttled, 10)},
 		[]string{"start", s.Start.Format(time.RFC3339)}, []string{"end", s.End.Format(time.RFC3339)},
-		[]string{"duration_seconds", strconv.FormatFloat(s.DurationSeconds, 'f', 3, 64)})
+		[]string{"duration_seconds", strconv.FormatFloat(s.DurationSeconds, 'f', 3, 64)},
+		[]string{"send_seconds", strconv.FormatFloat(s.SendSeconds, 'f', 3, 64)})
 	return rows
 }
 

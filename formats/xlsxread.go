@@ -744,19 +744,17 @@ func resolvePart(dir, target string) string {
 }
 
 type relsXML struct {
-	Rels []struct {
-		ID     string `xml:"Id,attr"`
-		Type   string `xml:"Type,attr"`
-		Target string `xml:"Target,attr"`
-	} `xml:"Relationship"`
+	Rels []relXML `xml:"Relationship"`
 }
 
-// byID returns the relationship with the id, or nil.
-func (r *relsXML) byID(id string) *struct {
+type relXML struct {
 	ID     string `xml:"Id,attr"`
 	Type   string `xml:"Type,attr"`
 	Target string `xml:"Target,attr"`
-} {
+}
+
+// byID returns the relationship with the id, or nil.
+func (r *relsXML) byID(id string) *relXML {
 	for i := range r.Rels {
 		if r.Rels[i].ID == id {
 			return &r.Rels[i]

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -48,7 +49,7 @@ CREATE TABLE IF NOT EXISTS outcomes (
 	message  TEXT NOT NULL,
 	attempts INTEGER NOT NULL,
 	outputs  TEXT NOT NULL,
-	recorded TEXT NOT NULL,
+	recorded INTEGER NOT NULL, -- unix milliseconds
 	PRIMARY KEY (run_id, seq)
 ) WITHOUT ROWID;
 `
@@ -144,18 +145,32 @@ func (l *Ledger) Record(ctx context.Context, runID string, outs []Outcome) error
 		return fmt.Errorf("ledger: %w", err)
 	}
 	defer tx.Rollback()
-	stmt, err := tx.PrepareContext(ctx, `INSERT OR REPLACE INTO outcomes (run_id, seq, row, status, code, message, attempts, outputs, recorded) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-	if err != nil {
-		return fmt.Errorf("ledger: %w", err)
-	}
-	defer stmt.Close()
-	for _, o := range outs {
-		outputs, err := json.Marshal(o.Outputs)
-		if err != nil {
-			return fmt.Errorf("ledger: %w", err)
+	// Many rows per INSERT: the per-statement cost dominates a row's.
+	const perInsert = 100
+	const cols = 9
+	args := make([]any, 0, perInsert*cols)
+	var q strings.Builder
+	for start := 0; start < len(outs); start += perInsert {
+		batch := outs[start:min(start+perInsert, len(outs))]
+		q.Reset()
+		q.WriteString(`INSERT OR REPLACE INTO outcomes (run_id, seq, row, status, code, message, attempts, outputs, recorded) VALUES `)
+		args = args[:0]
+		for i, o := range batch {
+			if i > 0 {
+				q.WriteByte(',')
+			}
+			q.WriteString("(?,?,?,?,?,?,?,?,?)")
+			outputs := ""
+			if len(o.Outputs) > 0 {
+				b, err := json.Marshal(o.Outputs)
+				if err != nil {
+					return fmt.Errorf("ledger: %w", err)
+				}
+				outputs = string(b)
+			}
+			args = append(args, runID, o.Seq, o.Row, o.Status, o.Code, o.Message, o.Attempts, outputs, o.Recorded.UnixMilli())
 		}
-		if _, err := stmt.ExecContext(ctx, runID, o.Seq, o.Row, o.Status, o.Code, o.Message, o.Attempts,
-			string(outputs), o.Recorded.UTC().Format(time.RFC3339Nano)); err != nil {
+		if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
 			return fmt.Errorf("ledger: %w", err)
 		}
 	}
@@ -186,16 +201,19 @@ func (c *Cursor) Next() (Outcome, bool) {
 		return Outcome{}, false
 	}
 	var o Outcome
-	var outputs, recorded string
+	var outputs string
+	var recorded int64
 	if err := c.rows.Scan(&o.Seq, &o.Row, &o.Status, &o.Code, &o.Message, &o.Attempts, &outputs, &recorded); err != nil {
 		c.err = err
 		return Outcome{}, false
 	}
-	if err := json.Unmarshal([]byte(outputs), &o.Outputs); err != nil {
-		c.err = err
-		return Outcome{}, false
+	if outputs != "" {
+		if err := json.Unmarshal([]byte(outputs), &o.Outputs); err != nil {
+			c.err = err
+			return Outcome{}, false
+		}
 	}
-	o.Recorded, _ = time.Parse(time.RFC3339Nano, recorded)
+	o.Recorded = time.UnixMilli(recorded)
 	return o, true
 }
 

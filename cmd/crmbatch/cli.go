@@ -156,8 +156,12 @@ func runFlags(name string, o *runOptions, stderr io.Writer) *flag.FlagSet {
 	return fs
 }
 
-func newLogger(w io.Writer, format string, quiet bool) (*slog.Logger, error) {
+// newLogger logs to w in text or JSON; CRMBATCH_DEBUG=1 adds one line per call.
+func newLogger(w io.Writer, format string, quiet bool, getenv func(string) string) (*slog.Logger, error) {
 	level := slog.LevelInfo
+	if getenv("CRMBATCH_DEBUG") != "" {
+		level = slog.LevelDebug
+	}
 	if quiet {
 		level = slog.LevelWarn
 	}
@@ -192,7 +196,7 @@ func cmdRun(ctx context.Context, std streams, args []string, validate bool) int 
 	if fs.NArg() != 1 {
 		return usageErr(std, "%s takes one job file, got %d arguments\nhint: crmbatch %s [flags] FILE", name, fs.NArg(), name)
 	}
-	log, err := newLogger(std.err, o.logFormat, o.quiet)
+	log, err := newLogger(std.err, o.logFormat, o.quiet, std.getenv)
 	if err != nil {
 		return usageErr(std, "%v", err)
 	}
@@ -264,6 +268,7 @@ func connect(ctx context.Context, std streams, o *runOptions, cfg *batch.Config)
 		}
 		cfg.API = crm.Config{BaseURL: endpoint, Credentials: creds}
 	}
+	cfg.API.Logger = cfg.Log
 	cfg.API.Timeout = o.timeout
 	cfg.API.HTTPClient = &http.Client{Transport: &http.Transport{
 		Proxy:               http.ProxyFromEnvironment,

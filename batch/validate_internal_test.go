@@ -1,0 +1,230 @@
+package batch
+
+import (
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/xuri/excelize/v2"
+
+	"github.com/crmbatch/crmbatch/formats"
+)
+
+// viewOf builds the rowView of one record under a header.
+func viewOf(k *Kind, header, fields []string, kinds []formats.CellKind) rowView {
+	v := rowView{rec: formats.Record{Row: 2, Fields: fields, Kinds: kinds}, index: map[string]int{}}
+	for i, h := range header {
+		n := formats.NormalizeHeader(h)
+		v.index[n] = i
+		if strings.Contains(n, ".") && k.known(n) {
+			v.dotted = append(v.dotted, n)
+		}
+	}
+	return v
+}
+
+func TestParseRows(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name    string
+		kind    *Kind
+		header  []string
+		fields  []string
+		kinds   []formats.CellKind
+		wantCol string // "" = valid
+		check   func(t *testing.T, it Item)
+	}{
+		{name: "device defaults to register", kind: Devices, header: []string{"esn", "group_name"}, fields: []string{" ESN-1 ", "OPERATOR1"},
+			check: func(t *testing.T, it Item) {
+				d := it.Payload.(deviceItem)
+				if it.Action != ActionRegister || d.ESN != "ESN-1" || d.Group.Name != "OPERATOR1" {
+					t.Fatalf("got %+v", it)
+				}
+			}},
+		{name: "device group_code is the alternative code", kind: Devices, header: []string{"esn", "group_code", "action"}, fields: []string{"E", "OP1", "UNREGISTER"},
+			check: func(t *testing.T, it Item) {
+				if d := it.Payload.(deviceItem); d.Group.AlternativeCode != "OP1" || it.Action != ActionUnregister {
+					t.Fatalf("got %+v", it)
+				}
+			}},
+		{name: "device in exponent notation", kind: Devices, header: []string{"esn", "group_name"}, fields: []string{"3.5E+14", "G"}, wantCol: "esn"},
+		{name: "device with a decimal zero", kind: Devices, header: []string{"esn", "group_name"}, fields: []string{"12345.0", "G"}, wantCol: "esn"},
+		{name: "device from a 20-digit number cell", kind: Devices, header: []string{"esn", "group_name"}, fields: []string{"12345678901234567000", "G"},
+			kinds: []formats.CellKind{formats.Number, formats.Text}, wantCol: "esn"},
+		{name: "device from a 15-digit number cell", kind: Devices, header: []string{"esn", "group_name"}, fields: []string{"123456789012345", "G"},
+			kinds: []formats.CellKind{formats.Number, formats.Text}},
+		{name: "device with two groups", kind: Devices, header: []string{"esn", "group_name", "group_id"}, fields: []string{"E", "G", "1"}, wantCol: "group_name"},
+		{name: "device with no group", kind: Devices, header: []string{"esn", "group_name"}, fields: []string{"E", ""}, wantCol: "group_name"},
+		{name: "charge", kind: Charges, header: []string{"number", "billing_system_customer_identifier", "reference_number", "action"}, fields: []string{"I1", "pci1", "R1", "Accept"},
+			check: func(t *testing.T, it Item) {
+				if it.Action != ActionAccept || it.Key != ActionAccept {
+					t.Fatalf("got %+v", it)
+				}
+			}},
+		{name: "charge without customer", kind: Charges, header: []string{"number", "billing_system_customer_identifier"}, fields: []string{"I1", " "}, wantCol: "billing_system_customer_identifier"},
+		{name: "create with nested objects", kind: Subscriptions,
+			header: []string{"action", "billing_system_customer_identifier", "validity_duration", "customer_address.type", "customer_address.floor",
+				"customer_address.country_identifier.two_character_code", "customer_address.is_primary", "customer_phone.type", "customer_phone.number"},
+			fields: []string{"create", "C1", "100", "home", "2", "CY", "yes", "MOBILE", "+35799000000"},
+			check: func(t *testing.T, it Item) {
+				req := it.Payload.(subscriptionItem).Create
+				a := req.CustomerAddress
+				if *req.ValidityDuration != 100 || a["type"] != "HOME" || a["floor"] != int64(2) || a["is_primary"] != true ||
+					a["country_identifier"].(map[string]any)["two_character_code"] != "CY" || req.CustomerPhone["number"] != "+35799000000" || req.CustomerEmail != nil {
+					t.Fatalf("got %+v", req)
+				}
+				if it.Lane != "C1" {
+					t.Fatalf("lane %q, want the customer", it.Lane)
+				}
+			}},
+		{name: "create with a phone but no number", kind: Subscriptions, header: []string{"action", "billing_system_customer_identifier", "customer_phone.type"},
+			fields: []string{"create", "C1", "MOBILE"}, wantCol: "customer_phone.number"},
+		{name: "validity over a day", kind: Subscriptions, header: []string{"action", "billing_system_customer_identifier", "validity_duration"},
+			fields: []string{"create", "C1", "86401"}, wantCol: "validity_duration"},
+		{name: "cancel ignores create columns", kind: Subscriptions, header: []string{"action", "billing_system_customer_identifier", "channel"},
+			fields: []string{"cancel", "C1", "NONSENSE"}},
+		{name: "swap needs to_serial_number", kind: InstalledItems, header: []string{"action", "subscription_number", "serial_number"},
+			fields: []string{"swap", "S1", "A"}, wantCol: "to_serial_number"},
+		{name: "move to the same subscription", kind: InstalledItems, header: []string{"action", "subscription_number", "serial_number", "to_subscription_number"},
+			fields: []string{"move", "S1", "A", "S1"}, wantCol: "to_subscription_number"},
+		{name: "add with distributor", kind: InstalledItems, header: []string{"action", "subscription_number", "serial_number", "provisioning_distributor", "performed_by"},
+			fields: []string{"add", "S1", "SC-1", "Main", "JackH"},
+			check: func(t *testing.T, it Item) {
+				p := it.Payload.(installedItem)
+				if p.Distributor != "Main" || p.header.PerformedByUserIdentifier["username"] != "JackH" || it.Lane != "S1" {
+					t.Fatalf("got %+v", p)
+				}
+			}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			kinds := tc.kinds
+			if kinds == nil {
+				kinds = make([]formats.CellKind, len(tc.fields))
+			}
+			it, err := tc.kind.parse(viewOf(tc.kind, tc.header, tc.fields, kinds))
+			if tc.wantCol != "" {
+				var re *RowError
+				if !errors.As(err, &re) || re.Column != tc.wantCol {
+					t.Fatalf("err = %v, want a RowError for column %s", err, tc.wantCol)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("err = %v", err)
+			}
+			if tc.check != nil {
+				tc.check(t, it)
+			}
+		})
+	}
+}
+
+// FuzzParseRow feeds arbitrary cell values to every kind's validation: it must
+// never panic, a refusal must be a RowError naming one of the kind's columns, and
+// an accepted row must have a chunk key.
+func FuzzParseRow(f *testing.F) {
+	f.Add("create", "C1", "3.5E+14", "2", "HOME", "x")
+	f.Add("register", "ESN-1", "OPERATOR1", "", "", "")
+	f.Add("swap", "S1", "SC-1", "SC-2", "Main", "1")
+	f.Add("", "", "", "", "", "")
+	f.Fuzz(func(t *testing.T, a, b, c, d, e, g string) {
+		for _, k := range []*Kind{Devices, Charges, Subscriptions, InstalledItems} {
+			header := append(append([]string{}, k.Required...), k.Optional...)
+			header = append(header, "customer_address.type", "customer_address.floor")
+			values := []string{a, b, c, d, e, g}
+			fields := make([]string, len(header))
+			for i := range fields {
+				fields[i] = values[i%len(values)]
+			}
+			it, err := k.parse(viewOf(k, header, fields, make([]formats.CellKind, len(fields))))
+			if err != nil {
+				var re *RowError
+				if !errors.As(err, &re) {
+					t.Fatalf("%s: %T %v is no RowError", k.Name, err, err)
+				}
+				if re.Column != "" && !k.known(re.Column) {
+					t.Fatalf("%s: error names column %q the kind does not have", k.Name, re.Column)
+				}
+				continue
+			}
+			if it.Key == "" || it.Action == "" {
+				t.Fatalf("%s: accepted row without key or action: %+v", k.Name, it)
+			}
+		}
+	})
+}
+
+const benchRows = 1_000_000
+
+func benchDevicesCSV(b *testing.B) string {
+	path := filepath.Join(b.TempDir(), "devices.csv")
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	w := csv.NewWriter(f)
+	w.Write([]string{"esn", "action", "group_name"})
+	for i := range benchRows {
+		w.Write([]string{fmt.Sprintf("ESN%010d", i), "register", "OPERATOR1"})
+	}
+	w.Flush()
+	if err := f.Close(); err != nil {
+		b.Fatal(err)
+	}
+	return path
+}
+
+func benchDevicesXLSX(b *testing.B) string {
+	path := filepath.Join(b.TempDir(), "devices.xlsx")
+	x := excelize.NewFile()
+	sw, err := x.NewStreamWriter("Sheet1")
+	if err != nil {
+		b.Fatal(err)
+	}
+	sw.SetRow("A1", []any{"esn", "action", "group_name"})
+	for i := range benchRows {
+		cell, _ := excelize.CoordinatesToCellName(1, i+2)
+		sw.SetRow(cell, []any{fmt.Sprintf("ESN%010d", i), "register", "OPERATOR1"})
+	}
+	if err := sw.Flush(); err != nil {
+		b.Fatal(err)
+	}
+	if err := x.SaveAs(path); err != nil {
+		b.Fatal(err)
+	}
+	return path
+}
+
+// benchValidate reads and validates every row of path, as a run's first pass does.
+func benchValidate(b *testing.B, path string) {
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		j, err := openJob(path, "", formats.Options{}, nil, 0)
+		if err != nil {
+			b.Fatal(err)
+		}
+		n := 0
+		if err := j.scan(func(r row) error {
+			if r.err != nil {
+				return fmt.Errorf("row %d: %v", r.rec.Row, r.err)
+			}
+			n++
+			return nil
+		}); err != nil {
+			b.Fatal(err)
+		}
+		if n != benchRows {
+			b.Fatalf("%d rows, want %d", n, benchRows)
+		}
+	}
+	b.ReportMetric(float64(benchRows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+}
+
+func BenchmarkValidate1MCSV(b *testing.B)  { benchValidate(b, benchDevicesCSV(b)) }
+func BenchmarkValidate1MXLSX(b *testing.B) { benchValidate(b, benchDevicesXLSX(b)) }
