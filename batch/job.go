@@ -124,20 +124,31 @@ func openJob(path, jobName string, opts formats.Options, overrides map[string]st
 	return j, nil
 }
 
-// detectKind picks the job kind whose required columns the header has; it is an
-// error when none or several fit.
+// detectKind picks the job kind that fits the header best: of the kinds whose
+// required columns are all there, the one that knows the most of its columns. It
+// is an error when none fits, or when two fit equally well.
 func detectKind(path string, index map[string]int) (*Kind, error) {
 	var fits []*Kind
+	best := -1
 	for _, name := range KindNames() {
 		k := Kinds[name]
-		ok := true
+		score := 0
+		for col := range index {
+			if k.known(col) {
+				score++
+			}
+		}
 		for _, c := range k.Required {
 			if _, has := index[c]; !has {
-				ok = false
+				score = -1
 				break
 			}
 		}
-		if ok {
+		switch {
+		case score < 0 || score < best:
+		case score > best:
+			best, fits = score, []*Kind{k}
+		default:
 			fits = append(fits, k)
 		}
 	}

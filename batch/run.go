@@ -68,6 +68,7 @@ type Summary struct {
 	DurationSeconds  float64        `json:"duration_seconds"`
 	SendSeconds      float64        `json:"send_seconds"` // from the login to the last outcome
 	Stopped          string         `json:"stopped,omitempty"`
+	FirstProblems    []string       `json:"first_problems,omitempty"` // the first failed or invalid rows, for the log
 	Reports          Reports        `json:"reports"`
 }
 
@@ -413,6 +414,7 @@ func finish(cfg Config, j *job, s *Summary, led *ledger.Ledger, stopped string) 
 	s.Counts = map[Status]int{}
 	s.ErrorCodes = map[string]int{}
 	s.Rows = 0
+	s.FirstProblems = nil
 	line := make([]string, len(header))
 	err = j.scan(func(r row) error {
 		s.Rows++
@@ -447,6 +449,9 @@ func finish(cfg Config, j *job, s *Summary, led *ledger.Ledger, stopped string) 
 		style := formats.Plain
 		if st == StatusFailed || st == StatusInvalid {
 			style = formats.Tinted
+			if len(s.FirstProblems) < maxFirstProblems {
+				s.FirstProblems = append(s.FirstProblems, problemLine(j, r.rec, o))
+			}
 			if err := failures.WriteRow(line, style); err != nil {
 				return err
 			}
@@ -474,6 +479,23 @@ func finish(cfg Config, j *job, s *Summary, led *ledger.Ledger, stopped string) 
 		}
 	}
 	return writeSummary(s)
+}
+
+const maxFirstProblems = 10
+
+// problemLine says where a failed or invalid row is and why, as a log line:
+// "jobs.xlsx: sheet Charges: row 14, column esn: ..." .
+func problemLine(j *job, rec formats.Record, o ledger.Outcome) string {
+	where := j.path + ": "
+	if rec.Sheet != "" {
+		where += "sheet " + rec.Sheet + ": "
+	}
+	where += "row " + strconv.Itoa(rec.Row) + ", "
+	msg := o.Message
+	if o.Code != "" && !strings.HasPrefix(msg, "column ") {
+		msg = o.Code + ": " + msg
+	}
+	return where + msg
 }
 
 func summarySheet(s *Summary) [][]string {

@@ -360,5 +360,11 @@ func printSummary(w io.Writer, s *batch.Summary) {
 	} else {
 		fmt.Fprintf(w, ", %d retries, %s", s.Retries, time.Duration(s.DurationSeconds*float64(time.Second)).Round(time.Millisecond))
 	}
+	for _, p := range s.FirstProblems {
+		fmt.Fprintf(w, "\n  %s", p)
+	}
+	if n := s.Problems() - len(s.FirstProblems); n > 0 {
+		fmt.Fprintf(w, "\n  ... and %d more in the failures report", n)
+	}
 	fmt.Fprintf(w, "\n  results:  %s\n  failures: %s\n  summary:  %s\n", s.Reports.Results, s.Reports.Failures, s.Reports.Summary)
 }
