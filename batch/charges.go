@@ -61,7 +61,7 @@ func chargeUnique(it Item) []unique {
 	return u
 }
 
-func callCharges(ctx context.Context, x *executor, items []Item) []result {
+func callCharges(ctx context.Context, x *executor, items []Item) ([]result, int, error) {
 	set := make([]crm.ChargeItem, len(items))
 	for i, it := range items {
 		set[i] = it.Payload.(crm.ChargeItem)
@@ -78,7 +78,7 @@ func callCharges(ctx context.Context, x *executor, items []Item) []result {
 	// Acknowledging a charge twice applies nothing twice; ambiguity is resent.
 	attempts, err := x.retry(ctx, call, resendAmbiguous)
 	if err != nil {
-		return x.splitOrFail(ctx, items, attempts, err, callCharges)
+		return nil, attempts, err
 	}
 	why := make(map[string]crm.FailedCharge, len(failed))
 	for _, f := range failed {
@@ -91,5 +91,5 @@ func callCharges(ctx context.Context, x *executor, items []Item) []result {
 			out[i] = result{Status: StatusFailed, Code: f.ErrorCode, Message: f.ErrorDescription, Attempts: attempts}
 		}
 	}
-	return out
+	return out, attempts, nil
 }

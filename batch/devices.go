@@ -66,7 +66,7 @@ func parseDevice(v rowView) (Item, error) {
 	}, nil
 }
 
-func callDevices(ctx context.Context, x *executor, items []Item) []result {
+func callDevices(ctx context.Context, x *executor, items []Item) ([]result, int, error) {
 	first := items[0].Payload.(deviceItem)
 	devices := make([]crm.Device, len(items))
 	for i, it := range items {
@@ -85,7 +85,7 @@ func callDevices(ctx context.Context, x *executor, items []Item) []result {
 	// failure applies nothing twice, so ambiguity is retried like a transient error.
 	attempts, err := x.retry(ctx, call, resendAmbiguous)
 	if err != nil {
-		return x.splitOrFail(ctx, items, attempts, err, callDevices)
+		return nil, attempts, err
 	}
 	bad := make(map[string]bool, len(failed))
 	for _, d := range failed {
@@ -98,5 +98,5 @@ func callDevices(ctx context.Context, x *executor, items []Item) []result {
 			out[i] = result{Status: StatusFailed, Code: "DEVICE_FAILED", Message: "the CRM.COM server refused this device (failed_devices_set gives no reason)", Attempts: attempts}
 		}
 	}
-	return out
+	return out, attempts, nil
 }

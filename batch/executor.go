@@ -116,21 +116,52 @@ func (x *executor) retry(ctx context.Context, call func(context.Context) error, 
 	}
 }
 
-// splitOrFail handles a call that failed as a whole. A non-OK answer to a call of
-// several rows may come from one bad row: the chunk is split in halves and each is
-// sent again, so that only the bad rows fail. Anything else fails every row.
-func (x *executor) splitOrFail(ctx context.Context, items []Item, attempts int, err error,
-	call func(context.Context, *executor, []Item) []result) []result {
-	var ce *crm.Error
-	if len(items) > 1 && errors.As(err, &ce) && ce.Class == crm.Permanent && ce.Code != "" && ctx.Err() == nil {
-		mid := len(items) / 2
-		out := call(ctx, x, items[:mid])
-		out = append(out, call(ctx, x, items[mid:])...)
-		for i := range out {
-			out[i].Attempts += attempts
-		}
-		return out
+// send makes the call of a chunk. When a call of several rows is refused as a
+// whole with a non-OK answer, one bad row may have spoiled it: the rows are split
+// in halves and each half is sent again, down to the rows at fault, so that the
+// good rows do not fail with them. When both halves of a chunk are refused the
+// same way, the refusal is about the call (an unknown group, say), not a row:
+// every row fails without more calls.
+func (x *executor) send(ctx context.Context, k *Kind, items []Item) []result {
+	res, attempts, err := k.call(ctx, x, items)
+	if err == nil {
+		return res
 	}
+	return x.isolate(ctx, k, items, attempts, err, true)
+}
+
+func (x *executor) isolate(ctx context.Context, k *Kind, items []Item, attempts int, err error, top bool) []result {
+	if len(items) < 2 || !refusedWhole(err) || ctx.Err() != nil {
+		return failAll(items, attempts, err)
+	}
+	halves := [2][]Item{items[:len(items)/2], items[len(items)/2:]}
+	var (
+		res  [2][]result
+		n    [2]int
+		errs [2]error
+	)
+	for i, h := range halves {
+		res[i], n[i], errs[i] = k.call(ctx, x, h)
+	}
+	if top && sameRefusal(errs[0], err) && sameRefusal(errs[1], err) {
+		return failAll(items, attempts+max(n[0], n[1]), err)
+	}
+	var out []result
+	for i, h := range halves {
+		r := res[i]
+		if errs[i] != nil {
+			r = x.isolate(ctx, k, h, n[i], errs[i], false)
+		}
+		for j := range r {
+			r[j].Attempts += attempts
+		}
+		out = append(out, r...)
+	}
+	return out
+}
+
+// failAll gives every row the failure of their call.
+func failAll(items []Item, attempts int, err error) []result {
 	r := failedResult(err)
 	r.Attempts = attempts
 	out := make([]result, len(items))
@@ -138,6 +169,17 @@ func (x *executor) splitOrFail(ctx context.Context, items []Item, attempts int, 
 		out[i] = r
 	}
 	return out
+}
+
+// refusedWhole reports whether err is a non-OK answer refusing a whole call.
+func refusedWhole(err error) bool {
+	var ce *crm.Error
+	return errors.As(err, &ce) && ce.Class == crm.Permanent && ce.Code != ""
+}
+
+func sameRefusal(a, b error) bool {
+	var ca, cb *crm.Error
+	return errors.As(a, &ca) && errors.As(b, &cb) && ca.Code == cb.Code && ca.Message == cb.Message
 }
 
 func asCRM(err error, target **crm.Error) bool { return errors.As(err, target) }

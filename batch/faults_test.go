@@ -2,6 +2,7 @@ package batch_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -142,5 +143,50 @@ func TestFaultsSubscriptions2000(t *testing.T) {
 	}
 	if s.Retries == 0 || s.Throttled == 0 {
 		t.Errorf("%d retries, %d answers 429 under injected faults: the faults did not bite", s.Retries, s.Throttled)
+	}
+}
+
+// TestInterruptedRunAccountsForEveryRow stops a run half-way (as SIGINT does):
+// the calls in flight finish, the reports cover every row, rows sent are ok and
+// applied once, rows never sent are failed NOT_SENT and not applied, and the
+// error says the run could not finish.
+func TestInterruptedRunAccountsForEveryRow(t *testing.T) {
+	t.Parallel()
+	sb, api := startSandbox(t, sandbox.Options{Latency: 30 * time.Millisecond})
+	path := devicesFile(t, t.TempDir(), 3000, "INT")
+	cfg := runConfig(t, path, api)
+	cfg.ChunkSize, cfg.Concurrency = 10, 2
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(400*time.Millisecond, cancel)
+	s, err := batch.Run(ctx, cfg)
+	var fatal *batch.FatalError
+	if !errors.As(err, &fatal) {
+		t.Fatalf("err = %v, want a FatalError", err)
+	}
+	if s == nil {
+		t.Fatal("no summary after an interrupted run")
+	}
+	res := readCSV(t, s.Reports.Results)
+	if len(res) != 3000 {
+		t.Fatalf("results has %d rows, want 3000", len(res))
+	}
+	applied := sb.Applied()
+	var ok, notSent int
+	for _, r := range res {
+		n := applied[sandbox.Effect{Method: "netflix/operators/register_devices", Key: r["esn"]}]
+		switch {
+		case r["status"] == "ok" && n == 1:
+			ok++
+		case r["status"] == "failed" && r["error_code"] == "NOT_SENT" && n == 0:
+			notSent++
+		default:
+			t.Fatalf("row %s: %s %s applied %d times", r["row"], r["status"], r["error_code"], n)
+		}
+	}
+	if ok == 0 || notSent == 0 {
+		t.Fatalf("%d ok, %d not sent: the interruption did not land mid-run", ok, notSent)
+	}
+	if len(readCSV(t, s.Reports.Failures)) != notSent {
+		t.Fatalf("failures report does not hold exactly the rows not sent")
 	}
 }

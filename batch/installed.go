@@ -123,7 +123,7 @@ func transactionReference(runID string, items []Item) string {
 // API documents no code; the sandbox uses this one (see sandbox/doc.go).
 const duplicateReference = "DUPLICATE_TRANSACTION_REFERENCE_NUMBER"
 
-func callInstalledItems(ctx context.Context, x *executor, items []Item) []result {
+func callInstalledItems(ctx context.Context, x *executor, items []Item) ([]result, int, error) {
 	req := items[0].Payload.(installedItem).header
 	req.TransactionReferenceNumber = transactionReference(x.runID, items)
 	for _, it := range items {
@@ -162,11 +162,11 @@ func callInstalledItems(ctx context.Context, x *executor, items []Item) []result
 		return false, nil
 	})
 	if err != nil {
-		return x.splitOrFail(ctx, items, attempts, err, callInstalledItems)
+		return nil, attempts, err
 	}
 	out := make([]result, len(items))
 	for i := range out {
 		out[i] = result{Status: StatusOK, Attempts: attempts}
 	}
-	return out
+	return out, attempts, nil
 }

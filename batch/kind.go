@@ -35,8 +35,9 @@ type Kind struct {
 	checkHeader func(cols []string) error
 	// unique gives the values that must not repeat within a file (nil = none).
 	unique func(it Item) []unique
-	// call sends one chunk of items (all with the same Key) and returns one result per item.
-	call func(ctx context.Context, x *executor, items []Item) []result
+	// call sends one chunk of items (all with the same Key) and returns one result
+	// per item, or the error that failed the call as a whole, with the attempts made.
+	call func(ctx context.Context, x *executor, items []Item) ([]result, int, error)
 }
 
 // Item is one valid input row, ready to be sent.

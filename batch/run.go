@@ -312,13 +312,13 @@ func runChunk(ctx context.Context, x *executor, k *Kind, ln *lanes, c *chunk, re
 				return nil // stopping: the chunk is not sent
 			}
 		}
-		return record(c.items, k.call(ctx, x, c.items))
+		return record(c.items, x.send(ctx, k, c.items))
 	}
 	for i, it := range c.items {
 		if err := c.tickets[i].wait(ctx); err != nil {
 			return nil
 		}
-		res := k.call(ctx, x, c.items[i:i+1])
+		res := x.send(ctx, k, c.items[i:i+1])
 		ln.leave(c.tickets[i])
 		c.tickets[i] = ticket{}
 		if err := record([]Item{it}, res); err != nil {

@@ -306,3 +306,86 @@ func TestRunSubscriptionsInFileOrderUnderFaults(t *testing.T) {
 		}
 	}
 }
+
+// TestRefusedCallIsSplit checks that a call refused as a whole is split to fail
+// only its bad rows, and that a refusal of the whole call (an unknown group)
+// fails every row after a couple of calls rather than one call per row.
+func TestRefusedCallIsSplit(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name      string
+		rows      [][]string
+		wantFail  []int // 0-based data rows that must fail
+		wantCode  string
+		maxCalls  int64
+		effect    string
+		effectKey func(r map[string]string) string
+	}{
+		{
+			name: "unknown group",
+			rows: func() [][]string {
+				rows := [][]string{{"esn", "group_name"}}
+				for i := range 400 {
+					rows = append(rows, []string{fmt.Sprintf("U%04d", i), "NO-SUCH-GROUP"})
+				}
+				return rows
+			}(),
+			wantFail: func() []int {
+				var all []int
+				for i := range 400 {
+					all = append(all, i)
+				}
+				return all
+			}(),
+			wantCode: "GROUP_NOT_FOUND",
+			maxCalls: 3,
+		},
+		{
+			name: "one installed item already on another subscription",
+			rows: [][]string{
+				{"action", "subscription_number", "serial_number"},
+				{"add", "S0000000009", "NEW-1"}, {"add", "S0000000009", "NEW-2"}, {"add", "S0000000009", "NEW-3"},
+				{"add", "S0000000009", "SC-0001"}, {"add", "S0000000009", "NEW-5"}, {"add", "S0000000009", "NEW-6"},
+			},
+			wantFail:  []int{3},
+			wantCode:  "ITEM_ALREADY_INSTALLED",
+			maxCalls:  8,
+			effect:    "subscriptions/installed_items/add",
+			effectKey: func(r map[string]string) string { return r["serial_number"] },
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			sb, api := startSandbox(t, sandbox.Options{})
+			path := writeCSV(t, t.TempDir(), "job.csv", tc.rows)
+			s, err := batch.Run(context.Background(), runConfig(t, path, api))
+			if err != nil {
+				t.Fatalf("Run: %v", err)
+			}
+			fail := map[int]bool{}
+			for _, i := range tc.wantFail {
+				fail[i] = true
+			}
+			for i, r := range readCSV(t, s.Reports.Results) {
+				switch {
+				case fail[i] && (r["status"] != "failed" || r["error_code"] != tc.wantCode):
+					t.Errorf("row %d: %s %s, want failed %s", i+2, r["status"], r["error_code"], tc.wantCode)
+				case !fail[i] && r["status"] != "ok":
+					t.Errorf("row %d: %s %s %s, want ok", i+2, r["status"], r["error_code"], r["error_message"])
+				}
+				if tc.effect != "" {
+					want := 1
+					if fail[i] {
+						want = 0
+					}
+					if n := sb.Applied()[sandbox.Effect{Method: tc.effect, Key: tc.effectKey(r)}]; n != want {
+						t.Errorf("row %d applied %d times, want %d", i+2, n, want)
+					}
+				}
+			}
+			if s.Calls > tc.maxCalls {
+				t.Errorf("%d calls, want at most %d", s.Calls, tc.maxCalls)
+			}
+		})
+	}
+}

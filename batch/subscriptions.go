@@ -229,7 +229,7 @@ func nestedValue(col, field, s string, n nested) (any, error) {
 	return s, nil
 }
 
-func callSubscription(ctx context.Context, x *executor, items []Item) []result {
+func callSubscription(ctx context.Context, x *executor, items []Item) ([]result, int, error) {
 	it := items[0]
 	sub := it.Payload.(subscriptionItem)
 	var created *crm.CreatedSubscription
@@ -267,9 +267,7 @@ func callSubscription(ctx context.Context, x *executor, items []Item) []result {
 	}
 	attempts, err := x.retry(ctx, call, readBack)
 	if err != nil {
-		r := failedResult(err)
-		r.Attempts = attempts
-		return []result{r}
+		return nil, attempts, err
 	}
 	r := result{Status: StatusOK, Attempts: attempts}
 	switch {
@@ -285,7 +283,7 @@ func callSubscription(ctx context.Context, x *executor, items []Item) []result {
 			r.Message = "created; the answer was lost on the way, so netflix_token is unknown: read it in CRM.COM"
 		}
 	}
-	return []result{r}
+	return []result{r}, attempts, nil
 }
 
 // stateAfter is the life cycle state a subscription is in once the action applied.
