@@ -2,6 +2,7 @@ package batch
 
 import (
 	"context"
+	"sync"
 
 	"github.com/crmbatch/crmbatch/crm"
 )
@@ -59,11 +60,26 @@ func parseDevice(v rowView) (Item, error) {
 	default:
 		return Item{}, invalid("group_name", "INVALID_VALUE", "give exactly one of group_id, group_name and group_code")
 	}
-	return Item{
-		Action:  action,
-		Key:     action + "\x00" + g.ID + "\x00" + g.Name + "\x00" + g.AlternativeCode,
-		Payload: deviceItem{ESN: esn, Group: g},
-	}, nil
+	return Item{Action: action, Key: deviceKey(action, g), Payload: deviceItem{ESN: esn, Group: g}}, nil
+}
+
+// deviceKey is the chunk key of (action, group). Files have few of them; the
+// last one is kept so that a million rows do not make a million keys.
+func deviceKey(action string, g crm.GroupIdentifier) string {
+	lastKey.Lock()
+	defer lastKey.Unlock()
+	if lastKey.action != action || lastKey.group != g {
+		lastKey.action, lastKey.group = action, g
+		lastKey.key = action + "\x00" + g.ID + "\x00" + g.Name + "\x00" + g.AlternativeCode
+	}
+	return lastKey.key
+}
+
+var lastKey struct {
+	sync.Mutex
+	action string
+	group  crm.GroupIdentifier
+	key    string
 }
 
 func callDevices(ctx context.Context, x *executor, items []Item) ([]result, int, error) {

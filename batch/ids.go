@@ -1,15 +1,7 @@
 package batch
 
 import (
-	"regexp"
-
 	"github.com/crmbatch/crmbatch/formats"
-)
-
-var (
-	exponentForm = regexp.MustCompile(`^[0-9](\.[0-9]+)?[eE][+-]?[0-9]+$`)
-	decimalZero  = regexp.MustCompile(`^[0-9]+\.0+$`)
-	identChars   = regexp.MustCompile(`^[A-Za-z0-9._:/-]+$`)
 )
 
 // maxExactDigits is how many significant digits a spreadsheet keeps in a number cell.
@@ -20,24 +12,90 @@ const maxExactDigits = 15
 // cell too long to have kept all its digits.
 func checkIdentifier(v rowView, col, s string) error {
 	switch {
-	case exponentForm.MatchString(s):
+	case exponentForm(s):
 		return invalid(col, "MANGLED_ID", "%q is in exponent notation: a spreadsheet turned the identifier into a number; format the column as text and export again", s)
-	case decimalZero.MatchString(s):
+	case decimalZero(s):
 		return invalid(col, "MANGLED_ID", "%q ends in a decimal zero: a spreadsheet turned the identifier into a number; format the column as text and export again", s)
 	case v.kind(col) == formats.Number && digits(s) > maxExactDigits:
 		return invalid(col, "MANGLED_ID", "%q is a number cell with more than %d digits: the spreadsheet has rounded it; format the column as text and enter it again", s, maxExactDigits)
 	case len(s) > 64:
 		return invalid(col, "INVALID_VALUE", "identifier longer than 64 characters")
-	case !identChars.MatchString(s):
+	case !identChars(s):
 		return invalid(col, "INVALID_VALUE", "%q has characters an identifier cannot have (letters, digits and . _ : / - only)", s)
 	}
 	return nil
 }
 
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+// exponentForm matches what a spreadsheet shows of a long number: 3.5E+14, 1E-5.
+func exponentForm(s string) bool {
+	i := 0
+	if i >= len(s) || !isDigit(s[i]) {
+		return false
+	}
+	i++
+	if i < len(s) && s[i] == '.' {
+		i++
+		start := i
+		for i < len(s) && isDigit(s[i]) {
+			i++
+		}
+		if i == start {
+			return false
+		}
+	}
+	if i >= len(s) || (s[i] != 'e' && s[i] != 'E') {
+		return false
+	}
+	i++
+	if i < len(s) && (s[i] == '+' || s[i] == '-') {
+		i++
+	}
+	start := i
+	for i < len(s) && isDigit(s[i]) {
+		i++
+	}
+	return i > start && i == len(s)
+}
+
+// decimalZero matches digits followed by a point and zeros only: 12345.0.
+func decimalZero(s string) bool {
+	i := 0
+	for i < len(s) && isDigit(s[i]) {
+		i++
+	}
+	if i == 0 || i >= len(s) || s[i] != '.' {
+		return false
+	}
+	i++
+	start := i
+	for i < len(s) && s[i] == '0' {
+		i++
+	}
+	return i > start && i == len(s)
+}
+
+// identChars reports whether s is letters, digits and . _ : / - only.
+func identChars(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', isDigit(c), c == '.', c == '_', c == ':', c == '/', c == '-':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
 func digits(s string) int {
 	n := 0
-	for _, r := range s {
-		if r >= '0' && r <= '9' {
+	for i := 0; i < len(s); i++ {
+		if isDigit(s[i]) {
 			n++
 		}
 	}

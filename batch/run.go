@@ -144,17 +144,18 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 		return nil, &UsageError{Msg: fmt.Sprintf("--out: %v", err)}
 	}
 
+	// A dry run reads the file once: its reports say planned or invalid.
+	if cfg.DryRun {
+		if err := finish(cfg, j, s, nil, ""); err != nil {
+			return nil, err
+		}
+		s.EstimatedSeconds = float64(s.Calls) / cfg.Rate
+		return s, writeSummary(s)
+	}
+
 	// Pass 1: the whole file is read and validated before anything is sent.
 	valid := 0
-	plan := newPlanner(j.chunkSize, j.kind.Sequential, 1024, newLanes(), func(c *chunk) error {
-		s.Chunks++
-		if j.kind.Sequential {
-			s.Calls += int64(len(c.items))
-		} else {
-			s.Calls++
-		}
-		return nil
-	})
+	plan := newPlanner(j.chunkSize, j.kind.Sequential, 1024, newLanes(), s.countChunk(j.kind))
 	if err := j.scan(func(r row) error {
 		s.Rows++
 		if r.err == nil {
@@ -169,13 +170,6 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 		return nil, err
 	}
 	cfg.Log.Debug("validated", "rows", s.Rows, "valid", valid, "calls", s.Calls, "seconds", cfg.Now().Sub(start).Seconds())
-	if cfg.DryRun {
-		s.EstimatedSeconds = float64(s.Calls) / cfg.Rate
-		if err := finish(cfg, j, s, nil, ""); err != nil {
-			return nil, fmt.Errorf("writing the reports: %w", err)
-		}
-		return s, nil
-	}
 	if cfg.StateDir == "" {
 		return nil, &UsageError{Msg: "no state folder for the ledger: pass --state DIR or set CRMBATCH_STATE"}
 	}
@@ -200,6 +194,9 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 	sent := cfg.Now()
 	cfg.Log.Debug("calls done", "calls", s.Calls, "seconds", sent.Sub(start).Seconds())
 	if err := finish(cfg, j, s, led, stopped); err != nil {
+		return nil, fmt.Errorf("writing the reports: %w", err)
+	}
+	if err := writeSummary(s); err != nil {
 		return nil, fmt.Errorf("writing the reports: %w", err)
 	}
 	cfg.Log.Debug("reports written", "seconds", cfg.Now().Sub(sent).Seconds())
@@ -415,6 +412,10 @@ func finish(cfg Config, j *job, s *Summary, led *ledger.Ledger, stopped string) 
 	s.ErrorCodes = map[string]int{}
 	s.Rows = 0
 	s.FirstProblems = nil
+	var plan *planner
+	if cfg.DryRun {
+		plan = newPlanner(j.chunkSize, j.kind.Sequential, 1024, newLanes(), s.countChunk(j.kind))
+	}
 	line := make([]string, len(header))
 	err = j.scan(func(r row) error {
 		s.Rows++
@@ -427,6 +428,9 @@ func finish(cfg Config, j *job, s *Summary, led *ledger.Ledger, stopped string) 
 			o.Status, o.Code, o.Message = string(StatusInvalid), r.err.Code, r.err.Error()
 		case cfg.DryRun:
 			o.Status = string(StatusPlanned)
+			if err := plan.add(r.item); err != nil {
+				return err
+			}
 		case more && next.Seq == r.seq:
 			o = next
 		default:
@@ -466,6 +470,11 @@ func finish(cfg Config, j *job, s *Summary, led *ledger.Ledger, stopped string) 
 			return err
 		}
 	}
+	if plan != nil {
+		if err := plan.flush(); err != nil {
+			return err
+		}
+	}
 	s.End = cfg.Now()
 	s.DurationSeconds = s.End.Sub(s.Start).Seconds()
 	s.Stopped = stopped
@@ -478,7 +487,20 @@ func finish(cfg Config, j *job, s *Summary, led *ledger.Ledger, stopped string) 
 			return err
 		}
 	}
-	return writeSummary(s)
+	return nil
+}
+
+// countChunk counts the chunks and calls of a plan.
+func (s *Summary) countChunk(k *Kind) func(c *chunk) error {
+	return func(c *chunk) error {
+		s.Chunks++
+		if k.Sequential {
+			s.Calls += int64(len(c.items))
+		} else {
+			s.Calls++
+		}
+		return nil
+	}
 }
 
 const maxFirstProblems = 10

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"testing"
 )
@@ -171,4 +172,48 @@ func BenchmarkBareEncodingCSV(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(benchRows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+}
+
+// benchReportHeader and benchReportRow are a results report row: the job's
+// three columns and the five the tool adds.
+var (
+	benchReportHeader = []string{"esn", "action", "operator", "row", "status", "error_code", "error", "response_id"}
+	benchReportRow    = []string{"350000000000000", "register", "OPERATOR1", "2", "failed", "E0012", "device is already registered", "9f86d081884c7d65"}
+)
+
+// BenchmarkXLSXReport1M writes an XLSX report of benchRows rows of 8 columns,
+// every tenth row tinted, and a Summary sheet.
+func BenchmarkXLSXReport1M(b *testing.B) {
+	dir := b.TempDir()
+	path := filepath.Join(dir, "1m.results.xlsx")
+	row := append([]string(nil), benchReportRow...)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		w, err := CreateReport(path, XLSX, benchReportHeader)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for i := range benchRows {
+			row[0] = strconv.Itoa(350000000000000 + i)
+			row[3] = strconv.Itoa(i + 2)
+			style := Plain
+			if i%10 == 0 {
+				style = Tinted
+			}
+			if err := w.WriteRow(row, style); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := w.AddSheet("Summary", [][]string{{"status", "rows"}, {"ok", "900000"}, {"failed", "100000"}}); err != nil {
+			b.Fatal(err)
+		}
+		if err := w.Commit(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(benchRows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+	if st, err := os.Stat(path); err == nil {
+		b.ReportMetric(float64(st.Size()), "file-bytes")
+	}
 }
