@@ -76,7 +76,7 @@ func callCharges(ctx context.Context, x *executor, items []Item) ([]result, int,
 		return err
 	}
 	// Acknowledging a charge twice applies nothing twice; ambiguity is resent.
-	attempts, err := x.retry(ctx, call, resendAmbiguous)
+	attempts, err := x.retry(ctx, call, resendAmbiguous, false)
 	if err != nil {
 		return nil, attempts, err
 	}

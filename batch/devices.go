@@ -99,7 +99,7 @@ func callDevices(ctx context.Context, x *executor, items []Item) ([]result, int,
 	}
 	// Registering and unregistering are idempotent: a resend after an ambiguous
 	// failure applies nothing twice, so ambiguity is retried like a transient error.
-	attempts, err := x.retry(ctx, call, resendAmbiguous)
+	attempts, err := x.retry(ctx, call, resendAmbiguous, false)
 	if err != nil {
 		return nil, attempts, err
 	}

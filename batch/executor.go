@@ -15,8 +15,8 @@ import (
 type executor struct {
 	client  *crm.Client
 	pace    *pacer
-	retries int // attempts per call, the first included
-	runID   string
+	retries int    // attempts per call, the first included
+	jobKey  string // the same for every run of the same job: keys what must not be applied twice
 
 	calls     atomic.Int64
 	retried   atomic.Int64
@@ -49,10 +49,12 @@ func (x *executor) fail(err error) {
 	})
 }
 
-// retry makes one logical call: it repeats transient failures with the shared
-// backoff, resolves ambiguous ones with onAmbiguous (read back, or resend when the
-// call is idempotent), and returns the number of attempts and the final error.
-func (x *executor) retry(ctx context.Context, call func(context.Context) error, onAmbiguous ambiguity) (int, error) {
+// retry makes one logical call: it repeats transient failures with backoff,
+// resolves ambiguous ones with onAmbiguous (read back, or resend when the call is
+// idempotent), and returns the number of attempts that reached the server and the
+// final error. For a call that is not idempotent (strict), an HTTP 5xx counts as
+// ambiguous too: a proxy's 502 or 504 may hide a call that was applied.
+func (x *executor) retry(ctx context.Context, call func(context.Context) error, onAmbiguous ambiguity, strict bool) (int, error) {
 	attempt := 0
 	for {
 		if ctx.Err() != nil {
@@ -68,6 +70,10 @@ func (x *executor) retry(ctx context.Context, call func(context.Context) error, 
 		// A call in flight is let finish (or time out) even when the run stops,
 		// so that what it did is known and recorded.
 		err := call(context.WithoutCancel(ctx))
+		if errors.Is(err, errStopped) {
+			// The run stopped while this attempt waited its turn: it was never sent.
+			return attempt - 1, ctx.Err()
+		}
 		if err == nil {
 			x.pace.succeeded()
 			return attempt, nil
@@ -76,7 +82,11 @@ func (x *executor) retry(ctx context.Context, call func(context.Context) error, 
 		if !errors.As(err, &ce) {
 			return attempt, err
 		}
-		switch ce.Class {
+		class := ce.Class
+		if strict && class == crm.Transient && ce.HTTPStatus >= 500 {
+			class = crm.Ambiguous
+		}
+		switch class {
 		case crm.Transient:
 			d := x.pace.backoff(attempt, ce.RetryAfter)
 			if ce.HTTPStatus == 429 {
@@ -88,15 +98,17 @@ func (x *executor) retry(ctx context.Context, call func(context.Context) error, 
 				}
 			}
 		case crm.Ambiguous:
-			if attempt >= x.retries {
-				return attempt, err
-			}
+			// Resolved even after the last attempt: a row applied is never
+			// reported failed (its failures-report rerun would apply it again).
 			applied, rerr := onAmbiguous(ctx)
 			if rerr != nil {
 				return attempt, fmt.Errorf("the call may have been applied and reading it back failed: %w", rerr)
 			}
 			if applied {
 				return attempt, nil
+			}
+			if attempt >= x.retries {
+				return attempt, err
 			}
 			continue
 		case crm.Auth:
@@ -119,18 +131,18 @@ func (x *executor) retry(ctx context.Context, call func(context.Context) error, 
 // send makes the call of a chunk. When a call of several rows is refused as a
 // whole with a non-OK answer, one bad row may have spoiled it: the rows are split
 // in halves and each half is sent again, down to the rows at fault, so that the
-// good rows do not fail with them. When both halves of a chunk are refused the
-// same way, the refusal is about the call (an unknown group, say), not a row:
+// good rows do not fail with them. When both halves are refused with the very
+// same answer, the refusal is about the call (an unknown group, say), not a row:
 // every row fails without more calls.
 func (x *executor) send(ctx context.Context, k *Kind, items []Item) []result {
 	res, attempts, err := k.call(ctx, x, items)
 	if err == nil {
 		return res
 	}
-	return x.isolate(ctx, k, items, attempts, err, true)
+	return x.isolate(ctx, k, items, attempts, err)
 }
 
-func (x *executor) isolate(ctx context.Context, k *Kind, items []Item, attempts int, err error, top bool) []result {
+func (x *executor) isolate(ctx context.Context, k *Kind, items []Item, attempts int, err error) []result {
 	if len(items) < 2 || !refusedWhole(err) || ctx.Err() != nil {
 		return failAll(items, attempts, err)
 	}
@@ -143,14 +155,14 @@ func (x *executor) isolate(ctx context.Context, k *Kind, items []Item, attempts 
 	for i, h := range halves {
 		res[i], n[i], errs[i] = k.call(ctx, x, h)
 	}
-	if top && sameRefusal(errs[0], err) && sameRefusal(errs[1], err) {
+	if sameRefusal(errs[0], err) && sameRefusal(errs[1], err) {
 		return failAll(items, attempts+max(n[0], n[1]), err)
 	}
 	var out []result
 	for i, h := range halves {
 		r := res[i]
 		if errs[i] != nil {
-			r = x.isolate(ctx, k, h, n[i], errs[i], false)
+			r = x.isolate(ctx, k, h, n[i], errs[i])
 		}
 		for j := range r {
 			r[j].Attempts += attempts
@@ -171,10 +183,12 @@ func failAll(items []Item, attempts int, err error) []result {
 	return out
 }
 
-// refusedWhole reports whether err is a non-OK answer refusing a whole call.
+// refusedWhole reports whether err is a non-OK answer refusing a whole call
+// for something one of its rows may cause. A refused transaction reference is
+// about the call itself: split halves would carry new references and apply.
 func refusedWhole(err error) bool {
 	var ce *crm.Error
-	return errors.As(err, &ce) && ce.Class == crm.Permanent && ce.Code != ""
+	return errors.As(err, &ce) && ce.Class == crm.Permanent && ce.Code != "" && ce.Code != duplicateReference
 }
 
 func sameRefusal(a, b error) bool {

@@ -190,3 +190,55 @@ func TestInterruptedRunAccountsForEveryRow(t *testing.T) {
 		t.Fatalf("failures report does not hold exactly the rows not sent")
 	}
 }
+
+// TestFaultsInstalledItems drops a third of the calls after they applied and
+// fails a fifth: every item still moves exactly once and every row is ok, since
+// a resend carries the same transaction_reference_number and the sandbox refuses
+// it once the call applied.
+func TestFaultsInstalledItems(t *testing.T) {
+	t.Parallel()
+	sb, api := startSandbox(t, sandbox.Options{DropRate: 0.3, FailRate: 0.2, Seed: 9})
+	rows := [][]string{{"action", "subscription_number", "serial_number", "to_serial_number", "to_subscription_number"}}
+	type want struct{ method, serial, sub string }
+	var wants []want
+	for i := 1; i <= 20; i++ {
+		sub := fmt.Sprintf("S%010d", i)
+		for j := range 3 {
+			serial := fmt.Sprintf("FI-%02d-%d", i, j)
+			rows = append(rows, []string{"add", sub, serial, "", ""})
+			wants = append(wants, want{"subscriptions/installed_items/add", serial, sub})
+		}
+	}
+	for i := 1; i <= 10; i++ {
+		from, to := fmt.Sprintf("S%010d", i), fmt.Sprintf("S%010d", i+10)
+		rows = append(rows, []string{"move", from, fmt.Sprintf("SC-%04d", i), "", to})
+		wants = append(wants, want{"subscriptions/installed_items/move_to_another_subscription", fmt.Sprintf("SC-%04d", i), to})
+	}
+	path := writeCSV(t, t.TempDir(), "items.csv", rows)
+	cfg := runConfig(t, path, api)
+	cfg.Retries = 15
+	s, err := batch.Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if s.Counts[batch.StatusOK] != len(wants) {
+		for _, r := range readCSV(t, s.Reports.Results) {
+			if r["status"] != "ok" {
+				t.Logf("row %s: %s %s %s", r["row"], r["status"], r["error_code"], r["error_message"])
+			}
+		}
+		t.Fatalf("counts %v, want %d ok", s.Counts, len(wants))
+	}
+	applied := sb.Applied()
+	for _, w := range wants {
+		if n := applied[sandbox.Effect{Method: w.method, Key: w.serial}]; n != 1 {
+			t.Errorf("%s %s applied %d times, want 1", w.method, w.serial, n)
+		}
+		if sub, ok := sb.InstalledItemSubscription(w.serial); !ok || sub != w.sub {
+			t.Errorf("%s is on %q, want %s", w.serial, sub, w.sub)
+		}
+	}
+	if s.Retries == 0 {
+		t.Errorf("no retries: the faults did not bite")
+	}
+}

@@ -108,10 +108,11 @@ func itemOf(serial, distributor string) crm.InstalledItem {
 }
 
 // transactionReference derives the call's transaction_reference_number from the
-// run and the rows it carries: the same rows resent carry the same number.
-func transactionReference(runID string, items []Item) string {
+// job and the rows it carries: the same rows resent, by this run or by the re-run
+// of a run that crashed, carry the same number.
+func transactionReference(jobKey string, items []Item) string {
 	h := sha256.New()
-	h.Write([]byte(runID))
+	h.Write([]byte(jobKey))
 	for _, it := range items {
 		h.Write([]byte{0})
 		h.Write([]byte(strconv.Itoa(it.Seq)))
@@ -125,7 +126,7 @@ const duplicateReference = "DUPLICATE_TRANSACTION_REFERENCE_NUMBER"
 
 func callInstalledItems(ctx context.Context, x *executor, items []Item) ([]result, int, error) {
 	req := items[0].Payload.(installedItem).header
-	req.TransactionReferenceNumber = transactionReference(x.runID, items)
+	req.TransactionReferenceNumber = transactionReference(x.jobKey, items)
 	for _, it := range items {
 		p := it.Payload.(installedItem)
 		if it.Action == ActionSwap {
@@ -137,7 +138,6 @@ func callInstalledItems(ctx context.Context, x *executor, items []Item) ([]resul
 		}
 		req.InstalledItemsSet = append(req.InstalledItemsSet, itemOf(p.Serial, p.Distributor))
 	}
-	resent := false
 	call := func(ctx context.Context) (err error) {
 		switch items[0].Action {
 		case ActionAdd:
@@ -150,17 +150,17 @@ func callInstalledItems(ctx context.Context, x *executor, items []Item) ([]resul
 			_, err = x.client.MoveInstalledItems(ctx, req)
 		}
 		var ce *crm.Error
-		if err != nil && resent && asCRM(err, &ce) && ce.Code == duplicateReference {
-			// The lost answer was to a call that did apply: the server refuses the
-			// same transaction_reference_number a second time.
+		if err != nil && asCRM(err, &ce) && ce.Code == duplicateReference {
+			// These very rows were applied already, by an earlier attempt whose
+			// answer was lost or by the crashed run this one resumes: the server
+			// refuses the same reference a second time.
 			return nil
 		}
 		return err
 	}
-	attempts, err := x.retry(ctx, call, func(context.Context) (bool, error) {
-		resent = true
-		return false, nil
-	})
+	// A resend carries the same transaction_reference_number: the server refuses
+	// it if the call was applied, so resending is safe.
+	attempts, err := x.retry(ctx, call, resendAmbiguous, false)
 	if err != nil {
 		return nil, attempts, err
 	}

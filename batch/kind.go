@@ -193,8 +193,6 @@ const (
 	StatusPlanned Status = "planned"
 )
 
-func okResult() result { return result{Status: StatusOK} }
-
 func failedResult(err error) result {
 	r := result{Status: StatusFailed, Message: err.Error()}
 	var ce *crm.Error

@@ -2,6 +2,7 @@ package batch
 
 import (
 	"context"
+	"errors"
 	"math/rand/v2"
 	"sync"
 	"time"
@@ -24,8 +25,10 @@ type pacer struct {
 
 	lastThrottle time.Time
 	lastRaise    time.Time
-	now          func() time.Time
-	rng          *rand.Rand
+
+	stop <-chan struct{} // closed when the run stops: no new attempt starts
+	now  func() time.Time
+	rng  *rand.Rand
 }
 
 const (
@@ -35,7 +38,10 @@ const (
 	raiseEvery    = 2 * time.Second
 )
 
-func newPacer(perSecond float64, base time.Duration, now func() time.Time) *pacer {
+// errStopped is what Wait returns once the run stops: the attempt is not sent.
+var errStopped = errors.New("the run stopped")
+
+func newPacer(perSecond float64, base time.Duration, now func() time.Time, stop <-chan struct{}) *pacer {
 	if base <= 0 {
 		base = backoffBase
 	}
@@ -47,14 +53,32 @@ func newPacer(perSecond float64, base time.Duration, now func() time.Time) *pace
 		limiter: rate.NewLimiter(lim, 1),
 		target:  lim,
 		base:    base,
+		stop:    stop,
 		now:     now,
 		rng:     rand.New(rand.NewPCG(uint64(now().UnixNano()), 0x9e3779b97f4a7c15)),
 	}
 }
 
 // Wait blocks until the shared backoff has passed and the limiter grants a slot.
-// It is the crm.Config.Wait of the run's client, so logins and replays are paced too.
+// It is the crm.Config.Wait of the run's client, so logins and replays are paced
+// too. Calls run on a context that outlives the run's (so that an answer on its
+// way is not thrown away); Wait is where a stopping run keeps new attempts from
+// starting, with errStopped.
 func (p *pacer) Wait(ctx context.Context) error {
+	select {
+	case <-p.stop:
+		return errStopped
+	default:
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	go func() {
+		select {
+		case <-p.stop:
+			cancel(errStopped)
+		case <-ctx.Done():
+		}
+	}()
 	for {
 		p.mu.Lock()
 		d := p.until.Sub(p.now())
@@ -63,10 +87,16 @@ func (p *pacer) Wait(ctx context.Context) error {
 			break
 		}
 		if err := sleep(ctx, d); err != nil {
-			return err
+			return context.Cause(ctx)
 		}
 	}
-	return p.limiter.Wait(ctx)
+	if err := p.limiter.Wait(ctx); err != nil {
+		if c := context.Cause(ctx); c != nil {
+			return c
+		}
+		return err
+	}
+	return nil
 }
 
 // backoff returns how long to wait before attempt+1 of a call that failed

@@ -129,7 +129,7 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 	if cfg.Format == "" {
 		cfg.Format = inFormat
 	}
-	sum, err := fileSHA256(cfg.Path)
+	sum, info, err := fileSHA256(cfg.Path)
 	if err != nil {
 		return nil, &FileError{File: cfg.Path, Msg: err.Error()}
 	}
@@ -173,9 +173,12 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 	if cfg.StateDir == "" {
 		return nil, &UsageError{Msg: "no state folder for the ledger: pass --state DIR or set CRMBATCH_STATE"}
 	}
+	if _, err := crm.New(cfg.API); err != nil {
+		return nil, &UsageError{Msg: err.Error()}
+	}
 	led, err := ledger.Open(cfg.StateDir)
 	if err != nil {
-		return nil, err
+		return nil, &UsageError{Msg: fmt.Sprintf("%v\nhint: --state DIR (or CRMBATCH_STATE) names a folder crmbatch can write", err)}
 	}
 	defer led.Close()
 	run, err := led.StartRun(ctx, ledger.Run{JobKey: jobKey(sum, j, cfg), Job: j.kind.Name, Input: cfg.Path, InputSHA256: sum, Started: start})
@@ -186,6 +189,9 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 	s.Calls, s.Chunks = 0, 0
 	cfg.Log.Info("run started", "run_id", run.ID, "job", j.kind.Name, "input", cfg.Path, "rows", s.Rows, "valid", valid)
 
+	if err := unchanged(cfg.Path, info); err != nil {
+		return nil, err
+	}
 	runErr := execute(ctx, cfg, j, led, run.ID, valid, s)
 	stopped := ""
 	if runErr != nil {
@@ -193,11 +199,16 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 	}
 	sent := cfg.Now()
 	cfg.Log.Debug("calls done", "calls", s.Calls, "seconds", sent.Sub(start).Seconds())
+	// From here on, something was sent: every error stops the run (exit 3), and
+	// what was done is in the ledger.
+	if err := unchanged(cfg.Path, info); err != nil {
+		return nil, &FatalError{Err: fmt.Errorf("no reports written: %w", err)}
+	}
 	if err := finish(cfg, j, s, led, stopped); err != nil {
-		return nil, fmt.Errorf("writing the reports: %w", err)
+		return nil, &FatalError{Err: fmt.Errorf("writing the reports: %w", err)}
 	}
 	if err := writeSummary(s); err != nil {
-		return nil, fmt.Errorf("writing the reports: %w", err)
+		return nil, &FatalError{Err: fmt.Errorf("writing the reports: %w", err)}
 	}
 	cfg.Log.Debug("reports written", "seconds", cfg.Now().Sub(sent).Seconds())
 	if b, err := json.Marshal(s); err == nil {
@@ -213,7 +224,7 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 func execute(parent context.Context, cfg Config, j *job, led *ledger.Ledger, runID string, valid int, s *Summary) error {
 	ctx, stop := context.WithCancel(parent)
 	defer stop()
-	pace := newPacer(cfg.Rate, cfg.Backoff, cfg.Now)
+	pace := newPacer(cfg.Rate, cfg.Backoff, cfg.Now, ctx.Done())
 	api := cfg.API
 	api.Wait = pace.Wait
 	if api.Now == nil {
@@ -223,14 +234,17 @@ func execute(parent context.Context, cfg Config, j *job, led *ledger.Ledger, run
 	if err != nil {
 		return &UsageError{Msg: err.Error()}
 	}
-	x := &executor{client: client, pace: pace, retries: cfg.Retries, runID: runID, stop: stop}
+	x := &executor{client: client, pace: pace, retries: cfg.Retries, jobKey: jobKey(s.InputSHA256, j, cfg), stop: stop}
 	loginStart := cfg.Now()
-	if err := client.Login(ctx); err != nil {
+	if _, err := x.retry(ctx, client.Login, resendAmbiguous, false); err != nil {
 		if ctx.Err() != nil {
 			return &FatalError{Err: ctx.Err()}
 		}
 		return &FatalError{Err: err}
 	}
+	// The summary counts the calls of the job's method, not the login.
+	x.calls.Store(0)
+	x.retried.Store(0)
 	cfg.Progress.Begin(valid)
 	defer cfg.Progress.End()
 	sendStart := loginStart
@@ -288,9 +302,9 @@ func execute(parent context.Context, cfg Config, j *job, led *ledger.Ledger, run
 	case parent.Err() != nil:
 		return &FatalError{Err: fmt.Errorf("interrupted: %w", context.Cause(parent))}
 	case feedErr != nil && !errors.Is(feedErr, context.Canceled):
-		return feedErr
+		return &FatalError{Err: feedErr}
 	case waitErr != nil && !errors.Is(waitErr, context.Canceled):
-		return waitErr
+		return &FatalError{Err: waitErr}
 	}
 	return nil
 }
@@ -341,17 +355,35 @@ func jobKey(inputSHA string, j *job, cfg Config) string {
 	return hex.EncodeToString(h.Sum(nil))[:16]
 }
 
-func fileSHA256(path string) (string, error) {
+func fileSHA256(path string) (string, os.FileInfo, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return "", nil, err
+	}
 	h := sha256.New()
 	if _, err := io.Copy(h, f); err != nil {
-		return "", err
+		return "", nil, err
 	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	return hex.EncodeToString(h.Sum(nil)), info, nil
+}
+
+// unchanged checks that the job file is still the one that was validated: the
+// file is read again for each pass, and a file rewritten under a running job
+// must not have unvalidated rows sent.
+func unchanged(path string, was os.FileInfo) error {
+	now, err := os.Stat(path)
+	if err == nil && (now.Size() != was.Size() || !now.ModTime().Equal(was.ModTime())) {
+		err = errors.New("the file changed while crmbatch was reading it")
+	}
+	if err != nil {
+		return &FileError{File: path, Msg: err.Error(), Hint: "let the file be written completely before running it (write to a temporary name, then rename)"}
+	}
+	return nil
 }
 
 // reportPaths names the reports of X.csv: X.results.csv, X.failures.csv and

@@ -254,7 +254,7 @@ func callSubscription(ctx context.Context, x *executor, items []Item) ([]result,
 		_, err := x.retry(ctx, func(ctx context.Context) (err error) {
 			s, err = x.client.ShowSubscription(ctx, sub.Customer)
 			return err
-		}, resendAmbiguous)
+		}, resendAmbiguous, false)
 		var ce *crm.Error
 		if err != nil && asCRM(err, &ce) && ce.Class == crm.Permanent {
 			return false, nil // no subscription to show: nothing was applied
@@ -265,7 +265,7 @@ func callSubscription(ctx context.Context, x *executor, items []Item) ([]result,
 		shown = s
 		return stateAfter(it.Action) == s.LifeCycleState, nil
 	}
-	attempts, err := x.retry(ctx, call, readBack)
+	attempts, err := x.retry(ctx, call, readBack, true)
 	if err != nil {
 		return nil, attempts, err
 	}

@@ -79,6 +79,11 @@ func Main(args []string, getenv func(string) string, stdout, stderr io.Writer) i
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	go func() {
+		// After the first signal the run winds down; a second one kills at once.
+		<-ctx.Done()
+		stop()
+	}()
 	switch args[0] {
 	case "run":
 		return cmdRun(ctx, std, args[1:], false)
@@ -200,6 +205,9 @@ func cmdRun(ctx context.Context, std streams, args []string, validate bool) int 
 	if err != nil {
 		return usageErr(std, "%v", err)
 	}
+	if o.timeout <= 0 {
+		return usageErr(std, "--timeout must be positive, e.g. 30s")
+	}
 	cfg := batch.Config{
 		Path: fs.Arg(0), Job: o.job, Sheet: o.sheet, OutDir: o.out,
 		Concurrency: o.concurrency, ChunkSize: o.chunkSize, Retries: o.retries, Rate: o.rate,
@@ -284,7 +292,10 @@ func connect(ctx context.Context, std streams, o *runOptions, cfg *batch.Config)
 func checkEndpoint(endpoint string, insecure bool) error {
 	u, err := url.Parse(endpoint)
 	if err != nil || u.Host == "" {
-		return fmt.Errorf("--endpoint %q is not a URL like https://crm.example.com/crmapi/rest/v2/", endpoint)
+		return fmt.Errorf("--endpoint is not a URL like https://crm.example.com/crmapi/rest/v2/")
+	}
+	if u.User != nil {
+		return fmt.Errorf("--endpoint %s holds a user name or password: give credentials in the environment (CRMBATCH_USERNAME, ...)", u.Redacted())
 	}
 	switch u.Scheme {
 	case "https":
@@ -296,7 +307,7 @@ func checkEndpoint(endpoint string, insecure bool) error {
 		}
 		return fmt.Errorf("--endpoint %s is plain http: passwords and tokens would cross the network unencrypted\nhint: use https://, or pass --insecure-http if you must", u.Redacted())
 	}
-	return fmt.Errorf("--endpoint %q: the scheme must be https (or http to this machine)", endpoint)
+	return fmt.Errorf("--endpoint %s: the scheme must be https (or http to this machine)", u.Redacted())
 }
 
 // defaultStateDir is CRMBATCH_STATE, else $XDG_STATE_HOME/crmbatch, else
