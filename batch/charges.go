@@ -20,7 +20,11 @@ var Charges = register(&Kind{
 	MaxChunk: 50,
 	parse:    parseCharge,
 	unique:   chargeUnique,
-	call:     callCharges,
+	doneKey: func(it Item) (string, string) {
+		c := it.Payload.(crm.ChargeItem)
+		return c.Number, c.ReferenceNumber
+	},
+	call: callCharges,
 })
 
 func parseCharge(v rowView) (Item, error) {

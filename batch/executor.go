@@ -15,8 +15,9 @@ import (
 type executor struct {
 	client  *crm.Client
 	pace    *pacer
-	retries int    // attempts per call, the first included
-	jobKey  string // the same for every run of the same job: keys what must not be applied twice
+	retries int                      // attempts per call, the first included
+	runID   string                   // the same when a stopped run is resumed: keys what must not be applied twice
+	intend  func(items []Item) error // records durably that items are about to be sent
 
 	calls     atomic.Int64
 	retried   atomic.Int64

@@ -108,11 +108,12 @@ func itemOf(serial, distributor string) crm.InstalledItem {
 }
 
 // transactionReference derives the call's transaction_reference_number from the
-// job and the rows it carries: the same rows resent, by this run or by the re-run
-// of a run that crashed, carry the same number.
-func transactionReference(jobKey string, items []Item) string {
+// run and the rows it carries: the same rows resent, by this run or when it is
+// resumed after a crash, carry the same number; a --rerun is a new run and sends
+// new numbers.
+func transactionReference(runID string, items []Item) string {
 	h := sha256.New()
-	h.Write([]byte(jobKey))
+	h.Write([]byte(runID))
 	for _, it := range items {
 		h.Write([]byte{0})
 		h.Write([]byte(strconv.Itoa(it.Seq)))
@@ -126,7 +127,7 @@ const duplicateReference = "DUPLICATE_TRANSACTION_REFERENCE_NUMBER"
 
 func callInstalledItems(ctx context.Context, x *executor, items []Item) ([]result, int, error) {
 	req := items[0].Payload.(installedItem).header
-	req.TransactionReferenceNumber = transactionReference(x.jobKey, items)
+	req.TransactionReferenceNumber = transactionReference(x.runID, items)
 	for _, it := range items {
 		p := it.Payload.(installedItem)
 		if it.Action == ActionSwap {

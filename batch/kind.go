@@ -33,6 +33,9 @@ type Kind struct {
 	parse func(v rowView) (Item, error)
 	// checkHeader refuses header columns the kind cannot use (nil = none).
 	checkHeader func(cols []string) error
+	// doneKey names what a row does that must not be done twice across runs (a
+	// charge number) and a detail to keep with it (nil = nothing).
+	doneKey func(it Item) (key, detail string)
 	// unique gives the values that must not repeat within a file (nil = none).
 	unique func(it Item) []unique
 	// call sends one chunk of items (all with the same Key) and returns one result
@@ -48,6 +51,10 @@ type Item struct {
 	Key     string // rows with equal keys may share a call
 	Lane    string // rows with equal lanes run in file order, never concurrently ("" = free)
 	Payload any    // kind-specific request data
+
+	// Uncertain rows were sent by a run that stopped before it knew the outcome:
+	// they may have been applied.
+	Uncertain bool
 }
 
 // unique is a column value that must appear once in a file.

@@ -42,6 +42,9 @@ type Config struct {
 	API      crm.Config // the endpoint; its Wait is set by Run
 	StateDir string     // where the ledger lives
 	DryRun   bool       // validate and plan only
+	Fresh    bool       // start over instead of resuming an unfinished run of the same job
+	Rerun    bool       // run a job that already ran to the end again
+	Force    bool       // send charges that an earlier run already acknowledged or accepted
 
 	Log      *slog.Logger
 	Progress Progress
@@ -68,6 +71,7 @@ type Summary struct {
 	DurationSeconds  float64        `json:"duration_seconds"`
 	SendSeconds      float64        `json:"send_seconds"` // from the login to the last outcome
 	Stopped          string         `json:"stopped,omitempty"`
+	Resumed          bool           `json:"resumed,omitempty"`        // this run went on with one that had stopped
 	FirstProblems    []string       `json:"first_problems,omitempty"` // the first failed or invalid rows, for the log
 	Reports          Reports        `json:"reports"`
 }
@@ -181,18 +185,31 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 		return nil, &UsageError{Msg: fmt.Sprintf("%v\nhint: --state DIR (or CRMBATCH_STATE) names a folder crmbatch can write", err)}
 	}
 	defer led.Close()
-	run, err := led.StartRun(ctx, ledger.Run{JobKey: jobKey(sum, j, cfg), Job: j.kind.Name, Input: cfg.Path, InputSHA256: sum, Started: start})
+	key := jobKey(sum, j, cfg)
+	lock, err := led.Lock(cfg.StateDir, key)
+	if errors.Is(err, ledger.ErrLocked) {
+		return nil, &UsageError{Msg: fmt.Sprintf("%s: another crmbatch is running this job now\nhint: wait for it to end; nothing was sent", cfg.Path)}
+	}
+	if err != nil {
+		return nil, &UsageError{Msg: err.Error()}
+	}
+	defer lock.Release()
+	run, progress, err := startOrResume(ctx, cfg, led, key, j, sum, start, s)
 	if err != nil {
 		return nil, err
 	}
 	s.RunID = run.ID
 	s.Calls, s.Chunks = 0, 0
-	cfg.Log.Info("run started", "run_id", run.ID, "job", j.kind.Name, "input", cfg.Path, "rows", s.Rows, "valid", valid)
-
+	if s.Resumed {
+		cfg.Log.Warn("resuming a run that stopped", "run_id", run.ID, "started", run.Started.Format(time.RFC3339),
+			"rows_done", len(progress.Done), "rows_uncertain", len(progress.Uncertain))
+	} else {
+		cfg.Log.Info("run started", "run_id", run.ID, "job", j.kind.Name, "input", cfg.Path, "rows", s.Rows, "valid", valid)
+	}
 	if err := unchanged(cfg.Path, info); err != nil {
 		return nil, err
 	}
-	runErr := execute(ctx, cfg, j, led, run.ID, valid, s)
+	runErr := execute(ctx, cfg, j, led, run.ID, valid, progress, s)
 	stopped := ""
 	if runErr != nil {
 		stopped = runErr.Error()
@@ -221,7 +238,7 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 
 // execute is pass 2: rows are read again, planned into chunks as they come, and
 // the chunks run under errgroup with at most Concurrency in flight.
-func execute(parent context.Context, cfg Config, j *job, led *ledger.Ledger, runID string, valid int, s *Summary) error {
+func execute(parent context.Context, cfg Config, j *job, led *ledger.Ledger, runID string, valid int, progress ledger.Progress, s *Summary) error {
 	ctx, stop := context.WithCancel(parent)
 	defer stop()
 	pace := newPacer(cfg.Rate, cfg.Backoff, cfg.Now, ctx.Done())
@@ -234,7 +251,14 @@ func execute(parent context.Context, cfg Config, j *job, led *ledger.Ledger, run
 	if err != nil {
 		return &UsageError{Msg: err.Error()}
 	}
-	x := &executor{client: client, pace: pace, retries: cfg.Retries, jobKey: jobKey(s.InputSHA256, j, cfg), stop: stop}
+	x := &executor{client: client, pace: pace, retries: cfg.Retries, runID: runID, stop: stop,
+		intend: func(items []Item) error {
+			seqs := make([]int, len(items))
+			for i, it := range items {
+				seqs[i] = it.Seq
+			}
+			return led.Intend(context.WithoutCancel(parent), runID, seqs)
+		}}
 	loginStart := cfg.Now()
 	if _, err := x.retry(ctx, client.Login, resendAmbiguous, false); err != nil {
 		if ctx.Err() != nil {
@@ -245,7 +269,7 @@ func execute(parent context.Context, cfg Config, j *job, led *ledger.Ledger, run
 	// The summary counts the calls of the job's method, not the login.
 	x.calls.Store(0)
 	x.retried.Store(0)
-	cfg.Progress.Begin(valid)
+	cfg.Progress.Begin(valid - len(progress.Done))
 	defer cfg.Progress.End()
 	sendStart := loginStart
 	defer func() { s.SendSeconds = cfg.Now().Sub(sendStart).Seconds() }()
@@ -261,10 +285,22 @@ func execute(parent context.Context, cfg Config, j *job, led *ledger.Ledger, run
 			if r.Status == "" || (r.Attempts == 0 && r.Status == StatusFailed && gctx.Err() != nil) {
 				continue // never sent
 			}
-			outs = append(outs, ledger.Outcome{Seq: it.Seq, Row: it.Row, Status: string(r.Status), Code: r.Code,
-				Message: r.Message, Attempts: r.Attempts, Outputs: r.Outputs, Recorded: now})
+			o := ledger.Outcome{Seq: it.Seq, Row: it.Row, Status: string(r.Status), Code: r.Code,
+				Message: r.Message, Attempts: r.Attempts, Outputs: r.Outputs, Recorded: now}
+			if j.kind.doneKey != nil && r.Status == StatusOK {
+				o.Kind, o.Action = j.kind.Name, it.Action
+				o.Key, o.Detail = j.kind.doneKey(it)
+			}
+			outs = append(outs, o)
 		}
-		if err := journal.Add(outs); err != nil {
+		// A sequential kind's outcome is durable before the next row of its lane
+		// is intended, so after a crash at most one row per lane is uncertain and
+		// reading its subscription back tells what came of it.
+		add := journal.Add
+		if j.kind.Sequential {
+			add = func(outs []ledger.Outcome) error { return led.Record(context.WithoutCancel(gctx), runID, outs) }
+		}
+		if err := add(outs); err != nil {
 			x.fail(err)
 			return err
 		}
@@ -283,8 +319,15 @@ func execute(parent context.Context, cfg Config, j *job, led *ledger.Ledger, run
 		return nil
 	})
 	feedErr := j.scan(func(r row) error {
-		if r.err != nil {
-			return nil
+		if r.err != nil || progress.Done[r.seq] {
+			return nil // invalid, or done before the run stopped
+		}
+		r.item.Uncertain = progress.Uncertain[r.seq]
+		if skip, err := doneBefore(gctx, cfg, j, led, runID, r.item); err != nil || skip != nil {
+			if err != nil {
+				return err
+			}
+			return record([]Item{r.item}, []result{*skip})
 		}
 		return plan.add(r.item)
 	})
@@ -323,11 +366,19 @@ func runChunk(ctx context.Context, x *executor, k *Kind, ln *lanes, c *chunk, re
 				return nil // stopping: the chunk is not sent
 			}
 		}
+		if err := x.intend(c.items); err != nil {
+			x.fail(err)
+			return err
+		}
 		return record(c.items, x.send(ctx, k, c.items))
 	}
 	for i, it := range c.items {
 		if err := c.tickets[i].wait(ctx); err != nil {
 			return nil
+		}
+		if err := x.intend(c.items[i : i+1]); err != nil {
+			x.fail(err)
+			return err
 		}
 		res := x.send(ctx, k, c.items[i:i+1])
 		ln.leave(c.tickets[i])
@@ -337,6 +388,60 @@ func runChunk(ctx context.Context, x *executor, k *Kind, ln *lanes, c *chunk, re
 		}
 	}
 	return nil
+}
+
+// startOrResume begins the run: it goes on with an unfinished run of the same
+// job (unless --fresh), refuses a job that already ran to the end (unless
+// --rerun), or starts a new run.
+func startOrResume(ctx context.Context, cfg Config, led *ledger.Ledger, key string, j *job, sum string, start time.Time, s *Summary) (ledger.Run, ledger.Progress, error) {
+	prev, found, err := led.LatestRun(ctx, key)
+	if err != nil {
+		return prev, ledger.Progress{}, err
+	}
+	switch {
+	case found && !prev.Finished.IsZero() && !cfg.Rerun:
+		var was Summary
+		_ = json.Unmarshal(prev.Summary, &was)
+		return prev, ledger.Progress{}, &FileError{File: cfg.Path,
+			Msg: fmt.Sprintf("this job already ran to the end on %s (run %s); its reports: %s, %s",
+				prev.Finished.Local().Format("2006-01-02 15:04:05"), prev.ID, was.Reports.Results, was.Reports.Failures),
+			Hint: "nothing was sent; to send it all again, pass --rerun (or run the failures report to retry only the failed rows)"}
+	case found && prev.Finished.IsZero() && !cfg.Fresh:
+		p, err := led.RunProgress(ctx, prev.ID)
+		s.Resumed = true
+		return prev, p, err
+	}
+	run, err := led.StartRun(ctx, ledger.Run{JobKey: key, Job: j.kind.Name, Input: cfg.Path, InputSHA256: sum, Started: start})
+	return run, ledger.Progress{}, err
+}
+
+// doneBefore returns a skipped result for a row whose entity (a charge) an
+// earlier run already did, unless --force.
+func doneBefore(ctx context.Context, cfg Config, j *job, led *ledger.Ledger, runID string, it Item) (*result, error) {
+	if j.kind.doneKey == nil || cfg.Force {
+		return nil, nil
+	}
+	key, _ := j.kind.doneKey(it)
+	d, found, err := led.Done(ctx, j.kind.Name, key)
+	if err != nil || !found || d.RunID == runID {
+		return nil, err
+	}
+	msg := fmt.Sprintf("%s already by run %s on %s", Past(d.Action), d.RunID, d.Recorded.Local().Format("2006-01-02 15:04:05"))
+	if d.Detail != "" {
+		msg += " with reference " + d.Detail
+	}
+	return &result{Status: StatusSkipped, Code: "ALREADY_DONE", Message: msg + "; pass --force to send it again"}, nil
+}
+
+// Past is how a report says an action was done: acknowledged, accepted.
+func Past(action string) string {
+	switch action {
+	case ActionAcknowledge:
+		return "acknowledged"
+	case ActionAccept:
+		return "accepted"
+	}
+	return action + " done"
 }
 
 // jobKey identifies "the same job" across runs: the input's content, the kind and

@@ -77,6 +77,9 @@ func runConfig(t *testing.T, path string, api crm.Config) batch.Config {
 }
 
 func devicesFile(t *testing.T, dir string, n int, prefix string) string {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
 	rows := [][]string{{"esn", "group_name", "note"}}
 	for i := range n {
 		rows = append(rows, []string{fmt.Sprintf("%s%06d", prefix, i), "OPERATOR1", "=cmd|' /C calc'!A0"})

@@ -40,6 +40,20 @@ CREATE TABLE IF NOT EXISTS runs (
 	summary      TEXT
 );
 CREATE INDEX IF NOT EXISTS runs_job_key ON runs(job_key);
+CREATE TABLE IF NOT EXISTS intents (
+	run_id TEXT NOT NULL,
+	seq    INTEGER NOT NULL,
+	PRIMARY KEY (run_id, seq)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS done_keys (
+	kind     TEXT NOT NULL,
+	key      TEXT NOT NULL,
+	run_id   TEXT NOT NULL,
+	action   TEXT NOT NULL,
+	detail   TEXT NOT NULL,
+	recorded INTEGER NOT NULL,
+	PRIMARY KEY (kind, key)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS outcomes (
 	run_id   TEXT NOT NULL,
 	seq      INTEGER NOT NULL,
@@ -134,6 +148,9 @@ type Outcome struct {
 	Attempts int
 	Outputs  map[string]string
 	Recorded time.Time
+	// Key, when set on an ok outcome, is an entity that must not be done twice
+	// across runs (a charge number); Kind, Action and Detail go with it.
+	Kind, Key, Action, Detail string
 }
 
 // Record stores the outcomes of one call in a single durable transaction.
@@ -174,10 +191,157 @@ func (l *Ledger) Record(ctx context.Context, runID string, outs []Outcome) error
 			return fmt.Errorf("ledger: %w", err)
 		}
 	}
+	for _, o := range outs {
+		if o.Key == "" || o.Status != "ok" {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO done_keys (kind, key, run_id, action, detail, recorded) VALUES (?, ?, ?, ?, ?, ?)`,
+			o.Kind, o.Key, runID, o.Action, o.Detail, o.Recorded.UnixMilli()); err != nil {
+			return fmt.Errorf("ledger: %w", err)
+		}
+	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("ledger: %w", err)
 	}
 	return nil
+}
+
+// Intend records, durably and before a call is sent, the rows it carries: after
+// a crash, rows with an intent and no outcome may have been applied.
+func (l *Ledger) Intend(ctx context.Context, runID string, seqs []int) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	tx, err := l.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("ledger: %w", err)
+	}
+	defer tx.Rollback()
+	const perInsert = 400
+	var q strings.Builder
+	args := make([]any, 0, 2*perInsert)
+	for start := 0; start < len(seqs); start += perInsert {
+		q.Reset()
+		args = args[:0]
+		q.WriteString(`INSERT OR IGNORE INTO intents (run_id, seq) VALUES `)
+		for i, seq := range seqs[start:min(start+perInsert, len(seqs))] {
+			if i > 0 {
+				q.WriteByte(',')
+			}
+			q.WriteString("(?,?)")
+			args = append(args, runID, seq)
+		}
+		if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
+			return fmt.Errorf("ledger: %w", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("ledger: %w", err)
+	}
+	return nil
+}
+
+// Progress is what a run did before it stopped: the rows with an outcome and the
+// rows sent (an intent) without one.
+type Progress struct {
+	Done      map[int]bool
+	Uncertain map[int]bool
+}
+
+// RunProgress reads what an unfinished run did, to resume it.
+func (l *Ledger) RunProgress(ctx context.Context, runID string) (Progress, error) {
+	p := Progress{Done: map[int]bool{}, Uncertain: map[int]bool{}}
+	rows, err := l.db.QueryContext(ctx, `SELECT seq FROM outcomes WHERE run_id = ?`, runID)
+	if err != nil {
+		return p, fmt.Errorf("ledger: %w", err)
+	}
+	for rows.Next() {
+		var seq int
+		if err := rows.Scan(&seq); err != nil {
+			rows.Close()
+			return p, fmt.Errorf("ledger: %w", err)
+		}
+		p.Done[seq] = true
+	}
+	rows.Close()
+	rows, err = l.db.QueryContext(ctx, `SELECT seq FROM intents WHERE run_id = ?`, runID)
+	if err != nil {
+		return p, fmt.Errorf("ledger: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var seq int
+		if err := rows.Scan(&seq); err != nil {
+			return p, fmt.Errorf("ledger: %w", err)
+		}
+		if !p.Done[seq] {
+			p.Uncertain[seq] = true
+		}
+	}
+	return p, rows.Err()
+}
+
+// DoneKey is an entity done by an earlier run.
+type DoneKey struct {
+	RunID, Action, Detail string
+	Recorded              time.Time
+}
+
+// Done says whether an entity (a charge number) was done by a run.
+func (l *Ledger) Done(ctx context.Context, kind, key string) (DoneKey, bool, error) {
+	var d DoneKey
+	var rec int64
+	err := l.db.QueryRowContext(ctx, `SELECT run_id, action, detail, recorded FROM done_keys WHERE kind = ? AND key = ?`, kind, key).
+		Scan(&d.RunID, &d.Action, &d.Detail, &rec)
+	if errors.Is(err, sql.ErrNoRows) {
+		return d, false, nil
+	}
+	if err != nil {
+		return d, false, fmt.Errorf("ledger: %w", err)
+	}
+	d.Recorded = time.UnixMilli(rec)
+	return d, true, nil
+}
+
+// LatestRun returns the most recent run of a job.
+func (l *Ledger) LatestRun(ctx context.Context, jobKey string) (Run, bool, error) {
+	runs, err := l.runs(ctx, `WHERE job_key = ? ORDER BY started DESC, id DESC LIMIT 1`, jobKey)
+	if err != nil || len(runs) == 0 {
+		return Run{}, false, err
+	}
+	return runs[0], true, nil
+}
+
+// Runs lists runs, the newest first; with id, only that run.
+func (l *Ledger) Runs(ctx context.Context, id string) ([]Run, error) {
+	if id != "" {
+		return l.runs(ctx, `WHERE id = ?`, id)
+	}
+	return l.runs(ctx, `ORDER BY started DESC, id DESC`)
+}
+
+func (l *Ledger) runs(ctx context.Context, where string, args ...any) ([]Run, error) {
+	rows, err := l.db.QueryContext(ctx, `SELECT id, job_key, job, input, input_sha256, started, COALESCE(finished, ''), COALESCE(summary, '') FROM runs `+where, args...)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: %w", err)
+	}
+	defer rows.Close()
+	var out []Run
+	for rows.Next() {
+		var r Run
+		var started, finished, summary string
+		if err := rows.Scan(&r.ID, &r.JobKey, &r.Job, &r.Input, &r.InputSHA256, &started, &finished, &summary); err != nil {
+			return nil, fmt.Errorf("ledger: %w", err)
+		}
+		r.Started, _ = time.Parse(time.RFC3339Nano, started)
+		if finished != "" {
+			r.Finished, _ = time.Parse(time.RFC3339Nano, finished)
+		}
+		if summary != "" {
+			r.Summary = json.RawMessage(summary)
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
 }
 
 // Cursor walks a run's outcomes in row order.

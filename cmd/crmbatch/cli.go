@@ -54,6 +54,7 @@ const usage = `crmbatch drives the CRM.COM Web API from CSV and XLSX job files.
 usage:
   crmbatch run [flags] FILE           run a job file
   crmbatch validate [flags] FILE      parse, validate and plan; send nothing
+  crmbatch history [--run ID | --charge NUMBER]  what the ledger knows
   crmbatch sandbox [flags]            serve the embedded CRM.COM emulator
   crmbatch version                    print the version
   crmbatch help                       this text
@@ -91,6 +92,8 @@ func Main(args []string, getenv func(string) string, stdout, stderr io.Writer) i
 		return cmdRun(ctx, std, args[1:], true)
 	case "sandbox":
 		return cmdSandbox(ctx, std, args[1:])
+	case "history":
+		return cmdHistory(ctx, std, args[1:])
 	case "version", "--version":
 		fmt.Fprintln(stdout, "crmbatch", versionString())
 		return exitOK
@@ -212,6 +215,7 @@ func cmdRun(ctx context.Context, std streams, args []string, validate bool) int 
 		Path: fs.Arg(0), Job: o.job, Sheet: o.sheet, OutDir: o.out,
 		Concurrency: o.concurrency, ChunkSize: o.chunkSize, Retries: o.retries, Rate: o.rate,
 		DryRun: validate || o.dryRun, Log: log,
+		Fresh: o.fresh, Rerun: o.rerun, Force: o.force,
 		Overrides: map[string]string{},
 	}
 	for col, v := range map[string]string{"action": o.action, "group_id": o.groupID, "group_name": o.groupName, "group_code": o.groupCode} {
