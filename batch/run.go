@@ -40,6 +40,7 @@ type Config struct {
 	Backoff     time.Duration // base of the exponential backoff; 0 = 250ms
 
 	API      crm.Config // the endpoint; its Wait is set by Run
+	Endpoint string     // names the installation in the job's identity; "" = API.BaseURL
 	StateDir string     // where the ledger lives
 	DryRun   bool       // validate and plan only
 	Fresh    bool       // start over instead of resuming an unfinished run of the same job
@@ -448,7 +449,11 @@ func Past(action string) string {
 // the options that change what is sent.
 func jobKey(inputSHA string, j *job, cfg Config) string {
 	h := sha256.New()
-	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%d\x00%s", inputSHA, j.kind.Name, cfg.Sheet, j.chunkSize, cfg.API.BaseURL)
+	endpoint := cfg.Endpoint
+	if endpoint == "" {
+		endpoint = cfg.API.BaseURL
+	}
+	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%d\x00%s", inputSHA, j.kind.Name, cfg.Sheet, j.chunkSize, endpoint)
 	keys := make([]string, 0, len(cfg.Overrides))
 	for k := range cfg.Overrides {
 		keys = append(keys, k)

@@ -234,7 +234,18 @@ func cmdRun(ctx context.Context, std streams, args []string, validate bool) int 
 			return code
 		}
 		if cfg.StateDir = o.state; cfg.StateDir == "" {
-			cfg.StateDir = defaultStateDir(std.getenv)
+			if o.useSandbox && std.getenv("CRMBATCH_STATE") == "" {
+				// Each --sandbox is a new, empty CRM.COM: a ledger that remembered
+				// its runs would refuse the next try of the same sample.
+				tmp, err := os.MkdirTemp("", "crmbatch-sandbox-state-")
+				if err != nil {
+					return usageErr(std, "%v", err)
+				}
+				defer os.RemoveAll(tmp)
+				cfg.StateDir = tmp
+			} else {
+				cfg.StateDir = defaultStateDir(std.getenv)
+			}
 		}
 		if !o.noProgress && !o.quiet {
 			if isTerminal(std.err) {
@@ -263,6 +274,7 @@ func connect(ctx context.Context, std streams, o *runOptions, cfg *batch.Config)
 		}
 		cfg.API = crm.Config{BaseURL: base, Credentials: crm.Credentials{
 			Username: sandbox.DemoUsername, Password: sandbox.DemoPassword, Organisation: sandbox.DemoOrganisation}}
+		cfg.Endpoint = "sandbox" // a new, empty one each time, on a new port
 	} else {
 		endpoint := o.endpoint
 		if endpoint == "" {
