@@ -192,7 +192,8 @@ func TestInterruptedRunAccountsForEveryRow(t *testing.T) {
 }
 
 // TestFaultsInstalledItems drops a third of the calls after they applied and
-// fails a fifth: every item still moves exactly once and every row is ok, since
+// fails a fifth, for adds, moves, swaps and removes: every item still moves
+// exactly once and every row is ok, since
 // a resend carries the same transaction_reference_number and the sandbox refuses
 // it once the call applied.
 func TestFaultsInstalledItems(t *testing.T) {
@@ -214,6 +215,15 @@ func TestFaultsInstalledItems(t *testing.T) {
 		rows = append(rows, []string{"move", from, fmt.Sprintf("SC-%04d", i), "", to})
 		wants = append(wants, want{"subscriptions/installed_items/move_to_another_subscription", fmt.Sprintf("SC-%04d", i), to})
 	}
+	for i := 11; i <= 15; i++ {
+		sub, from, to := fmt.Sprintf("S%010d", i), fmt.Sprintf("SC-%04d", i), fmt.Sprintf("SW-%04d", i)
+		rows = append(rows, []string{"swap", sub, from, to, ""})
+		wants = append(wants, want{"subscriptions/installed_items/swap", to, sub}, want{"subscriptions/installed_items/swap", from, ""})
+	}
+	for i := 16; i <= 20; i++ {
+		rows = append(rows, []string{"remove", fmt.Sprintf("S%010d", i), fmt.Sprintf("SC-%04d", i), "", ""})
+		wants = append(wants, want{"subscriptions/installed_items/remove", fmt.Sprintf("SC-%04d", i), ""})
+	}
 	path := writeCSV(t, t.TempDir(), "items.csv", rows)
 	cfg := runConfig(t, path, api)
 	cfg.Retries = 15
@@ -221,21 +231,21 @@ func TestFaultsInstalledItems(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Run: %v", err)
 	}
-	if s.Counts[batch.StatusOK] != len(wants) {
+	if s.Counts[batch.StatusOK] != len(rows)-1 {
 		for _, r := range readCSV(t, s.Reports.Results) {
 			if r["status"] != "ok" {
 				t.Logf("row %s: %s %s %s", r["row"], r["status"], r["error_code"], r["error_message"])
 			}
 		}
-		t.Fatalf("counts %v, want %d ok", s.Counts, len(wants))
+		t.Fatalf("counts %v, want %d ok", s.Counts, len(rows)-1)
 	}
 	applied := sb.Applied()
 	for _, w := range wants {
 		if n := applied[sandbox.Effect{Method: w.method, Key: w.serial}]; n != 1 {
 			t.Errorf("%s %s applied %d times, want 1", w.method, w.serial, n)
 		}
-		if sub, ok := sb.InstalledItemSubscription(w.serial); !ok || sub != w.sub {
-			t.Errorf("%s is on %q, want %s", w.serial, sub, w.sub)
+		if sub, ok := sb.InstalledItemSubscription(w.serial); (w.sub != "") != ok || sub != w.sub {
+			t.Errorf("%s is on %q (%v), want %q", w.serial, sub, ok, w.sub)
 		}
 	}
 	if s.Retries == 0 {
