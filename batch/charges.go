@@ -58,9 +58,9 @@ func parseCharge(v rowView) (Item, error) {
 
 func chargeUnique(it Item) []unique {
 	c := it.Payload.(crm.ChargeItem)
-	u := []unique{{"number", c.Number}}
+	u := []unique{{Column: "number", Value: c.Number}}
 	if c.ReferenceNumber != "" {
-		u = append(u, unique{"reference_number", c.ReferenceNumber})
+		u = append(u, unique{Column: "reference_number", Value: c.ReferenceNumber})
 	}
 	return u
 }

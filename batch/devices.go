@@ -26,7 +26,7 @@ var Devices = register(&Kind{
 	Optional: []string{"action", "group_id", "group_name", "group_code"},
 	MaxChunk: 1000,
 	parse:    parseDevice,
-	unique:   func(it Item) []unique { return []unique{{"esn", it.Payload.(deviceItem).ESN}} },
+	unique:   func(it Item) []unique { return []unique{{Column: "esn", Value: it.Payload.(deviceItem).ESN}} },
 	call:     callDevices,
 })
 

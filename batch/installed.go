@@ -29,8 +29,11 @@ var InstalledItems = register(&Kind{
 		"performed_by", "performed_on", "provisioning_distributor"},
 	MaxChunk: 50,
 	parse:    parseInstalledItem,
-	unique:   func(it Item) []unique { return []unique{{"serial_number", it.Payload.(installedItem).Serial}} },
-	call:     callInstalledItems,
+	unique: func(it Item) []unique {
+		p := it.Payload.(installedItem)
+		return []unique{{"serial_number", p.Serial, it.Action + "\x00" + p.Subscription}}
+	},
+	call: callInstalledItems,
 })
 
 type installedItem struct {
@@ -87,7 +90,11 @@ func parseInstalledItem(v rowView) (Item, error) {
 	p.header = h
 	key := strings.Join([]string{action, p.Subscription, p.ToSubscription, v.value("action_type"),
 		v.value("sub_action_type"), v.value("performed_by"), h.PerformedOn}, "\x00")
-	return Item{Action: action, Key: key, Lane: p.Subscription, Payload: p}, nil
+	lanes := []string{p.Subscription}
+	if p.ToSubscription != "" {
+		lanes = append(lanes, p.ToSubscription) // a move touches both subscriptions
+	}
+	return Item{Action: action, Key: key, Lanes: lanes, Payload: p}, nil
 }
 
 func optionalIdentifier(field, value string) crm.Identifier {

@@ -206,7 +206,7 @@ func (j *job) scan(fn func(r row) error) error {
 			r.item = item
 			if j.kind.unique != nil {
 				for _, u := range j.kind.unique(item) {
-					h := maphash.String(seed, u.Column+"\x00"+u.Value)
+					h := maphash.String(seed, u.Column+"\x00"+u.Value+"\x00"+u.Scope)
 					if first, dup := seen[h]; dup {
 						r.err = invalid(u.Column, "DUPLICATE", "%q is also on row %d", u.Value, first)
 						break

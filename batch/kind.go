@@ -45,20 +45,22 @@ type Kind struct {
 
 // Item is one valid input row, ready to be sent.
 type Item struct {
-	Seq     int    // 0-based ordinal of the row in the file
-	Row     int    // source row number
-	Action  string // the row's action
-	Key     string // rows with equal keys may share a call
-	Lane    string // rows with equal lanes run in file order, never concurrently ("" = free)
-	Payload any    // kind-specific request data
+	Seq     int      // 0-based ordinal of the row in the file
+	Row     int      // source row number
+	Action  string   // the row's action
+	Key     string   // rows with equal keys may share a call
+	Lanes   []string // rows that share a lane (a customer, a subscription) run in file order, never at once
+	Payload any      // kind-specific request data
 
 	// Uncertain rows were sent by a run that stopped before it knew the outcome:
 	// they may have been applied.
 	Uncertain bool
 }
 
-// unique is a column value that must appear once in a file.
-type unique struct{ Column, Value string }
+// unique is a column value that must appear once in a file; Scope, when set,
+// narrows that to the rows that share it (the same serial number may be added,
+// then moved).
+type unique struct{ Column, Value, Scope string }
 
 // RowError marks a row invalid: the column and what was expected.
 type RowError struct {

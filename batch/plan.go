@@ -13,12 +13,14 @@ type chunk struct {
 	tickets []ticket // sequential kinds: one per item; others: at most one for the chunk
 }
 
-// ticket keeps the rows of one lane (customer, subscription) in file order: the
-// holder waits for prev to close, runs, then closes done.
+// ticket keeps the rows of its lanes (customer, subscription) in file order: the
+// holder waits for every prev to close, runs, then closes done. Tickets are
+// handed out by one goroutine in file order and wait only on earlier ones, so
+// a row on two lanes cannot deadlock.
 type ticket struct {
-	prev <-chan struct{}
-	done chan struct{}
-	lane string
+	prev  []<-chan struct{}
+	done  chan struct{}
+	lanes []string
 }
 
 // lanes hands out tickets in file order.
@@ -29,28 +31,32 @@ type lanes struct {
 
 func newLanes() *lanes { return &lanes{tail: map[string]chan struct{}{}} }
 
-func (l *lanes) enter(lane string) ticket {
-	if lane == "" {
+func (l *lanes) enter(lanes []string) ticket {
+	if len(lanes) == 0 {
 		return ticket{}
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	t := ticket{prev: l.tail[lane], done: make(chan struct{}), lane: lane}
-	l.tail[lane] = t.done
+	t := ticket{done: make(chan struct{}), lanes: lanes}
+	for _, lane := range lanes {
+		if prev := l.tail[lane]; prev != nil {
+			t.prev = append(t.prev, prev)
+		}
+		l.tail[lane] = t.done
+	}
 	return t
 }
 
-// wait blocks until every earlier row of the ticket's lane is done.
+// wait blocks until every earlier row of the ticket's lanes is done.
 func (t ticket) wait(ctx context.Context) error {
-	if t.prev == nil {
-		return nil
+	for _, prev := range t.prev {
+		select {
+		case <-prev:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
-	select {
-	case <-t.prev:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return nil
 }
 
 func (l *lanes) leave(t ticket) {
@@ -60,8 +66,10 @@ func (l *lanes) leave(t ticket) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	close(t.done)
-	if l.tail[t.lane] == t.done {
-		delete(l.tail, t.lane)
+	for _, lane := range t.lanes {
+		if l.tail[lane] == t.done {
+			delete(l.tail, lane)
+		}
 	}
 }
 
@@ -87,15 +95,19 @@ func newPlanner(size int, sequential bool, maxOpen int, ln *lanes, emit func(*ch
 
 // add places one valid row in its chunk.
 func (p *planner) add(it Item) error {
-	if !p.sequential && it.Lane != "" {
+	if !p.sequential {
 		// One open chunk per lane: a row of another call for the same lane first
 		// sends what is open, so the lane's calls go out in file order.
-		if k, ok := p.laneOpen[it.Lane]; ok && k != it.Key {
-			if err := p.send(k); err != nil {
-				return err
+		for _, lane := range it.Lanes {
+			if k, ok := p.laneOpen[lane]; ok && k != it.Key {
+				if err := p.send(k); err != nil {
+					return err
+				}
 			}
 		}
-		p.laneOpen[it.Lane] = it.Key
+		for _, lane := range it.Lanes {
+			p.laneOpen[lane] = it.Key
+		}
 	}
 	e, ok := p.open[it.Key]
 	if !ok {
@@ -110,7 +122,7 @@ func (p *planner) add(it Item) error {
 	c := e.Value.(*chunk)
 	c.items = append(c.items, it)
 	if p.sequential {
-		c.tickets = append(c.tickets, p.lanes.enter(it.Lane))
+		c.tickets = append(c.tickets, p.lanes.enter(it.Lanes))
 	}
 	if len(c.items) >= p.size {
 		return p.send(it.Key)
@@ -127,12 +139,15 @@ func (p *planner) send(key string) error {
 	c := e.Value.(*chunk)
 	p.order.Remove(e)
 	delete(p.open, key)
-	if !p.sequential && len(c.items) > 0 && c.items[0].Lane != "" {
-		lane := c.items[0].Lane
-		if p.laneOpen[lane] == key {
-			delete(p.laneOpen, lane)
+	if !p.sequential && len(c.items) > 0 && len(c.items[0].Lanes) > 0 {
+		// The rows of a chunk share its key, hence its lanes.
+		lanes := c.items[0].Lanes
+		for _, lane := range lanes {
+			if p.laneOpen[lane] == key {
+				delete(p.laneOpen, lane)
+			}
 		}
-		c.tickets = []ticket{p.lanes.enter(lane)}
+		c.tickets = []ticket{p.lanes.enter(lanes)}
 	}
 	return p.emit(c)
 }

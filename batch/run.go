@@ -175,6 +175,9 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 		return nil, err
 	}
 	cfg.Log.Debug("validated", "rows", s.Rows, "valid", valid, "calls", s.Calls, "seconds", cfg.Now().Sub(start).Seconds())
+	if ctx.Err() != nil {
+		return nil, &FatalError{Err: fmt.Errorf("interrupted before anything was sent: %w", context.Cause(ctx))}
+	}
 	if cfg.StateDir == "" {
 		return nil, &UsageError{Msg: "no state folder for the ledger: pass --state DIR or set CRMBATCH_STATE"}
 	}
@@ -197,6 +200,9 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 	defer lock.Release()
 	run, progress, err := startOrResume(ctx, cfg, led, key, j, sum, start, s)
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil, &FatalError{Err: fmt.Errorf("interrupted before anything was sent: %w", context.Cause(ctx))}
+		}
 		return nil, err
 	}
 	s.RunID = run.ID

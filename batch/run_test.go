@@ -392,3 +392,33 @@ func TestRefusedCallIsSplit(t *testing.T) {
 		})
 	}
 }
+
+// TestLanesKeepFileOrder adds items to subscriptions, moves them on, and removes
+// them from the subscriptions they were moved to: each row only works if the
+// rows before it that touch the same subscriptions ran first, whatever the
+// concurrency.
+func TestLanesKeepFileOrder(t *testing.T) {
+	t.Parallel()
+	sb, api := startSandbox(t, sandbox.Options{Latency: time.Millisecond})
+	rows := [][]string{{"action", "subscription_number", "serial_number", "to_subscription_number"}}
+	for i := 1; i <= 10; i++ {
+		from, to := fmt.Sprintf("S%010d", i), fmt.Sprintf("S%010d", i+10)
+		item := fmt.Sprintf("LANE-%02d", i)
+		rows = append(rows, []string{"add", from, item, ""}, []string{"move", from, item, to}, []string{"remove", to, item, ""})
+	}
+	path := writeCSV(t, t.TempDir(), "lanes.csv", rows)
+	cfg := runConfig(t, path, api)
+	cfg.Concurrency = 8
+	s, err := batch.Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range readCSV(t, s.Reports.Results) {
+		if r["status"] != "ok" {
+			t.Errorf("row %s (%s %s): %s %s", r["row"], r["action"], r["serial_number"], r["error_code"], r["error_message"])
+		}
+		if _, on := sb.InstalledItemSubscription(r["serial_number"]); on {
+			t.Errorf("%s is still installed after its remove", r["serial_number"])
+		}
+	}
+}

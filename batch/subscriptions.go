@@ -119,7 +119,7 @@ func parseSubscription(v rowView) (Item, error) {
 	if err != nil {
 		return Item{}, err
 	}
-	it := Item{Action: action, Key: "subscriptions", Lane: customer, Payload: subscriptionItem{Customer: customer}}
+	it := Item{Action: action, Key: "subscriptions", Lanes: []string{customer}, Payload: subscriptionItem{Customer: customer}}
 	if action != ActionCreate {
 		return it, nil
 	}

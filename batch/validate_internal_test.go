@@ -77,8 +77,8 @@ func TestParseRows(t *testing.T) {
 					a["country_identifier"].(map[string]any)["two_character_code"] != "CY" || req.CustomerPhone["number"] != "+35799000000" || req.CustomerEmail != nil {
 					t.Fatalf("got %+v", req)
 				}
-				if it.Lane != "C1" {
-					t.Fatalf("lane %q, want the customer", it.Lane)
+				if len(it.Lanes) != 1 || it.Lanes[0] != "C1" {
+					t.Fatalf("lanes %q, want the customer", it.Lanes)
 				}
 			}},
 		{name: "create with a phone but no number", kind: Subscriptions, header: []string{"action", "billing_system_customer_identifier", "customer_phone.type"},
@@ -91,11 +91,18 @@ func TestParseRows(t *testing.T) {
 			fields: []string{"swap", "S1", "A"}, wantCol: "to_serial_number"},
 		{name: "move to the same subscription", kind: InstalledItems, header: []string{"action", "subscription_number", "serial_number", "to_subscription_number"},
 			fields: []string{"move", "S1", "A", "S1"}, wantCol: "to_subscription_number"},
+		{name: "move holds both subscriptions", kind: InstalledItems, header: []string{"action", "subscription_number", "serial_number", "to_subscription_number"},
+			fields: []string{"move", "S1", "A", "S2"},
+			check: func(t *testing.T, it Item) {
+				if len(it.Lanes) != 2 || it.Lanes[0] != "S1" || it.Lanes[1] != "S2" {
+					t.Fatalf("lanes %q, want S1 and S2", it.Lanes)
+				}
+			}},
 		{name: "add with distributor", kind: InstalledItems, header: []string{"action", "subscription_number", "serial_number", "provisioning_distributor", "performed_by"},
 			fields: []string{"add", "S1", "SC-1", "Main", "JackH"},
 			check: func(t *testing.T, it Item) {
 				p := it.Payload.(installedItem)
-				if p.Distributor != "Main" || p.header.PerformedByUserIdentifier["username"] != "JackH" || it.Lane != "S1" {
+				if p.Distributor != "Main" || p.header.PerformedByUserIdentifier["username"] != "JackH" || len(it.Lanes) != 1 || it.Lanes[0] != "S1" {
 					t.Fatalf("got %+v", p)
 				}
 			}},
