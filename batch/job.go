@@ -47,6 +47,8 @@ type job struct {
 	dotted    []string
 	overrides map[string]string
 	chunkSize int
+	// promotions are the operator's promotion codes (nil = not checked).
+	promotions map[string]bool
 }
 
 // openJob reads the header of the file, works out the kind (from --job or the
@@ -193,7 +195,7 @@ func (j *job) scan(fn func(r row) error) error {
 			return err
 		}
 		r := row{rec: rec, seq: seq}
-		v := rowView{rec: rec, index: j.index, overrides: j.overrides, dotted: j.dotted}
+		v := rowView{rec: rec, index: j.index, overrides: j.overrides, dotted: j.dotted, promotions: j.promotions}
 		item, err := j.kind.parse(v)
 		if err != nil {
 			var re *RowError

@@ -125,6 +125,9 @@ type rowView struct {
 	index     map[string]int
 	overrides map[string]string
 	dotted    []string // dotted columns present in the header, in header order
+	// promotions are the operator's promotion codes, when an endpoint was
+	// there to ask (nil = not checked).
+	promotions map[string]bool
 }
 
 // get returns the trimmed value of a column and whether the column exists.

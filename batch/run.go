@@ -142,6 +142,12 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
+	if _, has := j.index["promotion_code"]; has && cfg.API.BaseURL != "" && j.kind == Subscriptions {
+		// Unknown promotion codes are invalid rows, found before anything is sent.
+		if j.promotions, err = promotionCodes(ctx, cfg); err != nil {
+			return nil, err
+		}
+	}
 	s := &Summary{Input: cfg.Path, InputSHA256: sum, Job: j.kind.Name, DryRun: cfg.DryRun, Start: start,
 		Counts: map[Status]int{}, ErrorCodes: map[string]int{}}
 	s.Reports = reportPaths(cfg)

@@ -129,6 +129,9 @@ func parseSubscription(v rowView) (Item, error) {
 		CustomerFirstName:               v.value("customer_first_name"),
 		CustomerLastName:                v.value("customer_last_name"),
 	}
+	if req.PromotionCode != "" && v.promotions != nil && !v.promotions[req.PromotionCode] {
+		return Item{}, invalid("promotion_code", "UNKNOWN_PROMOTION", "%q is not a promotion of this operator (promotions/list has %s)", req.PromotionCode, sortedKeys(v.promotions))
+	}
 	if v.value("channel") != "" {
 		if req.Channel, err = v.choice("channel", "", channels...); err != nil {
 			return Item{}, err

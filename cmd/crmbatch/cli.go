@@ -54,6 +54,8 @@ const usage = `crmbatch drives the CRM.COM Web API from CSV and XLSX job files.
 usage:
   crmbatch run [flags] FILE           run a job file
   crmbatch validate [flags] FILE      parse, validate and plan; send nothing
+  crmbatch promotions [--format csv]  list the operator's promotions
+  crmbatch show CUSTOMER...           subscriptions/show for each customer
   crmbatch history [--run ID | --charge NUMBER]  what the ledger knows
   crmbatch sandbox [flags]            serve the embedded CRM.COM emulator
   crmbatch version                    print the version
@@ -94,6 +96,10 @@ func Main(args []string, getenv func(string) string, stdout, stderr io.Writer) i
 		return cmdSandbox(ctx, std, args[1:])
 	case "history":
 		return cmdHistory(ctx, std, args[1:])
+	case "promotions":
+		return cmdPromotions(ctx, std, args[1:])
+	case "show":
+		return cmdShow(ctx, std, args[1:])
 	case "version", "--version":
 		fmt.Fprintln(stdout, "crmbatch", versionString())
 		return exitOK
@@ -229,10 +235,14 @@ func cmdRun(ctx context.Context, std streams, args []string, validate bool) int 
 		}
 		cfg.Format = formats.Format(o.format)
 	}
-	if !cfg.DryRun {
+	// validate asks the endpoint, when there is one, for what only it knows
+	// (the promotion codes); a run needs it.
+	if !cfg.DryRun || o.useSandbox || o.endpoint != "" || std.getenv("CRMBATCH_ENDPOINT") != "" {
 		if code := connect(ctx, std, &o, &cfg); code != exitOK {
 			return code
 		}
+	}
+	if !cfg.DryRun {
 		if cfg.StateDir = o.state; cfg.StateDir == "" {
 			if o.useSandbox && std.getenv("CRMBATCH_STATE") == "" {
 				// Each --sandbox is a new, empty CRM.COM: a ledger that remembered

@@ -1,0 +1,92 @@
+package batch
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/crmbatch/crmbatch/crm"
+)
+
+// Session is a logged-in connection for the commands that read (promotions,
+// show, charges export): the run's pacing, retries and token renewal, without
+// a job file.
+type Session struct {
+	x *executor
+}
+
+// Connect logs in with cfg.API, paced by cfg.Rate and retried cfg.Retries times.
+func Connect(ctx context.Context, cfg Config) (*Session, error) {
+	if err := cfg.defaults(); err != nil {
+		return nil, err
+	}
+	pace := newPacer(cfg.Rate, cfg.Backoff, cfg.Now, ctx.Done())
+	api := cfg.API
+	api.Wait = pace.Wait
+	if api.Now == nil {
+		api.Now = cfg.Now
+	}
+	client, err := crm.New(api)
+	if err != nil {
+		return nil, &UsageError{Msg: err.Error()}
+	}
+	x := &executor{client: client, pace: pace, retries: cfg.Retries}
+	if _, err := x.retry(ctx, client.Login, resendAmbiguous, false); err != nil {
+		return nil, &FatalError{Err: err}
+	}
+	return &Session{x: x}, nil
+}
+
+// read makes a read-only call with the run's retries.
+func (s *Session) read(ctx context.Context, call func(context.Context) error) error {
+	_, err := s.x.retry(ctx, call, resendAmbiguous, false)
+	return err
+}
+
+// Promotions lists the operator's promotions (netflix/promotions/list).
+func (s *Session) Promotions(ctx context.Context) ([]crm.Promotion, error) {
+	var p []crm.Promotion
+	err := s.read(ctx, func(ctx context.Context) (err error) {
+		p, err = s.x.client.Promotions(ctx)
+		return err
+	})
+	return p, err
+}
+
+// Show reads a customer's subscription (netflix/subscriptions/show).
+func (s *Session) Show(ctx context.Context, customer string) (*crm.Subscription, error) {
+	var sub *crm.Subscription
+	err := s.read(ctx, func(ctx context.Context) (err error) {
+		sub, err = s.x.client.ShowSubscription(ctx, customer)
+		return err
+	})
+	return sub, err
+}
+
+// promotionCodes fetches the operator's promotion codes, for checking a create
+// job before it sends anything.
+func promotionCodes(ctx context.Context, cfg Config) (map[string]bool, error) {
+	sess, err := Connect(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	promos, err := sess.Promotions(ctx)
+	if err != nil {
+		return nil, &FatalError{Err: fmt.Errorf("checking the promotion codes: %w", err)}
+	}
+	codes := make(map[string]bool, len(promos))
+	for _, p := range promos {
+		codes[p.Code] = true
+	}
+	return codes, nil
+}
+
+func sortedKeys(m map[string]bool) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return strings.Join(keys, ", ")
+}
