@@ -74,6 +74,7 @@ type Summary struct {
 	Stopped          string         `json:"stopped,omitempty"`
 	Resumed          bool           `json:"resumed,omitempty"`        // this run went on with one that had stopped
 	FirstProblems    []string       `json:"first_problems,omitempty"` // the first failed or invalid rows, for the log
+	Totals           []Total        `json:"totals,omitempty"`         // a charges job's control totals per status and currency
 	Reports          Reports        `json:"reports"`
 }
 
@@ -566,6 +567,7 @@ func finish(cfg Config, j *job, s *Summary, led *ledger.Ledger, stopped string) 
 	s.ErrorCodes = map[string]int{}
 	s.Rows = 0
 	s.FirstProblems = nil
+	tot := newTotals(j)
 	var plan *planner
 	if cfg.DryRun {
 		plan = newPlanner(j.chunkSize, j.kind.Sequential, 1024, newLanes(), s.countChunk(j.kind))
@@ -593,6 +595,9 @@ func finish(cfg Config, j *job, s *Summary, led *ledger.Ledger, stopped string) 
 		}
 		st := Status(o.Status)
 		s.Counts[st]++
+		if tot != nil {
+			tot.add(r.rec.Fields, st)
+		}
 		if o.Code != "" {
 			s.ErrorCodes[o.Code]++
 		}
@@ -632,6 +637,7 @@ func finish(cfg Config, j *job, s *Summary, led *ledger.Ledger, stopped string) 
 	s.End = cfg.Now()
 	s.DurationSeconds = s.End.Sub(s.Start).Seconds()
 	s.Stopped = stopped
+	s.Totals = tot.list()
 	sheet := summarySheet(s)
 	for _, w := range []formats.ReportWriter{results, failures} {
 		if err := w.AddSheet("Summary", sheet); err != nil {
@@ -691,6 +697,7 @@ func summarySheet(s *Summary) [][]string {
 	for _, c := range codes {
 		rows = append(rows, []string{"error_code " + c, strconv.Itoa(s.ErrorCodes[c])})
 	}
+	rows = append(rows, totalRows(s.Totals)...)
 	rows = append(rows, []string{"calls", strconv.FormatInt(s.Calls, 10)}, []string{"retries", strconv.FormatInt(s.Retries, 10)},
 		[]string{"throttled", strconv.FormatInt(s.Throttled, 10)},
 		[]string{"start", s.Start.Format(time.RFC3339)}, []string{"end", s.End.Format(time.RFC3339)},
