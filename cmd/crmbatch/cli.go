@@ -54,6 +54,7 @@ const usage = `crmbatch drives the CRM.COM Web API from CSV and XLSX job files.
 usage:
   crmbatch run [flags] FILE           run a job file
   crmbatch validate [flags] FILE      parse, validate and plan; send nothing
+  crmbatch charges export [flags] OUT pending charges into OUT (.xlsx or .csv): a charges job
   crmbatch promotions [--format csv]  list the operator's promotions
   crmbatch show CUSTOMER...           subscriptions/show for each customer
   crmbatch history [--run ID | --charge NUMBER]  what the ledger knows
@@ -100,6 +101,8 @@ func Main(args []string, getenv func(string) string, stdout, stderr io.Writer) i
 		return cmdPromotions(ctx, std, args[1:])
 	case "show":
 		return cmdShow(ctx, std, args[1:])
+	case "charges":
+		return cmdCharges(ctx, std, args[1:])
 	case "version", "--version":
 		fmt.Fprintln(stdout, "crmbatch", versionString())
 		return exitOK

@@ -1,0 +1,156 @@
+package batch_test
+
+import (
+	"context"
+	"fmt"
+	"math/big"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/crmbatch/crmbatch/batch"
+	"github.com/crmbatch/crmbatch/crm"
+	"github.com/crmbatch/crmbatch/formats"
+	"github.com/crmbatch/crmbatch/sandbox"
+)
+
+func connect(t *testing.T, api crm.Config) *batch.Session {
+	t.Helper()
+	sess, err := batch.Connect(context.Background(), batch.Config{Concurrency: 1, Retries: 5, Rate: 1000, API: api})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sess
+}
+
+// TestExportThenAcknowledge is the finance routine: export the pending charges,
+// run the exported sheet, and find every charge acknowledged once, the control
+// totals equal to the sandbox's, and nothing left pending.
+func TestExportThenAcknowledge(t *testing.T) {
+	t.Parallel()
+	for _, f := range []formats.Format{formats.CSV, formats.XLSX} {
+		t.Run(string(f), func(t *testing.T) {
+			t.Parallel()
+			sb, api := startSandbox(t, sandbox.Options{})
+			pending := sb.ChargeTotals(crm.ChargeStatusNotProcessed)
+			out := filepath.Join(t.TempDir(), "pending."+string(f))
+			e, err := connect(t, api).ExportCharges(context.Background(), crm.ChargeStatusNotProcessed, out, f, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if e.Charges != pending || e.PerStatus["PENDING"] != pending {
+				t.Fatalf("exported %d (%v), the sandbox has %d pending", e.Charges, e.PerStatus, pending)
+			}
+			cfg := runConfig(t, out, api)
+			cfg.Format = formats.CSV
+			s, err := batch.Run(context.Background(), cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.Counts[batch.StatusOK] != pending {
+				t.Fatalf("counts %v, want %d ok", s.Counts, pending)
+			}
+			applied := sb.Applied()
+			for _, r := range readCSV(t, s.Reports.Results) {
+				if n := applied[sandbox.Effect{Method: "netflix/charges/acknowledge", Key: r["number"]}]; n != 1 {
+					t.Fatalf("%s acknowledged %d times", r["number"], n)
+				}
+			}
+			// The control totals: the export's and the run's agree, ok = input.
+			exported := map[string]string{}
+			for _, tot := range e.Totals {
+				if tot.Status == "input" {
+					exported[tot.Currency] = tot.Amount
+				}
+			}
+			for _, tot := range s.Totals {
+				if tot.Status == "input" && exported[tot.Currency] != tot.Amount {
+					t.Errorf("%s: run's input total %s, export's %s", tot.Currency, tot.Amount, exported[tot.Currency])
+				}
+				if tot.Status == "ok" && exported[tot.Currency] != tot.Amount {
+					t.Errorf("%s: acknowledged %s, exported %s", tot.Currency, tot.Amount, exported[tot.Currency])
+				}
+			}
+			if want := demoTotal(pending); exported["USD"] != want["USD"] || exported["EUR"] != want["EUR"] {
+				t.Errorf("export totals %v, the sandbox's charges sum to %v", exported, want)
+			}
+			again, err := connect(t, api).ExportCharges(context.Background(), crm.ChargeStatusNotProcessed, filepath.Join(t.TempDir(), "again.csv"), formats.CSV, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if again.Charges != 0 {
+				t.Fatalf("a second export found %d pending charges", again.Charges)
+			}
+		})
+	}
+}
+
+// demoTotal sums the sandbox's pending demo charges, from its documented demo
+// data (sandbox/doc.go): prices cycle 5.99 7.99 9.99 11.99 13.99 2.99 1.99 by
+// charge number, every third charge is processed, every fifth is in EUR.
+func demoTotal(pending int) map[string]string {
+	prices := []string{"5.99", "7.99", "9.99", "11.99", "13.99", "2.99", "1.99"}
+	sums := map[string]*big.Rat{"USD": new(big.Rat), "EUR": new(big.Rat)}
+	for i, n := 1, 0; n < pending; i++ {
+		if i%3 == 0 {
+			continue
+		}
+		n++
+		cur := "USD"
+		if i%5 == 0 {
+			cur = "EUR"
+		}
+		p, _ := new(big.Rat).SetString(prices[i%len(prices)])
+		sums[cur].Add(sums[cur], p)
+	}
+	return map[string]string{"USD": sums["USD"].FloatString(2), "EUR": sums["EUR"].FloatString(2)}
+}
+
+// TestExportWhileAnotherProcessAcknowledges acknowledges charges from the front
+// of the list while the export pages through it: pages shift, and yet every
+// charge still pending at the end is in the export.
+func TestExportWhileAnotherProcessAcknowledges(t *testing.T) {
+	t.Parallel()
+	sb, api := startSandbox(t, sandbox.Options{Latency: 5 * time.Millisecond, Charges: 1500})
+	client, err := crm.New(api)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	var stop atomic.Bool
+	done := make(chan int)
+	go func() {
+		acked := 0
+		for i := 1; !stop.Load() && i < 1500; i++ {
+			if i%3 == 0 || i%7 != 1 {
+				continue // acknowledge every seventh pending charge, oldest first
+			}
+			n := fmt.Sprintf("I%08d", i)
+			if _, err := client.AcknowledgeCharges(ctx, []crm.ChargeItem{{Number: n, BillingSystemCustomerIdentifier: fmt.Sprintf("pci%03d", (i-1)%60+1)}}); err == nil {
+				acked++
+			}
+		}
+		done <- acked
+	}()
+	e, err := connect(t, api).ExportCharges(ctx, crm.ChargeStatusNotProcessed, filepath.Join(t.TempDir(), "x.csv"), formats.CSV, nil)
+	stop.Store(true)
+	acked := <-done
+	if err != nil {
+		t.Fatal(err)
+	}
+	if acked == 0 {
+		t.Fatal("nothing was acknowledged during the export: the test proves nothing")
+	}
+	exported := map[string]bool{}
+	for _, r := range readCSV(t, e.Path) {
+		exported[r["number"]] = true
+	}
+	for i := 1; i <= 1500; i++ {
+		n := fmt.Sprintf("I%08d", i)
+		if ack, _, ok := sb.Charge(n); ok && !ack && i%3 != 0 && !exported[n] {
+			t.Errorf("%s is pending and not in the export", n)
+		}
+	}
+	t.Logf("%d charges exported in %d passes, %d acknowledged meanwhile", e.Charges, e.Passes, acked)
+}
