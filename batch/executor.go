@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/crmbatch/crmbatch/crm"
 )
@@ -22,6 +24,8 @@ type executor struct {
 	calls     atomic.Int64
 	retried   atomic.Int64
 	throttled atomic.Int64 // answers HTTP 429
+
+	log *slog.Logger
 
 	fatalOnce sync.Once
 	fatal     error // set once: the run must stop
@@ -70,7 +74,9 @@ func (x *executor) retry(ctx context.Context, call func(context.Context) error, 
 		x.calls.Add(1)
 		// A call in flight is let finish (or time out) even when the run stops,
 		// so that what it did is known and recorded.
+		began := time.Now()
 		err := call(context.WithoutCancel(ctx))
+		x.logAttempt(ctx, attempt, time.Since(began), err)
 		if errors.Is(err, errStopped) {
 			// The run stopped while this attempt waited its turn: it was never sent.
 			return attempt - 1, ctx.Err()
@@ -136,7 +142,7 @@ func (x *executor) retry(ctx context.Context, call func(context.Context) error, 
 // same answer, the refusal is about the call (an unknown group, say), not a row:
 // every row fails without more calls.
 func (x *executor) send(ctx context.Context, k *Kind, items []Item) []result {
-	res, attempts, err := k.call(ctx, x, items)
+	res, attempts, err := k.call(withChunk(ctx, items), x, items)
 	if err == nil {
 		return res
 	}
@@ -154,7 +160,7 @@ func (x *executor) isolate(ctx context.Context, k *Kind, items []Item, attempts 
 		errs [2]error
 	)
 	for i, h := range halves {
-		res[i], n[i], errs[i] = k.call(ctx, x, h)
+		res[i], n[i], errs[i] = k.call(withChunk(ctx, h), x, h)
 	}
 	if sameRefusal(errs[0], err) && sameRefusal(errs[1], err) {
 		return failAll(items, attempts+max(n[0], n[1]), err)
@@ -198,3 +204,38 @@ func sameRefusal(a, b error) bool {
 }
 
 func asCRM(err error, target **crm.Error) bool { return errors.As(err, target) }
+
+type chunkKey struct{}
+
+// withChunk names the rows a call carries, for the log lines of its attempts.
+func withChunk(ctx context.Context, items []Item) context.Context {
+	if len(items) == 0 {
+		return ctx
+	}
+	first, last := items[0].Row, items[len(items)-1].Row
+	name := fmt.Sprintf("%s rows %d-%d (%d)", items[0].Action, first, last, len(items))
+	if len(items) == 1 {
+		name = fmt.Sprintf("%s row %d", items[0].Action, first)
+	}
+	return context.WithValue(ctx, chunkKey{}, name)
+}
+
+// logAttempt logs one attempt: at Debug when it worked, at Warn when it did not,
+// with the fields a scheduler's log search needs. elapsed_ms counts the wait for
+// the rate limiter too; CRMBATCH_DEBUG=1 logs each HTTP exchange's own latency.
+func (x *executor) logAttempt(ctx context.Context, attempt int, latency time.Duration, err error) {
+	if x.log == nil || errors.Is(err, errStopped) {
+		return
+	}
+	chunk, _ := ctx.Value(chunkKey{}).(string)
+	attrs := []any{"run_id", x.runID, "chunk", chunk, "attempt", attempt, "elapsed_ms", latency.Milliseconds()}
+	if err == nil {
+		x.log.DebugContext(ctx, "call ok", attrs...)
+		return
+	}
+	var ce *crm.Error
+	if errors.As(err, &ce) {
+		attrs = append(attrs, "method", ce.Method, "http_status", ce.HTTPStatus, "error_class", ce.Class.String(), "error_code", ce.Code)
+	}
+	x.log.WarnContext(ctx, "call failed", append(attrs, "error", err.Error())...)
+}

@@ -242,6 +242,10 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 		return nil, &FatalError{Err: fmt.Errorf("writing the reports: %w", err)}
 	}
 	cfg.Log.Debug("reports written", "seconds", cfg.Now().Sub(sent).Seconds())
+	cfg.Log.Info("run finished", "run_id", s.RunID, "job", s.Job, "input", s.Input, "rows", s.Rows,
+		"ok", s.Counts[StatusOK], "failed", s.Counts[StatusFailed], "invalid", s.Counts[StatusInvalid],
+		"skipped", s.Counts[StatusSkipped], "calls", s.Calls, "retries", s.Retries, "throttled", s.Throttled,
+		"duration_seconds", s.DurationSeconds, "stopped", s.Stopped, "results", s.Reports.Results)
 	if b, err := json.Marshal(s); err == nil {
 		if err := led.FinishRun(context.WithoutCancel(ctx), run.ID, s.End, b); err != nil {
 			return s, err
@@ -265,7 +269,7 @@ func execute(parent context.Context, cfg Config, j *job, led *ledger.Ledger, run
 	if err != nil {
 		return &UsageError{Msg: err.Error()}
 	}
-	x := &executor{client: client, pace: pace, retries: cfg.Retries, runID: runID, stop: stop,
+	x := &executor{client: client, pace: pace, retries: cfg.Retries, runID: runID, stop: stop, log: cfg.Log,
 		intend: func(items []Item) error {
 			seqs := make([]int, len(items))
 			for i, it := range items {

@@ -31,7 +31,7 @@ func Connect(ctx context.Context, cfg Config) (*Session, error) {
 	if err != nil {
 		return nil, &UsageError{Msg: err.Error()}
 	}
-	x := &executor{client: client, pace: pace, retries: cfg.Retries}
+	x := &executor{client: client, pace: pace, retries: cfg.Retries, log: cfg.Log}
 	if _, err := x.retry(ctx, client.Login, resendAmbiguous, false); err != nil {
 		return nil, &FatalError{Err: err}
 	}

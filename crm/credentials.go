@@ -134,3 +134,22 @@ func secretFromEnv(getenv func(string) string, name, fileVar string) (string, er
 	}
 	return s, nil
 }
+
+// SecretFileWarnings says which of the secret files named in the environment
+// (CRMBATCH_PASSWORD_FILE, CRMBATCH_API_KEY_FILE) other users can read or write:
+// such a file should be chmod 600.
+func SecretFileWarnings(getenv func(string) string) []string {
+	var warnings []string
+	for _, v := range []string{EnvPasswordFile, EnvAPIKeyFile} {
+		path := strings.TrimSpace(getenv(v))
+		if path == "" {
+			continue
+		}
+		info, err := os.Stat(path)
+		if err != nil || info.Mode().Perm()&0o077 == 0 {
+			continue
+		}
+		warnings = append(warnings, fmt.Sprintf("%s %s is readable by other users (mode %v)\nhint: chmod 600 %s", v, strconv.Quote(path), info.Mode().Perm(), strconv.Quote(path)))
+	}
+	return warnings
+}

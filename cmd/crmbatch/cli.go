@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
@@ -137,6 +139,7 @@ type runOptions struct {
 	quiet, noProgress                          bool
 	endpoint                                   string
 	useSandbox, insecureHTTP                   bool
+	caFile                                     string
 }
 
 func runFlags(name string, o *runOptions, stderr io.Writer) *flag.FlagSet {
@@ -166,6 +169,7 @@ func runFlags(name string, o *runOptions, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&o.endpoint, "endpoint", "", "CRM.COM Web API base URL, e.g. https://crm.example.com/crmapi/rest/v2/ (or CRMBATCH_ENDPOINT)")
 	fs.BoolVar(&o.useSandbox, "sandbox", false, "run against the embedded CRM.COM emulator (no credentials)")
 	fs.BoolVar(&o.insecureHTTP, "insecure-http", false, "allow a plain http:// endpoint that is not on this machine")
+	fs.StringVar(&o.caFile, "ca-file", "", "PEM file of a private certificate authority to trust besides the system's")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: crmbatch %s [flags] FILE\n\nflags:\n", name)
 		fs.PrintDefaults()
@@ -303,12 +307,31 @@ func connect(ctx context.Context, std streams, o *runOptions, cfg *batch.Config)
 		if err != nil {
 			return usageErr(std, "%v", err)
 		}
+		for _, w := range crm.SecretFileWarnings(std.getenv) {
+			fmt.Fprintf(std.err, "crmbatch: warning: %s\n", w)
+		}
 		cfg.API = crm.Config{BaseURL: endpoint, Credentials: creds}
 	}
 	cfg.API.Logger = cfg.Log
 	cfg.API.Timeout = o.timeout
+	tlsConfig := &tls.Config{MinVersion: tls.VersionTLS12}
+	if o.caFile != "" {
+		pem, err := os.ReadFile(o.caFile)
+		if err != nil {
+			return usageErr(std, "--ca-file: %v", err)
+		}
+		pool, err := x509.SystemCertPool()
+		if err != nil {
+			pool = x509.NewCertPool()
+		}
+		if !pool.AppendCertsFromPEM(pem) {
+			return usageErr(std, "--ca-file %s holds no PEM certificate", o.caFile)
+		}
+		tlsConfig.RootCAs = pool
+	}
 	cfg.API.HTTPClient = &http.Client{Transport: &http.Transport{
 		Proxy:               http.ProxyFromEnvironment,
+		TLSClientConfig:     tlsConfig,
 		MaxIdleConnsPerHost: o.concurrency + 2,
 		IdleConnTimeout:     90 * time.Second,
 		TLSHandshakeTimeout: 15 * time.Second,

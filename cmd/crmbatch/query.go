@@ -20,6 +20,7 @@ func connFlags(name, args string, o *runOptions, std streams) *flag.FlagSet {
 	fs.StringVar(&o.endpoint, "endpoint", "", "CRM.COM Web API base URL (or CRMBATCH_ENDPOINT)")
 	fs.BoolVar(&o.useSandbox, "sandbox", false, "ask the embedded CRM.COM emulator")
 	fs.BoolVar(&o.insecureHTTP, "insecure-http", false, "allow a plain http:// endpoint that is not on this machine")
+	fs.StringVar(&o.caFile, "ca-file", "", "PEM file of a private certificate authority to trust besides the system's")
 	fs.DurationVar(&o.timeout, "timeout", 30*time.Second, "timeout of one request")
 	fs.Float64Var(&o.rate, "rate", 10, "requests per second")
 	fs.IntVar(&o.retries, "retries", 5, "attempts per call, the first included")
