@@ -140,6 +140,9 @@ type runOptions struct {
 	endpoint                                   string
 	useSandbox, insecureHTTP                   bool
 	caFile                                     string
+	watch                                      string
+	once                                       bool
+	settle                                     time.Duration
 }
 
 func runFlags(name string, o *runOptions, stderr io.Writer) *flag.FlagSet {
@@ -170,8 +173,13 @@ func runFlags(name string, o *runOptions, stderr io.Writer) *flag.FlagSet {
 	fs.BoolVar(&o.useSandbox, "sandbox", false, "run against the embedded CRM.COM emulator (no credentials)")
 	fs.BoolVar(&o.insecureHTTP, "insecure-http", false, "allow a plain http:// endpoint that is not on this machine")
 	fs.StringVar(&o.caFile, "ca-file", "", "PEM file of a private certificate authority to trust besides the system's")
+	if name == "run" {
+		fs.StringVar(&o.watch, "watch", "", "run every job file dropped into DIR, then move it with its reports to DIR/processed or DIR/failed")
+		fs.BoolVar(&o.once, "once", false, "with --watch: scan the folder once and exit (for cron)")
+		fs.DurationVar(&o.settle, "settle", 10*time.Second, "with --watch: a file is run once it has not changed for this long")
+	}
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: crmbatch %s [flags] FILE\n\nflags:\n", name)
+		fmt.Fprintf(stderr, "usage: crmbatch %s [flags] FILE\n       crmbatch run [flags] --watch DIR [--once]\n\nflags:\n", name)
 		fs.PrintDefaults()
 	}
 	return fs
@@ -214,7 +222,10 @@ func cmdRun(ctx context.Context, std streams, args []string, validate bool) int 
 		}
 		return exitUsage
 	}
-	if fs.NArg() != 1 {
+	if o.watch != "" && fs.NArg() != 0 {
+		return usageErr(std, "--watch takes a folder, not a job file")
+	}
+	if o.watch == "" && fs.NArg() != 1 {
 		return usageErr(std, "%s takes one job file, got %d arguments\nhint: crmbatch %s [flags] FILE", name, fs.NArg(), name)
 	}
 	log, err := newLogger(std.err, o.logFormat, o.quiet, std.getenv)
@@ -272,11 +283,35 @@ func cmdRun(ctx context.Context, std streams, args []string, validate bool) int 
 			}
 		}
 	}
+	if o.watch != "" {
+		return watch(ctx, std, cfg, &o)
+	}
 	s, err := batch.Run(ctx, cfg)
 	if s != nil {
 		printSummary(std.err, s)
 	}
 	return exitCode(std, s, err)
+}
+
+// watch runs the files dropped into a folder; its exit code is the worst of
+// their runs'.
+func watch(ctx context.Context, std streams, cfg batch.Config, o *runOptions) int {
+	if o.out != "" {
+		return usageErr(std, "--watch puts the reports beside each file in processed/ or failed/: drop --out")
+	}
+	worst := exitOK
+	err := batch.Watch(ctx, cfg, o.watch, o.once, o.settle, 2*time.Second, func(w batch.Watched) {
+		if w.Summary != nil {
+			printSummary(std.err, w.Summary)
+		}
+		code := exitCode(std, w.Summary, w.Err)
+		fmt.Fprintf(std.err, "crmbatch: %s (exit %d)\n", w.File, code)
+		worst = max(worst, code)
+	})
+	if err != nil {
+		return exitCode(std, nil, err)
+	}
+	return worst
 }
 
 // connect fills the endpoint and credentials, or starts the embedded sandbox.
