@@ -19,6 +19,9 @@ lint:
 fuzz:
 	go test -run '^$$' -fuzz FuzzCSVReader -fuzztime 60s ./formats
 	go test -run '^$$' -fuzz FuzzXLSXReader -fuzztime 60s ./formats
+	go test -run '^$$' -fuzz FuzzXLSXSheet -fuzztime 60s ./formats
+	go test -run '^$$' -fuzz FuzzXMLScanner -fuzztime 60s ./formats
+	go test -run '^$$' -fuzz FuzzParseRow -fuzztime 60s ./batch
 
 sandbox: build
 	bin/crmbatch sandbox

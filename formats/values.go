@@ -92,6 +92,12 @@ func isoDate(s string) (string, bool) {
 // strings are kept as they are (20-digit IDs written by other programs stay
 // exact); other values go through float64, shortest round-trip form.
 func plainNumber(raw []byte) (string, bool) {
+	b, ok := appendPlainNumber(nil, raw)
+	return string(b), ok
+}
+
+// appendPlainNumber appends what plainNumber returns to dst.
+func appendPlainNumber(dst, raw []byte) ([]byte, bool) {
 	digits := raw
 	if len(digits) > 0 && digits[0] == '-' {
 		digits = digits[1:]
@@ -105,12 +111,12 @@ func plainNumber(raw []byte) (string, bool) {
 			}
 		}
 		if plain {
-			return string(raw), true
+			return append(dst, raw...), true
 		}
 	}
 	f, err := strconv.ParseFloat(string(raw), 64)
 	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
-		return "", false
+		return dst, false
 	}
-	return strconv.FormatFloat(f, 'f', -1, 64), true
+	return strconv.AppendFloat(dst, f, 'f', -1, 64), true
 }

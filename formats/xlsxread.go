@@ -12,6 +12,7 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Excel's sheet limits.
@@ -31,7 +32,7 @@ type xlsxReader struct {
 	parts  map[string]*zip.File
 
 	member    io.ReadCloser
-	dec       *xml.Decoder
+	sc        *xmlScanner
 	sst       *stringTable
 	dateStyle []bool
 	date1904  bool
@@ -42,15 +43,40 @@ type xlsxReader struct {
 	row    int  // number of the last row read
 	err    error
 
-	vals  []string
-	kinds []CellKind
-	buf   []byte
+	vals    []string
+	kinds   []CellKind
+	spans   []span // where in rowText a value is, when it is there
+	rowText []byte // the text of the row's values that are not shared strings or constants
+	buf     []byte // the raw value of the cell being decoded
+	dates   map[string]string
 }
+
+// span is a value's place in xlsxReader.rowText; the zero span means the
+// value is not there.
+type span struct{ start, end int32 }
+
+// maxDateCache bounds xlsxReader.dates, the rendered date serials.
+const maxDateCache = 4096
+
+// cellType is a cell's t attribute.
+type cellType uint8
+
+const (
+	typNumber cellType = iota // "n" or absent
+	typShared                 // "s"
+	typInline                 // "inlineStr"
+	typString                 // "str", a formula's text result
+	typBool                   // "b"
+	typError                  // "e"
+	typDate                   // "d"
+	typUnknown
+)
 
 // cell is the state of the <c> element being decoded.
 type cell struct {
 	col        int
-	typ        string
+	typ        cellType
+	typName    string // the t attribute when typ is typUnknown
 	style      int
 	hasV, hasF bool
 	inV, inIS  bool
@@ -149,7 +175,7 @@ func (x *xlsxReader) open(ra io.ReaderAt, size int64) error {
 	if x.member, err = x.openMember(zf); err != nil {
 		return err
 	}
-	x.dec = xml.NewDecoder(x.member)
+	x.sc = newXMLScanner(x.member)
 	return x.readHeader()
 }
 
@@ -277,12 +303,13 @@ func (x *xlsxReader) Next() (Record, error) {
 // must be blank; header names the columns in messages (nil while reading the
 // header itself).
 func (x *xlsxReader) readRow(limit int, header []string) (int, error) {
-	x.vals, x.kinds = x.vals[:0], x.kinds[:0]
+	x.vals, x.kinds, x.spans, x.rowText = x.vals[:0], x.kinds[:0], x.spans[:0], x.rowText[:0]
 	inRow, inCell := false, false
 	row, lastCol := 0, -1
 	var c cell
+	sc := x.sc
 	for {
-		tok, err := x.dec.RawToken()
+		tok, err := sc.next()
 		if err != nil {
 			if err == io.EOF {
 				return 0, x.fail(0, "", because(ErrTruncated,
@@ -290,10 +317,10 @@ func (x *xlsxReader) readRow(limit int, header []string) (int, error) {
 			}
 			return 0, x.xmlError(err, x.row)
 		}
-		switch t := tok.(type) {
-		case xml.StartElement:
+		switch tok {
+		case tokStart:
 			if !x.inData {
-				if t.Name.Local == "sheetData" {
+				if string(sc.name) == "sheetData" {
 					if x.done {
 						return 0, x.malformed(0, "second <sheetData> in the sheet")
 					}
@@ -301,22 +328,26 @@ func (x *xlsxReader) readRow(limit int, header []string) (int, error) {
 				}
 				continue
 			}
-			switch t.Name.Local {
+			switch string(sc.name) {
 			case "row":
 				if inRow {
 					return 0, x.malformed(x.row, "row inside a row")
 				}
 				inRow = true
 				row = x.row + 1
-				if v, ok := attr(t.Attr, "r"); ok {
-					n, err := strconv.Atoi(v)
-					if err != nil || n < 1 || n > maxSheetRows {
-						return 0, x.malformed(x.row, "bad row number %q", v)
+				for _, a := range sc.attrs {
+					if string(a.name) != "r" {
+						continue
+					}
+					n, ok := parseInt(a.value)
+					if !ok || n < 1 || n > maxSheetRows {
+						return 0, x.malformed(x.row, "bad row number %q", a.value)
 					}
 					if n <= x.row {
 						return 0, x.malformed(n, "row %d comes after row %d", n, x.row)
 					}
 					row = n
+					break
 				}
 				if row > maxSheetRows {
 					return 0, x.malformed(x.row, "more than %d rows", maxSheetRows)
@@ -327,19 +358,8 @@ func (x *xlsxReader) readRow(limit int, header []string) (int, error) {
 				}
 				inCell = true
 				c = cell{col: lastCol + 1}
-				for _, a := range t.Attr {
-					switch a.Name.Local {
-					case "r":
-						col, r, ok := parseCellRef(a.Value)
-						if !ok || r != row {
-							return 0, x.malformed(row, "bad cell reference %q", a.Value)
-						}
-						c.col = col
-					case "t":
-						c.typ = a.Value
-					case "s":
-						c.style, _ = strconv.Atoi(a.Value)
-					}
+				if err := x.cellAttrs(&c, row); err != nil {
+					return 0, err
 				}
 				if c.col <= lastCol || c.col >= maxSheetColumns {
 					return 0, x.malformed(row, "cell %s out of order", cellName(c.col, row))
@@ -363,11 +383,11 @@ func (x *xlsxReader) readRow(limit int, header []string) (int, error) {
 			case "t":
 				c.inT = c.inIS && !c.inRPh
 			}
-		case xml.EndElement:
+		case tokEnd:
 			if !x.inData {
 				continue
 			}
-			switch t.Name.Local {
+			switch string(sc.name) {
 			case "v":
 				c.inV = false
 			case "t":
@@ -388,6 +408,7 @@ func (x *xlsxReader) readRow(limit int, header []string) (int, error) {
 					return 0, x.malformed(row, "unbalanced row")
 				}
 				x.row = row
+				x.placeText()
 				return row, nil
 			case "sheetData":
 				if inRow {
@@ -396,16 +417,76 @@ func (x *xlsxReader) readRow(limit int, header []string) (int, error) {
 				x.inData, x.done = false, true
 				return 0, io.EOF
 			}
-		case xml.CharData:
+		case tokText:
 			if c.inV || c.inT {
-				x.buf = append(x.buf, t...)
+				x.buf = append(x.buf, sc.text...)
 			}
 		}
 	}
 }
 
-// finishCell stores the decoded cell in x.vals.
+// cellAttrs reads the attributes of a <c> start tag into c.
+func (x *xlsxReader) cellAttrs(c *cell, row int) error {
+	for _, a := range x.sc.attrs {
+		switch string(a.name) {
+		case "r":
+			col, r, ok := parseCellRef(a.value)
+			if !ok || r != row {
+				return x.malformed(row, "bad cell reference %q", a.value)
+			}
+			c.col = col
+		case "t":
+			switch string(a.value) {
+			case "", "n":
+				c.typ = typNumber
+			case "s":
+				c.typ = typShared
+			case "inlineStr":
+				c.typ = typInline
+			case "str":
+				c.typ = typString
+			case "b":
+				c.typ = typBool
+			case "e":
+				c.typ = typError
+			case "d":
+				c.typ = typDate
+			default:
+				c.typ, c.typName = typUnknown, string(a.value)
+			}
+		case "s":
+			// As strconv.Atoi: a bad number is style 0, one out of range no style.
+			n, ok := parseInt(a.value)
+			switch {
+			case ok:
+				c.style = n
+			case isDigits(a.value):
+				c.style = -1
+			default:
+				c.style = 0
+			}
+		}
+	}
+	return nil
+}
+
+// placeText turns x.rowText into one string and points the values in it at
+// their parts, so a row's own text costs one allocation.
+func (x *xlsxReader) placeText() {
+	if len(x.rowText) == 0 {
+		return
+	}
+	text := string(x.rowText)
+	for i, sp := range x.spans {
+		if sp.end > sp.start {
+			x.vals[i] = text[sp.start:sp.end]
+		}
+	}
+}
+
+// finishCell stores the decoded cell in x.vals, or its place in x.rowText.
 func (x *xlsxReader) finishCell(row int, c *cell, limit int, header []string) error {
+	mark := len(x.rowText)
 	val, kind, err := x.cellValue(row, c)
 	if err != nil {
 		col := ""
@@ -414,8 +495,10 @@ func (x *xlsxReader) finishCell(row int, c *cell, limit int, header []string) er
 		}
 		return x.fail(row, col, err)
 	}
+	own := x.rowText[mark:]
 	if c.col >= limit {
-		if isBlank(val) {
+		x.rowText = x.rowText[:mark]
+		if isBlank(val) && isBlank(string(own)) {
 			return nil
 		}
 		if header == nil {
@@ -427,15 +510,23 @@ func (x *xlsxReader) finishCell(row int, c *cell, limit int, header []string) er
 	for len(x.vals) <= c.col {
 		x.vals = append(x.vals, "")
 		x.kinds = append(x.kinds, Empty)
+		x.spans = append(x.spans, span{})
 	}
-	if val == "" {
+	if val == "" && len(own) == 0 {
 		kind = Empty
 	}
 	x.vals[c.col], x.kinds[c.col] = val, kind
+	if len(own) > 0 {
+		if len(x.rowText) > math.MaxInt32 {
+			return x.fail(row, "", because(ErrTooLarge, "row longer than 2 GiB"))
+		}
+		x.spans[c.col] = span{int32(mark), int32(len(x.rowText))}
+	}
 	return nil
 }
 
-// cellValue renders the raw value of c (in x.buf) as text.
+// cellValue renders the raw value of c (in x.buf) as text: either the string
+// it returns or, when it returns "", what it appended to x.rowText.
 func (x *xlsxReader) cellValue(row int, c *cell) (string, CellKind, error) {
 	if c.hasF && !c.hasV {
 		return "", Empty, because(ErrCellError, "cell %s has a formula whose result was never saved\nhint: open the file in Excel and save it again",
@@ -443,7 +534,7 @@ func (x *xlsxReader) cellValue(row int, c *cell) (string, CellKind, error) {
 	}
 	raw := x.buf
 	switch c.typ {
-	case "s":
+	case typShared:
 		if len(raw) == 0 {
 			return "", Empty, nil
 		}
@@ -453,9 +544,10 @@ func (x *xlsxReader) cellValue(row int, c *cell) (string, CellKind, error) {
 			return "", Empty, because(ErrMalformed, "cell %s refers to shared string %q, which does not exist", cellName(c.col, row), raw)
 		}
 		return s, Text, nil
-	case "inlineStr", "str":
-		return decodeEscapes(string(raw)), Text, nil
-	case "b":
+	case typInline, typString:
+		x.rowText = appendUnescaped(x.rowText, raw)
+		return "", Text, nil
+	case typBool:
 		switch string(raw) {
 		case "1", "true":
 			return "TRUE", Bool, nil
@@ -465,10 +557,10 @@ func (x *xlsxReader) cellValue(row int, c *cell) (string, CellKind, error) {
 			return "", Empty, nil
 		}
 		return "", Empty, because(ErrMalformed, "cell %s has the boolean value %q", cellName(c.col, row), raw)
-	case "e":
+	case typError:
 		return "", Empty, because(ErrCellError, "cell %s holds the error %s\nhint: fix the formula or type the value in",
 			cellName(c.col, row), raw)
-	case "d":
+	case typDate:
 		if len(raw) == 0 {
 			return "", Empty, nil
 		}
@@ -477,25 +569,32 @@ func (x *xlsxReader) cellValue(row int, c *cell) (string, CellKind, error) {
 			return "", Empty, because(ErrMalformed, "cell %s has the date value %q", cellName(c.col, row), raw)
 		}
 		return s, Date, nil
-	case "", "n":
+	case typNumber:
 		if len(raw) == 0 {
 			return "", Empty, nil
 		}
 		if c.style >= 0 && c.style < len(x.dateStyle) && x.dateStyle[c.style] {
+			if s, ok := x.dates[string(raw)]; ok {
+				return s, Date, nil
+			}
 			f, err := strconv.ParseFloat(string(raw), 64)
 			if err == nil {
 				if s, ok := serialDate(f, x.date1904); ok {
+					if x.dates == nil || len(x.dates) >= maxDateCache {
+						x.dates = make(map[string]string)
+					}
+					x.dates[string(raw)] = s
 					return s, Date, nil
 				}
 			}
 		}
-		s, ok := plainNumber(raw)
-		if !ok {
+		var ok bool
+		if x.rowText, ok = appendPlainNumber(x.rowText, raw); !ok {
 			return "", Empty, because(ErrMalformed, "cell %s has the numeric value %q", cellName(c.col, row), raw)
 		}
-		return s, Number, nil
+		return "", Number, nil
 	}
-	return "", Empty, because(ErrMalformed, "cell %s has the unknown type %q", cellName(c.col, row), c.typ)
+	return "", Empty, because(ErrMalformed, "cell %s has the unknown type %q", cellName(c.col, row), c.typName)
 }
 
 func (x *xlsxReader) locate(column string, err error) error {
@@ -626,21 +725,21 @@ func (t *stringTable) get(i int) (string, bool) {
 
 // load reads <sst>: the text of each <si>, without phonetic runs.
 func (t *stringTable) load(r io.Reader) error {
-	dec := xml.NewDecoder(r)
+	sc := newXMLScanner(r)
 	var b strings.Builder
 	var si []byte
 	inSI, inT, inRPh, closed := false, false, false, false
 	for {
-		tok, err := dec.RawToken()
+		tok, err := sc.next()
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
 			return err
 		}
-		switch e := tok.(type) {
-		case xml.StartElement:
-			switch e.Name.Local {
+		switch tok {
+		case tokStart:
+			switch string(sc.name) {
 			case "si":
 				inSI, si = true, si[:0]
 			case "rPh":
@@ -648,10 +747,10 @@ func (t *stringTable) load(r io.Reader) error {
 			case "t":
 				inT = inSI && !inRPh
 			}
-		case xml.EndElement:
-			switch e.Name.Local {
+		case tokEnd:
+			switch string(sc.name) {
 			case "si":
-				b.WriteString(decodeEscapes(string(si)))
+				writeUnescaped(&b, si)
 				if b.Len() > math.MaxUint32 {
 					return because(ErrTooLarge, "shared strings over 4 GiB")
 				}
@@ -664,9 +763,9 @@ func (t *stringTable) load(r io.Reader) error {
 			case "sst":
 				closed = true
 			}
-		case xml.CharData:
+		case tokText:
 			if inT {
-				si = append(si, e...)
+				si = append(si, sc.text...)
 			}
 		}
 	}
@@ -682,33 +781,118 @@ func decodeEscapes(s string) string {
 	if !strings.Contains(s, "_x") {
 		return s
 	}
-	var b strings.Builder
-	for i := 0; i < len(s); {
-		if i+7 <= len(s) && s[i] == '_' && s[i+1] == 'x' && s[i+6] == '_' {
-			if n, err := strconv.ParseUint(s[i+2:i+6], 16, 16); err == nil {
-				b.WriteRune(rune(n))
-				i += 7
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-		i++
-	}
-	return b.String()
+	return string(appendUnescaped(nil, []byte(s)))
 }
 
-// attr returns the value of the attribute with the local name.
-func attr(attrs []xml.Attr, local string) (string, bool) {
-	for _, a := range attrs {
-		if a.Name.Local == local {
-			return a.Value, true
+// writeUnescaped writes s to b with its _xHHHH_ escapes decoded.
+func writeUnescaped(b *strings.Builder, s []byte) {
+	for {
+		i := escapeAt(s)
+		if i < 0 {
+			b.Write(s)
+			return
+		}
+		b.Write(s[:i])
+		n, _ := parseHex4(s[i+2 : i+6])
+		b.WriteRune(rune(n))
+		s = s[i+7:]
+	}
+}
+
+// appendUnescaped appends s to dst with its _xHHHH_ escapes decoded.
+func appendUnescaped(dst, s []byte) []byte {
+	for {
+		i := escapeAt(s)
+		if i < 0 {
+			return append(dst, s...)
+		}
+		dst = append(dst, s[:i]...)
+		n, _ := parseHex4(s[i+2 : i+6])
+		dst = utf8.AppendRune(dst, rune(n))
+		s = s[i+7:]
+	}
+}
+
+// escapeAt returns the offset of the first _xHHHH_ escape in s, or -1.
+func escapeAt(s []byte) int {
+	for i := 0; ; {
+		j := bytes.Index(s[i:], []byte("_x"))
+		if j < 0 {
+			return -1
+		}
+		i += j
+		if i+7 <= len(s) && s[i+6] == '_' {
+			if _, ok := parseHex4(s[i+2 : i+6]); ok {
+				return i
+			}
+		}
+		i++
+	}
+}
+
+// parseHex4 parses four hexadecimal digits.
+func parseHex4(h []byte) (uint16, bool) {
+	var n uint16
+	for _, c := range h {
+		switch {
+		case '0' <= c && c <= '9':
+			c -= '0'
+		case 'a' <= c && c <= 'f':
+			c -= 'a' - 10
+		case 'A' <= c && c <= 'F':
+			c -= 'A' - 10
+		default:
+			return 0, false
+		}
+		n = n<<4 | uint16(c)
+	}
+	return n, true
+}
+
+// parseInt parses a decimal integer with an optional sign as strconv.Atoi
+// does, without allocating for the short numbers cells hold.
+func parseInt(s []byte) (int, bool) {
+	if len(s) == 0 || len(s) > 18 {
+		n, err := strconv.Atoi(string(s))
+		return n, err == nil
+	}
+	neg := s[0] == '-'
+	if s[0] == '+' || s[0] == '-' {
+		if s = s[1:]; len(s) == 0 {
+			return 0, false
 		}
 	}
-	return "", false
+	n := 0
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	if neg {
+		n = -n
+	}
+	return n, true
+}
+
+// isDigits reports whether s is one or more decimal digits after an optional sign.
+func isDigits(s []byte) bool {
+	if len(s) > 0 && (s[0] == '+' || s[0] == '-') {
+		s = s[1:]
+	}
+	if len(s) == 0 {
+		return false
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // parseCellRef parses "B14" into the 0-based column and the row number.
-func parseCellRef(s string) (col, row int, ok bool) {
+func parseCellRef[T string | []byte](s T) (col, row int, ok bool) {
 	i := 0
 	for ; i < len(s) && i < 4; i++ {
 		c := s[i] | 0x20
@@ -720,7 +904,8 @@ func parseCellRef(s string) (col, row int, ok bool) {
 	if i == 0 || i == len(s) || col > maxSheetColumns {
 		return 0, 0, false
 	}
-	for _, c := range []byte(s[i:]) {
+	for ; i < len(s); i++ {
+		c := s[i]
 		if c < '0' || c > '9' {
 			return 0, 0, false
 		}

@@ -26,10 +26,7 @@ func TestKilledRunsResumeExactlyOnce(t *testing.T) {
 		t.Skip("builds the binary and kills it 40 times")
 	}
 	t.Parallel()
-	bin := filepath.Join(t.TempDir(), "crmbatch")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := binary(t)
 	for _, tc := range []struct {
 		name   string
 		rows   [][]string

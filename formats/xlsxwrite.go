@@ -1,0 +1,556 @@
+package formats
+
+import (
+	"archive/zip"
+	"bufio"
+	"compress/flate"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// resultsSheet names the XLSX report's sheet.
+const resultsSheet = "Results"
+
+// Column widths of XLSX reports, in characters.
+const (
+	minColumnWidth = 10
+	maxColumnWidth = 50
+)
+
+// maxCellChars is the most characters (UTF-16 code units) Excel keeps in a
+// cell; longer texts are cut there, as excelize did, so Excel opens the file.
+const maxCellChars = 32767
+
+// The cell formats (cellXfs) of xlsxStyles, by index.
+const (
+	xfDefault = iota
+	xfText    // the built-in "@" format: the cell is text
+	xfBold    // text, bold
+	xfTinted  // text on a light red fill
+)
+
+// Namespaces and part types of SpreadsheetML.
+const (
+	nsMain     = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+	nsRels     = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+	nsPkgRels  = "http://schemas.openxmlformats.org/package/2006/relationships"
+	relType    = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/"
+	ctSheet    = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
+	xmlDecl    = `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>` + "\n"
+	sheetStart = xmlDecl + `<worksheet xmlns="` + nsMain + `" xmlns:r="` + nsRels + `">`
+)
+
+type extraSheet struct {
+	name string
+	rows [][]string
+}
+
+// xlsxReport writes an XLSX report as a stream: the results sheet goes
+// straight into its zip member as rows come, every cell an inline string,
+// so memory does not grow with the rows. The other parts, which depend on
+// the sheets added, are written on Commit.
+type xlsxReport struct {
+	path  string
+	tmp   *os.File
+	out   *bufio.Writer // tmp
+	zw    *zip.Writer
+	sheet *bufio.Writer // the results sheet's zip member
+	width int           // header columns
+	row   int           // rows written to the results sheet
+	line  []byte
+	refs  []string // column letters, by column
+	extra []extraSheet
+	done  bool
+}
+
+func newXLSXReport(path string, tmp *os.File, header []string) (*xlsxReport, error) {
+	r := &xlsxReport{path: path, tmp: tmp, width: len(header)}
+	r.out = bufio.NewWriterSize(tmp, 256<<10)
+	r.zw = zip.NewWriter(r.out)
+	// The fastest deflate: report XML is repetitive enough that it still
+	// shrinks about tenfold, and the default level is four times slower.
+	r.zw.RegisterCompressor(zip.Deflate, func(w io.Writer) (io.WriteCloser, error) {
+		return flate.NewWriter(w, flate.BestSpeed)
+	})
+	if err := r.begin(header); err != nil {
+		return nil, fmt.Errorf("create report %s: %w", path, err)
+	}
+	return r, nil
+}
+
+// create starts the zip member name.
+func (r *xlsxReport) create(name string) (io.Writer, error) {
+	return r.zw.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Deflate, Modified: time.Now()})
+}
+
+// begin starts the results sheet: frozen header pane, column widths, header row.
+func (r *xlsxReport) begin(header []string) error {
+	if len(header) > maxSheetColumns {
+		return fmt.Errorf("%d columns, more than a sheet's %d", len(header), maxSheetColumns)
+	}
+	w, err := r.create("xl/worksheets/sheet1.xml")
+	if err != nil {
+		return err
+	}
+	r.sheet = bufio.NewWriterSize(w, 64<<10)
+	b := append(r.line[:0], sheetStart...)
+	b = append(b, `<sheetViews><sheetView tabSelected="1" workbookViewId="0">`+
+		`<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>`+
+		`<selection pane="bottomLeft" activeCell="A2" sqref="A2"/></sheetView></sheetViews>`+
+		`<sheetFormatPr defaultRowHeight="15"/>`...)
+	widths := make([]int, len(header))
+	for i, h := range header {
+		widths[i] = utf8.RuneCountInString(h) + 2
+	}
+	b = appendCols(b, widths)
+	b = append(b, "<sheetData>"...)
+	r.line = b
+	if _, err := r.sheet.Write(b); err != nil {
+		return err
+	}
+	return r.writeRow(header, xfBold)
+}
+
+// appendCols appends <cols> with the widths, clamped, in characters.
+func appendCols(b []byte, widths []int) []byte {
+	if len(widths) == 0 {
+		return b
+	}
+	b = append(b, "<cols>"...)
+	for i, w := range widths {
+		w = min(max(w, minColumnWidth), maxColumnWidth)
+		b = fmt.Appendf(b, `<col min="%d" max="%d" width="%d" customWidth="1"/>`, i+1, i+1, w)
+	}
+	return append(b, "</cols>"...)
+}
+
+// writeRow appends a row of the results sheet.
+func (r *xlsxReport) writeRow(fields []string, xf int) error {
+	if r.row >= maxSheetRows {
+		return fmt.Errorf("more than %d rows, the most a sheet holds", maxSheetRows)
+	}
+	if len(fields) > maxSheetColumns {
+		return fmt.Errorf("%d columns, more than a sheet's %d", len(fields), maxSheetColumns)
+	}
+	r.row++
+	r.line = r.appendRow(r.line[:0], r.row, fields, xf)
+	_, err := r.sheet.Write(r.line)
+	return err
+}
+
+// appendRow appends row number n with the cells, each an inline string in
+// the format xf (the row too, so its empty cells share the look).
+func (r *xlsxReport) appendRow(b []byte, n int, fields []string, xf int) []byte {
+	var nb [20]byte
+	row := strconv.AppendInt(nb[:0], int64(n), 10)
+	s := byte('0' + xf)
+	b = append(b, `<row r="`...)
+	b = append(b, row...)
+	b = append(b, `" s="`...)
+	b = append(b, s)
+	b = append(b, `" customFormat="1">`...)
+	for i, f := range fields {
+		b = append(b, `<c r="`...)
+		b = append(b, r.colRef(i)...)
+		b = append(b, row...)
+		b = append(b, `" s="`...)
+		b = append(b, s)
+		if f == "" {
+			b = append(b, `"/>`...)
+			continue
+		}
+		b = append(b, `" t="inlineStr"><is><t`...)
+		if c0, c1 := f[0], f[len(f)-1]; isXMLSpace(c0) || isXMLSpace(c1) {
+			b = append(b, ` xml:space="preserve"`...)
+		}
+		b = append(b, '>')
+		b = appendCellText(b, f)
+		b = append(b, `</t></is></c>`...)
+	}
+	return append(b, `</row>`...)
+}
+
+// colRef returns the letters of column i, cached.
+func (r *xlsxReport) colRef(i int) string {
+	for len(r.refs) <= i {
+		r.refs = append(r.refs, columnLetters(len(r.refs)))
+	}
+	return r.refs[i]
+}
+
+func isXMLSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+// plainCellByte marks the bytes a cell's text can hold as they are.
+var plainCellByte = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = true
+	}
+	t['\t'], t['\n'] = true, true
+	t['&'], t['<'], t['>'], t['_'] = false, false, false, false
+	return t
+}()
+
+// appendCellText appends s as the text of a <t> element. Markup characters
+// become entities. Characters XML 1.0 forbids (C0 controls but tab and line
+// feed, U+FFFE, U+FFFF) and carriage returns, which XML readers would turn
+// into line feeds, become OOXML _xHHHH_ escapes, which Excel and our reader
+// decode; an underscore that starts such a sequence literally becomes _x005F_
+// so it reads back as written. Bytes that are not UTF-8 become U+FFFD. Text
+// beyond maxCellChars is cut.
+func appendCellText(b []byte, s string) []byte {
+	i := 0
+	for i < len(s) && plainCellByte[s[i]] {
+		i++
+	}
+	if i == len(s) {
+		return append(b, s...)
+	}
+	if len(s) > maxCellChars {
+		s = cutUTF16(s, maxCellChars)
+	}
+	b = append(b, s[:i]...)
+	for i < len(s) {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c == '&':
+				b = append(b, "&amp;"...)
+			case c == '<':
+				b = append(b, "&lt;"...)
+			case c == '>':
+				b = append(b, "&gt;"...)
+			case c == '_' && i+7 <= len(s) && s[i+1] == 'x' && s[i+6] == '_' && isHex4(s[i+2:i+6]):
+				b = append(b, "_x005F_"...)
+			case plainCellByte[c] || c == '_':
+				b = append(b, c)
+			default:
+				b = appendEscape(b, rune(c))
+			}
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && n == 1:
+			b = append(b, "\uFFFD"...)
+		case r == 0xFFFE || r == 0xFFFF:
+			b = appendEscape(b, r)
+		default:
+			b = append(b, s[i:i+n]...)
+		}
+		i += n
+	}
+	return b
+}
+
+// appendEscape appends r as _xHHHH_.
+func appendEscape(b []byte, r rune) []byte {
+	const hex = "0123456789ABCDEF"
+	return append(b, '_', 'x', hex[r>>12&15], hex[r>>8&15], hex[r>>4&15], hex[r&15], '_')
+}
+
+func isHex4(s string) bool {
+	_, ok := parseHex4([]byte(s))
+	return ok
+}
+
+// cutUTF16 returns the longest prefix of s of at most n UTF-16 code units.
+func cutUTF16(s string, n int) string {
+	units := 0
+	for i, r := range s {
+		u := 1
+		if r >= 0x10000 {
+			u = 2
+		}
+		if units+u > n {
+			return s[:i]
+		}
+		units += u
+	}
+	return s
+}
+
+// appendAttr appends s escaped for an attribute value in double quotes.
+func appendAttr(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '&':
+			b = append(b, "&amp;"...)
+		case '<':
+			b = append(b, "&lt;"...)
+		case '>':
+			b = append(b, "&gt;"...)
+		case '"':
+			b = append(b, "&quot;"...)
+		default:
+			b = append(b, c)
+		}
+	}
+	return b
+}
+
+func (r *xlsxReport) WriteRow(fields []string, style RowStyle) error {
+	if r.done {
+		return ErrReportClosed
+	}
+	xf := xfText
+	if style == Tinted {
+		xf = xfTinted
+	}
+	if err := r.writeRow(fields, xf); err != nil {
+		return fmt.Errorf("write report %s: %w", r.path, err)
+	}
+	return nil
+}
+
+func (r *xlsxReport) AddSheet(name string, rows [][]string) error {
+	if r.done {
+		return ErrReportClosed
+	}
+	if strings.EqualFold(name, resultsSheet) {
+		return fmt.Errorf("report sheet %q already exists", name)
+	}
+	for _, s := range r.extra {
+		if strings.EqualFold(s.name, name) {
+			return fmt.Errorf("report sheet %q already exists", name)
+		}
+	}
+	if name == "" || utf8.RuneCountInString(name) > 31 || strings.ContainsAny(name, `:\/?*[]`) ||
+		strings.HasPrefix(name, "'") || strings.HasSuffix(name, "'") || !utf8.ValidString(name) ||
+		strings.ContainsFunc(name, func(r rune) bool { return r < 0x20 || r == 0xFFFE || r == 0xFFFF }) {
+		return fmt.Errorf("invalid sheet name %q", name)
+	}
+	if len(rows) > maxSheetRows {
+		return fmt.Errorf("report sheet %q: %d rows, more than a sheet's %d", name, len(rows), maxSheetRows)
+	}
+	cp := make([][]string, len(rows))
+	for i, row := range rows {
+		if len(row) > maxSheetColumns {
+			return fmt.Errorf("report sheet %q: %d columns, more than a sheet's %d", name, len(row), maxSheetColumns)
+		}
+		cp[i] = append([]string(nil), row...)
+	}
+	r.extra = append(r.extra, extraSheet{name: name, rows: cp})
+	return nil
+}
+
+func (r *xlsxReport) Commit() error {
+	if r.done {
+		return ErrReportClosed
+	}
+	r.done = true
+	if err := r.finish(); err != nil {
+		r.tmp.Close()
+		os.Remove(r.tmp.Name())
+		return fmt.Errorf("write report %s: %w", r.path, err)
+	}
+	return commitFile(r.tmp, r.path)
+}
+
+// finish ends the results sheet, writes the extra sheets and the parts that
+// tie the workbook together.
+func (r *xlsxReport) finish() error {
+	b := append(r.line[:0], "</sheetData>"...)
+	if r.width > 0 {
+		b = append(b, `<autoFilter ref="A1:`...)
+		b = append(b, columnLetters(r.width-1)...)
+		b = append(b, `1"/>`...)
+	}
+	b = append(b, "</worksheet>"...)
+	if _, err := r.sheet.Write(b); err != nil {
+		return err
+	}
+	if err := r.sheet.Flush(); err != nil {
+		return err
+	}
+	for i, s := range r.extra {
+		if err := r.writeExtra(fmt.Sprintf("xl/worksheets/sheet%d.xml", i+2), s); err != nil {
+			return err
+		}
+	}
+	for _, p := range []struct {
+		name string
+		body []byte
+	}{
+		{"[Content_Types].xml", r.contentTypes()},
+		{"_rels/.rels", []byte(xmlDecl + `<Relationships xmlns="` + nsPkgRels + `">` +
+			`<Relationship Id="rId1" Type="` + relType + `officeDocument" Target="xl/workbook.xml"/></Relationships>`)},
+		{"xl/workbook.xml", r.workbook()},
+		{"xl/_rels/workbook.xml.rels", r.workbookRels()},
+		{"xl/styles.xml", []byte(xlsxStyles)},
+		{"xl/theme/theme1.xml", []byte(xlsxTheme)},
+	} {
+		w, err := r.create(p.name)
+		if err != nil {
+			return err
+		}
+		if _, err := w.Write(p.body); err != nil {
+			return err
+		}
+	}
+	if err := r.zw.Close(); err != nil {
+		return err
+	}
+	return r.out.Flush()
+}
+
+// writeExtra writes a sheet added by AddSheet: its first row bold, columns
+// as wide as their longest text.
+func (r *xlsxReport) writeExtra(part string, s extraSheet) error {
+	w, err := r.create(part)
+	if err != nil {
+		return err
+	}
+	bw := bufio.NewWriterSize(w, 32<<10)
+	var widths []int
+	for _, row := range s.rows {
+		for i, c := range row {
+			if i >= len(widths) {
+				widths = append(widths, 0)
+			}
+			widths[i] = max(widths[i], utf8.RuneCountInString(c)+2)
+		}
+	}
+	b := append(r.line[:0], sheetStart...)
+	b = append(b, `<sheetViews><sheetView workbookViewId="0"/></sheetViews><sheetFormatPr defaultRowHeight="15"/>`...)
+	b = appendCols(b, widths)
+	b = append(b, "<sheetData>"...)
+	for i, row := range s.rows {
+		xf := xfText
+		if i == 0 {
+			xf = xfBold
+		}
+		b = r.appendRow(b, i+1, row, xf)
+		if len(b) > 16<<10 {
+			if _, err := bw.Write(b); err != nil {
+				return err
+			}
+			b = b[:0]
+		}
+	}
+	b = append(b, "</sheetData></worksheet>"...)
+	r.line = b
+	if _, err := bw.Write(b); err != nil {
+		return err
+	}
+	return bw.Flush()
+}
+
+func (r *xlsxReport) contentTypes() []byte {
+	b := []byte(xmlDecl + `<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">` +
+		`<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>` +
+		`<Default Extension="xml" ContentType="application/xml"/>` +
+		`<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>` +
+		`<Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>` +
+		`<Override PartName="/xl/theme/theme1.xml" ContentType="application/vnd.openxmlformats-officedocument.theme+xml"/>`)
+	for i := range 1 + len(r.extra) {
+		b = fmt.Appendf(b, `<Override PartName="/xl/worksheets/sheet%d.xml" ContentType="%s"/>`, i+1, ctSheet)
+	}
+	return append(b, `</Types>`...)
+}
+
+func (r *xlsxReport) workbook() []byte {
+	b := []byte(xmlDecl + `<workbook xmlns="` + nsMain + `" xmlns:r="` + nsRels + `">` +
+		`<bookViews><workbookView activeTab="0"/></bookViews><sheets>` +
+		`<sheet name="` + resultsSheet + `" sheetId="1" r:id="rId1"/>`)
+	for i, s := range r.extra {
+		b = append(b, `<sheet name="`...)
+		b = appendAttr(b, s.name)
+		b = fmt.Appendf(b, `" sheetId="%d" r:id="rId%d"/>`, i+2, i+2)
+	}
+	b = append(b, `</sheets>`...)
+	if r.width > 0 {
+		// The hidden name Excel keeps for an autofilter's range.
+		b = append(b, `<definedNames><definedName name="_xlnm._FilterDatabase" localSheetId="0" hidden="1">'`+resultsSheet+`'!$A$1:$`...)
+		b = append(b, columnLetters(r.width-1)...)
+		b = append(b, `$1</definedName></definedNames>`...)
+	}
+	return append(b, `</workbook>`...)
+}
+
+func (r *xlsxReport) workbookRels() []byte {
+	b := []byte(xmlDecl + `<Relationships xmlns="` + nsPkgRels + `">`)
+	n := 1 + len(r.extra)
+	for i := range n {
+		b = fmt.Appendf(b, `<Relationship Id="rId%d" Type="%sworksheet" Target="worksheets/sheet%d.xml"/>`, i+1, relType, i+1)
+	}
+	b = fmt.Appendf(b, `<Relationship Id="rId%d" Type="%sstyles" Target="styles.xml"/>`, n+1, relType)
+	b = fmt.Appendf(b, `<Relationship Id="rId%d" Type="%stheme" Target="theme/theme1.xml"/>`, n+2, relType)
+	return append(b, `</Relationships>`...)
+}
+
+func (r *xlsxReport) Abort() error {
+	if r.done {
+		return nil
+	}
+	r.done = true
+	r.tmp.Close()
+	return os.Remove(r.tmp.Name())
+}
+
+// xlsxStyles holds the cell formats xfDefault, xfText, xfBold and xfTinted.
+const xlsxStyles = xmlDecl + `<styleSheet xmlns="` + nsMain + `">` +
+	`<fonts count="2">` +
+	`<font><sz val="11"/><color theme="1"/><name val="Calibri"/><family val="2"/><scheme val="minor"/></font>` +
+	`<font><b val="1"/><sz val="11"/><color theme="1"/><name val="Calibri"/><family val="2"/><scheme val="minor"/></font>` +
+	`</fonts>` +
+	`<fills count="3">` +
+	`<fill><patternFill patternType="none"/></fill>` +
+	`<fill><patternFill patternType="gray125"/></fill>` +
+	`<fill><patternFill patternType="solid"><fgColor rgb="FFFFC7CE"/><bgColor indexed="64"/></patternFill></fill>` +
+	`</fills>` +
+	`<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>` +
+	`<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>` +
+	`<cellXfs count="4">` +
+	`<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>` +
+	`<xf numFmtId="49" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>` +
+	`<xf numFmtId="49" fontId="1" fillId="0" borderId="0" xfId="0" applyNumberFormat="1" applyFont="1"/>` +
+	`<xf numFmtId="49" fontId="0" fillId="2" borderId="0" xfId="0" applyNumberFormat="1" applyFill="1"/>` +
+	`</cellXfs>` +
+	`<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>` +
+	`<dxfs count="0"/><tableStyles count="0" defaultTableStyle="TableStyleMedium2" defaultPivotStyle="PivotStyleLight16"/>` +
+	`</styleSheet>`
+
+// xlsxTheme is the Office theme's colours and fonts, with the plainest
+// formatting scheme DrawingML allows. Excel expects a theme; the styles'
+// theme colours refer to it.
+const xlsxTheme = xmlDecl + `<a:theme xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main" name="Office Theme">` +
+	`<a:themeElements>` +
+	`<a:clrScheme name="Office">` +
+	`<a:dk1><a:sysClr val="windowText" lastClr="000000"/></a:dk1>` +
+	`<a:lt1><a:sysClr val="window" lastClr="FFFFFF"/></a:lt1>` +
+	`<a:dk2><a:srgbClr val="44546A"/></a:dk2>` +
+	`<a:lt2><a:srgbClr val="E7E6E6"/></a:lt2>` +
+	`<a:accent1><a:srgbClr val="4472C4"/></a:accent1>` +
+	`<a:accent2><a:srgbClr val="ED7D31"/></a:accent2>` +
+	`<a:accent3><a:srgbClr val="A5A5A5"/></a:accent3>` +
+	`<a:accent4><a:srgbClr val="FFC000"/></a:accent4>` +
+	`<a:accent5><a:srgbClr val="5B9BD5"/></a:accent5>` +
+	`<a:accent6><a:srgbClr val="70AD47"/></a:accent6>` +
+	`<a:hlink><a:srgbClr val="0563C1"/></a:hlink>` +
+	`<a:folHlink><a:srgbClr val="954F72"/></a:folHlink>` +
+	`</a:clrScheme>` +
+	`<a:fontScheme name="Office">` +
+	`<a:majorFont><a:latin typeface="Calibri Light"/><a:ea typeface=""/><a:cs typeface=""/></a:majorFont>` +
+	`<a:minorFont><a:latin typeface="Calibri"/><a:ea typeface=""/><a:cs typeface=""/></a:minorFont>` +
+	`</a:fontScheme>` +
+	`<a:fmtScheme name="Office">` +
+	`<a:fillStyleLst>` + themeFill + themeFill + themeFill + `</a:fillStyleLst>` +
+	`<a:lnStyleLst>` + themeLine + themeLine + themeLine + `</a:lnStyleLst>` +
+	`<a:effectStyleLst>` + themeEffect + themeEffect + themeEffect + `</a:effectStyleLst>` +
+	`<a:bgFillStyleLst>` + themeFill + themeFill + themeFill + `</a:bgFillStyleLst>` +
+	`</a:fmtScheme>` +
+	`</a:themeElements>` +
+	`<a:objectDefaults/><a:extraClrSchemeLst/>` +
+	`</a:theme>`
+
+const (
+	themeFill   = `<a:solidFill><a:schemeClr val="phClr"/></a:solidFill>`
+	themeLine   = `<a:ln w="6350" cap="flat" cmpd="sng" algn="ctr"><a:solidFill><a:schemeClr val="phClr"/></a:solidFill><a:prstDash val="solid"/><a:miter lim="800000"/></a:ln>`
+	themeEffect = `<a:effectStyle><a:effectLst/></a:effectStyle>`
+)
