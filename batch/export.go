@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/big"
 	"sort"
+	"strings"
 
 	"github.com/crmbatch/crmbatch/crm"
 	"github.com/crmbatch/crmbatch/formats"
@@ -77,7 +78,16 @@ func (s *Session) ExportCharges(ctx context.Context, status, out string, f forma
 	}
 	sort.SliceStable(charges, func(a, b int) bool { return deref(charges[a].ReceivedOn) < deref(charges[b].ReceivedOn) })
 
-	w, err := formats.CreateReport(out, f, ExportColumns)
+	kinds := make([]formats.CellKind, len(ExportColumns))
+	for i, c := range ExportColumns {
+		switch {
+		case c == "amount" || c == "local_currency_amount":
+			kinds[i] = formats.Number
+		case c == "paid_through_date" || c == "received_on" || strings.HasPrefix(c, "set_as_"):
+			kinds[i] = formats.Date
+		}
+	}
+	w, err := formats.CreateTypedReport(out, f, ExportColumns, kinds)
 	if err != nil {
 		return nil, &UsageError{Msg: err.Error()}
 	}

@@ -5,9 +5,12 @@ import (
 	"fmt"
 	"math/big"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/xuri/excelize/v2"
 
 	"github.com/crmbatch/crmbatch/batch"
 	"github.com/crmbatch/crmbatch/crm"
@@ -153,4 +156,63 @@ func TestExportWhileAnotherProcessAcknowledges(t *testing.T) {
 		}
 	}
 	t.Logf("%d charges exported in %d passes, %d acknowledged meanwhile", e.Charges, e.Passes, acked)
+}
+
+// TestExportXLSXCellTypes reads an XLSX export back with excelize: IDs are
+// text, amounts are numbers shown with two decimals, dates are real dates.
+func TestExportXLSXCellTypes(t *testing.T) {
+	t.Parallel()
+	_, api := startSandbox(t, sandbox.Options{})
+	out := filepath.Join(t.TempDir(), "pending.xlsx")
+	if _, err := connect(t, api).ExportCharges(context.Background(), crm.ChargeStatusNotProcessed, out, formats.XLSX, nil); err != nil {
+		t.Fatal(err)
+	}
+	x, err := excelize.OpenFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer x.Close()
+	sheet := x.GetSheetName(0)
+	header, err := x.GetRows(sheet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := func(name string) string {
+		for i, h := range header[0] {
+			if h == name {
+				c, _ := excelize.ColumnNumberToName(i + 1)
+				return c
+			}
+		}
+		t.Fatalf("no column %s", name)
+		return ""
+	}
+	for _, tc := range []struct {
+		column string
+		kind   excelize.CellType
+		shown  string // as a spreadsheet shows it
+		raw    string // "" = same as shown
+	}{
+		{"number", excelize.CellTypeInlineString, "I00000001", ""},
+		{"billing_system_customer_identifier", excelize.CellTypeInlineString, "pci001", ""},
+		{"amount", excelize.CellTypeUnset, "7.99", ""},
+		{"amount_raw", excelize.CellTypeInlineString, "7.989999771118164", ""},
+		{"received_on", excelize.CellTypeUnset, "2025-01-01 08:00:37", "45658.33376157407"},
+	} {
+		t.Run(tc.column, func(t *testing.T) {
+			cell := col(tc.column) + "2"
+			kind, err := x.GetCellType(sheet, cell)
+			if err != nil || kind != tc.kind {
+				t.Errorf("%s type %v (%v), want %v", cell, kind, err, tc.kind)
+			}
+			if shown, _ := x.GetCellValue(sheet, cell); shown != tc.shown {
+				t.Errorf("%s shows %q, want %q", cell, shown, tc.shown)
+			}
+			if tc.raw != "" {
+				if raw, _ := x.GetCellValue(sheet, cell, excelize.Options{RawCellValue: true}); !strings.HasPrefix(raw, tc.raw[:8]) {
+					t.Errorf("%s holds %q, want the date serial %s", cell, raw, tc.raw)
+				}
+			}
+		})
+	}
 }

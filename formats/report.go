@@ -56,6 +56,14 @@ func NeutraliseFormula(s string) string {
 // sheet, "Results", with a bold frozen header row and an autofilter; every
 // cell is a text cell, so IDs stay as typed and nothing is a formula.
 func CreateReport(path string, f Format, header []string) (ReportWriter, error) {
+	return CreateTypedReport(path, f, header, nil)
+}
+
+// CreateTypedReport is CreateReport with a kind per column: in XLSX, the cells
+// of Number columns are numbers shown with two decimals and those of Date
+// columns (YYYY-MM-DDTHH:MM:SS) real dates, so that a spreadsheet sums and
+// sorts them; every other cell stays text. CSV has no types: kinds change nothing.
+func CreateTypedReport(path string, f Format, header []string, kinds []CellKind) (ReportWriter, error) {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
 		return nil, err
@@ -70,7 +78,11 @@ func CreateReport(path string, f Format, header []string) (ReportWriter, error) 
 	case CSV:
 		w, err = newCSVReport(path, tmp, header)
 	case XLSX:
-		w, err = newXLSXReport(path, tmp, header)
+		var x *xlsxReport
+		if x, err = newXLSXReport(path, tmp, header); err == nil {
+			x.kinds = kinds
+			w = x
+		}
 	default:
 		err = fmt.Errorf("report %s: %w %q", path, ErrUnsupportedFormat, f)
 	}

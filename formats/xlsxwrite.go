@@ -32,6 +32,8 @@ const (
 	xfText    // the built-in "@" format: the cell is text
 	xfBold    // text, bold
 	xfTinted  // text on a light red fill
+	xfAmount  // a number shown with two decimals
+	xfDate    // a date and time, shown as yyyy-mm-dd hh:mm:ss
 )
 
 // Namespaces and part types of SpreadsheetML.
@@ -63,7 +65,8 @@ type xlsxReport struct {
 	width int           // header columns
 	row   int           // rows written to the results sheet
 	line  []byte
-	refs  []string // column letters, by column
+	refs  []string   // column letters, by column
+	kinds []CellKind // Number and Date columns of a typed report; others are text
 	extra []extraSheet
 	done  bool
 }
@@ -159,6 +162,13 @@ func (r *xlsxReport) appendRow(b []byte, n int, fields []string, xf int) []byte 
 		b = append(b, r.colRef(i)...)
 		b = append(b, row...)
 		b = append(b, `" s="`...)
+		if v, xf, ok := r.typed(i, f, n); ok {
+			b = append(b, byte('0'+xf))
+			b = append(b, `"><v>`...)
+			b = append(b, v...)
+			b = append(b, `</v></c>`...)
+			continue
+		}
 		b = append(b, s)
 		if f == "" {
 			b = append(b, `"/>`...)
@@ -173,6 +183,33 @@ func (r *xlsxReport) appendRow(b []byte, n int, fields []string, xf int) []byte 
 		b = append(b, `</t></is></c>`...)
 	}
 	return append(b, `</row>`...)
+}
+
+// typed returns the value of a cell of a Number or Date column as a number
+// (a date as its serial day count in the 1900 system), or false when the column
+// is text, the row is the header, or the text is not a plain number or an
+// ISO date: such a cell stays text, as written.
+func (r *xlsxReport) typed(col int, f string, row int) (string, int, bool) {
+	if row == 1 || col >= len(r.kinds) || f == "" {
+		return "", 0, false
+	}
+	switch r.kinds[col] {
+	case Number:
+		if _, err := strconv.ParseFloat(f, 64); err != nil || strings.ContainsAny(f, "eEinIN") {
+			return "", 0, false
+		}
+		return f, xfAmount, true
+	case Date:
+		for _, layout := range []string{"2006-01-02T15:04:05", "2006-01-02 15:04:05", "2006-01-02"} {
+			if t, err := time.Parse(layout, f); err == nil {
+				// Day 25569 is 1970-01-01 in the 1900 system (which counts
+				// 1900-02-29, so every date after February 1900 is off by one).
+				days := float64(t.Unix())/86400 + 25569
+				return strconv.FormatFloat(days, 'f', -1, 64), xfDate, true
+			}
+		}
+	}
+	return "", 0, false
 }
 
 // colRef returns the letters of column i, cached.
@@ -493,8 +530,10 @@ func (r *xlsxReport) Abort() error {
 	return os.Remove(r.tmp.Name())
 }
 
-// xlsxStyles holds the cell formats xfDefault, xfText, xfBold and xfTinted.
+// xlsxStyles holds the cell formats xfDefault, xfText, xfBold, xfTinted,
+// xfAmount and xfDate.
 const xlsxStyles = xmlDecl + `<styleSheet xmlns="` + nsMain + `">` +
+	`<numFmts count="1"><numFmt numFmtId="164" formatCode="yyyy\-mm\-dd\ hh:mm:ss"/></numFmts>` +
 	`<fonts count="2">` +
 	`<font><sz val="11"/><color theme="1"/><name val="Calibri"/><family val="2"/><scheme val="minor"/></font>` +
 	`<font><b val="1"/><sz val="11"/><color theme="1"/><name val="Calibri"/><family val="2"/><scheme val="minor"/></font>` +
@@ -506,11 +545,13 @@ const xlsxStyles = xmlDecl + `<styleSheet xmlns="` + nsMain + `">` +
 	`</fills>` +
 	`<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>` +
 	`<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>` +
-	`<cellXfs count="4">` +
+	`<cellXfs count="6">` +
 	`<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>` +
 	`<xf numFmtId="49" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>` +
 	`<xf numFmtId="49" fontId="1" fillId="0" borderId="0" xfId="0" applyNumberFormat="1" applyFont="1"/>` +
 	`<xf numFmtId="49" fontId="0" fillId="2" borderId="0" xfId="0" applyNumberFormat="1" applyFill="1"/>` +
+	`<xf numFmtId="2" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>` +
+	`<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>` +
 	`</cellXfs>` +
 	`<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>` +
 	`<dxfs count="0"/><tableStyles count="0" defaultTableStyle="TableStyleMedium2" defaultPivotStyle="PivotStyleLight16"/>` +
