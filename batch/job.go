@@ -184,8 +184,8 @@ func (j *job) scan(fn func(r row) error) error {
 		return err
 	}
 	defer rd.Close()
-	seen := map[uint64]int{}
-	seed := maphash.MakeSeed()
+	seen := map[uint64]int32{} // hash of a unique value → its first row
+	var h maphash.Hash
 	for seq := 0; ; seq++ {
 		rec, err := rd.Next()
 		if errors.Is(err, io.EOF) {
@@ -208,12 +208,18 @@ func (j *job) scan(fn func(r row) error) error {
 			r.item = item
 			if j.kind.unique != nil {
 				for _, u := range j.kind.unique(item) {
-					h := maphash.String(seed, u.Column+"\x00"+u.Value+"\x00"+u.Scope)
-					if first, dup := seen[h]; dup {
+					h.Reset()
+					h.WriteString(u.Column)
+					h.WriteByte(0)
+					h.WriteString(u.Value)
+					h.WriteByte(0)
+					h.WriteString(u.Scope)
+					key := h.Sum64()
+					if first, dup := seen[key]; dup {
 						r.err = invalid(u.Column, "DUPLICATE", "%q is also on row %d", u.Value, first)
 						break
 					}
-					seen[h] = rec.Row
+					seen[key] = int32(rec.Row)
 				}
 			}
 		}
