@@ -195,6 +195,21 @@ func TestInterruptedRunAccountsForEveryRow(t *testing.T) {
 	if len(readCSV(t, s.Reports.Failures)) != notSent {
 		t.Fatalf("failures report does not hold exactly the rows not sent")
 	}
+
+	// The same command again resumes: it sends only the rows not sent.
+	s, err = batch.Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("resume: %v", err)
+	}
+	if !s.Resumed || s.Counts[batch.StatusOK] != 3000 {
+		t.Fatalf("resume: resumed %v, counts %v", s.Resumed, s.Counts)
+	}
+	applied = sb.Applied()
+	for i := range 3000 {
+		if n := applied[sandbox.Effect{Method: "netflix/operators/register_devices", Key: fmt.Sprintf("INT%06d", i)}]; n != 1 {
+			t.Fatalf("INT%06d registered %d times", i, n)
+		}
+	}
 }
 
 // TestFaultsInstalledItems drops a third of the calls after they applied and

@@ -2,6 +2,7 @@ package batch
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -206,6 +207,11 @@ const (
 )
 
 func failedResult(err error) result {
+	if errors.Is(err, context.Canceled) || errors.Is(err, errStopped) {
+		// The run stopped before the row was done: no outcome is recorded, so
+		// the report says NOT_SENT and the same command resumes the row.
+		return result{}
+	}
 	r := result{Status: StatusFailed, Message: err.Error()}
 	var ce *crm.Error
 	if asCRM(err, &ce) {

@@ -246,12 +246,17 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 		"ok", s.Counts[StatusOK], "failed", s.Counts[StatusFailed], "invalid", s.Counts[StatusInvalid],
 		"skipped", s.Counts[StatusSkipped], "calls", s.Calls, "retries", s.Retries, "throttled", s.Throttled,
 		"duration_seconds", s.DurationSeconds, "stopped", s.Stopped, "results", s.Reports.Results)
-	if b, err := json.Marshal(s); err == nil {
-		if err := led.FinishRun(context.WithoutCancel(ctx), run.ID, s.End, b); err != nil {
-			return s, err
-		}
+	if runErr != nil {
+		return s, runErr // not finished: the same command resumes it
 	}
-	return s, runErr
+	b, err := json.Marshal(s)
+	if err == nil {
+		err = led.FinishRun(context.WithoutCancel(ctx), run.ID, s.End, b)
+	}
+	if err != nil {
+		return s, &FatalError{Err: err}
+	}
+	return s, nil
 }
 
 // execute is pass 2: rows are read again, planned into chunks as they come, and
@@ -301,7 +306,7 @@ func execute(parent context.Context, cfg Config, j *job, led *ledger.Ledger, run
 		for i, it := range items {
 			r := res[i]
 			if r.Status == "" || (r.Attempts == 0 && r.Status == StatusFailed && gctx.Err() != nil) {
-				continue // never sent
+				continue // not done: the report says NOT_SENT and a resume does it
 			}
 			o := ledger.Outcome{Seq: it.Seq, Row: it.Row, Status: string(r.Status), Code: r.Code,
 				Message: r.Message, Attempts: r.Attempts, Outputs: r.Outputs, Recorded: now}
@@ -595,7 +600,7 @@ func finish(cfg Config, j *job, s *Summary, led *ledger.Ledger, stopped string) 
 			o = next
 		default:
 			o.Status, o.Code = string(StatusFailed), "NOT_SENT"
-			o.Message = "the run stopped before this row was sent; run the same command again to resume"
+			o.Message = "the run stopped before this row was done; run the same command again to resume"
 		}
 		st := Status(o.Status)
 		s.Counts[st]++
