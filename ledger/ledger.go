@@ -7,6 +7,7 @@ package ledger
 import (
 	"context"
 	"database/sql"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -28,6 +29,9 @@ type Ledger struct {
 	mu sync.Mutex
 }
 
+// schemaVersion is the ledger's layout, kept in SQLite's user_version.
+const schemaVersion = 1
+
 const schema = `
 CREATE TABLE IF NOT EXISTS runs (
 	id           TEXT PRIMARY KEY,
@@ -42,9 +46,9 @@ CREATE TABLE IF NOT EXISTS runs (
 CREATE INDEX IF NOT EXISTS runs_job_key ON runs(job_key);
 CREATE TABLE IF NOT EXISTS intents (
 	run_id TEXT NOT NULL,
-	seq    INTEGER NOT NULL,
-	PRIMARY KEY (run_id, seq)
-) WITHOUT ROWID;
+	seqs   BLOB NOT NULL -- the rows of one call: varint deltas of their seq numbers
+);
+CREATE INDEX IF NOT EXISTS intents_run ON intents(run_id);
 CREATE TABLE IF NOT EXISTS done_keys (
 	kind     TEXT NOT NULL,
 	key      TEXT NOT NULL,
@@ -86,7 +90,16 @@ func Open(dir string) (*Ledger, error) {
 		return nil, fmt.Errorf("ledger: %w", err)
 	}
 	db.SetMaxOpenConns(1) // one writer; SQLite serialises anyway
-	if _, err := db.Exec(schema); err != nil {
+	var version int
+	if err := db.QueryRow(`PRAGMA user_version`).Scan(&version); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("ledger %s: %w", path, err)
+	}
+	if version > schemaVersion {
+		db.Close()
+		return nil, fmt.Errorf("ledger %s was written by a newer crmbatch (schema %d, this one knows %d)\nhint: use that crmbatch, or another --state folder", path, version, schemaVersion)
+	}
+	if _, err := db.Exec(schema + fmt.Sprintf("PRAGMA user_version = %d;", schemaVersion)); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("ledger %s: %w", path, err)
 	}
@@ -207,34 +220,18 @@ func (l *Ledger) Record(ctx context.Context, runID string, outs []Outcome) error
 }
 
 // Intend records, durably and before a call is sent, the rows it carries: after
-// a crash, rows with an intent and no outcome may have been applied.
+// a crash, rows with an intent and no outcome may have been applied. One call's
+// rows are one record, so that a call of 1000 rows costs one small write.
 func (l *Ledger) Intend(ctx context.Context, runID string, seqs []int) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	tx, err := l.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("ledger: %w", err)
+	blob := make([]byte, 0, 2*len(seqs))
+	prev := 0
+	for _, seq := range seqs {
+		blob = binary.AppendVarint(blob, int64(seq-prev))
+		prev = seq
 	}
-	defer tx.Rollback()
-	const perInsert = 400
-	var q strings.Builder
-	args := make([]any, 0, 2*perInsert)
-	for start := 0; start < len(seqs); start += perInsert {
-		q.Reset()
-		args = args[:0]
-		q.WriteString(`INSERT OR IGNORE INTO intents (run_id, seq) VALUES `)
-		for i, seq := range seqs[start:min(start+perInsert, len(seqs))] {
-			if i > 0 {
-				q.WriteByte(',')
-			}
-			q.WriteString("(?,?)")
-			args = append(args, runID, seq)
-		}
-		if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
-			return fmt.Errorf("ledger: %w", err)
-		}
-	}
-	if err := tx.Commit(); err != nil {
+	if _, err := l.db.ExecContext(ctx, `INSERT INTO intents (run_id, seqs) VALUES (?, ?)`, runID, blob); err != nil {
 		return fmt.Errorf("ledger: %w", err)
 	}
 	return nil
@@ -263,18 +260,27 @@ func (l *Ledger) RunProgress(ctx context.Context, runID string) (Progress, error
 		p.Done[seq] = true
 	}
 	rows.Close()
-	rows, err = l.db.QueryContext(ctx, `SELECT seq FROM intents WHERE run_id = ?`, runID)
+	rows, err = l.db.QueryContext(ctx, `SELECT seqs FROM intents WHERE run_id = ?`, runID)
 	if err != nil {
 		return p, fmt.Errorf("ledger: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var seq int
-		if err := rows.Scan(&seq); err != nil {
+		var blob []byte
+		if err := rows.Scan(&blob); err != nil {
 			return p, fmt.Errorf("ledger: %w", err)
 		}
-		if !p.Done[seq] {
-			p.Uncertain[seq] = true
+		seq := 0
+		for len(blob) > 0 {
+			d, n := binary.Varint(blob)
+			if n <= 0 {
+				return p, fmt.Errorf("ledger: a damaged intent of run %s", runID)
+			}
+			blob = blob[n:]
+			seq += int(d)
+			if !p.Done[seq] {
+				p.Uncertain[seq] = true
+			}
 		}
 	}
 	return p, rows.Err()

@@ -91,3 +91,33 @@ func TestOutcomesComeBackInRowOrder(t *testing.T) {
 		t.Fatalf("ledger mode %v, want 0600", perm)
 	}
 }
+
+func TestProgressOfAStoppedRun(t *testing.T) {
+	t.Parallel()
+	l, err := ledger.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	ctx := context.Background()
+	for _, seqs := range [][]int{{0, 1, 2}, {7, 3, 900000}, {5}} {
+		if err := l.Intend(ctx, "r", seqs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := l.Record(ctx, "r", []ledger.Outcome{{Seq: 0, Status: "ok"}, {Seq: 2, Status: "failed"}, {Seq: 7, Status: "ok"}}); err != nil {
+		t.Fatal(err)
+	}
+	p, err := l.RunProgress(ctx, "r")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		seq             int
+		done, uncertain bool
+	}{{0, true, false}, {1, false, true}, {2, true, false}, {3, false, true}, {5, false, true}, {7, true, false}, {900000, false, true}, {4, false, false}} {
+		if p.Done[tc.seq] != tc.done || p.Uncertain[tc.seq] != tc.uncertain {
+			t.Errorf("seq %d: done %v uncertain %v, want %v %v", tc.seq, p.Done[tc.seq], p.Uncertain[tc.seq], tc.done, tc.uncertain)
+		}
+	}
+}
