@@ -92,7 +92,7 @@ func (s *Session) ExportCharges(ctx context.Context, status, out string, f forma
 		return nil, &UsageError{Msg: err.Error()}
 	}
 	defer w.Abort()
-	tot := &totals{amountCol: 4, currencyCol: 5, sums: map[[2]string]*Total{}, rats: map[[2]string]*big.Rat{}}
+	tot := newTotalsAt(4, 5) // amount, currency
 	for _, c := range charges {
 		row := []string{c.Number, c.BillingSystemCustomerIdentifier, "", ActionAcknowledge,
 			money(c.Amount, c.Currency), c.Currency, money(c.LocalCurrencyAmount, c.LocalCurrency), c.LocalCurrency,
@@ -108,14 +108,7 @@ func (s *Session) ExportCharges(ctx context.Context, status, out string, f forma
 	e.Charges = len(charges)
 	e.Totals = tot.list()
 	sheet := [][]string{{"what", "value"}, {"charge_status", status}, {"charges", fmt.Sprint(e.Charges)}}
-	statuses := make([]string, 0, len(e.PerStatus))
-	for st := range e.PerStatus {
-		statuses = append(statuses, st)
-	}
-	sort.Strings(statuses)
-	for _, st := range statuses {
-		sheet = append(sheet, []string{"charges " + st, fmt.Sprint(e.PerStatus[st])})
-	}
+	sheet = append(sheet, countRows("charges ", e.PerStatus)...)
 	sheet = append(sheet, totalRows(e.Totals)...)
 	if err := w.AddSheet("Summary", sheet); err != nil {
 		return nil, err

@@ -264,34 +264,19 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 func execute(parent context.Context, cfg Config, j *job, led *ledger.Ledger, runID string, valid int, progress ledger.Progress, s *Summary) error {
 	ctx, stop := context.WithCancel(parent)
 	defer stop()
-	pace := newPacer(cfg.Rate, cfg.Backoff, cfg.Now, ctx.Done())
-	api := cfg.API
-	api.Wait = pace.Wait
-	if api.Now == nil {
-		api.Now = cfg.Now
-	}
-	client, err := crm.New(api)
-	if err != nil {
-		return &UsageError{Msg: err.Error()}
-	}
-	x := &executor{client: client, pace: pace, retries: cfg.Retries, runID: runID, stop: stop, log: cfg.Log,
-		intend: func(items []Item) error {
-			seqs := make([]int, len(items))
-			for i, it := range items {
-				seqs[i] = it.Seq
-			}
-			return led.Intend(context.WithoutCancel(parent), runID, seqs)
-		}}
 	loginStart := cfg.Now()
-	if _, err := x.retry(ctx, client.Login, resendAmbiguous, false); err != nil {
-		if ctx.Err() != nil {
-			return &FatalError{Err: ctx.Err()}
-		}
-		return &FatalError{Err: err}
+	x, err := login(ctx, cfg)
+	if err != nil {
+		return err
 	}
-	// The summary counts the calls of the job's method, not the login.
-	x.calls.Store(0)
-	x.retried.Store(0)
+	x.runID, x.stop = runID, stop
+	x.intend = func(items []Item) error {
+		seqs := make([]int, len(items))
+		for i, it := range items {
+			seqs[i] = it.Seq
+		}
+		return led.Intend(context.WithoutCancel(parent), runID, seqs)
+	}
 	cfg.Progress.Begin(valid - len(progress.Done))
 	defer cfg.Progress.End()
 	sendStart := loginStart
@@ -689,6 +674,20 @@ func problemLine(j *job, rec formats.Record, o ledger.Outcome) string {
 	return where + msg
 }
 
+// countRows are Summary sheet lines of counts, sorted by what they count.
+func countRows(prefix string, counts map[string]int) [][]string {
+	keys := make([]string, 0, len(counts))
+	for k := range counts {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	rows := make([][]string, len(keys))
+	for i, k := range keys {
+		rows[i] = []string{prefix + k, strconv.Itoa(counts[k])}
+	}
+	return rows
+}
+
 func summarySheet(s *Summary) [][]string {
 	rows := [][]string{{"what", "value"},
 		{"run_id", s.RunID}, {"input", s.Input}, {"input_sha256", s.InputSHA256}, {"job", s.Job},
@@ -698,14 +697,7 @@ func summarySheet(s *Summary) [][]string {
 			rows = append(rows, []string{"status " + string(st), strconv.Itoa(n)})
 		}
 	}
-	codes := make([]string, 0, len(s.ErrorCodes))
-	for c := range s.ErrorCodes {
-		codes = append(codes, c)
-	}
-	sort.Strings(codes)
-	for _, c := range codes {
-		rows = append(rows, []string{"error_code " + c, strconv.Itoa(s.ErrorCodes[c])})
-	}
+	rows = append(rows, countRows("error_code ", s.ErrorCodes)...)
 	rows = append(rows, totalRows(s.Totals)...)
 	rows = append(rows, []string{"calls", strconv.FormatInt(s.Calls, 10)}, []string{"retries", strconv.FormatInt(s.Retries, 10)},
 		[]string{"throttled", strconv.FormatInt(s.Throttled, 10)},

@@ -21,6 +21,17 @@ func Connect(ctx context.Context, cfg Config) (*Session, error) {
 	if err := cfg.defaults(); err != nil {
 		return nil, err
 	}
+	x, err := login(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &Session{x: x}, nil
+}
+
+// login builds the client of a run or a session, paced by one pacer that stops
+// with ctx, and logs in with retries. Its calls and retries count from zero
+// after the login: summaries count the job's calls.
+func login(ctx context.Context, cfg Config) (*executor, error) {
 	pace := newPacer(cfg.Rate, cfg.Backoff, cfg.Now, ctx.Done())
 	api := cfg.API
 	api.Wait = pace.Wait
@@ -33,9 +44,14 @@ func Connect(ctx context.Context, cfg Config) (*Session, error) {
 	}
 	x := &executor{client: client, pace: pace, retries: cfg.Retries, log: cfg.Log}
 	if _, err := x.retry(ctx, client.Login, resendAmbiguous, false); err != nil {
+		if ctx.Err() != nil {
+			err = fmt.Errorf("interrupted: %w", ctx.Err())
+		}
 		return nil, &FatalError{Err: err}
 	}
-	return &Session{x: x}, nil
+	x.calls.Store(0)
+	x.retried.Store(0)
+	return x, nil
 }
 
 // read makes a read-only call with the run's retries.

@@ -36,6 +36,12 @@ func newTotals(j *job) *totals {
 	if !ok {
 		c = -1
 	}
+	return newTotalsAt(a, c)
+}
+
+// newTotalsAt totals the amounts of column a in the currencies of column c
+// (-1: no currency column).
+func newTotalsAt(a, c int) *totals {
 	return &totals{amountCol: a, currencyCol: c, sums: map[[2]string]*Total{}, rats: map[[2]string]*big.Rat{}}
 }
 
