@@ -135,21 +135,34 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 	if cfg.Format == "" {
 		cfg.Format = inFormat
 	}
-	sum, info, err := fileSHA256(cfg.Path)
+	info, err := os.Stat(cfg.Path)
+	var pe *os.PathError
+	switch {
+	case errors.As(err, &pe):
+		err = pe.Err // the message names the file already
+	case err == nil && info.IsDir():
+		err = errors.New("is a folder, not a job file")
+	case err == nil && !info.Mode().IsRegular():
+		err = errors.New("is not a regular file (a pipe or a device?)")
+	}
 	if err != nil {
-		return nil, &FileError{File: cfg.Path, Msg: err.Error()}
+		return nil, &FileError{File: cfg.Path, Msg: err.Error(), Hint: "give the path of a .csv or .xlsx job file"}
 	}
 	j, err := openJob(cfg.Path, cfg.Job, formats.Options{Sheet: cfg.Sheet}, cfg.Overrides, cfg.ChunkSize)
 	if err != nil {
 		return nil, err
 	}
 	if _, has := j.index["promotion_code"]; has && cfg.API.BaseURL != "" && j.kind == Subscriptions {
-		// Unknown promotion codes are invalid rows, found before anything is sent.
+		// Unknown promotion codes are invalid rows, found before anything is
+		// sent; a broken file is found before the endpoint is asked.
+		if err := j.scan(func(row) error { return nil }); err != nil {
+			return nil, err
+		}
 		if j.promotions, err = promotionCodes(ctx, cfg); err != nil {
 			return nil, err
 		}
 	}
-	s := &Summary{Input: cfg.Path, InputSHA256: sum, Job: j.kind.Name, DryRun: cfg.DryRun, Start: start,
+	s := &Summary{Input: cfg.Path, Job: j.kind.Name, DryRun: cfg.DryRun, Start: start,
 		Counts: map[Status]int{}, ErrorCodes: map[string]int{}}
 	s.Reports = reportPaths(cfg)
 	if err := os.MkdirAll(filepath.Dir(s.Reports.Results), 0o700); err != nil {
@@ -160,6 +173,9 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 	if cfg.DryRun {
 		if err := finish(cfg, j, s, nil, ""); err != nil {
 			return nil, err
+		}
+		if s.InputSHA256, err = fileSHA256(cfg.Path); err != nil {
+			return nil, &FileError{File: cfg.Path, Msg: err.Error()}
 		}
 		s.EstimatedSeconds = float64(s.Calls) / cfg.Rate
 		return s, writeSummary(s)
@@ -182,6 +198,15 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 		return nil, err
 	}
 	cfg.Log.Debug("validated", "rows", s.Rows, "valid", valid, "calls", s.Calls, "seconds", cfg.Now().Sub(start).Seconds())
+	// The job's identity is its content, hashed once the file is known to be
+	// good (a broken file fails fast, without a read of all of it first).
+	if s.InputSHA256, err = fileSHA256(cfg.Path); err != nil {
+		return nil, &FileError{File: cfg.Path, Msg: err.Error()}
+	}
+	if err := unchanged(cfg.Path, info); err != nil {
+		return nil, err
+	}
+	sum := s.InputSHA256
 	if ctx.Err() != nil {
 		return nil, &FatalError{Err: fmt.Errorf("interrupted before anything was sent: %w", context.Cause(ctx))}
 	}
@@ -472,21 +497,17 @@ func jobKey(inputSHA string, j *job, cfg Config) string {
 	return hex.EncodeToString(h.Sum(nil))[:16]
 }
 
-func fileSHA256(path string) (string, os.FileInfo, error) {
+func fileSHA256(path string) (string, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return "", nil, err
+		return "", err
 	}
 	defer f.Close()
-	info, err := f.Stat()
-	if err != nil {
-		return "", nil, err
-	}
 	h := sha256.New()
 	if _, err := io.Copy(h, f); err != nil {
-		return "", nil, err
+		return "", err
 	}
-	return hex.EncodeToString(h.Sum(nil)), info, nil
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // unchanged checks that the job file is still the one that was validated: the

@@ -87,6 +87,16 @@ func newCSVReader(src io.Reader, name string, opts Options, closer io.Closer) (*
 	if len(head) == 0 {
 		return nil, &InputError{File: name, Err: ErrEmptyFile}
 	}
+	// A workbook saved under a .csv name would otherwise fail on some byte
+	// of its binary content, with a message about quotes or encodings.
+	switch {
+	case bytes.HasPrefix(head, []byte("PK\x03\x04")):
+		return nil, &InputError{File: name, Err: because(ErrMalformed,
+			"this is an XLSX workbook (a zip file), not CSV text\nhint: rename it to .xlsx")}
+	case bytes.HasPrefix(head, cfbMagic):
+		return nil, &InputError{File: name, Err: because(ErrEncrypted,
+			"this is an Excel .xls or password-protected workbook, not CSV text\nhint: open it in Excel and save it as \"CSV UTF-8\" or as .xlsx without a password")}
+	}
 	var text io.Reader = raw
 	switch {
 	case bytes.HasPrefix(head, []byte{0xEF, 0xBB, 0xBF}):
@@ -239,7 +249,8 @@ func (r *csvReader) checkText(rec, header []string) error {
 		default:
 			bad = strings.ContainsRune(c, utf8.RuneError)
 		}
-		if !bad {
+		nul := strings.IndexByte(c, 0) >= 0
+		if !bad && !nul {
 			continue
 		}
 		col := ""
@@ -247,6 +258,11 @@ func (r *csvReader) checkText(rec, header []string) error {
 			col = columnName(header, i)
 		} else {
 			col = columnLetters(i)
+		}
+		if nul && !bad {
+			// No spreadsheet writes NUL into CSV: the file is binary, or
+			// UTF-16 without a byte order mark (every other byte is NUL).
+			return r.fail(r.row, col, because(ErrEncoding, "NUL byte: this is not CSV text, or it is UTF-16 without a byte order mark\nhint: save the file as \"CSV UTF-8\""))
 		}
 		switch r.enc {
 		case encUTF8:

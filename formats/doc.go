@@ -21,7 +21,10 @@
 //
 // One record may pull at most MaxCellBytes × MaxColumns (+128 KiB) bytes from
 // the file, so an unclosed quote fails with ErrTooLarge instead of reading the
-// whole file into memory.
+// whole file into memory. A NUL byte is refused with ErrEncoding (no
+// spreadsheet writes one: the file is binary, or UTF-16 without a byte order
+// mark), and so is a workbook under a CSV name (a zip or OLE file), with a
+// hint to rename it.
 //
 // Cells are returned untrimmed. One exception: a cell that NeutraliseFormula
 // escaped ('=..., '+..., '-..., '@...) is read back without the apostrophe,
@@ -43,7 +46,11 @@
 // encoding/xml, then the shared strings and the sheet, row by row, with the
 // scanner. It requires </sheetData>, so a cut file is ErrTruncated. Every zip
 // member is checked against MaxXLSXBytes by its declared size and again while
-// it expands.
+// it expands. One XML token may not pass 16 MiB, nor the raw text of one
+// cell or shared string 8 × MaxCellBytes, so a member that is one huge cell
+// or DOCTYPE fails with ErrTooLarge in bounded memory. DOCTYPEs are skipped
+// and entities other than the five predefined ones are errors: nothing is
+// expanded or fetched.
 //
 // The scanner replaced encoding/xml's RawToken for the two big parts: RawToken
 // costs a function call per byte, an allocation per token and per attribute,

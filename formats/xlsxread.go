@@ -121,6 +121,11 @@ func (x *xlsxReader) open(ra io.ReaderAt, size int64) error {
 	}
 	zr, err := zip.NewReader(ra, size)
 	if err != nil {
+		head := make([]byte, 512)
+		n, _ := ra.ReadAt(head, 0)
+		if looksText(head[:n]) {
+			return x.fail(0, "", because(ErrTruncated, "not a readable .xlsx (zip) file: %v; it holds text (CSV?)\nhint: if it is CSV, rename it to .csv", err))
+		}
 		return x.fail(0, "", because(ErrTruncated, "not a readable .xlsx (zip) file: %v\nhint: the file may be incomplete; save or download it again", err))
 	}
 	x.parts = make(map[string]*zip.File, len(zr.File))
@@ -176,7 +181,23 @@ func (x *xlsxReader) open(ra io.ReaderAt, size int64) error {
 		return err
 	}
 	x.sc = newXMLScanner(x.member)
+	x.sc.limit = x.tokenLimit()
 	return x.readHeader()
+}
+
+// tokenLimit bounds one XML token (tag, text, comment, directive) of the
+// sheet and shared strings parts: a zip member of 1 GiB that is a single
+// cell or a single DOCTYPE must fail at the limit, not be held in memory.
+func (x *xlsxReader) tokenLimit() int {
+	return max(16<<20, 8*x.opts.MaxCellBytes)
+}
+
+// rawCellLimit bounds the raw text of one cell or shared string, gathered
+// from its runs. A raw value may be longer than the text it decodes to
+// (an _xHHHH_ escape takes 7 bytes for one), hence the margin: past it the
+// cell is surely longer than MaxCellBytes.
+func (x *xlsxReader) rawCellLimit() int {
+	return 8 * x.opts.MaxCellBytes
 }
 
 // chooseSheet finds the sheet named in the options, or the first visible
@@ -315,6 +336,9 @@ func (x *xlsxReader) readRow(limit int, header []string) (int, error) {
 				return 0, x.fail(0, "", because(ErrTruncated,
 					"the sheet ends after row %d, before its end (no </sheetData>)\nhint: the file may be incomplete; save or download it again", x.row))
 			}
+			if inRow && errors.Is(err, ErrTooLarge) {
+				return 0, x.xmlError(err, row) // in the row being read
+			}
 			return 0, x.xmlError(err, x.row)
 		}
 		switch tok {
@@ -420,6 +444,13 @@ func (x *xlsxReader) readRow(limit int, header []string) (int, error) {
 		case tokText:
 			if c.inV || c.inT {
 				x.buf = append(x.buf, sc.text...)
+				if len(x.buf) > x.rawCellLimit() {
+					col := columnLetters(c.col)
+					if header != nil {
+						col = columnName(header, c.col)
+					}
+					return 0, x.fail(row, col, because(ErrTooLarge, "cell longer than %d bytes", x.opts.MaxCellBytes))
+				}
 			}
 		}
 	}
@@ -681,10 +712,35 @@ func (x *xlsxReader) loadSharedStrings(name string) error {
 		return err
 	}
 	defer rc.Close()
-	if err := x.sst.load(rc); err != nil {
+	if err := x.sst.load(rc, x.tokenLimit(), x.rawCellLimit()); err != nil {
 		return x.xmlError(fmt.Errorf("%s: %w", zf.Name, err), 0)
 	}
 	return nil
+}
+
+// looksText reports whether head, the start of a file, is text: no control
+// characters but tab, CR and LF, and valid UTF-8 but perhaps for a sequence
+// cut at the end.
+func looksText(head []byte) bool {
+	if len(head) == 0 {
+		return false
+	}
+	for i := 0; i < len(head); {
+		c := head[i]
+		if c < utf8.RuneSelf {
+			if c < 0x20 && c != '\t' && c != '\r' && c != '\n' || c == 0x7f {
+				return false
+			}
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRune(head[i:])
+		if r == utf8.RuneError && n == 1 {
+			return len(head)-i < utf8.UTFMax && !utf8.FullRune(head[i:])
+		}
+		i += n
+	}
+	return true
 }
 
 // memberReader counts the bytes a zip member expands to and fails past the limit.
@@ -723,9 +779,11 @@ func (t *stringTable) get(i int) (string, bool) {
 	return t.all[start:t.ends[i]], true
 }
 
-// load reads <sst>: the text of each <si>, without phonetic runs.
-func (t *stringTable) load(r io.Reader) error {
+// load reads <sst>: the text of each <si>, without phonetic runs. limit
+// bounds one XML token, maxString the raw text of one <si>.
+func (t *stringTable) load(r io.Reader, limit, maxString int) error {
 	sc := newXMLScanner(r)
+	sc.limit = limit
 	var b strings.Builder
 	var si []byte
 	inSI, inT, inRPh, closed := false, false, false, false
@@ -766,6 +824,9 @@ func (t *stringTable) load(r io.Reader) error {
 		case tokText:
 			if inT {
 				si = append(si, sc.text...)
+				if len(si) > maxString {
+					return because(ErrTooLarge, "shared string %d is longer than %d bytes", len(t.ends), maxString)
+				}
 			}
 		}
 	}

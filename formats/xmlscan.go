@@ -47,6 +47,11 @@ type xmlScanner struct {
 
 	dec  []byte // decoded text, when it differs from the input
 	adec []byte // decoded attribute values of the current tag
+
+	// limit, when positive, bounds the buffer: a token (a tag, a text, a
+	// comment, a directive) that does not fit fails with ErrTooLarge instead
+	// of growing the buffer to the size of the part.
+	limit int
 }
 
 // xmlScanBuffer is the scanner's initial buffer size.
@@ -75,6 +80,10 @@ func (s *xmlScanner) fill() bool {
 		s.pos = 0
 	}
 	if s.end == len(s.buf) {
+		if s.limit > 0 && len(s.buf) >= s.limit {
+			s.rerr = because(ErrTooLarge, "an XML tag, text or comment longer than %d bytes", len(s.buf))
+			return false
+		}
 		s.buf = append(s.buf, make([]byte, len(s.buf))...)
 	}
 	for {

@@ -204,8 +204,14 @@ func newLogger(w io.Writer, format string, quiet bool, getenv func(string) strin
 	return nil, fmt.Errorf("--log-format %q: text or json", format)
 }
 
+// usageErr prints a usage or configuration error, with a hint line, and
+// returns exit code 2: nothing was sent.
 func usageErr(std streams, format string, args ...any) int {
-	fmt.Fprintf(std.err, "crmbatch: "+format+"\n", args...)
+	msg := fmt.Sprintf(format, args...)
+	fmt.Fprintf(std.err, "crmbatch: %s\n", msg)
+	if !strings.Contains(msg, "hint:") {
+		fmt.Fprintln(std.err, "hint: nothing was sent; \"crmbatch help\" lists the commands, \"crmbatch COMMAND -h\" their flags")
+	}
 	return exitUsage
 }
 
