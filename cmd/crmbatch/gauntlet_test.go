@@ -491,7 +491,6 @@ func registered(t *testing.T, r *gauntletRun, want ...string) {
 	}
 }
 
-
 func gauntletCases() []gauntletCase {
 	formulas := []string{"=cmd|' /C calc'!A0", "+1+1", "-2+3", "@SUM(A1:A2)", "\t=1+1", "\r=1+1"}
 	bigRow := strings.Repeat("x,", 9999) + "x\n"
