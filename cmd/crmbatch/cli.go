@@ -186,8 +186,13 @@ func runFlags(name string, o *runOptions, stderr io.Writer) *flag.FlagSet {
 }
 
 // newLogger logs to w in text or JSON; CRMBATCH_DEBUG=1 adds one line per call.
+// On a terminal, text logs keep to warnings: the progress bar and the summary
+// say the rest, and the info lines are for log files.
 func newLogger(w io.Writer, format string, quiet bool, getenv func(string) string) (*slog.Logger, error) {
 	level := slog.LevelInfo
+	if format == "text" && isTerminal(w) {
+		level = slog.LevelWarn
+	}
 	if getenv("CRMBATCH_DEBUG") != "" {
 		level = slog.LevelDebug
 	}
