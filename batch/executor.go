@@ -203,8 +203,6 @@ func sameRefusal(a, b error) bool {
 	return errors.As(a, &ca) && errors.As(b, &cb) && ca.Code == cb.Code && ca.Message == cb.Message
 }
 
-func asCRM(err error, target **crm.Error) bool { return errors.As(err, target) }
-
 type chunkKey struct{}
 
 // withChunk names the rows a call carries, for the log lines of its attempts.

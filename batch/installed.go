@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"strconv"
 	"strings"
 
@@ -158,7 +159,7 @@ func callInstalledItems(ctx context.Context, x *executor, items []Item) ([]resul
 			_, err = x.client.MoveInstalledItems(ctx, req)
 		}
 		var ce *crm.Error
-		if err != nil && asCRM(err, &ce) && ce.Code == duplicateReference {
+		if err != nil && errors.As(err, &ce) && ce.Code == duplicateReference {
 			// These very rows were applied already, by an earlier attempt whose
 			// answer was lost or by the crashed run this one resumes: the server
 			// refuses the same reference a second time.

@@ -214,7 +214,7 @@ func failedResult(err error) result {
 	}
 	r := result{Status: StatusFailed, Message: err.Error()}
 	var ce *crm.Error
-	if asCRM(err, &ce) {
+	if errors.As(err, &ce) {
 		r.Code = ce.Code
 		if r.Code == "" {
 			r.Code = strings.ToUpper(ce.Class.String())

@@ -3,6 +3,7 @@ package batch
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -259,7 +260,7 @@ func callSubscription(ctx context.Context, x *executor, items []Item) ([]result,
 			return err
 		}, resendAmbiguous, false)
 		var ce *crm.Error
-		if err != nil && asCRM(err, &ce) && ce.Class == crm.Permanent {
+		if err != nil && errors.As(err, &ce) && ce.Class == crm.Permanent {
 			return false, nil // no subscription to show: nothing was applied
 		}
 		if err != nil {
