@@ -2,6 +2,8 @@ package batch
 
 import (
 	"context"
+	"errors"
+	"fmt"
 
 	"github.com/crmbatch/crmbatch/crm"
 )
@@ -13,6 +15,8 @@ const (
 )
 
 // Charges acknowledges or accepts Netflix charges, up to 50 of one action per call.
+// A charge is final: once acknowledged or accepted by any run of any file on an
+// endpoint, it is not sent again (unless --force).
 var Charges = register(&Kind{
 	Name:     "charges",
 	Required: []string{"number", "billing_system_customer_identifier"},
@@ -20,11 +24,9 @@ var Charges = register(&Kind{
 	MaxChunk: 50,
 	parse:    parseCharge,
 	unique:   chargeUnique,
-	doneKey: func(it Item) (string, string) {
-		c := it.Payload.(crm.ChargeItem)
-		return c.Number, c.ReferenceNumber
-	},
-	call: callCharges,
+	effect:   func(it Item) string { return it.Action + "\x00" + it.Payload.(crm.ChargeItem).Number },
+	claimKey: func(it Item) string { return it.Payload.(crm.ChargeItem).Number },
+	call:     callCharges,
 })
 
 func parseCharge(v rowView) (Item, error) {
@@ -65,13 +67,26 @@ func chargeUnique(it Item) []unique {
 	return u
 }
 
+func chargeNumber(it Item) string    { return it.Payload.(crm.ChargeItem).Number }
+func chargeReference(it Item) string { return it.Payload.(crm.ChargeItem).ReferenceNumber }
+
+// callCharges acknowledges or accepts the charges of items. A call that may
+// have been applied (no answer, a 5xx, an answer without its failure set) is
+// read back through the pending list: a charge no longer pending was applied,
+// one still pending is sent again. Rows sent by a run that stopped before it
+// knew (Uncertain) are read back before anything is sent.
 func callCharges(ctx context.Context, x *executor, items []Item) ([]result, int, error) {
-	set := make([]crm.ChargeItem, len(items))
-	for i, it := range items {
-		set[i] = it.Payload.(crm.ChargeItem)
+	out := make([]result, len(items))
+	todo := make([]int, 0, len(items)) // indexes of the rows still to send
+	for i := range items {
+		todo = append(todo, i)
 	}
 	var failed []crm.FailedCharge
 	call := func(ctx context.Context) (err error) {
+		set := make([]crm.ChargeItem, len(todo))
+		for n, i := range todo {
+			set[n] = items[i].Payload.(crm.ChargeItem)
+		}
 		if items[0].Action == ActionAccept {
 			failed, err = x.client.AcceptCharges(ctx, set)
 		} else {
@@ -79,21 +94,132 @@ func callCharges(ctx context.Context, x *executor, items []Item) ([]result, int,
 		}
 		return err
 	}
-	// Acknowledging a charge twice applies nothing twice; ambiguity is resent.
-	attempts, err := x.retry(ctx, call, resendAmbiguous, false)
-	if err != nil {
-		return nil, attempts, err
+	readBack := func(ctx context.Context) (bool, error) {
+		want := make(map[string]bool, len(todo))
+		for _, i := range todo {
+			want[chargeNumber(items[i])] = true
+		}
+		pending, err := x.pendingCharges(ctx, want)
+		if err != nil {
+			return false, err
+		}
+		still := todo[:0]
+		for _, i := range todo {
+			if pending[chargeNumber(items[i])] {
+				still = append(still, i)
+				continue
+			}
+			out[i] = result{Status: StatusOK, Message: Past(items[i].Action) + ": read back, no longer pending"}
+		}
+		todo = still
+		return len(todo) == 0, nil
 	}
-	why := make(map[string]crm.FailedCharge, len(failed))
-	for _, f := range failed {
-		why[f.Number] = f
+	if _, err := x.begin(ctx, ""); err != nil {
+		return nil, 0, err
 	}
-	out := make([]result, len(items))
-	for i, it := range items {
-		out[i] = result{Status: StatusOK, Attempts: attempts}
-		if f, bad := why[it.Payload.(crm.ChargeItem).Number]; bad {
-			out[i] = result{Status: StatusFailed, Code: f.ErrorCode, Message: f.ErrorDescription, Attempts: attempts}
+	attempts := 0
+	var err error
+	uncertain := false
+	for _, it := range items {
+		uncertain = uncertain || it.Uncertain
+	}
+	if uncertain {
+		var applied bool
+		if applied, err = readBack(ctx); applied {
+			return fill(out, attempts), attempts, nil
+		}
+		if err != nil {
+			err = &unknownError{err: fmt.Errorf("reading back the charges of a call a stopped run sent: %w", err)}
 		}
 	}
-	return out, attempts, nil
+	if err == nil {
+		attempts, err = x.retry(ctx, call, readBack, true)
+	}
+	if err != nil {
+		if len(todo) == len(items) {
+			return nil, attempts, err // nothing known: the call as a whole
+		}
+		for _, i := range todo {
+			out[i] = failedResult(err)
+		}
+		return fill(out, attempts), attempts, nil
+	}
+	if len(todo) == 0 {
+		return fill(out, attempts), attempts, nil // every row read back as applied
+	}
+	sent := make([]Item, len(todo))
+	for n, i := range todo {
+		sent[n] = items[i]
+		out[i] = result{Status: StatusOK}
+	}
+	set := make([]failure, len(failed))
+	for n, f := range failed {
+		set[n] = failure{id: f.Number, code: string(f.ErrorCode), text: f.ErrorDescription}
+		if f.ReferenceNumber != nil {
+			set[n].ref = *f.ReferenceNumber
+		}
+	}
+	found, stray := matchFailures(sent, chargeNumber, chargeReference, set)
+	if stray != nil {
+		for n, r := range unmatched(sent, stray, attempts) {
+			out[todo[n]] = r
+		}
+		return fill(out, attempts), attempts, nil
+	}
+	for n, f := range found {
+		out[todo[n]] = result{Status: StatusFailed, Code: f.code, Message: f.text}
+	}
+	return fill(out, attempts), attempts, nil
+}
+
+// fill sets the attempts of every result.
+func fill(out []result, attempts int) []result {
+	for i := range out {
+		out[i].Attempts = attempts
+	}
+	return out
+}
+
+// maxPendingPages bounds the read-back of charges: 200 pages of 50.
+const maxPendingPages = 200
+
+// pendingCharges reads the pending list (charges/list NOT_PROCESSED) until it has
+// seen every charge of want or the list ends, and returns those of want that are
+// pending. A list longer than maxPendingPages pages is an error: a charge not
+// seen may be further on.
+func (x *executor) pendingCharges(ctx context.Context, want map[string]bool) (map[string]bool, error) {
+	pending := map[string]bool{}
+	for page, offset := 0, 0; page < maxPendingPages; page++ {
+		var charges []crm.Charge
+		_, err := x.retry(ctx, func(ctx context.Context) (err error) {
+			charges, err = x.client.ListCharges(ctx, crm.ListChargesRequest{
+				NumberOfResults: 50, ChargeStatus: crm.ChargeStatusNotProcessed, Offset: offset,
+				FieldsSet: []string{"number"}})
+			return err
+		}, nil, false)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range charges {
+			if want[c.Number] {
+				pending[c.Number] = true
+			}
+		}
+		if len(charges) == 0 || len(pending) == len(want) {
+			return pending, nil
+		}
+		offset += len(charges)
+	}
+	return nil, errors.New("the pending list is longer than 10,000 charges: not all of it was read")
+}
+
+// Past is how a report says an action was done: acknowledged, accepted.
+func Past(action string) string {
+	switch action {
+	case ActionAcknowledge:
+		return "acknowledged"
+	case ActionAccept:
+		return "accepted"
+	}
+	return action + " done"
 }

@@ -2,7 +2,6 @@ package batch
 
 import (
 	"context"
-	"sync"
 
 	"github.com/crmbatch/crmbatch/crm"
 )
@@ -27,6 +26,7 @@ var Devices = register(&Kind{
 	MaxChunk: 1000,
 	parse:    parseDevice,
 	unique:   func(it Item) []unique { return []unique{{Column: "esn", Value: it.Payload.(deviceItem).ESN}} },
+	effect:   func(it Item) string { return it.Key + "\x00" + it.Payload.(deviceItem).ESN },
 	call:     callDevices,
 })
 
@@ -63,23 +63,9 @@ func parseDevice(v rowView) (Item, error) {
 	return Item{Action: action, Key: deviceKey(action, g), Payload: deviceItem{ESN: esn, Group: g}}, nil
 }
 
-// deviceKey is the chunk key of (action, group). Files have few of them; the
-// last one is kept so that a million rows do not make a million keys.
+// deviceKey is the chunk key of (action, group).
 func deviceKey(action string, g crm.GroupIdentifier) string {
-	lastKey.Lock()
-	defer lastKey.Unlock()
-	if lastKey.action != action || lastKey.group != g {
-		lastKey.action, lastKey.group = action, g
-		lastKey.key = action + "\x00" + g.ID + "\x00" + g.Name + "\x00" + g.AlternativeCode
-	}
-	return lastKey.key
-}
-
-var lastKey struct {
-	sync.Mutex
-	action string
-	group  crm.GroupIdentifier
-	key    string
+	return action + "\x00" + g.ID + "\x00" + g.Name + "\x00" + g.AlternativeCode
 }
 
 func callDevices(ctx context.Context, x *executor, items []Item) ([]result, int, error) {
@@ -97,22 +83,31 @@ func callDevices(ctx context.Context, x *executor, items []Item) ([]result, int,
 		}
 		return err
 	}
+	if _, err := x.begin(ctx, ""); err != nil {
+		return nil, 0, err
+	}
 	// Registering and unregistering are idempotent: a resend after an ambiguous
-	// failure applies nothing twice, so ambiguity is retried like a transient error.
-	attempts, err := x.retry(ctx, call, resendAmbiguous, false)
+	// failure applies nothing twice, and its answer tells what came of the rows.
+	attempts, err := x.retry(ctx, call, nil, false)
 	if err != nil {
 		return nil, attempts, err
 	}
-	bad := make(map[string]bool, len(failed))
-	for _, d := range failed {
-		bad[d.ESN] = true
+	set := make([]failure, len(failed))
+	for i, d := range failed {
+		set[i] = failure{id: d.ESN}
+	}
+	found, stray := matchFailures(items, deviceESN, nil, set)
+	if stray != nil {
+		return unmatched(items, stray, attempts), attempts, nil
 	}
 	out := make([]result, len(items))
-	for i, it := range items {
+	for i := range items {
 		out[i] = result{Status: StatusOK, Attempts: attempts}
-		if bad[it.Payload.(deviceItem).ESN] {
+		if _, bad := found[i]; bad {
 			out[i] = result{Status: StatusFailed, Code: "DEVICE_FAILED", Message: "the CRM.COM server refused this device (failed_devices_set gives no reason)", Attempts: attempts}
 		}
 	}
 	return out, attempts, nil
 }
+
+func deviceESN(it Item) string { return it.Payload.(deviceItem).ESN }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -17,9 +18,15 @@ import (
 type executor struct {
 	client  *crm.Client
 	pace    *pacer
-	retries int                      // attempts per call, the first included
-	runID   string                   // the same when a stopped run is resumed: keys what must not be applied twice
-	intend  func(items []Item) error // records durably that items are about to be sent
+	retries int    // attempts per call, the first included
+	runID   string // the same when a stopped run is resumed
+	// intend records durably that items are about to be sent, with a note
+	// (see Item.Note), and returns the call's transaction reference.
+	intend func(items []Item, note string) (string, error)
+	// claim claims the entities of items that must not be done twice across
+	// runs and returns the results of the rows it could not claim (nil = the
+	// kind has no such entities).
+	claim func(ctx context.Context, items []Item) (map[int]result, error)
 
 	calls     atomic.Int64
 	retried   atomic.Int64
@@ -32,11 +39,11 @@ type executor struct {
 	stop      context.CancelFunc
 }
 
-// ambiguity says what to do when a call may have been applied.
+// ambiguity reads back whether a call that may have been applied was: applied
+// true when it was, false when it certainly was not (then it is sent again). A
+// nil ambiguity means the call is idempotent: it is simply sent again, and the
+// row stays uncertain until an attempt is answered.
 type ambiguity func(ctx context.Context) (applied bool, err error)
-
-// resendAmbiguous is the policy of idempotent calls: resending applies nothing twice.
-func resendAmbiguous(context.Context) (bool, error) { return false, nil }
 
 // FatalError stops a run: authentication refused, the endpoint unreachable after
 // every retry, or an interruption. What was done is journaled; a re-run resumes.
@@ -54,21 +61,54 @@ func (x *executor) fail(err error) {
 	})
 }
 
-// retry makes one logical call: it repeats transient failures with backoff,
-// resolves ambiguous ones with onAmbiguous (read back, or resend when the call is
-// idempotent), and returns the number of attempts that reached the server and the
-// final error. For a call that is not idempotent (strict), an HTTP 5xx counts as
-// ambiguous too: a proxy's 502 or 504 may hide a call that was applied.
+// step is what the retry loop does after a failed attempt.
+type step int
+
+const (
+	giveUp   step = iota // the answer is final: the call failed
+	throttle             // HTTP 429: wait as the server says, costing no attempt
+	backOff              // not applied: wait, then send again
+	readBack             // may have been applied: find out before sending again
+	stopRun              // credentials refused: the run cannot go on
+)
+
+// decide classifies a failed attempt, like rclone's shouldRetry. For a call that
+// is not idempotent (strict), an HTTP 5xx counts as ambiguous: a proxy's 502 or
+// 504 may hide a call that was applied.
+func decide(ce *crm.Error, strict bool) step {
+	switch {
+	case ce.Class == crm.Transient && ce.HTTPStatus == http.StatusTooManyRequests:
+		return throttle
+	case ce.Class == crm.Transient && strict && ce.HTTPStatus >= 500:
+		return readBack
+	case ce.Class == crm.Transient:
+		return backOff
+	case ce.Class == crm.Ambiguous:
+		return readBack
+	case ce.Class == crm.Auth:
+		return stopRun
+	}
+	return giveUp
+}
+
+// retry makes one logical call and returns the number of attempts sent and the
+// final error. 429s cost time, never an attempt of the budget (x.retries);
+// transient failures back off; an attempt that may have been applied is read
+// back with onAmbiguous (or, for an idempotent call, sent again) and, until an
+// answer proves otherwise, makes the outcome unknown: a later attempt's error
+// never erases it. When the run must stop (credentials refused, the endpoint
+// unreachable), a call that surely applied nothing ends in errStopped, so that
+// its rows are not recorded and a resume sends them.
 func (x *executor) retry(ctx context.Context, call func(context.Context) error, onAmbiguous ambiguity, strict bool) (int, error) {
-	attempt := 0
+	attempts, budget := 0, 0
+	uncertain := false
 	for {
 		if ctx.Err() != nil {
-			// Stopping: no new attempt starts. An earlier ambiguous attempt stays
-			// unresolved and is reported as such; a call never sent is not reported.
-			return attempt, ctx.Err()
+			// Stopping: no new attempt starts.
+			return attempts, unknownOutcome(uncertain, fmt.Errorf("%w: %w", errStopped, ctx.Err()))
 		}
-		attempt++
-		if attempt > 1 {
+		attempts++
+		if attempts > 1 {
 			x.retried.Add(1)
 		}
 		x.calls.Add(1)
@@ -76,77 +116,145 @@ func (x *executor) retry(ctx context.Context, call func(context.Context) error, 
 		// so that what it did is known and recorded.
 		began := time.Now()
 		err := call(context.WithoutCancel(ctx))
-		x.logAttempt(ctx, attempt, time.Since(began), err)
+		x.logAttempt(ctx, attempts, time.Since(began), err)
 		if errors.Is(err, errStopped) {
 			// The run stopped while this attempt waited its turn: it was never sent.
-			return attempt - 1, ctx.Err()
+			x.calls.Add(-1)
+			return attempts - 1, unknownOutcome(uncertain, err)
 		}
 		if err == nil {
 			x.pace.succeeded()
-			return attempt, nil
+			return attempts, nil
 		}
 		var ce *crm.Error
 		if !errors.As(err, &ce) {
-			return attempt, err
+			return attempts, unknownOutcome(uncertain, err)
 		}
-		class := ce.Class
-		if strict && class == crm.Transient && ce.HTTPStatus >= 500 {
-			class = crm.Ambiguous
+		next := decide(ce, strict)
+		if next != throttle {
+			budget++
 		}
-		switch class {
-		case crm.Transient:
-			d := x.pace.backoff(attempt, ce.RetryAfter)
-			if ce.HTTPStatus == 429 {
-				x.throttled.Add(1)
-				x.pace.throttled(d)
-			} else if attempt < x.retries {
-				if err := sleep(ctx, d); err != nil {
-					return attempt, err
-				}
+		switch next {
+		case giveUp:
+			return attempts, unknownOutcome(uncertain, err)
+		case stopRun:
+			x.fail(err)
+			return attempts, unknownOutcome(uncertain, fmt.Errorf("%w: %w", errStopped, err))
+		case throttle:
+			x.throttled.Add(1)
+			x.pace.throttled(x.pace.backoff(budget+1, ce.RetryAfter))
+			continue // the next attempt waits in the client's Wait, the pacer's
+		case readBack:
+			if onAmbiguous == nil {
+				uncertain = true // idempotent: the resend tells
+				break
 			}
-		case crm.Ambiguous:
-			// Resolved even after the last attempt: a row applied is never
+			// Read back even after the last attempt: a row applied is never
 			// reported failed (its failures-report rerun would apply it again).
 			applied, rerr := onAmbiguous(ctx)
-			if rerr != nil {
-				return attempt, fmt.Errorf("the call may have been applied and reading it back failed: %w", rerr)
+			switch {
+			case rerr != nil:
+				return attempts, &unknownError{err: fmt.Errorf("%w; reading it back failed: %w", err, rerr)}
+			case applied:
+				return attempts, nil
 			}
-			if applied {
-				return attempt, nil
-			}
-			if attempt >= x.retries {
-				return attempt, err
-			}
-			continue
-		case crm.Auth:
-			x.fail(err)
-			return attempt, err
-		default:
-			return attempt, err
+			uncertain = false // read back: not applied
 		}
-		if attempt >= x.retries {
-			if ce.HTTPStatus == 0 {
+		if budget >= x.retries {
+			if ce.HTTPStatus == 0 && !uncertain && next == backOff {
 				// Not a single answer from the server: the endpoint is unreachable.
 				x.fail(err)
+				return attempts, fmt.Errorf("%w: %w", errStopped, err)
 			}
-			return attempt, err
+			return attempts, unknownOutcome(uncertain, err)
 		}
-		// The next attempt also waits in the client's Wait, which is the pacer's.
+		if err := sleep(ctx, x.pace.backoff(budget, ce.RetryAfter)); err != nil {
+			return attempts, unknownOutcome(uncertain, fmt.Errorf("%w: %w", errStopped, err))
+		}
 	}
 }
 
 // send makes the call of a chunk. When a call of several rows is refused as a
 // whole with a non-OK answer, one bad row may have spoiled it: the rows are split
-// in halves and each half is sent again, down to the rows at fault, so that the
-// good rows do not fail with them. When both halves are refused with the very
-// same answer, the refusal is about the call (an unknown group, say), not a row:
-// every row fails without more calls.
+// in halves and each half is sent again, down to the row at fault, so that the
+// good rows do not fail with it. When both halves are refused too, the refusal
+// is about the call or about rows in both halves: every row fails with the
+// answer its half got, without more calls (3 calls when every row is refused,
+// at most 2·log2(n)+1 for one bad row).
 func (x *executor) send(ctx context.Context, k *Kind, items []Item) []result {
-	res, attempts, err := k.call(withChunk(ctx, items), x, items)
-	if err == nil {
-		return res
+	if x.claim == nil {
+		res, attempts, err := x.call(ctx, k, items)
+		if err == nil {
+			return res
+		}
+		return x.isolate(ctx, k, items, attempts, err)
 	}
-	return x.isolate(ctx, k, items, attempts, err)
+	held, err := x.claim(ctx, items)
+	if err != nil {
+		x.fail(err)
+		return make([]result, len(items)) // not sent
+	}
+	var free []Item
+	for i, it := range items {
+		if _, ok := held[i]; !ok {
+			free = append(free, it)
+		}
+	}
+	var res []result
+	if len(free) > 0 {
+		r, attempts, err := x.call(ctx, k, free)
+		if err != nil {
+			r = x.isolate(ctx, k, free, attempts, err)
+		}
+		res = r
+	}
+	out := make([]result, len(items))
+	for i := range items {
+		if r, ok := held[i]; ok {
+			out[i] = r
+			continue
+		}
+		out[i], res = res[0], res[1:]
+	}
+	return out
+}
+
+// intent is the intent of one call: recorded once, by begin, before its first send.
+type intent struct {
+	items    []Item
+	ref      string
+	recorded bool
+}
+
+type intentKey struct{}
+
+// call makes one call of k with items, under an intent of its own.
+func (x *executor) call(ctx context.Context, k *Kind, items []Item) ([]result, int, error) {
+	ctx = context.WithValue(withChunk(ctx, items), intentKey{}, &intent{items: items})
+	return k.call(ctx, x, items)
+}
+
+// begin records the intent of the call in ctx, once, before it is first sent,
+// and returns its transaction reference. A kind's call calls it first.
+func (x *executor) begin(ctx context.Context, note string) (string, error) {
+	in, _ := ctx.Value(intentKey{}).(*intent)
+	if in == nil {
+		return "", errors.New("a call without an intent")
+	}
+	if in.recorded {
+		return in.ref, nil
+	}
+	if x.intend == nil {
+		in.recorded = true
+		return note, nil
+	}
+	ref, err := x.intend(in.items, note)
+	if err != nil {
+		x.fail(err)
+		return "", fmt.Errorf("%w: %w", errStopped, err)
+	}
+	in.ref, in.recorded = ref, true
+	return ref, nil
 }
 
 func (x *executor) isolate(ctx context.Context, k *Kind, items []Item, attempts int, err error) []result {
@@ -160,15 +268,17 @@ func (x *executor) isolate(ctx context.Context, k *Kind, items []Item, attempts 
 		errs [2]error
 	)
 	for i, h := range halves {
-		res[i], n[i], errs[i] = k.call(withChunk(ctx, h), x, h)
+		res[i], n[i], errs[i] = x.call(ctx, k, h)
 	}
-	if sameRefusal(errs[0], err) && sameRefusal(errs[1], err) {
-		return failAll(items, attempts+max(n[0], n[1]), err)
-	}
+	bothRefused := refusedWhole(errs[0]) && refusedWhole(errs[1])
 	var out []result
 	for i, h := range halves {
 		r := res[i]
-		if errs[i] != nil {
+		switch {
+		case errs[i] == nil:
+		case bothRefused:
+			r = failAll(h, n[i], errs[i])
+		default:
 			r = x.isolate(ctx, k, h, n[i], errs[i])
 		}
 		for j := range r {
@@ -196,11 +306,6 @@ func failAll(items []Item, attempts int, err error) []result {
 func refusedWhole(err error) bool {
 	var ce *crm.Error
 	return errors.As(err, &ce) && ce.Class == crm.Permanent && ce.Code != "" && ce.Code != duplicateReference
-}
-
-func sameRefusal(a, b error) bool {
-	var ca, cb *crm.Error
-	return errors.As(a, &ca) && errors.As(b, &cb) && ca.Code == cb.Code && ca.Message == cb.Message
 }
 
 type chunkKey struct{}

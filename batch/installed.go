@@ -2,10 +2,8 @@ package batch
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
-	"strconv"
+	"fmt"
 	"strings"
 
 	"github.com/crmbatch/crmbatch/crm"
@@ -33,6 +31,10 @@ var InstalledItems = register(&Kind{
 	unique: func(it Item) []unique {
 		p := it.Payload.(installedItem)
 		return []unique{{"serial_number", p.Serial, it.Action + "\x00" + p.Subscription}}
+	},
+	effect: func(it Item) string {
+		p := it.Payload.(installedItem)
+		return strings.Join([]string{it.Action, p.Subscription, p.Serial, p.ToSerial, p.ToSubscription}, "\x00")
 	},
 	call: callInstalledItems,
 })
@@ -115,27 +117,32 @@ func itemOf(serial, distributor string) crm.InstalledItem {
 	return it
 }
 
-// transactionReference derives the call's transaction_reference_number from the
-// run and the rows it carries: the same rows resent, by this run or when it is
-// resumed after a crash, carry the same number; a --rerun is a new run and sends
-// new numbers.
-func transactionReference(runID string, items []Item) string {
-	h := sha256.New()
-	h.Write([]byte(runID))
-	for _, it := range items {
-		h.Write([]byte{0})
-		h.Write([]byte(strconv.Itoa(it.Seq)))
-	}
-	return "CRMB-" + strings.ToUpper(hex.EncodeToString(h.Sum(nil))[:24])
-}
-
 // duplicateReference is the code of a refused transaction_reference_number. The
 // API documents no code; the sandbox uses this one (see sandbox/doc.go).
 const duplicateReference = "DUPLICATE_TRANSACTION_REFERENCE_NUMBER"
 
+// referenceUsed reports whether a refusal says that the call's
+// transaction_reference_number was used already. The API documents no code for
+// it, so the message must say it: a reference, and that it was used.
+func referenceUsed(ce *crm.Error) bool {
+	text := strings.ToLower(ce.Code + " " + ce.Message)
+	return strings.Contains(text, "reference") &&
+		(strings.Contains(text, "already") || strings.Contains(text, "duplicate") || strings.Contains(text, "used"))
+}
+
+// callInstalledItems makes the call of items of one (subscription, action). It
+// carries the transaction_reference_number of its intent, recorded in the
+// ledger before the first send and replayed unchanged by every resend and by a
+// resume: when the server refuses it as already used, the call was applied by
+// an earlier attempt whose answer was lost. The reference is unique across
+// ledgers, so another ledger's run of the same file is never taken for one.
 func callInstalledItems(ctx context.Context, x *executor, items []Item) ([]result, int, error) {
 	req := items[0].Payload.(installedItem).header
-	req.TransactionReferenceNumber = transactionReference(x.runID, items)
+	ref, err := x.begin(ctx, items[0].Note)
+	if err != nil {
+		return nil, 0, err
+	}
+	req.TransactionReferenceNumber = ref
 	for _, it := range items {
 		p := it.Payload.(installedItem)
 		if it.Action == ActionSwap {
@@ -147,35 +154,52 @@ func callInstalledItems(ctx context.Context, x *executor, items []Item) ([]resul
 		}
 		req.InstalledItemsSet = append(req.InstalledItemsSet, itemOf(p.Serial, p.Distributor))
 	}
+	sent := items[0].Note != "" // a replay: an earlier run sent this reference
+	var action *crm.SubscriptionAction
+	var already bool
 	call := func(ctx context.Context) (err error) {
 		switch items[0].Action {
 		case ActionAdd:
-			_, err = x.client.AddInstalledItems(ctx, req)
+			action, err = x.client.AddInstalledItems(ctx, req)
 		case ActionRemove:
-			_, err = x.client.RemoveInstalledItems(ctx, req)
+			action, err = x.client.RemoveInstalledItems(ctx, req)
 		case ActionSwap:
-			_, err = x.client.SwapInstalledItems(ctx, req)
+			action, err = x.client.SwapInstalledItems(ctx, req)
 		case ActionMove:
-			_, err = x.client.MoveInstalledItems(ctx, req)
+			action, err = x.client.MoveInstalledItems(ctx, req)
 		}
 		var ce *crm.Error
-		if err != nil && errors.As(err, &ce) && ce.Code == duplicateReference {
-			// These very rows were applied already, by an earlier attempt whose
-			// answer was lost or by the crashed run this one resumes: the server
-			// refuses the same reference a second time.
+		if err != nil && errors.As(err, &ce) && sent && ce.Class == crm.Permanent && referenceUsed(ce) {
+			already = true // these very rows were applied by an earlier attempt
 			return nil
 		}
+		sent = true
 		return err
 	}
-	// A resend carries the same transaction_reference_number: the server refuses
-	// it if the call was applied, so resending is safe.
-	attempts, err := x.retry(ctx, call, resendAmbiguous, false)
+	attempts, err := x.retry(ctx, call, nil, false)
 	if err != nil {
+		var ce *crm.Error
+		if errors.As(err, &ce) && referenceUsed(ce) {
+			// Refused as used on its first send: another call carried it.
+			err = &unknownError{err: err}
+		}
 		return nil, attempts, err
+	}
+	r := result{Status: StatusOK, Attempts: attempts}
+	switch {
+	case already:
+		r.Message = "applied by an earlier attempt (the server refused its transaction reference " + req.TransactionReferenceNumber + " as used)"
+	case action == nil || action.LifeCycleState != "EXECUTED":
+		state := "no subscription action"
+		if action != nil {
+			state = fmt.Sprintf("subscription action %s is %q", action.Number, action.LifeCycleState)
+		}
+		r = result{Status: StatusUnknown, Code: "NOT_EXECUTED", Attempts: attempts,
+			Message: "the server answered OK with " + state + ", not EXECUTED: check it in CRM.COM"}
 	}
 	out := make([]result, len(items))
 	for i := range out {
-		out[i] = result{Status: StatusOK, Attempts: attempts}
+		out[i] = r
 	}
 	return out, attempts, nil
 }

@@ -176,9 +176,10 @@ type row struct {
 	err  *RowError // non-nil: the row is invalid
 }
 
-// scan reads the file from the start and calls fn for every row, validated.
-// Validation is deterministic, so every pass sees the same statuses.
-func (j *job) scan(fn func(r row) error) error {
+// scan reads the file from the start and calls fn for every row, validated, up
+// to limit rows (0 = all). Validation is deterministic, so every pass sees the
+// same statuses and effect keys.
+func (j *job) scan(limit int, fn func(r row) error) error {
 	rd, err := formats.Open(j.path, j.opts)
 	if err != nil {
 		return err
@@ -186,7 +187,8 @@ func (j *job) scan(fn func(r row) error) error {
 	defer rd.Close()
 	seen := map[uint64]int32{} // hash of a unique value → its first row
 	var h maphash.Hash
-	for seq := 0; ; seq++ {
+	effects := newEffects(j.kind)
+	for seq := 0; limit == 0 || seq < limit; seq++ {
 		rec, err := rd.Next()
 		if errors.Is(err, io.EOF) {
 			return nil
@@ -223,8 +225,12 @@ func (j *job) scan(fn func(r row) error) error {
 				}
 			}
 		}
+		if r.err == nil {
+			r.item.EKey = effects.key(r.item)
+		}
 		if err := fn(r); err != nil {
 			return err
 		}
 	}
+	return nil
 }

@@ -39,6 +39,15 @@ type Kind struct {
 	doneKey func(it Item) (key, detail string)
 	// unique gives the values that must not repeat within a file (nil = none).
 	unique func(it Item) []unique
+	// effect says what a row does (its action and the entity it acts on), the
+	// same whatever else of the row is edited: the key an edited file's rows are
+	// matched by. Rows of a kind whose effects can repeat in a file (suspend,
+	// unsuspend, suspend) are told apart by their occurrence.
+	effect  func(it Item) string
+	repeats bool
+	// claimKey names the entity a row acts on that is final across every file
+	// and run on an endpoint (a charge number); nil = none.
+	claimKey func(it Item) string
 	// call sends one chunk of items (all with the same Key) and returns one result
 	// per item, or the error that failed the call as a whole, with the attempts made.
 	call func(ctx context.Context, x *executor, items []Item) ([]result, int, error)
@@ -53,9 +62,15 @@ type Item struct {
 	Lanes   []string // rows that share a lane (a customer, a subscription) run in file order, never at once
 	Payload any      // kind-specific request data
 
+	// EKey is the row's effect key (see Kind.effect), never 0.
+	EKey uint64
+
 	// Uncertain rows were sent by a run that stopped before it knew the outcome:
-	// they may have been applied.
+	// they may have been applied. Note is what that run recorded with the call's
+	// intent: an installed-items call's transaction reference (replayed
+	// unchanged), a subscription's state before the call.
 	Uncertain bool
+	Note      string
 }
 
 // unique is a column value that must appear once in a file; Scope, when set,
@@ -203,13 +218,23 @@ const (
 	StatusFailed  Status = "failed"
 	StatusInvalid Status = "invalid"
 	StatusSkipped Status = "skipped"
+	StatusUnknown Status = "unknown"
 	StatusPlanned Status = "planned"
 )
 
+// final reports whether a status is what finally came of a row: a row with an
+// unknown outcome is read back again by a resume.
+func (s Status) final() bool { return s != StatusUnknown && s != "" }
+
+// failedResult is the result of a row whose call ended in err: not recorded
+// when the run stopped before the row was done (the report says NOT_SENT and a
+// resume sends it), unknown when the call may have been applied, else failed.
 func failedResult(err error) result {
+	var ue *unknownError
+	if errors.As(err, &ue) {
+		return result{Status: StatusUnknown, Code: "UNKNOWN_OUTCOME", Message: ue.Error()}
+	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, errStopped) {
-		// The run stopped before the row was done: no outcome is recorded, so
-		// the report says NOT_SENT and the same command resumes the row.
 		return result{}
 	}
 	r := result{Status: StatusFailed, Message: err.Error()}
@@ -225,4 +250,24 @@ func failedResult(err error) result {
 		}
 	}
 	return r
+}
+
+// unknownError is the end of a call that may have been applied, when nothing
+// proved whether it was.
+type unknownError struct{ err error }
+
+func (e *unknownError) Error() string {
+	return "the call may have been applied and nothing could prove it either way (" + e.err.Error() +
+		"); check it in CRM.COM, or run the same file again to read it back"
+}
+func (e *unknownError) Unwrap() error { return e.err }
+
+// unknownOutcome wraps err as an unknown outcome when an earlier attempt may
+// have been applied: a later attempt's error never erases that.
+func unknownOutcome(uncertain bool, err error) error {
+	var ue *unknownError
+	if !uncertain || err == nil || errors.As(err, &ue) {
+		return err
+	}
+	return &unknownError{err: err}
 }

@@ -2,6 +2,7 @@ package batch
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -43,9 +44,13 @@ func login(ctx context.Context, cfg Config) (*executor, error) {
 		return nil, &UsageError{Msg: err.Error()}
 	}
 	x := &executor{client: client, pace: pace, retries: cfg.Retries, log: cfg.Log}
-	if _, err := x.retry(ctx, client.Login, resendAmbiguous, false); err != nil {
-		if ctx.Err() != nil {
+	if _, err := x.retry(ctx, client.Login, nil, false); err != nil {
+		var ce *crm.Error
+		switch {
+		case ctx.Err() != nil:
 			err = fmt.Errorf("interrupted: %w", ctx.Err())
+		case errors.As(err, &ce):
+			err = ce // the login's own answer, not how the run took it
 		}
 		return nil, &FatalError{Err: err}
 	}
@@ -56,7 +61,7 @@ func login(ctx context.Context, cfg Config) (*executor, error) {
 
 // read makes a read-only call with the run's retries.
 func (s *Session) read(ctx context.Context, call func(context.Context) error) error {
-	_, err := s.x.retry(ctx, call, resendAmbiguous, false)
+	_, err := s.x.retry(ctx, call, nil, false)
 	return err
 }
 

@@ -32,6 +32,8 @@ var Subscriptions = register(&Kind{
 	Sequential:       true,
 	parse:            parseSubscription,
 	checkHeader:      checkNestedColumns,
+	effect:           func(it Item) string { return it.Action + "\x00" + it.Payload.(subscriptionItem).Customer },
+	repeats:          true,
 	call:             callSubscription,
 })
 
@@ -233,9 +235,28 @@ func nestedValue(col, field, s string, n nested) (any, error) {
 	return s, nil
 }
 
+// callSubscription makes the call of one row. These calls are not idempotent,
+// and a subscription's state alone cannot tell whether this row changed it (the
+// customer may have had a subscription already, or been suspended already). So
+// the state before the call is read first (subscriptions/show) and recorded with
+// the intent; after an ambiguous failure the state is read again, and the row
+// is applied when the state moved from before to what the action makes, not
+// applied when it is still as before (then it is sent again), and unknown when
+// either read failed.
 func callSubscription(ctx context.Context, x *executor, items []Item) ([]result, int, error) {
 	it := items[0]
 	sub := it.Payload.(subscriptionItem)
+	before, known := parseState(it.Note)
+	if !it.Uncertain {
+		var err error
+		before, known, err = x.showState(ctx, sub.Customer)
+		if errors.Is(err, errStopped) {
+			return nil, 0, err
+		}
+	}
+	if _, err := x.begin(ctx, before.String(known)); err != nil {
+		return nil, 0, err
+	}
 	var created *crm.CreatedSubscription
 	call := func(ctx context.Context) (err error) {
 		switch it.Action {
@@ -250,24 +271,21 @@ func callSubscription(ctx context.Context, x *executor, items []Item) ([]result,
 		}
 		return err
 	}
-	var shown *crm.Subscription
-	// These calls are not idempotent: after an ambiguous failure the subscription
-	// is read back, and the call is sent again only if it was not applied.
+	var now state
 	readBack := func(ctx context.Context) (bool, error) {
-		var s *crm.Subscription
-		_, err := x.retry(ctx, func(ctx context.Context) (err error) {
-			s, err = x.client.ShowSubscription(ctx, sub.Customer)
-			return err
-		}, resendAmbiguous, false)
-		var ce *crm.Error
-		if err != nil && errors.As(err, &ce) && ce.Class == crm.Permanent {
-			return false, nil // no subscription to show: nothing was applied
-		}
-		if err != nil {
+		after, ok, err := x.showState(ctx, sub.Customer)
+		switch {
+		case err != nil:
 			return false, err
+		case !known:
+			return false, errors.New("the state before the call could not be read, so a change cannot be told from an earlier one")
+		case after == before:
+			return false, nil // not applied: sent again
+		case ok && after.lifeCycle == stateAfter(it.Action) && (it.Action != ActionCreate || after.number != before.number):
+			now = after
+			return true, nil
 		}
-		shown = s
-		return stateAfter(it.Action) == s.LifeCycleState, nil
+		return false, fmt.Errorf("the subscription is now %s (before: %s), which this action does not make", after.String(ok), before.String(known))
 	}
 	attempts := 0
 	var err error
@@ -275,11 +293,12 @@ func callSubscription(ctx context.Context, x *executor, items []Item) ([]result,
 		// A run that stopped sent this row and never learnt what came of it.
 		var applied bool
 		if applied, err = readBack(ctx); err == nil && applied {
-			r := result{Status: StatusOK, Message: "applied before the run stopped (read back)"}
-			if shown != nil {
-				r.Outputs = map[string]string{"subscription_number": shown.SubscriptionNumber}
-			}
+			r := result{Status: StatusOK, Message: "applied before the run stopped (read back)",
+				Outputs: map[string]string{"subscription_number": now.number}}
 			return []result{r}, 0, nil
+		}
+		if err != nil {
+			err = &unknownError{err: err}
 		}
 	}
 	if err == nil {
@@ -296,13 +315,64 @@ func callSubscription(ctx context.Context, x *executor, items []Item) ([]result,
 			"netflix_token":                 created.NetflixToken,
 			"netflix_token_expiration_date": created.NetflixTokenExpirationDate,
 		}
-	case shown != nil:
-		r.Outputs = map[string]string{"subscription_number": shown.SubscriptionNumber}
+	case now.number != "":
+		r.Outputs = map[string]string{"subscription_number": now.number}
 		if it.Action == ActionCreate {
 			r.Message = "created; the answer was lost on the way, so netflix_token is unknown: read it in CRM.COM"
 		}
 	}
 	return []result{r}, attempts, nil
+}
+
+// state is a customer's subscription as subscriptions/show tells it; the zero
+// value is "no subscription".
+type state struct{ number, lifeCycle string }
+
+// String is the state as an intent records it: "-" none, "?" not known.
+func (s state) String(known bool) string {
+	switch {
+	case !known:
+		return "?"
+	case s.number == "" && s.lifeCycle == "":
+		return "-"
+	}
+	return s.number + " " + s.lifeCycle
+}
+
+func parseState(note string) (state, bool) {
+	switch note {
+	case "", "?":
+		return state{}, false
+	case "-":
+		return state{}, true
+	}
+	number, lc, _ := strings.Cut(note, " ")
+	return state{number: number, lifeCycle: lc}, true
+}
+
+// showState reads a customer's subscription. known is false when the read
+// failed; an answer that says the customer has no subscription is a state.
+func (x *executor) showState(ctx context.Context, customer string) (state, bool, error) {
+	var s *crm.Subscription
+	_, err := x.retry(ctx, func(ctx context.Context) (err error) {
+		s, err = x.client.ShowSubscription(ctx, customer)
+		return err
+	}, nil, false)
+	var ce *crm.Error
+	switch {
+	case err == nil:
+		return state{number: s.SubscriptionNumber, lifeCycle: s.LifeCycleState}, true, nil
+	case errors.As(err, &ce) && ce.Class == crm.Permanent && noSubscription(ce):
+		return state{}, true, nil
+	}
+	return state{}, false, err
+}
+
+// noSubscription reports whether a refused show says that the customer has no
+// subscription (the sandbox says NOT_FOUND; the API documents no code).
+func noSubscription(ce *crm.Error) bool {
+	code := strings.ToUpper(ce.Code)
+	return strings.Contains(code, "NOT_FOUND") || strings.Contains(code, "NOT_EXIST") || strings.Contains(code, "NO_SUBSCRIPTION")
 }
 
 // stateAfter is the life cycle state a subscription is in once the action applied.

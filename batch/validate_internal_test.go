@@ -217,7 +217,7 @@ func benchValidate(b *testing.B, path string) {
 			b.Fatal(err)
 		}
 		n := 0
-		if err := j.scan(func(r row) error {
+		if err := j.scan(0, func(r row) error {
 			if r.err != nil {
 				return fmt.Errorf("row %d: %v", r.rec.Row, r.err)
 			}

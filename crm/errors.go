@@ -122,12 +122,16 @@ func IsRetryable(err error) bool { return err != nil && ClassOf(err) == Transien
 // IsAmbiguous reports whether err is Ambiguous: the call may have been applied.
 func IsAmbiguous(err error) bool { return err != nil && ClassOf(err) == Ambiguous }
 
-// authWords are the words of a non-OK status that may mean the token was refused.
-// No list of codes is published; the sandbox says INVALID_TOKEN.
-var authWords = []string{"token", "auth", "session", "login", "expired"}
+// tokenCodes are status codes, other than ones naming a token, that mean the
+// call was refused for its credentials. No list of codes is published; the
+// sandbox says INVALID_TOKEN. Only the code is read, never the message: a row
+// refused because "the promotion has expired" is about the row, not the token.
+var tokenCodes = []string{"UNAUTHORIZED", "UNAUTHORISED", "NOT_AUTHENTICATED", "AUTHENTICATION_FAILED",
+	"AUTHENTICATION_REQUIRED", "SESSION_EXPIRED", "INVALID_SESSION"}
 
-// isAuthFailure reports whether err may mean that the token was refused, in which
-// case nothing was applied and the call may be replayed with a fresh token.
+// isAuthFailure reports whether err means that the token was refused: HTTP 401
+// or 403, or a status code naming the token or the session. Then nothing was
+// applied and the call may be replayed with a fresh token.
 func isAuthFailure(err error) bool {
 	var e *Error
 	if !errors.As(err, &e) || e.Class != Permanent {
@@ -136,12 +140,12 @@ func isAuthFailure(err error) bool {
 	if e.HTTPStatus == http.StatusUnauthorized || e.HTTPStatus == http.StatusForbidden {
 		return true
 	}
-	if e.Code == "" {
-		return false
+	code := strings.ToUpper(strings.TrimSpace(e.Code))
+	if strings.Contains(code, "TOKEN") {
+		return true
 	}
-	text := strings.ToLower(e.Code + " " + e.Message)
-	for _, w := range authWords {
-		if strings.Contains(text, w) {
+	for _, c := range tokenCodes {
+		if code == c {
 			return true
 		}
 	}

@@ -52,6 +52,9 @@ func (c *Client) CreateSubscription(ctx context.Context, req CreateSubscriptionR
 	if err != nil {
 		return nil, err
 	}
+	if v.SubscriptionNumber == "" {
+		return nil, incomplete(methodCreateSubscription, "subscription_number")
+	}
 	return &v, nil
 }
 
@@ -97,7 +100,14 @@ func (c *Client) ListCharges(ctx context.Context, req ListChargesRequest) ([]Cha
 }
 
 type failedCharges struct {
-	FailedChargesSet []FailedCharge `json:"failed_charges_set"`
+	FailedChargesSet *[]FailedCharge `json:"failed_charges_set"`
+}
+
+// incomplete is the error of an OK answer without the data that says what was
+// applied: the call may have been applied, in whole or in part.
+func incomplete(m method, what string) error {
+	return &Error{Method: m.path, Class: Ambiguous, HTTPStatus: 200,
+		Message: "the answer is OK but has no " + what + ", so what was applied is not known"}
 }
 
 // AcknowledgeCharges acknowledges up to 50 charges (netflix/charges/acknowledge)
@@ -106,7 +116,17 @@ func (c *Client) AcknowledgeCharges(ctx context.Context, items []ChargeItem) ([]
 	v, err := do[failedCharges](ctx, c, methodAcknowledgeCharges, struct {
 		Set []ChargeItem `json:"acknowledged_charges_set"`
 	}{items})
-	return v.FailedChargesSet, err
+	return failedChargesOf(methodAcknowledgeCharges, v, err)
+}
+
+func failedChargesOf(m method, v failedCharges, err error) ([]FailedCharge, error) {
+	if err != nil {
+		return nil, err
+	}
+	if v.FailedChargesSet == nil {
+		return nil, incomplete(m, "failed_charges_set")
+	}
+	return *v.FailedChargesSet, nil
 }
 
 // AcceptCharges accepts up to 50 charges not yet processed by Netflix
@@ -115,7 +135,7 @@ func (c *Client) AcceptCharges(ctx context.Context, items []ChargeItem) ([]Faile
 	v, err := do[failedCharges](ctx, c, methodAcceptCharges, struct {
 		Set []ChargeItem `json:"accepted_charges_set"`
 	}{items})
-	return v.FailedChargesSet, err
+	return failedChargesOf(methodAcceptCharges, v, err)
 }
 
 type devicesParams struct {
@@ -124,7 +144,17 @@ type devicesParams struct {
 }
 
 type failedDevices struct {
-	FailedDevicesSet []Device `json:"failed_devices_set"`
+	FailedDevicesSet *[]Device `json:"failed_devices_set"`
+}
+
+func failedDevicesOf(m method, v failedDevices, err error) ([]Device, error) {
+	if err != nil {
+		return nil, err
+	}
+	if v.FailedDevicesSet == nil {
+		return nil, incomplete(m, "failed_devices_set")
+	}
+	return *v.FailedDevicesSet, nil
 }
 
 // RegisterDevices registers up to 1000 devices against an operator group
@@ -132,7 +162,7 @@ type failedDevices struct {
 // succeeded.
 func (c *Client) RegisterDevices(ctx context.Context, group GroupIdentifier, devices []Device) (failed []Device, err error) {
 	v, err := do[failedDevices](ctx, c, methodRegisterDevices, devicesParams{group, devices})
-	return v.FailedDevicesSet, err
+	return failedDevicesOf(methodRegisterDevices, v, err)
 }
 
 // UnregisterDevices unregisters up to 1000 devices from an operator group
@@ -140,7 +170,7 @@ func (c *Client) RegisterDevices(ctx context.Context, group GroupIdentifier, dev
 // succeeded.
 func (c *Client) UnregisterDevices(ctx context.Context, group GroupIdentifier, devices []Device) (failed []Device, err error) {
 	v, err := do[failedDevices](ctx, c, methodUnregisterDevices, devicesParams{group, devices})
-	return v.FailedDevicesSet, err
+	return failedDevicesOf(methodUnregisterDevices, v, err)
 }
 
 // AddInstalledItems adds installed items to a subscription

@@ -6,11 +6,14 @@ package ledger
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
 	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -27,12 +30,17 @@ const FileName = "ledger.db"
 type Ledger struct {
 	db *sql.DB
 	mu sync.Mutex
+	id string
 }
 
 // schemaVersion is the ledger's layout, kept in SQLite's user_version.
-const schemaVersion = 1
+const schemaVersion = 2
 
 const schema = `
+CREATE TABLE IF NOT EXISTS meta (
+	key   TEXT PRIMARY KEY,
+	value TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS runs (
 	id           TEXT PRIMARY KEY,
 	job_key      TEXT NOT NULL,
@@ -41,12 +49,19 @@ CREATE TABLE IF NOT EXISTS runs (
 	input_sha256 TEXT NOT NULL,
 	started      TEXT NOT NULL,
 	finished     TEXT,
-	summary      TEXT
+	summary      TEXT,
+	lineage      TEXT NOT NULL DEFAULT '',
+	endpoint     TEXT NOT NULL DEFAULT '',
+	input_name   TEXT NOT NULL DEFAULT '',
+	fingerprint  BLOB
 );
 CREATE INDEX IF NOT EXISTS runs_job_key ON runs(job_key);
 CREATE TABLE IF NOT EXISTS intents (
-	run_id TEXT NOT NULL,
-	seqs   BLOB NOT NULL -- the rows of one call: varint deltas of their seq numbers
+	id        INTEGER PRIMARY KEY AUTOINCREMENT,
+	run_id    TEXT NOT NULL,
+	seqs      BLOB NOT NULL, -- the rows of one call: varint deltas of their seq numbers
+	ekeys     BLOB,          -- the effect key of each row, 8 bytes each, same order
+	reference TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS intents_run ON intents(run_id);
 CREATE TABLE IF NOT EXISTS done_keys (
@@ -58,6 +73,16 @@ CREATE TABLE IF NOT EXISTS done_keys (
 	recorded INTEGER NOT NULL,
 	PRIMARY KEY (kind, key)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS claims (
+	scope    TEXT NOT NULL, -- the kind and canonical endpoint whose entities are final (charges)
+	key      TEXT NOT NULL, -- the entity (a charge number)
+	run_id   TEXT NOT NULL, -- the run that holds it
+	state    TEXT NOT NULL, -- sending, done, unknown
+	action   TEXT NOT NULL,
+	detail   TEXT NOT NULL,
+	recorded INTEGER NOT NULL,
+	PRIMARY KEY (scope, key)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS outcomes (
 	run_id   TEXT NOT NULL,
 	seq      INTEGER NOT NULL,
@@ -68,43 +93,112 @@ CREATE TABLE IF NOT EXISTS outcomes (
 	attempts INTEGER NOT NULL,
 	outputs  TEXT NOT NULL,
 	recorded INTEGER NOT NULL, -- unix milliseconds
+	ekey     INTEGER NOT NULL DEFAULT 0,
 	PRIMARY KEY (run_id, seq)
 ) WITHOUT ROWID;
 `
 
-// Open opens (creating if needed) the ledger in dir, which is created readable by
-// its owner only.
+// upgrades bring a ledger of an older layout to schemaVersion; index i upgrades
+// version i+1. Columns added to an existing table come here, not in schema.
+var upgrades = []string{
+	`ALTER TABLE runs ADD COLUMN lineage TEXT NOT NULL DEFAULT '';
+	 ALTER TABLE runs ADD COLUMN endpoint TEXT NOT NULL DEFAULT '';
+	 ALTER TABLE runs ADD COLUMN input_name TEXT NOT NULL DEFAULT '';
+	 ALTER TABLE runs ADD COLUMN fingerprint BLOB;
+	 ALTER TABLE intents ADD COLUMN ekeys BLOB;
+	 ALTER TABLE intents ADD COLUMN reference TEXT NOT NULL DEFAULT '';
+	 ALTER TABLE outcomes ADD COLUMN ekey INTEGER NOT NULL DEFAULT 0;`,
+}
+
+// ErrDamaged is returned by Open for a ledger file that exists but holds no
+// ledger: empty (truncated) or not a database.
+var ErrDamaged = errors.New("the ledger is damaged")
+
+// Open opens the ledger in dir, creating it (and dir, readable by its owner
+// only) when there is none. A ledger file that is there but empty or unreadable
+// is refused with ErrDamaged, never recreated: it would forget what was sent.
 func Open(dir string) (*Ledger, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("state folder: %w", err)
 	}
 	path := filepath.Join(dir, FileName)
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
-	if err != nil {
+	info, err := os.Stat(path)
+	switch {
+	case err == nil && info.Size() == 0:
+		return nil, damaged(path, "it is empty (0 bytes): truncated, or not written by crmbatch")
+	case err == nil:
+	case errors.Is(err, fs.ErrNotExist):
+		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+		if err != nil {
+			return nil, fmt.Errorf("ledger: %w", err)
+		}
+		f.Close()
+	default:
 		return nil, fmt.Errorf("ledger: %w", err)
 	}
-	f.Close()
 	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(ON)"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("ledger: %w", err)
 	}
 	db.SetMaxOpenConns(1) // one writer; SQLite serialises anyway
-	var version int
-	if err := db.QueryRow(`PRAGMA user_version`).Scan(&version); err != nil {
+	l := &Ledger{db: db}
+	if err := l.prepare(path, info != nil); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("ledger %s: %w", path, err)
+		return nil, err
+	}
+	return l, nil
+}
+
+func damaged(path, why string) error {
+	return fmt.Errorf("%w: %s: %s\nhint: nothing was sent; restore the ledger from a backup, or give another --state folder to start a new ledger (which knows nothing of earlier runs)", ErrDamaged, path, why)
+}
+
+// prepare checks the layout of the database, creates or upgrades it, and reads
+// the ledger's id. existed says the file was there before this Open.
+func (l *Ledger) prepare(path string, existed bool) error {
+	var version int
+	if err := l.db.QueryRow(`PRAGMA user_version`).Scan(&version); err != nil {
+		return damaged(path, err.Error())
+	}
+	if existed {
+		var tables int
+		if err := l.db.QueryRow(`SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'runs'`).Scan(&tables); err != nil {
+			return damaged(path, err.Error())
+		}
+		if tables == 0 || version == 0 {
+			return damaged(path, "it holds no crmbatch ledger")
+		}
 	}
 	if version > schemaVersion {
-		db.Close()
-		return nil, fmt.Errorf("ledger %s was written by a newer crmbatch (schema %d, this one knows %d)\nhint: use that crmbatch, or another --state folder", path, version, schemaVersion)
+		return fmt.Errorf("ledger %s was written by a newer crmbatch (schema %d, this one knows %d)\nhint: use that crmbatch, or another --state folder", path, version, schemaVersion)
 	}
-	if _, err := db.Exec(schema + fmt.Sprintf("PRAGMA user_version = %d;", schemaVersion)); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("ledger %s: %w", path, err)
+	for v := max(version, 1); version != 0 && v < schemaVersion; v++ {
+		if _, err := l.db.Exec(upgrades[v-1]); err != nil {
+			return fmt.Errorf("ledger %s: upgrading from schema %d: %w", path, v, err)
+		}
 	}
-	return &Ledger{db: db}, nil
+	if _, err := l.db.Exec(schema + fmt.Sprintf("PRAGMA user_version = %d;", schemaVersion)); err != nil {
+		return fmt.Errorf("ledger %s: %w", path, err)
+	}
+	err := l.db.QueryRow(`SELECT value FROM meta WHERE key = 'ledger_id'`).Scan(&l.id)
+	if errors.Is(err, sql.ErrNoRows) {
+		b := make([]byte, 6)
+		if _, err := rand.Read(b); err != nil {
+			return fmt.Errorf("ledger: %w", err)
+		}
+		l.id = strings.ToUpper(hex.EncodeToString(b))
+		_, err = l.db.Exec(`INSERT INTO meta (key, value) VALUES ('ledger_id', ?)`, l.id)
+	}
+	if err != nil {
+		return fmt.Errorf("ledger %s: %w", path, err)
+	}
+	return nil
 }
+
+// ID is the ledger's own random id: it makes the transaction references of
+// two ledgers differ.
+func (l *Ledger) ID() string { return l.id }
 
 // Close closes the database.
 func (l *Ledger) Close() error { return l.db.Close() }
@@ -112,17 +206,27 @@ func (l *Ledger) Close() error { return l.db.Close() }
 // Run is one run of a job file.
 type Run struct {
 	ID          string
-	JobKey      string // what identifies "the same job": input sha256, kind and options that change what is sent
+	JobKey      string // what identifies "the same job": input sha256, kind, sheet, column flags and endpoint
 	Job         string
 	Input       string
 	InputSHA256 string
 	Started     time.Time
 	Finished    time.Time // zero while unfinished
 	Summary     json.RawMessage
+	// Lineage names the runs of one job file and its edits: a run of an edited
+	// file goes on with the lineage of the run it continues.
+	Lineage string
+	// Endpoint is the canonical endpoint the run sent to.
+	Endpoint string
+	// InputName is the job file's base name.
+	InputName string
+	// Fingerprint is a sample of the effect keys of the file's valid rows (see
+	// batch), for telling an edit of this run's file from another file.
+	Fingerprint []uint64
 }
 
 // StartRun records a new run. Its ID is JobKey followed by a generation number,
-// so runs of the same job are told apart.
+// so runs of the same job are told apart; its lineage is r.Lineage, or its ID.
 func (l *Ledger) StartRun(ctx context.Context, r Run) (Run, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -131,8 +235,11 @@ func (l *Ledger) StartRun(ctx context.Context, r Run) (Run, error) {
 		return r, fmt.Errorf("ledger: %w", err)
 	}
 	r.ID = fmt.Sprintf("%s-%d", r.JobKey, n+1)
-	_, err := l.db.ExecContext(ctx, `INSERT INTO runs (id, job_key, job, input, input_sha256, started) VALUES (?, ?, ?, ?, ?, ?)`,
-		r.ID, r.JobKey, r.Job, r.Input, r.InputSHA256, r.Started.UTC().Format(time.RFC3339Nano))
+	if r.Lineage == "" {
+		r.Lineage = r.ID
+	}
+	_, err := l.db.ExecContext(ctx, `INSERT INTO runs (id, job_key, job, input, input_sha256, started, lineage, endpoint, input_name, fingerprint) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		r.ID, r.JobKey, r.Job, r.Input, r.InputSHA256, r.Started.UTC().Format(time.RFC3339Nano), r.Lineage, r.Endpoint, r.InputName, packKeys(r.Fingerprint))
 	if err != nil {
 		return r, fmt.Errorf("ledger: %w", err)
 	}
@@ -151,6 +258,23 @@ func (l *Ledger) FinishRun(ctx context.Context, id string, finished time.Time, s
 	return nil
 }
 
+// packKeys and unpackKeys store effect keys as 8 bytes each.
+func packKeys(keys []uint64) []byte {
+	b := make([]byte, 0, 8*len(keys))
+	for _, k := range keys {
+		b = binary.BigEndian.AppendUint64(b, k)
+	}
+	return b
+}
+
+func unpackKeys(b []byte) []uint64 {
+	keys := make([]uint64, 0, len(b)/8)
+	for ; len(b) >= 8; b = b[8:] {
+		keys = append(keys, binary.BigEndian.Uint64(b))
+	}
+	return keys
+}
+
 // Outcome is what happened to one row that was sent.
 type Outcome struct {
 	Seq      int // 0-based ordinal of the row in its file
@@ -161,9 +285,13 @@ type Outcome struct {
 	Attempts int
 	Outputs  map[string]string
 	Recorded time.Time
-	// Key, when set on an ok outcome, is an entity that must not be done twice
-	// across runs (a charge number); Kind, Action and Detail go with it.
-	Kind, Key, Action, Detail string
+	// EKey is the row's effect key: what it does, the same in an edit of the file.
+	EKey uint64
+	// Scope and Key, when set, name the claim the row holds on an entity that
+	// must not be done twice across runs (a charge number): an ok outcome makes
+	// the claim done, an unknown one keeps it, any other releases it. Action
+	// and Detail are kept with a done claim.
+	Scope, Key, Action, Detail string
 }
 
 // Record stores the outcomes of one call in a single durable transaction.
@@ -177,19 +305,19 @@ func (l *Ledger) Record(ctx context.Context, runID string, outs []Outcome) error
 	defer tx.Rollback()
 	// Many rows per INSERT: the per-statement cost dominates a row's.
 	const perInsert = 100
-	const cols = 9
+	const cols = 10
 	args := make([]any, 0, perInsert*cols)
 	var q strings.Builder
 	for start := 0; start < len(outs); start += perInsert {
 		batch := outs[start:min(start+perInsert, len(outs))]
 		q.Reset()
-		q.WriteString(`INSERT OR REPLACE INTO outcomes (run_id, seq, row, status, code, message, attempts, outputs, recorded) VALUES `)
+		q.WriteString(`INSERT OR REPLACE INTO outcomes (run_id, seq, row, status, code, message, attempts, outputs, recorded, ekey) VALUES `)
 		args = args[:0]
 		for i, o := range batch {
 			if i > 0 {
 				q.WriteByte(',')
 			}
-			q.WriteString("(?,?,?,?,?,?,?,?,?)")
+			q.WriteString("(?,?,?,?,?,?,?,?,?,?)")
 			outputs := ""
 			if len(o.Outputs) > 0 {
 				b, err := json.Marshal(o.Outputs)
@@ -198,18 +326,28 @@ func (l *Ledger) Record(ctx context.Context, runID string, outs []Outcome) error
 				}
 				outputs = string(b)
 			}
-			args = append(args, runID, o.Seq, o.Row, o.Status, o.Code, o.Message, o.Attempts, outputs, o.Recorded.UnixMilli())
+			args = append(args, runID, o.Seq, o.Row, o.Status, o.Code, o.Message, o.Attempts, outputs, o.Recorded.UnixMilli(), int64(o.EKey))
 		}
 		if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
 			return fmt.Errorf("ledger: %w", err)
 		}
 	}
 	for _, o := range outs {
-		if o.Key == "" || o.Status != "ok" {
+		if o.Key == "" {
 			continue
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO done_keys (kind, key, run_id, action, detail, recorded) VALUES (?, ?, ?, ?, ?, ?)`,
-			o.Kind, o.Key, runID, o.Action, o.Detail, o.Recorded.UnixMilli()); err != nil {
+		var err error
+		switch o.Status {
+		case "ok":
+			_, err = tx.ExecContext(ctx, `UPDATE claims SET state = 'done', action = ?, detail = ?, recorded = ? WHERE scope = ? AND key = ? AND run_id = ?`,
+				o.Action, o.Detail, o.Recorded.UnixMilli(), o.Scope, o.Key, runID)
+		case "unknown":
+			_, err = tx.ExecContext(ctx, `UPDATE claims SET state = 'unknown', recorded = ? WHERE scope = ? AND key = ? AND run_id = ?`,
+				o.Recorded.UnixMilli(), o.Scope, o.Key, runID)
+		default:
+			_, err = tx.ExecContext(ctx, `DELETE FROM claims WHERE scope = ? AND key = ? AND run_id = ? AND state != 'done'`, o.Scope, o.Key, runID)
+		}
+		if err != nil {
 			return fmt.Errorf("ledger: %w", err)
 		}
 	}
@@ -219,10 +357,13 @@ func (l *Ledger) Record(ctx context.Context, runID string, outs []Outcome) error
 	return nil
 }
 
-// Intend records, durably and before a call is sent, the rows it carries: after
-// a crash, rows with an intent and no outcome may have been applied. One call's
-// rows are one record, so that a call of 1000 rows costs one small write.
-func (l *Ledger) Intend(ctx context.Context, runID string, seqs []int) error {
+// Intend records, durably and before a call is sent, the rows it carries (their
+// seq numbers and effect keys): after a crash, rows with an intent and no
+// outcome may have been applied. One call's rows are one record, so that a call
+// of 1000 rows costs one small write. It returns the call's transaction
+// reference: reference when the call replays an earlier intent, else one made
+// of the ledger's id and the intent's number, unique across ledgers.
+func (l *Ledger) Intend(ctx context.Context, runID string, seqs []int, ekeys []uint64, reference string) (string, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	blob := make([]byte, 0, 2*len(seqs))
@@ -231,59 +372,215 @@ func (l *Ledger) Intend(ctx context.Context, runID string, seqs []int) error {
 		blob = binary.AppendVarint(blob, int64(seq-prev))
 		prev = seq
 	}
-	if _, err := l.db.ExecContext(ctx, `INSERT INTO intents (run_id, seqs) VALUES (?, ?)`, runID, blob); err != nil {
-		return fmt.Errorf("ledger: %w", err)
+	var id int64
+	err := l.db.QueryRowContext(ctx, `INSERT INTO intents (run_id, seqs, ekeys, reference) VALUES (?, ?, ?, ?) RETURNING rowid`,
+		runID, blob, packKeys(ekeys), reference).Scan(&id)
+	if err != nil {
+		return "", fmt.Errorf("ledger: %w", err)
 	}
-	return nil
+	if reference == "" {
+		reference = l.reference(id)
+	}
+	return reference, nil
 }
 
-// Progress is what a run did before it stopped: the rows with an outcome and the
-// rows sent (an intent) without one.
+func (l *Ledger) reference(intent int64) string {
+	return fmt.Sprintf("CRMB-%s-%d", l.id, intent)
+}
+
+// Progress is what a run did before it stopped: the rows with a final outcome,
+// and the rows that may have been applied (sent, an intent, without an outcome,
+// or with an unknown one), each with the transaction reference of its call.
 type Progress struct {
 	Done      map[int]bool
-	Uncertain map[int]bool
+	Uncertain map[int]string
 }
 
 // RunProgress reads what an unfinished run did, to resume it.
 func (l *Ledger) RunProgress(ctx context.Context, runID string) (Progress, error) {
-	p := Progress{Done: map[int]bool{}, Uncertain: map[int]bool{}}
-	rows, err := l.db.QueryContext(ctx, `SELECT seq FROM outcomes WHERE run_id = ?`, runID)
+	p := Progress{Done: map[int]bool{}, Uncertain: map[int]string{}}
+	unknown := map[int]bool{}
+	rows, err := l.db.QueryContext(ctx, `SELECT seq, status FROM outcomes WHERE run_id = ?`, runID)
 	if err != nil {
 		return p, fmt.Errorf("ledger: %w", err)
 	}
 	for rows.Next() {
 		var seq int
-		if err := rows.Scan(&seq); err != nil {
+		var status string
+		if err := rows.Scan(&seq, &status); err != nil {
 			rows.Close()
 			return p, fmt.Errorf("ledger: %w", err)
 		}
-		p.Done[seq] = true
+		if status == "unknown" {
+			unknown[seq] = true
+		} else {
+			p.Done[seq] = true
+		}
 	}
 	rows.Close()
-	rows, err = l.db.QueryContext(ctx, `SELECT seqs FROM intents WHERE run_id = ?`, runID)
+	err = l.intents(ctx, `WHERE run_id = ?`, []any{runID}, func(seqs []int, _ []uint64, ref string) {
+		for _, seq := range seqs {
+			if !p.Done[seq] {
+				p.Uncertain[seq] = ref
+			}
+		}
+	})
+	for seq := range unknown {
+		if _, ok := p.Uncertain[seq]; !ok {
+			p.Uncertain[seq] = ""
+		}
+	}
+	return p, err
+}
+
+// intents calls fn with the rows and reference of each intent that matches where.
+func (l *Ledger) intents(ctx context.Context, where string, args []any, fn func(seqs []int, ekeys []uint64, ref string)) error {
+	rows, err := l.db.QueryContext(ctx, `SELECT rowid, run_id, seqs, COALESCE(ekeys, x''), reference FROM intents `+where+` ORDER BY rowid`, args...)
 	if err != nil {
-		return p, fmt.Errorf("ledger: %w", err)
+		return fmt.Errorf("ledger: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var blob []byte
-		if err := rows.Scan(&blob); err != nil {
-			return p, fmt.Errorf("ledger: %w", err)
+		var id int64
+		var run, ref string
+		var blob, keys []byte
+		if err := rows.Scan(&id, &run, &blob, &keys, &ref); err != nil {
+			return fmt.Errorf("ledger: %w", err)
 		}
+		var seqs []int
 		seq := 0
 		for len(blob) > 0 {
 			d, n := binary.Varint(blob)
 			if n <= 0 {
-				return p, fmt.Errorf("ledger: a damaged intent of run %s", runID)
+				return fmt.Errorf("ledger: a damaged intent of run %s", run)
 			}
 			blob = blob[n:]
 			seq += int(d)
-			if !p.Done[seq] {
-				p.Uncertain[seq] = true
+			seqs = append(seqs, seq)
+		}
+		if ref == "" {
+			ref = l.reference(id)
+		}
+		fn(seqs, unpackKeys(keys), ref)
+	}
+	return rows.Err()
+}
+
+// Earlier is what the runs of a lineage did, by effect key: the rows they
+// applied (or skipped as done before) and the rows that may have been applied.
+type Earlier struct {
+	Done      map[uint64]DoneKey
+	Uncertain map[uint64]string // effect key → transaction reference of its call
+}
+
+// LineageProgress reads what every run of a lineage did.
+func (l *Ledger) LineageProgress(ctx context.Context, lineage string) (Earlier, error) {
+	e := Earlier{Done: map[uint64]DoneKey{}, Uncertain: map[uint64]string{}}
+	rows, err := l.db.QueryContext(ctx, `SELECT o.ekey, o.status, o.run_id, o.recorded, o.message FROM outcomes o JOIN runs r ON r.id = o.run_id
+		WHERE r.lineage = ? AND o.ekey != 0 ORDER BY o.recorded`, lineage)
+	if err != nil {
+		return e, fmt.Errorf("ledger: %w", err)
+	}
+	final := map[uint64]bool{}
+	for rows.Next() {
+		var key int64
+		var status, run, msg string
+		var rec int64
+		if err := rows.Scan(&key, &status, &run, &rec, &msg); err != nil {
+			rows.Close()
+			return e, fmt.Errorf("ledger: %w", err)
+		}
+		k := uint64(key)
+		switch status {
+		case "ok":
+			e.Done[k] = DoneKey{RunID: run, Recorded: time.UnixMilli(rec)}
+			delete(e.Uncertain, k)
+		case "skipped":
+			if _, ok := e.Done[k]; !ok {
+				e.Done[k] = DoneKey{RunID: run, Recorded: time.UnixMilli(rec), Detail: msg}
+			}
+		case "unknown":
+			e.Uncertain[k] = e.Uncertain[k]
+		}
+		final[k] = status != "unknown"
+	}
+	rows.Close()
+	err = l.intents(ctx, `WHERE run_id IN (SELECT id FROM runs WHERE lineage = ?)`, []any{lineage}, func(_ []int, keys []uint64, ref string) {
+		for _, k := range keys {
+			if _, done := e.Done[k]; !done && !final[k] {
+				e.Uncertain[k] = ref
 			}
 		}
+	})
+	return e, err
+}
+
+// Candidates are the runs on endpoint of job kind job whose input had this path
+// or this base name, the newest first: the runs a job file may be an edit of.
+func (l *Ledger) Candidates(ctx context.Context, endpoint, job, input, name string) ([]Run, error) {
+	return l.runs(ctx, `WHERE endpoint = ? AND job = ? AND (input = ? OR input_name = ?) ORDER BY started DESC, id DESC LIMIT 50`,
+		endpoint, job, input, name)
+}
+
+// LatestOfLineage returns the newest run of a lineage.
+func (l *Ledger) LatestOfLineage(ctx context.Context, lineage string) (Run, error) {
+	runs, err := l.runs(ctx, `WHERE lineage = ? ORDER BY started DESC, id DESC LIMIT 1`, lineage)
+	if err != nil || len(runs) == 0 {
+		return Run{}, err
 	}
-	return p, rows.Err()
+	return runs[0], nil
+}
+
+// Claim is a row's claim on an entity that must not be done twice.
+type Claim struct {
+	Key    string
+	Action string
+}
+
+// Holder is the run that holds a claim another run asked for.
+type Holder struct {
+	DoneKey
+	State string // sending, done, unknown
+}
+
+// ClaimAll claims, in one transaction, the entities of a call's rows for runID
+// in scope. A claim that runID holds already, or that is free, is taken (state
+// sending); a claim held by another run is left and returned in holders (by
+// index), unless take says the run may take it over.
+func (l *Ledger) ClaimAll(ctx context.Context, scope, runID string, claims []Claim, now time.Time, take func(Holder) bool) (map[int]Holder, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	tx, err := l.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: %w", err)
+	}
+	defer tx.Rollback()
+	holders := map[int]Holder{}
+	for i, c := range claims {
+		var h Holder
+		var rec int64
+		err := tx.QueryRowContext(ctx, `SELECT run_id, state, action, detail, recorded FROM claims WHERE scope = ? AND key = ?`, scope, c.Key).
+			Scan(&h.RunID, &h.State, &h.Action, &h.Detail, &rec)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+		case err != nil:
+			return nil, fmt.Errorf("ledger: %w", err)
+		case h.RunID != runID:
+			h.Recorded = time.UnixMilli(rec)
+			if !take(h) {
+				holders[i] = h
+				continue
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO claims (scope, key, run_id, state, action, detail, recorded) VALUES (?, ?, ?, 'sending', ?, '', ?)`,
+			scope, c.Key, runID, c.Action, now.UnixMilli()); err != nil {
+			return nil, fmt.Errorf("ledger: %w", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("ledger: %w", err)
+	}
+	return holders, nil
 }
 
 // DoneKey is an entity done by an earlier run.
@@ -292,12 +589,14 @@ type DoneKey struct {
 	Recorded              time.Time
 }
 
-// Done says whether an entity (a charge number) was done by a run.
+// Done says whether an entity (a charge number) of a kind was done by a run,
+// on any endpoint: the newest such claim.
 func (l *Ledger) Done(ctx context.Context, kind, key string) (DoneKey, bool, error) {
 	var d DoneKey
 	var rec int64
-	err := l.db.QueryRowContext(ctx, `SELECT run_id, action, detail, recorded FROM done_keys WHERE kind = ? AND key = ?`, kind, key).
-		Scan(&d.RunID, &d.Action, &d.Detail, &rec)
+	err := l.db.QueryRowContext(ctx, `SELECT run_id, action, detail, recorded FROM claims WHERE scope LIKE ? AND key = ? AND state = 'done'
+		UNION ALL SELECT run_id, action, detail, recorded FROM done_keys WHERE kind = ? AND key = ? ORDER BY 4 DESC LIMIT 1`,
+		kind+"@%", key, kind, key).Scan(&d.RunID, &d.Action, &d.Detail, &rec)
 	if errors.Is(err, sql.ErrNoRows) {
 		return d, false, nil
 	}
@@ -326,7 +625,8 @@ func (l *Ledger) Runs(ctx context.Context, id string) ([]Run, error) {
 }
 
 func (l *Ledger) runs(ctx context.Context, where string, args ...any) ([]Run, error) {
-	rows, err := l.db.QueryContext(ctx, `SELECT id, job_key, job, input, input_sha256, started, COALESCE(finished, ''), COALESCE(summary, '') FROM runs `+where, args...)
+	rows, err := l.db.QueryContext(ctx, `SELECT id, job_key, job, input, input_sha256, started, COALESCE(finished, ''), COALESCE(summary, ''),
+		lineage, endpoint, input_name, COALESCE(fingerprint, x'') FROM runs `+where, args...)
 	if err != nil {
 		return nil, fmt.Errorf("ledger: %w", err)
 	}
@@ -335,7 +635,9 @@ func (l *Ledger) runs(ctx context.Context, where string, args ...any) ([]Run, er
 	for rows.Next() {
 		var r Run
 		var started, finished, summary string
-		if err := rows.Scan(&r.ID, &r.JobKey, &r.Job, &r.Input, &r.InputSHA256, &started, &finished, &summary); err != nil {
+		var fp []byte
+		if err := rows.Scan(&r.ID, &r.JobKey, &r.Job, &r.Input, &r.InputSHA256, &started, &finished, &summary,
+			&r.Lineage, &r.Endpoint, &r.InputName, &fp); err != nil {
 			return nil, fmt.Errorf("ledger: %w", err)
 		}
 		r.Started, _ = time.Parse(time.RFC3339Nano, started)
@@ -345,6 +647,10 @@ func (l *Ledger) runs(ctx context.Context, where string, args ...any) ([]Run, er
 		if summary != "" {
 			r.Summary = json.RawMessage(summary)
 		}
+		if r.Lineage == "" {
+			r.Lineage = r.ID
+		}
+		r.Fingerprint = unpackKeys(fp)
 		out = append(out, r)
 	}
 	return out, rows.Err()
@@ -400,3 +706,18 @@ func (c *Cursor) Err() error {
 
 // Close releases the cursor.
 func (c *Cursor) Close() error { return c.rows.Close() }
+
+// Running reports whether a process holds the lock of a run's lineage now: the
+// run is going on, not stopped.
+func (l *Ledger) Running(dir, runID string) bool {
+	var lineage string
+	if err := l.db.QueryRow(`SELECT lineage FROM runs WHERE id = ?`, runID).Scan(&lineage); err != nil || lineage == "" {
+		return false
+	}
+	k, err := l.Lock(dir, lineage)
+	if err != nil {
+		return errors.Is(err, ErrLocked)
+	}
+	k.Release()
+	return false
+}

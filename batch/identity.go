@@ -1,0 +1,262 @@
+package batch
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"hash/fnv"
+	"net"
+	"net/url"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/crmbatch/crmbatch/ledger"
+)
+
+// canonicalEndpoint is the endpoint as a job's identity knows it: the scheme and
+// host in lower case, the scheme's default port dropped, the path without
+// repeated or trailing slashes. HTTP://Host:80//crmapi/rest/v2 and
+// http://host/crmapi/rest/v2/ are the same installation.
+func canonicalEndpoint(raw string) string {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil || u.Host == "" {
+		return strings.TrimSpace(raw)
+	}
+	scheme := strings.ToLower(u.Scheme)
+	host := strings.ToLower(u.Hostname())
+	if port := u.Port(); port != "" && !(scheme == "http" && port == "80") && !(scheme == "https" && port == "443") {
+		host = net.JoinHostPort(host, port)
+	} else if strings.Contains(host, ":") {
+		host = "[" + host + "]"
+	}
+	var parts []string
+	for _, p := range strings.Split(u.Path, "/") {
+		if p != "" {
+			parts = append(parts, p)
+		}
+	}
+	return scheme + "://" + host + "/" + strings.Join(parts, "/")
+}
+
+// jobKey identifies "the same job" across runs: the input's content, the kind,
+// the sheet, the column flags and the canonical endpoint. How the work is cut
+// into calls (chunk size, concurrency) is not part of it.
+func jobKey(inputSHA, kind, sheet string, overrides map[string]string, endpoint string) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s", inputSHA, kind, sheet, endpoint)
+	keys := make([]string, 0, len(overrides))
+	for k := range overrides {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		fmt.Fprintf(h, "\x00%s=%s", k, overrides[k])
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+// effects gives each valid row of a pass its effect key: a hash of what the row
+// does (Kind.effect) and, for kinds whose effects repeat in a file, of how many
+// times the file asked for it before. The same row of an edited file gets the
+// same key.
+type effects struct {
+	kind *Kind
+	seen map[uint64]uint32 // repeating kinds: effect → occurrences so far
+}
+
+func newEffects(k *Kind) *effects {
+	e := &effects{kind: k}
+	if k.repeats {
+		e.seen = map[uint64]uint32{}
+	}
+	return e
+}
+
+func (e *effects) key(it Item) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(e.kind.Name))
+	h.Write([]byte{0})
+	h.Write([]byte(e.kind.effect(it)))
+	k := h.Sum64()
+	if e.seen != nil {
+		n := e.seen[k]
+		e.seen[k] = n + 1
+		h.Write([]byte{0, byte(n >> 24), byte(n >> 16), byte(n >> 8), byte(n)})
+		k = h.Sum64()
+	}
+	return max(k, 1)
+}
+
+// fingerprint is a sample of a file's effect keys, kept with its run so that a
+// later file can be told to be an edit of it: every key of a small file, and
+// one in 64 (by value, so two files sample the same rows) of a large one.
+type fingerprint struct {
+	all, sample []uint64
+}
+
+const (
+	fingerprintAll  = 4096 // files with at most this many valid rows keep every key
+	fingerprintMask = 63   // else keys with key&mask == 0
+)
+
+func (f *fingerprint) add(k uint64) {
+	if len(f.all) <= fingerprintAll {
+		f.all = append(f.all, k)
+	}
+	if k&fingerprintMask == 0 {
+		f.sample = append(f.sample, k)
+	}
+}
+
+// keys is what the ledger keeps: every key of a small file, else the sample.
+func (f *fingerprint) keys() []uint64 {
+	if len(f.all) <= fingerprintAll {
+		return f.all
+	}
+	return f.sample
+}
+
+// overlap says how many of this file's compared keys an earlier run's
+// fingerprint has, out of how many compared: every key when both files are
+// small, else the sampled ones.
+func (f *fingerprint) overlap(earlier []uint64) (same, of int) {
+	full := len(f.all) <= fingerprintAll && allKept(earlier)
+	set := make(map[uint64]bool, len(earlier))
+	for _, k := range earlier {
+		if full || k&fingerprintMask == 0 {
+			set[k] = true
+		}
+	}
+	mine := f.sample
+	if full {
+		mine = f.all
+	}
+	for _, k := range mine {
+		if set[k] {
+			same++
+		}
+	}
+	return same, len(mine)
+}
+
+// allKept reports whether a fingerprint holds every key of its file: a sample
+// holds only keys with key&mask == 0.
+func allKept(keys []uint64) bool {
+	for _, k := range keys {
+		if k&fingerprintMask != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// history is what the ledger says of a job before its run: the run it resumes,
+// or the runs of the lineage it continues.
+type history struct {
+	run      ledger.Run
+	resumed  bool            // run is an unfinished run of this very job, gone on with
+	progress ledger.Progress // resumed: what run did, by row
+	earlier  ledger.Earlier  // an edit: what the lineage's runs did, by effect key
+	edits    string          // the run whose file this one is an edit of, for the log
+}
+
+// identity is a job file's place in the ledger.
+type identity struct {
+	key      string // the job key
+	endpoint string // canonical
+	input    string // absolute path
+	name     string // base name
+	fp       *fingerprint
+}
+
+// begin finds what the ledger knows of the job and starts its run: it resumes
+// an unfinished run of the same job (unless --fresh), refuses a job that ran to
+// the end (unless --rerun or --skip-done), and treats an edit of an earlier
+// run's file (same path or name, most rows the same) as that job: its rows done
+// are skipped, and after a finished run it is refused the same way. lock takes
+// the lock of a lineage; it is held until the run ends.
+func begin(ctx context.Context, cfg Config, led *ledger.Ledger, id identity, j *job, sum string, start time.Time, lock func(lineage string) error) (history, error) {
+	prev, found, err := led.LatestRun(ctx, id.key)
+	if err != nil {
+		return history{}, err
+	}
+	lineage, edits := "", ""
+	if found {
+		lineage = prev.Lineage
+	} else if !cfg.Fresh {
+		cands, err := led.Candidates(ctx, id.endpoint, j.kind.Name, id.input, id.name)
+		if err != nil {
+			return history{}, err
+		}
+		for _, c := range cands {
+			if same, of := id.fp.overlap(c.Fingerprint); of > 0 && 2*same > of {
+				lineage, edits = c.Lineage, c.ID
+				if prev, err = led.LatestOfLineage(ctx, lineage); err != nil {
+					return history{}, err
+				}
+				found = true
+				break
+			}
+		}
+	}
+	if found {
+		if err := lock(lineage); err != nil {
+			return history{}, err
+		}
+		// Read again under the lock: the run may have moved on meanwhile.
+		if prev, err = led.LatestOfLineage(ctx, lineage); err != nil {
+			return history{}, err
+		}
+	}
+	h := history{edits: edits}
+	switch {
+	case found && prev.Finished.IsZero() && prev.JobKey == id.key && !cfg.Fresh:
+		h.run, h.resumed = prev, true
+		h.progress, err = led.RunProgress(ctx, prev.ID)
+		return h, err
+	case found && !prev.Finished.IsZero() && !cfg.Rerun && !cfg.SkipDone:
+		return h, alreadyRan(cfg, prev, edits)
+	case found && !cfg.Rerun && !cfg.Fresh:
+		// An edit of an unfinished run's file, or --skip-done: the lineage's
+		// rows done are skipped.
+		if h.earlier, err = led.LineageProgress(ctx, lineage); err != nil {
+			return h, err
+		}
+	default:
+		lineage = "" // a run of its own
+	}
+	h.run, err = led.StartRun(ctx, ledger.Run{JobKey: id.key, Job: j.kind.Name, Input: id.input, InputSHA256: sum,
+		Started: start, Lineage: lineage, Endpoint: id.endpoint, InputName: id.name, Fingerprint: id.fp.keys()})
+	if err == nil && lineage == "" {
+		err = lock(h.run.Lineage)
+	}
+	return h, err
+}
+
+// alreadyRan is the refusal of a job (or an edit of one) that ran to the end.
+func alreadyRan(cfg Config, prev ledger.Run, edits string) error {
+	var was Summary
+	_ = json.Unmarshal(prev.Summary, &was)
+	what := "this job already ran to the end"
+	if edits != "" && prev.JobKey != "" {
+		what = fmt.Sprintf("most rows of this file are rows of %s, whose job already ran to the end", filepath.Base(prev.Input))
+	}
+	return &FileError{File: cfg.Path,
+		Msg: fmt.Sprintf("%s on %s (run %s); its reports: %s, %s", what,
+			prev.Finished.Local().Format(time.DateTime), prev.ID, was.Reports.Results, was.Reports.Failures),
+		Hint: "nothing was sent; pass --skip-done to send only the rows that run did not apply, or --rerun to send every row again (or run its failures report to retry the rows that failed)"}
+}
+
+// doneEarlier is the skipped result of a row that an earlier run of the same
+// job or of the file it is an edit of applied.
+func doneEarlier(d ledger.DoneKey) result {
+	msg := fmt.Sprintf("done already by run %s on %s", d.RunID, d.Recorded.Local().Format(time.DateTime))
+	if d.Detail != "" {
+		msg = d.Detail // skipped there too: the first run's words
+	}
+	return result{Status: StatusSkipped, Code: "ALREADY_DONE", Message: msg}
+}

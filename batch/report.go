@@ -1,0 +1,252 @@
+package batch
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/crmbatch/crmbatch/formats"
+	"github.com/crmbatch/crmbatch/ledger"
+)
+
+// reportPaths names the reports of X.csv: X.results.csv, X.failures.csv and
+// X.summary.json in the output folder.
+func reportPaths(cfg Config) Reports {
+	dir := cfg.OutDir
+	if dir == "" {
+		dir = filepath.Dir(cfg.Path)
+	}
+	base := strings.TrimSuffix(filepath.Base(cfg.Path), filepath.Ext(cfg.Path))
+	ext := "." + string(cfg.Format)
+	return Reports{
+		Results:  filepath.Join(dir, base+".results"+ext),
+		Failures: filepath.Join(dir, base+".failures"+ext),
+		Summary:  filepath.Join(dir, base+".summary.json"),
+	}
+}
+
+// finish is pass 3: every input row, in input order, with its status: invalid
+// from validation, the ledger's outcome for the rows sent, and "failed" with
+// NOT_SENT for valid rows a stopped run never sent. Then the summary. rows
+// (when not 0) is how many rows pass 1 read: rows added to the file since were
+// never sent and are not reported.
+func finish(cfg Config, j *job, s *Summary, led *ledger.Ledger, rows int, changed error) error {
+	header := []string{}
+	var keep []int
+	for i, h := range j.header {
+		n := formats.NormalizeHeader(h)
+		if contains(reportColumns, n) || contains(j.kind.Outputs, n) {
+			continue
+		}
+		header = append(header, h)
+		keep = append(keep, i)
+	}
+	header = append(header, reportColumns...)
+	header = append(header, j.kind.Outputs...)
+	results, err := formats.CreateReport(s.Reports.Results, cfg.Format, header)
+	if err != nil {
+		return err
+	}
+	defer results.Abort()
+	failures, err := formats.CreateReport(s.Reports.Failures, cfg.Format, header)
+	if err != nil {
+		return err
+	}
+	defer failures.Abort()
+
+	var cur *ledger.Cursor
+	if led != nil {
+		if cur, err = led.Outcomes(context.Background(), s.RunID); err != nil {
+			return err
+		}
+		defer cur.Close()
+	}
+	next, more := ledger.Outcome{Seq: -1}, cur != nil
+	if more {
+		next, more = cur.Next()
+	}
+	s.Counts = map[Status]int{}
+	s.ErrorCodes = map[string]int{}
+	s.Rows, s.NotSent = 0, 0
+	s.FirstProblems = nil
+	tot := newTotals(j)
+	var plan *planner
+	if cfg.DryRun {
+		plan = newPlanner(j.chunkSize, j.kind.Sequential, 1024, newLanes(), s.countChunk(j.kind))
+	}
+	line := make([]string, len(header))
+	err = j.scan(rows, func(r row) error {
+		s.Rows++
+		for more && next.Seq < r.seq {
+			next, more = cur.Next()
+		}
+		o := ledger.Outcome{Row: r.rec.Row}
+		switch {
+		case r.err != nil:
+			o.Status, o.Code, o.Message = string(StatusInvalid), r.err.Code, r.err.Error()
+		case cfg.DryRun:
+			o.Status = string(StatusPlanned)
+			if err := plan.add(r.item); err != nil {
+				return err
+			}
+		case more && next.Seq == r.seq:
+			o = next
+		default:
+			o.Status, o.Code = string(StatusFailed), "NOT_SENT"
+			o.Message = "not sent: the run stopped before this row; run the same command again to send it"
+			s.NotSent++
+		}
+		st := Status(o.Status)
+		s.Counts[st]++
+		if tot != nil {
+			tot.add(r.rec.Fields, st)
+		}
+		if o.Code != "" {
+			s.ErrorCodes[o.Code]++
+		}
+		line = line[:0]
+		for _, i := range keep {
+			line = append(line, r.rec.Fields[i])
+		}
+		line = append(line, strconv.Itoa(r.rec.Row), o.Status, o.Code, o.Message, strconv.Itoa(o.Attempts))
+		for _, c := range j.kind.Outputs {
+			line = append(line, o.Outputs[c])
+		}
+		style := formats.Plain
+		if st == StatusFailed || st == StatusInvalid || st == StatusUnknown {
+			style = formats.Tinted
+			if len(s.FirstProblems) < maxFirstProblems {
+				s.FirstProblems = append(s.FirstProblems, problemLine(j, r.rec, o))
+			}
+			if err := failures.WriteRow(line, style); err != nil {
+				return err
+			}
+		}
+		return results.WriteRow(line, style)
+	})
+	if err != nil {
+		return err
+	}
+	if cur != nil {
+		if err := cur.Err(); err != nil {
+			return err
+		}
+	}
+	if plan != nil {
+		if err := plan.flush(); err != nil {
+			return err
+		}
+	}
+	s.End = cfg.Now()
+	s.DurationSeconds = s.End.Sub(s.Start).Seconds()
+	if changed != nil {
+		s.Stopped = changed.Error()
+	}
+	s.Totals = tot.list()
+	sheet := summarySheet(s)
+	for _, w := range []formats.ReportWriter{results, failures} {
+		if err := w.AddSheet("Summary", sheet); err != nil {
+			return err
+		}
+		if err := w.Commit(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// countChunk counts the chunks and calls of a plan.
+func (s *Summary) countChunk(k *Kind) func(c *chunk) error {
+	return func(c *chunk) error {
+		s.Chunks++
+		if k.Sequential {
+			s.Calls += int64(len(c.items))
+		} else {
+			s.Calls++
+		}
+		return nil
+	}
+}
+
+const maxFirstProblems = 10
+
+// problemLine says where a failed or invalid row is and why, as a log line:
+// "jobs.xlsx: sheet Charges: row 14, column esn: ..." .
+func problemLine(j *job, rec formats.Record, o ledger.Outcome) string {
+	where := j.path + ": "
+	if rec.Sheet != "" {
+		where += "sheet " + rec.Sheet + ": "
+	}
+	where += "row " + strconv.Itoa(rec.Row) + ", "
+	msg := o.Message
+	if o.Code != "" && !strings.HasPrefix(msg, "column ") {
+		msg = o.Code + ": " + msg
+	}
+	return where + msg
+}
+
+// countRows are Summary sheet lines of counts, sorted by what they count.
+func countRows(prefix string, counts map[string]int) [][]string {
+	keys := make([]string, 0, len(counts))
+	for k := range counts {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	rows := make([][]string, len(keys))
+	for i, k := range keys {
+		rows[i] = []string{prefix + k, strconv.Itoa(counts[k])}
+	}
+	return rows
+}
+
+func summarySheet(s *Summary) [][]string {
+	rows := [][]string{{"what", "value"},
+		{"run_id", s.RunID}, {"input", s.Input}, {"input_sha256", s.InputSHA256}, {"job", s.Job},
+		{"rows", strconv.Itoa(s.Rows)}}
+	for _, st := range []Status{StatusOK, StatusFailed, StatusInvalid, StatusUnknown, StatusSkipped, StatusPlanned} {
+		if n, ok := s.Counts[st]; ok {
+			rows = append(rows, []string{"status " + string(st), strconv.Itoa(n)})
+		}
+	}
+	if s.NotSent > 0 {
+		rows = append(rows, []string{"of them not sent", strconv.Itoa(s.NotSent)})
+	}
+	rows = append(rows, countRows("error_code ", s.ErrorCodes)...)
+	rows = append(rows, totalRows(s.Totals)...)
+	rows = append(rows, []string{"calls", strconv.FormatInt(s.Calls, 10)}, []string{"retries", strconv.FormatInt(s.Retries, 10)},
+		[]string{"throttled", strconv.FormatInt(s.Throttled, 10)},
+		[]string{"start", s.Start.Format(time.RFC3339)}, []string{"end", s.End.Format(time.RFC3339)},
+		[]string{"duration_seconds", strconv.FormatFloat(s.DurationSeconds, 'f', 3, 64)},
+		[]string{"send_seconds", strconv.FormatFloat(s.SendSeconds, 'f', 3, 64)})
+	return rows
+}
+
+// writeSummary writes X.summary.json through a temporary file and a rename.
+func writeSummary(s *Summary) error {
+	b, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(s.Reports.Summary), ".crmbatch-summary-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(append(b, '\n')); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), s.Reports.Summary)
+}
