@@ -2,8 +2,7 @@ package batch
 
 import (
 	"context"
-	"errors"
-	"fmt"
+		"fmt"
 
 	"github.com/crmbatch/crmbatch/crm"
 )
@@ -83,6 +82,10 @@ func callCharges(ctx context.Context, x *executor, items []Item) ([]result, int,
 	}
 	var failed []crm.FailedCharge
 	call := func(ctx context.Context) (err error) {
+		// Read-backs page the lists: they wait for the charge calls in flight
+		// and hold new ones, so that this run's own calls do not shift the pages.
+		x.listing.RLock()
+		defer x.listing.RUnlock()
 		set := make([]crm.ChargeItem, len(todo))
 		for n, i := range todo {
 			set[n] = items[i].Payload.(crm.ChargeItem)
@@ -99,7 +102,7 @@ func callCharges(ctx context.Context, x *executor, items []Item) ([]result, int,
 		for _, i := range todo {
 			want[chargeNumber(items[i])] = true
 		}
-		pending, err := x.pendingCharges(ctx, want)
+		pending, err := x.listedCharges(ctx, want)
 		if err != nil {
 			return false, err
 		}
@@ -180,37 +183,58 @@ func fill(out []result, attempts int) []result {
 	return out
 }
 
-// maxPendingPages bounds the read-back of charges: 200 pages of 50.
-const maxPendingPages = 200
+// maxListPages bounds the read-back of charges: 200 pages of 50 per list.
+const maxListPages = 200
 
-// pendingCharges reads the pending list (charges/list NOT_PROCESSED) until it has
-// seen every charge of want or the list ends, and returns those of want that are
-// pending. A list longer than maxPendingPages pages is an error: a charge not
-// seen may be further on.
-func (x *executor) pendingCharges(ctx context.Context, want map[string]bool) (map[string]bool, error) {
-	pending := map[string]bool{}
-	for page, offset := 0, 0; page < maxPendingPages; page++ {
-		var charges []crm.Charge
-		_, err := x.retry(ctx, func(ctx context.Context) (err error) {
-			charges, err = x.client.ListCharges(ctx, crm.ListChargesRequest{
-				NumberOfResults: 50, ChargeStatus: crm.ChargeStatusNotProcessed, Offset: offset,
-				FieldsSet: []string{"number"}})
-			return err
-		}, nil, false)
-		if err != nil {
-			return nil, err
-		}
-		for _, c := range charges {
-			if want[c.Number] {
-				pending[c.Number] = true
+// listedCharges reads the charge lists (charges/list NOT_PROCESSED, then
+// PROCESSED) until it has seen every charge of want or the lists end, and
+// returns those of want that are listed: not acknowledged nor accepted, since
+// those leave both lists. Other charge calls of the run wait meanwhile, so
+// that the pages do not shift under it. A list that does not end, or whose
+// pages repeat (a server ignoring offset), is an error: a charge not seen may
+// be further on.
+func (x *executor) listedCharges(ctx context.Context, want map[string]bool) (map[string]bool, error) {
+	x.listing.Lock()
+	defer x.listing.Unlock()
+	listed := map[string]bool{}
+	for _, status := range []string{crm.ChargeStatusNotProcessed, crm.ChargeStatusProcessed} {
+		seen := map[string]bool{}
+		for page, offset := 0, 0; ; page++ {
+			if page == maxListPages {
+				return nil, fmt.Errorf("the %s list is longer than %d charges: not all of it was read", status, maxListPages*50)
 			}
+			var charges []crm.Charge
+			_, err := x.retry(ctx, func(ctx context.Context) (err error) {
+				charges, err = x.client.ListCharges(ctx, crm.ListChargesRequest{
+					NumberOfResults: 50, ChargeStatus: status, Offset: offset, FieldsSet: []string{"number"}})
+				return err
+			}, nil, false)
+			if err != nil {
+				return nil, err
+			}
+			fresh := 0
+			for _, c := range charges {
+				if !seen[c.Number] {
+					seen[c.Number] = true
+					fresh++
+				}
+				if want[c.Number] {
+					listed[c.Number] = true
+				}
+			}
+			if len(charges) == 0 || len(listed) == len(want) {
+				break
+			}
+			if fresh == 0 {
+				return nil, fmt.Errorf("the %s list gave the same page again at offset %d: the server ignores offset", status, offset)
+			}
+			offset += len(charges)
 		}
-		if len(charges) == 0 || len(pending) == len(want) {
-			return pending, nil
+		if len(listed) == len(want) {
+			break
 		}
-		offset += len(charges)
 	}
-	return nil, errors.New("the pending list is longer than 10,000 charges: not all of it was read")
+	return listed, nil
 }
 
 // Past is how a report says an action was done: acknowledged, accepted.

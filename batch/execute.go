@@ -191,7 +191,7 @@ func claimer(cfg Config, led *ledger.Ledger, k *Kind, runID, endpoint string) fu
 			if h.State == "done" {
 				return cfg.Force
 			}
-			if led.Running(cfg.StateDir, h.RunID) {
+			if led.Running(cfg.StateDir, h.Lineage) {
 				return false
 			}
 			takenOver[h.RunID] = true // it stopped: its call may have been applied

@@ -28,6 +28,10 @@ type executor struct {
 	// kind has no such entities).
 	claim func(ctx context.Context, items []Item) (map[int]result, error)
 
+	// listing is held by a read-back of the charge lists, and read-held by
+	// every charge call: the read-back's pages do not shift under this run.
+	listing sync.RWMutex
+
 	calls     atomic.Int64
 	retried   atomic.Int64
 	throttled atomic.Int64 // answers HTTP 429

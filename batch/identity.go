@@ -216,7 +216,11 @@ func begin(ctx context.Context, cfg Config, led *ledger.Ledger, id identity, j *
 	switch {
 	case found && prev.Finished.IsZero() && prev.JobKey == id.key && !cfg.Fresh:
 		h.run, h.resumed = prev, true
-		h.progress, err = led.RunProgress(ctx, prev.ID)
+		if h.progress, err = led.RunProgress(ctx, prev.ID); err != nil {
+			return h, err
+		}
+		// Other runs of the lineage (an edit run meanwhile) may have done rows too.
+		h.earlier, err = led.LineageProgress(ctx, lineage)
 		return h, err
 	case found && !prev.Finished.IsZero() && !cfg.Rerun && !cfg.SkipDone:
 		return h, alreadyRan(cfg, prev, edits)

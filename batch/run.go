@@ -187,6 +187,10 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 	if runErr != nil {
 		return s, runErr // not finished: the same command resumes it
 	}
+	if s.Counts[StatusUnknown] > 0 {
+		// Not finished either: the same command reads those rows back again.
+		return s, nil
+	}
 	b, err := json.Marshal(s)
 	if err == nil {
 		err = led.FinishRun(context.WithoutCancel(ctx), s.RunID, s.End, b)

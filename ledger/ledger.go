@@ -128,26 +128,57 @@ func Open(dir string) (*Ledger, error) {
 		return nil, damaged(path, "it is empty (0 bytes): truncated, or not written by crmbatch")
 	case err == nil:
 	case errors.Is(err, fs.ErrNotExist):
-		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
-		if err != nil {
-			return nil, fmt.Errorf("ledger: %w", err)
+		if err := create(path); err != nil {
+			return nil, err
 		}
-		f.Close()
+		info = nil
 	default:
 		return nil, fmt.Errorf("ledger: %w", err)
 	}
-	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(ON)"
+	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(ON)&_txlock=immediate"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("ledger: %w", err)
 	}
 	db.SetMaxOpenConns(1) // one writer; SQLite serialises anyway
 	l := &Ledger{db: db}
-	if err := l.prepare(path, info != nil); err != nil {
+	if err := l.prepare(path, true); err != nil {
 		db.Close()
 		return nil, err
 	}
 	return l, nil
+}
+
+// create makes a new ledger at path atomically: built under a temporary name,
+// then linked into place, so that another process never sees it half made (and
+// one that lost the race opens the winner's).
+func create(path string) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".ledger-*.db")
+	if err != nil {
+		return fmt.Errorf("ledger: %w", err)
+	}
+	name := tmp.Name()
+	tmp.Close()
+	defer os.Remove(name)
+	if err := os.Chmod(name, 0o600); err != nil {
+		return fmt.Errorf("ledger: %w", err)
+	}
+	db, err := sql.Open("sqlite", "file:"+name)
+	if err != nil {
+		return fmt.Errorf("ledger: %w", err)
+	}
+	l := &Ledger{db: db}
+	err = l.prepare(name, false)
+	if cerr := db.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	if err := os.Link(name, path); err != nil && !errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("ledger: %w", err)
+	}
+	return nil
 }
 
 func damaged(path, why string) error {
@@ -540,7 +571,8 @@ type Claim struct {
 // Holder is the run that holds a claim another run asked for.
 type Holder struct {
 	DoneKey
-	State string // sending, done, unknown
+	State   string // sending, done, unknown
+	Lineage string // of the holding run: see Running
 }
 
 // ClaimAll claims, in one transaction, the entities of a call's rows for runID
@@ -559,8 +591,9 @@ func (l *Ledger) ClaimAll(ctx context.Context, scope, runID string, claims []Cla
 	for i, c := range claims {
 		var h Holder
 		var rec int64
-		err := tx.QueryRowContext(ctx, `SELECT run_id, state, action, detail, recorded FROM claims WHERE scope = ? AND key = ?`, scope, c.Key).
-			Scan(&h.RunID, &h.State, &h.Action, &h.Detail, &rec)
+		err := tx.QueryRowContext(ctx, `SELECT c.run_id, c.state, c.action, c.detail, c.recorded, COALESCE(r.lineage, '')
+			FROM claims c LEFT JOIN runs r ON r.id = c.run_id WHERE c.scope = ? AND c.key = ?`, scope, c.Key).
+			Scan(&h.RunID, &h.State, &h.Action, &h.Detail, &rec, &h.Lineage)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 		case err != nil:
@@ -707,11 +740,10 @@ func (c *Cursor) Err() error {
 // Close releases the cursor.
 func (c *Cursor) Close() error { return c.rows.Close() }
 
-// Running reports whether a process holds the lock of a run's lineage now: the
-// run is going on, not stopped.
-func (l *Ledger) Running(dir, runID string) bool {
-	var lineage string
-	if err := l.db.QueryRow(`SELECT lineage FROM runs WHERE id = ?`, runID).Scan(&lineage); err != nil || lineage == "" {
+// Running reports whether a process holds the lock of a lineage now: its run
+// is going on, not stopped.
+func (l *Ledger) Running(dir, lineage string) bool {
+	if lineage == "" {
 		return false
 	}
 	k, err := l.Lock(dir, lineage)
