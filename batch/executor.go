@@ -118,7 +118,7 @@ func (x *executor) retry(ctx context.Context, call func(context.Context) error, 
 				return attempt, err
 			}
 			continue
-		case crm.Auth:
+		case crm.Auth, crm.Endpoint:
 			x.fail(err)
 			return attempt, err
 		default:

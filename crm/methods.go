@@ -1,6 +1,7 @@
 package crm
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"net/url"
@@ -34,14 +35,49 @@ func (c *Client) Promotions(ctx context.Context) ([]Promotion, error) {
 }
 
 // ShowSubscription returns the subscription of a customer
-// (netflix/subscriptions/show).
+// (netflix/subscriptions/show). The seed says several subscriptions may be
+// returned: data may be one object or an array of them. Of an array it returns
+// the customer's current one: the last that is not CANCELLED, else the last. An
+// answer with no subscription at all is a Permanent error (nothing to show).
 func (c *Client) ShowSubscription(ctx context.Context, billingSystemCustomerIdentifier string) (*Subscription, error) {
-	q := url.Values{"billing_system_customer_identifier": {billingSystemCustomerIdentifier}}
-	v, err := do[Subscription](ctx, c, methodShowSubscription, q)
+	subs, err := c.ShowSubscriptions(ctx, billingSystemCustomerIdentifier)
 	if err != nil {
 		return nil, err
 	}
-	return &v, nil
+	if len(subs) == 0 {
+		return nil, &Error{Method: methodShowSubscription.path, Class: Permanent, HTTPStatus: 200,
+			Message: "the answer holds no subscription for " + billingSystemCustomerIdentifier}
+	}
+	cur := &subs[len(subs)-1]
+	for i := len(subs) - 1; i >= 0; i-- {
+		if subs[i].LifeCycleState != LifeCycleCancelled {
+			cur = &subs[i]
+			break
+		}
+	}
+	return cur, nil
+}
+
+// ShowSubscriptions returns every subscription netflix/subscriptions/show gives
+// for a customer, whether its data is one object or an array.
+func (c *Client) ShowSubscriptions(ctx context.Context, billingSystemCustomerIdentifier string) ([]Subscription, error) {
+	q := url.Values{"billing_system_customer_identifier": {billingSystemCustomerIdentifier}}
+	raw, err := do[json.RawMessage](ctx, c, methodShowSubscription, q)
+	if err != nil {
+		return nil, err
+	}
+	raw = bytes.TrimSpace(raw)
+	if len(raw) > 0 && raw[0] == '[' {
+		return decode[[]Subscription](methodShowSubscription, raw)
+	}
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil, nil
+	}
+	v, err := decode[Subscription](methodShowSubscription, raw)
+	if err != nil {
+		return nil, err
+	}
+	return []Subscription{v}, nil
 }
 
 // CreateSubscription creates a customer's subscription

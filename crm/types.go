@@ -1,6 +1,10 @@
 package crm
 
-import "encoding/json"
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+)
 
 // Wire types of the CRM.COM Web API methods crmbatch drives. Field names and JSON
 // tags are the API's own words (see shared/API.md), so a reader can grep for them.
@@ -99,12 +103,66 @@ type ChargeItem struct {
 }
 
 // FailedCharge is one entry of failed_charges_set: a charge of the call that was not
-// acknowledged or accepted, with its own reason.
+// acknowledged or accepted, with its own reason. The seed documents error_code as a
+// String (its example: "1") and error_description as a Date (it is text); servers
+// also send error_code as a number, so each field is read as text whatever its
+// JSON type (null is "").
 type FailedCharge struct {
 	Number           string  `json:"number"`
 	ReferenceNumber  *string `json:"reference_number"`
 	ErrorCode        string  `json:"error_code"`
 	ErrorDescription string  `json:"error_description"`
+}
+
+// UnmarshalJSON reads each field as text: a JSON string, number or boolean as
+// written, null as absent.
+func (f *FailedCharge) UnmarshalJSON(b []byte) error {
+	var w struct {
+		Number           text  `json:"number"`
+		ReferenceNumber  *text `json:"reference_number"`
+		ErrorCode        text  `json:"error_code"`
+		ErrorDescription text  `json:"error_description"`
+	}
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	*f = FailedCharge{Number: string(w.Number), ErrorCode: string(w.ErrorCode), ErrorDescription: string(w.ErrorDescription)}
+	if w.ReferenceNumber != nil {
+		s := string(*w.ReferenceNumber)
+		f.ReferenceNumber = &s
+	}
+	return nil
+}
+
+// text is a JSON value read as text: a string as it is, a number or a boolean as
+// written (1 is "1"), null as "". Objects and arrays are refused.
+type text string
+
+func (t *text) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	switch {
+	case len(b) == 0 || string(b) == "null":
+		*t = ""
+	case b[0] == '"':
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		*t = text(s)
+	case b[0] == '{' || b[0] == '[':
+		return fmt.Errorf("a JSON %s where text was expected", map[byte]string{'{': "object", '[': "array"}[b[0]])
+	default:
+		var n json.Number
+		if string(b) == "true" || string(b) == "false" {
+			*t = text(b)
+			return nil
+		}
+		if err := json.Unmarshal(b, &n); err != nil {
+			return err
+		}
+		*t = text(n)
+	}
+	return nil
 }
 
 // GroupIdentifier names an operator group: exactly one field is set.

@@ -445,6 +445,12 @@ func exitCode(std streams, s *batch.Summary, err error) int {
 		}
 		return exitUsage
 	case errors.As(err, &stopped):
+		var ce *crm.Error
+		if errors.As(err, &ce) && ce.Class == crm.Endpoint {
+			// The endpoint redirected: its error says where, and what to set.
+			fmt.Fprintf(std.err, "crmbatch: %v\n", err)
+			return exitStopped
+		}
 		fmt.Fprintf(std.err, "crmbatch: %v\nhint: what was done is recorded; run the same command again to resume\n", err)
 		return exitStopped
 	}
