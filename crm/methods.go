@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/url"
 	"strconv"
 	"strings"
@@ -180,14 +181,16 @@ func (c *Client) UnregisterDevices(ctx context.Context, group GroupIdentifier, d
 }
 
 // AddInstalledItems adds installed items to a subscription
-// (subscriptions/installed_items/add). Set TransactionReferenceNumber to make a
+// (subscriptions/installed_items/add): InstalledItemsSet, whose items may name
+// their provisioning distributors. Set TransactionReferenceNumber to make a
 // resend after an Ambiguous error safe.
 func (c *Client) AddInstalledItems(ctx context.Context, req InstalledItemsRequest) (*SubscriptionAction, error) {
 	return c.installedItems(ctx, methodAddInstalledItems, req)
 }
 
 // RemoveInstalledItems removes installed items from a subscription
-// (subscriptions/installed_items/remove).
+// (subscriptions/installed_items/remove): InstalledItemsSet, with no
+// distribution set (remove documents none).
 func (c *Client) RemoveInstalledItems(ctx context.Context, req InstalledItemsRequest) (*SubscriptionAction, error) {
 	return c.installedItems(ctx, methodRemoveInstalledItems, req)
 }
@@ -198,14 +201,46 @@ func (c *Client) SwapInstalledItems(ctx context.Context, req InstalledItemsReque
 	return c.installedItems(ctx, methodSwapInstalledItems, req)
 }
 
-// MoveInstalledItems moves installed items from SubscriptionIdentifier to
-// ToSubscriptionIdentifier
+// MoveInstalledItems moves installed items from SubscriptionIdentifier (the
+// source) to the ToSubscription of each entry of InstalledItemsMoveSet
 // (subscriptions/installed_items/move_to_another_subscription).
 func (c *Client) MoveInstalledItems(ctx context.Context, req InstalledItemsRequest) (*SubscriptionAction, error) {
 	return c.installedItems(ctx, methodMoveInstalledItems, req)
 }
 
+// checkInstalledItems refuses, before sending, a request that puts a set where
+// its method documents none: the server would ignore it or refuse the call.
+func checkInstalledItems(m method, req InstalledItemsRequest) error {
+	n := map[string]int{"installed_items_set": len(req.InstalledItemsSet),
+		"installed_items_swap_set of swap pairs": len(req.InstalledItemsSwapSet),
+		"installed_items_swap_set of moves":      len(req.InstalledItemsMoveSet)}
+	want := map[method]string{methodAddInstalledItems: "installed_items_set", methodRemoveInstalledItems: "installed_items_set",
+		methodSwapInstalledItems: "installed_items_swap_set of swap pairs", methodMoveInstalledItems: "installed_items_swap_set of moves"}[m]
+	bad := func(format string, args ...any) error {
+		return &Error{Method: m.path, Class: Permanent, Message: "cannot send the request: " + fmt.Sprintf(format, args...)}
+	}
+	for set, k := range n {
+		if set != want && k > 0 {
+			return bad("%s takes %s, not %s", m.path, want, set)
+		}
+	}
+	if n[want] == 0 {
+		return bad("%s is empty", want)
+	}
+	if m == methodRemoveInstalledItems {
+		for _, it := range req.InstalledItemsSet {
+			if len(it.InstalledItemsDistributionSet) > 0 {
+				return bad("remove documents no installed_items_distribution_set")
+			}
+		}
+	}
+	return nil
+}
+
 func (c *Client) installedItems(ctx context.Context, m method, req InstalledItemsRequest) (*SubscriptionAction, error) {
+	if err := checkInstalledItems(m, req); err != nil {
+		return nil, err
+	}
 	raw, err := do[json.RawMessage](ctx, c, m, req)
 	if err != nil {
 		return nil, err

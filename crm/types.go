@@ -3,6 +3,7 @@ package crm
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 )
 
@@ -181,7 +182,8 @@ type Device struct {
 // {"name": "Main"}, {"username": "JackH"}, {"serial_number": "..."}).
 type Identifier map[string]string
 
-// InstalledItem is one entry of installed_items_set.
+// InstalledItem is one entry of installed_items_set: add's items (which may name
+// their provisioning distributors) and remove's (which document none).
 type InstalledItem struct {
 	InstalledItemIdentifier       Identifier                  `json:"installed_item_identifier"`
 	InstalledItemsDistributionSet []InstalledItemDistribution `json:"installed_items_distribution_set,omitempty"`
@@ -192,18 +194,37 @@ type InstalledItemDistribution struct {
 	ProvisioningDistributorIdentifier Identifier `json:"provisioning_distributor_identifier"`
 }
 
-// InstalledItemSwap is one entry of installed_items_swap_set.
+// InstalledItemRef is one side of a swap pair: the item only (the swap object
+// documents no installed_items_distribution_set).
+type InstalledItemRef struct {
+	InstalledItemIdentifier Identifier `json:"installed_item_identifier"`
+}
+
+// InstalledItemSwap is one entry of swap's installed_items_swap_set.
 type InstalledItemSwap struct {
-	FromInstalledItem InstalledItem `json:"from_installed_item"`
-	ToInstalledItem   InstalledItem `json:"to_installed_item"`
+	FromInstalledItem InstalledItemRef `json:"from_installed_item"`
+	ToInstalledItem   InstalledItemRef `json:"to_installed_item"`
+}
+
+// InstalledItemMove is one entry of move_to_another_subscription's
+// installed_items_swap_set (the seed's set name; the vendor's
+// subscription_installed_items_move object gives the item's fields): the item,
+// its destination subscription ({"number": ...} or {"id": ...}) and, optionally,
+// its provisioning distributors.
+type InstalledItemMove struct {
+	ToSubscription                Identifier                  `json:"to_subscription"`
+	InstalledItemIdentifier       Identifier                  `json:"installed_item_identifier"`
+	InstalledItemsDistributionSet []InstalledItemDistribution `json:"installed_items_distribution_set,omitempty"`
 }
 
 // InstalledItemsRequest is the body (token aside) of the four
-// subscriptions/installed_items methods. Items goes to installed_items_set (add,
-// remove, move); Swaps to installed_items_swap_set (swap).
+// subscriptions/installed_items methods. Each method takes one of the sets:
+// InstalledItemsSet (add, remove), InstalledItemsSwapSet (swap) or
+// InstalledItemsMoveSet (move_to_another_subscription, sent as
+// installed_items_swap_set). SubscriptionIdentifier is the subscription changed,
+// the source of a move. Dates (PerformedOn) are YYYY-MM-DDTHH:MM:SS.
 type InstalledItemsRequest struct {
 	SubscriptionIdentifier     Identifier          `json:"subscription_identifier"`
-	ToSubscriptionIdentifier   Identifier          `json:"to_subscription_identifier,omitempty"`
 	ActionTypeIdentifier       Identifier          `json:"action_type_identifier,omitempty"`
 	SubActionTypeIdentifier    Identifier          `json:"sub_action_type_identifier,omitempty"`
 	JobIdentifier              Identifier          `json:"job_identifier,omitempty"`
@@ -211,7 +232,27 @@ type InstalledItemsRequest struct {
 	PerformedOn                string              `json:"performed_on,omitempty"`
 	TransactionReferenceNumber string              `json:"transaction_reference_number,omitempty"`
 	InstalledItemsSet          []InstalledItem     `json:"installed_items_set,omitempty"`
-	InstalledItemsSwapSet      []InstalledItemSwap `json:"installed_items_swap_set,omitempty"`
+	InstalledItemsSwapSet      []InstalledItemSwap `json:"-"`
+	InstalledItemsMoveSet      []InstalledItemMove `json:"-"`
+}
+
+// MarshalJSON sends InstalledItemsSwapSet or InstalledItemsMoveSet as
+// installed_items_swap_set, the name both methods document.
+func (r InstalledItemsRequest) MarshalJSON() ([]byte, error) {
+	type plain InstalledItemsRequest // without this method
+	var set any
+	switch {
+	case r.InstalledItemsSwapSet != nil && r.InstalledItemsMoveSet != nil:
+		return nil, errors.New("both swap pairs and moves in one request")
+	case r.InstalledItemsSwapSet != nil:
+		set = r.InstalledItemsSwapSet
+	case r.InstalledItemsMoveSet != nil:
+		set = r.InstalledItemsMoveSet
+	}
+	return json.Marshal(struct {
+		plain
+		Set any `json:"installed_items_swap_set,omitempty"`
+	}{plain(r), set})
 }
 
 // SubscriptionAction is the data of the installed_items methods: the subscription
