@@ -3,6 +3,8 @@ package batch
 import (
 	"encoding/json"
 	"errors"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -158,6 +160,33 @@ func TestNestedCreateColumns(t *testing.T) {
 			t.Fatalf("err = %v", err)
 		}
 	})
+}
+
+// TestGroupColumns checks the devices group columns, named after the API's
+// group_identifier fields, and the refusal of group_code with its hint.
+func TestGroupColumns(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ col, field string }{{"group_id", "id"}, {"group_name", "name"}, {"group_alternative_code", "alternative_code"}} {
+		it, err := Devices.parse(viewOf(Devices, []string{"esn", tc.col}, []string{"E-1", "G"}, make([]formats.CellKind, 2)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := json.Marshal(it.Payload.(deviceItem).Group)
+		if string(b) != `{"`+tc.field+`":"G"}` {
+			t.Errorf("%s: group_identifier %s", tc.col, b)
+		}
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "devices.csv")
+	if err := os.WriteFile(path, []byte("esn,Group_Code\nE-1,OP1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := openJob(path, "", formats.Options{}, nil, 0)
+	var fe *FileError
+	if !errors.As(err, &fe) || !strings.Contains(err.Error(), "column group_code") || !strings.Contains(err.Error(), "hint: ") ||
+		!strings.Contains(err.Error(), "group_alternative_code") || !strings.Contains(err.Error(), "the code of the group") {
+		t.Errorf("err = %v, want a FileError with the hint", err)
+	}
 }
 
 // TestInstalledItemsRequests builds the call of each action and compares its
