@@ -2,7 +2,7 @@ package batch
 
 import (
 	"context"
-		"fmt"
+	"fmt"
 
 	"github.com/crmbatch/crmbatch/crm"
 )

@@ -2,6 +2,7 @@ package batch
 
 import (
 	"context"
+	"errors"
 
 	"github.com/crmbatch/crmbatch/crm"
 )
@@ -18,16 +19,20 @@ type deviceItem struct {
 }
 
 // Devices registers or unregisters Netflix devices (ESNs) against an operator group,
-// up to 1000 of one (action, group) per call.
+// up to 1000 of one (action, group) per call. The group columns are named after
+// the fields of the API's group_identifier: group_id (id), group_name (name, which
+// the API calls the code of the group) and group_alternative_code
+// (alternative_code).
 var Devices = register(&Kind{
-	Name:     "devices",
-	Required: []string{"esn"},
-	Optional: []string{"action", "group_id", "group_name", "group_code"},
-	MaxChunk: 1000,
-	parse:    parseDevice,
-	unique:   func(it Item) []unique { return []unique{{Column: "esn", Value: it.Payload.(deviceItem).ESN}} },
-	effect:   func(it Item) string { return it.Key + "\x00" + it.Payload.(deviceItem).ESN },
-	call:     callDevices,
+	Name:        "devices",
+	Required:    []string{"esn"},
+	Optional:    []string{"action", "group_id", "group_name", "group_alternative_code"},
+	MaxChunk:    1000,
+	parse:       parseDevice,
+	checkHeader: checkGroupColumns,
+	unique:      func(it Item) []unique { return []unique{{Column: "esn", Value: it.Payload.(deviceItem).ESN}} },
+	effect:      func(it Item) string { return it.Key + "\x00" + it.Payload.(deviceItem).ESN },
+	call:        callDevices,
 })
 
 func parseDevice(v rowView) (Item, error) {
@@ -47,7 +52,7 @@ func parseDevice(v rowView) (Item, error) {
 	for _, c := range []struct {
 		col string
 		dst *string
-	}{{"group_id", &g.ID}, {"group_name", &g.Name}, {"group_code", &g.AlternativeCode}} {
+	}{{"group_id", &g.ID}, {"group_name", &g.Name}, {"group_alternative_code", &g.AlternativeCode}} {
 		if s := v.value(c.col); s != "" {
 			*c.dst = s
 			set++
@@ -55,12 +60,29 @@ func parseDevice(v rowView) (Item, error) {
 	}
 	switch set {
 	case 0:
-		return Item{}, invalid("group_name", "REQUIRED", "a group is required: fill group_id, group_name or group_code, or pass --group-name")
+		return Item{}, invalid("group_name", "REQUIRED", "a group is required: fill group_id, group_name or group_alternative_code, or pass --group-name")
 	case 1:
 	default:
-		return Item{}, invalid("group_name", "INVALID_VALUE", "give exactly one of group_id, group_name and group_code")
+		return Item{}, invalid("group_name", "INVALID_VALUE", "give exactly one of group_id, group_name and group_alternative_code")
 	}
 	return Item{Action: action, Key: deviceKey(action, g), Payload: deviceItem{ESN: esn, Group: g}}, nil
+}
+
+// GroupCodeHint explains why a group_code column (or --group-code) is refused:
+// the API's group has two codes, and the name says neither.
+const GroupCodeHint = "a group has two codes in CRM.COM: its name, which the API calls \"the code of the group\" " +
+	"(the group_name column, --group-name), and its alternative_code, another field (the group_alternative_code " +
+	"column, --group-alternative-code); rename the column after the one you hold"
+
+// checkGroupColumns refuses a group_code column: crmbatch cannot tell which of
+// the group's two codes it holds.
+func checkGroupColumns(cols []string) error {
+	for _, c := range cols {
+		if c == "group_code" {
+			return errors.New("column group_code: it names no field of the API's group identifier\nhint: " + GroupCodeHint)
+		}
+	}
+	return nil
 }
 
 // deviceKey is the chunk key of (action, group).

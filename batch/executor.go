@@ -89,7 +89,7 @@ func decide(ce *crm.Error, strict bool) step {
 		return backOff
 	case ce.Class == crm.Ambiguous:
 		return readBack
-	case ce.Class == crm.Auth:
+	case ce.Class == crm.Auth, ce.Class == crm.Endpoint:
 		return stopRun
 	}
 	return giveUp

@@ -33,31 +33,73 @@ type Export struct {
 // pageSize is the most charges/list returns in one call.
 const pageSize = 50
 
+// maxPasses bounds how many times the export lists again from the start: only
+// charges acknowledged by another process while it pages make it list again, and
+// each pass must find a charge the others missed.
+const maxPasses = 20
+
 // ExportCharges pages netflix/charges/list into out, oldest first. Charges that
 // are acknowledged while it pages drop out of the list and shift the pages
 // after them, so a page can skip charges that are still there: it lists again
 // from the start until a whole pass finds no charge it had not seen.
+//
+// Its calls are bounded by the pending count: a pass makes at most one call per
+// 50 charges seen so far, plus two, and there are at most maxPasses passes. A
+// full page at a later offset that brings no charge the pass had not already
+// listed means the server ignores offset (it answers every offset with the same
+// page): the export then stops, writes what it listed to out, and returns a
+// *FatalError saying the file is incomplete.
 func (s *Session) ExportCharges(ctx context.Context, status, out string, f formats.Format, progress func(charges int)) (*Export, error) {
 	if status != crm.ChargeStatusNotProcessed && status != crm.ChargeStatusProcessed {
 		return nil, &UsageError{Msg: fmt.Sprintf("--status %q: NOT_PROCESSED (pending charges) or PROCESSED", status)}
 	}
 	e := &Export{Path: out, Status: status, PerStatus: map[string]int{}}
+	charges, stuck, err := s.listCharges(ctx, e, status, progress)
+	if err != nil {
+		return nil, err
+	}
+	if err := e.write(charges, f); err != nil {
+		return nil, err
+	}
+	if stuck != nil {
+		return e, &FatalError{Err: fmt.Errorf("%w\nhint: %s holds the %d charges listed until then and is incomplete; "+
+			"ask the installation's administrators about charges/list paging", stuck, out, e.Charges)}
+	}
+	return e, nil
+}
+
+// listCharges pages charges/list in passes (see ExportCharges). stuck, when not
+// nil, says why the listing stopped before it was complete; charges then holds
+// what was listed.
+func (s *Session) listCharges(ctx context.Context, e *Export, status string, progress func(charges int)) (charges []crm.Charge, stuck, err error) {
 	seen := map[string]bool{}
-	var charges []crm.Charge
 	for {
 		e.Passes++
-		found := 0
+		if e.Passes > maxPasses {
+			return charges, fmt.Errorf("charges/list kept changing: %d passes each found charges the others had missed", maxPasses), nil
+		}
+		found, calls := 0, 0
+		inPass := map[string]bool{}
 		for offset := 0; ; {
+			if calls >= len(seen)/pageSize+2 {
+				return charges, fmt.Errorf("charges/list answered more pages than the %d charges it listed fill", len(seen)), nil
+			}
 			var page []crm.Charge
 			err := s.read(ctx, func(ctx context.Context) (err error) {
 				page, err = s.x.client.ListCharges(ctx, crm.ListChargesRequest{NumberOfResults: pageSize, ChargeStatus: status, Offset: offset})
 				return err
 			})
 			e.Calls++
+			calls++
 			if err != nil {
-				return nil, &FatalError{Err: fmt.Errorf("listing charges: %w", err)}
+				return nil, nil, &FatalError{Err: fmt.Errorf("listing charges: %w", err)}
 			}
+			fresh := 0
 			for _, c := range page {
+				if !inPass[c.Number] {
+					inPass[c.Number] = true
+					fresh++
+				}
 				if !seen[c.Number] {
 					seen[c.Number] = true
 					charges = append(charges, c)
@@ -67,15 +109,27 @@ func (s *Session) ExportCharges(ctx context.Context, status, out string, f forma
 			if progress != nil {
 				progress(len(charges))
 			}
-			offset += len(page)
 			if len(page) < pageSize {
 				break
 			}
+			if offset > 0 && fresh == 0 {
+				// Acknowledged charges only leave the list, so a later full
+				// page always holds charges the pass has not listed: this
+				// server answered with a page it had given already.
+				return charges, fmt.Errorf("charges/list answered offset %d with charges it had already listed at a lower offset: the server seems to ignore offset", offset), nil
+			}
+			offset += len(page)
 		}
 		if found == 0 {
-			break // a whole pass found nothing new: nothing was skipped
+			return charges, nil, nil // a whole pass found nothing new: nothing was skipped
 		}
 	}
+}
+
+// write writes the charges, oldest first, to e.Path with a Summary sheet.
+func (e *Export) write(charges []crm.Charge, f formats.Format) error {
+	out := e.Path
+	status := e.Status
 	sort.SliceStable(charges, func(a, b int) bool { return deref(charges[a].ReceivedOn) < deref(charges[b].ReceivedOn) })
 
 	kinds := make([]formats.CellKind, len(ExportColumns))
@@ -89,7 +143,7 @@ func (s *Session) ExportCharges(ctx context.Context, status, out string, f forma
 	}
 	w, err := formats.CreateTypedReport(out, f, ExportColumns, kinds)
 	if err != nil {
-		return nil, &UsageError{Msg: err.Error()}
+		return &UsageError{Msg: err.Error()}
 	}
 	defer w.Abort()
 	tot := newTotalsAt(4, 5) // amount, currency
@@ -100,7 +154,7 @@ func (s *Session) ExportCharges(ctx context.Context, status, out string, f forma
 			deref(c.SetAsDeclinedOn), deref(c.SetAsBadRequestOn), deref(c.SetAsRejectedRequestOn),
 			string(c.Amount), string(c.LocalCurrencyAmount)}
 		if err := w.WriteRow(row, formats.Plain); err != nil {
-			return nil, err
+			return err
 		}
 		e.PerStatus[c.ChargeStatus]++
 		tot.add(row, Status(c.ChargeStatus))
@@ -111,12 +165,9 @@ func (s *Session) ExportCharges(ctx context.Context, status, out string, f forma
 	sheet = append(sheet, countRows("charges ", e.PerStatus)...)
 	sheet = append(sheet, totalRows(e.Totals)...)
 	if err := w.AddSheet("Summary", sheet); err != nil {
-		return nil, err
+		return err
 	}
-	if err := w.Commit(); err != nil {
-		return nil, err
-	}
-	return e, nil
+	return w.Commit()
 }
 
 // money shows an amount as the API sends it (a float with binary noise, such as

@@ -2,9 +2,13 @@ package batch_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/big"
+	"net/http"
+	"net/http/httptest"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -212,6 +216,76 @@ func TestExportXLSXCellTypes(t *testing.T) {
 				if raw, _ := x.GetCellValue(sheet, cell, excelize.Options{RawCellValue: true}); !strings.HasPrefix(raw, tc.raw[:8]) {
 					t.Errorf("%s holds %q, want the date serial %s", cell, raw, tc.raw)
 				}
+			}
+		})
+	}
+}
+
+// TestExportAgainstServerIgnoringOffset serves charges/list from the sandbox's
+// charges, but with offset ignored (every call answers the first page), or
+// with pages that repeat the previous one: the export stops within its bound,
+// keeps what it listed in the file, and fails with a *FatalError saying why.
+func TestExportAgainstServerIgnoringOffset(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name    string
+		offset  func(offset int) int // the offset the server really applies
+		charges int                  // in the sandbox
+		want    int                  // charges in the file
+	}{
+		{"ignores offset", func(int) int { return 0 }, 300, 50},
+		{"repeats from the second page", func(o int) int { return min(o, 50) }, 300, 100},
+		{"ignores offset, fewer than a page", func(int) int { return 0 }, 30, 20},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			sb := sandbox.New(sandbox.Options{Charges: tc.charges})
+			var lists atomic.Int32
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if strings.HasSuffix(r.URL.Path, "/netflix/charges/list") {
+					lists.Add(1)
+					q := r.URL.Query()
+					o, _ := strconv.Atoi(q.Get("offset"))
+					q.Set("offset", strconv.Itoa(tc.offset(o)))
+					r.URL.RawQuery = q.Encode()
+				}
+				sb.ServeHTTP(w, r)
+			}))
+			t.Cleanup(srv.Close)
+			api := crm.Config{BaseURL: srv.URL + sandbox.BasePath, Credentials: crm.Credentials{
+				Username: sandbox.DemoUsername, Password: sandbox.DemoPassword, Organisation: sandbox.DemoOrganisation}}
+			out := filepath.Join(t.TempDir(), "pending.csv")
+			done := make(chan struct{})
+			var e *batch.Export
+			var err error
+			go func() {
+				defer close(done)
+				e, err = connect(t, api).ExportCharges(context.Background(), crm.ChargeStatusNotProcessed, out, formats.CSV, nil)
+			}()
+			select {
+			case <-done:
+			case <-time.After(20 * time.Second):
+				t.Fatalf("the export has not ended after %d calls", lists.Load())
+			}
+			rows := readCSV(t, out)
+			if len(rows) != tc.want {
+				t.Errorf("%d charges in the file, want %d", len(rows), tc.want)
+			}
+			if tc.want < 50 {
+				if err != nil {
+					t.Errorf("a short page ends the list: %v", err)
+				}
+				return
+			}
+			var fatal *batch.FatalError
+			if !errors.As(err, &fatal) || !strings.Contains(err.Error(), "ignore offset") || !strings.Contains(err.Error(), "incomplete") {
+				t.Errorf("err = %v, want a FatalError saying the server ignores offset", err)
+			}
+			if e == nil || e.Charges != tc.want {
+				t.Errorf("export = %+v", e)
+			}
+			if n := lists.Load(); n > int32(tc.want/50+2) {
+				t.Errorf("%d charges/list calls for %d charges", n, tc.want)
 			}
 		})
 	}

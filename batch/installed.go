@@ -79,20 +79,24 @@ func parseInstalledItem(v rowView) (Item, error) {
 			return Item{}, invalid("to_subscription_number", "INVALID_VALUE", "the item is already on subscription %s", p.Subscription)
 		}
 	}
-	p.Distributor = v.value("provisioning_distributor")
-	h := crm.InstalledItemsRequest{
+	// Only add's and move's items document an installed_items_distribution_set.
+	if p.Distributor = v.value("provisioning_distributor"); p.Distributor != "" && (action == ActionRemove || action == ActionSwap) {
+		return Item{}, invalid("provisioning_distributor", "INVALID_VALUE",
+			"%s takes no provisioning distributor (the API documents one for add and move items only): leave it empty", action)
+	}
+	performedOn, err := dateValue(v, "performed_on")
+	if err != nil {
+		return Item{}, err
+	}
+	p.header = crm.InstalledItemsRequest{
 		SubscriptionIdentifier:    crm.Identifier{"number": p.Subscription},
 		ActionTypeIdentifier:      optionalIdentifier("name", v.value("action_type")),
 		SubActionTypeIdentifier:   optionalIdentifier("name", v.value("sub_action_type")),
 		PerformedByUserIdentifier: optionalIdentifier("username", v.value("performed_by")),
-		PerformedOn:               v.value("performed_on"),
+		PerformedOn:               performedOn,
 	}
-	if p.ToSubscription != "" {
-		h.ToSubscriptionIdentifier = crm.Identifier{"number": p.ToSubscription}
-	}
-	p.header = h
 	key := strings.Join([]string{action, p.Subscription, p.ToSubscription, v.value("action_type"),
-		v.value("sub_action_type"), v.value("performed_by"), h.PerformedOn}, "\x00")
+		v.value("sub_action_type"), v.value("performed_by"), performedOn}, "\x00")
 	lanes := []string{p.Subscription}
 	if p.ToSubscription != "" {
 		lanes = append(lanes, p.ToSubscription) // a move touches both subscriptions
@@ -107,14 +111,47 @@ func optionalIdentifier(field, value string) crm.Identifier {
 	return crm.Identifier{field: value}
 }
 
+// itemOf is an item of add's or remove's installed_items_set; only add's may
+// name a provisioning distributor.
 func itemOf(serial, distributor string) crm.InstalledItem {
-	it := crm.InstalledItem{InstalledItemIdentifier: crm.Identifier{"serial_number": serial}}
-	if distributor != "" {
-		it.InstalledItemsDistributionSet = []crm.InstalledItemDistribution{
-			{ProvisioningDistributorIdentifier: crm.Identifier{"name": distributor}},
+	return crm.InstalledItem{InstalledItemIdentifier: crm.Identifier{"serial_number": serial},
+		InstalledItemsDistributionSet: distributionOf(distributor)}
+}
+
+func distributionOf(distributor string) []crm.InstalledItemDistribution {
+	if distributor == "" {
+		return nil
+	}
+	return []crm.InstalledItemDistribution{{ProvisioningDistributorIdentifier: crm.Identifier{"name": distributor}}}
+}
+
+func refOf(serial string) crm.InstalledItemRef {
+	return crm.InstalledItemRef{InstalledItemIdentifier: crm.Identifier{"serial_number": serial}}
+}
+
+// installedItemsRequest builds the call of a chunk of one (subscription, action):
+// add and remove send installed_items_set; swap sends installed_items_swap_set of
+// {from_installed_item, to_installed_item}; move sends installed_items_swap_set
+// of {to_subscription, installed_item_identifier} (API.md), the source being
+// subscription_identifier.
+func installedItemsRequest(items []Item) crm.InstalledItemsRequest {
+	req := items[0].Payload.(installedItem).header
+	for _, it := range items {
+		p := it.Payload.(installedItem)
+		switch it.Action {
+		case ActionSwap:
+			req.InstalledItemsSwapSet = append(req.InstalledItemsSwapSet, crm.InstalledItemSwap{FromInstalledItem: refOf(p.Serial), ToInstalledItem: refOf(p.ToSerial)})
+		case ActionMove:
+			req.InstalledItemsMoveSet = append(req.InstalledItemsMoveSet, crm.InstalledItemMove{
+				ToSubscription:                crm.Identifier{"number": p.ToSubscription},
+				InstalledItemIdentifier:       crm.Identifier{"serial_number": p.Serial},
+				InstalledItemsDistributionSet: distributionOf(p.Distributor),
+			})
+		default:
+			req.InstalledItemsSet = append(req.InstalledItemsSet, itemOf(p.Serial, p.Distributor))
 		}
 	}
-	return it
+	return req
 }
 
 // duplicateReference is the code of a refused transaction_reference_number. The
@@ -137,23 +174,12 @@ func referenceUsed(ce *crm.Error) bool {
 // an earlier attempt whose answer was lost. The reference is unique across
 // ledgers, so another ledger's run of the same file is never taken for one.
 func callInstalledItems(ctx context.Context, x *executor, items []Item) ([]result, int, error) {
-	req := items[0].Payload.(installedItem).header
+	req := installedItemsRequest(items)
 	ref, err := x.begin(ctx, items[0].Note)
 	if err != nil {
 		return nil, 0, err
 	}
 	req.TransactionReferenceNumber = ref
-	for _, it := range items {
-		p := it.Payload.(installedItem)
-		if it.Action == ActionSwap {
-			req.InstalledItemsSwapSet = append(req.InstalledItemsSwapSet, crm.InstalledItemSwap{
-				FromInstalledItem: itemOf(p.Serial, ""),
-				ToInstalledItem:   itemOf(p.ToSerial, p.Distributor),
-			})
-			continue
-		}
-		req.InstalledItemsSet = append(req.InstalledItemsSet, itemOf(p.Serial, p.Distributor))
-	}
 	sent := items[0].Note != "" // a replay: an earlier run sent this reference
 	var action *crm.SubscriptionAction
 	var already bool

@@ -107,7 +107,12 @@ func openJob(path, jobName string, opts formats.Options, overrides map[string]st
 	}
 	sort.Slice(j.dotted, func(a, b int) bool { return j.index[j.dotted[a]] < j.index[j.dotted[b]] })
 	if k.checkHeader != nil {
-		if err := k.checkHeader(j.dotted); err != nil {
+		cols := make([]string, 0, len(j.index))
+		for n := range j.index {
+			cols = append(cols, n)
+		}
+		sort.Slice(cols, func(a, b int) bool { return j.index[cols[a]] < j.index[cols[b]] })
+		if err := k.checkHeader(cols); err != nil {
 			return nil, &FileError{File: path, Msg: err.Error()}
 		}
 	}

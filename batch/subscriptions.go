@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -45,32 +46,51 @@ var (
 	identifiers  = []string{"id", "name", "alternative_code", "two_character_code", "three_character_code"}
 )
 
-// nested describes one nested object of subscriptions/create.
+// nested describes one nested object of subscriptions/create, with the fields
+// its parameter table in the seed (seeds/000) documents.
 type nested struct {
 	prefix    string   // column prefix, e.g. "customer_address."
 	types     []string // allowed values of its mandatory type
 	mandatory []string // fields required when the object is given
 	fields    []string // other known fields
+	country   bool     // it has a country_identifier
+	udfs      [3]int   // how many udf_string_N, udf_float_N, udf_date_N it has
+	// formats are fields of one address format that the other lacks: an object
+	// fills those of one format only (nil = one format).
+	formats [2][]string
+	// formatMandatory are the fields the second format requires.
+	formatMandatory []string
 }
 
 var nestedObjects = []nested{
-	{"customer_address.", addressTypes, nil, []string{"is_primary", "postal_code", "street_name",
-		"street_number", "floor", "apartment_number", "area", "town_city", "district", "municipality",
-		"po_box", "po_box_postal_code", "care_of", "address_line_1", "address_line_2", "state_province_county"}},
-	{"customer_email.", emailTypes, []string{"email_address"}, []string{"is_primary", "notes"}},
-	{"customer_phone.", phoneTypes, []string{"number"}, []string{"is_primary", "area_code", "notes"}},
+	{prefix: "customer_address.", types: addressTypes, country: true, udfs: [3]int{16, 4, 4},
+		fields: []string{"is_primary", "postal_code", "street_name", "street_number", "floor", "apartment_number", "area",
+			"town_city", "district", "municipality", "po_box", "po_box_postal_code", "care_of",
+			"address_line_1", "address_line_2", "state_province_county"},
+		// From R14.2.0 an address is in the CRM.COM format or the international one.
+		formats: [2][]string{
+			{"is_primary", "street_name", "street_number", "floor", "apartment_number", "area", "district", "municipality",
+				"po_box", "po_box_postal_code", "care_of"},
+			{"address_line_1", "address_line_2", "state_province_county"},
+		},
+		formatMandatory: []string{"address_line_1"}},
+	{prefix: "customer_email.", types: emailTypes, mandatory: []string{"email_address"}, udfs: [3]int{8, 4, 4},
+		fields: []string{"is_primary", "notes"}},
+	{prefix: "customer_phone.", types: phoneTypes, mandatory: []string{"number"}, country: true, udfs: [3]int{8, 4, 4},
+		fields: []string{"is_primary", "area_code", "notes"}},
 }
 
 // checkNestedColumns refuses dotted columns that name no field of their object, so
-// that a typo is a file error rather than data silently not sent.
+// that a typo, or a field the API does not document, is a file error rather than
+// data silently not sent (or sent and refused, row after row).
 func checkNestedColumns(cols []string) error {
 	for _, c := range cols {
 		for _, n := range nestedObjects {
 			if !strings.HasPrefix(c, n.prefix) {
 				continue
 			}
-			if !n.knows(strings.TrimPrefix(c, n.prefix)) {
-				return fmt.Errorf("column %s: %s has no field %q (see API.md for its fields)", c, strings.TrimSuffix(n.prefix, "."), strings.TrimPrefix(c, n.prefix))
+			if field := strings.TrimPrefix(c, n.prefix); !n.knows(field) {
+				return fmt.Errorf("column %s: %s has no field %q\nhint: its fields are %s", c, strings.TrimSuffix(n.prefix, "."), field, n.describe())
 			}
 		}
 	}
@@ -81,22 +101,38 @@ func (n nested) knows(field string) bool {
 	if field == "type" || contains(n.mandatory, field) || contains(n.fields, field) {
 		return true
 	}
-	if rest, ok := strings.CutPrefix(field, "country_identifier."); ok && n.prefix != "customer_email." {
+	if rest, ok := strings.CutPrefix(field, "country_identifier."); ok && n.country {
 		return contains(identifiers, rest)
 	}
-	return udfField(field) != ""
+	kind, i := udfField(field)
+	for k, name := range []string{"string", "float", "date"} {
+		if kind == name {
+			return i <= n.udfs[k]
+		}
+	}
+	return false
 }
 
-// udfField returns "string", "float" or "date" for udf_string_N, udf_float_N, udf_date_N.
-func udfField(field string) string {
+// describe lists the object's fields for a hint.
+func (n nested) describe() string {
+	fields := append(append([]string{"type"}, n.mandatory...), n.fields...)
+	if n.country {
+		fields = append(fields, "country_identifier.{"+strings.Join(identifiers, ",")+"}")
+	}
+	return fmt.Sprintf("%s, udf_string_1..%d, udf_float_1..%d, udf_date_1..%d", strings.Join(fields, ", "), n.udfs[0], n.udfs[1], n.udfs[2])
+}
+
+// udfField returns "string", "float" or "date" and N for udf_string_N,
+// udf_float_N, udf_date_N (N ≥ 1), or "" when field is none.
+func udfField(field string) (string, int) {
 	for _, k := range []string{"string", "float", "date"} {
 		if rest, ok := strings.CutPrefix(field, "udf_"+k+"_"); ok {
-			if n, err := strconv.Atoi(rest); err == nil && n >= 1 && n <= 16 {
-				return k
+			if n, err := strconv.Atoi(rest); err == nil && n >= 1 && strconv.Itoa(n) == rest {
+				return k, n
 			}
 		}
 	}
-	return ""
+	return "", 0
 }
 
 func contains(list []string, s string) bool {
@@ -159,9 +195,13 @@ func parseSubscription(v rowView) (Item, error) {
 }
 
 // buildNested turns the row's dotted columns of one object into its JSON object,
-// with integers, booleans and floats in their JSON types; nil when all are empty.
+// with integers, booleans, floats and dates in the API's types and forms; nil
+// when all are empty. An object fills the fields of one address format only, and
+// names its country one way only.
 func buildNested(v rowView, n nested) (map[string]any, error) {
 	var obj map[string]any
+	var format [2]string // a column of each address format the row fills
+	countryCol := ""
 	for _, col := range v.dotted {
 		field, ok := strings.CutPrefix(col, n.prefix)
 		if !ok {
@@ -171,20 +211,25 @@ func buildNested(v rowView, n nested) (map[string]any, error) {
 		if s == "" {
 			continue
 		}
-		val, err := nestedValue(col, field, s, n)
+		val, err := nestedValue(v, col, field, s, n)
 		if err != nil {
 			return nil, err
 		}
 		if obj == nil {
 			obj = map[string]any{}
 		}
-		if rest, ok := strings.CutPrefix(field, "country_identifier."); ok {
-			ci, _ := obj["country_identifier"].(map[string]any)
-			if ci == nil {
-				ci = map[string]any{}
-				obj["country_identifier"] = ci
+		for i, f := range n.formats {
+			if contains(f, field) && format[i] == "" {
+				format[i] = col
 			}
-			ci[rest] = val
+		}
+		if rest, ok := strings.CutPrefix(field, "country_identifier."); ok {
+			if countryCol != "" {
+				return nil, invalid(col, "INVALID_VALUE", "the country is already given by %s: fill one of %s.country_identifier.{%s}",
+					countryCol, strings.TrimSuffix(n.prefix, "."), strings.Join(identifiers, ","))
+			}
+			countryCol = col
+			obj["country_identifier"] = map[string]any{rest: val}
 			continue
 		}
 		obj[field] = val
@@ -192,10 +237,18 @@ func buildNested(v rowView, n nested) (map[string]any, error) {
 	if obj == nil {
 		return nil, nil
 	}
+	if format[0] != "" && format[1] != "" {
+		return nil, invalid(format[1], "INVALID_VALUE", "%s is of the international address format and %s of the CRM.COM one: an address is in one format or the other",
+			format[1], format[0])
+	}
 	if _, ok := obj["type"]; !ok {
 		return nil, invalid(n.prefix+"type", "REQUIRED", "a type is required when %s is given: one of %s", strings.TrimSuffix(n.prefix, "."), strings.Join(n.types, ", "))
 	}
-	for _, m := range n.mandatory {
+	mandatory := n.mandatory
+	if format[1] != "" {
+		mandatory = slices.Concat(mandatory, n.formatMandatory)
+	}
+	for _, m := range mandatory {
 		if _, ok := obj[m]; !ok {
 			return nil, invalid(n.prefix+m, "REQUIRED", "a value is required when %s is given", strings.TrimSuffix(n.prefix, "."))
 		}
@@ -203,7 +256,8 @@ func buildNested(v rowView, n nested) (map[string]any, error) {
 	return obj, nil
 }
 
-func nestedValue(col, field, s string, n nested) (any, error) {
+func nestedValue(v rowView, col, field, s string, n nested) (any, error) {
+	kind, _ := udfField(field)
 	switch {
 	case field == "type":
 		for _, t := range n.types {
@@ -226,11 +280,14 @@ func nestedValue(col, field, s string, n nested) (any, error) {
 			return false, nil
 		}
 		return nil, invalid(col, "INVALID_VALUE", "%q is not true or false", s)
-	case udfField(field) == "float":
-		if _, err := strconv.ParseFloat(s, 64); err != nil {
+	case kind == "float":
+		// Sent as written, so it must be a JSON number too (not NaN, not 0x1p4).
+		if _, err := strconv.ParseFloat(s, 64); err != nil || !json.Valid([]byte(s)) || (s[0] != '-' && (s[0] < '0' || s[0] > '9')) {
 			return nil, invalid(col, "INVALID_VALUE", "%q is not a number", s)
 		}
 		return json.Number(s), nil
+	case kind == "date":
+		return dateValue(v, col)
 	}
 	return s, nil
 }

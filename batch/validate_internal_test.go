@@ -45,7 +45,7 @@ func TestParseRows(t *testing.T) {
 					t.Fatalf("got %+v", it)
 				}
 			}},
-		{name: "device group_code is the alternative code", kind: Devices, header: []string{"esn", "group_code", "action"}, fields: []string{"E", "OP1", "UNREGISTER"},
+		{name: "device group_alternative_code is the alternative code", kind: Devices, header: []string{"esn", "group_alternative_code", "action"}, fields: []string{"E", "OP1", "UNREGISTER"},
 			check: func(t *testing.T, it Item) {
 				if d := it.Payload.(deviceItem); d.Group.AlternativeCode != "OP1" || it.Action != ActionUnregister {
 					t.Fatalf("got %+v", it)

@@ -77,6 +77,7 @@ func (c *Client) token(ctx context.Context, stale uint64) (string, uint64, error
 			c.tok, c.renewAt = tok, renewAt
 			c.gen++
 			c.logins++
+			c.rememberToken(tok)
 		}
 		f.err = err
 		c.flight = nil

@@ -23,7 +23,8 @@ type Config struct {
 	// BaseURL is the installation's prefix, including /crmapi/rest/v2/ (the
 	// trailing slash may be left out).
 	BaseURL string
-	// HTTPClient sends the requests; nil means a default client.
+	// HTTPClient sends the requests; nil means a default client. The client uses
+	// a copy whose CheckRedirect follows no redirect (see Client.redirected).
 	HTTPClient *http.Client
 	// Credentials are what the client logs in with.
 	Credentials Credentials
@@ -44,8 +45,14 @@ type Config struct {
 // DefaultRenewBefore is the default Config.RenewBefore.
 const DefaultRenewBefore = 5 * time.Minute
 
-// maxResponse bounds the answer read from the server.
-const maxResponse = 64 << 20
+// MaxResponse bounds the answer read from the server: 8 MiB, far above any
+// documented answer (a page of 50 charges is about 20 KB, a failed set of 1000
+// devices about 30 KB). A larger answer is not read (see Client.tooLarge).
+const MaxResponse = 8 << 20
+
+// maxTokens is how many of its latest tokens a client redacts from what the
+// server says.
+const maxTokens = 16
 
 // Client calls the Web API of one CRM.COM installation. It is safe for concurrent
 // use; all callers share one token.
@@ -65,6 +72,7 @@ type Client struct {
 	renewAt time.Time // when tok is due for renewal; zero when unknown
 	logins  int
 	flight  *loginFlight // the login in progress, if any
+	tokens  []string     // the latest tokens, redacted from the server's texts
 }
 
 // New returns a client for cfg. It does not connect: the first call logs in.
@@ -88,7 +96,7 @@ func New(cfg Config) (*Client, error) {
 	}
 	c := &Client{
 		base:        strings.TrimSuffix(u.String(), "/") + "/",
-		hc:          cfg.HTTPClient,
+		hc:          &http.Client{},
 		creds:       cfg.Credentials,
 		wait:        cfg.Wait,
 		timeout:     cfg.Timeout,
@@ -96,9 +104,14 @@ func New(cfg Config) (*Client, error) {
 		log:         cfg.Logger,
 		renewBefore: cfg.RenewBefore,
 	}
-	if c.hc == nil {
-		c.hc = &http.Client{}
+	if cfg.HTTPClient != nil {
+		hc := *cfg.HTTPClient
+		c.hc = &hc
 	}
+	// No redirect is followed: net/http would resend a 307/308's body (the
+	// password, the token) and Basic auth to wherever the Location points, even
+	// another host or plain http. The 3xx answer comes back to classify instead.
+	c.hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	if c.now == nil {
 		c.now = time.Now
 	}
@@ -215,7 +228,7 @@ type envelope struct {
 func (c *Client) call(ctx context.Context, r *request) (json.RawMessage, error) {
 	data, gen, err := c.attempt(ctx, r, 0)
 	if !isAuthFailure(err) {
-		return data, err
+		return c.redactData(data), err
 	}
 	c.log.DebugContext(ctx, "crm token refused, logging in again", "method", r.m.path)
 	data, _, err = c.attempt(ctx, r, gen)
@@ -224,7 +237,7 @@ func (c *Client) call(ctx context.Context, r *request) (json.RawMessage, error) 
 		errors.As(err, &e)
 		e.Class = Auth
 	}
-	return data, err
+	return c.redactData(data), err
 }
 
 // attempt sends one HTTP request with a token newer than stale and returns the
@@ -280,9 +293,18 @@ func (c *Client) send(ctx context.Context, r *request, tok string) (json.RawMess
 	start := time.Now()
 	resp, err := c.hc.Do(req)
 	var body []byte
+	tooLarge := false
 	if err == nil {
-		body, err = io.ReadAll(io.LimitReader(resp.Body, maxResponse))
+		if resp.ContentLength > MaxResponse {
+			tooLarge = true // not even read: closing drops the connection
+		} else {
+			body, err = io.ReadAll(io.LimitReader(resp.Body, MaxResponse+1))
+			tooLarge = len(body) > MaxResponse
+		}
 		resp.Body.Close()
+		if tooLarge {
+			body = nil
+		}
 	}
 	attrs := []any{"method", r.m.path, "latency", time.Since(start)}
 	if resp != nil {
@@ -292,11 +314,77 @@ func (c *Client) send(ctx context.Context, r *request, tok string) (json.RawMess
 		attrs = append(attrs, "error", stripURL(err).Error())
 	}
 	c.log.DebugContext(ctx, "crm call", attrs...)
-	data, err := c.classify(ctx, r.m, resp, body, err, wrote.Load())
+	var data json.RawMessage
+	if tooLarge && resp.StatusCode >= 200 && resp.StatusCode <= 299 {
+		err = c.tooLarge(r.m, resp, wrote.Load())
+	} else {
+		data, err = c.classify(ctx, r.m, resp, body, err, wrote.Load())
+	}
 	if e, ok := err.(*Error); ok {
-		e.Message = c.redact(e.Message, tok)
+		e.Code = c.redact(e.Code)
+		e.Message = c.redact(e.Message)
+		e.Hint = c.redact(e.Hint)
 	}
 	return data, err
+}
+
+// tooLarge is the error of an OK answer larger than MaxResponse, which no Web
+// API method gives: the endpoint is something else, or the server is broken.
+// Reading it again would give the same, so it is Permanent; but a
+// state-changing call was sent and may have been applied, so for those it is
+// Ambiguous (the caller reads the state back, or resends what is idempotent,
+// within its attempts).
+func (c *Client) tooLarge(m method, resp *http.Response, wrote bool) error {
+	class := Permanent
+	if wrote && !m.idempotent {
+		class = Ambiguous
+	}
+	return &Error{Method: m.path, Class: class, HTTPStatus: resp.StatusCode, Code: CodeAnswerTooLarge,
+		Message: fmt.Sprintf("the answer is larger than %d MiB, which no Web API method sends", MaxResponse>>20),
+		Hint:    "check that the endpoint is the installation's Web API URL, e.g. https://crm.example.com/crmapi/rest/v2/"}
+}
+
+// Codes the client gives to failures it detects itself (the server's own codes
+// are in status.code).
+const (
+	// CodeRedirected: the endpoint answered with a redirect, which is not followed.
+	CodeRedirected = "REDIRECTED"
+	// CodeAnswerTooLarge: the answer was larger than MaxResponse.
+	CodeAnswerTooLarge = "ANSWER_TOO_LARGE"
+)
+
+// redirected is the error of a 3xx answer with a Location. No redirect is
+// followed, to any host: a POST's body holds the password or the token, a GET's
+// query the token, and an API key login's Basic auth the key; following would
+// send them where --endpoint does not say, maybe in clear text. The error names
+// where the endpoint pointed (without its query, which may echo the token) and
+// the --endpoint to set when that is the Web API.
+func (c *Client) redirected(m method, resp *http.Response) error {
+	loc, err := resp.Location()
+	e := &Error{Method: m.path, Class: Endpoint, HTTPStatus: resp.StatusCode, Code: CodeRedirected}
+	if err != nil {
+		e.Message = "the endpoint answered with a redirect to an unreadable location"
+		e.Hint = "set --endpoint (or CRMBATCH_ENDPOINT) to the installation's Web API URL, e.g. https://crm.example.com/crmapi/rest/v2/"
+		return e
+	}
+	loc.User, loc.RawQuery, loc.ForceQuery, loc.Fragment, loc.RawFragment = nil, "", false, "", ""
+	e.Message = "the endpoint redirected to " + loc.String() + "; crmbatch follows no redirect, so that credentials and tokens go only to the endpoint it was given"
+	base := *loc
+	if p, ok := strings.CutSuffix(loc.Path, "/"+m.path); ok {
+		base.Path, base.RawPath = p+"/", ""
+	} else {
+		base.Path, base.RawPath = "/crmapi/rest/v2/", ""
+	}
+	from := resp.Request.URL
+	switch {
+	case from.Scheme == "https" && loc.Scheme != "https":
+		e.Hint = "the endpoint sends its https requests to plain " + loc.Scheme + ", where passwords and tokens would cross the network unencrypted: keep --endpoint (or CRMBATCH_ENDPOINT) on https, at the installation's https Web API URL, and ask its administrators why it redirects to " + base.String()
+	case loc.Path == base.Path+m.path:
+		e.Hint = "if that is the installation's Web API, set --endpoint (or CRMBATCH_ENDPOINT) to " + base.String()
+	default:
+		e.Hint = "set --endpoint (or CRMBATCH_ENDPOINT) to the installation's Web API URL, e.g. " + base.String()
+	}
+	return e
 }
 
 // classify turns the outcome of one HTTP attempt into the data of an OK envelope
@@ -306,6 +394,7 @@ func (c *Client) send(ctx context.Context, r *request, tok string) (json.RawMess
 //   - no answer (transport error, dropped connection, Config.Timeout): Transient
 //     when the request was not fully written (dial refused, DNS, TLS) or the
 //     method is idempotent; Ambiguous when a state-changing request was written;
+//   - HTTP 3xx with a Location: Endpoint (see redirected);
 //   - HTTP 429, 5xx: Transient, with the Retry-After wait;
 //   - other HTTP 4xx (and anything not 2xx): Permanent; 401 and 403 make the
 //     caller log in again and replay once;
@@ -344,6 +433,8 @@ func (c *Client) classify(ctx context.Context, m method, resp *http.Response, bo
 		e.Message = statusMessage(env.Status)
 	}
 	switch code := resp.StatusCode; {
+	case code >= 300 && code <= 399 && resp.Header.Get("Location") != "":
+		return nil, c.redirected(m, resp)
 	case code == http.StatusTooManyRequests || code >= 500:
 		e.Class = Transient
 		e.RetryAfter = c.retryAfter(resp.Header.Get("Retry-After"))
@@ -392,14 +483,112 @@ func (c *Client) retryAfter(v string) time.Duration {
 	return 0
 }
 
-// redact removes the secrets from a message the server wrote.
-func (c *Client) redact(msg, tok string) string {
-	for _, s := range []string{tok, c.creds.Password, c.creds.APIKey} {
-		if len(s) >= 4 && strings.Contains(msg, s) {
-			msg = strings.ReplaceAll(msg, s, "[redacted]")
+// Redacted replaces a secret in the server's texts.
+const Redacted = "[redacted]"
+
+// secrets are what must never leave the client: the password, the API key and
+// the latest tokens. Values shorter than 4 bytes are left out: replacing them
+// would garble every text without hiding anything.
+func (c *Client) secrets() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make([]string, 0, len(c.tokens)+2)
+	for _, s := range append([]string{c.creds.Password, c.creds.APIKey}, c.tokens...) {
+		if len(s) >= 4 {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// rememberToken adds a token to those redacted; the caller holds c.mu.
+func (c *Client) rememberToken(tok string) {
+	c.tokens = append(c.tokens, tok)
+	if len(c.tokens) > maxTokens {
+		c.tokens = c.tokens[len(c.tokens)-maxTokens:]
+	}
+}
+
+// redact removes the secrets from a text the server wrote.
+func (c *Client) redact(msg string) string {
+	if msg == "" {
+		return msg
+	}
+	for _, s := range c.secrets() {
+		if strings.Contains(msg, s) {
+			msg = strings.ReplaceAll(msg, s, Redacted)
 		}
 	}
 	return msg
+}
+
+// redactData removes the secrets from every string (and key) of the data of an
+// answer, before it is decoded: whatever the server echoes (an error_description,
+// a failed ESN, a field of a subscription action) reaches no report, log or
+// ledger with a secret in it. Data with no backslash (no JSON escape) and no
+// secret in its bytes is returned as it is.
+func (c *Client) redactData(data json.RawMessage) json.RawMessage {
+	secrets := c.secrets()
+	if len(data) == 0 || len(secrets) == 0 {
+		return data
+	}
+	if bytes.IndexByte(data, '\\') < 0 {
+		found := false
+		for _, s := range secrets {
+			if bytes.Contains(data, []byte(s)) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return data
+		}
+	}
+	d := json.NewDecoder(bytes.NewReader(data))
+	d.UseNumber()
+	var v any
+	if d.Decode(&v) != nil {
+		return data // not JSON: decoding it fails anyway, with no text of it
+	}
+	changed := false
+	clean := func(s string) string {
+		for _, x := range secrets {
+			if strings.Contains(s, x) {
+				s = strings.ReplaceAll(s, x, Redacted)
+				changed = true
+			}
+		}
+		return s
+	}
+	v = walkStrings(v, clean)
+	if !changed {
+		return data
+	}
+	out, err := json.Marshal(v)
+	if err != nil {
+		return json.RawMessage("null")
+	}
+	return out
+}
+
+// walkStrings returns v with f applied to every string and object key in it.
+func walkStrings(v any, f func(string) string) any {
+	switch x := v.(type) {
+	case string:
+		return f(x)
+	case []any:
+		for i := range x {
+			x[i] = walkStrings(x[i], f)
+		}
+		return x
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[f(k)] = walkStrings(e, f)
+		}
+		return out
+	}
+	return v
 }
 
 // stripURL drops the URL that net/http puts in its errors: a GET's URL holds the

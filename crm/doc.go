@@ -14,6 +14,28 @@
 //     so read the state back before resending.
 //   - Auth: the credentials were refused, or a token refused even after a fresh
 //     login; the run cannot go on.
+//   - Endpoint: the endpoint answered with a redirect (code REDIRECTED); the run
+//     cannot go on until --endpoint is fixed (crmbatch exits 3). The message names
+//     where it pointed, without the query, and the hint what to set --endpoint to.
+//
+// No redirect is followed, to any host or scheme: a POST's body holds the password
+// or the token, a GET's query the token, an API key login's Basic auth the key,
+// and net/http would resend them to the Location of a 307 or 308, another host or
+// plain http included. The client uses a copy of Config.HTTPClient whose
+// CheckRedirect hands the 3xx answer back.
+//
+// Answers are read through a limit, MaxResponse (8 MiB, far above any documented
+// answer). A larger OK answer is not read (code ANSWER_TOO_LARGE): Permanent for a
+// read or a login, since reading it again gives the same; Ambiguous for a
+// state-changing call, which may have been applied.
+//
+// Every text that comes from the server is redacted before it leaves the package:
+// the status code, message and description of a refusal, and every string (and
+// key) of the data of an answer (failed_charges_set, failed_devices_set, the
+// subscription action of an installed-items call, ...). The password, the API key
+// and the latest tokens are replaced by Redacted, JSON escapes included. A
+// failed_charges_set error_code (or any of its fields) may be a JSON string or
+// number: it is read as its text.
 //
 // The one exception is the caller's own context: when it is cancelled or its
 // deadline passes, the client returns an error wrapping ctx.Err() (errors.Is works)

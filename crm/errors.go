@@ -22,9 +22,13 @@ const (
 	// Ambiguous: the request was sent but no usable answer came back; it may have
 	// been applied, so check the state before resending a state-changing call.
 	Ambiguous
+	// Endpoint: the endpoint is not where this Web API answers as configured (it
+	// redirected elsewhere); no call can succeed until the endpoint is fixed, so
+	// the run must stop.
+	Endpoint
 )
 
-// String returns "permanent", "transient", "auth" or "ambiguous".
+// String returns "permanent", "transient", "auth", "ambiguous" or "endpoint".
 func (c Class) String() string {
 	switch c {
 	case Permanent:
@@ -35,6 +39,8 @@ func (c Class) String() string {
 		return "auth"
 	case Ambiguous:
 		return "ambiguous"
+	case Endpoint:
+		return "endpoint"
 	}
 	return "Class(" + strconv.Itoa(int(c)) + ")"
 }
@@ -49,6 +55,7 @@ type Error struct {
 	Message    string        // status.message, or status.description when the message is empty
 	RetryAfter time.Duration // from the Retry-After header of a 429 or 503
 	Err        error         // the underlying transport error, if any
+	Hint       string        // what to do about it, when the client knows (Endpoint errors)
 }
 
 // retrier and fataler are the behaviours rclone's fserrors checks for; Error opts in.
@@ -60,7 +67,8 @@ var (
 	_ fataler = (*Error)(nil)
 )
 
-// Error describes the failure in one line, plus a hint line for Auth errors.
+// Error describes the failure in one line, plus a hint line for Auth and
+// Endpoint errors.
 func (e *Error) Error() string {
 	var b strings.Builder
 	b.WriteString("crm: ")
@@ -93,6 +101,10 @@ func (e *Error) Error() string {
 		b.WriteString("\nhint: check the credentials (" + EnvUsername + ", " + EnvPassword + ", " +
 			EnvOrganisation + ", " + EnvUnit + " or " + EnvAPIKey + ") and the endpoint")
 	}
+	if e.Hint != "" {
+		b.WriteString("\nhint: ")
+		b.WriteString(e.Hint)
+	}
 	return b.String()
 }
 
@@ -102,8 +114,8 @@ func (e *Error) Unwrap() error { return e.Err }
 // Retry reports whether the call may simply be sent again (Transient).
 func (e *Error) Retry() bool { return e.Class == Transient }
 
-// Fatal reports whether the whole run must stop (Auth).
-func (e *Error) Fatal() bool { return e.Class == Auth }
+// Fatal reports whether the whole run must stop (Auth, Endpoint).
+func (e *Error) Fatal() bool { return e.Class == Auth || e.Class == Endpoint }
 
 // ClassOf returns the class of err: that of the *Error it is or wraps, else
 // Permanent (which includes the caller's own context errors: nothing to retry).

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -56,6 +57,36 @@ func refusedURL(t *testing.T) string {
 }
 
 // TestErrorClasses drives each failure over real HTTP and checks its class.
+// addS1 is an installed-items call for the tests that need one that is not
+// idempotent.
+var addS1 = InstalledItemsRequest{SubscriptionIdentifier: Identifier{"number": "S1"},
+	InstalledItemsSet: []InstalledItem{{InstalledItemIdentifier: Identifier{"serial_number": "SC-1"}}}}
+
+const (
+	tooLargeMsg  = "the answer is larger than 8 MiB, which no Web API method sends"
+	tooLargeHint = "check that the endpoint is the installation's Web API URL, e.g. https://crm.example.com/crmapi/rest/v2/"
+)
+
+// huge answers an OK envelope padded to MaxResponse + 1 KiB, announced in
+// Content-Length or chunked.
+func huge(withLength bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		head, tail := `{"status":{"code":"OK"},"data":[],"pad":"`, `"}`
+		pad := MaxResponse + 1024
+		if withLength {
+			w.Header().Set("Content-Length", strconv.Itoa(len(head)+pad+len(tail)))
+		}
+		io.WriteString(w, head)
+		chunk := strings.Repeat("x", 64<<10)
+		for n := 0; n < pad; n += len(chunk) {
+			if _, err := io.WriteString(w, chunk[:min(len(chunk), pad-n)]); err != nil {
+				return // the client hung up, as it should
+			}
+		}
+		io.WriteString(w, tail)
+	}
+}
+
 func TestErrorClasses(t *testing.T) {
 	t.Parallel()
 	now := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
@@ -151,7 +182,7 @@ func TestErrorClasses(t *testing.T) {
 			name:    "OK envelope with data of the wrong shape, POST",
 			handler: serveBody(`{"data":{"number":17},"status":{"code":"OK"}}`),
 			call: func(ctx context.Context, c *Client) error {
-				_, err := c.AddInstalledItems(ctx, InstalledItemsRequest{SubscriptionIdentifier: Identifier{"number": "S1"}})
+				_, err := c.AddInstalledItems(ctx, addS1)
 				return err
 			},
 			want:    Error{Method: "subscriptions/installed_items/add", Class: Ambiguous, HTTPStatus: 200, Message: "unexpected data in the answer"},
@@ -170,6 +201,33 @@ func TestErrorClasses(t *testing.T) {
 			want:    Error{Method: "netflix/subscriptions/suspend", Class: Auth, HTTPStatus: 401, Message: "Unauthorized"},
 		},
 		{
+			name:    "answer over MaxResponse, GET, chunked",
+			handler: huge(false),
+			call:    promotions,
+			want:    Error{Method: "netflix/promotions/list", Class: Permanent, HTTPStatus: 200, Code: CodeAnswerTooLarge, Message: tooLargeMsg, Hint: tooLargeHint},
+		},
+		{
+			name:    "answer over MaxResponse, GET, Content-Length",
+			handler: huge(true),
+			call:    promotions,
+			want:    Error{Method: "netflix/promotions/list", Class: Permanent, HTTPStatus: 200, Code: CodeAnswerTooLarge, Message: tooLargeMsg, Hint: tooLargeHint},
+		},
+		{
+			name:    "answer over MaxResponse, POST that may have been applied",
+			handler: huge(false),
+			call:    func(ctx context.Context, c *Client) error { _, err := c.AddInstalledItems(ctx, addS1); return err },
+			want:    Error{Method: "subscriptions/installed_items/add", Class: Ambiguous, HTTPStatus: 200, Code: CodeAnswerTooLarge, Message: tooLargeMsg, Hint: tooLargeHint},
+		},
+		{
+			name: "answer of exactly MaxResponse is read",
+			handler: func(w http.ResponseWriter, r *http.Request) {
+				head := `{"status":{"code":"OK"},"data":[],"pad":"`
+				io.WriteString(w, head+strings.Repeat("x", MaxResponse-len(head)-2)+`"}`)
+			},
+			call: promotions,
+			want: Error{Method: "authentication/token", Class: Permanent}, // sentinel: no error wanted
+		},
+		{
 			name:    "token refused twice",
 			handler: serveBody(`{"data":null,"status":{"code":"INVALID_TOKEN","message":"The token is invalid or has expired","description":""}}`),
 			call:    promotions,
@@ -184,6 +242,12 @@ func TestErrorClasses(t *testing.T) {
 			}
 			c := newTestClient(t, Config{BaseURL: base, Timeout: tc.timeout, Now: func() time.Time { return now }})
 			err := tc.call(t.Context(), c)
+			if tc.want == (Error{Method: "authentication/token", Class: Permanent}) {
+				if err != nil {
+					t.Fatalf("error %v, want none", err)
+				}
+				return
+			}
 			var e *Error
 			if !errors.As(err, &e) {
 				t.Fatalf("error %v (%T) is no *Error", err, err)

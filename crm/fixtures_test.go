@@ -306,7 +306,12 @@ func TestFixtures(t *testing.T) {
 		},
 		{
 			name: "installed_items/remove", file: "installed_items_remove.json", want: "POST subscriptions/installed_items/remove",
-			call: func(ctx context.Context, c *Client) (any, error) { return c.RemoveInstalledItems(ctx, installed) },
+			call: func(ctx context.Context, c *Client) (any, error) {
+				return c.RemoveInstalledItems(ctx, InstalledItemsRequest{
+					SubscriptionIdentifier: Identifier{"number": "S60225"},
+					InstalledItemsSet:      []InstalledItem{{InstalledItemIdentifier: Identifier{"serial_number": "SC1-000A-0006"}}},
+				})
+			},
 			check: func(t *testing.T, v any, req seen) {
 				if a := v.(*SubscriptionAction); a.Number != "352" || a.LifeCycleState != "EXECUTED" {
 					t.Errorf("action = %+v", a)
@@ -319,8 +324,8 @@ func TestFixtures(t *testing.T) {
 				return c.SwapInstalledItems(ctx, InstalledItemsRequest{
 					SubscriptionIdentifier: Identifier{"number": "S60225"},
 					InstalledItemsSwapSet: []InstalledItemSwap{{
-						FromInstalledItem: InstalledItem{InstalledItemIdentifier: Identifier{"serial_number": "sc1000000017"}},
-						ToInstalledItem:   InstalledItem{InstalledItemIdentifier: Identifier{"serial_number": "sc1000000002"}},
+						FromInstalledItem: InstalledItemRef{InstalledItemIdentifier: Identifier{"serial_number": "sc1000000017"}},
+						ToInstalledItem:   InstalledItemRef{InstalledItemIdentifier: Identifier{"serial_number": "sc1000000002"}},
 					}},
 				})
 			},
@@ -339,17 +344,28 @@ func TestFixtures(t *testing.T) {
 			name: "installed_items/move_to_another_subscription", want: "POST subscriptions/installed_items/move_to_another_subscription",
 			body: `{"data":{"number":"SA000001","life_cycle_state":"EXECUTED"},"status":{"code":"OK","message":"","description":""}}`,
 			call: func(ctx context.Context, c *Client) (any, error) {
-				r := installed
-				r.ToSubscriptionIdentifier = Identifier{"number": "S60251"}
-				return c.MoveInstalledItems(ctx, r)
+				return c.MoveInstalledItems(ctx, InstalledItemsRequest{
+					SubscriptionIdentifier: Identifier{"number": "S60250"},
+					InstalledItemsMoveSet: []InstalledItemMove{{
+						ToSubscription:          Identifier{"number": "S60251"},
+						InstalledItemIdentifier: Identifier{"serial_number": "SC-7"},
+					}},
+				})
 			},
 			check: func(t *testing.T, v any, req seen) {
 				if a := v.(*SubscriptionAction); a.Number != "SA000001" {
 					t.Errorf("action = %+v", a)
 				}
-				to, _ := req.body["to_subscription_identifier"].(map[string]any)
-				if to["number"] != "S60251" {
+				set, _ := req.body["installed_items_swap_set"].([]any)
+				item, _ := set[0].(map[string]any)
+				to, _ := item["to_subscription"].(map[string]any)
+				if len(set) != 1 || to["number"] != "S60251" {
 					t.Errorf("body = %v", req.body)
+				}
+				for _, k := range []string{"installed_items_set", "to_subscription_identifier"} {
+					if _, ok := req.body[k]; ok {
+						t.Errorf("%s sent", k)
+					}
 				}
 			},
 		},

@@ -1,8 +1,10 @@
 package crm
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/url"
 	"strconv"
 	"strings"
@@ -34,14 +36,49 @@ func (c *Client) Promotions(ctx context.Context) ([]Promotion, error) {
 }
 
 // ShowSubscription returns the subscription of a customer
-// (netflix/subscriptions/show).
+// (netflix/subscriptions/show). The seed says several subscriptions may be
+// returned: data may be one object or an array of them. Of an array it returns
+// the customer's current one: the last that is not CANCELLED, else the last. An
+// answer with no subscription at all is a Permanent error (nothing to show).
 func (c *Client) ShowSubscription(ctx context.Context, billingSystemCustomerIdentifier string) (*Subscription, error) {
-	q := url.Values{"billing_system_customer_identifier": {billingSystemCustomerIdentifier}}
-	v, err := do[Subscription](ctx, c, methodShowSubscription, q)
+	subs, err := c.ShowSubscriptions(ctx, billingSystemCustomerIdentifier)
 	if err != nil {
 		return nil, err
 	}
-	return &v, nil
+	if len(subs) == 0 {
+		return nil, &Error{Method: methodShowSubscription.path, Class: Permanent, HTTPStatus: 200,
+			Message: "the answer holds no subscription for " + billingSystemCustomerIdentifier}
+	}
+	cur := &subs[len(subs)-1]
+	for i := len(subs) - 1; i >= 0; i-- {
+		if subs[i].LifeCycleState != LifeCycleCancelled {
+			cur = &subs[i]
+			break
+		}
+	}
+	return cur, nil
+}
+
+// ShowSubscriptions returns every subscription netflix/subscriptions/show gives
+// for a customer, whether its data is one object or an array.
+func (c *Client) ShowSubscriptions(ctx context.Context, billingSystemCustomerIdentifier string) ([]Subscription, error) {
+	q := url.Values{"billing_system_customer_identifier": {billingSystemCustomerIdentifier}}
+	raw, err := do[json.RawMessage](ctx, c, methodShowSubscription, q)
+	if err != nil {
+		return nil, err
+	}
+	raw = bytes.TrimSpace(raw)
+	if len(raw) > 0 && raw[0] == '[' {
+		return decode[[]Subscription](methodShowSubscription, raw)
+	}
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil, nil
+	}
+	v, err := decode[Subscription](methodShowSubscription, raw)
+	if err != nil {
+		return nil, err
+	}
+	return []Subscription{v}, nil
 }
 
 // CreateSubscription creates a customer's subscription
@@ -174,14 +211,16 @@ func (c *Client) UnregisterDevices(ctx context.Context, group GroupIdentifier, d
 }
 
 // AddInstalledItems adds installed items to a subscription
-// (subscriptions/installed_items/add). Set TransactionReferenceNumber to make a
+// (subscriptions/installed_items/add): InstalledItemsSet, whose items may name
+// their provisioning distributors. Set TransactionReferenceNumber to make a
 // resend after an Ambiguous error safe.
 func (c *Client) AddInstalledItems(ctx context.Context, req InstalledItemsRequest) (*SubscriptionAction, error) {
 	return c.installedItems(ctx, methodAddInstalledItems, req)
 }
 
 // RemoveInstalledItems removes installed items from a subscription
-// (subscriptions/installed_items/remove).
+// (subscriptions/installed_items/remove): InstalledItemsSet, with no
+// distribution set (remove documents none).
 func (c *Client) RemoveInstalledItems(ctx context.Context, req InstalledItemsRequest) (*SubscriptionAction, error) {
 	return c.installedItems(ctx, methodRemoveInstalledItems, req)
 }
@@ -192,14 +231,46 @@ func (c *Client) SwapInstalledItems(ctx context.Context, req InstalledItemsReque
 	return c.installedItems(ctx, methodSwapInstalledItems, req)
 }
 
-// MoveInstalledItems moves installed items from SubscriptionIdentifier to
-// ToSubscriptionIdentifier
+// MoveInstalledItems moves installed items from SubscriptionIdentifier (the
+// source) to the ToSubscription of each entry of InstalledItemsMoveSet
 // (subscriptions/installed_items/move_to_another_subscription).
 func (c *Client) MoveInstalledItems(ctx context.Context, req InstalledItemsRequest) (*SubscriptionAction, error) {
 	return c.installedItems(ctx, methodMoveInstalledItems, req)
 }
 
+// checkInstalledItems refuses, before sending, a request that puts a set where
+// its method documents none: the server would ignore it or refuse the call.
+func checkInstalledItems(m method, req InstalledItemsRequest) error {
+	n := map[string]int{"installed_items_set": len(req.InstalledItemsSet),
+		"installed_items_swap_set of swap pairs": len(req.InstalledItemsSwapSet),
+		"installed_items_swap_set of moves":      len(req.InstalledItemsMoveSet)}
+	want := map[method]string{methodAddInstalledItems: "installed_items_set", methodRemoveInstalledItems: "installed_items_set",
+		methodSwapInstalledItems: "installed_items_swap_set of swap pairs", methodMoveInstalledItems: "installed_items_swap_set of moves"}[m]
+	bad := func(format string, args ...any) error {
+		return &Error{Method: m.path, Class: Permanent, Message: "cannot send the request: " + fmt.Sprintf(format, args...)}
+	}
+	for set, k := range n {
+		if set != want && k > 0 {
+			return bad("%s takes %s, not %s", m.path, want, set)
+		}
+	}
+	if n[want] == 0 {
+		return bad("%s is empty", want)
+	}
+	if m == methodRemoveInstalledItems {
+		for _, it := range req.InstalledItemsSet {
+			if len(it.InstalledItemsDistributionSet) > 0 {
+				return bad("remove documents no installed_items_distribution_set")
+			}
+		}
+	}
+	return nil
+}
+
 func (c *Client) installedItems(ctx context.Context, m method, req InstalledItemsRequest) (*SubscriptionAction, error) {
+	if err := checkInstalledItems(m, req); err != nil {
+		return nil, err
+	}
 	raw, err := do[json.RawMessage](ctx, c, m, req)
 	if err != nil {
 		return nil, err

@@ -171,7 +171,7 @@ func TestSandboxMethods(t *testing.T) {
 				InstalledItemsSet: []crm.InstalledItem{item("SC-NEW-1")},
 			})
 			step("add", err)
-			if act.LifeCycleState != "EXECUTED" || act.Number == "" || !bytes.Contains(act.Raw, []byte("run1-add")) {
+			if act.LifeCycleState != "EXECUTED" || act.Number == "" || !bytes.Contains(act.Raw, []byte("S0000000003")) {
 				t.Errorf("add = %+v", act)
 			}
 			_, err = c.AddInstalledItems(ctx, crm.InstalledItemsRequest{
@@ -183,12 +183,18 @@ func TestSandboxMethods(t *testing.T) {
 			}
 			_, err = c.SwapInstalledItems(ctx, crm.InstalledItemsRequest{
 				SubscriptionIdentifier: crm.Identifier{"number": "S0000000003"},
-				InstalledItemsSwapSet:  []crm.InstalledItemSwap{{FromInstalledItem: item("SC-0003"), ToInstalledItem: item("SC-NEW-3")}},
+				InstalledItemsSwapSet: []crm.InstalledItemSwap{{
+					FromInstalledItem: crm.InstalledItemRef{InstalledItemIdentifier: crm.Identifier{"serial_number": "SC-0003"}},
+					ToInstalledItem:   crm.InstalledItemRef{InstalledItemIdentifier: crm.Identifier{"serial_number": "SC-NEW-3"}},
+				}},
 			})
 			step("swap", err)
 			_, err = c.MoveInstalledItems(ctx, crm.InstalledItemsRequest{
-				SubscriptionIdentifier: crm.Identifier{"number": "S0000000003"}, ToSubscriptionIdentifier: crm.Identifier{"number": "S0000000004"},
-				InstalledItemsSet: []crm.InstalledItem{item("SC-NEW-3")},
+				SubscriptionIdentifier: crm.Identifier{"number": "S0000000003"},
+				InstalledItemsMoveSet: []crm.InstalledItemMove{{
+					ToSubscription:          crm.Identifier{"number": "S0000000004"},
+					InstalledItemIdentifier: crm.Identifier{"serial_number": "SC-NEW-3"},
+				}},
 			})
 			step("move", err)
 			if sub, _ := sb.InstalledItemSubscription("SC-NEW-3"); sub != "S0000000004" {

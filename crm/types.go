@@ -1,6 +1,11 @@
 package crm
 
-import "encoding/json"
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+)
 
 // Wire types of the CRM.COM Web API methods crmbatch drives. Field names and JSON
 // tags are the API's own words (see shared/API.md), so a reader can grep for them.
@@ -99,12 +104,66 @@ type ChargeItem struct {
 }
 
 // FailedCharge is one entry of failed_charges_set: a charge of the call that was not
-// acknowledged or accepted, with its own reason.
+// acknowledged or accepted, with its own reason. The seed documents error_code as a
+// String (its example: "1") and error_description as a Date (it is text); servers
+// also send error_code as a number, so each field is read as text whatever its
+// JSON type (null is "").
 type FailedCharge struct {
 	Number           string  `json:"number"`
 	ReferenceNumber  *string `json:"reference_number"`
 	ErrorCode        string  `json:"error_code"`
 	ErrorDescription string  `json:"error_description"`
+}
+
+// UnmarshalJSON reads each field as text: a JSON string, number or boolean as
+// written, null as absent.
+func (f *FailedCharge) UnmarshalJSON(b []byte) error {
+	var w struct {
+		Number           text  `json:"number"`
+		ReferenceNumber  *text `json:"reference_number"`
+		ErrorCode        text  `json:"error_code"`
+		ErrorDescription text  `json:"error_description"`
+	}
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	*f = FailedCharge{Number: string(w.Number), ErrorCode: string(w.ErrorCode), ErrorDescription: string(w.ErrorDescription)}
+	if w.ReferenceNumber != nil {
+		s := string(*w.ReferenceNumber)
+		f.ReferenceNumber = &s
+	}
+	return nil
+}
+
+// text is a JSON value read as text: a string as it is, a number or a boolean as
+// written (1 is "1"), null as "". Objects and arrays are refused.
+type text string
+
+func (t *text) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	switch {
+	case len(b) == 0 || string(b) == "null":
+		*t = ""
+	case b[0] == '"':
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		*t = text(s)
+	case b[0] == '{' || b[0] == '[':
+		return fmt.Errorf("a JSON %s where text was expected", map[byte]string{'{': "object", '[': "array"}[b[0]])
+	default:
+		var n json.Number
+		if string(b) == "true" || string(b) == "false" {
+			*t = text(b)
+			return nil
+		}
+		if err := json.Unmarshal(b, &n); err != nil {
+			return err
+		}
+		*t = text(n)
+	}
+	return nil
 }
 
 // GroupIdentifier names an operator group: exactly one field is set.
@@ -123,7 +182,8 @@ type Device struct {
 // {"name": "Main"}, {"username": "JackH"}, {"serial_number": "..."}).
 type Identifier map[string]string
 
-// InstalledItem is one entry of installed_items_set.
+// InstalledItem is one entry of installed_items_set: add's items (which may name
+// their provisioning distributors) and remove's (which document none).
 type InstalledItem struct {
 	InstalledItemIdentifier       Identifier                  `json:"installed_item_identifier"`
 	InstalledItemsDistributionSet []InstalledItemDistribution `json:"installed_items_distribution_set,omitempty"`
@@ -134,18 +194,37 @@ type InstalledItemDistribution struct {
 	ProvisioningDistributorIdentifier Identifier `json:"provisioning_distributor_identifier"`
 }
 
-// InstalledItemSwap is one entry of installed_items_swap_set.
+// InstalledItemRef is one side of a swap pair: the item only (the swap object
+// documents no installed_items_distribution_set).
+type InstalledItemRef struct {
+	InstalledItemIdentifier Identifier `json:"installed_item_identifier"`
+}
+
+// InstalledItemSwap is one entry of swap's installed_items_swap_set.
 type InstalledItemSwap struct {
-	FromInstalledItem InstalledItem `json:"from_installed_item"`
-	ToInstalledItem   InstalledItem `json:"to_installed_item"`
+	FromInstalledItem InstalledItemRef `json:"from_installed_item"`
+	ToInstalledItem   InstalledItemRef `json:"to_installed_item"`
+}
+
+// InstalledItemMove is one entry of move_to_another_subscription's
+// installed_items_swap_set (the seed's set name; the vendor's
+// subscription_installed_items_move object gives the item's fields): the item,
+// its destination subscription ({"number": ...} or {"id": ...}) and, optionally,
+// its provisioning distributors.
+type InstalledItemMove struct {
+	ToSubscription                Identifier                  `json:"to_subscription"`
+	InstalledItemIdentifier       Identifier                  `json:"installed_item_identifier"`
+	InstalledItemsDistributionSet []InstalledItemDistribution `json:"installed_items_distribution_set,omitempty"`
 }
 
 // InstalledItemsRequest is the body (token aside) of the four
-// subscriptions/installed_items methods. Items goes to installed_items_set (add,
-// remove, move); Swaps to installed_items_swap_set (swap).
+// subscriptions/installed_items methods. Each method takes one of the sets:
+// InstalledItemsSet (add, remove), InstalledItemsSwapSet (swap) or
+// InstalledItemsMoveSet (move_to_another_subscription, sent as
+// installed_items_swap_set). SubscriptionIdentifier is the subscription changed,
+// the source of a move. Dates (PerformedOn) are YYYY-MM-DDTHH:MM:SS.
 type InstalledItemsRequest struct {
 	SubscriptionIdentifier     Identifier          `json:"subscription_identifier"`
-	ToSubscriptionIdentifier   Identifier          `json:"to_subscription_identifier,omitempty"`
 	ActionTypeIdentifier       Identifier          `json:"action_type_identifier,omitempty"`
 	SubActionTypeIdentifier    Identifier          `json:"sub_action_type_identifier,omitempty"`
 	JobIdentifier              Identifier          `json:"job_identifier,omitempty"`
@@ -153,7 +232,27 @@ type InstalledItemsRequest struct {
 	PerformedOn                string              `json:"performed_on,omitempty"`
 	TransactionReferenceNumber string              `json:"transaction_reference_number,omitempty"`
 	InstalledItemsSet          []InstalledItem     `json:"installed_items_set,omitempty"`
-	InstalledItemsSwapSet      []InstalledItemSwap `json:"installed_items_swap_set,omitempty"`
+	InstalledItemsSwapSet      []InstalledItemSwap `json:"-"`
+	InstalledItemsMoveSet      []InstalledItemMove `json:"-"`
+}
+
+// MarshalJSON sends InstalledItemsSwapSet or InstalledItemsMoveSet as
+// installed_items_swap_set, the name both methods document.
+func (r InstalledItemsRequest) MarshalJSON() ([]byte, error) {
+	type plain InstalledItemsRequest // without this method
+	var set any
+	switch {
+	case r.InstalledItemsSwapSet != nil && r.InstalledItemsMoveSet != nil:
+		return nil, errors.New("both swap pairs and moves in one request")
+	case r.InstalledItemsSwapSet != nil:
+		set = r.InstalledItemsSwapSet
+	case r.InstalledItemsMoveSet != nil:
+		set = r.InstalledItemsMoveSet
+	}
+	return json.Marshal(struct {
+		plain
+		Set any `json:"installed_items_swap_set,omitempty"`
+	}{plain(r), set})
 }
 
 // SubscriptionAction is the data of the installed_items methods: the subscription

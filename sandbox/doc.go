@@ -10,9 +10,10 @@
 // 200 with a non-OK code and a human message, and applies nothing. GET methods read
 // their parameters (token included) from the query string, fields_set
 // comma-separated; POST methods read a JSON object body that includes token. Unknown
-// body fields are ignored; a field of the wrong JSON type is INVALID_VALUE. fields_set
-// filters the objects of promotions/list, subscriptions/show and charges/list to
-// the named fields; unknown names are ignored.
+// body fields are ignored (but for the installed-items forms below); a field of the
+// wrong JSON type is INVALID_VALUE. fields_set filters the objects of
+// promotions/list, subscriptions/show, charges/list and the installed-items
+// methods to the named fields; unknown names are ignored.
 //
 // Status codes (whole call):
 //
@@ -91,15 +92,28 @@
 //     group; unregister fails for an ESN never registered to the group and is a no-op
 //     success for one already unregistered from it.
 //   - Installed items: subscriptions and items are identified by number and
-//     serial_number only. move_to_another_subscription takes its destination as
-//     to_subscription_identifier {"number": ...} (the seed page is cut off). A call
-//     is all or nothing. An unknown serial_number is free stock that add or swap-to
-//     may install. transaction_reference_number is checked first, before the
-//     subscription: a reused one is DUPLICATE_TRANSACTION_REFERENCE_NUMBER; only
-//     applied calls use one up. The answer is a subscription action numbered
-//     SA000001 on, life_cycle_state EXECUTED, with the seed's fields plus
-//     transaction_reference_number, installed_items_set and, for move,
-//     to_subscription.
+//     serial_number only. add and remove take installed_items_set; swap takes
+//     installed_items_swap_set of {from_installed_item, to_installed_item};
+//     move_to_another_subscription takes installed_items_swap_set (the seed's set
+//     name) of {to_subscription, installed_item_identifier} (the vendor's move
+//     object), subscription_identifier being the source; a call may move items to
+//     several subscriptions. An installed_items_distribution_set is accepted
+//     where the pages document one (add's and move's items) and refused
+//     (INVALID_VALUE) on remove's items and either side of a swap; so are a
+//     top-level to_subscription_identifier (an invented form of move), a set of
+//     another method, and swap pairs sent to move. A call is all or nothing. An
+//     unknown serial_number is free stock that add or swap-to may install.
+//     transaction_reference_number is checked first, before the subscription: a
+//     reused one is DUPLICATE_TRANSACTION_REFERENCE_NUMBER; only applied calls
+//     use one up. The answer is a subscription action numbered SA000001 on,
+//     life_cycle_state EXECUTED, with exactly the fields and nesting of the seed's
+//     example response of the method (move, which has none, answers as swap;
+//     only add's has scheduled_date): performed_by {person_name, username, id,
+//     email} names performed_by_user_identifier's username or the demo user, the
+//     subscription's account owner is a demo person. fields_set (a string in the
+//     body) keeps the named fields, job (null) included when named.
+//   - subscriptions/create: udf_date_* of the nested objects must be dates
+//     YYYY-MM-DDTHH:MM:SS, as performed_on must.
 //   - Dates the sandbox stamps are UTC in YYYY-MM-DDTHH:MM:SS.
 //
 // # Effects

@@ -16,10 +16,18 @@ const (
 	methodCancel    = "netflix/subscriptions/cancel"
 )
 
-// fieldsSet filters obj to the comma-separated fields_set parameter; unknown names
-// are ignored and an empty parameter keeps every field.
-func fieldsSet(q *request, obj map[string]any) map[string]any {
+// fieldsSet filters obj to the comma-separated fields_set parameter (of the query
+// string, or of a POST body); unknown names are ignored and an empty parameter
+// keeps every field. The extra fields are null fields that obj leaves out unless
+// they are asked for (the seed's installed-items example shows job only then).
+func fieldsSet(q *request, obj map[string]any, extra ...string) map[string]any {
 	fs := strings.TrimSpace(q.query.Get("fields_set"))
+	if raw, ok := q.body["fields_set"]; ok && fs == "" {
+		var v string
+		if json.Unmarshal(raw, &v) == nil {
+			fs = strings.TrimSpace(v)
+		}
+	}
 	if fs == "" {
 		return obj
 	}
@@ -28,6 +36,8 @@ func fieldsSet(q *request, obj map[string]any) map[string]any {
 		f = strings.TrimSpace(f)
 		if v, ok := obj[f]; ok {
 			out[f] = v
+		} else if slices.Contains(extra, f) {
+			out[f] = nil
 		}
 	}
 	return out
@@ -167,8 +177,9 @@ func jsonInt(raw json.RawMessage) (int64, bool) {
 
 // checkNested validates one customer_address / customer_email / customer_phone
 // object: type mandatory and from its list, the mandatory fields present, floor an
-// integer, is_primary a boolean, udf_float_* numbers, country_identifier an object
-// of strings, every other field a string.
+// integer, is_primary a boolean, udf_float_* numbers, udf_date_* dates
+// YYYY-MM-DDTHH:MM:SS, country_identifier an object of strings, every other field a
+// string.
 func checkNested(name string, raw json.RawMessage, types, mandatory []string) *reply {
 	if isNull(raw) {
 		return nil
@@ -216,6 +227,11 @@ func checkNested(name string, raw json.RawMessage, types, mandatory []string) *r
 			var f float64
 			good = json.Unmarshal(v, &f) == nil
 			want = "number"
+		case strings.HasPrefix(key, "udf_date_"):
+			d, isString := str(key)
+			_, err := time.Parse(dateLayout, d)
+			good = isString && err == nil
+			want = "date string YYYY-MM-DDTHH:MM:SS"
 		case key == "country_identifier":
 			var c map[string]string
 			good = json.Unmarshal(v, &c) == nil && len(c) > 0

@@ -129,6 +129,7 @@ func versionString() string {
 // runOptions are the flags of run and validate.
 type runOptions struct {
 	job, action, groupID, groupName, groupCode string
+	groupAltCode                               string
 	sheet, out, format                         string
 	rate                                       float64
 	concurrency, chunkSize, retries            int
@@ -151,8 +152,9 @@ func runFlags(name string, o *runOptions, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&o.job, "job", "", "job kind: devices, charges, subscriptions, installed-items (default: from the header)")
 	fs.StringVar(&o.action, "action", "", "set the action column of every row")
 	fs.StringVar(&o.groupID, "group-id", "", "devices: set group_id of every row")
-	fs.StringVar(&o.groupName, "group-name", "", "devices: set group_name of every row")
-	fs.StringVar(&o.groupCode, "group-code", "", "devices: set group_code of every row")
+	fs.StringVar(&o.groupName, "group-name", "", "devices: set group_name of every row (the group's name, which the API calls its code)")
+	fs.StringVar(&o.groupAltCode, "group-alternative-code", "", "devices: set group_alternative_code of every row")
+	fs.StringVar(&o.groupCode, "group-code", "", "refused: the group has two codes; use --group-name or --group-alternative-code")
 	fs.StringVar(&o.sheet, "sheet", "", "XLSX sheet to read (default: the first)")
 	fs.StringVar(&o.out, "out", "", "folder for the reports (default: the input's folder)")
 	fs.StringVar(&o.format, "format", "", "report format csv|xlsx (default: the input's)")
@@ -253,7 +255,10 @@ func cmdRun(ctx context.Context, std streams, args []string, validate bool) int 
 		Fresh: o.fresh, Rerun: o.rerun, Force: o.force,
 		Overrides: map[string]string{},
 	}
-	for col, v := range map[string]string{"action": o.action, "group_id": o.groupID, "group_name": o.groupName, "group_code": o.groupCode} {
+	if o.groupCode != "" {
+		return usageErr(std, "--group-code names no field of the API's group identifier\nhint: %s", batch.GroupCodeHint)
+	}
+	for col, v := range map[string]string{"action": o.action, "group_id": o.groupID, "group_name": o.groupName, "group_alternative_code": o.groupAltCode} {
 		if v != "" {
 			cfg.Overrides[col] = v
 		}
@@ -445,6 +450,12 @@ func exitCode(std streams, s *batch.Summary, err error) int {
 		}
 		return exitUsage
 	case errors.As(err, &stopped):
+		var ce *crm.Error
+		if errors.As(err, &ce) && ce.Class == crm.Endpoint {
+			// The endpoint redirected: its error says where, and what to set.
+			fmt.Fprintf(std.err, "crmbatch: %v\n", err)
+			return exitStopped
+		}
 		fmt.Fprintf(std.err, "crmbatch: %v\nhint: what was done is recorded; run the same command again to resume\n", err)
 		return exitStopped
 	}

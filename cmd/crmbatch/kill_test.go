@@ -88,7 +88,7 @@ func TestKilledRunsResumeExactlyOnce(t *testing.T) {
 			path := filepath.Join(dir, "job.csv")
 			writeRows(t, path, rows)
 			endpoints := [2]string{srv.URL + sandbox.BasePath,
-				strings.Replace(srv.URL, "http://", "HTTP://", 1) + "//crmapi/rest/v2"}
+				strings.Replace(srv.URL, "http://", "HTTP://", 1) + "/crmapi/rest/v2"}
 			command := func(edit int, path string, more ...string) *exec.Cmd {
 				args := append([]string{"run", "--no-progress", "--quiet"}, tc.args[edit]...)
 				args = append(append(args, more...), path)

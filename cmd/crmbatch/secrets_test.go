@@ -1,7 +1,12 @@
 package main
 
 import (
+	"archive/zip"
 	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -95,6 +100,131 @@ func TestSecretsNeverWritten(t *testing.T) {
 			return err
 		}
 		b, err := os.ReadFile(path)
+		check(path, b)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// echoing wraps a sandbox so that every text it answers, but for the logins',
+// carries the token of the request: each string of data and the status message
+// and description. It stands for a server that echoes what it was sent.
+func echoing(sb http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		tok := r.URL.Query().Get("token")
+		var p struct{ Token string }
+		if json.Unmarshal(body, &p) == nil && p.Token != "" {
+			tok = p.Token
+		}
+		rec := httptest.NewRecorder()
+		sb.ServeHTTP(rec, r)
+		out := rec.Body.Bytes()
+		if tok != "" && !strings.Contains(r.URL.Path, "/authentication/") {
+			var env map[string]any
+			if json.Unmarshal(out, &env) == nil {
+				var echo func(v any) any
+				echo = func(v any) any {
+					switch x := v.(type) {
+					case string:
+						return x + " " + tok
+					case []any:
+						for i := range x {
+							x[i] = echo(x[i])
+						}
+					case map[string]any:
+						for k := range x {
+							x[k] = echo(x[k])
+						}
+					}
+					return v
+				}
+				env["data"] = echo(env["data"])
+				if st, ok := env["status"].(map[string]any); ok {
+					st["message"] = fmt.Sprint(st["message"]) + " token " + tok
+					st["description"] = "echo " + tok
+				}
+				out, _ = json.Marshal(env)
+			}
+		}
+		for k, v := range rec.Header() {
+			if k != "Content-Length" {
+				w.Header()[k] = v
+			}
+		}
+		w.WriteHeader(rec.Code)
+		w.Write(out)
+	})
+}
+
+// TestEchoedTokenNeverWritten runs every kind of job, show, promotions and a
+// charges export against a server that echoes the token in every text it
+// answers (failed_charges_set error_description, failed devices, installed-items
+// data, refusals' status): the token is in no output, report, summary or ledger.
+func TestEchoedTokenNeverWritten(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	t.Parallel()
+	bin := binary(t)
+	srv := httptest.NewServer(echoing(sandbox.New(sandbox.Options{})))
+	defer srv.Close()
+	dir := t.TempDir()
+	env := []string{"CRMBATCH_ENDPOINT=" + srv.URL + sandbox.BasePath, "CRMBATCH_STATE=" + filepath.Join(dir, "state"), "CRMBATCH_DEBUG=1",
+		"PATH=" + os.Getenv("PATH"), "CRMBATCH_USERNAME=demo", "CRMBATCH_PASSWORD=" + sandbox.DemoPassword, "CRMBATCH_ORGANISATION=DEMO"}
+	jobs := map[string]string{
+		"devices.csv":   "esn,group_name\nE-1,OPERATOR1\nBLOCKED-2,OPERATOR1\nE-3,NOPE\n",
+		"charges.csv":   "number,billing_system_customer_identifier,reference_number\nI00000001,pci001,R-1\nI00000002,pci999,R-2\nI00000099,pci001,\n",
+		"subs.csv":      "action,billing_system_customer_identifier\ncreate,pci030\nsuspend,pci001\ncancel,pci999\n",
+		"installed.csv": "action,subscription_number,serial_number,to_subscription_number\nadd,S0000000002,SC-E-1,\nmove,S0000000003,SC-0003,S0000000004\nremove,S0000000005,SC-NONE,\n",
+	}
+	var output bytes.Buffer
+	run := func(args ...string) {
+		cmd := exec.Command(bin, args...)
+		cmd.Env = env
+		cmd.Stdout, cmd.Stderr = &output, &output
+		_ = cmd.Run()
+	}
+	for name, job := range jobs {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(job), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		run("run", "--log-format", "json", path)
+	}
+	run("show", "pci001", "nobody")
+	run("promotions")
+	run("charges", "export", filepath.Join(dir, "export.xlsx"))
+	if !strings.Contains(output.String(), "[redacted]") {
+		t.Fatalf("no server text was redacted, so the test saw none:\n%s", output.String())
+	}
+	check := func(what string, b []byte) {
+		for _, s := range []string{sandbox.DemoPassword, "eyJ"} {
+			if bytes.Contains(b, []byte(s)) {
+				t.Errorf("%s holds %q", what, s)
+			}
+		}
+	}
+	check("stdout and stderr", output.Bytes())
+	err := filepath.Walk(dir, func(path string, info os.FileInfo, err error) error {
+		if err != nil || info.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		if strings.HasSuffix(path, ".xlsx") {
+			// The text of an XLSX is in its compressed parts.
+			if zr, zerr := zip.NewReader(bytes.NewReader(b), int64(len(b))); zerr == nil {
+				for _, f := range zr.File {
+					rc, _ := f.Open()
+					part, _ := io.ReadAll(rc)
+					rc.Close()
+					check(path+":"+f.Name, part)
+				}
+			}
+		}
 		check(path, b)
 		return err
 	})
