@@ -134,7 +134,7 @@ type runOptions struct {
 	rate                                       float64
 	concurrency, chunkSize, retries            int
 	timeout                                    time.Duration
-	dryRun, fresh, rerun, force                bool
+	dryRun, fresh, rerun, skipDone, force      bool
 	state                                      string
 	logFormat                                  string
 	quiet, noProgress                          bool
@@ -167,6 +167,7 @@ func runFlags(name string, o *runOptions, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&o.state, "state", "", "folder of the ledger (default: CRMBATCH_STATE or a per-user state folder)")
 	fs.BoolVar(&o.fresh, "fresh", false, "start over instead of resuming an unfinished run of the same job")
 	fs.BoolVar(&o.rerun, "rerun", false, "run a job file that already completed again")
+	fs.BoolVar(&o.skipDone, "skip-done", false, "after a finished run of this file (or of the file it is an edit of), send only the rows it did not apply")
 	fs.BoolVar(&o.force, "force", false, "send charges that an earlier run already acknowledged")
 	fs.StringVar(&o.logFormat, "log-format", "text", "log format text|json")
 	fs.BoolVar(&o.quiet, "quiet", false, "log warnings and errors only")
@@ -252,7 +253,7 @@ func cmdRun(ctx context.Context, std streams, args []string, validate bool) int 
 		Path: fs.Arg(0), Job: o.job, Sheet: o.sheet, OutDir: o.out,
 		Concurrency: o.concurrency, ChunkSize: o.chunkSize, Retries: o.retries, Rate: o.rate,
 		DryRun: validate || o.dryRun, Log: log,
-		Fresh: o.fresh, Rerun: o.rerun, Force: o.force,
+		Fresh: o.fresh, Rerun: o.rerun, SkipDone: o.skipDone, Force: o.force,
 		Overrides: map[string]string{},
 	}
 	if o.groupCode != "" {
