@@ -41,7 +41,9 @@ func execute(parent context.Context, cfg Config, j *job, led *ledger.Ledger, h h
 	defer cfg.Progress.End()
 
 	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(cfg.Concurrency)
+	if !j.kind.Sequential {
+		g.SetLimit(cfg.Concurrency) // rowScheduler bounds its calls itself
+	}
 	journal := led.NewWriter(runID)
 	record := func(items []Item, res []result) error {
 		outs := make([]ledger.Outcome, 0, len(items))
@@ -74,17 +76,25 @@ func execute(parent context.Context, cfg Config, j *job, led *ledger.Ledger, h h
 		return nil
 	}
 	ln := newLanes()
-	plan := newPlanner(j.chunkSize, j.kind.Sequential, 4*cfg.Concurrency+16, ln, func(c *chunk) error {
-		if gctx.Err() != nil {
-			for _, t := range c.tickets {
-				ln.leave(t)
+	var add func(it Item) error
+	flush := func() error { return nil }
+	if j.kind.Sequential {
+		add = rowScheduler(gctx, g, x, j.kind, ln, cfg.Concurrency, record)
+		s.Chunks = 0
+	} else {
+		plan := newPlanner(j.chunkSize, 4*cfg.Concurrency+16, ln, func(c *chunk) error {
+			if gctx.Err() != nil {
+				for _, t := range c.tickets {
+					ln.leave(t)
+				}
+				return gctx.Err()
 			}
-			return gctx.Err()
-		}
-		s.Chunks++
-		g.Go(func() error { return runChunk(gctx, x, j.kind, ln, c, record) })
-		return nil
-	})
+			s.Chunks++
+			g.Go(func() error { return runChunk(gctx, x, j.kind, ln, c, record) })
+			return nil
+		})
+		add, flush = plan.add, plan.flush
+	}
 	feedErr := j.scan(rows, func(r row) error {
 		if r.err != nil || h.progress.Done[r.seq] {
 			return nil // invalid, or done before the run stopped
@@ -102,10 +112,13 @@ func execute(parent context.Context, cfg Config, j *job, led *ledger.Ledger, h h
 		if it.Uncertain && it.Note != "" && !j.kind.Sequential {
 			it.Key = "replay\x00" + it.Note // the rows of one earlier call go again together
 		}
-		return plan.add(it)
+		if j.kind.Sequential {
+			s.Chunks++
+		}
+		return add(it)
 	})
 	if feedErr == nil {
-		feedErr = plan.flush()
+		feedErr = flush()
 	}
 	waitErr := g.Wait()
 	if err := journal.Close(); err != nil {
@@ -132,34 +145,57 @@ func endpointOf(cfg Config) string {
 	return cfg.API.BaseURL
 }
 
-// runChunk runs one chunk: a sequential kind one row at a time, each after the
-// earlier rows of its lane; other kinds as one call after the lane's earlier calls.
+// runChunk runs the call of one chunk, after the earlier calls of its lanes.
 func runChunk(ctx context.Context, x *executor, k *Kind, ln *lanes, c *chunk, record func([]Item, []result) error) error {
 	defer func() {
 		for _, t := range c.tickets {
 			ln.leave(t)
 		}
 	}()
-	if !k.Sequential {
-		if len(c.tickets) > 0 {
-			if err := c.tickets[0].wait(ctx); err != nil {
-				return nil // stopping: the chunk is not sent
+	if len(c.tickets) > 0 {
+		if err := c.tickets[0].wait(ctx); err != nil {
+			return nil // stopping: the chunk is not sent
+		}
+	}
+	return record(c.items, x.send(ctx, k, c.items))
+}
+
+// seqWindow is how many rows of a sequential kind may be read ahead of the
+// oldest row not yet done: rows waiting for the earlier rows of their lanes.
+const seqWindow = 2048
+
+// rowScheduler schedules the rows of a sequential kind one by one: a row waits
+// for the earlier rows of its lanes (its customer) without holding a worker,
+// and takes one of the concurrency slots only to be sent, so rows of other
+// customers go on meanwhile. A row's outcome is recorded before the next row of
+// its lanes starts. At most seqWindow rows are in flight or waiting.
+func rowScheduler(ctx context.Context, g *errgroup.Group, x *executor, k *Kind, ln *lanes, concurrency int, record func([]Item, []result) error) func(Item) error {
+	slots := make(chan struct{}, concurrency)
+	window := make(chan struct{}, seqWindow)
+	return func(it Item) error {
+		select {
+		case window <- struct{}{}:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		t := ln.enter(it.Lanes)
+		g.Go(func() error {
+			defer func() { <-window }()
+			defer ln.leave(t)
+			if t.wait(ctx) != nil {
+				return nil // stopping: the row is not sent
 			}
-		}
-		return record(c.items, x.send(ctx, k, c.items))
+			select {
+			case slots <- struct{}{}:
+			case <-ctx.Done():
+				return nil
+			}
+			res := x.send(ctx, k, []Item{it})
+			<-slots
+			return record([]Item{it}, res)
+		})
+		return nil
 	}
-	for i, it := range c.items {
-		if err := c.tickets[i].wait(ctx); err != nil {
-			return nil
-		}
-		res := x.send(ctx, k, c.items[i:i+1])
-		ln.leave(c.tickets[i])
-		c.tickets[i] = ticket{}
-		if err := record([]Item{it}, res); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // codeClaimed is the code of a row whose entity another run holds now.

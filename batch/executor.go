@@ -32,6 +32,9 @@ type executor struct {
 	// every charge call: the read-back's pages do not shift under this run.
 	listing sync.RWMutex
 
+	// states is what the run knows of subscriptions after their rows.
+	states states
+
 	calls     atomic.Int64
 	retried   atomic.Int64
 	throttled atomic.Int64 // answers HTTP 429

@@ -6,11 +6,11 @@ import (
 	"sync"
 )
 
-// chunk is the rows of one call (or, for a sequential kind, of one worker's turn).
+// chunk is the rows of one call.
 type chunk struct {
 	key     string
 	items   []Item
-	tickets []ticket // sequential kinds: one per item; others: at most one for the chunk
+	tickets []ticket // at most one: the chunk's place in its lanes
 }
 
 // ticket keeps the rows of its lanes (customer, subscription) in file order: the
@@ -77,37 +77,36 @@ func (l *lanes) leave(t ticket) {
 // it is full. At most maxOpen chunks are open at once (the oldest is emitted
 // early), so memory stays bounded whatever the file's size or number of keys.
 type planner struct {
-	size       int
-	sequential bool
-	maxOpen    int
+	size    int
+	maxOpen int
 	lanes      *lanes
 	emit       func(*chunk) error
 
 	open     map[string]*list.Element // key → element of order holding *chunk
 	order    *list.List
-	laneOpen map[string]string // lane → key of its open chunk (non-sequential kinds)
+	laneOpen map[string]string // lane → key of its open chunk
 }
 
-func newPlanner(size int, sequential bool, maxOpen int, ln *lanes, emit func(*chunk) error) *planner {
-	return &planner{size: size, sequential: sequential, maxOpen: maxOpen, lanes: ln, emit: emit,
+// newPlanner plans the chunks of a kind that is not sequential (the rows of a
+// sequential kind are scheduled one by one: see rowScheduler).
+func newPlanner(size int, maxOpen int, ln *lanes, emit func(*chunk) error) *planner {
+	return &planner{size: size, maxOpen: maxOpen, lanes: ln, emit: emit,
 		open: map[string]*list.Element{}, order: list.New(), laneOpen: map[string]string{}}
 }
 
 // add places one valid row in its chunk.
 func (p *planner) add(it Item) error {
-	if !p.sequential {
-		// One open chunk per lane: a row of another call for the same lane first
-		// sends what is open, so the lane's calls go out in file order.
-		for _, lane := range it.Lanes {
-			if k, ok := p.laneOpen[lane]; ok && k != it.Key {
-				if err := p.send(k); err != nil {
-					return err
-				}
+	// One open chunk per lane: a row of another call for the same lane first
+	// sends what is open, so the lane's calls go out in file order.
+	for _, lane := range it.Lanes {
+		if k, ok := p.laneOpen[lane]; ok && k != it.Key {
+			if err := p.send(k); err != nil {
+				return err
 			}
 		}
-		for _, lane := range it.Lanes {
-			p.laneOpen[lane] = it.Key
-		}
+	}
+	for _, lane := range it.Lanes {
+		p.laneOpen[lane] = it.Key
 	}
 	e, ok := p.open[it.Key]
 	if !ok {
@@ -121,9 +120,6 @@ func (p *planner) add(it Item) error {
 	}
 	c := e.Value.(*chunk)
 	c.items = append(c.items, it)
-	if p.sequential {
-		c.tickets = append(c.tickets, p.lanes.enter(it.Lanes))
-	}
 	if len(c.items) >= p.size {
 		return p.send(it.Key)
 	}
@@ -139,7 +135,7 @@ func (p *planner) send(key string) error {
 	c := e.Value.(*chunk)
 	p.order.Remove(e)
 	delete(p.open, key)
-	if !p.sequential && len(c.items) > 0 && len(c.items[0].Lanes) > 0 {
+	if len(c.items) > 0 && len(c.items[0].Lanes) > 0 {
 		// The rows of a chunk share its key, hence its lanes.
 		lanes := c.items[0].Lanes
 		for _, lane := range lanes {

@@ -75,10 +75,7 @@ func finish(cfg Config, j *job, s *Summary, led *ledger.Ledger, rows int, change
 	s.Rows, s.NotSent = 0, 0
 	s.FirstProblems = nil
 	tot := newTotals(j)
-	var plan *planner
-	if cfg.DryRun {
-		plan = newPlanner(j.chunkSize, j.kind.Sequential, 1024, newLanes(), s.countChunk(j.kind))
-	}
+	plan, flush := callCounter(j, s)
 	line := make([]string, len(header))
 	err = j.scan(rows, func(r row) error {
 		s.Rows++
@@ -91,7 +88,7 @@ func finish(cfg Config, j *job, s *Summary, led *ledger.Ledger, rows int, change
 			o.Status, o.Code, o.Message = string(StatusInvalid), r.err.Code, r.err.Error()
 		case cfg.DryRun:
 			o.Status = string(StatusPlanned)
-			if err := plan.add(r.item); err != nil {
+			if err := plan(r.item); err != nil {
 				return err
 			}
 		case more && next.Seq == r.seq:
@@ -137,8 +134,8 @@ func finish(cfg Config, j *job, s *Summary, led *ledger.Ledger, rows int, change
 			return err
 		}
 	}
-	if plan != nil {
-		if err := plan.flush(); err != nil {
+	if cfg.DryRun {
+		if err := flush(); err != nil {
 			return err
 		}
 	}
@@ -160,17 +157,23 @@ func finish(cfg Config, j *job, s *Summary, led *ledger.Ledger, rows int, change
 	return nil
 }
 
-// countChunk counts the chunks and calls of a plan.
-func (s *Summary) countChunk(k *Kind) func(c *chunk) error {
-	return func(c *chunk) error {
-		s.Chunks++
-		if k.Sequential {
-			s.Calls += int64(len(c.items))
-		} else {
-			s.Calls++
-		}
-		return nil
+// callCounter counts the calls that a job's valid rows make, sending nothing:
+// the plan of a kind that is not sequential (each chunk let go as soon as it is
+// planned, so memory stays flat), one call a row for a sequential kind.
+func callCounter(j *job, s *Summary) (add func(Item) error, flush func() error) {
+	if j.kind.Sequential {
+		return func(Item) error { s.Calls++; s.Chunks++; return nil }, func() error { return nil }
 	}
+	ln := newLanes()
+	p := newPlanner(j.chunkSize, 1024, ln, func(c *chunk) error {
+		for _, t := range c.tickets {
+			ln.leave(t)
+		}
+		s.Chunks++
+		s.Calls++
+		return nil
+	})
+	return p.add, p.flush
 }
 
 const maxFirstProblems = 10

@@ -260,7 +260,7 @@ func dryRun(cfg Config, j *job, s *Summary) error {
 func validatePass(cfg Config, j *job, s *Summary) (int, *fingerprint, error) {
 	valid := 0
 	fp := &fingerprint{}
-	plan := newPlanner(j.chunkSize, j.kind.Sequential, 1024, newLanes(), s.countChunk(j.kind))
+	plan, flush := callCounter(j, s)
 	if err := j.scan(0, func(r row) error {
 		s.Rows++
 		if r.err != nil {
@@ -268,11 +268,11 @@ func validatePass(cfg Config, j *job, s *Summary) (int, *fingerprint, error) {
 		}
 		valid++
 		fp.add(r.item.EKey)
-		return plan.add(r.item)
+		return plan(r.item)
 	}); err != nil {
 		return 0, nil, err
 	}
-	if err := plan.flush(); err != nil {
+	if err := flush(); err != nil {
 		return 0, nil, err
 	}
 	cfg.Log.Debug("validated", "rows", s.Rows, "valid", valid, "calls", s.Calls, "seconds", cfg.Now().Sub(s.Start).Seconds())

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/crmbatch/crmbatch/crm"
 )
@@ -305,10 +306,12 @@ func callSubscription(ctx context.Context, x *executor, items []Item) ([]result,
 	sub := it.Payload.(subscriptionItem)
 	before, known := parseState(it.Note)
 	if !it.Uncertain {
-		var err error
-		before, known, err = x.showState(ctx, sub.Customer)
-		if errors.Is(err, errStopped) {
-			return nil, 0, err
+		if before, known = x.states.get(sub.Customer); !known {
+			var err error
+			before, known, err = x.showState(ctx, sub.Customer)
+			if errors.Is(err, errStopped) {
+				return nil, 0, err
+			}
 		}
 	}
 	if _, err := x.begin(ctx, before.String(known)); err != nil {
@@ -362,8 +365,21 @@ func callSubscription(ctx context.Context, x *executor, items []Item) ([]result,
 		attempts, err = x.retry(ctx, call, readBack, true)
 	}
 	if err != nil {
+		if known && failedResult(err).Status == StatusFailed {
+			x.states.set(sub.Customer, before) // refused: nothing changed
+		} else {
+			x.states.forget(sub.Customer)
+		}
 		return nil, attempts, err
 	}
+	after := state{number: before.number, lifeCycle: stateAfter(it.Action)}
+	switch {
+	case created != nil:
+		after.number = created.SubscriptionNumber
+	case now.number != "":
+		after.number = now.number
+	}
+	x.states.set(sub.Customer, after)
 	r := result{Status: StatusOK, Attempts: attempts}
 	switch {
 	case created != nil:
@@ -405,6 +421,38 @@ func parseState(note string) (state, bool) {
 	}
 	number, lc, _ := strings.Cut(note, " ")
 	return state{number: number, lifeCycle: lc}, true
+}
+
+// states keeps what a run knows of its customers' subscriptions after their
+// rows: the state before a customer's next row, without a show. It forgets
+// everything past maxStates customers (a show costs one call, memory stays flat).
+type states struct {
+	mu sync.Mutex
+	m  map[string]state
+}
+
+const maxStates = 100_000
+
+func (c *states) get(customer string) (state, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s, ok := c.m[customer]
+	return s, ok
+}
+
+func (c *states) set(customer string, s state) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= maxStates {
+		c.m = map[string]state{}
+	}
+	c.m[customer] = s
+}
+
+func (c *states) forget(customer string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.m, customer)
 }
 
 // showState reads a customer's subscription. known is false when the read
