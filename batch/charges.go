@@ -16,7 +16,7 @@ const (
 // Charges acknowledges or accepts Netflix charges, up to 50 of one action per call.
 // A charge is final: once acknowledged or accepted by any run of any file on an
 // endpoint, it is not sent again (unless --force).
-var Charges = register(&Kind{
+var Charges = &Kind{
 	Name:     "charges",
 	Required: []string{"number", "billing_system_customer_identifier"},
 	Optional: []string{"reference_number", "action"},
@@ -26,7 +26,7 @@ var Charges = register(&Kind{
 	effect:   func(it Item) string { return it.Action + "\x00" + it.Payload.(crm.ChargeItem).Number },
 	claimKey: func(it Item) string { return it.Payload.(crm.ChargeItem).Number },
 	call:     callCharges,
-})
+}
 
 func parseCharge(v rowView) (Item, error) {
 	number, err := v.required("number")

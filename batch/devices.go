@@ -23,7 +23,7 @@ type deviceItem struct {
 // the fields of the API's group_identifier: group_id (id), group_name (name, which
 // the API calls the code of the group) and group_alternative_code
 // (alternative_code).
-var Devices = register(&Kind{
+var Devices = &Kind{
 	Name:        "devices",
 	Required:    []string{"esn"},
 	Optional:    []string{"action", "group_id", "group_name", "group_alternative_code"},
@@ -33,7 +33,7 @@ var Devices = register(&Kind{
 	unique:      func(it Item) []unique { return []unique{{Column: "esn", Value: it.Payload.(deviceItem).ESN}} },
 	effect:      func(it Item) string { return it.Key + "\x00" + it.Payload.(deviceItem).ESN },
 	call:        callDevices,
-})
+}
 
 func parseDevice(v rowView) (Item, error) {
 	esn, err := v.required("esn")

@@ -21,7 +21,7 @@ const (
 // set-top boxes) on subscriptions: the items of one (subscription, action), up to
 // 50, go in one call that carries a transaction_reference_number derived from the
 // run and its rows, so that a resend after a lost answer is refused, not applied.
-var InstalledItems = register(&Kind{
+var InstalledItems = &Kind{
 	Name:     "installed-items",
 	Required: []string{"action", "subscription_number", "serial_number"},
 	Optional: []string{"to_serial_number", "to_subscription_number", "action_type", "sub_action_type",
@@ -37,7 +37,7 @@ var InstalledItems = register(&Kind{
 		return strings.Join([]string{it.Action, p.Subscription, p.Serial, p.ToSerial, p.ToSubscription}, "\x00")
 	},
 	call: callInstalledItems,
-})
+}
 
 type installedItem struct {
 	Subscription   string

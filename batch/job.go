@@ -75,7 +75,7 @@ func openJob(path, jobName string, opts formats.Options, overrides map[string]st
 		if j.kind, err = detectKind(path, j.index); err != nil {
 			return nil, err
 		}
-	} else if j.kind = Kinds[jobName]; j.kind == nil {
+	} else if j.kind = KindByName(jobName); j.kind == nil {
 		return nil, &UsageError{Msg: fmt.Sprintf("unknown --job %q: one of %s", jobName, strings.Join(KindNames(), ", "))}
 	}
 	k := j.kind
@@ -138,7 +138,7 @@ func detectKind(path string, index map[string]int) (*Kind, error) {
 	var fits []*Kind
 	best := -1
 	for _, name := range KindNames() {
-		k := Kinds[name]
+		k := KindByName(name)
 		score := 0
 		for col := range index {
 			if k.known(col) {

@@ -96,19 +96,24 @@ func invalid(column, code, format string, args ...any) *RowError {
 	return &RowError{Column: column, Code: code, Msg: fmt.Sprintf(format, args...)}
 }
 
-// Kinds lists every job kind by name.
-var Kinds = map[string]*Kind{}
+// kinds is every job kind, in the order the help lists them.
+var kinds = []*Kind{Devices, Charges, Subscriptions, InstalledItems}
 
-func register(k *Kind) *Kind {
-	Kinds[k.Name] = k
-	return k
+// KindByName returns the job kind of a --job value, or nil.
+func KindByName(name string) *Kind {
+	for _, k := range kinds {
+		if k.Name == name {
+			return k
+		}
+	}
+	return nil
 }
 
 // KindNames returns the job kind names, sorted.
 func KindNames() []string {
-	names := make([]string, 0, len(Kinds))
-	for n := range Kinds {
-		names = append(names, n)
+	names := make([]string, len(kinds))
+	for i, k := range kinds {
+		names[i] = k.Name
 	}
 	sort.Strings(names)
 	return names

@@ -23,7 +23,7 @@ const (
 
 // Subscriptions creates, suspends, unsuspends and cancels Netflix subscriptions,
 // one call per row; the rows of one customer run in file order, never at once.
-var Subscriptions = register(&Kind{
+var Subscriptions = &Kind{
 	Name:     "subscriptions",
 	Required: []string{"action", "billing_system_customer_identifier"},
 	Optional: []string{"promotion_code", "channel", "validity_duration",
@@ -37,7 +37,7 @@ var Subscriptions = register(&Kind{
 	effect:           func(it Item) string { return it.Action + "\x00" + it.Payload.(subscriptionItem).Customer },
 	repeats:          true,
 	call:             callSubscription,
-})
+}
 
 var (
 	channels     = []string{"WEB", "STORE", "MOBILE", "BROADBAND", "OTHER"}
@@ -459,18 +459,23 @@ func (c *states) forget(customer string) {
 // failed; an answer that says the customer has no subscription is a state.
 func (x *executor) showState(ctx context.Context, customer string) (state, bool, error) {
 	var s *crm.Subscription
+	none := false
 	_, err := x.retry(ctx, func(ctx context.Context) (err error) {
 		s, err = x.client.ShowSubscription(ctx, customer)
+		var ce *crm.Error
+		if errors.As(err, &ce) && ce.Class == crm.Permanent && noSubscription(ce) {
+			none = true // an answer, not a failure
+			return nil
+		}
 		return err
 	}, nil, false)
-	var ce *crm.Error
 	switch {
-	case err == nil:
-		return state{number: s.SubscriptionNumber, lifeCycle: s.LifeCycleState}, true, nil
-	case errors.As(err, &ce) && ce.Class == crm.Permanent && noSubscription(ce):
+	case err != nil:
+		return state{}, false, err
+	case none:
 		return state{}, true, nil
 	}
-	return state{}, false, err
+	return state{number: s.SubscriptionNumber, lifeCycle: s.LifeCycleState}, true, nil
 }
 
 // noSubscription reports whether a refused show says that the customer has no
