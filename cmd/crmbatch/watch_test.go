@@ -45,7 +45,7 @@ func TestNightlyDropRecipe(t *testing.T) {
 	})
 	run := func() (int, string) {
 		var stderr bytes.Buffer
-		code := Main([]string{"run", "--watch", drop, "--once", "--settle", "10s", "--no-progress"}, env, &bytes.Buffer{}, &stderr)
+		code := Main([]string{"run", "--watch", drop, "--once", "--settle", "10s", "--no-progress"}, env, onBuffers(&bytes.Buffer{}, &stderr))
 		return code, stderr.String()
 	}
 	code, stderr := run()
