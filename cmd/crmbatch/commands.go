@@ -57,6 +57,7 @@ func commands() []*command {
 					return nil
 				}
 			}},
+		completionCommand(),
 	}
 }
 
