@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -261,25 +262,73 @@ func (a *app) runJob(ctx context.Context, o *runOptions, args []string, validate
 // their runs'.
 func (a *app) watch(ctx context.Context, cfg batch.Config, o *runOptions) error {
 	var worst error
-	err := batch.Watch(ctx, cfg, o.watch, o.once, o.settle, 2*time.Second, func(w batch.Watched) {
-		if w.Summary != nil {
-			a.printSummary(w.Summary)
-		}
-		err := w.Err
-		if err == nil && w.Summary != nil && w.Summary.Problems() > 0 {
-			err = &rowsError{w.Summary.Problems()}
-		}
-		code := exitCode(err)
-		a.report(err, code)
-		fmt.Fprintf(a.stderr, "crmbatch: %s (exit %d)\n", w.File, code)
-		if code > exitCode(worst) {
-			worst = &reported{err}
-		}
+	err := batch.Watch(ctx, cfg, batch.WatchOptions{
+		Dir: o.watch, Once: o.once, Settle: o.settle, Poll: 2 * time.Second,
+		Done: func(w batch.Watched) {
+			err := w.Err
+			if err == nil && w.Summary != nil && w.Summary.Problems() > 0 {
+				err = &rowsError{w.Summary.Problems()}
+			}
+			code := exitCode(err)
+			a.fileDone(w, err, code)
+			if code > exitCode(worst) {
+				worst = &reported{err}
+			}
+		},
+		Settling: func(files []string) {
+			if a.json {
+				a.log.Info("waiting for files still being written", "files", files, "settle", o.settle.String())
+				return
+			}
+			fmt.Fprintf(a.stderr, "crmbatch: waiting for files changed less than %s ago: %s\n", o.settle, strings.Join(files, ", "))
+		},
 	})
 	if err != nil {
 		return err
 	}
 	return worst
+}
+
+// fileDone tells what became of one file of a watched folder: in text, the
+// run's summary, its error and where the file went; in JSON, one line.
+func (a *app) fileDone(w batch.Watched, err error, code int) {
+	where := "left in place, to be resumed at the next scan"
+	if w.To != "" {
+		where = "moved to " + w.Dir
+	}
+	if a.json {
+		attrs := []any{"file", w.Input, "outcome", w.To, "exit_code", code}
+		if w.To == "" {
+			attrs[3] = "left"
+		} else {
+			attrs = append(attrs, "moved_to", w.File, "folder", w.Dir)
+		}
+		if w.Reason != "" {
+			attrs = append(attrs, "reason", w.Reason)
+		}
+		if s := w.Summary; s != nil {
+			attrs = append(attrs, summaryAttrs(s)...)
+		}
+		var rows *rowsError
+		if err != nil && !errors.As(err, &rows) {
+			msg, hint := splitHint(err.Error())
+			if hint == "" {
+				hint = defaultHint(err, code)
+			}
+			attrs = append(attrs, "error", msg, "hint", hint)
+		}
+		a.log.Log(context.Background(), logLevel(code), "file done", attrs...)
+		return
+	}
+	if w.Summary != nil {
+		a.printSummary(w.Summary)
+	}
+	a.report(err, code)
+	fmt.Fprintf(a.stderr, "crmbatch: %s: %s", filepath.Base(w.Input), where)
+	if w.Reason != "" {
+		fmt.Fprintf(a.stderr, "; why: %s", w.Reason)
+	}
+	fmt.Fprintf(a.stderr, " (exit %d)\n", code)
 }
 
 // connect fills the endpoint and credentials, or starts the embedded sandbox.

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 
 	"github.com/crmbatch/crmbatch/batch"
@@ -128,4 +129,15 @@ func defaultHint(err error, code int) string {
 		return "what was done is recorded; run the same command again to resume"
 	}
 	return ""
+}
+
+// logLevel is the level of a line about an outcome with exit code code.
+func logLevel(code int) slog.Level {
+	switch code {
+	case exitOK:
+		return slog.LevelInfo
+	case exitRows:
+		return slog.LevelWarn
+	}
+	return slog.LevelError
 }
