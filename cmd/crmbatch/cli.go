@@ -196,7 +196,12 @@ func (a *app) runJob(ctx context.Context, o *runOptions, args []string, validate
 	dryRun := validate || o.dryRun
 	a.json = o.logFormat == "json"
 	progress := !dryRun && !o.noProgress && !o.quiet
-	bar := progress && !a.json && a.io.IsStderrTTY()
+	var bar *batch.Bar
+	if progress && !a.json && a.io.IsStderrTTY() {
+		// Everything written to the terminal from now on passes the bar.
+		bar = batch.NewBar(a.io.ErrOut, a.io.TerminalWidth(), time.Now)
+		a.stderr = bar
+	}
 	a.log = newLogger(a.stderr, o.logFormat, o.quiet, a.io.IsStderrTTY(), a.getenv)
 	cfg := batch.Config{
 		Path: "", Job: o.job, Sheet: o.sheet, OutDir: o.out, Format: formats.Format(o.format),
@@ -214,8 +219,8 @@ func (a *app) runJob(ctx context.Context, o *runOptions, args []string, validate
 		}
 	}
 	switch {
-	case bar:
-		cfg.Progress = batch.NewBarProgress(a.io.ErrOut)
+	case bar != nil:
+		cfg.Progress = bar
 	case progress:
 		cfg.Progress = batch.NewLogProgress(a.log, 10*time.Second)
 	}
