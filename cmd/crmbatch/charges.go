@@ -60,6 +60,9 @@ func (a *app) chargesExport(ctx context.Context, o *runOptions, status string, a
 			fmt.Fprintf(a.stderr, "  total %s %s (%d charges)\n", t.Currency, t.Amount, t.Count)
 		}
 	}
-	fmt.Fprintf(a.stderr, "next: fill reference_number, set action (acknowledge|accept), then: crmbatch run %s\n", out)
+	if status == crm.ChargeStatusNotProcessed {
+		// Processed charges are a record, not work: nothing comes next.
+		fmt.Fprintf(a.stderr, "next: fill reference_number, set action (acknowledge|accept), then: crmbatch run %s\n", out)
+	}
 	return nil
 }
