@@ -1,8 +1,11 @@
 # The few commands a newcomer needs; each is also in the README.
 .PHONY: build test bench bench-e2e lint fuzz sandbox
 
+# The version crmbatch reports: the nearest tag, or the commit, "-dirty" with changes.
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+
 build:
-	go build -o bin/crmbatch ./cmd/crmbatch
+	go build -ldflags "-X main.version=$(VERSION)" -o bin/crmbatch ./cmd/crmbatch
 
 test:
 	go test -race -count=1 ./...

@@ -72,7 +72,9 @@ func execute(parent context.Context, cfg Config, j *job, led *ledger.Ledger, h h
 			x.fail(err)
 			return err
 		}
-		cfg.Progress.Advance(len(outs))
+		for _, o := range outs {
+			cfg.Progress.Outcome(Status(o.Status), 1)
+		}
 		return nil
 	}
 	ln := newLanes()

@@ -39,7 +39,8 @@ type executor struct {
 	retried   atomic.Int64
 	throttled atomic.Int64 // answers HTTP 429
 
-	log *slog.Logger
+	log      *slog.Logger
+	progress Progress // told of retries and 429s
 
 	fatalOnce sync.Once
 	fatal     error // set once: the run must stop
@@ -117,6 +118,7 @@ func (x *executor) retry(ctx context.Context, call func(context.Context) error, 
 		attempts++
 		if attempts > 1 {
 			x.retried.Add(1)
+			x.progress.Retried()
 		}
 		x.calls.Add(1)
 		// A call in flight is let finish (or time out) even when the run stops,
@@ -149,6 +151,7 @@ func (x *executor) retry(ctx context.Context, call func(context.Context) error, 
 			return attempts, unknownOutcome(uncertain, fmt.Errorf("%w: %w", errStopped, err))
 		case throttle:
 			x.throttled.Add(1)
+			x.progress.Throttled()
 			x.pace.throttled(x.pace.backoff(budget+1, ce.RetryAfter))
 			continue // the next attempt waits in the client's Wait, the pacer's
 		case readBack:

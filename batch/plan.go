@@ -79,8 +79,8 @@ func (l *lanes) leave(t ticket) {
 type planner struct {
 	size    int
 	maxOpen int
-	lanes      *lanes
-	emit       func(*chunk) error
+	lanes   *lanes
+	emit    func(*chunk) error
 
 	open     map[string]*list.Element // key → element of order holding *chunk
 	order    *list.List

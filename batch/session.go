@@ -43,7 +43,11 @@ func login(ctx context.Context, cfg Config) (*executor, error) {
 	if err != nil {
 		return nil, &UsageError{Msg: err.Error()}
 	}
-	x := &executor{client: client, pace: pace, retries: cfg.Retries, log: cfg.Log}
+	progress := cfg.Progress
+	if progress == nil {
+		progress = silent{}
+	}
+	x := &executor{client: client, pace: pace, retries: cfg.Retries, log: cfg.Log, progress: progress}
 	if _, err := x.retry(ctx, client.Login, nil, false); err != nil {
 		var ce *crm.Error
 		switch {

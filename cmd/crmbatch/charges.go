@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"time"
 
@@ -9,46 +10,59 @@ import (
 	"github.com/crmbatch/crmbatch/formats"
 )
 
-// cmdCharges runs "charges export": the charges waiting for the operator, into
-// a sheet that is itself a charges job.
-func cmdCharges(ctx context.Context, std streams, args []string) int {
-	if len(args) == 0 || args[0] != "export" {
-		return usageErr(std, "usage: crmbatch charges export [flags] OUT.xlsx|OUT.csv")
+func chargesExportCommand() *command {
+	return &command{
+		name: "charges export", args: "OUT.xlsx|OUT.csv",
+		summary: "pending charges into OUT: a charges job",
+		about: `Pages netflix/charges/list into OUT (.xlsx or .csv), one charge a row, with
+count and amount totals per currency. The file is itself a charges job: fill
+reference_number, set action (acknowledge|accept), then crmbatch run OUT.`,
+		define: func(a *app, fs *flag.FlagSet) runFunc {
+			o := &runOptions{}
+			o.connFlags(fs)
+			status := fs.String("status", crm.ChargeStatusNotProcessed, "NOT_PROCESSED (pending charges) or PROCESSED")
+			return func(ctx context.Context, args []string) error { return a.chargesExport(ctx, o, *status, args) }
+		},
 	}
-	var o runOptions
-	fs := connFlags("charges export", "OUT.xlsx|OUT.csv", &o, std)
-	status := fs.String("status", crm.ChargeStatusNotProcessed, "NOT_PROCESSED (pending charges) or PROCESSED")
-	sess, code := session(ctx, std, fs, &o, args[1:])
-	if sess == nil {
-		return code
+}
+
+// chargesExport runs "charges export": the charges waiting for the operator,
+// into a sheet that is itself a charges job.
+func (a *app) chargesExport(ctx context.Context, o *runOptions, status string, args []string) error {
+	if len(args) != 1 {
+		return &usageError{msg: "charges export takes one output file, .xlsx or .csv", hint: "crmbatch charges export pending.xlsx"}
 	}
-	if fs.NArg() != 1 {
-		return usageErr(std, "charges export takes one output file, .xlsx or .csv")
-	}
-	out := fs.Arg(0)
+	out := args[0]
 	f, err := formats.FormatOf(out)
 	if err != nil {
-		return usageErr(std, "%s: %v", out, err)
+		return &usageError{msg: fmt.Sprintf("%s: %v", out, err)}
+	}
+	sess, err := a.session(ctx, o)
+	if err != nil {
+		return err
 	}
 	last := time.Now()
-	e, err := sess.ExportCharges(ctx, *status, out, f, func(n int) {
+	e, err := sess.ExportCharges(ctx, status, out, f, func(n int) {
 		if time.Since(last) > 2*time.Second {
-			fmt.Fprintf(std.err, "crmbatch: %d charges listed so far\n", n)
+			fmt.Fprintf(a.stderr, "crmbatch: %d charges listed so far\n", n)
 			last = time.Now()
 		}
 	})
 	if err != nil {
-		return exitCode(std, nil, err)
+		return err
 	}
-	fmt.Fprintf(std.err, "crmbatch: exported %d %s charges to %s (%d calls, %d passes)\n", e.Charges, *status, e.Path, e.Calls, e.Passes)
+	fmt.Fprintf(a.stderr, "crmbatch: exported %d %s charges to %s (%d calls, %d passes)\n", e.Charges, status, e.Path, e.Calls, e.Passes)
 	for st, n := range e.PerStatus {
-		fmt.Fprintf(std.err, "  %-12s %d\n", st, n)
+		fmt.Fprintf(a.stderr, "  %-12s %d\n", st, n)
 	}
 	for _, t := range e.Totals {
 		if t.Status == "input" {
-			fmt.Fprintf(std.err, "  total %s %s (%d charges)\n", t.Currency, t.Amount, t.Count)
+			fmt.Fprintf(a.stderr, "  total %s %s (%d charges)\n", t.Currency, t.Amount, t.Count)
 		}
 	}
-	fmt.Fprintf(std.err, "next: fill reference_number, set action (acknowledge|accept), then: crmbatch run %s\n", out)
-	return exitOK
+	if status == crm.ChargeStatusNotProcessed {
+		// Processed charges are a record, not work: nothing comes next.
+		fmt.Fprintf(a.stderr, "next: fill reference_number, set action (acknowledge|accept), then: crmbatch run %s\n", out)
+	}
+	return nil
 }

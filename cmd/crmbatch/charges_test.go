@@ -30,7 +30,7 @@ func TestExportAgainstServerIgnoringOffsetExits3(t *testing.T) {
 	var stderr bytes.Buffer
 	code := Main([]string{"charges", "export", "--endpoint", srv.URL + sandbox.BasePath, out}, env(map[string]string{
 		"CRMBATCH_USERNAME": sandbox.DemoUsername, "CRMBATCH_PASSWORD": sandbox.DemoPassword, "CRMBATCH_ORGANISATION": sandbox.DemoOrganisation}),
-		&bytes.Buffer{}, &stderr)
+		onBuffers(&bytes.Buffer{}, &stderr))
 	if code != exitStopped || !strings.Contains(stderr.String(), "ignore offset") {
 		t.Fatalf("exit %d, want 3 with the reason:\n%s", code, stderr.String())
 	}

@@ -15,12 +15,10 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"runtime/debug"
+	"sort"
 	"strings"
 	"syscall"
 	"time"
-
-	"golang.org/x/term"
 
 	"github.com/crmbatch/crmbatch/batch"
 	"github.com/crmbatch/crmbatch/crm"
@@ -28,61 +26,8 @@ import (
 	"github.com/crmbatch/crmbatch/sandbox"
 )
 
-// Exit codes of the contract.
-const (
-	exitOK       = 0 // every row ok or skipped
-	exitRows     = 1 // some rows failed or invalid; reports written
-	exitUsage    = 2 // usage, config or input-file error; nothing sent
-	exitStopped  = 3 // the run could not finish; a re-run resumes
-	exitHelpShow = 0
-)
-
-// version is set by the linker (-ldflags "-X main.version=...") for releases.
-var version = ""
-
-type streams struct {
-	out, err io.Writer
-	getenv   func(string) string
-}
-
-// isTerminal reports whether w is a terminal (progressbar does not check).
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd()))
-}
-
-const usage = `crmbatch drives the CRM.COM Web API from CSV and XLSX job files.
-
-usage:
-  crmbatch run [flags] FILE           run a job file
-  crmbatch validate [flags] FILE      parse, validate and plan; send nothing
-  crmbatch charges export [flags] OUT pending charges into OUT (.xlsx or .csv): a charges job
-  crmbatch promotions [--format csv]  list the operator's promotions
-  crmbatch show CUSTOMER...           subscriptions/show for each customer
-  crmbatch history [--run ID | --charge NUMBER]  what the ledger knows
-  crmbatch sandbox [flags]            serve the embedded CRM.COM emulator
-  crmbatch version                    print the version
-  crmbatch help                       this text
-
-Job kinds (--job, or guessed from the header): devices, charges, subscriptions,
-installed-items. Run "crmbatch run -h" for the flags.
-
-Connection: --endpoint URL or CRMBATCH_ENDPOINT; credentials from the environment
-only: CRMBATCH_USERNAME, CRMBATCH_PASSWORD (or CRMBATCH_PASSWORD_FILE),
-CRMBATCH_ORGANISATION, optional CRMBATCH_UNIT; or CRMBATCH_API_KEY (or
-CRMBATCH_API_KEY_FILE). --sandbox runs against an in-process emulator instead.
-
-Exit codes: 0 every row ok or skipped, 1 some rows failed or invalid, 2 usage or
-input-file error (nothing sent), 3 the run could not finish (a re-run resumes).
-`
-
-// Main runs the command line and returns the exit code.
-func Main(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
-	std := streams{out: stdout, err: stderr, getenv: getenv}
-	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
-		return exitUsage
-	}
+// Main runs the command line on the streams ios and returns the exit code.
+func Main(args []string, getenv func(string) string, ios *IOStreams) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	go func() {
@@ -90,49 +35,21 @@ func Main(args []string, getenv func(string) string, stdout, stderr io.Writer) i
 		<-ctx.Done()
 		stop()
 	}()
-	switch args[0] {
-	case "run":
-		return cmdRun(ctx, std, args[1:], false)
-	case "validate":
-		return cmdRun(ctx, std, args[1:], true)
-	case "sandbox":
-		return cmdSandbox(ctx, std, args[1:])
-	case "history":
-		return cmdHistory(ctx, std, args[1:])
-	case "promotions":
-		return cmdPromotions(ctx, std, args[1:])
-	case "show":
-		return cmdShow(ctx, std, args[1:])
-	case "charges":
-		return cmdCharges(ctx, std, args[1:])
-	case "version", "--version":
-		fmt.Fprintln(stdout, "crmbatch", versionString())
-		return exitOK
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
-		return exitHelpShow
-	}
-	fmt.Fprintf(stderr, "crmbatch: unknown command %q\nhint: run \"crmbatch help\" for the commands\n", args[0])
-	return exitUsage
+	a := &app{io: ios, getenv: getenv, stderr: ios.ErrOut}
+	err := a.dispatch(ctx, args)
+	code := exitCode(err)
+	a.report(err, code)
+	return code
 }
 
-func versionString() string {
-	if version != "" {
-		return version
-	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
-		return bi.Main.Version
-	}
-	return "(devel)"
-}
-
-// runOptions are the flags of run and validate.
+// runOptions are the flags of run and validate, and those of the commands
+// that only ask the endpoint.
 type runOptions struct {
 	job, action, groupID, groupName, groupCode string
 	groupAltCode                               string
 	sheet, out, format                         string
 	rate                                       float64
-	concurrency, chunkSize, retries            int
+	concurrency, chunkSize, attempts           int
 	timeout                                    time.Duration
 	dryRun, fresh, rerun, skipDone, force      bool
 	state                                      string
@@ -146,10 +63,42 @@ type runOptions struct {
 	settle                                     time.Duration
 }
 
-func runFlags(name string, o *runOptions, stderr io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.StringVar(&o.job, "job", "", "job kind: devices, charges, subscriptions, installed-items (default: from the header)")
+// runOnly are the flags of run that mean nothing to validate: validate
+// accepts them, so that a run's command line validates as it is, but its help
+// does not show them.
+var runOnly = []string{"concurrency", "dry-run", "state", "fresh", "rerun", "force", "no-progress"}
+
+func runCommand(validate bool) *command {
+	c := &command{
+		name: "run", args: "FILE", more: []string{"run [flags] --watch DIR [--once]"},
+		summary: "run a job file",
+		about: `Runs a job file: reads and validates all of it first (a broken file sends
+nothing), sends its rows in chunks under the rate limit, and writes what
+happened to every row in FILE's folder (or --out): X.results, X.failures and
+X.summary.json. A run that stopped resumes when run again.
+
+With --watch, runs every .csv or .xlsx dropped into DIR once it has settled,
+then moves it with its reports into a folder of its own in DIR/processed or
+DIR/failed (with NAME.reason.txt saying why).`,
+	}
+	if validate {
+		c.name, c.more, c.hidden = "validate", nil, runOnly
+		c.summary = "parse, validate and plan; send nothing"
+		c.about = `Reads, validates and plans a job file and sends nothing: every bad row with
+its row and column, the calls a run would make and how long they would take
+at --rate. With an endpoint (--endpoint, CRMBATCH_ENDPOINT or --sandbox) it
+also checks what only the endpoint knows, such as promotion codes.`
+	}
+	c.define = func(a *app, fs *flag.FlagSet) runFunc {
+		o := &runOptions{}
+		o.register(fs, c.name)
+		return func(ctx context.Context, args []string) error { return a.runJob(ctx, o, args, validate) }
+	}
+	return c
+}
+
+func (o *runOptions) register(fs *flag.FlagSet, name string) {
+	fs.StringVar(&o.job, "job", "", "job kind: "+strings.Join(batch.KindNames(), ", ")+" (default: from the header)")
 	fs.StringVar(&o.action, "action", "", "set the action column of every row")
 	fs.StringVar(&o.groupID, "group-id", "", "devices: set group_id of every row")
 	fs.StringVar(&o.groupName, "group-name", "", "devices: set group_name of every row (the group's name, which the API calls its code)")
@@ -161,39 +110,43 @@ func runFlags(name string, o *runOptions, stderr io.Writer) *flag.FlagSet {
 	fs.Float64Var(&o.rate, "rate", 10, "requests per second, retries and logins included")
 	fs.IntVar(&o.concurrency, "concurrency", 4, "calls in flight at once")
 	fs.IntVar(&o.chunkSize, "chunk-size", 0, "rows per call (default and maximum: the kind's limit)")
-	fs.IntVar(&o.retries, "retries", 5, "attempts per call, the first included")
-	fs.DurationVar(&o.timeout, "timeout", 30*time.Second, "timeout of one request")
+	o.connFlags(fs)
 	fs.BoolVar(&o.dryRun, "dry-run", false, "validate and plan only (= crmbatch validate)")
 	fs.StringVar(&o.state, "state", "", "folder of the ledger (default: CRMBATCH_STATE or a per-user state folder)")
 	fs.BoolVar(&o.fresh, "fresh", false, "start over instead of resuming an unfinished run of the same job")
 	fs.BoolVar(&o.rerun, "rerun", false, "run a job file that already completed again")
 	fs.BoolVar(&o.skipDone, "skip-done", false, "after a finished run of this file (or of the file it is an edit of), send only the rows it did not apply")
 	fs.BoolVar(&o.force, "force", false, "send charges that an earlier run already acknowledged")
-	fs.StringVar(&o.logFormat, "log-format", "text", "log format text|json")
+	fs.StringVar(&o.logFormat, "log-format", "text", "how stderr logs: text, or json (JSON lines only, errors included)")
 	fs.BoolVar(&o.quiet, "quiet", false, "log warnings and errors only")
 	fs.BoolVar(&o.noProgress, "no-progress", false, "no progress bar or progress lines")
+	if name == "run" {
+		fs.StringVar(&o.watch, "watch", "", "run every job file dropped into DIR (which must exist), then move it with its reports into DIR/processed or DIR/failed")
+		fs.BoolVar(&o.once, "once", false, "with --watch: scan the folder once and exit (for cron)")
+		fs.DurationVar(&o.settle, "settle", 10*time.Second, "with --watch: a file is run once it has not changed for this long")
+	}
+}
+
+// connFlags registers the flags of every command that asks the endpoint.
+func (o *runOptions) connFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.endpoint, "endpoint", "", "CRM.COM Web API base URL, e.g. https://crm.example.com/crmapi/rest/v2/ (or CRMBATCH_ENDPOINT)")
 	fs.BoolVar(&o.useSandbox, "sandbox", false, "run against the embedded CRM.COM emulator (no credentials)")
 	fs.BoolVar(&o.insecureHTTP, "insecure-http", false, "allow a plain http:// endpoint that is not on this machine")
 	fs.StringVar(&o.caFile, "ca-file", "", "PEM file of a private certificate authority to trust besides the system's")
-	if name == "run" {
-		fs.StringVar(&o.watch, "watch", "", "run every job file dropped into DIR, then move it with its reports to DIR/processed or DIR/failed")
-		fs.BoolVar(&o.once, "once", false, "with --watch: scan the folder once and exit (for cron)")
-		fs.DurationVar(&o.settle, "settle", 10*time.Second, "with --watch: a file is run once it has not changed for this long")
+	fs.DurationVar(&o.timeout, "timeout", 30*time.Second, "timeout of one request")
+	fs.IntVar(&o.attempts, "attempts", 5, "attempts per call, the first included (1 = no retry)")
+	fs.IntVar(&o.attempts, "retries", 5, "the former name of --attempts: attempts per call, the first included")
+	if fs.Lookup("rate") == nil {
+		fs.Float64Var(&o.rate, "rate", 10, "requests per second")
 	}
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: crmbatch %s [flags] FILE\n       crmbatch run [flags] --watch DIR [--once]\n\nflags:\n", name)
-		fs.PrintDefaults()
-	}
-	return fs
 }
 
 // newLogger logs to w in text or JSON; CRMBATCH_DEBUG=1 adds one line per call.
 // On a terminal, text logs keep to warnings: the progress bar and the summary
 // say the rest, and the info lines are for log files.
-func newLogger(w io.Writer, format string, quiet bool, getenv func(string) string) (*slog.Logger, error) {
+func newLogger(w io.Writer, format string, quiet, terminal bool, getenv func(string) string) *slog.Logger {
 	level := slog.LevelInfo
-	if format == "text" && isTerminal(w) {
+	if format == "text" && terminal {
 		level = slog.LevelWarn
 	}
 	if getenv("CRMBATCH_DEBUG") != "" {
@@ -203,143 +156,201 @@ func newLogger(w io.Writer, format string, quiet bool, getenv func(string) strin
 		level = slog.LevelWarn
 	}
 	opts := &slog.HandlerOptions{Level: level}
-	switch format {
-	case "text":
-		return slog.New(slog.NewTextHandler(w, opts)), nil
-	case "json":
-		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
 	}
-	return nil, fmt.Errorf("--log-format %q: text or json", format)
+	return slog.New(slog.NewTextHandler(w, opts))
 }
 
-// usageErr prints a usage or configuration error, with a hint line, and
-// returns exit code 2: nothing was sent.
-func usageErr(std streams, format string, args ...any) int {
-	msg := fmt.Sprintf(format, args...)
-	fmt.Fprintf(std.err, "crmbatch: %s\n", msg)
-	if !strings.Contains(msg, "hint:") {
-		fmt.Fprintln(std.err, "hint: nothing was sent; \"crmbatch help\" lists the commands, \"crmbatch COMMAND -h\" their flags")
+// warn tells the user of something that does not stop the command.
+func (a *app) warn(msg string) {
+	if a.json && a.log != nil {
+		a.log.Warn(msg)
+		return
 	}
-	return exitUsage
+	fmt.Fprintf(a.stderr, "crmbatch: warning: %s\n", msg)
 }
 
-func cmdRun(ctx context.Context, std streams, args []string, validate bool) int {
+// runJob is run and validate.
+func (a *app) runJob(ctx context.Context, o *runOptions, args []string, validate bool) error {
 	name := "run"
 	if validate {
 		name = "validate"
 	}
-	var o runOptions
-	fs := runFlags(name, &o, std.err)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitHelpShow
-		}
-		return exitUsage
+	usage := fmt.Sprintf("crmbatch %s [flags] FILE", name)
+	switch {
+	case o.watch != "" && len(args) != 0:
+		return &usageError{msg: fmt.Sprintf("--watch takes a folder, not a job file (got %s)", strings.Join(args, " ")), hint: "crmbatch run [flags] --watch DIR [--once]"}
+	case o.watch == "" && len(args) == 0:
+		return &usageError{msg: name + " needs a job file", hint: usage}
+	case o.watch == "" && len(args) > 1:
+		return &usageError{msg: fmt.Sprintf("%s takes one job file, got %d arguments: %s", name, len(args), strings.Join(args, " ")), hint: usage}
+	case o.logFormat != "text" && o.logFormat != "json":
+		return &usageError{msg: fmt.Sprintf("--log-format %q: text or json", o.logFormat)}
+	case o.timeout <= 0:
+		return &usageError{msg: "--timeout must be positive, e.g. 30s"}
+	case o.attempts < 1:
+		return &usageError{msg: "--attempts (or --retries) must be at least 1: the first attempt counts (1 = no retry)"}
+	case o.format != "" && o.format != "csv" && o.format != "xlsx":
+		return &usageError{msg: fmt.Sprintf("--format %q: csv or xlsx", o.format)}
+	case o.watch != "" && o.out != "":
+		return &usageError{msg: "--watch puts the reports beside each file in processed/ or failed/: drop --out"}
 	}
-	if o.watch != "" && fs.NArg() != 0 {
-		return usageErr(std, "--watch takes a folder, not a job file")
+	dryRun := validate || o.dryRun
+	a.json = o.logFormat == "json"
+	progress := !dryRun && !o.noProgress && !o.quiet
+	var bar *batch.Bar
+	if progress && !a.json && a.io.IsStderrTTY() {
+		// Everything written to the terminal from now on passes the bar.
+		bar = batch.NewBar(a.io.ErrOut, a.io.TerminalWidth(), time.Now)
+		a.stderr = bar
 	}
-	if o.watch == "" && fs.NArg() != 1 {
-		return usageErr(std, "%s takes one job file, got %d arguments\nhint: crmbatch %s [flags] FILE", name, fs.NArg(), name)
-	}
-	log, err := newLogger(std.err, o.logFormat, o.quiet, std.getenv)
-	if err != nil {
-		return usageErr(std, "%v", err)
-	}
-	if o.timeout <= 0 {
-		return usageErr(std, "--timeout must be positive, e.g. 30s")
-	}
+	a.log = newLogger(a.stderr, o.logFormat, o.quiet, a.io.IsStderrTTY(), a.getenv)
 	cfg := batch.Config{
-		Path: fs.Arg(0), Job: o.job, Sheet: o.sheet, OutDir: o.out,
-		Concurrency: o.concurrency, ChunkSize: o.chunkSize, Retries: o.retries, Rate: o.rate,
-		DryRun: validate || o.dryRun, Log: log,
+		Path: "", Job: o.job, Sheet: o.sheet, OutDir: o.out, Format: formats.Format(o.format),
+		Concurrency: o.concurrency, ChunkSize: o.chunkSize, Retries: o.attempts, Rate: o.rate,
+		DryRun: dryRun, Log: a.log,
 		Fresh: o.fresh, Rerun: o.rerun, SkipDone: o.skipDone, Force: o.force,
 		Overrides: map[string]string{},
 	}
+	if len(args) == 1 {
+		cfg.Path = args[0]
+	}
 	if o.groupCode != "" {
-		return usageErr(std, "--group-code names no field of the API's group identifier\nhint: %s", batch.GroupCodeHint)
+		return &batch.UsageError{Msg: "--group-code names no field of the API's group identifier\nhint: " + batch.GroupCodeHint}
 	}
 	for col, v := range map[string]string{"action": o.action, "group_id": o.groupID, "group_name": o.groupName, "group_alternative_code": o.groupAltCode} {
 		if v != "" {
 			cfg.Overrides[col] = v
 		}
 	}
-	if o.format != "" {
-		if o.format != "csv" && o.format != "xlsx" {
-			return usageErr(std, "--format %q: csv or xlsx", o.format)
-		}
-		cfg.Format = formats.Format(o.format)
+	switch {
+	case bar != nil:
+		cfg.Progress = bar
+	case progress:
+		cfg.Progress = batch.NewLogProgress(a.log, 10*time.Second)
 	}
 	// validate asks the endpoint, when there is one, for what only it knows
 	// (the promotion codes); a run needs it.
-	if !cfg.DryRun || o.useSandbox || o.endpoint != "" || std.getenv("CRMBATCH_ENDPOINT") != "" {
-		if code := connect(ctx, std, &o, &cfg); code != exitOK {
-			return code
+	if !dryRun || o.useSandbox || o.endpoint != "" || a.getenv("CRMBATCH_ENDPOINT") != "" {
+		if err := a.connect(ctx, o, &cfg); err != nil {
+			return err
 		}
 	}
-	if !cfg.DryRun {
+	if !dryRun {
 		if cfg.StateDir = o.state; cfg.StateDir == "" {
-			if o.useSandbox && std.getenv("CRMBATCH_STATE") == "" {
+			if o.useSandbox && a.getenv("CRMBATCH_STATE") == "" {
 				// Each --sandbox is a new, empty CRM.COM: a ledger that remembered
 				// its runs would refuse the next try of the same sample.
 				tmp, err := os.MkdirTemp("", "crmbatch-sandbox-state-")
 				if err != nil {
-					return usageErr(std, "%v", err)
+					return &usageError{msg: err.Error()}
 				}
 				defer os.RemoveAll(tmp)
 				cfg.StateDir = tmp
 			} else {
-				cfg.StateDir = defaultStateDir(std.getenv)
-			}
-		}
-		if !o.noProgress && !o.quiet {
-			if isTerminal(std.err) {
-				cfg.Progress = batch.NewBarProgress(std.err)
-			} else {
-				cfg.Progress = batch.NewLogProgress(log, 10*time.Second)
+				cfg.StateDir = defaultStateDir(a.getenv)
 			}
 		}
 	}
 	if o.watch != "" {
-		return watch(ctx, std, cfg, &o)
+		return a.watch(ctx, cfg, o)
 	}
 	s, err := batch.Run(ctx, cfg)
 	if s != nil {
-		printSummary(std.err, s)
+		a.printSummary(s)
 	}
-	return exitCode(std, s, err)
+	if err != nil {
+		return err
+	}
+	if n := s.Problems(); n > 0 {
+		return &rowsError{n}
+	}
+	return nil
 }
 
 // watch runs the files dropped into a folder; its exit code is the worst of
 // their runs'.
-func watch(ctx context.Context, std streams, cfg batch.Config, o *runOptions) int {
-	if o.out != "" {
-		return usageErr(std, "--watch puts the reports beside each file in processed/ or failed/: drop --out")
-	}
-	worst := exitOK
-	err := batch.Watch(ctx, cfg, o.watch, o.once, o.settle, 2*time.Second, func(w batch.Watched) {
-		if w.Summary != nil {
-			printSummary(std.err, w.Summary)
-		}
-		code := exitCode(std, w.Summary, w.Err)
-		fmt.Fprintf(std.err, "crmbatch: %s (exit %d)\n", w.File, code)
-		worst = max(worst, code)
+func (a *app) watch(ctx context.Context, cfg batch.Config, o *runOptions) error {
+	var worst error
+	err := batch.Watch(ctx, cfg, batch.WatchOptions{
+		Dir: o.watch, Once: o.once, Settle: o.settle, Poll: 2 * time.Second,
+		Done: func(w batch.Watched) {
+			err := w.Err
+			if err == nil && w.Summary != nil && w.Summary.Problems() > 0 {
+				err = &rowsError{w.Summary.Problems()}
+			}
+			code := exitCode(err)
+			a.fileDone(w, err, code)
+			if code > exitCode(worst) {
+				worst = &reported{err}
+			}
+		},
+		Settling: func(files []string) {
+			if a.json {
+				a.log.Info("waiting for files still being written", "files", files, "settle", o.settle.String())
+				return
+			}
+			fmt.Fprintf(a.stderr, "crmbatch: waiting for files changed less than %s ago: %s\n", o.settle, strings.Join(files, ", "))
+		},
 	})
 	if err != nil {
-		return exitCode(std, nil, err)
+		return err
 	}
 	return worst
 }
 
+// fileDone tells what became of one file of a watched folder: in text, the
+// run's summary, its error and where the file went; in JSON, one line.
+func (a *app) fileDone(w batch.Watched, err error, code int) {
+	where := "left in place, to be resumed at the next scan"
+	if w.To != "" {
+		where = "moved to " + w.Dir
+	}
+	if a.json {
+		attrs := []any{"file", w.Input, "outcome", w.To, "exit_code", code}
+		if w.To == "" {
+			attrs[3] = "left"
+		} else {
+			attrs = append(attrs, "moved_to", w.File, "folder", w.Dir)
+		}
+		if w.Reason != "" {
+			attrs = append(attrs, "reason", w.Reason)
+		}
+		if s := w.Summary; s != nil {
+			attrs = append(attrs, summaryAttrs(s)...)
+		}
+		var rows *rowsError
+		if err != nil && !errors.As(err, &rows) {
+			msg, hint := splitHint(err.Error())
+			if hint == "" {
+				hint = defaultHint(err, code)
+			}
+			attrs = append(attrs, "error", msg, "hint", hint)
+		}
+		a.log.Log(context.Background(), logLevel(code), "file done", attrs...)
+		return
+	}
+	if w.Summary != nil {
+		a.printSummary(w.Summary)
+	}
+	a.report(err, code)
+	fmt.Fprintf(a.stderr, "crmbatch: %s: %s", filepath.Base(w.Input), where)
+	if w.Reason != "" {
+		fmt.Fprintf(a.stderr, "; why: %s", w.Reason)
+	}
+	fmt.Fprintf(a.stderr, " (exit %d)\n", code)
+}
+
 // connect fills the endpoint and credentials, or starts the embedded sandbox.
-func connect(ctx context.Context, std streams, o *runOptions, cfg *batch.Config) int {
+func (a *app) connect(ctx context.Context, o *runOptions, cfg *batch.Config) error {
 	if o.useSandbox {
 		if o.endpoint != "" {
-			return usageErr(std, "--sandbox and --endpoint exclude each other")
+			return &usageError{msg: "--sandbox and --endpoint exclude each other"}
 		}
 		base, err := startSandbox(ctx, sandbox.Options{})
 		if err != nil {
-			return usageErr(std, "sandbox: %v", err)
+			return &usageError{msg: "sandbox: " + err.Error()}
 		}
 		cfg.API = crm.Config{BaseURL: base, Credentials: crm.Credentials{
 			Username: sandbox.DemoUsername, Password: sandbox.DemoPassword, Organisation: sandbox.DemoOrganisation}}
@@ -347,20 +358,20 @@ func connect(ctx context.Context, std streams, o *runOptions, cfg *batch.Config)
 	} else {
 		endpoint := o.endpoint
 		if endpoint == "" {
-			endpoint = std.getenv("CRMBATCH_ENDPOINT")
+			endpoint = a.getenv("CRMBATCH_ENDPOINT")
 		}
 		if endpoint == "" {
-			return usageErr(std, "no endpoint\nhint: pass --endpoint URL, set CRMBATCH_ENDPOINT, or try --sandbox")
+			return &usageError{msg: "no endpoint", hint: "pass --endpoint URL, set CRMBATCH_ENDPOINT, or try --sandbox"}
 		}
 		if err := checkEndpoint(endpoint, o.insecureHTTP); err != nil {
-			return usageErr(std, "%v", err)
+			return &usageError{msg: err.Error()}
 		}
-		creds, err := crm.CredentialsFromEnv(std.getenv)
+		creds, err := crm.CredentialsFromEnv(a.getenv)
 		if err != nil {
-			return usageErr(std, "%v", err)
+			return &usageError{msg: err.Error()}
 		}
-		for _, w := range crm.SecretFileWarnings(std.getenv) {
-			fmt.Fprintf(std.err, "crmbatch: warning: %s\n", w)
+		for _, w := range crm.SecretFileWarnings(a.getenv) {
+			a.warn(w)
 		}
 		cfg.API = crm.Config{BaseURL: endpoint, Credentials: creds}
 	}
@@ -370,14 +381,14 @@ func connect(ctx context.Context, std streams, o *runOptions, cfg *batch.Config)
 	if o.caFile != "" {
 		pem, err := os.ReadFile(o.caFile)
 		if err != nil {
-			return usageErr(std, "--ca-file: %v", err)
+			return &usageError{msg: "--ca-file: " + err.Error()}
 		}
 		pool, err := x509.SystemCertPool()
 		if err != nil {
 			pool = x509.NewCertPool()
 		}
 		if !pool.AppendCertsFromPEM(pem) {
-			return usageErr(std, "--ca-file %s holds no PEM certificate", o.caFile)
+			return &usageError{msg: fmt.Sprintf("--ca-file %s holds no PEM certificate", o.caFile)}
 		}
 		tlsConfig.RootCAs = pool
 	}
@@ -389,7 +400,7 @@ func connect(ctx context.Context, std streams, o *runOptions, cfg *batch.Config)
 		TLSHandshakeTimeout: 15 * time.Second,
 		ForceAttemptHTTP2:   true,
 	}}
-	return exitOK
+	return nil
 }
 
 // checkEndpoint refuses plain http:// to anything but this machine unless asked.
@@ -430,47 +441,57 @@ func defaultStateDir(getenv func(string) string) string {
 	return filepath.Join(home, ".local", "state", "crmbatch")
 }
 
-// exitCode maps a run's outcome to the contract's exit codes, printing the error.
-func exitCode(std streams, s *batch.Summary, err error) int {
-	var (
-		usage   *batch.UsageError
-		file    *batch.FileError
-		input   *formats.InputError
-		stopped *batch.FatalError
-	)
-	switch {
-	case err == nil:
-		if s.Problems() > 0 {
-			return exitRows
-		}
-		return exitOK
-	case errors.As(err, &usage), errors.As(err, &file), errors.As(err, &input):
-		fmt.Fprintf(std.err, "crmbatch: %v\n", err)
-		if !strings.Contains(err.Error(), "hint:") {
-			fmt.Fprintln(std.err, "hint: nothing was sent; fix the file or the flags and run again")
-		}
-		return exitUsage
-	case errors.As(err, &stopped):
-		var ce *crm.Error
-		if errors.As(err, &ce) && ce.Class == crm.Endpoint {
-			// The endpoint redirected: its error says where, and what to set.
-			fmt.Fprintf(std.err, "crmbatch: %v\n", err)
-			return exitStopped
-		}
-		fmt.Fprintf(std.err, "crmbatch: %v\nhint: what was done is recorded; run the same command again to resume\n", err)
-		return exitStopped
+// statuses are a summary's statuses in the order they are told: the known
+// ones first, then any other, sorted.
+func statuses(s *batch.Summary) []batch.Status {
+	order := []batch.Status{batch.StatusOK, batch.StatusPlanned, batch.StatusFailed, batch.StatusInvalid, batch.StatusUnknown, batch.StatusSkipped}
+	known := map[batch.Status]bool{}
+	for _, st := range order {
+		known[st] = true
 	}
-	fmt.Fprintf(std.err, "crmbatch: %v\n", err)
-	return exitStopped
+	var other []batch.Status
+	for st := range s.Counts {
+		if !known[st] {
+			other = append(other, st)
+		}
+	}
+	sort.Slice(other, func(i, j int) bool { return other[i] < other[j] })
+	return append(order, other...)
 }
 
-func printSummary(w io.Writer, s *batch.Summary) {
+// summaryAttrs are a summary's figures as log attributes.
+func summaryAttrs(s *batch.Summary) []any {
+	attrs := []any{"input", s.Input, "job", s.Job, "rows", s.Rows}
+	for _, st := range statuses(s) {
+		if n := s.Counts[st]; n > 0 {
+			attrs = append(attrs, string(st), n)
+		}
+	}
+	attrs = append(attrs, "calls", s.Calls)
+	if !s.DryRun {
+		attrs = append(attrs, "retries", s.Retries, "throttled", s.Throttled, "duration_seconds", s.DurationSeconds)
+	}
+	return append(attrs, "results", s.Reports.Results, "failures", s.Reports.Failures, "summary", s.Reports.Summary)
+}
+
+// printSummary tells what a run or a validation did: a few lines of text, or
+// one JSON line.
+func (a *app) printSummary(s *batch.Summary) {
+	if a.json {
+		msg := "summary"
+		if s.DryRun {
+			msg = "validated"
+		}
+		a.log.Info(msg, summaryAttrs(s)...)
+		return
+	}
+	w := a.stderr
 	verb := "ran"
 	if s.DryRun {
 		verb = "validated"
 	}
 	fmt.Fprintf(w, "crmbatch: %s %s (%s job): %d rows", verb, s.Input, s.Job, s.Rows)
-	for _, st := range []batch.Status{batch.StatusOK, batch.StatusPlanned, batch.StatusFailed, batch.StatusInvalid, batch.StatusSkipped} {
+	for _, st := range statuses(s) {
 		if n := s.Counts[st]; n > 0 {
 			fmt.Fprintf(w, ", %d %s", n, st)
 		}

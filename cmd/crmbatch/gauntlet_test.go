@@ -157,7 +157,7 @@ func runGauntletCase(t *testing.T, tc gauntletCase) {
 				done <- -1
 			}
 		}()
-		done <- Main(args, func(k string) string { return vars[k] }, &stdout, &stderr)
+		done <- Main(args, func(k string) string { return vars[k] }, onBuffers(&stdout, &stderr))
 	}()
 	select {
 	case r.code = <-done:
@@ -1251,7 +1251,7 @@ func gauntletCases() []gauntletCase {
 			input:  file("rabc.csv", "esn,group_name\nE-1,OPERATOR1\n"),
 			flags:  []string{"--rate", "fast"},
 			code:   exitUsage,
-			stderr: []string{`invalid value "fast" for flag -rate`},
+			stderr: []string{`invalid value "fast" for --rate`},
 		},
 		{
 			name:   "--concurrency 0",
@@ -1265,7 +1265,7 @@ func gauntletCases() []gauntletCase {
 			input:  file("t0.csv", "esn,group_name\nE-1,OPERATOR1\n"),
 			flags:  []string{"--retries", "0"},
 			code:   exitUsage,
-			stderr: []string{"--retries must be at least 1"},
+			stderr: []string{"--attempts (or --retries) must be at least 1"},
 		},
 		{
 			name:   "--timeout 0",

@@ -33,7 +33,7 @@ func TestGroupCodeIsRefused(t *testing.T) {
 			}
 			var stderr bytes.Buffer
 			args := append(append([]string{"run", "--sandbox", "--no-progress"}, tc.args...), job)
-			code := Main(args, env(nil), &bytes.Buffer{}, &stderr)
+			code := Main(args, env(nil), onBuffers(&bytes.Buffer{}, &stderr))
 			if code != tc.code || !strings.Contains(stderr.String(), tc.want) {
 				t.Fatalf("exit %d, want %d with %q:\n%s", code, tc.code, tc.want, stderr.String())
 			}

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"text/tabwriter"
@@ -13,67 +12,72 @@ import (
 	"github.com/crmbatch/crmbatch/ledger"
 )
 
-// cmdHistory shows what the ledger knows: the runs, one run's summary, or when
+func historyCommand() *command {
+	return &command{
+		name:    "history",
+		summary: "what the ledger knows",
+		about: `Lists the runs the ledger holds; --run ID prints one run's summary; --charge
+NUMBER says when and by which run a charge was acknowledged or accepted.`,
+		define: func(a *app, fs *flag.FlagSet) runFunc {
+			state := fs.String("state", "", "folder of the ledger (default: CRMBATCH_STATE or a per-user state folder)")
+			runID := fs.String("run", "", "show one run's summary")
+			charge := fs.String("charge", "", "show when and by which run a charge was acknowledged or accepted")
+			return func(ctx context.Context, args []string) error {
+				if len(args) > 0 {
+					return &usageError{msg: "history takes no arguments", hint: "crmbatch history [--run ID | --charge NUMBER]"}
+				}
+				return a.history(ctx, *state, *runID, *charge)
+			}
+		},
+	}
+}
+
+// history shows what the ledger knows: the runs, one run's summary, or when
 // and by which run a charge was acknowledged or accepted.
-func cmdHistory(ctx context.Context, std streams, args []string) int {
-	fs := flag.NewFlagSet("history", flag.ContinueOnError)
-	fs.SetOutput(std.err)
-	state := fs.String("state", "", "folder of the ledger (default: CRMBATCH_STATE or a per-user state folder)")
-	runID := fs.String("run", "", "show one run's summary")
-	charge := fs.String("charge", "", "show when and by which run a charge was acknowledged or accepted")
-	fs.Usage = func() {
-		fmt.Fprintf(std.err, "usage: crmbatch history [--run ID | --charge NUMBER]\n\nflags:\n")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
-	}
-	dir := *state
+func (a *app) history(ctx context.Context, dir, runID, charge string) error {
 	if dir == "" {
-		dir = defaultStateDir(std.getenv)
+		dir = defaultStateDir(a.getenv)
 	}
 	led, err := ledger.Open(dir)
 	if err != nil {
-		return usageErr(std, "%v", err)
+		return &usageError{msg: err.Error()}
 	}
 	defer led.Close()
-	if *charge != "" {
-		d, found, err := led.Done(ctx, "charges", *charge)
+	out := a.io.Out
+	if charge != "" {
+		d, found, err := led.Done(ctx, "charges", charge)
 		if err != nil {
-			return usageErr(std, "%v", err)
+			return &usageError{msg: err.Error()}
 		}
 		if !found {
-			fmt.Fprintf(std.out, "charge %s: no run of this ledger acknowledged or accepted it\n", *charge)
-			return exitRows
+			fmt.Fprintf(out, "charge %s: no run of this ledger acknowledged or accepted it\n", charge)
+			return &rowsError{1}
 		}
-		fmt.Fprintf(std.out, "charge %s: %s by run %s on %s", *charge, batch.Past(d.Action), d.RunID, d.Recorded.Local().Format(time.DateTime))
+		fmt.Fprintf(out, "charge %s: %s by run %s on %s", charge, batch.Past(d.Action), d.RunID, d.Recorded.Local().Format(time.DateTime))
 		if d.Detail != "" {
-			fmt.Fprintf(std.out, " with reference %s", d.Detail)
+			fmt.Fprintf(out, " with reference %s", d.Detail)
 		}
-		fmt.Fprintln(std.out)
-		return exitOK
+		fmt.Fprintln(out)
+		return nil
 	}
-	runs, err := led.Runs(ctx, *runID)
+	runs, err := led.Runs(ctx, runID)
 	if err != nil {
-		return usageErr(std, "%v", err)
+		return &usageError{msg: err.Error()}
 	}
-	if *runID != "" {
+	if runID != "" {
 		if len(runs) == 0 {
-			return usageErr(std, "no run %s in %s", *runID, dir)
+			return &usageError{msg: fmt.Sprintf("no run %s in %s", runID, dir), hint: `"crmbatch history" lists the runs`}
 		}
 		var v any
 		if json.Unmarshal(runs[0].Summary, &v) == nil {
 			b, _ := json.MarshalIndent(v, "", "  ")
-			fmt.Fprintln(std.out, string(b))
+			fmt.Fprintln(out, string(b))
 		} else {
-			fmt.Fprintf(std.out, "run %s of %s started %s has not finished\n", runs[0].ID, runs[0].Input, runs[0].Started.Local().Format(time.DateTime))
+			fmt.Fprintf(out, "run %s of %s started %s has not finished\n", runs[0].ID, runs[0].Input, runs[0].Started.Local().Format(time.DateTime))
 		}
-		return exitOK
+		return nil
 	}
-	tw := tabwriter.NewWriter(std.out, 0, 4, 2, ' ', 0)
+	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "RUN\tJOB\tINPUT\tSTARTED\tFINISHED")
 	for _, r := range runs {
 		fin := "(not finished)"
@@ -82,6 +86,5 @@ func cmdHistory(ctx context.Context, std streams, args []string) int {
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.ID, r.Job, r.Input, r.Started.Local().Format(time.DateTime), fin)
 	}
-	tw.Flush()
-	return exitOK
+	return tw.Flush()
 }

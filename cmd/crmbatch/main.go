@@ -4,8 +4,6 @@
 // of what happened to every row.
 package main
 
-import (
-	"os"
-)
+import "os"
 
-func main() { os.Exit(Main(os.Args[1:], os.Getenv, os.Stdout, os.Stderr)) }
+func main() { os.Exit(Main(os.Args[1:], os.Getenv, System())) }

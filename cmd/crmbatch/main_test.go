@@ -1,7 +1,15 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
 	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -9,8 +17,24 @@ import (
 
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"crmbatch": func() { os.Exit(Main(os.Args[1:], os.Getenv, os.Stdout, os.Stderr)) },
+		"crmbatch": func() {
+			ios := System()
+			// A script can say that stderr is a terminal (of so many columns):
+			// the progress bar and the terminal's log level are then what it sees.
+			if cols := os.Getenv("TEST_STDERR_TTY"); cols != "" {
+				ios.SetStderrTTY(true)
+				if n, err := strconv.Atoi(cols); err == nil {
+					ios.SetTerminalWidth(n)
+				}
+			}
+			os.Exit(Main(os.Args[1:], os.Getenv, ios))
+		},
 	})
+}
+
+// onBuffers are streams on out and errOut, neither of them a terminal.
+func onBuffers(out, errOut io.Writer) *IOStreams {
+	return &IOStreams{In: strings.NewReader(""), Out: out, ErrOut: errOut}
 }
 
 // TestScripts runs the command-line scenarios in testdata/script/*.txtar: each
@@ -20,7 +44,52 @@ func TestScripts(t *testing.T) {
 		Dir: "testdata/script",
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("CRMBATCH_STATE", env.WorkDir+"/state")
-			return nil
+			samples, err := filepath.Abs("../../samples")
+			env.Setenv("SAMPLES", samples)
+			return err
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"exits":     cmdExits,
+			"jsonlines": cmdJSONLines,
 		},
 	})
+}
+
+// cmdExits is "exits N PROGRAM ARGS...": PROGRAM exits with code N.
+func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: exits N PROGRAM [ARGS...]")
+	}
+	want, err := strconv.Atoi(args[0])
+	ts.Check(err)
+	got := 0
+	var ee *exec.ExitError
+	if err := ts.Exec(args[1], args[2:]...); errors.As(err, &ee) {
+		got = ee.ExitCode()
+	} else if err != nil {
+		ts.Fatalf("%v", err)
+	}
+	if got != want {
+		ts.Logf("[stdout]\n%s[stderr]\n%s", ts.ReadFile("stdout"), ts.ReadFile("stderr"))
+		ts.Fatalf("exit %d, want %d", got, want)
+	}
+}
+
+// cmdJSONLines is "jsonlines stdout|stderr|FILE": every line of it is a JSON
+// object, and there is at least one.
+func cmdJSONLines(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: jsonlines stdout|stderr|FILE")
+	}
+	text := ts.ReadFile(args[0])
+	lines := strings.Split(strings.TrimSuffix(text, "\n"), "\n")
+	if text == "" {
+		ts.Fatalf("%s is empty", args[0])
+	}
+	for i, l := range lines {
+		var v map[string]any
+		if err := json.NewDecoder(bytes.NewReader([]byte(l))).Decode(&v); err != nil || !json.Valid([]byte(l)) {
+			ts.Fatalf("%s line %d is not a JSON object: %q", args[0], i+1, l)
+		}
+	}
 }

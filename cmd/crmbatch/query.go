@@ -7,65 +7,57 @@ import (
 	"flag"
 	"fmt"
 	"text/tabwriter"
-	"time"
 
 	"github.com/crmbatch/crmbatch/batch"
 	"github.com/crmbatch/crmbatch/crm"
 )
 
-// connFlags registers the flags of the commands that only talk to the endpoint.
-func connFlags(name, args string, o *runOptions, std streams) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(std.err)
-	fs.StringVar(&o.endpoint, "endpoint", "", "CRM.COM Web API base URL (or CRMBATCH_ENDPOINT)")
-	fs.BoolVar(&o.useSandbox, "sandbox", false, "ask the embedded CRM.COM emulator")
-	fs.BoolVar(&o.insecureHTTP, "insecure-http", false, "allow a plain http:// endpoint that is not on this machine")
-	fs.StringVar(&o.caFile, "ca-file", "", "PEM file of a private certificate authority to trust besides the system's")
-	fs.DurationVar(&o.timeout, "timeout", 30*time.Second, "timeout of one request")
-	fs.Float64Var(&o.rate, "rate", 10, "requests per second")
-	fs.IntVar(&o.retries, "retries", 5, "attempts per call, the first included")
-	fs.Usage = func() {
-		fmt.Fprintf(std.err, "usage: crmbatch %s [flags] %s\n\nflags:\n", name, args)
-		fs.PrintDefaults()
-	}
-	return fs
-}
-
-// session parses the flags and logs in.
-func session(ctx context.Context, std streams, fs *flag.FlagSet, o *runOptions, args []string) (*batch.Session, int) {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil, exitOK
-		}
-		return nil, exitUsage
-	}
+// session logs in to the endpoint of a command that only asks it.
+func (a *app) session(ctx context.Context, o *runOptions) (*batch.Session, error) {
 	o.concurrency = 1
-	cfg := batch.Config{Concurrency: 1, Retries: o.retries, Rate: o.rate}
-	if code := connect(ctx, std, o, &cfg); code != exitOK {
-		return nil, code
+	if o.timeout <= 0 {
+		return nil, &usageError{msg: "--timeout must be positive, e.g. 30s"}
 	}
-	sess, err := batch.Connect(ctx, cfg)
-	if err != nil {
-		return nil, exitCode(std, nil, err)
+	if o.attempts < 1 {
+		return nil, &usageError{msg: "--attempts (or --retries) must be at least 1: the first attempt counts (1 = no retry)"}
 	}
-	return sess, -1
+	cfg := batch.Config{Concurrency: 1, Retries: o.attempts, Rate: o.rate}
+	if err := a.connect(ctx, o, &cfg); err != nil {
+		return nil, err
+	}
+	return batch.Connect(ctx, cfg)
 }
 
-// cmdPromotions lists the operator's promotions, as a table or CSV.
-func cmdPromotions(ctx context.Context, std streams, args []string) int {
-	var o runOptions
-	fs := connFlags("promotions", "", &o, std)
-	format := fs.String("format", "table", "table or csv")
-	sess, code := session(ctx, std, fs, &o, args)
-	if sess == nil {
-		return code
+func promotionsCommand() *command {
+	return &command{
+		name: "promotions", summary: "list the operator's promotions",
+		about: "Lists the operator's promotions (promotions/list): the codes a subscriptions job's\npromotion_code may take.",
+		define: func(a *app, fs *flag.FlagSet) runFunc {
+			o := &runOptions{}
+			o.connFlags(fs)
+			format := fs.String("format", "table", "table or csv")
+			return func(ctx context.Context, args []string) error {
+				if len(args) > 0 {
+					return &usageError{msg: "promotions takes no arguments"}
+				}
+				if *format != "table" && *format != "csv" {
+					return &usageError{msg: fmt.Sprintf("--format %q: table or csv", *format)}
+				}
+				return a.promotions(ctx, o, *format)
+			}
+		},
 	}
-	if *format != "table" && *format != "csv" {
-		return usageErr(std, "--format %q: table or csv", *format)
+}
+
+// promotions lists the operator's promotions, as a table or CSV.
+func (a *app) promotions(ctx context.Context, o *runOptions, format string) error {
+	sess, err := a.session(ctx, o)
+	if err != nil {
+		return err
 	}
 	promos, err := sess.Promotions(ctx)
 	if err != nil {
-		return exitCode(std, nil, &batch.FatalError{Err: err})
+		return &batch.FatalError{Err: err}
 	}
 	str := func(p *string) string {
 		if p == nil {
@@ -77,47 +69,56 @@ func cmdPromotions(ctx context.Context, std streams, args []string) int {
 	for _, p := range promos {
 		rows = append(rows, []string{p.Code, p.Name, str(p.Description), str(p.EffectiveFrom), str(p.ExpiresOn)})
 	}
-	if *format == "csv" {
-		w := csv.NewWriter(std.out)
-		_ = w.WriteAll(rows)
-		return exitOK
+	if format == "csv" {
+		return csv.NewWriter(a.io.Out).WriteAll(rows)
 	}
-	tw := tabwriter.NewWriter(std.out, 0, 4, 2, ' ', 0)
+	tw := tabwriter.NewWriter(a.io.Out, 0, 4, 2, ' ', 0)
 	for _, r := range rows {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r[0], r[1], r[2], r[3], r[4])
 	}
-	tw.Flush()
-	return exitOK
+	return tw.Flush()
 }
 
-// cmdShow prints the subscription of each customer (netflix/subscriptions/show).
-func cmdShow(ctx context.Context, std streams, args []string) int {
-	var o runOptions
-	fs := connFlags("show", "CUSTOMER...", &o, std)
-	sess, code := session(ctx, std, fs, &o, args)
-	if sess == nil {
-		return code
+func showCommand() *command {
+	return &command{
+		name: "show", args: "CUSTOMER...", summary: "subscriptions/show for each customer",
+		about: "Shows the subscription of each customer, by billing_system_customer_identifier.\nExit 1 when a customer is not found.",
+		define: func(a *app, fs *flag.FlagSet) runFunc {
+			o := &runOptions{}
+			o.connFlags(fs)
+			return func(ctx context.Context, args []string) error { return a.show(ctx, o, args) }
+		},
 	}
-	if fs.NArg() == 0 {
-		return usageErr(std, "show takes one or more billing_system_customer_identifier values")
+}
+
+// show prints the subscription of each customer (netflix/subscriptions/show).
+func (a *app) show(ctx context.Context, o *runOptions, customers []string) error {
+	if len(customers) == 0 {
+		return &usageError{msg: "show takes one or more billing_system_customer_identifier values", hint: "crmbatch show pci001 pci002"}
 	}
-	tw := tabwriter.NewWriter(std.out, 0, 4, 2, ' ', 0)
+	sess, err := a.session(ctx, o)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(a.io.Out, 0, 4, 2, ' ', 0)
+	defer tw.Flush()
 	fmt.Fprintln(tw, "CUSTOMER\tSUBSCRIPTION\tLIFE_CYCLE_STATE\tNETFLIX_STATE")
-	result := exitOK
-	for _, c := range fs.Args() {
+	missing := 0
+	for _, c := range customers {
 		sub, err := sess.Show(ctx, c)
 		var ce *crm.Error
 		switch {
 		case errors.As(err, &ce) && ce.Class == crm.Permanent:
 			fmt.Fprintf(tw, "%s\t-\t%s: %s\t\n", c, ce.Code, ce.Message)
-			result = exitRows
+			missing++
 		case err != nil:
-			tw.Flush()
-			return exitCode(std, nil, &batch.FatalError{Err: err})
+			return &batch.FatalError{Err: err}
 		default:
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", c, sub.SubscriptionNumber, sub.LifeCycleState, sub.NetflixState)
 		}
 	}
-	tw.Flush()
-	return result
+	if missing > 0 {
+		return &rowsError{missing}
+	}
+	return nil
 }

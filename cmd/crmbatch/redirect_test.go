@@ -78,7 +78,7 @@ func TestRedirectStopsTheRun(t *testing.T) {
 							args = append(args, "--ca-file", ca)
 						}
 						var stderr bytes.Buffer
-						got := Main(append(args, job), env(vars), &bytes.Buffer{}, &stderr)
+						got := Main(append(args, job), env(vars), onBuffers(&bytes.Buffer{}, &stderr))
 						out := stderr.String()
 						if got != exitStopped {
 							t.Errorf("exit %d, want %d:\n%s", got, exitStopped, out)

@@ -36,9 +36,9 @@ func TestSamplesRunCleanly(t *testing.T) {
 			for _, cmd := range []string{"validate", "run"} {
 				var stderr bytes.Buffer
 				code := Main([]string{cmd, "--sandbox", "--out", out, "--no-progress", sample},
-					env(map[string]string{"CRMBATCH_STATE": filepath.Join(out, "state")}), &bytes.Buffer{}, &stderr)
+					env(map[string]string{"CRMBATCH_STATE": filepath.Join(out, "state")}), onBuffers(&bytes.Buffer{}, &stderr))
 				if cmd == "validate" {
-					code = Main([]string{cmd, "--out", out, sample}, env(nil), &bytes.Buffer{}, &stderr)
+					code = Main([]string{cmd, "--out", out, sample}, env(nil), onBuffers(&bytes.Buffer{}, &stderr))
 				}
 				if code != exitOK {
 					t.Fatalf("%s exit %d: %s", cmd, code, stderr.String())
@@ -80,7 +80,7 @@ func TestBrokenSamples(t *testing.T) {
 			t.Parallel()
 			out := t.TempDir()
 			var stderr bytes.Buffer
-			code := Main([]string{"validate", "--job", "devices", "--out", out, "../../samples/broken/" + tc.file}, env(nil), &bytes.Buffer{}, &stderr)
+			code := Main([]string{"validate", "--job", "devices", "--out", out, "../../samples/broken/" + tc.file}, env(nil), onBuffers(&bytes.Buffer{}, &stderr))
 			if code != tc.code {
 				t.Fatalf("exit %d, want %d: %s", code, tc.code, stderr.String())
 			}
@@ -92,7 +92,7 @@ func TestBrokenSamples(t *testing.T) {
 		})
 	}
 	out := t.TempDir()
-	Main([]string{"validate", "--out", out, "../../samples/broken/bad-values.csv"}, env(nil), &bytes.Buffer{}, &bytes.Buffer{})
+	Main([]string{"validate", "--out", out, "../../samples/broken/bad-values.csv"}, env(nil), onBuffers(&bytes.Buffer{}, &bytes.Buffer{}))
 	b, err := os.ReadFile(filepath.Join(out, "bad-values.failures.csv"))
 	if err != nil {
 		t.Fatal(err)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"net"
@@ -28,42 +27,46 @@ func startSandbox(ctx context.Context, opts sandbox.Options) (string, error) {
 	return "http://" + ln.Addr().String() + sandbox.BasePath, nil
 }
 
-func cmdSandbox(ctx context.Context, std streams, args []string) int {
-	fs := flag.NewFlagSet("sandbox", flag.ContinueOnError)
-	fs.SetOutput(std.err)
-	var o sandbox.Options
-	listen := fs.String("listen", "127.0.0.1:8080", "address to listen on")
-	fs.DurationVar(&o.Latency, "latency", 0, "added to every request, e.g. 20ms")
-	fs.Float64Var(&o.RateLimit, "rate-limit", 0, "server-side limit in requests/s, answered with 429 and Retry-After (0 = none)")
-	fs.Float64Var(&o.FailRate, "fail-rate", 0, "fraction of requests answered 500 without applying anything")
-	fs.Float64Var(&o.DropRate, "drop-rate", 0, "fraction of requests applied and then dropped without an answer")
-	fs.DurationVar(&o.TokenTTL, "token-ttl", 2*time.Hour, "token lifetime")
-	fs.Int64Var(&o.Seed, "seed", 1, "seed of the fault draws")
-	fs.IntVar(&o.Charges, "charges", 300, "demo charges (two in three PENDING)")
-	fs.IntVar(&o.RateBurst, "rate-burst", 0, "burst of the server-side limit (default: one second's worth)")
-	fs.Usage = func() {
-		fmt.Fprintf(std.err, "usage: crmbatch sandbox [flags]\n\nServes the embedded CRM.COM emulator until interrupted.\n\nflags:\n")
-		fs.PrintDefaults()
+func sandboxCommand() *command {
+	return &command{
+		name: "sandbox", summary: "serve the embedded CRM.COM emulator",
+		about: `Serves the embedded CRM.COM emulator until interrupted, and prints its URL and
+demo credentials. The fault flags rehearse a bad day: latency, a server-side
+rate limit (429 with Retry-After), failures and dropped answers.`,
+		define: func(a *app, fs *flag.FlagSet) runFunc {
+			var o sandbox.Options
+			listen := fs.String("listen", "127.0.0.1:8080", "address to listen on")
+			fs.DurationVar(&o.Latency, "latency", 0, "added to every request, e.g. 20ms")
+			fs.Float64Var(&o.RateLimit, "rate-limit", 0, "server-side limit in requests/s, answered with 429 and Retry-After (0 = none)")
+			fs.Float64Var(&o.FailRate, "fail-rate", 0, "fraction of requests answered 500 without applying anything")
+			fs.Float64Var(&o.DropRate, "drop-rate", 0, "fraction of requests applied and then dropped without an answer")
+			fs.DurationVar(&o.TokenTTL, "token-ttl", 2*time.Hour, "token lifetime")
+			fs.Int64Var(&o.Seed, "seed", 1, "seed of the fault draws")
+			fs.IntVar(&o.Charges, "charges", 300, "demo charges (two in three PENDING)")
+			fs.IntVar(&o.RateBurst, "rate-burst", 0, "burst of the server-side limit (default: one second's worth)")
+			return func(ctx context.Context, args []string) error {
+				if len(args) != 0 {
+					return &usageError{msg: "sandbox takes no arguments", hint: "crmbatch sandbox --listen 127.0.0.1:8080"}
+				}
+				return a.serveSandbox(ctx, *listen, o)
+			}
+		},
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
-	}
-	if fs.NArg() != 0 {
-		return usageErr(std, "sandbox takes no arguments")
-	}
-	ln, err := net.Listen("tcp", *listen)
+}
+
+// serveSandbox serves the emulator on listen until ctx ends.
+func (a *app) serveSandbox(ctx context.Context, listen string, o sandbox.Options) error {
+	ln, err := net.Listen("tcp", listen)
 	if err != nil {
-		return usageErr(std, "sandbox: %v\nhint: pass --listen 127.0.0.1:0 for a free port", err)
+		return &usageError{msg: "sandbox: " + err.Error(), hint: "pass --listen 127.0.0.1:0 for a free port"}
 	}
 	srv := &http.Server{Handler: sandbox.New(o), ReadHeaderTimeout: 10 * time.Second}
 	base := "http://" + ln.Addr().String() + sandbox.BasePath
-	fmt.Fprintf(std.out, "crmbatch sandbox: serving the CRM.COM emulator at %s\n\n", base)
-	fmt.Fprintf(std.out, "  export CRMBATCH_ENDPOINT=%s\n", base)
-	fmt.Fprintf(std.out, "  export CRMBATCH_USERNAME=%s CRMBATCH_PASSWORD=%s CRMBATCH_ORGANISATION=%s\n", sandbox.DemoUsername, sandbox.DemoPassword, sandbox.DemoOrganisation)
-	fmt.Fprintf(std.out, "  (or CRMBATCH_API_KEY=%s)\n\nStop with Ctrl-C.\n", sandbox.DemoAPIKey)
+	out := a.io.Out
+	fmt.Fprintf(out, "crmbatch sandbox: serving the CRM.COM emulator at %s\n\n", base)
+	fmt.Fprintf(out, "  export CRMBATCH_ENDPOINT=%s\n", base)
+	fmt.Fprintf(out, "  export CRMBATCH_USERNAME=%s CRMBATCH_PASSWORD=%s CRMBATCH_ORGANISATION=%s\n", sandbox.DemoUsername, sandbox.DemoPassword, sandbox.DemoOrganisation)
+	fmt.Fprintf(out, "  (or CRMBATCH_API_KEY=%s)\n\nStop with Ctrl-C.\n", sandbox.DemoAPIKey)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -71,10 +74,9 @@ func cmdSandbox(ctx context.Context, std streams, args []string) int {
 		shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		_ = srv.Shutdown(shut)
-		fmt.Fprintln(std.out, "crmbatch sandbox: stopped")
-		return exitOK
+		fmt.Fprintln(out, "crmbatch sandbox: stopped")
+		return nil
 	case err := <-errc:
-		fmt.Fprintf(std.err, "crmbatch sandbox: %v\n", err)
-		return exitStopped
+		return fmt.Errorf("sandbox: %w", err)
 	}
 }

@@ -46,7 +46,7 @@ func TestTLSIsVerified(t *testing.T) {
 	} {
 		var stderr bytes.Buffer
 		args := append(append([]string{"run", "--no-progress", "--endpoint", endpoint}, tc.args...), job)
-		if code := Main(args, getenv, &bytes.Buffer{}, &stderr); code != tc.code || !strings.Contains(stderr.String(), tc.want) {
+		if code := Main(args, getenv, onBuffers(&bytes.Buffer{}, &stderr)); code != tc.code || !strings.Contains(stderr.String(), tc.want) {
 			t.Errorf("%s: exit %d, want %d with %q:\n%s", tc.name, code, tc.code, tc.want, stderr.String())
 		}
 	}

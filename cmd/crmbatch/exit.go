@@ -1,0 +1,143 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"github.com/crmbatch/crmbatch/batch"
+	"github.com/crmbatch/crmbatch/crm"
+	"github.com/crmbatch/crmbatch/formats"
+)
+
+// Exit codes of the contract.
+const (
+	exitOK      = 0 // every row ok or skipped
+	exitRows    = 1 // some rows failed or invalid; reports written
+	exitUsage   = 2 // usage, config or input-file error; nothing sent
+	exitStopped = 3 // the run could not finish; a re-run resumes
+)
+
+// usageError is a command line that cannot be run as given: nothing was sent.
+type usageError struct {
+	msg  string
+	hint string // what to do; "" = the general one
+}
+
+func (e *usageError) Error() string { return e.msg }
+
+// rowsError says that some rows (or customers, for show) were not done; the
+// command has already said which, so it is not printed again.
+type rowsError struct{ n int }
+
+func (e *rowsError) Error() string { return fmt.Sprintf("%d rows were not done", e.n) }
+
+// reported wraps an error that was already shown to the user: its exit code
+// counts, its text is not printed again.
+type reported struct{ err error }
+
+func (e *reported) Error() string { return e.err.Error() }
+func (e *reported) Unwrap() error { return e.err }
+
+// exitCode maps a command's error to the contract's exit code. It is the one
+// place that does.
+func exitCode(err error) int {
+	var (
+		rows    *rowsError
+		usage   *usageError
+		bUsage  *batch.UsageError
+		file    *batch.FileError
+		input   *formats.InputError
+		stopped *batch.FatalError
+	)
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.As(err, &rows):
+		return exitRows
+	case errors.As(err, &usage), errors.As(err, &bUsage), errors.As(err, &file), errors.As(err, &input):
+		return exitUsage
+	case errors.As(err, &stopped):
+		return exitStopped
+	}
+	return exitStopped // unforeseen: the run may not have finished
+}
+
+// report shows a command's error on stderr, as a "crmbatch: ..." line and a
+// hint line, or as one JSON line under --log-format json.
+func (a *app) report(err error, code int) {
+	var (
+		done *reported
+		rows *rowsError
+	)
+	if err == nil || errors.As(err, &done) || errors.As(err, &rows) {
+		return
+	}
+	msg, hint := splitHint(err.Error())
+	if hint == "" {
+		hint = defaultHint(err, code)
+	}
+	if a.json && a.log != nil {
+		attrs := []any{"exit_code", code}
+		if hint != "" {
+			attrs = append(attrs, "hint", hint)
+		}
+		a.log.Error(msg, attrs...)
+		return
+	}
+	w := a.stderr
+	if w == nil {
+		w = a.io.ErrOut
+	}
+	fmt.Fprintf(w, "crmbatch: %s\n", msg)
+	if hint != "" {
+		fmt.Fprintf(w, "hint: %s\n", hint)
+	}
+}
+
+// splitHint separates the "hint: ..." lines that an error's text may carry.
+func splitHint(text string) (msg, hint string) {
+	var hints []string
+	var lines []string
+	for _, l := range strings.Split(text, "\n") {
+		if h, ok := strings.CutPrefix(strings.TrimSpace(l), "hint:"); ok {
+			hints = append(hints, strings.TrimSpace(h))
+			continue
+		}
+		lines = append(lines, l)
+	}
+	return strings.Join(lines, "\n"), strings.Join(hints, "; ")
+}
+
+// defaultHint says what to do about an error that brings no hint of its own.
+func defaultHint(err error, code int) string {
+	var (
+		usage *usageError
+		ce    *crm.Error
+	)
+	switch {
+	case errors.As(err, &usage) && usage.hint != "":
+		return usage.hint
+	case errors.As(err, &usage):
+		return `nothing was sent; "crmbatch help" lists the commands, "crmbatch COMMAND -h" their flags`
+	case code == exitUsage:
+		return "nothing was sent; fix the file or the flags and run again"
+	case errors.As(err, &ce) && ce.Class == crm.Auth:
+		return "the login was refused: check CRMBATCH_USERNAME, CRMBATCH_PASSWORD and CRMBATCH_ORGANISATION (or CRMBATCH_API_KEY); what was done is recorded"
+	case code == exitStopped:
+		return "what was done is recorded; run the same command again to resume"
+	}
+	return ""
+}
+
+// logLevel is the level of a line about an outcome with exit code code.
+func logLevel(code int) slog.Level {
+	switch code {
+	case exitOK:
+		return slog.LevelInfo
+	case exitRows:
+		return slog.LevelWarn
+	}
+	return slog.LevelError
+}
