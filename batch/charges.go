@@ -21,44 +21,42 @@ var Charges = &Kind{
 	Required: []string{"number", "billing_system_customer_identifier"},
 	Optional: []string{"reference_number", "action"},
 	MaxChunk: 50,
-	parse:    parseCharge,
-	unique:   chargeUnique,
-	effect:   func(it Item) string { return it.Action + "\x00" + it.Payload.(crm.ChargeItem).Number },
-	claimKey: func(it Item) string { return it.Payload.(crm.ChargeItem).Number },
-	call:     callCharges,
+	rows: spec[chargeItem]{
+		read:     parseCharge,
+		uniques:  chargeUnique,
+		effectOf: func(it Item, c chargeItem) string { return it.Action + "\x00" + c.Number },
+		entity:   func(c chargeItem) (string, string) { return c.Number, c.ReferenceNumber },
+		send:     callCharges,
+	},
 }
 
-func parseCharge(v rowView) (Item, error) {
+// chargeItem is the payload of a charges row: an item of the call's set.
+type chargeItem struct{ crm.ChargeItem }
+
+func (chargeItem) isPayload() {}
+
+func parseCharge(v rowView) (Item, chargeItem, error) {
+	var c chargeItem
 	number, err := v.required("number")
 	if err != nil {
-		return Item{}, err
+		return Item{}, c, err
 	}
 	if err := checkIdentifier(v, "number", number); err != nil {
-		return Item{}, err
+		return Item{}, c, err
 	}
 	customer, err := v.required("billing_system_customer_identifier")
 	if err != nil {
-		return Item{}, err
+		return Item{}, c, err
 	}
 	action, err := v.choice("action", ActionAcknowledge, ActionAcknowledge, ActionAccept)
 	if err != nil {
-		return Item{}, err
+		return Item{}, c, err
 	}
-	ref := v.value("reference_number")
-	it := Item{
-		Action: action,
-		Key:    action,
-		Payload: crm.ChargeItem{
-			Number:                          number,
-			BillingSystemCustomerIdentifier: customer,
-			ReferenceNumber:                 ref,
-		},
-	}
-	return it, nil
+	c.Number, c.BillingSystemCustomerIdentifier, c.ReferenceNumber = number, customer, v.value("reference_number")
+	return Item{Action: action, Key: action}, c, nil
 }
 
-func chargeUnique(it Item) []unique {
-	c := it.Payload.(crm.ChargeItem)
+func chargeUnique(c chargeItem) []unique {
 	u := []unique{{Column: "number", Value: c.Number}}
 	if c.ReferenceNumber != "" {
 		u = append(u, unique{Column: "reference_number", Value: c.ReferenceNumber})
@@ -66,113 +64,131 @@ func chargeUnique(it Item) []unique {
 	return u
 }
 
-func chargeNumber(it Item) string    { return it.Payload.(crm.ChargeItem).Number }
-func chargeReference(it Item) string { return it.Payload.(crm.ChargeItem).ReferenceNumber }
+// chargeCall is one call of charges: the rows still to send (todo, indexes of
+// items) shrink as read-backs find some of them applied.
+type chargeCall struct {
+	x      *executor
+	action string
+	ps     []chargeItem
+	out    []result
+	todo   []int
+	failed []crm.FailedCharge
+}
 
 // callCharges acknowledges or accepts the charges of items. A call that may
 // have been applied (no answer, a 5xx, an answer without its failure set) is
-// read back through the pending list: a charge no longer pending was applied,
-// one still pending is sent again. Rows sent by a run that stopped before it
+// read back through the charge lists: a charge in neither list was applied,
+// one still listed is sent again. Rows sent by a run that stopped before it
 // knew (Uncertain) are read back before anything is sent.
-func callCharges(ctx context.Context, x *executor, items []Item) ([]result, int, error) {
-	out := make([]result, len(items))
-	todo := make([]int, 0, len(items)) // indexes of the rows still to send
+func callCharges(ctx context.Context, x *executor, items []Item, ps []chargeItem) ([]result, int, error) {
+	c := &chargeCall{x: x, action: items[0].Action, ps: ps, out: make([]result, len(items))}
 	for i := range items {
-		todo = append(todo, i)
-	}
-	var failed []crm.FailedCharge
-	call := func(ctx context.Context) (err error) {
-		// Read-backs page the lists: they wait for the charge calls in flight
-		// and hold new ones, so that this run's own calls do not shift the pages.
-		x.listing.RLock()
-		defer x.listing.RUnlock()
-		set := make([]crm.ChargeItem, len(todo))
-		for n, i := range todo {
-			set[n] = items[i].Payload.(crm.ChargeItem)
-		}
-		if items[0].Action == ActionAccept {
-			failed, err = x.client.AcceptCharges(ctx, set)
-		} else {
-			failed, err = x.client.AcknowledgeCharges(ctx, set)
-		}
-		return err
-	}
-	readBack := func(ctx context.Context) (bool, error) {
-		want := make(map[string]bool, len(todo))
-		for _, i := range todo {
-			want[chargeNumber(items[i])] = true
-		}
-		pending, err := x.listedCharges(ctx, want)
-		if err != nil {
-			return false, err
-		}
-		still := todo[:0]
-		for _, i := range todo {
-			if pending[chargeNumber(items[i])] {
-				still = append(still, i)
-				continue
-			}
-			out[i] = result{Status: StatusOK, Message: Past(items[i].Action) + ": read back, no longer pending"}
-		}
-		todo = still
-		return len(todo) == 0, nil
+		c.todo = append(c.todo, i)
 	}
 	if _, err := x.begin(ctx, ""); err != nil {
 		return nil, 0, err
 	}
 	attempts := 0
 	var err error
-	uncertain := false
-	for _, it := range items {
-		uncertain = uncertain || it.Uncertain
-	}
-	if uncertain {
+	if anyUncertain(items) {
 		var applied bool
-		if applied, err = readBack(ctx); applied {
-			return fill(out, attempts), attempts, nil
+		if applied, err = c.readBack(ctx); applied {
+			return fill(c.out, 0), 0, nil
 		}
 		if err != nil {
 			err = &unknownError{err: fmt.Errorf("reading back the charges of a call a stopped run sent: %w", err)}
 		}
 	}
 	if err == nil {
-		attempts, err = x.retry(ctx, call, readBack, true)
+		attempts, err = x.retry(ctx, c.send, c.readBack, true)
 	}
+	switch {
+	case err != nil && len(c.todo) == len(items):
+		return nil, attempts, err // nothing known: the call as a whole
+	case err != nil:
+		for _, i := range c.todo {
+			c.out[i] = failedResult(err)
+		}
+	case len(c.todo) > 0:
+		c.answered(attempts)
+	}
+	return fill(c.out, attempts), attempts, nil
+}
+
+func anyUncertain(items []Item) bool {
+	for _, it := range items {
+		if it.Uncertain {
+			return true
+		}
+	}
+	return false
+}
+
+// send makes one attempt with the rows still to send.
+func (c *chargeCall) send(ctx context.Context) (err error) {
+	// Read-backs page the lists: they wait for the charge calls in flight and
+	// hold new ones, so that this run's own calls do not shift the pages.
+	c.x.listing.RLock()
+	defer c.x.listing.RUnlock()
+	set := make([]crm.ChargeItem, len(c.todo))
+	for n, i := range c.todo {
+		set[n] = c.ps[i].ChargeItem
+	}
+	if c.action == ActionAccept {
+		c.failed, err = c.x.client.AcceptCharges(ctx, set)
+	} else {
+		c.failed, err = c.x.client.AcknowledgeCharges(ctx, set)
+	}
+	return err
+}
+
+// readBack finds which rows still to send were applied: those no longer
+// listed are ok; it reports whether every row was.
+func (c *chargeCall) readBack(ctx context.Context) (bool, error) {
+	want := make(map[string]bool, len(c.todo))
+	for _, i := range c.todo {
+		want[c.ps[i].Number] = true
+	}
+	listed, err := c.x.listedCharges(ctx, want)
 	if err != nil {
-		if len(todo) == len(items) {
-			return nil, attempts, err // nothing known: the call as a whole
+		return false, err
+	}
+	still := c.todo[:0]
+	for _, i := range c.todo {
+		if listed[c.ps[i].Number] {
+			still = append(still, i)
+			continue
 		}
-		for _, i := range todo {
-			out[i] = failedResult(err)
-		}
-		return fill(out, attempts), attempts, nil
+		c.out[i] = result{Status: StatusOK, Message: Past(c.action) + ": read back, no longer listed"}
 	}
-	if len(todo) == 0 {
-		return fill(out, attempts), attempts, nil // every row read back as applied
-	}
-	sent := make([]Item, len(todo))
-	for n, i := range todo {
-		sent[n] = items[i]
-		out[i] = result{Status: StatusOK}
-	}
-	set := make([]failure, len(failed))
-	for n, f := range failed {
+	c.todo = still
+	return len(c.todo) == 0, nil
+}
+
+// answered maps the failure set of the answer to the rows sent: the rows it
+// names failed, the others are ok; an entry that names none of them makes
+// every row sent unknown.
+func (c *chargeCall) answered(attempts int) {
+	set := make([]failure, len(c.failed))
+	for n, f := range c.failed {
 		set[n] = failure{id: f.Number, code: string(f.ErrorCode), text: f.ErrorDescription}
 		if f.ReferenceNumber != nil {
 			set[n].ref = *f.ReferenceNumber
 		}
 	}
-	found, stray := matchFailures(sent, chargeNumber, chargeReference, set)
-	if stray != nil {
-		for n, r := range unmatched(sent, stray, attempts) {
-			out[todo[n]] = r
+	found, stray := matchFailures(len(c.todo),
+		func(n int) string { return c.ps[c.todo[n]].Number },
+		func(n int) string { return c.ps[c.todo[n]].ReferenceNumber }, set)
+	for n, i := range c.todo {
+		switch f, bad := found[n]; {
+		case stray != nil:
+			c.out[i] = unmatched(stray, attempts)
+		case bad:
+			c.out[i] = result{Status: StatusFailed, Code: f.code, Message: f.text}
+		default:
+			c.out[i] = result{Status: StatusOK}
 		}
-		return fill(out, attempts), attempts, nil
 	}
-	for n, f := range found {
-		out[todo[n]] = result{Status: StatusFailed, Code: f.code, Message: f.text}
-	}
-	return fill(out, attempts), attempts, nil
 }
 
 // fill sets the attempts of every result.

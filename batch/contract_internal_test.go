@@ -50,17 +50,19 @@ func TestDateColumns(t *testing.T) {
 				sent   func(Item) string
 			}{
 				{InstalledItems, []string{"action", "subscription_number", "serial_number", "performed_on"}, []string{"add", "S1", "SC-1", tc.in}, "performed_on",
-					func(it Item) string { return installedItemsRequest([]Item{it}).PerformedOn }},
+					func(it Item) string {
+						return installedItemsRequest([]installedItem{it.payload.(installedItem)}).PerformedOn
+					}},
 				{Subscriptions, []string{"action", "billing_system_customer_identifier", "customer_email.type", "customer_email.email_address", "customer_email.udf_date_4"},
 					[]string{"create", "C1", "PERSONAL", "a@example.com", tc.in}, "customer_email.udf_date_4",
 					func(it Item) string {
-						s, _ := it.Payload.(subscriptionItem).Create.CustomerEmail["udf_date_4"].(string)
+						s, _ := it.payload.(subscriptionItem).Create.CustomerEmail["udf_date_4"].(string)
 						return s
 					}},
 			} {
 				kinds := make([]formats.CellKind, len(c.fields))
 				kinds[len(kinds)-1] = tc.kind
-				it, err := c.kind.parse(viewOf(c.kind, c.header, c.fields, kinds))
+				it, err := c.kind.rows.parse(viewOf(c.kind, c.header, c.fields, kinds))
 				if tc.want == "" {
 					var re *RowError
 					if !errors.As(err, &re) || re.Column != c.col || re.Code != "INVALID_DATE" || !strings.Contains(re.Msg, "YYYY-MM-DDTHH:MM:SS") && !strings.Contains(re.Msg, "no day") {
@@ -136,7 +138,7 @@ func TestNestedCreateColumns(t *testing.T) {
 		{"two country identifiers", []string{"create", "C1", "HOME", "Ilia Papakiriakou", "", "", "CY", "CYPRUS"}, "customer_address.country_identifier.name", nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			it, err := Subscriptions.parse(viewOf(Subscriptions, header, tc.fields, make([]formats.CellKind, len(tc.fields))))
+			it, err := Subscriptions.rows.parse(viewOf(Subscriptions, header, tc.fields, make([]formats.CellKind, len(tc.fields))))
 			if tc.wantCol != "" {
 				var re *RowError
 				if !errors.As(err, &re) || re.Column != tc.wantCol {
@@ -147,14 +149,14 @@ func TestNestedCreateColumns(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := it.Payload.(subscriptionItem).Create.CustomerAddress; !reflect.DeepEqual(got, tc.want) {
+			if got := it.payload.(subscriptionItem).Create.CustomerAddress; !reflect.DeepEqual(got, tc.want) {
 				t.Errorf("address %v, want %v", got, tc.want)
 			}
 		})
 	}
 	t.Run("international format without address_line_1", func(t *testing.T) {
 		h := []string{"action", "billing_system_customer_identifier", "customer_address.type", "customer_address.state_province_county"}
-		_, err := Subscriptions.parse(viewOf(Subscriptions, h, []string{"create", "C1", "HOME", "Kent"}, make([]formats.CellKind, 4)))
+		_, err := Subscriptions.rows.parse(viewOf(Subscriptions, h, []string{"create", "C1", "HOME", "Kent"}, make([]formats.CellKind, 4)))
 		var re *RowError
 		if !errors.As(err, &re) || re.Column != "customer_address.address_line_1" {
 			t.Fatalf("err = %v", err)
@@ -167,11 +169,11 @@ func TestNestedCreateColumns(t *testing.T) {
 func TestGroupColumns(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct{ col, field string }{{"group_id", "id"}, {"group_name", "name"}, {"group_alternative_code", "alternative_code"}} {
-		it, err := Devices.parse(viewOf(Devices, []string{"esn", tc.col}, []string{"E-1", "G"}, make([]formats.CellKind, 2)))
+		it, err := Devices.rows.parse(viewOf(Devices, []string{"esn", tc.col}, []string{"E-1", "G"}, make([]formats.CellKind, 2)))
 		if err != nil {
 			t.Fatal(err)
 		}
-		b, _ := json.Marshal(it.Payload.(deviceItem).Group)
+		b, _ := json.Marshal(it.payload.(deviceItem).Group)
 		if string(b) != `{"`+tc.field+`":"G"}` {
 			t.Errorf("%s: group_identifier %s", tc.col, b)
 		}
@@ -220,9 +222,9 @@ func TestInstalledItemsRequests(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			var items []Item
+			var items []installedItem
 			for _, r := range tc.rows {
-				it, err := InstalledItems.parse(viewOf(InstalledItems, header, r, make([]formats.CellKind, len(r))))
+				it, err := InstalledItems.rows.parse(viewOf(InstalledItems, header, r, make([]formats.CellKind, len(r))))
 				if tc.badCol != "" {
 					var re *RowError
 					if !errors.As(err, &re) || re.Column != tc.badCol {
@@ -233,7 +235,7 @@ func TestInstalledItemsRequests(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				items = append(items, it)
+				items = append(items, it.payload.(installedItem))
 			}
 			got, err := json.Marshal(installedItemsRequest(items))
 			if err != nil {

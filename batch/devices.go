@@ -28,24 +28,28 @@ var Devices = &Kind{
 	Required:    []string{"esn"},
 	Optional:    []string{"action", "group_id", "group_name", "group_alternative_code"},
 	MaxChunk:    1000,
-	parse:       parseDevice,
 	checkHeader: checkGroupColumns,
-	unique:      func(it Item) []unique { return []unique{{Column: "esn", Value: it.Payload.(deviceItem).ESN}} },
-	effect:      func(it Item) string { return it.Key + "\x00" + it.Payload.(deviceItem).ESN },
-	call:        callDevices,
+	rows: spec[deviceItem]{
+		read:     parseDevice,
+		uniques:  func(d deviceItem) []unique { return []unique{{Column: "esn", Value: d.ESN}} },
+		effectOf: func(it Item, d deviceItem) string { return it.Key + "\x00" + d.ESN },
+		send:     callDevices,
+	},
 }
 
-func parseDevice(v rowView) (Item, error) {
+func (deviceItem) isPayload() {}
+
+func parseDevice(v rowView) (Item, deviceItem, error) {
 	esn, err := v.required("esn")
 	if err != nil {
-		return Item{}, err
+		return Item{}, deviceItem{}, err
 	}
 	if err := checkIdentifier(v, "esn", esn); err != nil {
-		return Item{}, err
+		return Item{}, deviceItem{}, err
 	}
 	action, err := v.choice("action", ActionRegister, ActionRegister, ActionUnregister)
 	if err != nil {
-		return Item{}, err
+		return Item{}, deviceItem{}, err
 	}
 	var g crm.GroupIdentifier
 	set := 0
@@ -60,12 +64,12 @@ func parseDevice(v rowView) (Item, error) {
 	}
 	switch set {
 	case 0:
-		return Item{}, invalid("group_name", "REQUIRED", "a group is required: fill group_id, group_name or group_alternative_code, or pass --group-name")
+		return Item{}, deviceItem{}, invalid("group_name", "REQUIRED", "a group is required: fill group_id, group_name or group_alternative_code, or pass --group-name")
 	case 1:
 	default:
-		return Item{}, invalid("group_name", "INVALID_VALUE", "give exactly one of group_id, group_name and group_alternative_code")
+		return Item{}, deviceItem{}, invalid("group_name", "INVALID_VALUE", "give exactly one of group_id, group_name and group_alternative_code")
 	}
-	return Item{Action: action, Key: deviceKey(action, g), Payload: deviceItem{ESN: esn, Group: g}}, nil
+	return Item{Action: action, Key: deviceKey(action, g)}, deviceItem{ESN: esn, Group: g}, nil
 }
 
 // GroupCodeHint explains why a group_code column (or --group-code) is refused:
@@ -90,11 +94,11 @@ func deviceKey(action string, g crm.GroupIdentifier) string {
 	return action + "\x00" + g.ID + "\x00" + g.Name + "\x00" + g.AlternativeCode
 }
 
-func callDevices(ctx context.Context, x *executor, items []Item) ([]result, int, error) {
-	first := items[0].Payload.(deviceItem)
-	devices := make([]crm.Device, len(items))
-	for i, it := range items {
-		devices[i] = crm.Device{ESN: it.Payload.(deviceItem).ESN}
+func callDevices(ctx context.Context, x *executor, items []Item, ps []deviceItem) ([]result, int, error) {
+	first := ps[0]
+	devices := make([]crm.Device, len(ps))
+	for i, d := range ps {
+		devices[i] = crm.Device{ESN: d.ESN}
 	}
 	var failed []crm.Device
 	call := func(ctx context.Context) (err error) {
@@ -118,18 +122,17 @@ func callDevices(ctx context.Context, x *executor, items []Item) ([]result, int,
 	for i, d := range failed {
 		set[i] = failure{id: d.ESN}
 	}
-	found, stray := matchFailures(items, deviceESN, nil, set)
-	if stray != nil {
-		return unmatched(items, stray, attempts), attempts, nil
-	}
+	found, stray := matchFailures(len(ps), func(i int) string { return ps[i].ESN }, nil, set)
 	out := make([]result, len(items))
 	for i := range items {
-		out[i] = result{Status: StatusOK, Attempts: attempts}
-		if _, bad := found[i]; bad {
+		switch _, bad := found[i]; {
+		case stray != nil:
+			out[i] = unmatched(stray, attempts)
+		case bad:
 			out[i] = result{Status: StatusFailed, Code: "DEVICE_FAILED", Message: "the CRM.COM server refused this device (failed_devices_set gives no reason)", Attempts: attempts}
+		default:
+			out[i] = result{Status: StatusOK, Attempts: attempts}
 		}
 	}
 	return out, attempts, nil
 }
-
-func deviceESN(it Item) string { return it.Payload.(deviceItem).ESN }

@@ -34,7 +34,7 @@ func execute(parent context.Context, cfg Config, j *job, led *ledger.Ledger, h h
 		}
 		return led.Intend(context.WithoutCancel(parent), runID, seqs, keys, note)
 	}
-	if j.kind.claimKey != nil {
+	if j.kind.rows.claims() {
 		x.claim = claimer(cfg, led, j.kind, runID, canonicalEndpoint(endpointOf(cfg)))
 	}
 	cfg.Progress.Begin(s.Rows - len(h.progress.Done))
@@ -55,9 +55,9 @@ func execute(parent context.Context, cfg Config, j *job, led *ledger.Ledger, h h
 			}
 			o := ledger.Outcome{Seq: it.Seq, Row: it.Row, Status: string(r.Status), Code: r.Code,
 				Message: r.Message, Attempts: r.Attempts, Outputs: r.Outputs, Recorded: now, EKey: it.EKey}
-			if j.kind.claimKey != nil && r.Code != codeClaimed {
-				o.Scope, o.Key, o.Action = claimScope(j.kind, endpointOf(cfg)), j.kind.claimKey(it), it.Action
-				o.Detail = claimDetail(it)
+			if j.kind.rows.claims() && r.Code != codeClaimed {
+				o.Scope, o.Action = claimScope(j.kind, endpointOf(cfg)), it.Action
+				o.Key, o.Detail = j.kind.rows.claimKey(it)
 			}
 			outs = append(outs, o)
 		}
@@ -65,7 +65,7 @@ func execute(parent context.Context, cfg Config, j *job, led *ledger.Ledger, h h
 		// is intended, so after a crash at most one row per lane is uncertain and
 		// reading its subscription back tells what came of it.
 		add := journal.Add
-		if j.kind.Sequential || j.kind.claimKey != nil {
+		if j.kind.Sequential || j.kind.rows.claims() {
 			add = func(outs []ledger.Outcome) error { return led.Record(context.WithoutCancel(gctx), runID, outs) }
 		}
 		if err := add(outs); err != nil {
@@ -205,13 +205,6 @@ const codeClaimed = "CLAIMED_BY_ANOTHER_RUN"
 
 func claimScope(k *Kind, endpoint string) string { return k.Name + "@" + canonicalEndpoint(endpoint) }
 
-func claimDetail(it Item) string {
-	if it.Action == ActionAcknowledge || it.Action == ActionAccept {
-		return chargeReference(it)
-	}
-	return ""
-}
-
 // claimer claims the entities of a call's rows in the ledger before they are
 // sent, atomically, so that two runs on one ledger never send the same charge.
 // A row whose entity another run holds is not sent: skipped when that run did
@@ -222,7 +215,8 @@ func claimer(cfg Config, led *ledger.Ledger, k *Kind, runID, endpoint string) fu
 	return func(ctx context.Context, items []Item) (map[int]result, error) {
 		claims := make([]ledger.Claim, len(items))
 		for i, it := range items {
-			claims[i] = ledger.Claim{Key: k.claimKey(it), Action: it.Action}
+			key, _ := k.rows.claimKey(it)
+			claims[i] = ledger.Claim{Key: key, Action: it.Action}
 		}
 		takenOver := map[string]bool{}
 		held, err := led.ClaimAll(context.WithoutCancel(ctx), scope, runID, claims, cfg.Now(), func(h ledger.Holder) bool {

@@ -241,7 +241,7 @@ type intentKey struct{}
 // call makes one call of k with items, under an intent of its own.
 func (x *executor) call(ctx context.Context, k *Kind, items []Item) ([]result, int, error) {
 	ctx = context.WithValue(withChunk(ctx, items), intentKey{}, &intent{items: items})
-	return k.call(ctx, x, items)
+	return k.rows.call(ctx, x, items)
 }
 
 // begin records the intent of the call in ctx, once, before it is first sent,

@@ -12,17 +12,18 @@ type failure struct {
 	code, text string
 }
 
-// matchFailures maps the entries of a call's failure set to the call's rows: by
+// matchFailures maps the entries of a call's failure set to the call's n rows
+// (id and ref give a row's identifier and reference_number; ref may be nil): by
 // identifier as the server may echo it (trimmed, any case), then by
 // reference_number. An entry that matches no row is returned as unmatched: then
 // which rows of the call were applied is not known.
-func matchFailures(items []Item, id, ref func(Item) string, set []failure) (map[int]failure, *failure) {
-	byID := make(map[string]int, len(items))
+func matchFailures(n int, id, ref func(i int) string, set []failure) (map[int]failure, *failure) {
+	byID := make(map[string]int, n)
 	byRef := map[string]int{}
-	for i, it := range items {
-		byID[fold(id(it))] = i
+	for i := range n {
+		byID[fold(id(i))] = i
 		if ref != nil {
-			if r := fold(ref(it)); r != "" {
+			if r := fold(ref(i)); r != "" {
 				byRef[r] = i
 			}
 		}
@@ -44,18 +45,13 @@ func matchFailures(items []Item, id, ref func(Item) string, set []failure) (map[
 
 func fold(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
 
-// unmatched is the result of every row of a call whose failure set names a row
+// unmatched is the result of each row of a call whose failure set names a row
 // the call did not carry.
-func unmatched(items []Item, f *failure, attempts int) []result {
+func unmatched(f *failure, attempts int) result {
 	what := f.id
 	if what == "" {
 		what = "reference_number " + f.ref
 	}
-	r := result{Status: StatusUnknown, Code: "UNMATCHED_FAILURE", Attempts: attempts,
+	return result{Status: StatusUnknown, Code: "UNMATCHED_FAILURE", Attempts: attempts,
 		Message: fmt.Sprintf("the server reported a failure for %q, which is no row of this call, so which rows it applied is not known; check them in CRM.COM", what)}
-	out := make([]result, len(items))
-	for i := range out {
-		out[i] = r
-	}
-	return out
 }

@@ -70,7 +70,7 @@ type effects struct {
 
 func newEffects(k *Kind) *effects {
 	e := &effects{kind: k}
-	if k.repeats {
+	if k.Repeats {
 		e.seen = map[uint64]uint32{}
 	}
 	return e
@@ -80,7 +80,7 @@ func (e *effects) key(it Item) uint64 {
 	h := fnv.New64a()
 	h.Write([]byte(e.kind.Name))
 	h.Write([]byte{0})
-	h.Write([]byte(e.kind.effect(it)))
+	h.Write([]byte(e.kind.rows.effect(it)))
 	k := h.Sum64()
 	if e.seen != nil {
 		n := e.seen[k]

@@ -27,19 +27,22 @@ var InstalledItems = &Kind{
 	Optional: []string{"to_serial_number", "to_subscription_number", "action_type", "sub_action_type",
 		"performed_by", "performed_on", "provisioning_distributor"},
 	MaxChunk: 50,
-	parse:    parseInstalledItem,
-	unique: func(it Item) []unique {
-		p := it.Payload.(installedItem)
-		return []unique{{"serial_number", p.Serial, it.Action + "\x00" + p.Subscription}}
+	rows: spec[installedItem]{
+		read: parseInstalledItem,
+		uniques: func(p installedItem) []unique {
+			return []unique{{"serial_number", p.Serial, p.action + "\x00" + p.Subscription}}
+		},
+		effectOf: func(it Item, p installedItem) string {
+			return strings.Join([]string{it.Action, p.Subscription, p.Serial, p.ToSerial, p.ToSubscription}, "\x00")
+		},
+		send: callInstalledItems,
 	},
-	effect: func(it Item) string {
-		p := it.Payload.(installedItem)
-		return strings.Join([]string{it.Action, p.Subscription, p.Serial, p.ToSerial, p.ToSubscription}, "\x00")
-	},
-	call: callInstalledItems,
 }
 
+func (installedItem) isPayload() {}
+
 type installedItem struct {
+	action         string
 	Subscription   string
 	Serial         string
 	ToSerial       string
@@ -48,45 +51,45 @@ type installedItem struct {
 	header         crm.InstalledItemsRequest // the call-level fields
 }
 
-func parseInstalledItem(v rowView) (Item, error) {
+func parseInstalledItem(v rowView) (Item, installedItem, error) {
 	action, err := v.choice("action", "", ActionAdd, ActionRemove, ActionSwap, ActionMove)
 	if err != nil {
-		return Item{}, err
+		return Item{}, installedItem{}, err
 	}
 	p := installedItem{}
 	if p.Subscription, err = v.required("subscription_number"); err != nil {
-		return Item{}, err
+		return Item{}, installedItem{}, err
 	}
 	if p.Serial, err = v.required("serial_number"); err != nil {
-		return Item{}, err
+		return Item{}, installedItem{}, err
 	}
 	if err := checkIdentifier(v, "serial_number", p.Serial); err != nil {
-		return Item{}, err
+		return Item{}, installedItem{}, err
 	}
 	switch action {
 	case ActionSwap:
 		if p.ToSerial, err = v.required("to_serial_number"); err != nil {
-			return Item{}, err
+			return Item{}, installedItem{}, err
 		}
 		if err := checkIdentifier(v, "to_serial_number", p.ToSerial); err != nil {
-			return Item{}, err
+			return Item{}, installedItem{}, err
 		}
 	case ActionMove:
 		if p.ToSubscription, err = v.required("to_subscription_number"); err != nil {
-			return Item{}, err
+			return Item{}, installedItem{}, err
 		}
 		if p.ToSubscription == p.Subscription {
-			return Item{}, invalid("to_subscription_number", "INVALID_VALUE", "the item is already on subscription %s", p.Subscription)
+			return Item{}, installedItem{}, invalid("to_subscription_number", "INVALID_VALUE", "the item is already on subscription %s", p.Subscription)
 		}
 	}
 	// Only add's and move's items document an installed_items_distribution_set.
 	if p.Distributor = v.value("provisioning_distributor"); p.Distributor != "" && (action == ActionRemove || action == ActionSwap) {
-		return Item{}, invalid("provisioning_distributor", "INVALID_VALUE",
+		return Item{}, installedItem{}, invalid("provisioning_distributor", "INVALID_VALUE",
 			"%s takes no provisioning distributor (the API documents one for add and move items only): leave it empty", action)
 	}
 	performedOn, err := dateValue(v, "performed_on")
 	if err != nil {
-		return Item{}, err
+		return Item{}, installedItem{}, err
 	}
 	p.header = crm.InstalledItemsRequest{
 		SubscriptionIdentifier:    crm.Identifier{"number": p.Subscription},
@@ -101,7 +104,8 @@ func parseInstalledItem(v rowView) (Item, error) {
 	if p.ToSubscription != "" {
 		lanes = append(lanes, p.ToSubscription) // a move touches both subscriptions
 	}
-	return Item{Action: action, Key: key, Lanes: lanes, Payload: p}, nil
+	p.action = action
+	return Item{Action: action, Key: key, Lanes: lanes}, p, nil
 }
 
 func optionalIdentifier(field, value string) crm.Identifier {
@@ -134,11 +138,10 @@ func refOf(serial string) crm.InstalledItemRef {
 // {from_installed_item, to_installed_item}; move sends installed_items_swap_set
 // of {to_subscription, installed_item_identifier} (API.md), the source being
 // subscription_identifier.
-func installedItemsRequest(items []Item) crm.InstalledItemsRequest {
-	req := items[0].Payload.(installedItem).header
-	for _, it := range items {
-		p := it.Payload.(installedItem)
-		switch it.Action {
+func installedItemsRequest(ps []installedItem) crm.InstalledItemsRequest {
+	req := ps[0].header
+	for _, p := range ps {
+		switch p.action {
 		case ActionSwap:
 			req.InstalledItemsSwapSet = append(req.InstalledItemsSwapSet, crm.InstalledItemSwap{FromInstalledItem: refOf(p.Serial), ToInstalledItem: refOf(p.ToSerial)})
 		case ActionMove:
@@ -173,8 +176,8 @@ func referenceUsed(ce *crm.Error) bool {
 // resume: when the server refuses it as already used, the call was applied by
 // an earlier attempt whose answer was lost. The reference is unique across
 // ledgers, so another ledger's run of the same file is never taken for one.
-func callInstalledItems(ctx context.Context, x *executor, items []Item) ([]result, int, error) {
-	req := installedItemsRequest(items)
+func callInstalledItems(ctx context.Context, x *executor, items []Item, ps []installedItem) ([]result, int, error) {
+	req := installedItemsRequest(ps)
 	ref, err := x.begin(ctx, items[0].Note)
 	if err != nil {
 		return nil, 0, err

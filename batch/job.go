@@ -173,6 +173,25 @@ func detectKind(path string, index map[string]int) (*Kind, error) {
 	}
 }
 
+// firstRepeat records the values of a row that must not repeat in a file and
+// returns the error of the first one an earlier row had (seen: hash → row).
+func firstRepeat(values []unique, seen map[uint64]int32, h *maphash.Hash, row int) *RowError {
+	for _, u := range values {
+		h.Reset()
+		h.WriteString(u.Column)
+		h.WriteByte(0)
+		h.WriteString(u.Value)
+		h.WriteByte(0)
+		h.WriteString(u.Scope)
+		key := h.Sum64()
+		if first, dup := seen[key]; dup {
+			return invalid(u.Column, "DUPLICATE", "%q is also on row %d", u.Value, first)
+		}
+		seen[key] = int32(row)
+	}
+	return nil
+}
+
 // row is one record of a pass with what validation made of it.
 type row struct {
 	rec  formats.Record
@@ -203,7 +222,7 @@ func (j *job) scan(limit int, fn func(r row) error) error {
 		}
 		r := row{rec: rec, seq: seq}
 		v := rowView{rec: rec, index: j.index, overrides: j.overrides, dotted: j.dotted, promotions: j.promotions}
-		item, err := j.kind.parse(v)
+		item, err := j.kind.rows.parse(v)
 		if err != nil {
 			var re *RowError
 			if !errors.As(err, &re) {
@@ -213,22 +232,7 @@ func (j *job) scan(limit int, fn func(r row) error) error {
 		} else {
 			item.Seq, item.Row = seq, rec.Row
 			r.item = item
-			if j.kind.unique != nil {
-				for _, u := range j.kind.unique(item) {
-					h.Reset()
-					h.WriteString(u.Column)
-					h.WriteByte(0)
-					h.WriteString(u.Value)
-					h.WriteByte(0)
-					h.WriteString(u.Scope)
-					key := h.Sum64()
-					if first, dup := seen[key]; dup {
-						r.err = invalid(u.Column, "DUPLICATE", "%q is also on row %d", u.Value, first)
-						break
-					}
-					seen[key] = int32(rec.Row)
-				}
-			}
+			r.err = firstRepeat(j.kind.rows.unique(item), seen, &h, rec.Row)
 		}
 		if r.err == nil {
 			r.item.EKey = effects.key(r.item)

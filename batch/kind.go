@@ -30,27 +30,80 @@ type Kind struct {
 	// Sequential kinds make one call per row, in file order within a chunk.
 	Sequential bool
 
-	// parse validates one row into an item. A *RowError marks the row invalid.
-	parse func(v rowView) (Item, error)
+	// Repeats says that a file may ask for the same effect more than once
+	// (suspend, unsuspend, suspend): rows are then told apart by occurrence.
+	Repeats bool
+
 	// checkHeader refuses header columns the kind cannot use (nil = none).
 	checkHeader func(cols []string) error
-	// doneKey names what a row does that must not be done twice across runs (a
-	// charge number) and a detail to keep with it (nil = nothing).
-	doneKey func(it Item) (key, detail string)
-	// unique gives the values that must not repeat within a file (nil = none).
-	unique func(it Item) []unique
-	// effect says what a row does (its action and the entity it acts on), the
+	// rows are the kind's rules for its rows, with their payload type (see spec).
+	rows rules
+}
+
+// payload is the request data of one valid row, of its kind's own type.
+type payload interface{ isPayload() }
+
+// rules are a kind's rules for its rows, whatever their payload type: spec[P]
+// implements them with P checked once, in one place.
+type rules interface {
+	parse(v rowView) (Item, error)
+	unique(it Item) []unique
+	effect(it Item) string
+	claims() bool
+	claimKey(it Item) (key, detail string)
+	call(ctx context.Context, x *executor, items []Item) ([]result, int, error)
+}
+
+// spec is what a kind says about its rows, each with a payload of type P.
+type spec[P payload] struct {
+	// read validates one row into an item and its payload. A *RowError marks
+	// the row invalid.
+	read func(v rowView) (Item, P, error)
+	// uniques gives the values that must not repeat within a file (nil = none).
+	uniques func(p P) []unique
+	// effectOf says what a row does (its action and the entity it acts on), the
 	// same whatever else of the row is edited: the key an edited file's rows are
-	// matched by. Rows of a kind whose effects can repeat in a file (suspend,
-	// unsuspend, suspend) are told apart by their occurrence.
-	effect  func(it Item) string
-	repeats bool
-	// claimKey names the entity a row acts on that is final across every file
-	// and run on an endpoint (a charge number); nil = none.
-	claimKey func(it Item) string
-	// call sends one chunk of items (all with the same Key) and returns one result
-	// per item, or the error that failed the call as a whole, with the attempts made.
-	call func(ctx context.Context, x *executor, items []Item) ([]result, int, error)
+	// matched by.
+	effectOf func(it Item, p P) string
+	// entity names what a row acts on that is final across every file and run
+	// on an endpoint (a charge number), and a detail the ledger keeps with it
+	// (its reference number); nil = none.
+	entity func(p P) (key, detail string)
+	// send makes the call of one chunk of items (all with the same Key) and
+	// returns one result per item, or the error that failed the call as a whole,
+	// with the attempts made.
+	send func(ctx context.Context, x *executor, items []Item, ps []P) ([]result, int, error)
+}
+
+func (s spec[P]) parse(v rowView) (Item, error) {
+	it, p, err := s.read(v)
+	it.payload = p
+	return it, err
+}
+
+func (s spec[P]) unique(it Item) []unique {
+	if s.uniques == nil {
+		return nil
+	}
+	return s.uniques(it.payload.(P))
+}
+
+func (s spec[P]) effect(it Item) string { return s.effectOf(it, it.payload.(P)) }
+func (s spec[P]) claims() bool          { return s.entity != nil }
+
+func (s spec[P]) claimKey(it Item) (string, string) {
+	if s.entity == nil {
+		return "", ""
+	}
+	return s.entity(it.payload.(P))
+}
+
+func (s spec[P]) call(ctx context.Context, x *executor, items []Item) ([]result, int, error) {
+	ps := make([]P, len(items))
+	for i, it := range items {
+		ps[i] = it.payload.(P)
+	}
+	return s.send(ctx, x, items, ps)
 }
 
 // Item is one valid input row, ready to be sent.
@@ -60,7 +113,7 @@ type Item struct {
 	Action  string   // the row's action
 	Key     string   // rows with equal keys may share a call
 	Lanes   []string // rows that share a lane (a customer, a subscription) run in file order, never at once
-	Payload any      // kind-specific request data
+	payload payload  // the kind's request data
 
 	// EKey is the row's effect key (see Kind.effect), never 0.
 	EKey uint64

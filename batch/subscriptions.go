@@ -32,11 +32,13 @@ var Subscriptions = &Kind{
 	MaxChunk:         50,
 	Outputs:          []string{"subscription_number", "netflix_token", "netflix_token_expiration_date"},
 	Sequential:       true,
-	parse:            parseSubscription,
+	Repeats:          true,
 	checkHeader:      checkNestedColumns,
-	effect:           func(it Item) string { return it.Action + "\x00" + it.Payload.(subscriptionItem).Customer },
-	repeats:          true,
-	call:             callSubscription,
+	rows: spec[subscriptionItem]{
+		read:     parseSubscription,
+		effectOf: func(it Item, p subscriptionItem) string { return it.Action + "\x00" + p.Customer },
+		send:     callSubscription,
+	},
 }
 
 var (
@@ -145,23 +147,26 @@ func contains(list []string, s string) bool {
 	return false
 }
 
+func (subscriptionItem) isPayload() {}
+
 type subscriptionItem struct {
 	Customer string
 	Create   *crm.CreateSubscriptionRequest
 }
 
-func parseSubscription(v rowView) (Item, error) {
+func parseSubscription(v rowView) (Item, subscriptionItem, error) {
+	var none subscriptionItem
 	action, err := v.choice("action", "", ActionCreate, ActionSuspend, ActionUnsuspend, ActionCancel)
 	if err != nil {
-		return Item{}, err
+		return Item{}, none, err
 	}
 	customer, err := v.required("billing_system_customer_identifier")
 	if err != nil {
-		return Item{}, err
+		return Item{}, none, err
 	}
-	it := Item{Action: action, Key: "subscriptions", Lanes: []string{customer}, Payload: subscriptionItem{Customer: customer}}
+	it := Item{Action: action, Key: "subscriptions", Lanes: []string{customer}}
 	if action != ActionCreate {
-		return it, nil
+		return it, subscriptionItem{Customer: customer}, nil
 	}
 	req := &crm.CreateSubscriptionRequest{
 		BillingSystemCustomerIdentifier: customer,
@@ -170,29 +175,28 @@ func parseSubscription(v rowView) (Item, error) {
 		CustomerLastName:                v.value("customer_last_name"),
 	}
 	if req.PromotionCode != "" && v.promotions != nil && !v.promotions[req.PromotionCode] {
-		return Item{}, invalid("promotion_code", "UNKNOWN_PROMOTION", "%q is not a promotion of this operator (promotions/list has %s)", req.PromotionCode, sortedKeys(v.promotions))
+		return Item{}, none, invalid("promotion_code", "UNKNOWN_PROMOTION", "%q is not a promotion of this operator (promotions/list has %s)", req.PromotionCode, sortedKeys(v.promotions))
 	}
 	if v.value("channel") != "" {
 		if req.Channel, err = v.choice("channel", "", channels...); err != nil {
-			return Item{}, err
+			return Item{}, none, err
 		}
 	}
 	if s := v.value("validity_duration"); s != "" {
 		n, err := strconv.ParseInt(s, 10, 64)
 		if err != nil || n < 1 || n > 86400 {
-			return Item{}, invalid("validity_duration", "INVALID_VALUE", "%q is not a whole number of seconds from 1 to 86400 (24 hours)", s)
+			return Item{}, none, invalid("validity_duration", "INVALID_VALUE", "%q is not a whole number of seconds from 1 to 86400 (24 hours)", s)
 		}
 		req.ValidityDuration = &n
 	}
 	objs := make([]map[string]any, len(nestedObjects))
 	for i, n := range nestedObjects {
 		if objs[i], err = buildNested(v, n); err != nil {
-			return Item{}, err
+			return Item{}, none, err
 		}
 	}
 	req.CustomerAddress, req.CustomerEmail, req.CustomerPhone = objs[0], objs[1], objs[2]
-	it.Payload = subscriptionItem{Customer: customer, Create: req}
-	return it, nil
+	return it, subscriptionItem{Customer: customer, Create: req}, nil
 }
 
 // buildNested turns the row's dotted columns of one object into its JSON object,
@@ -296,65 +300,35 @@ func nestedValue(v rowView, col, field, s string, n nested) (any, error) {
 // callSubscription makes the call of one row. These calls are not idempotent,
 // and a subscription's state alone cannot tell whether this row changed it (the
 // customer may have had a subscription already, or been suspended already). So
-// the state before the call is read first (subscriptions/show) and recorded with
-// the intent; after an ambiguous failure the state is read again, and the row
-// is applied when the state moved from before to what the action makes, not
-// applied when it is still as before (then it is sent again), and unknown when
-// either read failed.
-func callSubscription(ctx context.Context, x *executor, items []Item) ([]result, int, error) {
+// the state before the call is known first (from the customer's previous row,
+// else subscriptions/show) and recorded with the intent; after an ambiguous
+// failure the state is read again, and the row is applied when the state moved
+// from before to what the action makes, not applied when it is still as before
+// (then it is sent again), and unknown when either read failed.
+func callSubscription(ctx context.Context, x *executor, items []Item, ps []subscriptionItem) ([]result, int, error) {
+	c := &subscriptionCall{x: x, action: items[0].Action, sub: ps[0]}
 	it := items[0]
-	sub := it.Payload.(subscriptionItem)
-	before, known := parseState(it.Note)
+	c.before, c.known = parseState(it.Note)
 	if !it.Uncertain {
-		if before, known = x.states.get(sub.Customer); !known {
+		if c.before, c.known = x.states.get(c.sub.Customer); !c.known {
 			var err error
-			before, known, err = x.showState(ctx, sub.Customer)
+			c.before, c.known, err = x.showState(ctx, c.sub.Customer)
 			if errors.Is(err, errStopped) {
 				return nil, 0, err
 			}
 		}
 	}
-	if _, err := x.begin(ctx, before.String(known)); err != nil {
+	if _, err := x.begin(ctx, c.before.String(c.known)); err != nil {
 		return nil, 0, err
-	}
-	var created *crm.CreatedSubscription
-	call := func(ctx context.Context) (err error) {
-		switch it.Action {
-		case ActionCreate:
-			created, err = x.client.CreateSubscription(ctx, *sub.Create)
-		case ActionSuspend:
-			err = x.client.SuspendSubscription(ctx, sub.Customer)
-		case ActionUnsuspend:
-			err = x.client.UnsuspendSubscription(ctx, sub.Customer)
-		case ActionCancel:
-			err = x.client.CancelSubscription(ctx, sub.Customer)
-		}
-		return err
-	}
-	var now state
-	readBack := func(ctx context.Context) (bool, error) {
-		after, ok, err := x.showState(ctx, sub.Customer)
-		switch {
-		case err != nil:
-			return false, err
-		case !known:
-			return false, errors.New("the state before the call could not be read, so a change cannot be told from an earlier one")
-		case after == before:
-			return false, nil // not applied: sent again
-		case ok && after.lifeCycle == stateAfter(it.Action) && (it.Action != ActionCreate || after.number != before.number):
-			now = after
-			return true, nil
-		}
-		return false, fmt.Errorf("the subscription is now %s (before: %s), which this action does not make", after.String(ok), before.String(known))
 	}
 	attempts := 0
 	var err error
 	if it.Uncertain {
 		// A run that stopped sent this row and never learnt what came of it.
 		var applied bool
-		if applied, err = readBack(ctx); err == nil && applied {
+		if applied, err = c.readBack(ctx); err == nil && applied {
 			r := result{Status: StatusOK, Message: "applied before the run stopped (read back)",
-				Outputs: map[string]string{"subscription_number": now.number}}
+				Outputs: map[string]string{"subscription_number": c.now.number}}
 			return []result{r}, 0, nil
 		}
 		if err != nil {
@@ -362,39 +336,85 @@ func callSubscription(ctx context.Context, x *executor, items []Item) ([]result,
 		}
 	}
 	if err == nil {
-		attempts, err = x.retry(ctx, call, readBack, true)
+		attempts, err = x.retry(ctx, c.send, c.readBack, true)
 	}
 	if err != nil {
-		if known && failedResult(err).Status == StatusFailed {
-			x.states.set(sub.Customer, before) // refused: nothing changed
+		if c.known && failedResult(err).Status == StatusFailed {
+			x.states.set(c.sub.Customer, c.before) // refused: nothing changed
 		} else {
-			x.states.forget(sub.Customer)
+			x.states.forget(c.sub.Customer)
 		}
 		return nil, attempts, err
 	}
-	after := state{number: before.number, lifeCycle: stateAfter(it.Action)}
-	switch {
-	case created != nil:
-		after.number = created.SubscriptionNumber
-	case now.number != "":
-		after.number = now.number
+	return []result{c.applied(attempts)}, attempts, nil
+}
+
+// subscriptionCall is the call of one subscriptions row.
+type subscriptionCall struct {
+	x       *executor
+	action  string
+	sub     subscriptionItem
+	before  state // the state before the call
+	known   bool  // before could be read
+	created *crm.CreatedSubscription
+	now     state // the state read back
+}
+
+func (c *subscriptionCall) send(ctx context.Context) (err error) {
+	customer := c.sub.Customer
+	switch c.action {
+	case ActionCreate:
+		c.created, err = c.x.client.CreateSubscription(ctx, *c.sub.Create)
+	case ActionSuspend:
+		err = c.x.client.SuspendSubscription(ctx, customer)
+	case ActionUnsuspend:
+		err = c.x.client.UnsuspendSubscription(ctx, customer)
+	case ActionCancel:
+		err = c.x.client.CancelSubscription(ctx, customer)
 	}
-	x.states.set(sub.Customer, after)
+	return err
+}
+
+// readBack reads the state again: applied when it moved from before to what
+// the action makes, not applied when it is as before.
+func (c *subscriptionCall) readBack(ctx context.Context) (bool, error) {
+	after, ok, err := c.x.showState(ctx, c.sub.Customer)
+	switch {
+	case err != nil:
+		return false, err
+	case !c.known:
+		return false, errors.New("the state before the call could not be read, so a change cannot be told from an earlier one")
+	case after == c.before:
+		return false, nil // not applied: sent again
+	case ok && after.lifeCycle == stateAfter(c.action) && (c.action != ActionCreate || after.number != c.before.number):
+		c.now = after
+		return true, nil
+	}
+	return false, fmt.Errorf("the subscription is now %s (before: %s), which this action does not make", after.String(ok), c.before.String(c.known))
+}
+
+// applied is the result of a row the server applied; the run remembers the
+// customer's state after it.
+func (c *subscriptionCall) applied(attempts int) result {
+	after := state{number: c.before.number, lifeCycle: stateAfter(c.action)}
 	r := result{Status: StatusOK, Attempts: attempts}
 	switch {
-	case created != nil:
+	case c.created != nil:
+		after.number = c.created.SubscriptionNumber
 		r.Outputs = map[string]string{
-			"subscription_number":           created.SubscriptionNumber,
-			"netflix_token":                 created.NetflixToken,
-			"netflix_token_expiration_date": created.NetflixTokenExpirationDate,
+			"subscription_number":           c.created.SubscriptionNumber,
+			"netflix_token":                 c.created.NetflixToken,
+			"netflix_token_expiration_date": c.created.NetflixTokenExpirationDate,
 		}
-	case now.number != "":
-		r.Outputs = map[string]string{"subscription_number": now.number}
-		if it.Action == ActionCreate {
+	case c.now.number != "":
+		after.number = c.now.number
+		r.Outputs = map[string]string{"subscription_number": c.now.number}
+		if c.action == ActionCreate {
 			r.Message = "created; the answer was lost on the way, so netflix_token is unknown: read it in CRM.COM"
 		}
 	}
-	return []result{r}, attempts, nil
+	c.x.states.set(c.sub.Customer, after)
+	return r
 }
 
 // state is a customer's subscription as subscriptions/show tells it; the zero

@@ -40,14 +40,14 @@ func TestParseRows(t *testing.T) {
 	}{
 		{name: "device defaults to register", kind: Devices, header: []string{"esn", "group_name"}, fields: []string{" ESN-1 ", "OPERATOR1"},
 			check: func(t *testing.T, it Item) {
-				d := it.Payload.(deviceItem)
+				d := it.payload.(deviceItem)
 				if it.Action != ActionRegister || d.ESN != "ESN-1" || d.Group.Name != "OPERATOR1" {
 					t.Fatalf("got %+v", it)
 				}
 			}},
 		{name: "device group_alternative_code is the alternative code", kind: Devices, header: []string{"esn", "group_alternative_code", "action"}, fields: []string{"E", "OP1", "UNREGISTER"},
 			check: func(t *testing.T, it Item) {
-				if d := it.Payload.(deviceItem); d.Group.AlternativeCode != "OP1" || it.Action != ActionUnregister {
+				if d := it.payload.(deviceItem); d.Group.AlternativeCode != "OP1" || it.Action != ActionUnregister {
 					t.Fatalf("got %+v", it)
 				}
 			}},
@@ -71,7 +71,7 @@ func TestParseRows(t *testing.T) {
 				"customer_address.country_identifier.two_character_code", "customer_address.is_primary", "customer_phone.type", "customer_phone.number"},
 			fields: []string{"create", "C1", "100", "home", "2", "CY", "yes", "MOBILE", "+35799000000"},
 			check: func(t *testing.T, it Item) {
-				req := it.Payload.(subscriptionItem).Create
+				req := it.payload.(subscriptionItem).Create
 				a := req.CustomerAddress
 				if *req.ValidityDuration != 100 || a["type"] != "HOME" || a["floor"] != int64(2) || a["is_primary"] != true ||
 					a["country_identifier"].(map[string]any)["two_character_code"] != "CY" || req.CustomerPhone["number"] != "+35799000000" || req.CustomerEmail != nil {
@@ -101,7 +101,7 @@ func TestParseRows(t *testing.T) {
 		{name: "add with distributor", kind: InstalledItems, header: []string{"action", "subscription_number", "serial_number", "provisioning_distributor", "performed_by"},
 			fields: []string{"add", "S1", "SC-1", "Main", "JackH"},
 			check: func(t *testing.T, it Item) {
-				p := it.Payload.(installedItem)
+				p := it.payload.(installedItem)
 				if p.Distributor != "Main" || p.header.PerformedByUserIdentifier["username"] != "JackH" || len(it.Lanes) != 1 || it.Lanes[0] != "S1" {
 					t.Fatalf("got %+v", p)
 				}
@@ -113,7 +113,7 @@ func TestParseRows(t *testing.T) {
 			if kinds == nil {
 				kinds = make([]formats.CellKind, len(tc.fields))
 			}
-			it, err := tc.kind.parse(viewOf(tc.kind, tc.header, tc.fields, kinds))
+			it, err := tc.kind.rows.parse(viewOf(tc.kind, tc.header, tc.fields, kinds))
 			if tc.wantCol != "" {
 				var re *RowError
 				if !errors.As(err, &re) || re.Column != tc.wantCol {
@@ -148,7 +148,7 @@ func FuzzParseRow(f *testing.F) {
 			for i := range fields {
 				fields[i] = values[i%len(values)]
 			}
-			it, err := k.parse(viewOf(k, header, fields, make([]formats.CellKind, len(fields))))
+			it, err := k.rows.parse(viewOf(k, header, fields, make([]formats.CellKind, len(fields))))
 			if err != nil {
 				var re *RowError
 				if !errors.As(err, &re) {
