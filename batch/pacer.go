@@ -18,6 +18,10 @@ import (
 type pacer struct {
 	limiter *rate.Limiter
 	target  rate.Limit
+	// ceiling is how high the rate climbs back after 429s: a little under the
+	// rate at which the server last said 429, raised slowly after a quiet spell
+	// so that a server whose limit went up is found again.
+	ceiling rate.Limit
 
 	mu    sync.Mutex
 	until time.Time // no attempt starts before this
@@ -25,6 +29,7 @@ type pacer struct {
 
 	lastThrottle time.Time
 	lastRaise    time.Time
+	lastProbe    time.Time
 
 	stop <-chan struct{} // closed when the run stops: no new attempt starts
 	now  func() time.Time
@@ -36,6 +41,7 @@ const (
 	backoffMax    = 30 * time.Second
 	retryAfterMax = 2 * time.Minute
 	raiseEvery    = 2 * time.Second
+	probeEvery    = 30 * time.Second // a quiet spell after which the ceiling rises
 )
 
 // errStopped is what Wait returns once the run stops: the attempt is not sent.
@@ -52,6 +58,7 @@ func newPacer(perSecond float64, base time.Duration, now func() time.Time, stop 
 	return &pacer{
 		limiter: rate.NewLimiter(lim, 1),
 		target:  lim,
+		ceiling: lim,
 		base:    base,
 		stop:    stop,
 		now:     now,
@@ -124,7 +131,9 @@ func (p *pacer) throttled(wait time.Duration) {
 	defer p.mu.Unlock()
 	now := p.now()
 	if p.target != rate.Inf && !now.Before(p.until) {
-		p.limiter.SetLimit(max(p.limiter.Limit()*0.8, p.target/20))
+		cur := p.limiter.Limit()
+		p.ceiling = min(p.ceiling, cur*0.95)
+		p.limiter.SetLimit(max(cur*0.8, p.target/20))
 	}
 	if t := now.Add(wait); t.After(p.until) {
 		p.until = t
@@ -132,9 +141,11 @@ func (p *pacer) throttled(wait time.Duration) {
 	p.lastThrottle = now
 }
 
-// succeeded lets the rate climb back towards the configured one after a 429:
-// by 5% every 2 s without a 429, so that it stays just under the server's limit
-// rather than hitting it again and again.
+// succeeded lets the rate climb back after a 429: by 5% every 2 s without a
+// 429, up to the ceiling (a little under the rate that met the 429), so that it
+// stays just under the server's limit rather than hitting it again and again.
+// After 30 s without a 429 the ceiling rises by 5% (never above the configured
+// rate), to find a limit that went up.
 func (p *pacer) succeeded() {
 	if p.target == rate.Inf {
 		return
@@ -143,10 +154,14 @@ func (p *pacer) succeeded() {
 	defer p.mu.Unlock()
 	now := p.now()
 	cur := p.limiter.Limit()
-	if cur >= p.target || now.Sub(p.lastThrottle) < raiseEvery || now.Sub(p.lastRaise) < raiseEvery {
+	if p.ceiling < p.target && now.Sub(p.lastThrottle) >= probeEvery && now.Sub(p.lastProbe) >= probeEvery {
+		p.ceiling = min(p.target, p.ceiling*1.05)
+		p.lastProbe = now
+	}
+	if cur >= p.ceiling || now.Sub(p.lastThrottle) < raiseEvery || now.Sub(p.lastRaise) < raiseEvery {
 		return
 	}
-	p.limiter.SetLimit(min(p.target, cur*1.05))
+	p.limiter.SetLimit(min(p.ceiling, cur*1.05))
 	p.lastRaise = now
 }
 

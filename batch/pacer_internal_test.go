@@ -59,6 +59,16 @@ func TestPacerThrottleAndRecover(t *testing.T) {
 		{"2 s without a 429: +5%", func() { c.add(2 * time.Second); p.succeeded() }, 84, 2 * time.Second},
 		{"not again within 2 s", func() { c.add(time.Second); p.succeeded() }, 84, 2 * time.Second},
 		{"a 429 of a new episode cuts again", func() { p.throttled(time.Second) }, 67.2, 5500 * time.Millisecond},
+		{"climbing back stops under the rate of the last 429 (84 × 0.95)", func() {
+			for range 10 {
+				c.add(2 * time.Second)
+				p.succeeded()
+			}
+		}, 79.8, 5500 * time.Millisecond},
+		{"after 30 s without a 429 the ceiling rises by 5%", func() {
+			c.add(30 * time.Second)
+			p.succeeded()
+		}, 83.79, 5500 * time.Millisecond},
 	}
 	start := c.t
 	for _, s := range steps {
