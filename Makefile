@@ -17,7 +17,7 @@ bench-e2e: build
 	scripts/bench-e2e
 
 lint:
-	gofmt -l . && go vet ./... && staticcheck ./...
+	gofmt -l . && go vet ./... && staticcheck ./... && go run ./cmd/checkglobals ./...
 
 fuzz:
 	go test -run '^$$' -fuzz FuzzCSVReader -fuzztime 60s ./formats

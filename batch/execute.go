@@ -12,9 +12,9 @@ import (
 )
 
 // execute is pass 2: the rows pass 1 validated are read again, those done
-// before are skipped, the others planned into chunks as they come, and the
-// chunks run under errgroup with at most Concurrency in flight. Every outcome is
-// recorded in the ledger as it comes.
+// before are skipped, the others scheduled as they come (chunks of calls, or
+// rows one by one for a sequential kind) with at most Concurrency calls in
+// flight. Every outcome is recorded in the ledger as it comes.
 func execute(parent context.Context, cfg Config, j *job, led *ledger.Ledger, h history, rows int, s *Summary) error {
 	ctx, stop := context.WithCancel(parent)
 	defer stop()
@@ -24,98 +24,31 @@ func execute(parent context.Context, cfg Config, j *job, led *ledger.Ledger, h h
 	if err != nil {
 		return err
 	}
-	runID := h.run.ID
-	x.runID, x.stop = runID, stop
+	x.runID, x.stop = h.run.ID, stop
 	x.intend = func(items []Item, note string) (string, error) {
 		seqs := make([]int, len(items))
 		keys := make([]uint64, len(items))
 		for i, it := range items {
 			seqs[i], keys[i] = it.Seq, it.EKey
 		}
-		return led.Intend(context.WithoutCancel(parent), runID, seqs, keys, note)
+		return led.Intend(context.WithoutCancel(parent), h.run.ID, seqs, keys, note)
 	}
 	if j.kind.rows.claims() {
-		x.claim = claimer(cfg, led, j.kind, runID, canonicalEndpoint(endpointOf(cfg)))
+		x.claim = claimer(cfg, led, j.kind, h.run.ID, canonicalEndpoint(endpointOf(cfg)))
 	}
 	cfg.Progress.Begin(s.Rows - len(h.progress.Done))
 	defer cfg.Progress.End()
 
 	g, gctx := errgroup.WithContext(ctx)
-	if !j.kind.Sequential {
-		g.SetLimit(cfg.Concurrency) // rowScheduler bounds its calls itself
-	}
-	journal := led.NewWriter(runID)
-	record := func(items []Item, res []result) error {
-		outs := make([]ledger.Outcome, 0, len(items))
-		now := cfg.Now()
-		for i, it := range items {
-			r := res[i]
-			if r.Status == "" {
-				continue // not sent: the report says NOT_SENT and a resume sends it
-			}
-			o := ledger.Outcome{Seq: it.Seq, Row: it.Row, Status: string(r.Status), Code: r.Code,
-				Message: r.Message, Attempts: r.Attempts, Outputs: r.Outputs, Recorded: now, EKey: it.EKey}
-			if j.kind.rows.claims() && r.Code != codeClaimed {
-				o.Scope, o.Action = claimScope(j.kind, endpointOf(cfg)), it.Action
-				o.Key, o.Detail = j.kind.rows.claimKey(it)
-			}
-			outs = append(outs, o)
-		}
-		// A sequential kind's outcome is durable before the next row of its lane
-		// is intended, so after a crash at most one row per lane is uncertain and
-		// reading its subscription back tells what came of it.
-		add := journal.Add
-		if j.kind.Sequential || j.kind.rows.claims() {
-			add = func(outs []ledger.Outcome) error { return led.Record(context.WithoutCancel(gctx), runID, outs) }
-		}
-		if err := add(outs); err != nil {
-			x.fail(err)
-			return err
-		}
-		for _, o := range outs {
-			cfg.Progress.Outcome(Status(o.Status), 1)
-		}
-		return nil
-	}
-	ln := newLanes()
-	var add func(it Item) error
-	flush := func() error { return nil }
-	if j.kind.Sequential {
-		add = rowScheduler(gctx, g, x, j.kind, ln, cfg.Concurrency, record)
-		s.Chunks = 0
-	} else {
-		plan := newPlanner(j.chunkSize, 4*cfg.Concurrency+16, ln, func(c *chunk) error {
-			if gctx.Err() != nil {
-				for _, t := range c.tickets {
-					ln.leave(t)
-				}
-				return gctx.Err()
-			}
-			s.Chunks++
-			g.Go(func() error { return runChunk(gctx, x, j.kind, ln, c, record) })
-			return nil
-		})
-		add, flush = plan.add, plan.flush
-	}
+	rec := newRecorder(gctx, cfg, j.kind, led, h.run.ID, x)
+	add, flush := schedule(gctx, g, cfg, j, x, rec.record, &s.Chunks)
 	feedErr := j.scan(rows, func(r row) error {
 		if r.err != nil || h.progress.Done[r.seq] {
 			return nil // invalid, or done before the run stopped
 		}
-		it := r.item
-		if note, ok := h.progress.Uncertain[r.seq]; ok {
-			it.Uncertain, it.Note = true, note
-		}
-		if d, ok := h.earlier.Done[it.EKey]; ok {
-			return record([]Item{it}, []result{doneEarlier(d)})
-		}
-		if note, ok := h.earlier.Uncertain[it.EKey]; ok {
-			it.Uncertain, it.Note = true, note
-		}
-		if it.Uncertain && it.Note != "" && !j.kind.Sequential {
-			it.Key = "replay\x00" + it.Note // the rows of one earlier call go again together
-		}
-		if j.kind.Sequential {
-			s.Chunks++
+		it, done := h.prepare(r, j.kind)
+		if done != nil {
+			return rec.record([]Item{it}, []result{*done})
 		}
 		return add(it)
 	})
@@ -123,7 +56,7 @@ func execute(parent context.Context, cfg Config, j *job, led *ledger.Ledger, h h
 		feedErr = flush()
 	}
 	waitErr := g.Wait()
-	if err := journal.Close(); err != nil {
+	if err := rec.close(); err != nil {
 		x.fail(err)
 	}
 	s.Calls, s.Retries, s.Throttled = x.calls.Load(), x.retried.Load(), x.throttled.Load()
@@ -138,6 +71,106 @@ func execute(parent context.Context, cfg Config, j *job, led *ledger.Ledger, h h
 		return &FatalError{Err: waitErr}
 	}
 	return nil
+}
+
+// prepare makes a row read again ready to send: a row done by an earlier run
+// of the lineage gets its skipped result; a row that may have been applied is
+// marked uncertain, with what was recorded with its call, and the rows of one
+// earlier call go together again.
+func (h history) prepare(r row, k *Kind) (Item, *result) {
+	it := r.item
+	if note, ok := h.progress.Uncertain[r.seq]; ok {
+		it.Uncertain, it.Note = true, note
+	}
+	if d, ok := h.earlier.Done[it.EKey]; ok {
+		done := doneEarlier(d)
+		return it, &done
+	}
+	if note, ok := h.earlier.Uncertain[it.EKey]; ok {
+		it.Uncertain, it.Note = true, note
+	}
+	if it.Uncertain && it.Note != "" && !k.Sequential {
+		it.Key = "replay\x00" + it.Note
+	}
+	return it, nil
+}
+
+// recorder records outcomes in the ledger: in the background, many calls to a
+// transaction, or at once where the next call depends on it (a sequential
+// kind's next row, a charge's claim).
+type recorder struct {
+	ctx     context.Context
+	cfg     Config
+	kind    *Kind
+	led     *ledger.Ledger
+	runID   string
+	x       *executor
+	journal *ledger.Writer
+}
+
+func newRecorder(ctx context.Context, cfg Config, k *Kind, led *ledger.Ledger, runID string, x *executor) *recorder {
+	return &recorder{ctx: ctx, cfg: cfg, kind: k, led: led, runID: runID, x: x, journal: led.NewWriter(runID)}
+}
+
+// record records the results of items; a result without a status (a row not
+// sent) is not recorded: the report says NOT_SENT and a resume sends it.
+func (rc *recorder) record(items []Item, res []result) error {
+	outs := make([]ledger.Outcome, 0, len(items))
+	now := rc.cfg.Now()
+	for i, it := range items {
+		r := res[i]
+		if r.Status == "" {
+			continue
+		}
+		o := ledger.Outcome{Seq: it.Seq, Row: it.Row, Status: string(r.Status), Code: r.Code,
+			Message: r.Message, Attempts: r.Attempts, Outputs: r.Outputs, Recorded: now, EKey: it.EKey}
+		if rc.kind.rows.claims() && r.Code != codeClaimed {
+			o.Scope, o.Action = claimScope(rc.kind, endpointOf(rc.cfg)), it.Action
+			o.Key, o.Detail = rc.kind.rows.claimKey(it)
+		}
+		outs = append(outs, o)
+	}
+	// A sequential kind's outcome is durable before the next row of its lane
+	// is intended, so after a crash at most one row per lane is uncertain and
+	// reading its subscription back tells what came of it.
+	add := rc.journal.Add
+	if rc.kind.Sequential || rc.kind.rows.claims() {
+		add = func(outs []ledger.Outcome) error { return rc.led.Record(context.WithoutCancel(rc.ctx), rc.runID, outs) }
+	}
+	if err := add(outs); err != nil {
+		rc.x.fail(err)
+		return err
+	}
+	for _, o := range outs {
+		rc.cfg.Progress.Outcome(Status(o.Status), 1)
+	}
+	return nil
+}
+
+func (rc *recorder) close() error { return rc.journal.Close() }
+
+// schedule returns how rows are handed to the workers: planned into chunks, each
+// run by a worker of g after the earlier calls of its lanes; or, for a
+// sequential kind, one by one (rowScheduler). chunks counts what is scheduled.
+func schedule(ctx context.Context, g *errgroup.Group, cfg Config, j *job, x *executor, record func([]Item, []result) error, chunks *int) (add func(Item) error, flush func() error) {
+	k, ln := j.kind, newLanes()
+	if k.Sequential {
+		send := rowScheduler(ctx, g, x, k, ln, cfg.Concurrency, record)
+		return func(it Item) error { *chunks++; return send(it) }, func() error { return nil }
+	}
+	g.SetLimit(cfg.Concurrency)
+	plan := newPlanner(j.chunkSize, 4*cfg.Concurrency+16, ln, func(c *chunk) error {
+		if ctx.Err() != nil {
+			for _, t := range c.tickets {
+				ln.leave(t)
+			}
+			return ctx.Err()
+		}
+		*chunks++
+		g.Go(func() error { return runChunk(ctx, x, k, ln, c, record) })
+		return nil
+	})
+	return plan.add, plan.flush
 }
 
 func endpointOf(cfg Config) string {

@@ -159,9 +159,7 @@ func TestInterruptedRunAccountsForEveryRow(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() {
 		// Stop once the run is sending, a few calls in.
-		for sb.Calls()["netflix/operators/register_devices"] < 5 {
-			time.Sleep(2 * time.Millisecond)
-		}
+		waitFor(t, "five device calls", func() bool { return sb.Calls()["netflix/operators/register_devices"] >= 5 })
 		cancel()
 	}()
 	s, err := batch.Run(ctx, cfg)

@@ -280,10 +280,6 @@ const (
 	StatusPlanned Status = "planned"
 )
 
-// final reports whether a status is what finally came of a row: a row with an
-// unknown outcome is read back again by a resume.
-func (s Status) final() bool { return s != StatusUnknown && s != "" }
-
 // failedResult is the result of a row whose call ended in err: not recorded
 // when the run stopped before the row was done (the report says NOT_SENT and a
 // resume sends it), unknown when the call may have been applied, else failed.

@@ -36,68 +36,41 @@ func reportPaths(cfg Config) Reports {
 // (when not 0) is how many rows pass 1 read: rows added to the file since were
 // never sent and are not reported.
 func finish(cfg Config, j *job, s *Summary, led *ledger.Ledger, rows int, changed error) error {
-	header := []string{}
-	var keep []int
-	for i, h := range j.header {
-		n := formats.NormalizeHeader(h)
-		if contains(reportColumns, n) || contains(j.kind.Outputs, n) {
-			continue
-		}
-		header = append(header, h)
-		keep = append(keep, i)
-	}
-	header = append(header, reportColumns...)
-	header = append(header, j.kind.Outputs...)
-	results, err := formats.CreateReport(s.Reports.Results, cfg.Format, header)
+	rep, err := newReports(j, s.Reports, cfg.Format)
 	if err != nil {
 		return err
 	}
-	defer results.Abort()
-	failures, err := formats.CreateReport(s.Reports.Failures, cfg.Format, header)
-	if err != nil {
-		return err
-	}
-	defer failures.Abort()
-
+	defer rep.abort()
+	outcomes := func(int) (ledger.Outcome, bool) { return ledger.Outcome{}, false }
 	var cur *ledger.Cursor
 	if led != nil {
 		if cur, err = led.Outcomes(context.Background(), s.RunID); err != nil {
 			return err
 		}
 		defer cur.Close()
+		outcomes = outcomesBySeq(cur)
 	}
-	next, more := ledger.Outcome{Seq: -1}, cur != nil
-	if more {
-		next, more = cur.Next()
-	}
-	s.Counts = map[Status]int{}
-	s.ErrorCodes = map[string]int{}
-	s.Rows, s.NotSent = 0, 0
-	s.FirstProblems = nil
+	s.Counts, s.ErrorCodes = map[Status]int{}, map[string]int{}
+	s.Rows, s.NotSent, s.FirstProblems = 0, 0, nil
 	tot := newTotals(j)
 	plan, flush := callCounter(j, s)
-	line := make([]string, len(header))
 	err = j.scan(rows, func(r row) error {
 		s.Rows++
-		for more && next.Seq < r.seq {
-			next, more = cur.Next()
-		}
-		o := ledger.Outcome{Row: r.rec.Row}
+		o, sent := outcomes(r.seq)
 		switch {
 		case r.err != nil:
-			o.Status, o.Code, o.Message = string(StatusInvalid), r.err.Code, r.err.Error()
+			o = ledger.Outcome{Status: string(StatusInvalid), Code: r.err.Code, Message: r.err.Error()}
 		case cfg.DryRun:
-			o.Status = string(StatusPlanned)
+			o = ledger.Outcome{Status: string(StatusPlanned)}
 			if err := plan(r.item); err != nil {
 				return err
 			}
-		case more && next.Seq == r.seq:
-			o = next
-		default:
-			o.Status, o.Code = string(StatusFailed), "NOT_SENT"
-			o.Message = "not sent: the run stopped before this row; run the same command again to send it"
+		case !sent:
+			o = ledger.Outcome{Status: string(StatusFailed), Code: "NOT_SENT",
+				Message: "not sent: the run stopped before this row; run the same command again to send it"}
 			s.NotSent++
 		}
+		o.Row = r.rec.Row
 		st := Status(o.Status)
 		s.Counts[st]++
 		if tot != nil {
@@ -106,38 +79,19 @@ func finish(cfg Config, j *job, s *Summary, led *ledger.Ledger, rows int, change
 		if o.Code != "" {
 			s.ErrorCodes[o.Code]++
 		}
-		line = line[:0]
-		for _, i := range keep {
-			line = append(line, r.rec.Fields[i])
+		if problem(st) && len(s.FirstProblems) < maxFirstProblems {
+			s.FirstProblems = append(s.FirstProblems, problemLine(j, r.rec, o))
 		}
-		line = append(line, strconv.Itoa(r.rec.Row), o.Status, o.Code, o.Message, strconv.Itoa(o.Attempts))
-		for _, c := range j.kind.Outputs {
-			line = append(line, o.Outputs[c])
-		}
-		style := formats.Plain
-		if st == StatusFailed || st == StatusInvalid || st == StatusUnknown {
-			style = formats.Tinted
-			if len(s.FirstProblems) < maxFirstProblems {
-				s.FirstProblems = append(s.FirstProblems, problemLine(j, r.rec, o))
-			}
-			if err := failures.WriteRow(line, style); err != nil {
-				return err
-			}
-		}
-		return results.WriteRow(line, style)
+		return rep.write(r.rec, o)
 	})
+	if err == nil && cfg.DryRun {
+		err = flush()
+	}
+	if err == nil && cur != nil {
+		err = cur.Err()
+	}
 	if err != nil {
 		return err
-	}
-	if cur != nil {
-		if err := cur.Err(); err != nil {
-			return err
-		}
-	}
-	if cfg.DryRun {
-		if err := flush(); err != nil {
-			return err
-		}
 	}
 	s.End = cfg.Now()
 	s.DurationSeconds = s.End.Sub(s.Start).Seconds()
@@ -145,8 +99,84 @@ func finish(cfg Config, j *job, s *Summary, led *ledger.Ledger, rows int, change
 		s.Stopped = changed.Error()
 	}
 	s.Totals = tot.list()
-	sheet := summarySheet(s)
-	for _, w := range []formats.ReportWriter{results, failures} {
+	return rep.commit(summarySheet(s))
+}
+
+// problem reports whether rows of a status go to the failures report.
+func problem(st Status) bool { return st == StatusFailed || st == StatusInvalid || st == StatusUnknown }
+
+// outcomesBySeq walks a run's outcomes (ordered by seq) alongside the rows:
+// the outcome of row seq, if it has one.
+func outcomesBySeq(cur *ledger.Cursor) func(seq int) (ledger.Outcome, bool) {
+	next, more := cur.Next()
+	return func(seq int) (ledger.Outcome, bool) {
+		for more && next.Seq < seq {
+			next, more = cur.Next()
+		}
+		return next, more && next.Seq == seq
+	}
+}
+
+// reports are the results and failures reports of a run being written.
+type reports struct {
+	kind              *Kind
+	keep              []int // the input columns copied, by index
+	line              []string
+	results, failures formats.ReportWriter
+}
+
+// newReports creates the reports: the input's columns (but report and output
+// columns of a report fed back in), then the report columns, then the kind's
+// output columns.
+func newReports(j *job, paths Reports, f formats.Format) (*reports, error) {
+	rep := &reports{kind: j.kind}
+	header := []string{}
+	for i, h := range j.header {
+		n := formats.NormalizeHeader(h)
+		if contains(reportColumns, n) || contains(j.kind.Outputs, n) {
+			continue
+		}
+		header = append(header, h)
+		rep.keep = append(rep.keep, i)
+	}
+	header = append(header, reportColumns...)
+	header = append(header, j.kind.Outputs...)
+	var err error
+	if rep.results, err = formats.CreateReport(paths.Results, f, header); err != nil {
+		return nil, err
+	}
+	if rep.failures, err = formats.CreateReport(paths.Failures, f, header); err != nil {
+		rep.results.Abort()
+		return nil, err
+	}
+	return rep, nil
+}
+
+// write writes a row with its outcome, to the failures report too when it is a
+// problem.
+func (rep *reports) write(rec formats.Record, o ledger.Outcome) error {
+	line := rep.line[:0]
+	for _, i := range rep.keep {
+		line = append(line, rec.Fields[i])
+	}
+	line = append(line, strconv.Itoa(rec.Row), o.Status, o.Code, o.Message, strconv.Itoa(o.Attempts))
+	for _, c := range rep.kind.Outputs {
+		line = append(line, o.Outputs[c])
+	}
+	rep.line = line
+	style := formats.Plain
+	if problem(Status(o.Status)) {
+		style = formats.Tinted
+		if err := rep.failures.WriteRow(line, style); err != nil {
+			return err
+		}
+	}
+	return rep.results.WriteRow(line, style)
+}
+
+// commit adds the Summary sheet and puts both reports in place.
+func (rep *reports) commit(sheet [][]string) error {
+	for _, w := range []formats.ReportWriter{rep.results, rep.failures} {
 		if err := w.AddSheet("Summary", sheet); err != nil {
 			return err
 		}
@@ -155,6 +185,11 @@ func finish(cfg Config, j *job, s *Summary, led *ledger.Ledger, rows int, change
 		}
 	}
 	return nil
+}
+
+func (rep *reports) abort() {
+	rep.results.Abort()
+	rep.failures.Abort()
 }
 
 // callCounter counts the calls that a job's valid rows make, sending nothing:

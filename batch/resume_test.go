@@ -113,8 +113,8 @@ func TestSecondConcurrentRunIsRefused(t *testing.T) {
 		done <- err
 	}()
 	// Once the sandbox sees devices, the first run holds the lock.
-	for sb.Calls()["netflix/operators/register_devices"] == 0 {
-		time.Sleep(5 * time.Millisecond)
+	if !waitFor(t, "the first run to send devices", func() bool { return sb.Calls()["netflix/operators/register_devices"] > 0 }) {
+		t.FailNow()
 	}
 	_, err := batch.Run(context.Background(), cfg)
 	var ue *batch.UsageError

@@ -30,6 +30,21 @@ func startSandbox(t *testing.T, opts sandbox.Options) (*sandbox.Server, crm.Conf
 	}
 }
 
+// waitFor polls cond until it holds, for at most 30 s; then it reports what it
+// waited for (t.Error: it may be called from another goroutine) and returns false.
+func waitFor(t *testing.T, what string, cond func() bool) bool {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Errorf("waited 30 s for %s", what)
+			return false
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	return true
+}
+
 func writeCSV(t *testing.T, dir, name string, rows [][]string) string {
 	t.Helper()
 	path := filepath.Join(dir, name)

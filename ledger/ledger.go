@@ -531,7 +531,9 @@ func (l *Ledger) LineageProgress(ctx context.Context, lineage string) (Earlier, 
 				e.Done[k] = DoneKey{RunID: run, Recorded: time.UnixMilli(rec), Detail: msg}
 			}
 		case "unknown":
-			e.Uncertain[k] = e.Uncertain[k]
+			if _, ok := e.Uncertain[k]; !ok {
+				e.Uncertain[k] = "" // no intent note known yet; an intent below may give one
+			}
 		}
 		final[k] = status != "unknown"
 	}

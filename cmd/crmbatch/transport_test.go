@@ -80,7 +80,12 @@ func TestSIGTERMFinishesAndExits3(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	deadline := time.Now().Add(30 * time.Second)
 	for sb.Calls()["netflix/operators/register_devices"] < 5 {
+		if time.Now().After(deadline) {
+			_ = cmd.Process.Kill()
+			t.Fatalf("waited 30 s for five device calls:\n%s", stderr.String())
+		}
 		time.Sleep(5 * time.Millisecond)
 	}
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
