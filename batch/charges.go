@@ -126,10 +126,6 @@ func anyUncertain(items []Item) bool {
 
 // send makes one attempt with the rows still to send.
 func (c *chargeCall) send(ctx context.Context) (err error) {
-	// Read-backs page the lists: they wait for the charge calls in flight and
-	// hold new ones, so that this run's own calls do not shift the pages.
-	c.x.listing.RLock()
-	defer c.x.listing.RUnlock()
 	set := make([]crm.ChargeItem, len(c.todo))
 	for n, i := range c.todo {
 		set[n] = c.ps[i].ChargeItem
@@ -159,7 +155,7 @@ func (c *chargeCall) readBack(ctx context.Context) (bool, error) {
 			still = append(still, i)
 			continue
 		}
-		c.out[i] = result{Status: StatusOK, Message: Past(c.action) + ": read back, no longer listed"}
+		c.out[i] = result{Status: StatusOK, Message: Past(c.action) + ": read back, in no charges list any more"}
 	}
 	c.todo = still
 	return len(c.todo) == 0, nil
@@ -199,58 +195,77 @@ func fill(out []result, attempts int) []result {
 	return out
 }
 
-// maxListPages bounds the read-back of charges: 200 pages of 50 per list.
+// maxListPages bounds the read-back of one charges list: 200 pages of 50.
 const maxListPages = 200
 
-// listedCharges reads the charge lists (charges/list NOT_PROCESSED, then
-// PROCESSED) until it has seen every charge of want or the lists end, and
-// returns those of want that are listed: not acknowledged nor accepted, since
-// those leave both lists. Other charge calls of the run wait meanwhile, so
-// that the pages do not shift under it. A list that does not end, or whose
-// pages repeat (a server ignoring offset), is an error: a charge not seen may
-// be further on.
+// listedCharges reads the charges lists (charges/list NOT_PROCESSED, then
+// PROCESSED: a charge Netflix processed is acknowledged from there) until it
+// has seen every charge of want or both lists end, and returns those of want
+// it saw: charges neither acknowledged nor accepted. A charge in neither list
+// was acknowledged or accepted.
 func (x *executor) listedCharges(ctx context.Context, want map[string]bool) (map[string]bool, error) {
-	x.listing.Lock()
-	defer x.listing.Unlock()
 	listed := map[string]bool{}
 	for _, status := range []string{crm.ChargeStatusNotProcessed, crm.ChargeStatusProcessed} {
-		seen := map[string]bool{}
-		for page, offset := 0, 0; ; page++ {
-			if page == maxListPages {
-				return nil, fmt.Errorf("the %s list is longer than %d charges: not all of it was read", status, maxListPages*50)
+		err := x.scanCharges(ctx, status, func(number string) bool {
+			if want[number] {
+				listed[number] = true
 			}
-			var charges []crm.Charge
-			_, err := x.retry(ctx, func(ctx context.Context) (err error) {
-				charges, err = x.client.ListCharges(ctx, crm.ListChargesRequest{
-					NumberOfResults: 50, ChargeStatus: status, Offset: offset, FieldsSet: []string{"number"}})
-				return err
-			}, nil, false)
-			if err != nil {
-				return nil, err
-			}
-			fresh := 0
-			for _, c := range charges {
-				if !seen[c.Number] {
-					seen[c.Number] = true
-					fresh++
-				}
-				if want[c.Number] {
-					listed[c.Number] = true
-				}
-			}
-			if len(charges) == 0 || len(listed) == len(want) {
-				break
-			}
-			if fresh == 0 {
-				return nil, fmt.Errorf("the %s list gave the same page again at offset %d: the server ignores offset", status, offset)
-			}
-			offset += len(charges)
-		}
-		if len(listed) == len(want) {
-			break
+			return len(listed) < len(want)
+		})
+		if err != nil || len(listed) == len(want) {
+			return listed, err
 		}
 	}
 	return listed, nil
+}
+
+// scanCharges reads one charges list, oldest first, and calls see with every
+// charge until see returns false or the list ends. Charges leave the list
+// while it is read (acknowledged by this run's other calls or by others,
+// processed by Netflix), which moves the later ones to lower offsets, so a
+// page read at the offset after the one before could skip some: each page is
+// read from the last charge of the one before, and one that does not begin
+// with a charge seen already is read again from further back. New charges are
+// the newest, so they come after every charge seen. A list longer than
+// maxListPages pages, or one that gives the same page whatever the offset, is
+// an error: a charge not seen may be further on.
+func (x *executor) scanCharges(ctx context.Context, status string, see func(number string) bool) error {
+	const size = 50
+	seen := map[string]bool{}
+	offset := 0
+	for page := 0; page < maxListPages; page++ {
+		var charges []crm.Charge
+		_, err := x.retry(ctx, func(ctx context.Context) (err error) {
+			charges, err = x.client.ListCharges(ctx, crm.ListChargesRequest{
+				NumberOfResults: size, ChargeStatus: status, Offset: offset, FieldsSet: []string{"number"}})
+			return err
+		}, nil, false)
+		if err != nil {
+			return err
+		}
+		if offset > 0 && (len(charges) == 0 || !seen[charges[0].Number]) {
+			offset = max(0, offset-(size-1)) // the list moved: charges may have been skipped
+			continue
+		}
+		fresh := 0
+		for _, c := range charges {
+			if !seen[c.Number] {
+				seen[c.Number] = true
+				fresh++
+			}
+			if !see(c.Number) {
+				return nil
+			}
+		}
+		if len(charges) < size {
+			return nil
+		}
+		if fresh == 0 {
+			return fmt.Errorf("the %s charges list gave the same page again at offset %d: the server ignores offset", status, offset)
+		}
+		offset += len(charges) - 1
+	}
+	return fmt.Errorf("the %s charges list is longer than %d pages: not all of it was read", status, maxListPages)
 }
 
 // Past is how a report says an action was done: acknowledged, accepted.

@@ -34,7 +34,7 @@ func execute(parent context.Context, cfg Config, j *job, led *ledger.Ledger, h h
 		return led.Intend(context.WithoutCancel(parent), h.run.ID, seqs, keys, note)
 	}
 	if j.kind.rows.claims() {
-		x.claim = claimer(cfg, led, j.kind, h.run.ID, canonicalEndpoint(endpointOf(cfg)))
+		x.claim = claimer(cfg, led, j.kind, h.run, canonicalEndpoint(endpointOf(cfg)))
 	}
 	cfg.Progress.Begin(s.Rows - len(h.progress.Done))
 	defer cfg.Progress.End()
@@ -242,9 +242,11 @@ func claimScope(k *Kind, endpoint string) string { return k.Name + "@" + canonic
 // sent, atomically, so that two runs on one ledger never send the same charge.
 // A row whose entity another run holds is not sent: skipped when that run did
 // it (unless --force) or is sending it now, and read back before anything is
-// sent when that run stopped without knowing what came of it.
-func claimer(cfg Config, led *ledger.Ledger, k *Kind, runID, endpoint string) func(ctx context.Context, items []Item) (map[int]result, error) {
-	scope := claimScope(k, endpoint)
+// sent when that run stopped without knowing what came of it. An earlier run
+// of this run's own lineage (the file this one is an edit of) is stopped: this
+// run holds its lineage's lock.
+func claimer(cfg Config, led *ledger.Ledger, k *Kind, run ledger.Run, endpoint string) func(ctx context.Context, items []Item) (map[int]result, error) {
+	scope, runID := claimScope(k, endpoint), run.ID
 	return func(ctx context.Context, items []Item) (map[int]result, error) {
 		claims := make([]ledger.Claim, len(items))
 		for i, it := range items {
@@ -256,7 +258,7 @@ func claimer(cfg Config, led *ledger.Ledger, k *Kind, runID, endpoint string) fu
 			if h.State == "done" {
 				return cfg.Force
 			}
-			if led.Running(cfg.StateDir, h.Lineage) {
+			if h.Lineage != run.Lineage && led.Running(cfg.StateDir, h.Lineage) {
 				return false
 			}
 			takenOver[h.RunID] = true // it stopped: its call may have been applied

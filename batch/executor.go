@@ -28,10 +28,6 @@ type executor struct {
 	// kind has no such entities).
 	claim func(ctx context.Context, items []Item) (map[int]result, error)
 
-	// listing is held by a read-back of the charge lists, and read-held by
-	// every charge call: the read-back's pages do not shift under this run.
-	listing sync.RWMutex
-
 	// states is what the run knows of subscriptions after their rows.
 	states states
 
@@ -186,11 +182,13 @@ func (x *executor) retry(ctx context.Context, call func(context.Context) error, 
 
 // send makes the call of a chunk. When a call of several rows is refused as a
 // whole with a non-OK answer, one bad row may have spoiled it: the rows are split
-// in halves and each half is sent again, down to the row at fault, so that the
-// good rows do not fail with it. When both halves are refused too, the refusal
-// is about the call or about rows in both halves: every row fails with the
-// answer its half got, without more calls (3 calls when every row is refused,
-// at most 2·log2(n)+1 for one bad row).
+// in halves and sent again, down to the row at fault, so that the good rows do
+// not fail with it. When the first half is accepted, the second holds the row at
+// fault: it is not sent whole but split at once (a single row fails with the
+// refusal). When both halves are refused, the refusal is about the call or
+// about rows in both halves: every row fails with the answer its half got,
+// without more calls (3 calls when every row is refused, at most 2·log2(n)+1
+// for one bad row).
 func (x *executor) send(ctx context.Context, k *Kind, items []Item) []result {
 	if x.claim == nil {
 		res, attempts, err := x.call(ctx, k, items)
@@ -277,8 +275,11 @@ func (x *executor) isolate(ctx context.Context, k *Kind, items []Item, attempts 
 		n    [2]int
 		errs [2]error
 	)
-	for i, h := range halves {
-		res[i], n[i], errs[i] = x.call(ctx, k, h)
+	res[0], n[0], errs[0] = x.call(ctx, k, halves[0])
+	if errs[0] == nil {
+		errs[1] = err // the second half holds the row at fault: not sent whole
+	} else {
+		res[1], n[1], errs[1] = x.call(ctx, k, halves[1])
 	}
 	bothRefused := refusedWhole(errs[0]) && refusedWhole(errs[1])
 	var out []result

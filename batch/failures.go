@@ -14,26 +14,23 @@ type failure struct {
 
 // matchFailures maps the entries of a call's failure set to the call's n rows
 // (id and ref give a row's identifier and reference_number; ref may be nil): by
-// identifier as the server may echo it (trimmed, any case), then by
-// reference_number. An entry that matches no row is returned as unmatched: then
-// which rows of the call were applied is not known.
+// identifier as the server may echo it (exactly, else trimmed and in any case),
+// then by reference_number the same way. An entry that matches no row, or that
+// matches several rows only loosely (ABC and abc), is returned as unmatched:
+// then which rows of the call were applied is not known.
 func matchFailures(n int, id, ref func(i int) string, set []failure) (map[int]failure, *failure) {
-	byID := make(map[string]int, n)
-	byRef := map[string]int{}
+	byID, byRef := newRowIndex(n), newRowIndex(n)
 	for i := range n {
-		byID[fold(id(i))] = i
+		byID.add(id(i), i)
 		if ref != nil {
-			if r := fold(ref(i)); r != "" {
-				byRef[r] = i
-			}
+			byRef.add(ref(i), i)
 		}
 	}
 	found := make(map[int]failure, len(set))
 	for _, f := range set {
-		i, ok := byID[fold(f.id)]
-		if !ok || fold(f.id) == "" {
-			i, ok = byRef[fold(f.ref)]
-			ok = ok && fold(f.ref) != ""
+		i, ok := byID.find(f.id)
+		if !ok {
+			i, ok = byRef.find(f.ref)
 		}
 		if !ok {
 			return nil, &f
@@ -41,6 +38,38 @@ func matchFailures(n int, id, ref func(i int) string, set []failure) (map[int]fa
 		found[i] = f
 	}
 	return found, nil
+}
+
+// rowIndex finds a row by an identifier as a server may echo it.
+type rowIndex struct {
+	exact  map[string]int
+	folded map[string]int // -1: more than one row folds to it
+}
+
+func newRowIndex(n int) rowIndex {
+	return rowIndex{exact: make(map[string]int, n), folded: make(map[string]int, n)}
+}
+
+func (x rowIndex) add(s string, i int) {
+	if s == "" {
+		return
+	}
+	x.exact[s] = i
+	if _, dup := x.folded[fold(s)]; dup {
+		x.folded[fold(s)] = -1
+		return
+	}
+	x.folded[fold(s)] = i
+}
+
+// find returns the row named s exactly, else the one row named s once trimmed
+// and case-folded.
+func (x rowIndex) find(s string) (int, bool) {
+	if i, ok := x.exact[s]; ok {
+		return i, true
+	}
+	i, ok := x.folded[fold(s)]
+	return i, ok && i >= 0 && fold(s) != ""
 }
 
 func fold(s string) string { return strings.ToLower(strings.TrimSpace(s)) }

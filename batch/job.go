@@ -49,6 +49,15 @@ type job struct {
 	chunkSize int
 	// promotions are the operator's promotion codes (nil = not checked).
 	promotions map[string]bool
+	// seed hashes the unique values of every pass alike; repeated is what the
+	// first whole read found repeated (nil before it).
+	seed     maphash.Seed
+	repeated verified
+	// suspected says that a pass could only suspect repeats (and reported
+	// them valid) before its own verifying read.
+	suspected bool
+	// exactLimit is how many unique values are kept exactly (0 = maxExact).
+	exactLimit int
 }
 
 // openJob reads the header of the file, works out the kind (from --job or the
@@ -59,7 +68,7 @@ func openJob(path, jobName string, opts formats.Options, overrides map[string]st
 		return nil, err
 	}
 	defer r.Close()
-	j := &job{path: path, opts: opts, header: r.Header(), index: map[string]int{}, overrides: overrides}
+	j := &job{path: path, opts: opts, header: r.Header(), index: map[string]int{}, overrides: overrides, seed: maphash.MakeSeed()}
 	ignored := map[string]bool{}
 	for _, c := range reportColumns {
 		ignored[c] = true
@@ -173,25 +182,6 @@ func detectKind(path string, index map[string]int) (*Kind, error) {
 	}
 }
 
-// firstRepeat records the values of a row that must not repeat in a file and
-// returns the error of the first one an earlier row had (seen: hash → row).
-func firstRepeat(values []unique, seen map[uint64]int32, h *maphash.Hash, row int) *RowError {
-	for _, u := range values {
-		h.Reset()
-		h.WriteString(u.Column)
-		h.WriteByte(0)
-		h.WriteString(u.Value)
-		h.WriteByte(0)
-		h.WriteString(u.Scope)
-		key := h.Sum64()
-		if first, dup := seen[key]; dup {
-			return invalid(u.Column, "DUPLICATE", "%q is also on row %d", u.Value, first)
-		}
-		seen[key] = int32(row)
-	}
-	return nil
-}
-
 // row is one record of a pass with what validation made of it.
 type row struct {
 	rec  formats.Record
@@ -202,15 +192,62 @@ type row struct {
 
 // scan reads the file from the start and calls fn for every row, validated, up
 // to limit rows (0 = all). Validation is deterministic, so every pass sees the
-// same statuses and effect keys.
+// same statuses and effect keys, but for one thing: in a file too large to keep
+// its unique values, the first pass can only suspect repeats; it then verifies
+// them with a read of its own (verifyRepeats), and every later pass knows.
+// Such a first pass reports those suspects as valid.
 func (j *job) scan(limit int, fn func(r row) error) error {
+	var rep *repeats
+	found := verified{}
+	if j.repeated == nil {
+		rep = newRepeats(j.seed, j.exactLimit)
+	}
+	err := j.read(limit, func(r *row) {
+		switch {
+		case r.err != nil:
+		case j.repeated != nil:
+			if e := j.repeated[r.seq]; e != nil {
+				r.err = e
+			}
+		default:
+			if e := rep.add(j.kind.rows.unique(r.item), r.rec.Row); e != nil {
+				r.err, found[r.seq] = e, e
+			}
+		}
+	}, fn)
+	switch {
+	case err != nil || rep == nil || limit != 0:
+		return err // a partial read tells nothing of the whole file
+	case !rep.overflowed():
+		j.repeated = found
+		return nil
+	}
+	return j.verifyRepeats(rep)
+}
+
+// verifyRepeats reads the file once more to tell the suspects of repeats apart.
+func (j *job) verifyRepeats(rep *repeats) error {
+	v := rep.verifier()
+	err := j.read(0, func(r *row) {
+		if r.err == nil {
+			v.add(j.kind.rows.unique(r.item), r.seq, r.rec.Row)
+		}
+	}, func(row) error { return nil })
+	if err == nil {
+		j.repeated, j.suspected = v.found, true
+	}
+	return err
+}
+
+// read reads the file from the start, validates each record into a row, lets
+// check add what only the file as a whole tells (repeats), gives each valid
+// row its effect key, and calls fn.
+func (j *job) read(limit int, check func(r *row), fn func(r row) error) error {
 	rd, err := formats.Open(j.path, j.opts)
 	if err != nil {
 		return err
 	}
 	defer rd.Close()
-	seen := map[uint64]int32{} // hash of a unique value → its first row
-	var h maphash.Hash
 	effects := newEffects(j.kind)
 	for seq := 0; limit == 0 || seq < limit; seq++ {
 		rec, err := rd.Next()
@@ -232,8 +269,8 @@ func (j *job) scan(limit int, fn func(r row) error) error {
 		} else {
 			item.Seq, item.Row = seq, rec.Row
 			r.item = item
-			r.err = firstRepeat(j.kind.rows.unique(item), seen, &h, rec.Row)
 		}
+		check(&r)
 		if r.err == nil {
 			r.item.EKey = effects.key(r.item)
 		}

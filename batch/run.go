@@ -247,6 +247,14 @@ func dryRun(cfg Config, j *job, s *Summary) error {
 	if err := finish(cfg, j, s, nil, 0, nil); err != nil {
 		return err
 	}
+	if j.suspected {
+		// A file too large to keep its values: the first read could only
+		// suspect repeats; now they are known, the reports are written again.
+		s.Calls, s.Chunks = 0, 0
+		if err := finish(cfg, j, s, nil, 0, nil); err != nil {
+			return err
+		}
+	}
 	var err error
 	if s.InputSHA256, err = fileSHA256(cfg.Path); err != nil {
 		return &FileError{File: cfg.Path, Msg: err.Error()}

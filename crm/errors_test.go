@@ -3,9 +3,11 @@ package crm
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -373,5 +375,103 @@ func TestErrorString(t *testing.T) {
 	}
 	if s := Class(9).String(); s != "Class(9)" {
 		t.Errorf("Class(9) = %q", s)
+	}
+}
+
+// TestIsAuthFailure: only HTTP 401 or 403, or a status code that names the token
+// or the session, means the token was refused; a row's refusal whose message
+// sounds like a login's ("expired", "token") does not.
+func TestIsAuthFailure(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"HTTP 401", &Error{Class: Permanent, HTTPStatus: 401}, true},
+		{"HTTP 403", &Error{Class: Permanent, HTTPStatus: 403, Message: "Forbidden"}, true},
+		{"INVALID_TOKEN", &Error{Class: Permanent, HTTPStatus: 200, Code: "INVALID_TOKEN", Message: "The token is invalid or has expired"}, true},
+		{"token_expired, any case, spaces", &Error{Class: Permanent, HTTPStatus: 200, Code: " token_expired "}, true},
+		{"SESSION_EXPIRED", &Error{Class: Permanent, HTTPStatus: 200, Code: "SESSION_EXPIRED"}, true},
+		{"NOT_AUTHENTICATED", &Error{Class: Permanent, HTTPStatus: 200, Code: "NOT_AUTHENTICATED"}, true},
+		{"PROMOTION_EXPIRED", &Error{Class: Permanent, HTTPStatus: 200, Code: "PROMOTION_EXPIRED", Message: "The promotion has expired"}, false},
+		{"a message naming a token", &Error{Class: Permanent, HTTPStatus: 200, Code: "INVALID_VALUE", Message: "The netflix token has expired"}, false},
+		{"a message saying the session expired", &Error{Class: Permanent, HTTPStatus: 200, Code: "VALIDITY_EXPIRED", Message: "Session expired"}, false},
+		{"HTTP 400 saying unauthorized", &Error{Class: Permanent, HTTPStatus: 400, Message: "unauthorized promotion"}, false},
+		{"HTTP 500", &Error{Class: Transient, HTTPStatus: 500, Code: "INVALID_TOKEN"}, false},
+		{"a lost answer", &Error{Class: Ambiguous, Err: io.ErrUnexpectedEOF}, false},
+		{"wrapped", fmt.Errorf("call: %w", &Error{Class: Permanent, HTTPStatus: 200, Code: "INVALID_TOKEN"}), true},
+		{"no *Error", errors.New("expired token"), false},
+		{"nil", nil, false},
+	} {
+		if got := isAuthFailure(tc.err); got != tc.want {
+			t.Errorf("%s: isAuthFailure(%v) = %v, want %v", tc.name, tc.err, got, tc.want)
+		}
+	}
+}
+
+// TestRefusalOrCredentials drives refusals over HTTP: a token refusal makes the
+// client log in again and replay the call once; a row's refusal is returned
+// as it came, Permanent, without a new login or a replay.
+func TestRefusalOrCredentials(t *testing.T) {
+	t.Parallel()
+	refusal := func(code, msg string) http.HandlerFunc {
+		return serveBody(`{"data":null,"status":{"code":"` + code + `","message":"` + msg + `","description":""}}`)
+	}
+	okBody := serveBody(`{"data":{},"status":{"code":"OK"}}`)
+	for _, tc := range []struct {
+		name     string
+		first    http.HandlerFunc // the first answer to suspend
+		then     http.HandlerFunc // every later one
+		want     Class            // of the error; -1: no error
+		code     string
+		logins   int
+		suspends int
+	}{
+		{"PROMOTION_EXPIRED", refusal("PROMOTION_EXPIRED", "The promotion has expired"), okBody, Permanent, "PROMOTION_EXPIRED", 1, 1},
+		{"a message naming a token", refusal("INVALID_VALUE", "The netflix token has expired"), okBody, Permanent, "INVALID_VALUE", 1, 1},
+		{"HTTP 400 saying expired", status(400, "expired"), okBody, Permanent, "", 1, 1},
+		{"HTTP 500 saying session expired", status(500, `{"data":null,"status":{"code":"SESSION_EXPIRED"}}`), okBody, Transient, "SESSION_EXPIRED", 1, 1},
+		{"INVALID_TOKEN once", refusal("INVALID_TOKEN", "The token is invalid or has expired"), okBody, -1, "", 2, 2},
+		{"SESSION_EXPIRED once", refusal("SESSION_EXPIRED", ""), okBody, -1, "", 2, 2},
+		{"HTTP 403 once", status(403, ""), okBody, -1, "", 2, 2},
+		{"HTTP 401 twice", status(401, ""), status(401, ""), Auth, "", 2, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var logins, suspends atomic.Int32
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				io.Copy(io.Discard, r.Body)
+				switch strings.TrimPrefix(r.URL.Path, testBasePath) {
+				case "authentication/token":
+					logins.Add(1)
+					serveBody(`{"data":{"token":"`+testToken+`"},"status":{"code":"OK"}}`)(w, r)
+				case "netflix/subscriptions/suspend":
+					if suspends.Add(1) == 1 {
+						tc.first(w, r)
+						return
+					}
+					tc.then(w, r)
+				default:
+					http.NotFound(w, r)
+				}
+			}))
+			t.Cleanup(srv.Close)
+			c := newTestClient(t, Config{BaseURL: srv.URL + testBasePath})
+			err := c.SuspendSubscription(t.Context(), "pci001")
+			var e *Error
+			switch {
+			case tc.want == -1 && err != nil:
+				t.Errorf("error %v, want the replay to succeed", err)
+			case tc.want != -1 && (!errors.As(err, &e) || e.Class != tc.want || e.Code != tc.code):
+				t.Errorf("error %#v, want class %v code %q", err, tc.want, tc.code)
+			}
+			if n := logins.Load(); int(n) != tc.logins || c.Logins() != tc.logins {
+				t.Errorf("server logins %d, client logins %d, want %d", n, c.Logins(), tc.logins)
+			}
+			if n := suspends.Load(); int(n) != tc.suspends {
+				t.Errorf("%d suspend requests, want %d", n, tc.suspends)
+			}
+		})
 	}
 }
