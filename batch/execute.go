@@ -15,7 +15,7 @@ import (
 // before are skipped, the others scheduled as they come (chunks of calls, or
 // rows one by one for a sequential kind) with at most Concurrency calls in
 // flight. Every outcome is recorded in the ledger as it comes.
-func execute(parent context.Context, cfg Config, j *job, led *ledger.Ledger, h history, rows int, s *Summary) error {
+func execute(parent context.Context, cfg Config, j *job, led *ledger.Ledger, h history, rows int, st *stream, s *Summary) error {
 	ctx, stop := context.WithCancel(parent)
 	defer stop()
 	sendStart := cfg.Now()
@@ -36,11 +36,12 @@ func execute(parent context.Context, cfg Config, j *job, led *ledger.Ledger, h h
 	if j.kind.rows.claims() {
 		x.claim = claimer(cfg, led, j.kind, h.run, canonicalEndpoint(endpointOf(cfg)))
 	}
-	cfg.Progress.Begin(s.Rows - len(h.progress.Done))
+	cfg.Progress.Begin(rows - len(h.progress.Done))
 	defer cfg.Progress.End()
 
 	g, gctx := errgroup.WithContext(ctx)
 	rec := newRecorder(gctx, cfg, j.kind, led, h.run.ID, x)
+	rec.stream = st
 	add, flush := schedule(gctx, g, cfg, j, x, rec.record, &s.Chunks)
 	feedErr := j.scan(rows, func(r row) error {
 		if r.err != nil || h.progress.Done[r.seq] {
@@ -106,6 +107,7 @@ type recorder struct {
 	runID   string
 	x       *executor
 	journal *ledger.Writer
+	stream  *stream // the reports being written meanwhile (nil = none)
 }
 
 func newRecorder(ctx context.Context, cfg Config, k *Kind, led *ledger.Ledger, runID string, x *executor) *recorder {
@@ -140,6 +142,9 @@ func (rc *recorder) record(items []Item, res []result) error {
 	if err := add(outs); err != nil {
 		rc.x.fail(err)
 		return err
+	}
+	if rc.stream != nil {
+		rc.stream.put(outs)
 	}
 	for _, o := range outs {
 		rc.cfg.Progress.Outcome(Status(o.Status), 1)

@@ -31,11 +31,14 @@ func reportPaths(cfg Config) Reports {
 }
 
 // finish is pass 3: every input row, in input order, with its status: invalid
-// from validation, the ledger's outcome for the rows sent, and "failed" with
-// NOT_SENT for valid rows a stopped run never sent. Then the summary. rows
-// (when not 0) is how many rows pass 1 read: rows added to the file since were
-// never sent and are not reported.
-func finish(cfg Config, j *job, s *Summary, led *ledger.Ledger, rows int, changed error) error {
+// from validation, the outcome of the rows sent, and "failed" with NOT_SENT for
+// valid rows a stopped run never sent. Then the summary's counts. rows (when
+// not 0) is how many rows pass 1 read: rows added to the file since were never
+// sent and are not reported. The outcomes come from st as the calls are made
+// (a run of its own, written while it sends), else from the ledger after them
+// (a resumed run, whose earlier outcomes are there), else there are none (a
+// dry run).
+func finish(cfg Config, j *job, s *Summary, led *ledger.Ledger, st *stream, rows int) error {
 	rep, err := newReports(j, s.Reports, cfg.Format)
 	if err != nil {
 		return err
@@ -43,7 +46,10 @@ func finish(cfg Config, j *job, s *Summary, led *ledger.Ledger, rows int, change
 	defer rep.abort()
 	outcomes := func(int) (ledger.Outcome, bool) { return ledger.Outcome{}, false }
 	var cur *ledger.Cursor
-	if led != nil {
+	switch {
+	case st != nil:
+		outcomes = st.wait
+	case led != nil:
 		if cur, err = led.Outcomes(context.Background(), s.RunID); err != nil {
 			return err
 		}
@@ -93,11 +99,11 @@ func finish(cfg Config, j *job, s *Summary, led *ledger.Ledger, rows int, change
 	if err != nil {
 		return err
 	}
+	if st != nil {
+		st.ended()
+	}
 	s.End = cfg.Now()
 	s.DurationSeconds = s.End.Sub(s.Start).Seconds()
-	if changed != nil {
-		s.Stopped = changed.Error()
-	}
 	s.Totals = tot.list()
 	return rep.commit(summarySheet(s))
 }

@@ -161,16 +161,15 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 	defer led.Close()
 	defer release()
 
-	runErr := execute(ctx, cfg, j, led, h, rows, s)
+	runErr, repErr := sendAndReport(ctx, cfg, j, led, h, rows, s)
 	sent := cfg.Now()
-	cfg.Log.Debug("calls done", "calls", s.Calls, "seconds", sent.Sub(start).Seconds())
+	cfg.Log.Debug("calls done and reports written", "calls", s.Calls, "seconds", sent.Sub(start).Seconds())
 	// From here on, something was sent: every error stops the run (exit 3), and
 	// what was done is in the ledger.
-	changed := changedUnder(cfg.Path, info, s.InputSHA256)
-	if err := finish(cfg, j, s, led, rows, changed); err != nil {
-		return nil, &FatalError{Err: fmt.Errorf("writing the reports: %w", err)}
+	if repErr != nil {
+		return nil, &FatalError{Err: fmt.Errorf("writing the reports: %w", repErr)}
 	}
-	if runErr == nil && changed != nil {
+	if changed := changedUnder(cfg.Path, info, s.InputSHA256); runErr == nil && changed != nil {
 		runErr = &FatalError{Err: changed}
 	}
 	if runErr != nil {
@@ -179,7 +178,6 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 	if err := writeSummary(s); err != nil {
 		return nil, &FatalError{Err: fmt.Errorf("writing the reports: %w", err)}
 	}
-	cfg.Log.Debug("reports written", "seconds", cfg.Now().Sub(sent).Seconds())
 	cfg.Log.Info("run finished", "run_id", s.RunID, "job", s.Job, "input", s.Input, "rows", s.Rows,
 		"ok", s.Counts[StatusOK], "failed", s.Counts[StatusFailed], "not_sent", s.NotSent, "invalid", s.Counts[StatusInvalid],
 		"unknown", s.Counts[StatusUnknown], "skipped", s.Counts[StatusSkipped], "calls", s.Calls, "retries", s.Retries,
@@ -199,6 +197,22 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 		return s, &FatalError{Err: err}
 	}
 	return s, nil
+}
+
+// sendAndReport runs pass 2 (execute) and pass 3 (finish). A run of its own
+// writes its reports while it sends, from the outcomes as they come; a resumed
+// run writes them after, from the ledger, which holds its earlier outcomes too.
+func sendAndReport(ctx context.Context, cfg Config, j *job, led *ledger.Ledger, h history, rows int, s *Summary) (runErr, repErr error) {
+	if h.resumed {
+		runErr = execute(ctx, cfg, j, led, h, rows, nil, s)
+		return runErr, finish(cfg, j, s, led, nil, rows)
+	}
+	st := newStream()
+	reported := make(chan error, 1)
+	go func() { reported <- finish(cfg, j, s, nil, st, rows) }()
+	runErr = execute(ctx, cfg, j, led, h, rows, st, s)
+	st.close()
+	return runErr, <-reported
 }
 
 // openInput checks the job file and opens it: its format, that it is a regular
@@ -244,14 +258,14 @@ func openInput(ctx context.Context, cfg *Config) (*job, os.FileInfo, error) {
 
 // dryRun reads the file once: its reports say planned or invalid.
 func dryRun(cfg Config, j *job, s *Summary) error {
-	if err := finish(cfg, j, s, nil, 0, nil); err != nil {
+	if err := finish(cfg, j, s, nil, nil, 0); err != nil {
 		return err
 	}
 	if j.suspected {
 		// A file too large to keep its values: the first read could only
 		// suspect repeats; now they are known, the reports are written again.
 		s.Calls, s.Chunks = 0, 0
-		if err := finish(cfg, j, s, nil, 0, nil); err != nil {
+		if err := finish(cfg, j, s, nil, nil, 0); err != nil {
 			return err
 		}
 	}
