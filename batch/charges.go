@@ -24,7 +24,7 @@ var Charges = &Kind{
 	rows: spec[chargeItem]{
 		read:     parseCharge,
 		uniques:  chargeUnique,
-		effectOf: func(it Item, c chargeItem) string { return it.Action + "\x00" + c.Number },
+		effectOf: func(h *effectHash, it Item, c chargeItem) { h.add(it.Action); h.add(c.Number) },
 		entity:   func(c chargeItem) (string, string) { return c.Number, c.ReferenceNumber },
 		send:     callCharges,
 	},

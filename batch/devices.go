@@ -32,7 +32,7 @@ var Devices = &Kind{
 	rows: spec[deviceItem]{
 		read:     parseDevice,
 		uniques:  func(d deviceItem) []unique { return []unique{{Column: "esn", Value: d.ESN}} },
-		effectOf: func(it Item, d deviceItem) string { return it.Key + "\x00" + d.ESN },
+		effectOf: func(h *effectHash, it Item, d deviceItem) { h.add(it.Key); h.add(d.ESN) },
 		send:     callDevices,
 	},
 }

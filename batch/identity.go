@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"hash/fnv"
 	"net"
 	"net/url"
 	"path/filepath"
@@ -77,18 +76,32 @@ func newEffects(k *Kind) *effects {
 }
 
 func (e *effects) key(it Item) uint64 {
-	h := fnv.New64a()
-	h.Write([]byte(e.kind.Name))
-	h.Write([]byte{0})
-	h.Write([]byte(e.kind.rows.effect(it)))
-	k := h.Sum64()
+	h := effectHash(fnvOffset)
+	h.add(e.kind.Name)
+	e.kind.rows.effect(&h, it)
 	if e.seen != nil {
-		n := e.seen[k]
-		e.seen[k] = n + 1
-		h.Write([]byte{0, byte(n >> 24), byte(n >> 16), byte(n >> 8), byte(n)})
-		k = h.Sum64()
+		n := e.seen[uint64(h)]
+		e.seen[uint64(h)] = n + 1
+		h.add(string([]byte{byte(n >> 24), byte(n >> 16), byte(n >> 8), byte(n)}))
 	}
-	return max(k, 1)
+	return max(uint64(h), 1)
+}
+
+// effectHash is the FNV-1a hash of the parts of a row's effect, each ended by
+// a zero byte, made without allocating.
+type effectHash uint64
+
+const (
+	fnvOffset = 14695981039346656037
+	fnvPrime  = 1099511628211
+)
+
+func (h *effectHash) add(s string) {
+	x := uint64(*h)
+	for i := 0; i < len(s); i++ {
+		x = (x ^ uint64(s[i])) * fnvPrime
+	}
+	*h = effectHash(x * fnvPrime) // the zero byte that ends a part
 }
 
 // fingerprint is a sample of a file's effect keys, kept with its run so that a

@@ -32,8 +32,10 @@ var InstalledItems = &Kind{
 		uniques: func(p installedItem) []unique {
 			return []unique{{"serial_number", p.Serial, p.action + "\x00" + p.Subscription}}
 		},
-		effectOf: func(it Item, p installedItem) string {
-			return strings.Join([]string{it.Action, p.Subscription, p.Serial, p.ToSerial, p.ToSubscription}, "\x00")
+		effectOf: func(h *effectHash, it Item, p installedItem) {
+			for _, part := range []string{it.Action, p.Subscription, p.Serial, p.ToSerial, p.ToSubscription} {
+				h.add(part)
+			}
 		},
 		send: callInstalledItems,
 	},

@@ -49,15 +49,12 @@ type job struct {
 	chunkSize int
 	// promotions are the operator's promotion codes (nil = not checked).
 	promotions map[string]bool
-	// seed hashes the unique values of every pass alike; repeated is what the
-	// first whole read found repeated (nil before it).
-	seed     maphash.Seed
-	repeated verified
-	// suspected says that a pass could only suspect repeats (and reported
-	// them valid) before its own verifying read.
+	// seed hashes the unique values of every read alike; suspects are the
+	// values the first whole read found may repeat (nil before it), and
+	// suspected says it found some: that read reported their rows valid.
+	seed      maphash.Seed
+	suspects  map[uint64]bool
 	suspected bool
-	// exactLimit is how many unique values are kept exactly (0 = maxExact).
-	exactLimit int
 }
 
 // openJob reads the header of the file, works out the kind (from --job or the
@@ -192,49 +189,22 @@ type row struct {
 
 // scan reads the file from the start and calls fn for every row, validated, up
 // to limit rows (0 = all). Validation is deterministic, so every pass sees the
-// same statuses and effect keys, but for one thing: in a file too large to keep
-// its unique values, the first pass can only suspect repeats; it then verifies
-// them with a read of its own (verifyRepeats), and every later pass knows.
-// Such a first pass reports those suspects as valid.
+// same statuses and effect keys, but for repeated values: the first whole read
+// only finds which values may repeat (see repeats) and reports none; every
+// later read tells the repeats exactly. suspected says that a read was a first
+// one that found suspects.
 func (j *job) scan(limit int, fn func(r row) error) error {
-	var rep *repeats
-	found := verified{}
-	if j.repeated == nil {
-		rep = newRepeats(j.seed, j.exactLimit)
-	}
+	rep := newRepeats(j.seed, j.suspects)
 	err := j.read(limit, func(r *row) {
-		switch {
-		case r.err != nil:
-		case j.repeated != nil:
-			if e := j.repeated[r.seq]; e != nil {
-				r.err = e
-			}
-		default:
+		if r.err == nil {
 			if e := rep.add(j.kind.rows.unique(r.item), r.rec.Row); e != nil {
-				r.err, found[r.seq] = e, e
+				r.err = e
 			}
 		}
 	}, fn)
-	switch {
-	case err != nil || rep == nil || limit != 0:
-		return err // a partial read tells nothing of the whole file
-	case !rep.overflowed():
-		j.repeated = found
-		return nil
-	}
-	return j.verifyRepeats(rep)
-}
-
-// verifyRepeats reads the file once more to tell the suspects of repeats apart.
-func (j *job) verifyRepeats(rep *repeats) error {
-	v := rep.verifier()
-	err := j.read(0, func(r *row) {
-		if r.err == nil {
-			v.add(j.kind.rows.unique(r.item), r.seq, r.rec.Row)
-		}
-	}, func(row) error { return nil })
-	if err == nil {
-		j.repeated, j.suspected = v.found, true
+	if err == nil && limit == 0 && j.suspects == nil {
+		j.suspects = rep.done()
+		j.suspected = len(j.suspects) > 0
 	}
 	return err
 }

@@ -48,7 +48,7 @@ type payload interface{ isPayload() }
 type rules interface {
 	parse(v rowView) (Item, error)
 	unique(it Item) []unique
-	effect(it Item) string
+	effect(h *effectHash, it Item)
 	claims() bool
 	claimKey(it Item) (key, detail string)
 	call(ctx context.Context, x *executor, items []Item) ([]result, int, error)
@@ -64,7 +64,7 @@ type spec[P payload] struct {
 	// effectOf says what a row does (its action and the entity it acts on), the
 	// same whatever else of the row is edited: the key an edited file's rows are
 	// matched by.
-	effectOf func(it Item, p P) string
+	effectOf func(h *effectHash, it Item, p P)
 	// entity names what a row acts on that is final across every file and run
 	// on an endpoint (a charge number), and a detail the ledger keeps with it
 	// (its reference number); nil = none.
@@ -88,8 +88,8 @@ func (s spec[P]) unique(it Item) []unique {
 	return s.uniques(it.payload.(P))
 }
 
-func (s spec[P]) effect(it Item) string { return s.effectOf(it, it.payload.(P)) }
-func (s spec[P]) claims() bool          { return s.entity != nil }
+func (s spec[P]) effect(h *effectHash, it Item) { s.effectOf(h, it, it.payload.(P)) }
+func (s spec[P]) claims() bool                  { return s.entity != nil }
 
 func (s spec[P]) claimKey(it Item) (string, string) {
 	if s.entity == nil {

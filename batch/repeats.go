@@ -2,36 +2,46 @@ package batch
 
 import (
 	"hash/maphash"
+	"slices"
 )
 
 // repeats finds the rows whose unique values (a charge number, an ESN) an
-// earlier row of the file had: those rows are invalid. It keeps the values
-// seen in a map while the file is small; past maxExact values it switches to a
-// Bloom filter of fixed size, so that memory stays flat whatever the file's
-// size, and rows the filter may have seen are only suspects: a verifying read
-// of the file (job.verifyRepeats) then tells which are repeats, once, and
-// every later pass reads the answer (job.repeated).
+// earlier row of the file had: those rows are invalid, the first one is not.
+// The first whole read of a file only collects the values' hashes (8 bytes a
+// value, appended: no cache miss) and sorts them at its end: the hashes seen
+// twice are the suspects, few. Past maxKeys values it marks them in a Bloom
+// filter of fixed size instead, so that memory stays flat whatever the file's
+// size, and the values the filter may have seen before are suspects too. Every
+// later read knows the suspects and tells the repeats exactly, keeping the
+// first row of each suspect only. A first read reports no row repeated (see
+// job.scan).
 type repeats struct {
-	limit   int // values kept exactly before the switch
-	seed    maphash.Seed
-	h       maphash.Hash
-	exact   map[uint64]int32 // value hash → its first row; nil after the switch
-	bits    []uint64         // the Bloom filter, after the switch
-	suspect map[uint64]bool  // hashes that may have been seen before
+	h maphash.Hash
+	// first read
+	keys     []uint64
+	bits     []uint64 // the Bloom filter, past maxKeys
+	suspects map[uint64]bool
+	// later reads
+	known map[uint64]bool  // the suspects of the first read
+	first map[uint64]int32 // suspect → its first row in this read
 }
 
 const (
-	maxExact   = 1 << 20 // values kept exactly: about 20 MB
-	bloomWords = 1 << 21 // 16 MiB of filter: 1 in 500 false suspects at 10M values
-	bloomProbe = 4
+	maxKeys    = 4_000_000 // hashes kept for sorting: 32 MB
+	bloomWords = 1 << 21   // 16 MiB: 1 in 300 false suspects at 10M values
+	blockWords = 8         // a block is one 64-byte cache line: one miss per value
 )
 
-func newRepeats(seed maphash.Seed, limit int) *repeats {
-	if limit <= 0 {
-		limit = maxExact
-	}
-	r := &repeats{limit: limit, seed: seed, exact: map[uint64]int32{}, suspect: map[uint64]bool{}}
+// newRepeats starts a read; known are the suspects of the first read (nil: this
+// is the first).
+func newRepeats(seed maphash.Seed, known map[uint64]bool) *repeats {
+	r := &repeats{known: known}
 	r.h.SetSeed(seed)
+	if known == nil {
+		r.suspects = map[uint64]bool{}
+	} else {
+		r.first = map[uint64]int32{}
+	}
 	return r
 }
 
@@ -45,82 +55,70 @@ func (r *repeats) hash(u unique) uint64 {
 	return r.h.Sum64()
 }
 
-// add records a row's unique values and returns the error of the first one an
-// earlier row had, when that is certain.
+// add takes a row's unique values and, on a later read, returns the error of
+// the first one an earlier row had.
 func (r *repeats) add(values []unique, row int) *RowError {
 	for _, u := range values {
 		key := r.hash(u)
-		if r.exact != nil {
-			if first, dup := r.exact[key]; dup {
-				r.suspect[key] = true
-				return invalid(u.Column, "DUPLICATE", "%q is also on row %d", u.Value, first)
-			}
-			r.exact[key] = int32(row)
-			if len(r.exact) >= r.limit {
-				r.toFilter()
-			}
+		if r.known == nil {
+			r.collect(key)
 			continue
 		}
-		if r.mark(key) {
-			r.suspect[key] = true
+		if !r.known[key] {
+			continue
 		}
+		if first, dup := r.first[key]; dup {
+			return invalid(u.Column, "DUPLICATE", "%q is also on row %d", u.Value, first)
+		}
+		r.first[key] = int32(row)
 	}
 	return nil
 }
 
-// overflowed reports whether some rows could only be suspected.
-func (r *repeats) overflowed() bool { return r.exact == nil }
-
-// toFilter moves the values kept exactly into the Bloom filter.
-func (r *repeats) toFilter() {
-	r.bits = make([]uint64, bloomWords)
-	for key := range r.exact {
-		r.mark(key)
+// collect keeps a hash of the first read.
+func (r *repeats) collect(key uint64) {
+	if r.bits == nil && len(r.keys) < maxKeys {
+		r.keys = append(r.keys, key)
+		return
 	}
-	r.exact = nil
+	if r.bits == nil {
+		r.bits = make([]uint64, bloomWords)
+		for _, k := range r.keys {
+			if r.mark(k) {
+				r.suspects[k] = true
+			}
+		}
+		r.keys = nil
+	}
+	if r.mark(key) {
+		r.suspects[key] = true
+	}
 }
 
-// mark sets key's bits and reports whether they were all set already.
+// done ends the first read: the hashes kept that repeat are suspects.
+func (r *repeats) done() map[uint64]bool {
+	slices.Sort(r.keys)
+	for i := 1; i < len(r.keys); i++ {
+		if r.keys[i] == r.keys[i-1] {
+			r.suspects[r.keys[i]] = true
+		}
+	}
+	r.keys = nil
+	return r.suspects
+}
+
+// mark sets key's four bits, all in one block, and reports whether they were
+// all set already.
 func (r *repeats) mark(key uint64) bool {
-	h1, h2 := key, key>>32|1
+	block := (key % (bloomWords / blockWords)) * blockWords
 	seen := true
-	for i := range uint64(bloomProbe) {
-		bit := (h1 + i*h2) % (bloomWords * 64)
-		w, m := bit/64, uint64(1)<<(bit%64)
+	for i := range 4 {
+		bit := (key >> (16 + 9*i)) & 511
+		w, m := block+bit/64, uint64(1)<<(bit%64)
 		if r.bits[w]&m == 0 {
 			seen = false
 			r.bits[w] |= m
 		}
 	}
 	return seen
-}
-
-// verified is what a verifying read found: the rows whose unique values an
-// earlier row had, by seq.
-type verified map[int]*RowError
-
-// verifier tells suspects apart on a read of the whole file: it keeps the
-// first row of each suspect hash only.
-type verifier struct {
-	r     *repeats
-	first map[uint64]int32
-	found verified
-}
-
-func (r *repeats) verifier() *verifier {
-	return &verifier{r: r, first: map[uint64]int32{}, found: verified{}}
-}
-
-func (v *verifier) add(values []unique, seq, row int) {
-	for _, u := range values {
-		key := v.r.hash(u)
-		if !v.r.suspect[key] {
-			continue
-		}
-		if first, dup := v.first[key]; dup {
-			v.found[seq] = invalid(u.Column, "DUPLICATE", "%q is also on row %d", u.Value, first)
-			return
-		}
-		v.first[key] = int32(row)
-	}
 }

@@ -36,7 +36,7 @@ var Subscriptions = &Kind{
 	checkHeader:      checkNestedColumns,
 	rows: spec[subscriptionItem]{
 		read:     parseSubscription,
-		effectOf: func(it Item, p subscriptionItem) string { return it.Action + "\x00" + p.Customer },
+		effectOf: func(h *effectHash, it Item, p subscriptionItem) { h.add(it.Action); h.add(p.Customer) },
 		send:     callSubscription,
 	},
 }
