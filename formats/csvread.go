@@ -75,8 +75,9 @@ func newCSVReader(src io.Reader, name string, opts Options, closer io.Closer) (*
 	opts = opts.withDefaults()
 	r := &csvReader{name: name, opts: opts, closer: closer}
 	// A record may not pull more than this from the file: it bounds memory when a
-	// quote is never closed or a line never ends.
-	limit := int64(opts.MaxCellBytes)*int64(opts.MaxColumns) + 2*sniffBytes
+	// quote is never closed or a line never ends. (A full row of full cells
+	// of three-byte characters would be more, but no real row comes near.)
+	limit := int64(opts.MaxCellChars)*int64(opts.MaxColumns) + 2*sniffBytes
 	r.guard = &recordGuard{r: src, limit: limit}
 
 	raw := bufio.NewReaderSize(r.guard, sniffBytes+16)
@@ -144,7 +145,7 @@ func newCSVReader(src io.Reader, name string, opts Options, closer io.Closer) (*
 		for i := range rec {
 			rec[i] = unneutralise(rec[i])
 		}
-		r.header, err = buildHeader(rec, opts.MaxColumns, opts.MaxCellBytes, r.locate)
+		r.header, err = buildHeader(rec, opts.MaxColumns, opts.MaxCellChars, r.locate)
 		if err != nil {
 			return nil, err
 		}
@@ -184,7 +185,7 @@ func (r *csvReader) next() (Record, error) {
 		if err := r.checkText(rec, r.header); err != nil {
 			return Record{}, err
 		}
-		if err := checkRecord(r.header, rec, r.opts.MaxCellBytes, r.locate); err != nil {
+		if err := checkRecord(r.header, rec, r.opts.MaxCellChars, r.locate); err != nil {
 			return Record{}, err
 		}
 		out := Record{Row: r.row, Fields: make([]string, len(r.header)), Kinds: make([]CellKind, len(r.header))}

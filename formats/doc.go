@@ -19,9 +19,11 @@
 // record is one row however many line breaks its quoted cells hold, and blank
 // lines count as rows (they are skipped, not renumbered).
 //
-// One record may pull at most MaxCellBytes × MaxColumns (+128 KiB) bytes from
-// the file, so an unclosed quote fails with ErrTooLarge instead of reading the
-// whole file into memory. A NUL byte is refused with ErrEncoding (no
+// A cell may hold MaxCellChars characters (32,767 by default, Excel's limit),
+// counted as Excel counts them, in UTF-16 code units: 20,000 Greek letters
+// are 20,000 characters, not 40,000 bytes. One record may pull at most
+// MaxCellChars × MaxColumns (+128 KiB) bytes from the file, so an unclosed
+// quote fails with ErrTooLarge instead of reading the whole file into memory. A NUL byte is refused with ErrEncoding (no
 // spreadsheet writes one: the file is binary, or UTF-16 without a byte order
 // mark), and so is a workbook under a CSV name (a zip or OLE file), with a
 // hint to rename it.
@@ -47,7 +49,7 @@
 // scanner. It requires </sheetData>, so a cut file is ErrTruncated. Every zip
 // member is checked against MaxXLSXBytes by its declared size and again while
 // it expands. One XML token may not pass 16 MiB, nor the raw text of one
-// cell or shared string 8 × MaxCellBytes, so a member that is one huge cell
+// cell or shared string 8 × MaxCellChars bytes, so a member that is one huge cell
 // or DOCTYPE fails with ErrTooLarge in bounded memory. DOCTYPEs are skipped
 // and entities other than the five predefined ones are errors: nothing is
 // expanded or fetched.

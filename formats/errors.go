@@ -54,7 +54,7 @@ type InputError struct {
 }
 
 // Error formats the location and the cause, for example
-// `jobs.xlsx: sheet "Charges": row 14, column "esn": cell longer than 32768 bytes`.
+// `jobs.xlsx: sheet "Charges": row 14, column "esn": cell longer than 32767 characters`.
 func (e *InputError) Error() string {
 	var b strings.Builder
 	if e.File != "" {

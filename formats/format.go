@@ -80,8 +80,9 @@ type Record struct {
 type Options struct {
 	// Sheet is the XLSX sheet to read; "" means the first visible worksheet.
 	Sheet string
-	// MaxCellBytes limits one cell; default 32 KiB.
-	MaxCellBytes int
+	// MaxCellChars limits one cell, in characters as Excel counts them
+	// (UTF-16 code units); default 32,767, Excel's own limit.
+	MaxCellChars int
 	// MaxColumns limits the header's width; default 1024.
 	MaxColumns int
 	// MaxXLSXBytes limits the uncompressed size of any XLSX zip member; default 1 GiB.
@@ -90,14 +91,14 @@ type Options struct {
 
 // Defaults for Options.
 const (
-	DefaultMaxCellBytes       = 32 << 10
+	DefaultMaxCellChars       = maxCellChars
 	DefaultMaxColumns         = 1024
 	DefaultMaxXLSXBytes int64 = 1 << 30
 )
 
 func (o Options) withDefaults() Options {
-	if o.MaxCellBytes <= 0 {
-		o.MaxCellBytes = DefaultMaxCellBytes
+	if o.MaxCellChars <= 0 {
+		o.MaxCellChars = DefaultMaxCellChars
 	}
 	if o.MaxColumns <= 0 {
 		o.MaxColumns = DefaultMaxColumns
@@ -180,8 +181,8 @@ func buildHeader(cells []string, maxColumns, maxCell int, loc func(column string
 	header := make([]string, width)
 	seen := make(map[string]int, width)
 	for i := range header {
-		if len(cells[i]) > maxCell {
-			return nil, loc(columnLetters(i), because(ErrTooLarge, "header cell longer than %d bytes", maxCell))
+		if longerThan(cells[i], maxCell) {
+			return nil, loc(columnLetters(i), because(ErrTooLarge, "header cell longer than %d characters", maxCell))
 		}
 		h := cleanHeader(cells[i])
 		header[i] = h
@@ -210,8 +211,8 @@ func checkRecord(header, cells []string, maxCell int, loc func(column string, er
 			}
 			continue
 		}
-		if len(c) > maxCell {
-			return loc(columnName(header, i), because(ErrTooLarge, "cell longer than %d bytes", maxCell))
+		if longerThan(c, maxCell) {
+			return loc(columnName(header, i), because(ErrTooLarge, "cell longer than %d characters", maxCell))
 		}
 		if header[i] == "" && !isBlank(c) {
 			return loc("", because(ErrUnnamedColumn, "value in column %s, which has no header name\nhint: add a header or delete the column",
@@ -219,6 +220,26 @@ func checkRecord(header, cells []string, maxCell int, loc func(column string, er
 		}
 	}
 	return nil
+}
+
+// longerThan reports whether s has more than n characters as Excel counts
+// them: UTF-16 code units. A string of n bytes has at most n of them, so
+// the common short cell is not counted.
+func longerThan(s string, n int) bool {
+	if len(s) <= n {
+		return false
+	}
+	units := 0
+	for _, r := range s {
+		units++
+		if r >= 0x10000 {
+			units++
+		}
+		if units > n {
+			return true
+		}
+	}
+	return false
 }
 
 // columnName is the header text of column i, or its letters when unnamed.

@@ -122,8 +122,8 @@ func TestReaders(t *testing.T) {
 		{name: "csv neutralised cells read back", file: "neutralised.csv", header: []string{"name", "phone"},
 			recs: []Record{rec(2, "=cmd", "+35799123456"), rec(3, "'abc", "'=x")}},
 		{name: "csv header trimmed", file: "trailing-header.csv", header: []string{"esn", "Action"}, recs: []Record{rec(2, "1", "a")}},
-		{name: "csv cell too long", file: "bom.csv", opts: Options{MaxCellBytes: 6}, header: []string{"esn", "action"},
-			err: &wantErr{is: ErrTooLarge, row: 2, column: "action", text: "cell longer than 6 bytes"}},
+		{name: "csv cell too long", file: "bom.csv", opts: Options{MaxCellChars: 6}, header: []string{"esn", "action"},
+			err: &wantErr{is: ErrTooLarge, row: 2, column: "action", text: "cell longer than 6 characters"}},
 		{name: "csv too many columns", file: "header-only.csv", opts: Options{MaxColumns: 2}, err: &wantErr{is: ErrRowTooWide, row: 1}},
 
 		{name: "xlsx ids and text", file: "ids.xlsx", header: []string{"esn", "code", "amount", "flag"}, recs: []Record{
@@ -174,10 +174,10 @@ func TestReaders(t *testing.T) {
 			recs: []Record{rec(2, "1", "").in("Sheet1")}, err: &wantErr{is: ErrTruncated, text: "ends after row 2"}},
 		{name: "xlsx sheet cut inside a tag", file: "cut-tag.xlsx", header: []string{"esn", "amount"}, err: &wantErr{is: ErrTruncated, row: 1}},
 		{name: "xlsx zip bomb", file: "bomb.xlsx", opts: Options{MaxXLSXBytes: 1 << 20}, err: &wantErr{is: ErrTooLarge, text: "over the limit of 1048576"}},
-		{name: "xlsx bomb within a generous limit", file: "bomb.xlsx", opts: Options{MaxCellBytes: 4 << 20}, header: []string{"esn", "amount"},
+		{name: "xlsx bomb within a generous limit", file: "bomb.xlsx", opts: Options{MaxCellChars: 4 << 20}, header: []string{"esn", "amount"},
 			recs: []Record{rec(2, "1", strings.Repeat(" ", 2<<20)).in("Sheet1")}},
 		{name: "xlsx cell too long", file: "bomb.xlsx", header: []string{"esn", "amount"},
-			err: &wantErr{is: ErrTooLarge, row: 2, column: "amount", text: "cell longer than 32768 bytes"}},
+			err: &wantErr{is: ErrTooLarge, row: 2, column: "amount", text: "cell longer than 32767 characters"}},
 		{name: "xlsx encrypted", file: "encrypted.xlsx", err: &wantErr{is: ErrEncrypted, text: "hint: open it in Excel and save it as .xlsx without a password"}},
 		{name: "xlsx not a zip", file: "not-zip.xlsx", err: &wantErr{is: ErrTruncated}},
 		{name: "xlsx written by excelize", file: "excelize.xlsx", header: []string{"esn", "amount", "when", "ok"}, recs: []Record{

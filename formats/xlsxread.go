@@ -189,15 +189,15 @@ func (x *xlsxReader) open(ra io.ReaderAt, size int64) error {
 // sheet and shared strings parts: a zip member of 1 GiB that is a single
 // cell or a single DOCTYPE must fail at the limit, not be held in memory.
 func (x *xlsxReader) tokenLimit() int {
-	return max(16<<20, 8*x.opts.MaxCellBytes)
+	return max(16<<20, 8*x.opts.MaxCellChars)
 }
 
-// rawCellLimit bounds the raw text of one cell or shared string, gathered
+// rawCellLimit bounds the raw bytes of one cell or shared string, gathered
 // from its runs. A raw value may be longer than the text it decodes to
-// (an _xHHHH_ escape takes 7 bytes for one), hence the margin: past it the
-// cell is surely longer than MaxCellBytes.
+// (a character takes up to 3 bytes of UTF-8, an _xHHHH_ escape 7), hence
+// the margin: past it the cell is surely longer than MaxCellChars.
 func (x *xlsxReader) rawCellLimit() int {
-	return 8 * x.opts.MaxCellBytes
+	return 8 * x.opts.MaxCellChars
 }
 
 // chooseSheet finds the sheet named in the options, or the first visible
@@ -259,7 +259,7 @@ func (x *xlsxReader) readHeader() error {
 		if blankRow(x.vals) {
 			continue
 		}
-		header, err := buildHeader(x.vals, x.opts.MaxColumns, x.opts.MaxCellBytes, x.locate)
+		header, err := buildHeader(x.vals, x.opts.MaxColumns, x.opts.MaxCellChars, x.locate)
 		if err != nil {
 			return err
 		}
@@ -306,7 +306,7 @@ func (x *xlsxReader) Next() (Record, error) {
 		if blankRow(x.vals) {
 			continue
 		}
-		if err := checkRecord(x.header, x.vals, x.opts.MaxCellBytes, x.locate); err != nil {
+		if err := checkRecord(x.header, x.vals, x.opts.MaxCellChars, x.locate); err != nil {
 			x.err = err
 			return Record{}, err
 		}
@@ -449,7 +449,7 @@ func (x *xlsxReader) readRow(limit int, header []string) (int, error) {
 					if header != nil {
 						col = columnName(header, c.col)
 					}
-					return 0, x.fail(row, col, because(ErrTooLarge, "cell longer than %d bytes", x.opts.MaxCellBytes))
+					return 0, x.fail(row, col, because(ErrTooLarge, "cell longer than %d characters", x.opts.MaxCellChars))
 				}
 			}
 		}

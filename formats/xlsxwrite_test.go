@@ -47,7 +47,7 @@ func TestXLSXReportText(t *testing.T) {
 			if err := w.Commit(); err != nil {
 				t.Fatal(err)
 			}
-			_, recs, err := readAll(t, path, Options{MaxCellBytes: 1 << 20})
+			_, recs, err := readAll(t, path, Options{MaxCellChars: 1 << 20})
 			if err != nil {
 				t.Fatal(err)
 			}

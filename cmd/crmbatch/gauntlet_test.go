@@ -500,13 +500,13 @@ func gauntletCases() []gauntletCase {
 			name:   "csv cell over 32 KiB",
 			input:  file("big.csv", "esn,group_name\nE-1,OPERATOR1\n"+strings.Repeat("A", 40<<10)+",OPERATOR1\n"),
 			code:   exitUsage,
-			stderr: []string{`$FILE: row 3, column "esn": cell longer than 32768 bytes`},
+			stderr: []string{`$FILE: row 3, column "esn": cell longer than 32767 characters`},
 		},
 		{
 			name:   "csv cell over 32 KiB in an unknown column",
 			input:  file("bignote.csv", "esn,group_name,note\nE-1,OPERATOR1,"+strings.Repeat("n", 33<<10)+"\n"),
 			code:   exitUsage,
-			stderr: []string{`$FILE: row 2, column "note": cell longer than 32768 bytes`},
+			stderr: []string{`$FILE: row 2, column "note": cell longer than 32767 characters`},
 		},
 		{
 			name:   "csv header of 10000 columns",
@@ -532,13 +532,13 @@ func gauntletCases() []gauntletCase {
 			name:   "csv 2 GB sparse file with an unterminated quoted field",
 			input:  sparseFile("quote2g.csv", "esn,group_name\n\"E-1,OPERATOR1\n", 2<<30),
 			code:   exitUsage,
-			stderr: []string{`$FILE: row 2: record longer than 33554432 bytes (unclosed quote?)`},
+			stderr: []string{`$FILE: row 2: record longer than 33553408 bytes (unclosed quote?)`},
 		},
 		{
 			name:   "csv 2 GB sparse line without a newline",
 			input:  sparseFile("line2g.csv", "esn,group_name\nE-1,OPERATOR1", 2<<30),
 			code:   exitUsage,
-			stderr: []string{`$FILE: row 2: record longer than 33554432 bytes`},
+			stderr: []string{`$FILE: row 2: record longer than 33553408 bytes`},
 		},
 		{
 			// The same at 256 MiB, eight times the guard's limit: the size
@@ -546,13 +546,13 @@ func gauntletCases() []gauntletCase {
 			name:   "csv 256 MiB sparse file with an unterminated quoted field",
 			input:  sparseFile("quote256m.csv", "esn,group_name\n\"E-1,OPERATOR1\n", 256<<20),
 			code:   exitUsage,
-			stderr: []string{`$FILE: row 2: record longer than 33554432 bytes (unclosed quote?)`},
+			stderr: []string{`$FILE: row 2: record longer than 33553408 bytes (unclosed quote?)`},
 		},
 		{
 			name:   "csv 256 MiB sparse line without a newline",
 			input:  sparseFile("line256m.csv", "esn,group_name\nE-1,OPERATOR1", 256<<20),
 			code:   exitUsage,
-			stderr: []string{`$FILE: row 2: record longer than 33554432 bytes`},
+			stderr: []string{`$FILE: row 2: record longer than 33553408 bytes`},
 		},
 		{
 			name:   "csv empty file",
@@ -880,7 +880,7 @@ func gauntletCases() []gauntletCase {
 			name:   "xlsx cell over 32 KiB",
 			input:  xlsxFile("bigcell.xlsx", workbook("Devices", sheet([]string{"esn", "group_name"}, []string{strings.Repeat("Z", 40<<10), "OPERATOR1"}))),
 			code:   exitUsage,
-			stderr: []string{`$FILE: sheet "Devices": row 2, column "esn": cell longer than 32768 bytes`},
+			stderr: []string{`$FILE: sheet "Devices": row 2, column "esn": cell longer than 32767 characters`},
 		},
 		{
 			name: "xlsx billion laughs in the sheet",
