@@ -138,7 +138,13 @@ func (r *csvReport) WriteRow(fields []string, _ RowStyle) error {
 	}
 	r.row = r.row[:0]
 	for _, f := range fields {
-		r.row = append(r.row, NeutraliseFormula(f))
+		// Cut as the XLSX writer cuts, so that a spreadsheet opens the cell
+		// whole and the report can be read back as a job, apostrophe included.
+		c := cutUTF16(f, maxCellChars)
+		if neutralised(c) {
+			c = "'" + cutUTF16(c, maxCellChars-1)
+		}
+		r.row = append(r.row, c)
 	}
 	return r.w.Write(r.row)
 }
