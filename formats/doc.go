@@ -46,7 +46,10 @@
 // (cellXfs and numFmts: built-in formats 14-22 and 45-47, or custom codes
 // with d m y h s outside quotes, brackets and escapes, are dates) with
 // encoding/xml, then the shared strings and the sheet, row by row, with the
-// scanner. It requires </sheetData>, so a cut file is ErrTruncated. Every zip
+// scanner. It requires </sheetData>, so a cut file is ErrTruncated.
+// Options.Sheet names the sheet exactly, else but for case, else (when only
+// one fits) once both names are trimmed: a sheet named "Charges " is found
+// by --sheet "Charges " and by --sheet Charges. Every zip
 // member is checked against MaxXLSXBytes by its declared size and again while
 // it expands. One XML token may not pass 16 MiB, nor the raw text of one
 // cell or shared string 8 × MaxCellChars bytes, so a member that is one huge cell

@@ -203,6 +203,11 @@ func xlsxFixtures(t testing.TB) map[string][]byte {
 			{name: "Devices", data: row(1, str("A1", "esn")) + row(2, str("A2", "d1"))},
 			{name: "Charges", data: row(1, str("A1", "number")) + row(2, str("A2", "c1"))},
 		}}.bytes(),
+		"sheet-spaces.xlsx": fxBook{sheets: []fxSheet{
+			{name: "Charges ", data: row(1, str("A1", "number")) + row(2, str("A2", "c1"))},
+			{name: "Devices", data: row(1, str("A1", "esn")) + row(2, str("A2", "d1"))},
+			{name: "Devices ", data: row(1, str("A1", "esn")) + row(2, str("A2", "d2"))},
+		}}.bytes(),
 		"truncated-sheet.xlsx": fxBook{sheets: []fxSheet{{name: "Sheet1", raw: true, data: `<?xml version="1.0"?><worksheet><sheetData>` + hdr + row(2, str("A2", "1"))}}}.bytes(),
 		"cut-tag.xlsx":         fxBook{sheets: []fxSheet{{name: "Sheet1", raw: true, data: `<?xml version="1.0"?><worksheet><sheetData>` + hdr + `<row r="2"><c r="A2" t="inl`}}}.bytes(),
 		"bomb.xlsx":            book(hdr + row(2, str("A2", "1"), str("B2", strings.Repeat(" ", 2<<20)))),

@@ -203,48 +203,86 @@ func (x *xlsxReader) rawCellLimit() int {
 // chooseSheet finds the sheet named in the options, or the first visible
 // worksheet, and returns its part name.
 func (x *xlsxReader) chooseSheet(wb *workbookXML, rels *relsXML, wbDir string) (string, error) {
-	type sheet struct{ name, part string }
-	var sheets, visible []sheet
-	var names []string
+	type sheet struct {
+		name, part       string
+		worksheet, shown bool
+	}
+	all := make([]sheet, 0, len(wb.Sheets))
 	for _, s := range wb.Sheets {
-		names = append(names, strconv.Quote(s.Name))
-		rel := rels.byID(s.rid())
-		if rel == nil || !strings.HasSuffix(rel.Type, "/worksheet") {
-			if x.opts.Sheet != "" && strings.EqualFold(strings.TrimSpace(x.opts.Sheet), s.Name) {
-				return "", x.fail(0, "", because(ErrSheetNotFound, "sheet %q is not a worksheet (a chart or dialog sheet?)", s.Name))
-			}
-			continue
+		sh := sheet{name: s.Name, shown: s.State == "" || s.State == "visible"}
+		if rel := rels.byID(s.rid()); rel != nil && strings.HasSuffix(rel.Type, "/worksheet") {
+			sh.worksheet, sh.part = true, resolvePart(wbDir, rel.Target)
 		}
-		sh := sheet{s.Name, resolvePart(wbDir, rel.Target)}
-		sheets = append(sheets, sh)
-		if s.State == "" || s.State == "visible" {
-			visible = append(visible, sh)
-		}
+		all = append(all, sh)
 	}
 	if x.opts.Sheet != "" {
-		want := strings.TrimSpace(x.opts.Sheet)
-		for _, s := range sheets {
-			if s.name == want {
-				x.sheet = s.name
-				return s.part, nil
+		names := make([]string, len(all))
+		for i, s := range all {
+			names[i] = s.name
+		}
+		i, err := matchSheet(x.opts.Sheet, names)
+		if err != nil {
+			return "", x.fail(0, "", err)
+		}
+		if !all[i].worksheet {
+			return "", x.fail(0, "", because(ErrSheetNotFound, "sheet %q is not a worksheet (a chart or dialog sheet?)", all[i].name))
+		}
+		x.sheet = all[i].name
+		return all[i].part, nil
+	}
+	first := -1
+	for i, s := range all {
+		if s.worksheet && (s.shown || first < 0) {
+			first = i
+			if s.shown {
+				break
 			}
 		}
-		for _, s := range sheets { // Excel's sheet names are unique regardless of case.
-			if strings.EqualFold(s.name, want) {
-				x.sheet = s.name
-				return s.part, nil
-			}
-		}
-		return "", x.fail(0, "", because(ErrSheetNotFound, "sheet %q not found; the workbook has %s", x.opts.Sheet, strings.Join(names, ", ")))
 	}
-	if len(visible) == 0 {
-		visible = sheets
-	}
-	if len(visible) == 0 {
+	if first < 0 {
 		return "", x.fail(0, "", because(ErrSheetNotFound, "the workbook has no worksheet"))
 	}
-	x.sheet = visible[0].name
-	return visible[0].part, nil
+	x.sheet = all[first].name
+	return all[first].part, nil
+}
+
+// matchSheet finds the sheet asked for: the one of exactly that name, else
+// the one whose name differs only in case (Excel keeps sheet names unique
+// regardless of case), else the only one whose name is the same once both
+// are trimmed of spaces ("Charges " for "Charges"). It fails with
+// ErrSheetNotFound when none matches or the trimmed name fits several.
+func matchSheet(want string, names []string) (int, error) {
+	for i, n := range names {
+		if n == want {
+			return i, nil
+		}
+	}
+	for i, n := range names {
+		if strings.EqualFold(n, want) {
+			return i, nil
+		}
+	}
+	found := -1
+	var fits []string
+	trimmed := strings.TrimSpace(want)
+	for i, n := range names {
+		if strings.EqualFold(strings.TrimSpace(n), trimmed) {
+			found = i
+			fits = append(fits, strconv.Quote(n))
+		}
+	}
+	switch {
+	case len(fits) > 1:
+		return -1, because(ErrSheetNotFound, "sheet %q fits several sheets once spaces are trimmed: %s\nhint: give the name exactly, spaces included",
+			want, strings.Join(fits, ", "))
+	case found < 0:
+		quoted := make([]string, len(names))
+		for i, n := range names {
+			quoted[i] = strconv.Quote(n)
+		}
+		return -1, because(ErrSheetNotFound, "sheet %q not found; the workbook has %s", want, strings.Join(quoted, ", "))
+	}
+	return found, nil
 }
 
 func (x *xlsxReader) readHeader() error {
