@@ -106,6 +106,11 @@ func newCSVReader(src io.Reader, name string, opts Options, closer io.Closer) (*
 	case bytes.HasPrefix(head, []byte{0xFF, 0xFE}), bytes.HasPrefix(head, []byte{0xFE, 0xFF}):
 		r.enc = encUTF16
 		text = transform.NewReader(raw, unicode.UTF16(unicode.LittleEndian, unicode.ExpectBOM).NewDecoder())
+	case utf16Order(head) != "":
+		// UTF-16 without a byte order mark (Gnumeric's "Unicode" export):
+		// said here, before a quote next to a NUL fails as a quote error.
+		return nil, &InputError{File: name, Err: because(ErrEncoding,
+			"this is UTF-16 (%s) text without a byte order mark, not CSV text\nhint: save the file as \"CSV UTF-8\" (or as Unicode text, which has the mark)", utf16Order(head))}
 	default:
 		if looksWindows1252(head, len(head) == sniffBytes) {
 			r.enc = encWindows1252
@@ -308,6 +313,32 @@ func looksWindows1252(head []byte, cut bool) bool {
 		i += n
 	}
 	return invalid && !multi
+}
+
+// utf16Order tells whether head looks like UTF-16 text without a byte order
+// mark: most characters of a CSV header are ASCII, so every other byte is
+// NUL, at odd offsets in little-endian, at even ones in big-endian, and
+// never at the other. It returns "little-endian", "big-endian" or "".
+func utf16Order(head []byte) string {
+	var even, odd int
+	for i, c := range head {
+		if c == 0 {
+			if i%2 == 0 {
+				even++
+			} else {
+				odd++
+			}
+		}
+	}
+	pairs := len(head) / 2
+	switch {
+	case pairs == 0:
+	case even == 0 && odd*4 >= pairs:
+		return "little-endian"
+	case odd == 0 && even*4 >= pairs:
+		return "big-endian"
+	}
+	return ""
 }
 
 // sniffDelimiter picks the most frequent of , ; and tab outside quotes on the

@@ -26,7 +26,10 @@
 // quote fails with ErrTooLarge instead of reading the whole file into memory. A NUL byte is refused with ErrEncoding (no
 // spreadsheet writes one: the file is binary, or UTF-16 without a byte order
 // mark), and so is a workbook under a CSV name (a zip or OLE file), with a
-// hint to rename it.
+// hint to rename it. UTF-16 without a byte order mark (Gnumeric's "Unicode"
+// export: every other byte of the first 64 KiB NUL, the others never) is
+// refused at once with the hint to save as CSV UTF-8, before a quote beside
+// a NUL can fail as a quote error; it is not guessed and decoded.
 //
 // Cells are returned untrimmed. One exception: a cell that NeutraliseFormula
 // escaped ('=..., '+..., '-..., '@...) is read back without the apostrophe,

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf16"
 
 	"github.com/xuri/excelize/v2"
 )
@@ -39,6 +40,9 @@ var csvFixtures = map[string]string{
 	"utf16.txt":            "\xff\xfee\x00s\x00n\x00\t\x00c\x00i\x00t\x00y\x00\n\x001\x00\t\x00\xe9\x00\n\x00",
 	"neutralised.csv":      "name,phone\n'=cmd,'+35799123456\n'abc,''=x\n",
 	"trailing-header.csv":  " esn , Action ,,\n1,a,,\n",
+	"utf16-nobom.txt":      utf16le("\"esn\"\t\"city\"\n\"1\"\t\"Λεμεσός\"\n"),
+	"utf16be-nobom.txt":    utf16be("esn,city\n1,x\n"),
+	"nul.csv":              "esn,city\n1,\x00\x01\x02\x03\x00\x00\x00\n",
 }
 
 // fxSheet is one worksheet of a hand-built workbook.
@@ -274,6 +278,22 @@ func TestFixtures(t *testing.T) {
 			t.Errorf("%v (run with -update)", err)
 		}
 	}
+}
+
+// utf16le and utf16be encode s as UTF-16 without a byte order mark.
+func utf16le(s string) string { return utf16Bytes(s, false) }
+func utf16be(s string) string { return utf16Bytes(s, true) }
+
+func utf16Bytes(s string, big bool) string {
+	var b []byte
+	for _, u := range utf16.Encode([]rune(s)) {
+		if big {
+			b = append(b, byte(u>>8), byte(u))
+		} else {
+			b = append(b, byte(u), byte(u>>8))
+		}
+	}
+	return string(b)
 }
 
 func xmlEscapeText(b *bytes.Buffer, s string) error { return xml.EscapeText(b, []byte(s)) }

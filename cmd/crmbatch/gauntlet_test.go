@@ -603,7 +603,7 @@ func gauntletCases() []gauntletCase {
 			name:   "csv UTF-16 without a byte order mark",
 			input:  file("utf16nobom.csv", "e\x00s\x00n\x00,\x00g\x00r\x00o\x00u\x00p\x00_\x00n\x00a\x00m\x00e\x00\n\x00"),
 			code:   exitUsage,
-			stderr: []string{`$FILE: row 1, column "A": NUL byte`, "UTF-16"},
+			stderr: []string{`$FILE: this is UTF-16 (little-endian) text without a byte order mark`, `hint: save the file as "CSV UTF-8"`},
 		},
 		{
 			name:   "csv invalid UTF-8 after valid multi-byte text",
