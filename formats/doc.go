@@ -87,8 +87,18 @@
 // exponent (digit strings kept as stored, others via strconv 'f' -1), dates as
 // YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS (rounded to the second; serial 60 of the
 // 1900 system is Excel's 1900-02-29), booleans TRUE/FALSE, formulas their
-// cached result. A formula without a cached result and an error value (#N/A)
-// are ErrCellError.
+// cached result.
+//
+// Some cells show in Excel what the file does not hold. A formula without a
+// cached result (no <v>, or an empty one as openpyxl writes), every formula
+// of a workbook that asks to be calculated when opened (fullCalcOnLoad:
+// XlsxWriter stores 0 as the result, openpyxl nothing) and an error value
+// (#N/A) are not read as blank or 0, nor do they refuse the file: the cell
+// is Unusable and the record carries a CellProblem naming the cell, why, and
+// the hint (open and save the file in Excel or LibreOffice so it
+// calculates). The job decides: batch makes the row invalid when it reads
+// that column, and ignores the cell otherwise. In the header such a cell is
+// ErrCellError.
 //
 // # Reports
 //

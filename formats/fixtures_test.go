@@ -59,6 +59,7 @@ type fxBook struct {
 	numFmts  map[int]string
 	xfs      []int // numFmtId of each cellXfs entry
 	date1904 bool
+	fullCalc bool // calcPr fullCalcOnLoad, as XlsxWriter and openpyxl write
 }
 
 func (b fxBook) bytes() []byte {
@@ -95,7 +96,11 @@ func (b fxBook) bytes() []byte {
 		}
 		put(fmt.Sprintf("xl/worksheets/sheet%d.xml", i+1), body)
 	}
-	wb.WriteString(`</sheets></workbook>`)
+	wb.WriteString(`</sheets>`)
+	if b.fullCalc {
+		wb.WriteString(`<calcPr calcId="124519" fullCalcOnLoad="1"/>`)
+	}
+	wb.WriteString(`</workbook>`)
 	fmt.Fprintf(&rels, `<Relationship Id="rId100" Type="%sstyles" Target="styles.xml"/>`, rel)
 	if b.sst != nil {
 		fmt.Fprintf(&rels, `<Relationship Id="rId101" Type="%ssharedStrings" Target="/xl/sharedStrings.xml"/>`, rel)
@@ -196,12 +201,19 @@ func xlsxFixtures(t testing.TB) map[string][]byte {
 		"formulas.xlsx": book(hdr +
 			row(2, `<c r="A2" t="str"><f>"A"&amp;"1"</f><v>A1</v></c>`, `<c r="B2"><f>1/3</f><v>0.33333333333333331</v></c>`) +
 			row(3, `<c r="A3" t="b"><f>TRUE()</f><v>1</v></c>`, `<c r="B3"><f t="shared" ref="B3:B4" si="0">B2*3</f><v>1</v></c>`)),
-		"error-cell.xlsx":  book(hdr + row(2, str("A2", "1"), num("B2", "5")) + row(3, str("A3", "2"), `<c r="B3" t="e"><f>VLOOKUP(A3,X:Y,2,0)</f><v>#N/A</v></c>`)),
-		"uncached.xlsx":    book(hdr + row(2, str("A2", "1"), `<c r="B2"><f>SUM(1,2)</f></c>`)),
-		"sparse.xlsx":      sparse.bytes(),
-		"wide.xlsx":        book(hdr + row(2, str("A2", "1"), str("B2", "2"), `<c r="C2" s="0"/>`) + row(3, str("A3", "1"), str("D3", "extra"))),
-		"duplicate.xlsx":   book(row(1, str("A1", "ESN"), str("B1", "esn "))),
-		"empty-sheet.xlsx": book(""),
+		"error-cell.xlsx": book(hdr + row(2, str("A2", "1"), num("B2", "5")) + row(3, str("A3", "2"), `<c r="B3" t="e"><f>VLOOKUP(A3,X:Y,2,0)</f><v>#N/A</v></c>`)),
+		"uncached.xlsx":   book(hdr + row(2, str("A2", "1"), `<c r="B2"><f>SUM(1,2)</f></c>`)),
+		"empty-cached.xlsx": book(row(1, str("A1", "esn"), str("B1", "amount"), str("C1", "note")) +
+			row(2, `<c r="A2"><f>"E"&amp;1</f><v></v></c>`, `<c r="B2"><f>1+1</f><v>2</v></c>`, `<c r="C2" t="str"><f>""</f><v></v></c>`) +
+			row(3, `<c r="A3"><f>SUM(1,2)</f><v/></c>`)),
+		"fullcalc.xlsx": fxBook{fullCalc: true, sheets: []fxSheet{{name: "Sheet1", data: hdr +
+			row(2, `<c r="A2"><f>"E"&amp;1</f><v>0</v></c>`, num("B2", "5")) +
+			row(3, str("A3", "E-3"), `<c r="B3" t="str"><f>"x"</f><v>x</v></c>`)}}}.bytes(),
+		"error-header.xlsx": book(row(1, str("A1", "esn"), `<c r="B1" t="e"><f>1/0</f><v>#DIV/0!</v></c>`) + row(2, str("A2", "1"))),
+		"sparse.xlsx":       sparse.bytes(),
+		"wide.xlsx":         book(hdr + row(2, str("A2", "1"), str("B2", "2"), `<c r="C2" s="0"/>`) + row(3, str("A3", "1"), str("D3", "extra"))),
+		"duplicate.xlsx":    book(row(1, str("A1", "ESN"), str("B1", "esn "))),
+		"empty-sheet.xlsx":  book(""),
 		"sheets.xlsx": fxBook{sheets: []fxSheet{
 			{name: "Notes", state: "hidden", data: row(1, str("A1", "note"))},
 			{name: "Devices", data: row(1, str("A1", "esn")) + row(2, str("A2", "d1"))},

@@ -41,6 +41,11 @@ const (
 	Date
 	Bool
 	Empty
+	// Unusable cells show nothing crmbatch can take as the user's value: an
+	// error (#N/A), a formula whose result was never calculated, a number
+	// shown through a format crmbatch does not apply. Record.Problems says
+	// which and why; the field holds what the file stored ("#N/A", "").
+	Unusable
 )
 
 // String returns the kind's lower-case name.
@@ -56,6 +61,8 @@ func (k CellKind) String() string {
 		return "bool"
 	case Empty:
 		return "empty"
+	case Unusable:
+		return "unusable"
 	}
 	return "unknown"
 }
@@ -74,6 +81,24 @@ type Record struct {
 	Fields []string
 	// Kinds are aligned with Fields: how each cell was stored.
 	Kinds []CellKind
+	// Problems are the Unusable cells, in column order; nil when there are
+	// none. They are not the file's fault as a whole: a job that reads such
+	// a column should refuse the row, one that does not may ignore them.
+	Problems []CellProblem
+}
+
+// CellProblem is a cell of a record that holds no value crmbatch can use.
+type CellProblem struct {
+	Column int    // index in Record.Fields
+	Cell   string // the cell's A1 name, "B3"
+	Reason string // what is wrong: "holds the error #N/A"
+	Hint   string // what to do about it
+}
+
+// String says where the problem is, what it is and what to do, on one line:
+// "cell B3 holds the error #N/A: correct the formula or type the value in".
+func (p CellProblem) String() string {
+	return "cell " + p.Cell + " " + p.Reason + ": " + p.Hint
 }
 
 // Options tune the readers. The zero value gives the defaults.

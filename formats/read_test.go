@@ -22,6 +22,10 @@ func rec(row int, fields ...string) Record {
 
 func (r Record) kinds(k ...CellKind) Record { r.Kinds = k; return r }
 func (r Record) in(sheet string) Record     { r.Sheet = sheet; return r }
+func (r Record) problems(p ...CellProblem) Record {
+	r.Problems = p
+	return r
+}
 
 // wantErr is an expected error: its sentinel and location.
 type wantErr struct {
@@ -157,11 +161,23 @@ func TestReaders(t *testing.T) {
 			rec(2, "A1", "0.3333333333333333").kinds(Text, Number).in("Sheet1"),
 			rec(3, "TRUE", "1").kinds(Bool, Number).in("Sheet1"),
 		}},
-		{name: "xlsx error cell", file: "error-cell.xlsx", header: []string{"esn", "amount"},
-			recs: []Record{rec(2, "1", "5").kinds(Text, Number).in("Sheet1")},
-			err:  &wantErr{is: ErrCellError, row: 3, column: "amount", text: "cell B3 holds the error #N/A"}},
-		{name: "xlsx formula never calculated", file: "uncached.xlsx", header: []string{"esn", "amount"},
-			err: &wantErr{is: ErrCellError, row: 2, column: "amount", text: "never saved"}},
+		{name: "xlsx error cell is the cell's problem", file: "error-cell.xlsx", header: []string{"esn", "amount"}, recs: []Record{
+			rec(2, "1", "5").kinds(Text, Number).in("Sheet1"),
+			rec(3, "2", "#N/A").kinds(Text, Unusable).in("Sheet1").problems(CellProblem{1, "B3", "shows the error #N/A", hintCellError}),
+		}},
+		{name: "xlsx formula never calculated", file: "uncached.xlsx", header: []string{"esn", "amount"}, recs: []Record{
+			rec(2, "1", "").kinds(Text, Unusable).in("Sheet1").problems(CellProblem{1, "B2", reasonUncalculated, hintCalculate}),
+		}},
+		{name: "xlsx empty cached result (openpyxl)", file: "empty-cached.xlsx", header: []string{"esn", "amount", "note"}, recs: []Record{
+			rec(2, "", "2", "").kinds(Unusable, Number, Empty).in("Sheet1").problems(CellProblem{0, "A2", reasonUncalculated, hintCalculate}),
+			rec(3, "", "", "").kinds(Unusable, Empty, Empty).in("Sheet1").problems(CellProblem{0, "A3", reasonUncalculated, hintCalculate}),
+		}},
+		{name: "xlsx calculated on load (xlsxwriter's 0)", file: "fullcalc.xlsx", header: []string{"esn", "amount"}, recs: []Record{
+			rec(2, "", "5").kinds(Unusable, Number).in("Sheet1").problems(CellProblem{0, "A2", reasonUncalculated, hintCalculate}),
+			rec(3, "E-3", "").kinds(Text, Unusable).in("Sheet1").problems(CellProblem{1, "B3", reasonUncalculated, hintCalculate}),
+		}},
+		{name: "xlsx error in the header", file: "error-header.xlsx",
+			err: &wantErr{is: ErrCellError, row: 1, column: "B", text: "header cell B1 shows the error #DIV/0!\nhint: correct the formula"}},
 		{name: "xlsx sparse rows keep sheet numbering", file: "sparse.xlsx", header: []string{"", "esn", "action"}, recs: []Record{
 			rec(3, "", "1", "").in("Sheet1"), rec(7, "", "", "add").in("Sheet1"), rec(9, "", "9", "remove").in("Sheet1"),
 		}},

@@ -36,19 +36,26 @@ type xlsxReader struct {
 	sst       *stringTable
 	dateStyle []bool
 	date1904  bool
-	header    []string
+	// fullCalc: the workbook asks to be calculated when opened
+	// (fullCalcOnLoad), as files written by XlsxWriter and openpyxl do; their
+	// formulas hold no result, or a placeholder 0.
+	fullCalc bool
+	header   []string
 
 	inData bool // inside <sheetData>
 	done   bool // </sheetData> seen
 	row    int  // number of the last row read
 	err    error
 
-	vals    []string
-	kinds   []CellKind
-	spans   []span // where in rowText a value is, when it is there
-	rowText []byte // the text of the row's values that are not shared strings or constants
-	buf     []byte // the raw value of the cell being decoded
-	dates   map[string]string
+	vals     []string
+	kinds    []CellKind
+	problems []CellProblem // the row's Unusable cells
+	// reason and hint say why cellValue returned Unusable.
+	reason, hint string
+	spans        []span // where in rowText a value is, when it is there
+	rowText      []byte // the text of the row's values that are not shared strings or constants
+	buf          []byte // the raw value of the cell being decoded
+	dates        map[string]string
 }
 
 // span is a value's place in xlsxReader.rowText; the zero span means the
@@ -149,7 +156,10 @@ func (x *xlsxReader) open(ra io.ReaderAt, size int64) error {
 		return x.fail(0, "", because(ErrTruncated, "no workbook part (%s) in the file\nhint: is this really an .xlsx workbook?", wbPath))
 	}
 	if wb.Pr != nil {
-		x.date1904 = wb.Pr.Date1904 == "1" || strings.EqualFold(wb.Pr.Date1904, "true")
+		x.date1904 = xmlTrue(wb.Pr.Date1904)
+	}
+	if wb.Calc != nil {
+		x.fullCalc = xmlTrue(wb.Calc.FullCalcOnLoad)
 	}
 	wbDir := path.Dir(wbPath)
 	var rels relsXML
@@ -341,19 +351,23 @@ func (x *xlsxReader) Next() (Record, error) {
 			x.vals = append(x.vals, "")
 			x.kinds = append(x.kinds, Empty)
 		}
-		if blankRow(x.vals) {
+		if blankRow(x.vals) && len(x.problems) == 0 {
 			continue
 		}
 		if err := checkRecord(x.header, x.vals, x.opts.MaxCellChars, x.locate); err != nil {
 			x.err = err
 			return Record{}, err
 		}
-		return Record{
+		rec := Record{
 			Sheet:  x.sheet,
 			Row:    row,
 			Fields: append([]string(nil), x.vals...),
 			Kinds:  append([]CellKind(nil), x.kinds...),
-		}, nil
+		}
+		if len(x.problems) > 0 {
+			rec.Problems = append([]CellProblem(nil), x.problems...)
+		}
+		return rec, nil
 	}
 }
 
@@ -363,6 +377,7 @@ func (x *xlsxReader) Next() (Record, error) {
 // header itself).
 func (x *xlsxReader) readRow(limit int, header []string) (int, error) {
 	x.vals, x.kinds, x.spans, x.rowText = x.vals[:0], x.kinds[:0], x.spans[:0], x.rowText[:0]
+	x.problems = x.problems[:0]
 	inRow, inCell := false, false
 	row, lastCol := 0, -1
 	var c cell
@@ -581,7 +596,12 @@ func (x *xlsxReader) finishCell(row int, c *cell, limit int, header []string) er
 		x.kinds = append(x.kinds, Empty)
 		x.spans = append(x.spans, span{})
 	}
-	if val == "" && len(own) == 0 {
+	switch {
+	case kind == Unusable && header == nil:
+		return x.fail(row, columnLetters(c.col), because(ErrCellError, "header cell %s %s\nhint: %s", cellName(c.col, row), x.reason, x.hint))
+	case kind == Unusable:
+		x.problems = append(x.problems, CellProblem{Column: c.col, Cell: cellName(c.col, row), Reason: x.reason, Hint: x.hint})
+	case val == "" && len(own) == 0:
 		kind = Empty
 	}
 	x.vals[c.col], x.kinds[c.col] = val, kind
@@ -594,14 +614,32 @@ func (x *xlsxReader) finishCell(row int, c *cell, limit int, header []string) er
 	return nil
 }
 
+// Why a cell is Unusable, and what to do.
+const (
+	reasonUncalculated = "has a formula whose result was never calculated (the program that wrote the file does not calculate)"
+	hintCalculate      = "open and save the file in Excel (or LibreOffice) so it calculates"
+	hintCellError      = "correct the formula or type the value in, in Excel (or LibreOffice), and save the file"
+)
+
+// unusable marks the cell being decoded Unusable, with its field text.
+func (x *xlsxReader) unusable(field, reason, hint string) (string, CellKind, error) {
+	x.reason, x.hint = reason, hint
+	return field, Unusable, nil
+}
+
 // cellValue renders the raw value of c (in x.buf) as text: either the string
-// it returns or, when it returns "", what it appended to x.rowText.
+// it returns or, when it returns "", what it appended to x.rowText. A cell
+// whose value cannot be used is Unusable, with x.reason and x.hint; an
+// error is for what breaks the file.
 func (x *xlsxReader) cellValue(row int, c *cell) (string, CellKind, error) {
-	if c.hasF && !c.hasV {
-		return "", Empty, because(ErrCellError, "cell %s has a formula whose result was never saved\nhint: open the file in Excel and save it again",
-			cellName(c.col, row))
-	}
 	raw := x.buf
+	if c.hasF {
+		// A formula's result is its cached value; an empty one is none unless
+		// the formula gives text (Excel saves an empty text result so).
+		if !c.hasV || x.fullCalc || len(raw) == 0 && c.typ != typString && c.typ != typInline {
+			return x.unusable("", reasonUncalculated, hintCalculate)
+		}
+	}
 	switch c.typ {
 	case typShared:
 		if len(raw) == 0 {
@@ -627,8 +665,11 @@ func (x *xlsxReader) cellValue(row int, c *cell) (string, CellKind, error) {
 		}
 		return "", Empty, because(ErrMalformed, "cell %s has the boolean value %q", cellName(c.col, row), raw)
 	case typError:
-		return "", Empty, because(ErrCellError, "cell %s holds the error %s\nhint: fix the formula or type the value in",
-			cellName(c.col, row), raw)
+		shown := decodeEscapes(string(raw)) // #N/A, #REF!, #DIV/0!
+		if isBlank(shown) {
+			return x.unusable(shown, "holds an error value", hintCellError)
+		}
+		return x.unusable(shown, "shows the error "+shown, hintCellError)
 	case typDate:
 		if len(raw) == 0 {
 			return "", Empty, nil
@@ -1016,6 +1057,9 @@ func parseCellRef[T string | []byte](s T) (col, row int, ok bool) {
 	return col - 1, row, true
 }
 
+// xmlTrue reports whether an xsd:boolean attribute is true.
+func xmlTrue(s string) bool { return s == "1" || strings.EqualFold(s, "true") }
+
 // cellName returns the A1 name of a cell.
 func cellName(col, row int) string { return columnLetters(col) + strconv.Itoa(row) }
 
@@ -1061,6 +1105,9 @@ type workbookXML struct {
 	Pr *struct {
 		Date1904 string `xml:"date1904,attr"`
 	} `xml:"workbookPr"`
+	Calc *struct {
+		FullCalcOnLoad string `xml:"fullCalcOnLoad,attr"`
+	} `xml:"calcPr"`
 	Sheets []sheetXML `xml:"sheets>sheet"`
 }
 
