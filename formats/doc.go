@@ -46,8 +46,8 @@
 // numbers, and it discards the decoder's error (`token, _ =
 // rows.decoder.Token()`), so a truncated sheet simply ends. Ours reads
 // xl/workbook.xml (sheet names, date1904), the relationships, xl/styles.xml
-// (cellXfs and numFmts: built-in formats 14-22 and 45-47, or custom codes
-// with d m y h s outside quotes, brackets and escapes, are dates) with
+// (cellXfs and numFmts: which formats show dates, times, or pad and add
+// text, see below) with
 // encoding/xml, then the shared strings and the sheet, row by row, with the
 // scanner. It requires </sheetData>, so a cut file is ErrTruncated.
 // Options.Sheet names the sheet exactly, else but for case, else (when only
@@ -83,11 +83,32 @@
 // which first writes the 1M-row files, shared strings included. The CSV
 // reader does the same rows in 0.45 s (bare encoding/csv: 0.22 s).
 //
-// Values are the stored values, never the displayed text: numbers without an
-// exponent (digit strings kept as stored, others via strconv 'f' -1), dates as
-// YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS (rounded to the second; serial 60 of the
-// 1900 system is Excel's 1900-02-29), booleans TRUE/FALSE, formulas their
-// cached result.
+// Values are what a person looking at the sheet reads, in a form that does
+// not depend on the locale: numbers without an exponent (digit strings kept
+// as stored, others via strconv 'f' -1), dates as YYYY-MM-DD or
+// YYYY-MM-DDTHH:MM:SS (rounded to the second; serial 60 of the 1900 system
+// is Excel's 1900-02-29), times of day as HH:MM:SS, elapsed time ([h]:mm:ss)
+// as H:MM:SS in hours, booleans TRUE/FALSE, formulas their cached result.
+//
+// Dates are the built-in formats 14-17 and 22, the East Asian built-ins
+// 27-36 and 50-58 (dates or times by locale: a serial under 1 is a time),
+// and custom codes with d or y, or m alone, outside quotes, brackets and
+// escapes. Times of day are built-ins 18-21, 45 and 47 and custom codes with
+// h or s but no d or y (hh:mm reads 13:45:00, not 1899-12-30T13:45:00);
+// elapsed time is built-in 46 and codes with [h], [m] or [s].
+//
+// Number formats change what the reader returns only when they change the
+// text beyond its digits: a custom code whose section for the value pads the
+// integer part with zeros (000000000000 shows 123 as 000000000123) or adds
+// text with letters or digits ("pci"000 shows 4 as pci004; \E\S\N0000,
+// 0000\-0000 and #,##0.00 "kg" likewise) is applied (numfmt.go): the kind
+// stays Number, so batch still sees a number cell. Formats that only round,
+// group or add a currency symbol (0.00, #,##0, "€"#,##0.00, accounting
+// parentheses) leave the stored number, which is what the user typed. A
+// format that pads or adds text but also has what the reader does not render
+// (a [>100] condition, %, E+, a fraction, a scaling comma) makes the cell
+// Unusable, with the hint to format the column as text: never the stored
+// number in silence.
 //
 // Some cells show in Excel what the file does not hold. A formula without a
 // cached result (no <v>, or an empty one as openpyxl writes), every formula

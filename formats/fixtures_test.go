@@ -219,6 +219,20 @@ func xlsxFixtures(t testing.TB) map[string][]byte {
 			{name: "Devices", data: row(1, str("A1", "esn")) + row(2, str("A2", "d1"))},
 			{name: "Charges", data: row(1, str("A1", "number")) + row(2, str("A2", "c1"))},
 		}}.bytes(),
+		"numfmt.xlsx": fxBook{xfs: []int{164, 165, 166, 18, 21, 46, 27, 31, 57, 167, 168},
+			numFmts: map[int]string{164: "000000000000", 165: `"pci"000`, 166: "hh:mm", 167: "00.0%", 168: "#,##0.00"},
+			sheets: []fxSheet{{name: "Formats", data: row(1, str("A1", "label"), str("B1", "value")) +
+				row(2, str("A2", "padded"), styled("B2", 1, "123")) +
+				row(3, str("A3", "literal"), styled("B3", 2, "4")) +
+				row(4, str("A4", "hh:mm"), styled("B4", 3, "0.5729166666666666")) +
+				row(5, str("A5", "builtin 18"), styled("B5", 4, "0.75")) +
+				row(6, str("A6", "builtin 21"), styled("B6", 5, "45306.5")) +
+				row(7, str("A7", "builtin 46"), styled("B7", 6, "1.75")) +
+				row(8, str("A8", "builtin 27"), styled("B8", 7, "45306")) +
+				row(9, str("A9", "builtin 31"), styled("B9", 8, "45306.5")) +
+				row(10, str("A10", "builtin 57"), styled("B10", 9, "0.25")) +
+				row(11, str("A11", "percent padded"), styled("B11", 10, "0.5")) +
+				row(12, str("A12", "grouped"), styled("B12", 11, "1234.5"))}}}.bytes(),
 		"sheet-spaces.xlsx": fxBook{sheets: []fxSheet{
 			{name: "Charges ", data: row(1, str("A1", "number")) + row(2, str("A2", "c1"))},
 			{name: "Devices", data: row(1, str("A1", "esn")) + row(2, str("A2", "d1"))},

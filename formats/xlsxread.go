@@ -31,11 +31,11 @@ type xlsxReader struct {
 	closer io.Closer
 	parts  map[string]*zip.File
 
-	member    io.ReadCloser
-	sc        *xmlScanner
-	sst       *stringTable
-	dateStyle []bool
-	date1904  bool
+	member   io.ReadCloser
+	sc       *xmlScanner
+	sst      *stringTable
+	styles   []cellStyle // by cellXfs index
+	date1904 bool
 	// fullCalc: the workbook asks to be calculated when opened
 	// (fullCalcOnLoad), as files written by XlsxWriter and openpyxl do; their
 	// formulas hold no result, or a placeholder 0.
@@ -683,7 +683,12 @@ func (x *xlsxReader) cellValue(row int, c *cell) (string, CellKind, error) {
 		if len(raw) == 0 {
 			return "", Empty, nil
 		}
-		if c.style >= 0 && c.style < len(x.dateStyle) && x.dateStyle[c.style] {
+		var st cellStyle
+		if c.style >= 0 && c.style < len(x.styles) {
+			st = x.styles[c.style]
+		}
+		switch st.shown {
+		case shownDate:
 			if s, ok := x.dates[string(raw)]; ok {
 				return s, Date, nil
 			}
@@ -697,6 +702,21 @@ func (x *xlsxReader) cellValue(row int, c *cell) (string, CellKind, error) {
 					return s, Date, nil
 				}
 			}
+		case shownTime, shownElapsed, shownLocale:
+			if s, ok := x.timeValue(st.shown, string(raw)); ok {
+				return s, Date, nil
+			}
+		case shownPattern:
+			text, changes, odd := st.pattern.render(string(raw))
+			switch {
+			case changes && odd != "":
+				stored, _ := plainNumber(raw)
+				return x.unusable(stored, fmt.Sprintf("shows %s through the number format %q, which crmbatch does not apply (its %q)", stored, st.pattern.code, odd),
+					"format the column as Text in Excel (or LibreOffice) and type the values as they should be read")
+			case changes:
+				x.rowText = append(x.rowText, text...)
+				return "", Number, nil
+			}
 		}
 		var ok bool
 		if x.rowText, ok = appendPlainNumber(x.rowText, raw); !ok {
@@ -705,6 +725,23 @@ func (x *xlsxReader) cellValue(row int, c *cell) (string, CellKind, error) {
 		return "", Number, nil
 	}
 	return "", Empty, because(ErrMalformed, "cell %s has the unknown type %q", cellName(c.col, row), c.typName)
+}
+
+// timeValue renders the serial raw as a time of day, elapsed hours, or (a
+// built-in East Asian format, which is a date or a time by locale) a date,
+// or a time when it has no day.
+func (x *xlsxReader) timeValue(shown shownAs, raw string) (string, bool) {
+	f, err := strconv.ParseFloat(raw, 64)
+	if err != nil {
+		return "", false
+	}
+	switch {
+	case shown == shownTime, shown == shownLocale && f >= 0 && f < 1:
+		return serialTime(f)
+	case shown == shownElapsed:
+		return serialElapsed(f)
+	}
+	return serialDate(f, x.date1904)
 }
 
 func (x *xlsxReader) locate(column string, err error) error {
@@ -770,13 +807,10 @@ func (x *xlsxReader) loadStyles(name string) error {
 	for _, f := range st.NumFmts {
 		custom[f.ID] = f.Code
 	}
-	x.dateStyle = make([]bool, len(st.Xfs))
+	x.styles = make([]cellStyle, len(st.Xfs))
 	for i, xf := range st.Xfs {
-		if code, ok := custom[xf.NumFmtID]; ok {
-			x.dateStyle[i] = isDateFormat(code)
-		} else {
-			x.dateStyle[i] = builtinDate(xf.NumFmtID)
-		}
+		code, ok := custom[xf.NumFmtID]
+		x.styles[i] = styleOf(xf.NumFmtID, code, ok)
 	}
 	return nil
 }
