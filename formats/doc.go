@@ -121,6 +121,26 @@
 // that column, and ignores the cell otherwise. In the header such a cell is
 // ErrCellError.
 //
+// # Password-protected workbooks
+//
+// An encrypted XLSX is an OLE compound file around the encrypted zip. With
+// Options.Password it is read through excelize's decryption (excelize.Decrypt,
+// ECMA-376 agile and standard encryption): the file, at most MaxXLSXBytes, is
+// decrypted in memory and read from there by the same reader; nothing
+// decrypted is written to disk. Without a password, with a wrong one (which
+// decrypts to noise, not to a zip) or with an encryption excelize does not
+// know, the error is ErrEncrypted naming the file, with the hint to set
+// CRMBATCH_XLSX_PASSWORD or CRMBATCH_XLSX_PASSWORD_FILE; the password is in
+// no message. An OLE file without an encrypted package is a legacy .xls.
+// Encrypted tells a protected workbook from the rest without the password.
+//
+// ReportOptions.Password encrypts an XLSX report with excelize.Encrypt once
+// it is complete, so the reports of a protected job file are protected with
+// the same password; a CSV report cannot be, and is refused. excelize v2.11.1
+// writes a package under 4 KiB into the OLE mini stream in a way that its own
+// Decrypt cannot read back, so a small report is padded to 4 KiB with a zip
+// comment first.
+//
 // # Reports
 //
 // CSV reports are UTF-8 without a byte order mark (so machines reading them

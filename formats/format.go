@@ -110,8 +110,13 @@ type Options struct {
 	MaxCellChars int
 	// MaxColumns limits the header's width; default 1024.
 	MaxColumns int
-	// MaxXLSXBytes limits the uncompressed size of any XLSX zip member; default 1 GiB.
+	// MaxXLSXBytes limits the uncompressed size of any XLSX zip member, and
+	// the size of a password-protected workbook, which is decrypted in
+	// memory; default 1 GiB.
 	MaxXLSXBytes int64
+	// Password opens a password-protected XLSX. It never appears in an
+	// error message.
+	Password string
 }
 
 // Defaults for Options.

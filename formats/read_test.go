@@ -225,7 +225,7 @@ func TestReaders(t *testing.T) {
 			recs: []Record{rec(2, "1", strings.Repeat(" ", 2<<20)).in("Sheet1")}},
 		{name: "xlsx cell too long", file: "bomb.xlsx", header: []string{"esn", "amount"},
 			err: &wantErr{is: ErrTooLarge, row: 2, column: "amount", text: "cell longer than 32767 characters"}},
-		{name: "xlsx encrypted", file: "encrypted.xlsx", err: &wantErr{is: ErrEncrypted, text: "hint: open it in Excel and save it as .xlsx without a password"}},
+		{name: "xlsx ole file that is no encrypted workbook", file: "encrypted.xlsx", err: &wantErr{is: ErrEncrypted, text: "this is a legacy .xls workbook (or another OLE file), not .xlsx\nhint: open it in Excel and save it as .xlsx"}},
 		{name: "xlsx not a zip", file: "not-zip.xlsx", err: &wantErr{is: ErrTruncated}},
 		{name: "xlsx written by excelize", file: "excelize.xlsx", header: []string{"esn", "amount", "when", "ok"}, recs: []Record{
 			rec(2, "000123", "1234567.25", "2024-03-09", "TRUE").kinds(Text, Number, Date, Bool).in("Sheet1"),

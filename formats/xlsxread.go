@@ -123,8 +123,11 @@ func (x *xlsxReader) open(ra io.ReaderAt, size int64) error {
 	}
 	magic := make([]byte, len(cfbMagic))
 	if n, _ := ra.ReadAt(magic, 0); n == len(magic) && bytes.Equal(magic, cfbMagic) {
-		return x.fail(0, "", because(ErrEncrypted,
-			"the workbook is password-protected (or is a legacy .xls file)\nhint: open it in Excel and save it as .xlsx without a password"))
+		plain, err := x.decryptWorkbook(ra, size)
+		if err != nil {
+			return err
+		}
+		ra, size = bytes.NewReader(plain), int64(len(plain))
 	}
 	zr, err := zip.NewReader(ra, size)
 	if err != nil {

@@ -69,6 +69,8 @@ type xlsxReport struct {
 	kinds []CellKind // Number and Date columns of a typed report; others are text
 	extra []extraSheet
 	done  bool
+	// password, when set, encrypts the finished file (never logged).
+	password string
 }
 
 func newXLSXReport(path string, tmp *os.File, header []string) (*xlsxReport, error) {
@@ -383,7 +385,11 @@ func (r *xlsxReport) Commit() error {
 		return ErrReportClosed
 	}
 	r.done = true
-	if err := r.finish(); err != nil {
+	err := r.finish()
+	if err == nil && r.password != "" {
+		err = encryptFile(r.tmp, r.password)
+	}
+	if err != nil {
 		r.tmp.Close()
 		os.Remove(r.tmp.Name())
 		return fmt.Errorf("write report %s: %w", r.path, err)
