@@ -229,7 +229,10 @@ func (j *job) read(limit int, check func(r *row), fn func(r row) error) error {
 		}
 		r := row{rec: rec, seq: seq}
 		v := rowView{rec: rec, index: j.index, overrides: j.overrides, dotted: j.dotted, promotions: j.promotions}
-		item, err := j.kind.rows.parse(v)
+		item, err := Item{}, j.cellProblem(rec)
+		if err == nil {
+			item, err = j.kind.rows.parse(v)
+		}
 		if err != nil {
 			var re *RowError
 			if !errors.As(err, &re) {
@@ -246,6 +249,25 @@ func (j *job) read(limit int, check func(r *row), fn func(r row) error) error {
 		}
 		if err := fn(r); err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+// cellProblem marks a row invalid when a column the job reads holds a cell
+// that has no usable value (an error such as #N/A, a formula never
+// calculated): read as blank or 0, it would be sent as what the user never
+// wrote. Such cells in columns the job does not read are left alone.
+func (j *job) cellProblem(rec formats.Record) error {
+	for _, p := range rec.Problems {
+		for col, i := range j.index {
+			if i != p.Column || !j.kind.known(col) {
+				continue
+			}
+			if _, set := j.overrides[col]; set {
+				continue
+			}
+			return invalid(col, "UNUSABLE_CELL", "%s", p)
 		}
 	}
 	return nil

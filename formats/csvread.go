@@ -75,8 +75,9 @@ func newCSVReader(src io.Reader, name string, opts Options, closer io.Closer) (*
 	opts = opts.withDefaults()
 	r := &csvReader{name: name, opts: opts, closer: closer}
 	// A record may not pull more than this from the file: it bounds memory when a
-	// quote is never closed or a line never ends.
-	limit := int64(opts.MaxCellBytes)*int64(opts.MaxColumns) + 2*sniffBytes
+	// quote is never closed or a line never ends. (A full row of full cells
+	// of three-byte characters would be more, but no real row comes near.)
+	limit := int64(opts.MaxCellChars)*int64(opts.MaxColumns) + 2*sniffBytes
 	r.guard = &recordGuard{r: src, limit: limit}
 
 	raw := bufio.NewReaderSize(r.guard, sniffBytes+16)
@@ -105,6 +106,11 @@ func newCSVReader(src io.Reader, name string, opts Options, closer io.Closer) (*
 	case bytes.HasPrefix(head, []byte{0xFF, 0xFE}), bytes.HasPrefix(head, []byte{0xFE, 0xFF}):
 		r.enc = encUTF16
 		text = transform.NewReader(raw, unicode.UTF16(unicode.LittleEndian, unicode.ExpectBOM).NewDecoder())
+	case utf16Order(head) != "":
+		// UTF-16 without a byte order mark (Gnumeric's "Unicode" export):
+		// said here, before a quote next to a NUL fails as a quote error.
+		return nil, &InputError{File: name, Err: because(ErrEncoding,
+			"this is UTF-16 (%s) text without a byte order mark, not CSV text\nhint: save the file as \"CSV UTF-8\" (or as Unicode text, which has the mark)", utf16Order(head))}
 	default:
 		if looksWindows1252(head, len(head) == sniffBytes) {
 			r.enc = encWindows1252
@@ -144,7 +150,7 @@ func newCSVReader(src io.Reader, name string, opts Options, closer io.Closer) (*
 		for i := range rec {
 			rec[i] = unneutralise(rec[i])
 		}
-		r.header, err = buildHeader(rec, opts.MaxColumns, opts.MaxCellBytes, r.locate)
+		r.header, err = buildHeader(rec, opts.MaxColumns, opts.MaxCellChars, r.locate)
 		if err != nil {
 			return nil, err
 		}
@@ -184,7 +190,7 @@ func (r *csvReader) next() (Record, error) {
 		if err := r.checkText(rec, r.header); err != nil {
 			return Record{}, err
 		}
-		if err := checkRecord(r.header, rec, r.opts.MaxCellBytes, r.locate); err != nil {
+		if err := checkRecord(r.header, rec, r.opts.MaxCellChars, r.locate); err != nil {
 			return Record{}, err
 		}
 		out := Record{Row: r.row, Fields: make([]string, len(r.header)), Kinds: make([]CellKind, len(r.header))}
@@ -307,6 +313,32 @@ func looksWindows1252(head []byte, cut bool) bool {
 		i += n
 	}
 	return invalid && !multi
+}
+
+// utf16Order tells whether head looks like UTF-16 text without a byte order
+// mark: most characters of a CSV header are ASCII, so every other byte is
+// NUL, at odd offsets in little-endian, at even ones in big-endian, and
+// never at the other. It returns "little-endian", "big-endian" or "".
+func utf16Order(head []byte) string {
+	var even, odd int
+	for i, c := range head {
+		if c == 0 {
+			if i%2 == 0 {
+				even++
+			} else {
+				odd++
+			}
+		}
+	}
+	pairs := len(head) / 2
+	switch {
+	case pairs == 0:
+	case even == 0 && odd*4 >= pairs:
+		return "little-endian"
+	case odd == 0 && even*4 >= pairs:
+		return "big-endian"
+	}
+	return ""
 }
 
 // sniffDelimiter picks the most frequent of , ; and tab outside quotes on the

@@ -19,12 +19,17 @@
 // record is one row however many line breaks its quoted cells hold, and blank
 // lines count as rows (they are skipped, not renumbered).
 //
-// One record may pull at most MaxCellBytes × MaxColumns (+128 KiB) bytes from
-// the file, so an unclosed quote fails with ErrTooLarge instead of reading the
-// whole file into memory. A NUL byte is refused with ErrEncoding (no
+// A cell may hold MaxCellChars characters (32,767 by default, Excel's limit),
+// counted as Excel counts them, in UTF-16 code units: 20,000 Greek letters
+// are 20,000 characters, not 40,000 bytes. One record may pull at most
+// MaxCellChars × MaxColumns (+128 KiB) bytes from the file, so an unclosed
+// quote fails with ErrTooLarge instead of reading the whole file into memory. A NUL byte is refused with ErrEncoding (no
 // spreadsheet writes one: the file is binary, or UTF-16 without a byte order
 // mark), and so is a workbook under a CSV name (a zip or OLE file), with a
-// hint to rename it.
+// hint to rename it. UTF-16 without a byte order mark (Gnumeric's "Unicode"
+// export: every other byte of the first 64 KiB NUL, the others never) is
+// refused at once with the hint to save as CSV UTF-8, before a quote beside
+// a NUL can fail as a quote error; it is not guessed and decoded.
 //
 // Cells are returned untrimmed. One exception: a cell that NeutraliseFormula
 // escaped ('=..., '+..., '-..., '@...) is read back without the apostrophe,
@@ -41,13 +46,16 @@
 // numbers, and it discards the decoder's error (`token, _ =
 // rows.decoder.Token()`), so a truncated sheet simply ends. Ours reads
 // xl/workbook.xml (sheet names, date1904), the relationships, xl/styles.xml
-// (cellXfs and numFmts: built-in formats 14-22 and 45-47, or custom codes
-// with d m y h s outside quotes, brackets and escapes, are dates) with
+// (cellXfs and numFmts: which formats show dates, times, or pad and add
+// text, see below) with
 // encoding/xml, then the shared strings and the sheet, row by row, with the
-// scanner. It requires </sheetData>, so a cut file is ErrTruncated. Every zip
+// scanner. It requires </sheetData>, so a cut file is ErrTruncated.
+// Options.Sheet names the sheet exactly, else but for case, else (when only
+// one fits) once both names are trimmed: a sheet named "Charges " is found
+// by --sheet "Charges " and by --sheet Charges. Every zip
 // member is checked against MaxXLSXBytes by its declared size and again while
 // it expands. One XML token may not pass 16 MiB, nor the raw text of one
-// cell or shared string 8 × MaxCellBytes, so a member that is one huge cell
+// cell or shared string 8 × MaxCellChars bytes, so a member that is one huge cell
 // or DOCTYPE fails with ErrTooLarge in bounded memory. DOCTYPEs are skipped
 // and entities other than the five predefined ones are errors: nothing is
 // expanded or fetched.
@@ -75,12 +83,63 @@
 // which first writes the 1M-row files, shared strings included. The CSV
 // reader does the same rows in 0.45 s (bare encoding/csv: 0.22 s).
 //
-// Values are the stored values, never the displayed text: numbers without an
-// exponent (digit strings kept as stored, others via strconv 'f' -1), dates as
-// YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS (rounded to the second; serial 60 of the
-// 1900 system is Excel's 1900-02-29), booleans TRUE/FALSE, formulas their
-// cached result. A formula without a cached result and an error value (#N/A)
-// are ErrCellError.
+// Values are what a person looking at the sheet reads, in a form that does
+// not depend on the locale: numbers without an exponent (digit strings kept
+// as stored, others via strconv 'f' -1), dates as YYYY-MM-DD or
+// YYYY-MM-DDTHH:MM:SS (rounded to the second; serial 60 of the 1900 system
+// is Excel's 1900-02-29), times of day as HH:MM:SS, elapsed time ([h]:mm:ss)
+// as H:MM:SS in hours, booleans TRUE/FALSE, formulas their cached result.
+//
+// Dates are the built-in formats 14-17 and 22, the East Asian built-ins
+// 27-36 and 50-58 (dates or times by locale: a serial under 1 is a time),
+// and custom codes with d or y, or m alone, outside quotes, brackets and
+// escapes. Times of day are built-ins 18-21, 45 and 47 and custom codes with
+// h or s but no d or y (hh:mm reads 13:45:00, not 1899-12-30T13:45:00);
+// elapsed time is built-in 46 and codes with [h], [m] or [s].
+//
+// Number formats change what the reader returns only when they change the
+// text beyond its digits: a custom code whose section for the value pads the
+// integer part with zeros (000000000000 shows 123 as 000000000123) or adds
+// text with letters or digits ("pci"000 shows 4 as pci004; \E\S\N0000,
+// 0000\-0000 and #,##0.00 "kg" likewise) is applied (numfmt.go): the kind
+// stays Number, so batch still sees a number cell. Formats that only round,
+// group or add a currency symbol (0.00, #,##0, "€"#,##0.00, accounting
+// parentheses) leave the stored number, which is what the user typed. A
+// format that pads or adds text but also has what the reader does not render
+// (a [>100] condition, %, E+, a fraction, a scaling comma) makes the cell
+// Unusable, with the hint to format the column as text: never the stored
+// number in silence.
+//
+// Some cells show in Excel what the file does not hold. A formula without a
+// cached result (no <v>, or an empty one as openpyxl writes), every formula
+// of a workbook that asks to be calculated when opened (fullCalcOnLoad:
+// XlsxWriter stores 0 as the result, openpyxl nothing) and an error value
+// (#N/A) are not read as blank or 0, nor do they refuse the file: the cell
+// is Unusable and the record carries a CellProblem naming the cell, why, and
+// the hint (open and save the file in Excel or LibreOffice so it
+// calculates). The job decides: batch makes the row invalid when it reads
+// that column, and ignores the cell otherwise. In the header such a cell is
+// ErrCellError.
+//
+// # Password-protected workbooks
+//
+// An encrypted XLSX is an OLE compound file around the encrypted zip. With
+// Options.Password it is read through excelize's decryption (excelize.Decrypt,
+// ECMA-376 agile and standard encryption): the file, at most MaxXLSXBytes, is
+// decrypted in memory and read from there by the same reader; nothing
+// decrypted is written to disk. Without a password, with a wrong one (which
+// decrypts to noise, not to a zip) or with an encryption excelize does not
+// know, the error is ErrEncrypted naming the file, with the hint to set
+// CRMBATCH_XLSX_PASSWORD or CRMBATCH_XLSX_PASSWORD_FILE; the password is in
+// no message. An OLE file without an encrypted package is a legacy .xls.
+// Encrypted tells a protected workbook from the rest without the password.
+//
+// ReportOptions.Password encrypts an XLSX report with excelize.Encrypt once
+// it is complete, so the reports of a protected job file are protected with
+// the same password; a CSV report cannot be, and is refused. excelize v2.11.1
+// writes a package under 4 KiB into the OLE mini stream in a way that its own
+// Decrypt cannot read back, so a small report is padded to 4 KiB with a zip
+// comment first.
 //
 // # Reports
 //
@@ -102,8 +161,11 @@
 // than tab and line feed, U+FFFE, U+FFFF) and carriage returns are written as
 // OOXML _xHHHH_ escapes, which Excel and our reader decode, so nothing is
 // dropped; a literal "_xHHHH_" gets its underscore escaped (_x005F_); bytes
-// that are not UTF-8 become U+FFFD; a cell is cut at Excel's 32,767
-// characters. A sheet holds at most 1,048,576 rows; WriteRow fails past that.
+// that are not UTF-8 become U+FFFD; every cell, on every path, is cut at
+// Excel's 32,767 characters (server text such as error messages has no
+// limit of its own). CSV reports cut their cells the same way, so a report
+// opens whole in a spreadsheet and reads back as a job. FuzzXLSXReport
+// writes random rows and reads them back with excelize. A sheet holds at most 1,048,576 rows; WriteRow fails past that.
 //
 // It replaced excelize's StreamWriter, which took 14 s and ~120-200 MB of
 // RSS and 80 allocations a row for 1,000,000 rows of 8 columns (it formats

@@ -36,8 +36,9 @@ var (
 	ErrSheetNotFound = errors.New("sheet not found")
 	// ErrEncrypted: the file is an OLE container (password-protected workbook or legacy .xls).
 	ErrEncrypted = errors.New("workbook is encrypted")
-	// ErrCellError: a cell holds a spreadsheet error (#N/A, #REF!, ...) or a
-	// formula whose result was never saved.
+	// ErrCellError: a header cell holds a spreadsheet error (#N/A, #REF!, ...)
+	// or a formula whose result was never calculated. In a data row such a
+	// cell is Unusable, one of the record's Problems, not an error of the file.
 	ErrCellError = errors.New("cell holds no usable value")
 )
 
@@ -54,7 +55,7 @@ type InputError struct {
 }
 
 // Error formats the location and the cause, for example
-// `jobs.xlsx: sheet "Charges": row 14, column "esn": cell longer than 32768 bytes`.
+// `jobs.xlsx: sheet "Charges": row 14, column "esn": cell longer than 32767 characters`.
 func (e *InputError) Error() string {
 	var b strings.Builder
 	if e.File != "" {

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf16"
 
 	"github.com/xuri/excelize/v2"
 )
@@ -39,6 +40,9 @@ var csvFixtures = map[string]string{
 	"utf16.txt":            "\xff\xfee\x00s\x00n\x00\t\x00c\x00i\x00t\x00y\x00\n\x001\x00\t\x00\xe9\x00\n\x00",
 	"neutralised.csv":      "name,phone\n'=cmd,'+35799123456\n'abc,''=x\n",
 	"trailing-header.csv":  " esn , Action ,,\n1,a,,\n",
+	"utf16-nobom.txt":      utf16le("\"esn\"\t\"city\"\n\"1\"\t\"Λεμεσός\"\n"),
+	"utf16be-nobom.txt":    utf16be("esn,city\n1,x\n"),
+	"nul.csv":              "esn,city\n1,\x00\x01\x02\x03\x00\x00\x00\n",
 }
 
 // fxSheet is one worksheet of a hand-built workbook.
@@ -55,6 +59,7 @@ type fxBook struct {
 	numFmts  map[int]string
 	xfs      []int // numFmtId of each cellXfs entry
 	date1904 bool
+	fullCalc bool // calcPr fullCalcOnLoad, as XlsxWriter and openpyxl write
 }
 
 func (b fxBook) bytes() []byte {
@@ -91,7 +96,11 @@ func (b fxBook) bytes() []byte {
 		}
 		put(fmt.Sprintf("xl/worksheets/sheet%d.xml", i+1), body)
 	}
-	wb.WriteString(`</sheets></workbook>`)
+	wb.WriteString(`</sheets>`)
+	if b.fullCalc {
+		wb.WriteString(`<calcPr calcId="124519" fullCalcOnLoad="1"/>`)
+	}
+	wb.WriteString(`</workbook>`)
 	fmt.Fprintf(&rels, `<Relationship Id="rId100" Type="%sstyles" Target="styles.xml"/>`, rel)
 	if b.sst != nil {
 		fmt.Fprintf(&rels, `<Relationship Id="rId101" Type="%ssharedStrings" Target="/xl/sharedStrings.xml"/>`, rel)
@@ -192,16 +201,42 @@ func xlsxFixtures(t testing.TB) map[string][]byte {
 		"formulas.xlsx": book(hdr +
 			row(2, `<c r="A2" t="str"><f>"A"&amp;"1"</f><v>A1</v></c>`, `<c r="B2"><f>1/3</f><v>0.33333333333333331</v></c>`) +
 			row(3, `<c r="A3" t="b"><f>TRUE()</f><v>1</v></c>`, `<c r="B3"><f t="shared" ref="B3:B4" si="0">B2*3</f><v>1</v></c>`)),
-		"error-cell.xlsx":  book(hdr + row(2, str("A2", "1"), num("B2", "5")) + row(3, str("A3", "2"), `<c r="B3" t="e"><f>VLOOKUP(A3,X:Y,2,0)</f><v>#N/A</v></c>`)),
-		"uncached.xlsx":    book(hdr + row(2, str("A2", "1"), `<c r="B2"><f>SUM(1,2)</f></c>`)),
-		"sparse.xlsx":      sparse.bytes(),
-		"wide.xlsx":        book(hdr + row(2, str("A2", "1"), str("B2", "2"), `<c r="C2" s="0"/>`) + row(3, str("A3", "1"), str("D3", "extra"))),
-		"duplicate.xlsx":   book(row(1, str("A1", "ESN"), str("B1", "esn "))),
-		"empty-sheet.xlsx": book(""),
+		"error-cell.xlsx": book(hdr + row(2, str("A2", "1"), num("B2", "5")) + row(3, str("A3", "2"), `<c r="B3" t="e"><f>VLOOKUP(A3,X:Y,2,0)</f><v>#N/A</v></c>`)),
+		"uncached.xlsx":   book(hdr + row(2, str("A2", "1"), `<c r="B2"><f>SUM(1,2)</f></c>`)),
+		"empty-cached.xlsx": book(row(1, str("A1", "esn"), str("B1", "amount"), str("C1", "note")) +
+			row(2, `<c r="A2"><f>"E"&amp;1</f><v></v></c>`, `<c r="B2"><f>1+1</f><v>2</v></c>`, `<c r="C2" t="str"><f>""</f><v></v></c>`) +
+			row(3, `<c r="A3"><f>SUM(1,2)</f><v/></c>`)),
+		"fullcalc.xlsx": fxBook{fullCalc: true, sheets: []fxSheet{{name: "Sheet1", data: hdr +
+			row(2, `<c r="A2"><f>"E"&amp;1</f><v>0</v></c>`, num("B2", "5")) +
+			row(3, str("A3", "E-3"), `<c r="B3" t="str"><f>"x"</f><v>x</v></c>`)}}}.bytes(),
+		"error-header.xlsx": book(row(1, str("A1", "esn"), `<c r="B1" t="e"><f>1/0</f><v>#DIV/0!</v></c>`) + row(2, str("A2", "1"))),
+		"sparse.xlsx":       sparse.bytes(),
+		"wide.xlsx":         book(hdr + row(2, str("A2", "1"), str("B2", "2"), `<c r="C2" s="0"/>`) + row(3, str("A3", "1"), str("D3", "extra"))),
+		"duplicate.xlsx":    book(row(1, str("A1", "ESN"), str("B1", "esn "))),
+		"empty-sheet.xlsx":  book(""),
 		"sheets.xlsx": fxBook{sheets: []fxSheet{
 			{name: "Notes", state: "hidden", data: row(1, str("A1", "note"))},
 			{name: "Devices", data: row(1, str("A1", "esn")) + row(2, str("A2", "d1"))},
 			{name: "Charges", data: row(1, str("A1", "number")) + row(2, str("A2", "c1"))},
+		}}.bytes(),
+		"numfmt.xlsx": fxBook{xfs: []int{164, 165, 166, 18, 21, 46, 27, 31, 57, 167, 168},
+			numFmts: map[int]string{164: "000000000000", 165: `"pci"000`, 166: "hh:mm", 167: "00.0%", 168: "#,##0.00"},
+			sheets: []fxSheet{{name: "Formats", data: row(1, str("A1", "label"), str("B1", "value")) +
+				row(2, str("A2", "padded"), styled("B2", 1, "123")) +
+				row(3, str("A3", "literal"), styled("B3", 2, "4")) +
+				row(4, str("A4", "hh:mm"), styled("B4", 3, "0.5729166666666666")) +
+				row(5, str("A5", "builtin 18"), styled("B5", 4, "0.75")) +
+				row(6, str("A6", "builtin 21"), styled("B6", 5, "45306.5")) +
+				row(7, str("A7", "builtin 46"), styled("B7", 6, "1.75")) +
+				row(8, str("A8", "builtin 27"), styled("B8", 7, "45306")) +
+				row(9, str("A9", "builtin 31"), styled("B9", 8, "45306.5")) +
+				row(10, str("A10", "builtin 57"), styled("B10", 9, "0.25")) +
+				row(11, str("A11", "percent padded"), styled("B11", 10, "0.5")) +
+				row(12, str("A12", "grouped"), styled("B12", 11, "1234.5"))}}}.bytes(),
+		"sheet-spaces.xlsx": fxBook{sheets: []fxSheet{
+			{name: "Charges ", data: row(1, str("A1", "number")) + row(2, str("A2", "c1"))},
+			{name: "Devices", data: row(1, str("A1", "esn")) + row(2, str("A2", "d1"))},
+			{name: "Devices ", data: row(1, str("A1", "esn")) + row(2, str("A2", "d2"))},
 		}}.bytes(),
 		"truncated-sheet.xlsx": fxBook{sheets: []fxSheet{{name: "Sheet1", raw: true, data: `<?xml version="1.0"?><worksheet><sheetData>` + hdr + row(2, str("A2", "1"))}}}.bytes(),
 		"cut-tag.xlsx":         fxBook{sheets: []fxSheet{{name: "Sheet1", raw: true, data: `<?xml version="1.0"?><worksheet><sheetData>` + hdr + `<row r="2"><c r="A2" t="inl`}}}.bytes(),
@@ -269,6 +304,22 @@ func TestFixtures(t *testing.T) {
 			t.Errorf("%v (run with -update)", err)
 		}
 	}
+}
+
+// utf16le and utf16be encode s as UTF-16 without a byte order mark.
+func utf16le(s string) string { return utf16Bytes(s, false) }
+func utf16be(s string) string { return utf16Bytes(s, true) }
+
+func utf16Bytes(s string, big bool) string {
+	var b []byte
+	for _, u := range utf16.Encode([]rune(s)) {
+		if big {
+			b = append(b, byte(u>>8), byte(u))
+		} else {
+			b = append(b, byte(u), byte(u>>8))
+		}
+	}
+	return string(b)
 }
 
 func xmlEscapeText(b *bytes.Buffer, s string) error { return xml.EscapeText(b, []byte(s)) }

@@ -41,6 +41,11 @@ const (
 	Date
 	Bool
 	Empty
+	// Unusable cells show nothing crmbatch can take as the user's value: an
+	// error (#N/A), a formula whose result was never calculated, a number
+	// shown through a format crmbatch does not apply. Record.Problems says
+	// which and why; the field holds what the file stored ("#N/A", "").
+	Unusable
 )
 
 // String returns the kind's lower-case name.
@@ -56,6 +61,8 @@ func (k CellKind) String() string {
 		return "bool"
 	case Empty:
 		return "empty"
+	case Unusable:
+		return "unusable"
 	}
 	return "unknown"
 }
@@ -74,30 +81,54 @@ type Record struct {
 	Fields []string
 	// Kinds are aligned with Fields: how each cell was stored.
 	Kinds []CellKind
+	// Problems are the Unusable cells, in column order; nil when there are
+	// none. They are not the file's fault as a whole: a job that reads such
+	// a column should refuse the row, one that does not may ignore them.
+	Problems []CellProblem
+}
+
+// CellProblem is a cell of a record that holds no value crmbatch can use.
+type CellProblem struct {
+	Column int    // index in Record.Fields
+	Cell   string // the cell's A1 name, "B3"
+	Reason string // what is wrong: "holds the error #N/A"
+	Hint   string // what to do about it
+}
+
+// String says where the problem is, what it is and what to do, on one line:
+// "cell B3 holds the error #N/A: correct the formula or type the value in".
+func (p CellProblem) String() string {
+	return "cell " + p.Cell + " " + p.Reason + ": " + p.Hint
 }
 
 // Options tune the readers. The zero value gives the defaults.
 type Options struct {
 	// Sheet is the XLSX sheet to read; "" means the first visible worksheet.
 	Sheet string
-	// MaxCellBytes limits one cell; default 32 KiB.
-	MaxCellBytes int
+	// MaxCellChars limits one cell, in characters as Excel counts them
+	// (UTF-16 code units); default 32,767, Excel's own limit.
+	MaxCellChars int
 	// MaxColumns limits the header's width; default 1024.
 	MaxColumns int
-	// MaxXLSXBytes limits the uncompressed size of any XLSX zip member; default 1 GiB.
+	// MaxXLSXBytes limits the uncompressed size of any XLSX zip member, and
+	// the size of a password-protected workbook, which is decrypted in
+	// memory; default 1 GiB.
 	MaxXLSXBytes int64
+	// Password opens a password-protected XLSX. It never appears in an
+	// error message.
+	Password string
 }
 
 // Defaults for Options.
 const (
-	DefaultMaxCellBytes       = 32 << 10
+	DefaultMaxCellChars       = maxCellChars
 	DefaultMaxColumns         = 1024
 	DefaultMaxXLSXBytes int64 = 1 << 30
 )
 
 func (o Options) withDefaults() Options {
-	if o.MaxCellBytes <= 0 {
-		o.MaxCellBytes = DefaultMaxCellBytes
+	if o.MaxCellChars <= 0 {
+		o.MaxCellChars = DefaultMaxCellChars
 	}
 	if o.MaxColumns <= 0 {
 		o.MaxColumns = DefaultMaxColumns
@@ -180,8 +211,8 @@ func buildHeader(cells []string, maxColumns, maxCell int, loc func(column string
 	header := make([]string, width)
 	seen := make(map[string]int, width)
 	for i := range header {
-		if len(cells[i]) > maxCell {
-			return nil, loc(columnLetters(i), because(ErrTooLarge, "header cell longer than %d bytes", maxCell))
+		if longerThan(cells[i], maxCell) {
+			return nil, loc(columnLetters(i), because(ErrTooLarge, "header cell longer than %d characters", maxCell))
 		}
 		h := cleanHeader(cells[i])
 		header[i] = h
@@ -210,8 +241,8 @@ func checkRecord(header, cells []string, maxCell int, loc func(column string, er
 			}
 			continue
 		}
-		if len(c) > maxCell {
-			return loc(columnName(header, i), because(ErrTooLarge, "cell longer than %d bytes", maxCell))
+		if longerThan(c, maxCell) {
+			return loc(columnName(header, i), because(ErrTooLarge, "cell longer than %d characters", maxCell))
 		}
 		if header[i] == "" && !isBlank(c) {
 			return loc("", because(ErrUnnamedColumn, "value in column %s, which has no header name\nhint: add a header or delete the column",
@@ -219,6 +250,26 @@ func checkRecord(header, cells []string, maxCell int, loc func(column string, er
 		}
 	}
 	return nil
+}
+
+// longerThan reports whether s has more than n characters as Excel counts
+// them: UTF-16 code units. A string of n bytes has at most n of them, so
+// the common short cell is not counted.
+func longerThan(s string, n int) bool {
+	if len(s) <= n {
+		return false
+	}
+	units := 0
+	for _, r := range s {
+		units++
+		if r >= 0x10000 {
+			units++
+		}
+		if units > n {
+			return true
+		}
+	}
+	return false
 }
 
 // columnName is the header text of column i, or its letters when unnamed.

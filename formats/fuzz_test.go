@@ -63,7 +63,7 @@ func seedFiles(f *testing.F, patterns ...string) {
 func FuzzCSVReader(f *testing.F) {
 	seedFiles(f, "*.csv", "*.tsv", "*.txt")
 	f.Fuzz(func(t *testing.T, data []byte) {
-		for _, opts := range []Options{{}, {MaxCellBytes: 8, MaxColumns: 3}} {
+		for _, opts := range []Options{{}, {MaxCellChars: 8, MaxColumns: 3}} {
 			r, err := NewCSVReader(bytes.NewReader(data), "fuzz.csv", opts)
 			if err != nil {
 				checkFuzzErr(t, err)

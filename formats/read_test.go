@@ -22,6 +22,10 @@ func rec(row int, fields ...string) Record {
 
 func (r Record) kinds(k ...CellKind) Record { r.Kinds = k; return r }
 func (r Record) in(sheet string) Record     { r.Sheet = sheet; return r }
+func (r Record) problems(p ...CellProblem) Record {
+	r.Problems = p
+	return r
+}
 
 // wantErr is an expected error: its sentinel and location.
 type wantErr struct {
@@ -105,6 +109,12 @@ func TestReaders(t *testing.T) {
 		{name: "csv mixed encodings", file: "mixed-encoding.csv", header: []string{"name", "city"},
 			recs: []Record{rec(2, "José", "Limassol")}, err: &wantErr{is: ErrEncoding, row: 3, column: "name", text: "CSV UTF-8"}},
 		{name: "csv utf-16", file: "utf16.txt", header: []string{"esn", "city"}, recs: []Record{rec(2, "1", "é")}},
+		{name: "csv utf-16 without a bom, quoted (gnumeric)", file: "utf16-nobom.txt",
+			err: &wantErr{is: ErrEncoding, text: "UTF-16 (little-endian) text without a byte order mark"}},
+		{name: "csv utf-16 big-endian without a bom", file: "utf16be-nobom.txt",
+			err: &wantErr{is: ErrEncoding, text: "UTF-16 (big-endian) text without a byte order mark"}},
+		{name: "csv nul bytes that are no utf-16", file: "nul.csv", header: []string{"esn", "city"},
+			err: &wantErr{is: ErrEncoding, row: 2, column: "city", text: "NUL byte: this is not CSV text, or it is UTF-16 without a byte order mark"}},
 		{name: "csv empty", file: "empty.csv", err: &wantErr{is: ErrEmptyFile}},
 		{name: "csv blank lines only", file: "blank.csv", err: &wantErr{is: ErrEmptyFile}},
 		{name: "csv header only", file: "header-only.csv", header: []string{"esn", "action", "group_name"}},
@@ -122,8 +132,8 @@ func TestReaders(t *testing.T) {
 		{name: "csv neutralised cells read back", file: "neutralised.csv", header: []string{"name", "phone"},
 			recs: []Record{rec(2, "=cmd", "+35799123456"), rec(3, "'abc", "'=x")}},
 		{name: "csv header trimmed", file: "trailing-header.csv", header: []string{"esn", "Action"}, recs: []Record{rec(2, "1", "a")}},
-		{name: "csv cell too long", file: "bom.csv", opts: Options{MaxCellBytes: 6}, header: []string{"esn", "action"},
-			err: &wantErr{is: ErrTooLarge, row: 2, column: "action", text: "cell longer than 6 bytes"}},
+		{name: "csv cell too long", file: "bom.csv", opts: Options{MaxCellChars: 6}, header: []string{"esn", "action"},
+			err: &wantErr{is: ErrTooLarge, row: 2, column: "action", text: "cell longer than 6 characters"}},
 		{name: "csv too many columns", file: "header-only.csv", opts: Options{MaxColumns: 2}, err: &wantErr{is: ErrRowTooWide, row: 1}},
 
 		{name: "xlsx ids and text", file: "ids.xlsx", header: []string{"esn", "code", "amount", "flag"}, recs: []Record{
@@ -137,11 +147,26 @@ func TestReaders(t *testing.T) {
 			rec(3, "datetime", "2024-01-15T12:00:00").kinds(Text, Date).in("Dates"),
 			rec(4, "locale", "1900-01-01").kinds(Text, Date).in("Dates"),
 			rec(5, "lotus", "1900-02-29").kinds(Text, Date).in("Dates"),
-			rec(6, "days", "45306").kinds(Text, Number).in("Dates"),
-			rec(7, "elapsed", "1900-01-01T18:00:00").kinds(Text, Date).in("Dates"),
+			rec(6, "days", "45,306 days").kinds(Text, Number).in("Dates"),
+			rec(7, "elapsed", "42:00:00").kinds(Text, Date).in("Dates"),
 			rec(8, "red", "12.5").kinds(Text, Number).in("Dates"),
 			rec(9, "seconds", "2024-01-15T00:00:01").kinds(Text, Date).in("Dates"),
 			rec(10, "iso", "2024-01-15T08:30:00").kinds(Text, Date).in("Dates"),
+		}},
+		{name: "xlsx number formats as excel shows them", file: "numfmt.xlsx", header: []string{"label", "value"}, recs: []Record{
+			rec(2, "padded", "000000000123").kinds(Text, Number).in("Formats"),
+			rec(3, "literal", "pci004").kinds(Text, Number).in("Formats"),
+			rec(4, "hh:mm", "13:45:00").kinds(Text, Date).in("Formats"),
+			rec(5, "builtin 18", "18:00:00").kinds(Text, Date).in("Formats"),
+			rec(6, "builtin 21", "12:00:00").kinds(Text, Date).in("Formats"),
+			rec(7, "builtin 46", "42:00:00").kinds(Text, Date).in("Formats"),
+			rec(8, "builtin 27", "2024-01-15").kinds(Text, Date).in("Formats"),
+			rec(9, "builtin 31", "2024-01-15T12:00:00").kinds(Text, Date).in("Formats"),
+			rec(10, "builtin 57", "06:00:00").kinds(Text, Date).in("Formats"),
+			rec(11, "percent padded", "0.5").kinds(Text, Unusable).in("Formats").problems(CellProblem{1, "B11",
+				`shows 0.5 through the number format "00.0%", which crmbatch does not apply (its "%")`,
+				"format the column as Text in Excel (or LibreOffice) and type the values as they should be read"}),
+			rec(12, "grouped", "1234.5").kinds(Text, Number).in("Formats"),
 		}},
 		{name: "xlsx dates 1904", file: "dates1904.xlsx", header: []string{"label", "value"}, recs: []Record{
 			rec(2, "day", "2024-01-15").kinds(Text, Date).in("Dates"),
@@ -151,11 +176,23 @@ func TestReaders(t *testing.T) {
 			rec(2, "A1", "0.3333333333333333").kinds(Text, Number).in("Sheet1"),
 			rec(3, "TRUE", "1").kinds(Bool, Number).in("Sheet1"),
 		}},
-		{name: "xlsx error cell", file: "error-cell.xlsx", header: []string{"esn", "amount"},
-			recs: []Record{rec(2, "1", "5").kinds(Text, Number).in("Sheet1")},
-			err:  &wantErr{is: ErrCellError, row: 3, column: "amount", text: "cell B3 holds the error #N/A"}},
-		{name: "xlsx formula never calculated", file: "uncached.xlsx", header: []string{"esn", "amount"},
-			err: &wantErr{is: ErrCellError, row: 2, column: "amount", text: "never saved"}},
+		{name: "xlsx error cell is the cell's problem", file: "error-cell.xlsx", header: []string{"esn", "amount"}, recs: []Record{
+			rec(2, "1", "5").kinds(Text, Number).in("Sheet1"),
+			rec(3, "2", "#N/A").kinds(Text, Unusable).in("Sheet1").problems(CellProblem{1, "B3", "shows the error #N/A", hintCellError}),
+		}},
+		{name: "xlsx formula never calculated", file: "uncached.xlsx", header: []string{"esn", "amount"}, recs: []Record{
+			rec(2, "1", "").kinds(Text, Unusable).in("Sheet1").problems(CellProblem{1, "B2", reasonUncalculated, hintCalculate}),
+		}},
+		{name: "xlsx empty cached result (openpyxl)", file: "empty-cached.xlsx", header: []string{"esn", "amount", "note"}, recs: []Record{
+			rec(2, "", "2", "").kinds(Unusable, Number, Empty).in("Sheet1").problems(CellProblem{0, "A2", reasonUncalculated, hintCalculate}),
+			rec(3, "", "", "").kinds(Unusable, Empty, Empty).in("Sheet1").problems(CellProblem{0, "A3", reasonUncalculated, hintCalculate}),
+		}},
+		{name: "xlsx calculated on load (xlsxwriter's 0)", file: "fullcalc.xlsx", header: []string{"esn", "amount"}, recs: []Record{
+			rec(2, "", "5").kinds(Unusable, Number).in("Sheet1").problems(CellProblem{0, "A2", reasonUncalculated, hintCalculate}),
+			rec(3, "E-3", "").kinds(Text, Unusable).in("Sheet1").problems(CellProblem{1, "B3", reasonUncalculated, hintCalculate}),
+		}},
+		{name: "xlsx error in the header", file: "error-header.xlsx",
+			err: &wantErr{is: ErrCellError, row: 1, column: "B", text: "header cell B1 shows the error #DIV/0!\nhint: correct the formula"}},
 		{name: "xlsx sparse rows keep sheet numbering", file: "sparse.xlsx", header: []string{"", "esn", "action"}, recs: []Record{
 			rec(3, "", "1", "").in("Sheet1"), rec(7, "", "", "add").in("Sheet1"), rec(9, "", "9", "remove").in("Sheet1"),
 		}},
@@ -169,16 +206,26 @@ func TestReaders(t *testing.T) {
 		{name: "xlsx hidden sheet by name", file: "sheets.xlsx", opts: Options{Sheet: "Notes"}, header: []string{"note"}},
 		{name: "xlsx sheet not found", file: "sheets.xlsx", opts: Options{Sheet: "Nope"},
 			err: &wantErr{is: ErrSheetNotFound, text: `sheet "Nope" not found; the workbook has "Notes", "Devices", "Charges"`}},
+		{name: "xlsx sheet name with a trailing space, exactly", file: "sheet-spaces.xlsx", opts: Options{Sheet: "Charges "}, header: []string{"number"},
+			recs: []Record{rec(2, "c1").in("Charges ")}},
+		{name: "xlsx sheet name with a trailing space, trimmed", file: "sheet-spaces.xlsx", opts: Options{Sheet: "charges"}, header: []string{"number"},
+			recs: []Record{rec(2, "c1").in("Charges ")}},
+		{name: "xlsx exact name before the trimmed one", file: "sheet-spaces.xlsx", opts: Options{Sheet: "Devices"}, header: []string{"esn"},
+			recs: []Record{rec(2, "d1").in("Devices")}},
+		{name: "xlsx exact name with its space", file: "sheet-spaces.xlsx", opts: Options{Sheet: "Devices "}, header: []string{"esn"},
+			recs: []Record{rec(2, "d2").in("Devices ")}},
+		{name: "xlsx trimmed name that fits two sheets", file: "sheet-spaces.xlsx", opts: Options{Sheet: " Devices"},
+			err: &wantErr{is: ErrSheetNotFound, text: `sheet " Devices" fits several sheets once spaces are trimmed: "Devices", "Devices "`}},
 		{name: "xlsx truncated zip", file: "truncated.xlsx", err: &wantErr{is: ErrTruncated}},
 		{name: "xlsx sheet without its end", file: "truncated-sheet.xlsx", header: []string{"esn", "amount"},
 			recs: []Record{rec(2, "1", "").in("Sheet1")}, err: &wantErr{is: ErrTruncated, text: "ends after row 2"}},
 		{name: "xlsx sheet cut inside a tag", file: "cut-tag.xlsx", header: []string{"esn", "amount"}, err: &wantErr{is: ErrTruncated, row: 1}},
 		{name: "xlsx zip bomb", file: "bomb.xlsx", opts: Options{MaxXLSXBytes: 1 << 20}, err: &wantErr{is: ErrTooLarge, text: "over the limit of 1048576"}},
-		{name: "xlsx bomb within a generous limit", file: "bomb.xlsx", opts: Options{MaxCellBytes: 4 << 20}, header: []string{"esn", "amount"},
+		{name: "xlsx bomb within a generous limit", file: "bomb.xlsx", opts: Options{MaxCellChars: 4 << 20}, header: []string{"esn", "amount"},
 			recs: []Record{rec(2, "1", strings.Repeat(" ", 2<<20)).in("Sheet1")}},
 		{name: "xlsx cell too long", file: "bomb.xlsx", header: []string{"esn", "amount"},
-			err: &wantErr{is: ErrTooLarge, row: 2, column: "amount", text: "cell longer than 32768 bytes"}},
-		{name: "xlsx encrypted", file: "encrypted.xlsx", err: &wantErr{is: ErrEncrypted, text: "hint: open it in Excel and save it as .xlsx without a password"}},
+			err: &wantErr{is: ErrTooLarge, row: 2, column: "amount", text: "cell longer than 32767 characters"}},
+		{name: "xlsx ole file that is no encrypted workbook", file: "encrypted.xlsx", err: &wantErr{is: ErrEncrypted, text: "this is a legacy .xls workbook (or another OLE file), not .xlsx\nhint: open it in Excel and save it as .xlsx"}},
 		{name: "xlsx not a zip", file: "not-zip.xlsx", err: &wantErr{is: ErrTruncated}},
 		{name: "xlsx written by excelize", file: "excelize.xlsx", header: []string{"esn", "amount", "when", "ok"}, recs: []Record{
 			rec(2, "000123", "1234567.25", "2024-03-09", "TRUE").kinds(Text, Number, Date, Bool).in("Sheet1"),

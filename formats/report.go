@@ -64,6 +64,27 @@ func CreateReport(path string, f Format, header []string) (ReportWriter, error) 
 // columns (YYYY-MM-DDTHH:MM:SS) real dates, so that a spreadsheet sums and
 // sorts them; every other cell stays text. CSV has no types: kinds change nothing.
 func CreateTypedReport(path string, f Format, header []string, kinds []CellKind) (ReportWriter, error) {
+	return CreateReportWith(path, f, header, ReportOptions{Kinds: kinds})
+}
+
+// ReportOptions tune a report.
+type ReportOptions struct {
+	// Kinds type the columns of an XLSX report, as in CreateTypedReport.
+	Kinds []CellKind
+	// Password encrypts an XLSX report, as Excel does a password-protected
+	// workbook: the reports of a password-protected job file are protected
+	// with its password. A CSV report cannot be encrypted and is refused.
+	Password string
+}
+
+// ErrReportNotEncryptable: a CSV report was asked for with a password.
+var ErrReportNotEncryptable = errors.New("a CSV report cannot be password-protected")
+
+// CreateReportWith is CreateReport with options.
+func CreateReportWith(path string, f Format, header []string, opts ReportOptions) (ReportWriter, error) {
+	if opts.Password != "" && f != XLSX {
+		return nil, fmt.Errorf("report %s: %w\nhint: the job file is password-protected, so its reports are too: ask for XLSX reports (--format xlsx)", path, ErrReportNotEncryptable)
+	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
 		return nil, err
@@ -80,7 +101,7 @@ func CreateTypedReport(path string, f Format, header []string, kinds []CellKind)
 	case XLSX:
 		var x *xlsxReport
 		if x, err = newXLSXReport(path, tmp, header); err == nil {
-			x.kinds = kinds
+			x.kinds, x.password = opts.Kinds, opts.Password
 			w = x
 		}
 	default:
@@ -138,7 +159,13 @@ func (r *csvReport) WriteRow(fields []string, _ RowStyle) error {
 	}
 	r.row = r.row[:0]
 	for _, f := range fields {
-		r.row = append(r.row, NeutraliseFormula(f))
+		// Cut as the XLSX writer cuts, so that a spreadsheet opens the cell
+		// whole and the report can be read back as a job, apostrophe included.
+		c := cutUTF16(f, maxCellChars)
+		if neutralised(c) {
+			c = "'" + cutUTF16(c, maxCellChars-1)
+		}
+		r.row = append(r.row, c)
 	}
 	return r.w.Write(r.row)
 }

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/xuri/excelize/v2"
@@ -107,6 +108,38 @@ func TestCSVReportRoundTrip(t *testing.T) {
 		if !reflect.DeepEqual(r.Fields, reportRows[i]) {
 			t.Errorf("row %d read back as %q, want %q", r.Row, r.Fields, reportRows[i])
 		}
+	}
+}
+
+// TestCSVReportCutsLongCells: a CSV report cell is cut at Excel's 32,767
+// characters like an XLSX one, its apostrophe included, so the report opens
+// in a spreadsheet and reads back as a job.
+func TestCSVReportCutsLongCells(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ name, in, want string }{
+		{"ascii", strings.Repeat("a", 40000), strings.Repeat("a", maxCellChars)},
+		{"greek kept whole", strings.Repeat("Λ", 20000), strings.Repeat("Λ", 20000)},
+		{"neutralised", "=" + strings.Repeat("a", 40000), "=" + strings.Repeat("a", maxCellChars-2)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			path := filepath.Join(t.TempDir(), "r.csv")
+			w, err := CreateReport(path, CSV, []string{"esn", "error_message"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer w.Abort()
+			if err := w.WriteRow([]string{"1", tc.in}, Plain); err != nil {
+				t.Fatal(err)
+			}
+			if err := w.Commit(); err != nil {
+				t.Fatal(err)
+			}
+			_, recs := readBack(t, path)
+			if len(recs) != 1 || recs[0].Fields[1] != tc.want {
+				t.Fatalf("read back %.60q, want %.60q", recs[0].Fields[1], tc.want)
+			}
+		})
 	}
 }
 

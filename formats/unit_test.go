@@ -60,16 +60,16 @@ func TestNeutraliseFormula(t *testing.T) {
 
 func TestInputErrorMessage(t *testing.T) {
 	t.Parallel()
-	cause := because(ErrTooLarge, "cell longer than 32768 bytes")
+	cause := because(ErrTooLarge, "cell longer than 32767 characters")
 	for _, tc := range []struct {
 		name string
 		err  *InputError
 		want string
 	}{
 		{"everything", &InputError{File: "jobs.xlsx", Sheet: "Charges", Row: 14, Column: "esn", Err: cause},
-			`jobs.xlsx: sheet "Charges": row 14, column "esn": cell longer than 32768 bytes`},
-		{"csv", &InputError{File: "a.csv", Row: 3, Err: cause}, `a.csv: row 3: cell longer than 32768 bytes`},
-		{"column only", &InputError{File: "a.csv", Column: "esn", Err: cause}, `a.csv: column "esn": cell longer than 32768 bytes`},
+			`jobs.xlsx: sheet "Charges": row 14, column "esn": cell longer than 32767 characters`},
+		{"csv", &InputError{File: "a.csv", Row: 3, Err: cause}, `a.csv: row 3: cell longer than 32767 characters`},
+		{"column only", &InputError{File: "a.csv", Column: "esn", Err: cause}, `a.csv: column "esn": cell longer than 32767 characters`},
 		{"file only", &InputError{File: "a.csv", Err: ErrEmptyFile}, `a.csv: file is empty`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -197,7 +197,7 @@ func TestCSVStream(t *testing.T) {
 		opts Options
 		err  *wantErr // from NewCSVReader or the first Next
 	}{
-		{name: "unclosed quote is bounded", in: "a,b\n1,\"" + strings.Repeat("x", 1<<20), opts: Options{MaxCellBytes: 1024, MaxColumns: 4},
+		{name: "unclosed quote is bounded", in: "a,b\n1,\"" + strings.Repeat("x", 1<<20), opts: Options{MaxCellChars: 1024, MaxColumns: 4},
 			err: &wantErr{is: ErrTooLarge, row: 2, text: "record longer than 4096 bytes"}},
 		{name: "unclosed quote at the end", in: "a,b\n1,\"x", err: &wantErr{is: ErrMalformed, row: 2}},
 		{name: "windows-1252 undefined byte", in: "a,b\n1,\xe9\n2,\x81\n", err: &wantErr{is: ErrEncoding, row: 3, column: "b"}},
@@ -205,6 +205,12 @@ func TestCSVStream(t *testing.T) {
 		{name: "bad utf-8 past the sniffed start", in: "a,b\n" + strings.Repeat("é,x\n", 20000) + "\xe9,y\n", err: &wantErr{is: ErrEncoding, row: 20002, column: "a"}},
 		{name: "bad utf-8 in the header", in: "a,\xe9é\n", err: &wantErr{is: ErrEncoding, row: 1, column: "B"}},
 		{name: "header only blank row", in: ",,\n", err: &wantErr{is: ErrNoHeader}},
+		{name: "20,000 greek letters are within excel's limit", in: "a,b\n1," + strings.Repeat("Λ", 20000) + "\n"},
+		{name: "32,767 characters are within the limit", in: "a,b\n1," + strings.Repeat("é", maxCellChars) + "\n"},
+		{name: "32,768 characters are not", in: "a,b\n1," + strings.Repeat("é", maxCellChars+1) + "\n",
+			err: &wantErr{is: ErrTooLarge, row: 2, column: "b", text: "cell longer than 32767 characters"}},
+		{name: "an emoji counts two, as in excel", in: "a,b\n1," + strings.Repeat("😀", maxCellChars/2+1) + "\n",
+			err: &wantErr{is: ErrTooLarge, row: 2, column: "b", text: "cell longer than 32767 characters"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

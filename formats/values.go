@@ -6,11 +6,6 @@ import (
 	"time"
 )
 
-// builtinDate reports whether a built-in number format shows a date or time.
-func builtinDate(id int) bool {
-	return id >= 14 && id <= 22 || id >= 45 && id <= 47
-}
-
 // isDateFormat reports whether a custom number format code shows a date or a
 // time: it has d, m, y, h or s outside quoted text, [brackets] and escapes.
 func isDateFormat(code string) bool {

@@ -31,24 +31,31 @@ type xlsxReader struct {
 	closer io.Closer
 	parts  map[string]*zip.File
 
-	member    io.ReadCloser
-	sc        *xmlScanner
-	sst       *stringTable
-	dateStyle []bool
-	date1904  bool
-	header    []string
+	member   io.ReadCloser
+	sc       *xmlScanner
+	sst      *stringTable
+	styles   []cellStyle // by cellXfs index
+	date1904 bool
+	// fullCalc: the workbook asks to be calculated when opened
+	// (fullCalcOnLoad), as files written by XlsxWriter and openpyxl do; their
+	// formulas hold no result, or a placeholder 0.
+	fullCalc bool
+	header   []string
 
 	inData bool // inside <sheetData>
 	done   bool // </sheetData> seen
 	row    int  // number of the last row read
 	err    error
 
-	vals    []string
-	kinds   []CellKind
-	spans   []span // where in rowText a value is, when it is there
-	rowText []byte // the text of the row's values that are not shared strings or constants
-	buf     []byte // the raw value of the cell being decoded
-	dates   map[string]string
+	vals     []string
+	kinds    []CellKind
+	problems []CellProblem // the row's Unusable cells
+	// reason and hint say why cellValue returned Unusable.
+	reason, hint string
+	spans        []span // where in rowText a value is, when it is there
+	rowText      []byte // the text of the row's values that are not shared strings or constants
+	buf          []byte // the raw value of the cell being decoded
+	dates        map[string]string
 }
 
 // span is a value's place in xlsxReader.rowText; the zero span means the
@@ -116,8 +123,11 @@ func (x *xlsxReader) open(ra io.ReaderAt, size int64) error {
 	}
 	magic := make([]byte, len(cfbMagic))
 	if n, _ := ra.ReadAt(magic, 0); n == len(magic) && bytes.Equal(magic, cfbMagic) {
-		return x.fail(0, "", because(ErrEncrypted,
-			"the workbook is password-protected (or is a legacy .xls file)\nhint: open it in Excel and save it as .xlsx without a password"))
+		plain, err := x.decryptWorkbook(ra, size)
+		if err != nil {
+			return err
+		}
+		ra, size = bytes.NewReader(plain), int64(len(plain))
 	}
 	zr, err := zip.NewReader(ra, size)
 	if err != nil {
@@ -149,7 +159,10 @@ func (x *xlsxReader) open(ra io.ReaderAt, size int64) error {
 		return x.fail(0, "", because(ErrTruncated, "no workbook part (%s) in the file\nhint: is this really an .xlsx workbook?", wbPath))
 	}
 	if wb.Pr != nil {
-		x.date1904 = wb.Pr.Date1904 == "1" || strings.EqualFold(wb.Pr.Date1904, "true")
+		x.date1904 = xmlTrue(wb.Pr.Date1904)
+	}
+	if wb.Calc != nil {
+		x.fullCalc = xmlTrue(wb.Calc.FullCalcOnLoad)
 	}
 	wbDir := path.Dir(wbPath)
 	var rels relsXML
@@ -189,62 +202,100 @@ func (x *xlsxReader) open(ra io.ReaderAt, size int64) error {
 // sheet and shared strings parts: a zip member of 1 GiB that is a single
 // cell or a single DOCTYPE must fail at the limit, not be held in memory.
 func (x *xlsxReader) tokenLimit() int {
-	return max(16<<20, 8*x.opts.MaxCellBytes)
+	return max(16<<20, 8*x.opts.MaxCellChars)
 }
 
-// rawCellLimit bounds the raw text of one cell or shared string, gathered
+// rawCellLimit bounds the raw bytes of one cell or shared string, gathered
 // from its runs. A raw value may be longer than the text it decodes to
-// (an _xHHHH_ escape takes 7 bytes for one), hence the margin: past it the
-// cell is surely longer than MaxCellBytes.
+// (a character takes up to 3 bytes of UTF-8, an _xHHHH_ escape 7), hence
+// the margin: past it the cell is surely longer than MaxCellChars.
 func (x *xlsxReader) rawCellLimit() int {
-	return 8 * x.opts.MaxCellBytes
+	return 8 * x.opts.MaxCellChars
 }
 
 // chooseSheet finds the sheet named in the options, or the first visible
 // worksheet, and returns its part name.
 func (x *xlsxReader) chooseSheet(wb *workbookXML, rels *relsXML, wbDir string) (string, error) {
-	type sheet struct{ name, part string }
-	var sheets, visible []sheet
-	var names []string
+	type sheet struct {
+		name, part       string
+		worksheet, shown bool
+	}
+	all := make([]sheet, 0, len(wb.Sheets))
 	for _, s := range wb.Sheets {
-		names = append(names, strconv.Quote(s.Name))
-		rel := rels.byID(s.rid())
-		if rel == nil || !strings.HasSuffix(rel.Type, "/worksheet") {
-			if x.opts.Sheet != "" && strings.EqualFold(strings.TrimSpace(x.opts.Sheet), s.Name) {
-				return "", x.fail(0, "", because(ErrSheetNotFound, "sheet %q is not a worksheet (a chart or dialog sheet?)", s.Name))
-			}
-			continue
+		sh := sheet{name: s.Name, shown: s.State == "" || s.State == "visible"}
+		if rel := rels.byID(s.rid()); rel != nil && strings.HasSuffix(rel.Type, "/worksheet") {
+			sh.worksheet, sh.part = true, resolvePart(wbDir, rel.Target)
 		}
-		sh := sheet{s.Name, resolvePart(wbDir, rel.Target)}
-		sheets = append(sheets, sh)
-		if s.State == "" || s.State == "visible" {
-			visible = append(visible, sh)
-		}
+		all = append(all, sh)
 	}
 	if x.opts.Sheet != "" {
-		want := strings.TrimSpace(x.opts.Sheet)
-		for _, s := range sheets {
-			if s.name == want {
-				x.sheet = s.name
-				return s.part, nil
+		names := make([]string, len(all))
+		for i, s := range all {
+			names[i] = s.name
+		}
+		i, err := matchSheet(x.opts.Sheet, names)
+		if err != nil {
+			return "", x.fail(0, "", err)
+		}
+		if !all[i].worksheet {
+			return "", x.fail(0, "", because(ErrSheetNotFound, "sheet %q is not a worksheet (a chart or dialog sheet?)", all[i].name))
+		}
+		x.sheet = all[i].name
+		return all[i].part, nil
+	}
+	first := -1
+	for i, s := range all {
+		if s.worksheet && (s.shown || first < 0) {
+			first = i
+			if s.shown {
+				break
 			}
 		}
-		for _, s := range sheets { // Excel's sheet names are unique regardless of case.
-			if strings.EqualFold(s.name, want) {
-				x.sheet = s.name
-				return s.part, nil
-			}
-		}
-		return "", x.fail(0, "", because(ErrSheetNotFound, "sheet %q not found; the workbook has %s", x.opts.Sheet, strings.Join(names, ", ")))
 	}
-	if len(visible) == 0 {
-		visible = sheets
-	}
-	if len(visible) == 0 {
+	if first < 0 {
 		return "", x.fail(0, "", because(ErrSheetNotFound, "the workbook has no worksheet"))
 	}
-	x.sheet = visible[0].name
-	return visible[0].part, nil
+	x.sheet = all[first].name
+	return all[first].part, nil
+}
+
+// matchSheet finds the sheet asked for: the one of exactly that name, else
+// the one whose name differs only in case (Excel keeps sheet names unique
+// regardless of case), else the only one whose name is the same once both
+// are trimmed of spaces ("Charges " for "Charges"). It fails with
+// ErrSheetNotFound when none matches or the trimmed name fits several.
+func matchSheet(want string, names []string) (int, error) {
+	for i, n := range names {
+		if n == want {
+			return i, nil
+		}
+	}
+	for i, n := range names {
+		if strings.EqualFold(n, want) {
+			return i, nil
+		}
+	}
+	found := -1
+	var fits []string
+	trimmed := strings.TrimSpace(want)
+	for i, n := range names {
+		if strings.EqualFold(strings.TrimSpace(n), trimmed) {
+			found = i
+			fits = append(fits, strconv.Quote(n))
+		}
+	}
+	switch {
+	case len(fits) > 1:
+		return -1, because(ErrSheetNotFound, "sheet %q fits several sheets once spaces are trimmed: %s\nhint: give the name exactly, spaces included",
+			want, strings.Join(fits, ", "))
+	case found < 0:
+		quoted := make([]string, len(names))
+		for i, n := range names {
+			quoted[i] = strconv.Quote(n)
+		}
+		return -1, because(ErrSheetNotFound, "sheet %q not found; the workbook has %s", want, strings.Join(quoted, ", "))
+	}
+	return found, nil
 }
 
 func (x *xlsxReader) readHeader() error {
@@ -259,7 +310,7 @@ func (x *xlsxReader) readHeader() error {
 		if blankRow(x.vals) {
 			continue
 		}
-		header, err := buildHeader(x.vals, x.opts.MaxColumns, x.opts.MaxCellBytes, x.locate)
+		header, err := buildHeader(x.vals, x.opts.MaxColumns, x.opts.MaxCellChars, x.locate)
 		if err != nil {
 			return err
 		}
@@ -303,19 +354,23 @@ func (x *xlsxReader) Next() (Record, error) {
 			x.vals = append(x.vals, "")
 			x.kinds = append(x.kinds, Empty)
 		}
-		if blankRow(x.vals) {
+		if blankRow(x.vals) && len(x.problems) == 0 {
 			continue
 		}
-		if err := checkRecord(x.header, x.vals, x.opts.MaxCellBytes, x.locate); err != nil {
+		if err := checkRecord(x.header, x.vals, x.opts.MaxCellChars, x.locate); err != nil {
 			x.err = err
 			return Record{}, err
 		}
-		return Record{
+		rec := Record{
 			Sheet:  x.sheet,
 			Row:    row,
 			Fields: append([]string(nil), x.vals...),
 			Kinds:  append([]CellKind(nil), x.kinds...),
-		}, nil
+		}
+		if len(x.problems) > 0 {
+			rec.Problems = append([]CellProblem(nil), x.problems...)
+		}
+		return rec, nil
 	}
 }
 
@@ -325,6 +380,7 @@ func (x *xlsxReader) Next() (Record, error) {
 // header itself).
 func (x *xlsxReader) readRow(limit int, header []string) (int, error) {
 	x.vals, x.kinds, x.spans, x.rowText = x.vals[:0], x.kinds[:0], x.spans[:0], x.rowText[:0]
+	x.problems = x.problems[:0]
 	inRow, inCell := false, false
 	row, lastCol := 0, -1
 	var c cell
@@ -449,7 +505,7 @@ func (x *xlsxReader) readRow(limit int, header []string) (int, error) {
 					if header != nil {
 						col = columnName(header, c.col)
 					}
-					return 0, x.fail(row, col, because(ErrTooLarge, "cell longer than %d bytes", x.opts.MaxCellBytes))
+					return 0, x.fail(row, col, because(ErrTooLarge, "cell longer than %d characters", x.opts.MaxCellChars))
 				}
 			}
 		}
@@ -543,7 +599,12 @@ func (x *xlsxReader) finishCell(row int, c *cell, limit int, header []string) er
 		x.kinds = append(x.kinds, Empty)
 		x.spans = append(x.spans, span{})
 	}
-	if val == "" && len(own) == 0 {
+	switch {
+	case kind == Unusable && header == nil:
+		return x.fail(row, columnLetters(c.col), because(ErrCellError, "header cell %s %s\nhint: %s", cellName(c.col, row), x.reason, x.hint))
+	case kind == Unusable:
+		x.problems = append(x.problems, CellProblem{Column: c.col, Cell: cellName(c.col, row), Reason: x.reason, Hint: x.hint})
+	case val == "" && len(own) == 0:
 		kind = Empty
 	}
 	x.vals[c.col], x.kinds[c.col] = val, kind
@@ -556,14 +617,32 @@ func (x *xlsxReader) finishCell(row int, c *cell, limit int, header []string) er
 	return nil
 }
 
+// Why a cell is Unusable, and what to do.
+const (
+	reasonUncalculated = "has a formula whose result was never calculated (the program that wrote the file does not calculate)"
+	hintCalculate      = "open and save the file in Excel (or LibreOffice) so it calculates"
+	hintCellError      = "correct the formula or type the value in, in Excel (or LibreOffice), and save the file"
+)
+
+// unusable marks the cell being decoded Unusable, with its field text.
+func (x *xlsxReader) unusable(field, reason, hint string) (string, CellKind, error) {
+	x.reason, x.hint = reason, hint
+	return field, Unusable, nil
+}
+
 // cellValue renders the raw value of c (in x.buf) as text: either the string
-// it returns or, when it returns "", what it appended to x.rowText.
+// it returns or, when it returns "", what it appended to x.rowText. A cell
+// whose value cannot be used is Unusable, with x.reason and x.hint; an
+// error is for what breaks the file.
 func (x *xlsxReader) cellValue(row int, c *cell) (string, CellKind, error) {
-	if c.hasF && !c.hasV {
-		return "", Empty, because(ErrCellError, "cell %s has a formula whose result was never saved\nhint: open the file in Excel and save it again",
-			cellName(c.col, row))
-	}
 	raw := x.buf
+	if c.hasF {
+		// A formula's result is its cached value; an empty one is none unless
+		// the formula gives text (Excel saves an empty text result so).
+		if !c.hasV || x.fullCalc || len(raw) == 0 && c.typ != typString && c.typ != typInline {
+			return x.unusable("", reasonUncalculated, hintCalculate)
+		}
+	}
 	switch c.typ {
 	case typShared:
 		if len(raw) == 0 {
@@ -589,8 +668,11 @@ func (x *xlsxReader) cellValue(row int, c *cell) (string, CellKind, error) {
 		}
 		return "", Empty, because(ErrMalformed, "cell %s has the boolean value %q", cellName(c.col, row), raw)
 	case typError:
-		return "", Empty, because(ErrCellError, "cell %s holds the error %s\nhint: fix the formula or type the value in",
-			cellName(c.col, row), raw)
+		shown := decodeEscapes(string(raw)) // #N/A, #REF!, #DIV/0!
+		if isBlank(shown) {
+			return x.unusable(shown, "holds an error value", hintCellError)
+		}
+		return x.unusable(shown, "shows the error "+shown, hintCellError)
 	case typDate:
 		if len(raw) == 0 {
 			return "", Empty, nil
@@ -604,7 +686,12 @@ func (x *xlsxReader) cellValue(row int, c *cell) (string, CellKind, error) {
 		if len(raw) == 0 {
 			return "", Empty, nil
 		}
-		if c.style >= 0 && c.style < len(x.dateStyle) && x.dateStyle[c.style] {
+		var st cellStyle
+		if c.style >= 0 && c.style < len(x.styles) {
+			st = x.styles[c.style]
+		}
+		switch st.shown {
+		case shownDate:
 			if s, ok := x.dates[string(raw)]; ok {
 				return s, Date, nil
 			}
@@ -618,6 +705,21 @@ func (x *xlsxReader) cellValue(row int, c *cell) (string, CellKind, error) {
 					return s, Date, nil
 				}
 			}
+		case shownTime, shownElapsed, shownLocale:
+			if s, ok := x.timeValue(st.shown, string(raw)); ok {
+				return s, Date, nil
+			}
+		case shownPattern:
+			text, changes, odd := st.pattern.render(string(raw))
+			switch {
+			case changes && odd != "":
+				stored, _ := plainNumber(raw)
+				return x.unusable(stored, fmt.Sprintf("shows %s through the number format %q, which crmbatch does not apply (its %q)", stored, st.pattern.code, odd),
+					"format the column as Text in Excel (or LibreOffice) and type the values as they should be read")
+			case changes:
+				x.rowText = append(x.rowText, text...)
+				return "", Number, nil
+			}
 		}
 		var ok bool
 		if x.rowText, ok = appendPlainNumber(x.rowText, raw); !ok {
@@ -626,6 +728,23 @@ func (x *xlsxReader) cellValue(row int, c *cell) (string, CellKind, error) {
 		return "", Number, nil
 	}
 	return "", Empty, because(ErrMalformed, "cell %s has the unknown type %q", cellName(c.col, row), c.typName)
+}
+
+// timeValue renders the serial raw as a time of day, elapsed hours, or (a
+// built-in East Asian format, which is a date or a time by locale) a date,
+// or a time when it has no day.
+func (x *xlsxReader) timeValue(shown shownAs, raw string) (string, bool) {
+	f, err := strconv.ParseFloat(raw, 64)
+	if err != nil {
+		return "", false
+	}
+	switch {
+	case shown == shownTime, shown == shownLocale && f >= 0 && f < 1:
+		return serialTime(f)
+	case shown == shownElapsed:
+		return serialElapsed(f)
+	}
+	return serialDate(f, x.date1904)
 }
 
 func (x *xlsxReader) locate(column string, err error) error {
@@ -691,13 +810,10 @@ func (x *xlsxReader) loadStyles(name string) error {
 	for _, f := range st.NumFmts {
 		custom[f.ID] = f.Code
 	}
-	x.dateStyle = make([]bool, len(st.Xfs))
+	x.styles = make([]cellStyle, len(st.Xfs))
 	for i, xf := range st.Xfs {
-		if code, ok := custom[xf.NumFmtID]; ok {
-			x.dateStyle[i] = isDateFormat(code)
-		} else {
-			x.dateStyle[i] = builtinDate(xf.NumFmtID)
-		}
+		code, ok := custom[xf.NumFmtID]
+		x.styles[i] = styleOf(xf.NumFmtID, code, ok)
 	}
 	return nil
 }
@@ -978,6 +1094,9 @@ func parseCellRef[T string | []byte](s T) (col, row int, ok bool) {
 	return col - 1, row, true
 }
 
+// xmlTrue reports whether an xsd:boolean attribute is true.
+func xmlTrue(s string) bool { return s == "1" || strings.EqualFold(s, "true") }
+
 // cellName returns the A1 name of a cell.
 func cellName(col, row int) string { return columnLetters(col) + strconv.Itoa(row) }
 
@@ -1023,6 +1142,9 @@ type workbookXML struct {
 	Pr *struct {
 		Date1904 string `xml:"date1904,attr"`
 	} `xml:"workbookPr"`
+	Calc *struct {
+		FullCalcOnLoad string `xml:"fullCalcOnLoad,attr"`
+	} `xml:"calcPr"`
 	Sheets []sheetXML `xml:"sheets>sheet"`
 }
 

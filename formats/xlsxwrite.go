@@ -69,6 +69,8 @@ type xlsxReport struct {
 	kinds []CellKind // Number and Date columns of a typed report; others are text
 	extra []extraSheet
 	done  bool
+	// password, when set, encrypts the finished file (never logged).
+	password string
 }
 
 func newXLSXReport(path string, tmp *os.File, header []string) (*xlsxReport, error) {
@@ -240,15 +242,13 @@ var plainCellByte = func() (t [256]bool) {
 // so it reads back as written. Bytes that are not UTF-8 become U+FFFD. Text
 // beyond maxCellChars is cut.
 func appendCellText(b []byte, s string) []byte {
+	s = cutUTF16(s, maxCellChars)
 	i := 0
 	for i < len(s) && plainCellByte[s[i]] {
 		i++
 	}
 	if i == len(s) {
 		return append(b, s...)
-	}
-	if len(s) > maxCellChars {
-		s = cutUTF16(s, maxCellChars)
 	}
 	b = append(b, s[:i]...)
 	for i < len(s) {
@@ -297,7 +297,11 @@ func isHex4(s string) bool {
 }
 
 // cutUTF16 returns the longest prefix of s of at most n UTF-16 code units.
+// A byte that is not UTF-8 counts as one (it is written as U+FFFD).
 func cutUTF16(s string, n int) string {
+	if len(s) <= n {
+		return s // n bytes are at most n units
+	}
 	units := 0
 	for i, r := range s {
 		u := 1
@@ -381,7 +385,11 @@ func (r *xlsxReport) Commit() error {
 		return ErrReportClosed
 	}
 	r.done = true
-	if err := r.finish(); err != nil {
+	err := r.finish()
+	if err == nil && r.password != "" {
+		err = encryptFile(r.tmp, r.password)
+	}
+	if err != nil {
 		r.tmp.Close()
 		os.Remove(r.tmp.Name())
 		return fmt.Errorf("write report %s: %w", r.path, err)

@@ -3,8 +3,10 @@ package formats
 import (
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/xuri/excelize/v2"
 )
@@ -29,6 +31,10 @@ func TestXLSXReportText(t *testing.T) {
 		{"unicode", "Λεμεσός 😀", "Λεμεσός 😀"},
 		{"cut at excel's limit", long, long[:2*maxCellChars]},
 		{"cut by utf-16 units", wide, wide[:4*(maxCellChars/2)]},
+		{"plain ascii cut too", strings.Repeat("a", 40000), strings.Repeat("a", maxCellChars)},
+		{"ascii cut before markup", strings.Repeat("a", 39999) + "&", strings.Repeat("a", maxCellChars)},
+		{"markup beyond the cut", strings.Repeat("a", maxCellChars-1) + "&<", strings.Repeat("a", maxCellChars-1) + "&"},
+		{"greek within the limit", strings.Repeat("Λ", 20000), strings.Repeat("Λ", 20000)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -47,7 +53,7 @@ func TestXLSXReportText(t *testing.T) {
 			if err := w.Commit(); err != nil {
 				t.Fatal(err)
 			}
-			_, recs, err := readAll(t, path, Options{MaxCellBytes: 1 << 20})
+			_, recs, err := readAll(t, path, Options{MaxCellChars: 1 << 20})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -72,17 +78,117 @@ func TestXLSXReportText(t *testing.T) {
 func TestAppendCellText(t *testing.T) {
 	t.Parallel()
 	for in, want := range map[string]string{
-		"plain":         "plain",
-		"a&b<c>d":       "a&amp;b&lt;c&gt;d",
-		"x\ry":          "x_x000D_y",
-		"\x00\x1f":      "_x0000__x001F_",
-		"_x000D_":       "_x005F_x000D_",
-		"_x00_ _xZZZZ_": "_x00_ _xZZZZ_",
-		"\uFFFF":        "_xFFFF_",
-		"\xff":          "\uFFFD",
+		"plain":                          "plain",
+		"a&b<c>d":                        "a&amp;b&lt;c&gt;d",
+		"x\ry":                           "x_x000D_y",
+		"\x00\x1f":                       "_x0000__x001F_",
+		"_x000D_":                        "_x005F_x000D_",
+		"_x00_ _xZZZZ_":                  "_x00_ _xZZZZ_",
+		"\uFFFF":                         "_xFFFF_",
+		"\xff":                           "\uFFFD",
+		strings.Repeat("a", 39999) + "&": strings.Repeat("a", maxCellChars),
 	} {
 		if got := string(appendCellText(nil, in)); got != want {
 			t.Errorf("appendCellText(%q) = %q, want %q", in, got, want)
 		}
 	}
+}
+
+// wantWritten is what a report cell holds once written: cut at Excel's
+// limit, every byte that is not UTF-8 replaced by U+FFFD.
+func wantWritten(s string) string {
+	s = cutUTF16(s, maxCellChars)
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && n == 1 {
+			b.WriteRune(utf8.RuneError)
+		} else {
+			b.WriteString(s[i : i+n])
+		}
+		i += n
+	}
+	return b.String()
+}
+
+// FuzzXLSXReport writes rows of random text, in text and typed columns, and
+// reads the file back with excelize: every cell must hold what was written
+// (cut at 32,767 characters), text cells must be strings, and nothing panics.
+func FuzzXLSXReport(f *testing.F) {
+	f.Add("350000000000000", "12.50", false)
+	f.Add(strings.Repeat("a", 39999)+"&", "2024-01-15T08:30:00", true)
+	f.Add(strings.Repeat("Λ", 20000), "=1+1", true)
+	f.Add("a\rb\x00c\uFFFF_x000D_", "caf\xe9 "+strings.Repeat("😀", 16400), false)
+	f.Add("", " ", true)
+	f.Fuzz(func(t *testing.T, a, b string, typed bool) {
+		header := []string{"text", "number", "date"}
+		var kinds []CellKind
+		if typed {
+			kinds = []CellKind{Text, Number, Date}
+		}
+		rows := [][]string{{a, b, a}, {b, a, b}}
+		path := filepath.Join(t.TempDir(), "fuzz.xlsx")
+		w, err := CreateTypedReport(path, XLSX, header, kinds)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer w.Abort()
+		for i, row := range rows {
+			if err := w.WriteRow(row, RowStyle(i%2)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := w.AddSheet("Summary", [][]string{{"x"}, {a}, {b}}); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		x, err := excelize.OpenFile(path, excelize.Options{RawCellValue: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer x.Close()
+		check := func(sheet string, col, row int, in string, numeric bool) {
+			t.Helper()
+			ref := columnLetters(col) + strconv.Itoa(row)
+			got, err := x.GetCellValue(sheet, ref)
+			if err != nil {
+				t.Fatalf("%s!%s: %v", sheet, ref, err)
+			}
+			typ, err := x.GetCellType(sheet, ref)
+			if err != nil {
+				t.Fatalf("%s!%s: %v", sheet, ref, err)
+			}
+			switch {
+			case in == "":
+				if got != "" || typ != excelize.CellTypeUnset {
+					t.Errorf("%s!%s: empty cell reads %q (type %v)", sheet, ref, got, typ)
+				}
+			case numeric:
+				if _, err := strconv.ParseFloat(got, 64); err != nil || typ != excelize.CellTypeUnset {
+					t.Errorf("%s!%s: typed cell %q reads %q (type %v)", sheet, ref, in, got, typ)
+				}
+			default:
+				if want := wantWritten(in); got != want {
+					t.Errorf("%s!%s: reads %d bytes %.40q, want %d bytes %.40q", sheet, ref, len(got), got, len(want), want)
+				}
+				if typ != excelize.CellTypeInlineString {
+					t.Errorf("%s!%s: type %v, want an inline string", sheet, ref, typ)
+				}
+			}
+		}
+		for i, row := range rows {
+			for col, in := range row {
+				numeric := false
+				if typed && col > 0 {
+					w := &xlsxReport{kinds: kinds}
+					_, _, numeric = w.typed(col, in, i+2)
+				}
+				check("Results", col, i+2, in, numeric)
+			}
+		}
+		check("Summary", 0, 2, a, false)
+		check("Summary", 0, 3, b, false)
+	})
 }
