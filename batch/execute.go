@@ -15,14 +15,14 @@ import (
 // before are skipped, the others scheduled as they come (chunks of calls, or
 // rows one by one for a sequential kind) with at most Concurrency calls in
 // flight. Every outcome is recorded in the ledger as it comes.
-func execute(parent context.Context, cfg Config, j *job, led *ledger.Ledger, h history, rows int, st *stream, s *Summary) error {
+func execute(parent context.Context, cfg Config, j *job, led *ledger.Ledger, h history, rows int, st *stream) (done sent, err error) {
 	ctx, stop := context.WithCancel(parent)
 	defer stop()
 	sendStart := cfg.Now()
-	defer func() { s.SendSeconds = cfg.Now().Sub(sendStart).Seconds() }()
+	defer func() { done.seconds = cfg.Now().Sub(sendStart).Seconds() }()
 	x, err := login(ctx, cfg)
 	if err != nil {
-		return err
+		return done, err
 	}
 	x.runID, x.stop = h.run.ID, stop
 	x.intend = func(items []Item, note string) (string, error) {
@@ -42,7 +42,7 @@ func execute(parent context.Context, cfg Config, j *job, led *ledger.Ledger, h h
 	g, gctx := errgroup.WithContext(ctx)
 	rec := newRecorder(gctx, cfg, j.kind, led, h.run.ID, x)
 	rec.stream = st
-	add, flush := schedule(gctx, g, cfg, j, x, rec.record, &s.Chunks)
+	add, flush := schedule(gctx, g, cfg, j, x, rec.record, &done.chunks)
 	feedErr := j.scan(rows, func(r row) error {
 		if r.err != nil || h.progress.Done[r.seq] {
 			return nil // invalid, or done before the run stopped
@@ -60,18 +60,26 @@ func execute(parent context.Context, cfg Config, j *job, led *ledger.Ledger, h h
 	if err := rec.close(); err != nil {
 		x.fail(err)
 	}
-	s.Calls, s.Retries, s.Throttled = x.calls.Load(), x.retried.Load(), x.throttled.Load()
+	done.calls, done.retries, done.throttled = x.calls.Load(), x.retried.Load(), x.throttled.Load()
 	switch {
 	case x.fatal != nil:
-		return x.fatal
+		return done, x.fatal
 	case parent.Err() != nil:
-		return &FatalError{Err: fmt.Errorf("interrupted: %w", context.Cause(parent))}
+		return done, &FatalError{Err: fmt.Errorf("interrupted: %w", context.Cause(parent))}
 	case feedErr != nil && !errors.Is(feedErr, context.Canceled):
-		return &FatalError{Err: feedErr}
+		return done, &FatalError{Err: feedErr}
 	case waitErr != nil && !errors.Is(waitErr, context.Canceled):
-		return &FatalError{Err: waitErr}
+		return done, &FatalError{Err: waitErr}
 	}
-	return nil
+	return done, nil
+}
+
+// sent is what pass 2 did: its calls, retries, answers 429, the chunks it
+// scheduled and how long it took from the login to the last outcome.
+type sent struct {
+	calls, retries, throttled int64
+	chunks                    int
+	seconds                   float64
 }
 
 // prepare makes a row read again ready to send: a row done by an earlier run

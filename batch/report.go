@@ -30,38 +30,48 @@ func reportPaths(cfg Config) Reports {
 	}
 }
 
+// reported is what pass 3 wrote: every row's status, the counts, the first
+// problems and the control totals; for a dry run, the calls planned too.
+type reported struct {
+	rows, notSent int
+	counts        map[Status]int
+	errorCodes    map[string]int
+	firstProblems []string
+	totals        []Total
+	planned       planned
+}
+
 // finish is pass 3: every input row, in input order, with its status: invalid
 // from validation, the outcome of the rows sent, and "failed" with NOT_SENT for
-// valid rows a stopped run never sent. Then the summary's counts. rows (when
-// not 0) is how many rows pass 1 read: rows added to the file since were never
-// sent and are not reported. The outcomes come from st as the calls are made
-// (a run of its own, written while it sends), else from the ledger after them
-// (a resumed run, whose earlier outcomes are there), else there are none (a
-// dry run).
-func finish(cfg Config, j *job, s *Summary, led *ledger.Ledger, st *stream, rows int) error {
-	rep, err := newReports(j, s.Reports, cfg.Format)
+// valid rows a stopped run never sent. rows (when not 0) is how many rows pass
+// 1 read: rows added to the file since were never sent and are not reported.
+// The outcomes come from st as the calls are made (a run of its own, written
+// while it sends), else from the ledger after them (a resumed run, whose
+// earlier outcomes are there), else there are none (a dry run). The reports
+// are left to commit, with the Summary sheet, or to abort.
+func finish(cfg Config, j *job, led *ledger.Ledger, runID string, st *stream, rows int) (*reports, reported, error) {
+	rp := reported{counts: map[Status]int{}, errorCodes: map[string]int{}}
+	rep, err := newReports(j, reportPaths(cfg), cfg.Format)
 	if err != nil {
-		return err
+		return nil, rp, err
 	}
-	defer rep.abort()
 	outcomes := func(int) (ledger.Outcome, bool) { return ledger.Outcome{}, false }
 	var cur *ledger.Cursor
 	switch {
 	case st != nil:
 		outcomes = st.wait
 	case led != nil:
-		if cur, err = led.Outcomes(context.Background(), s.RunID); err != nil {
-			return err
+		if cur, err = led.Outcomes(context.Background(), runID); err != nil {
+			rep.abort()
+			return nil, rp, err
 		}
 		defer cur.Close()
 		outcomes = outcomesBySeq(cur)
 	}
-	s.Counts, s.ErrorCodes = map[Status]int{}, map[string]int{}
-	s.Rows, s.NotSent, s.FirstProblems = 0, 0, nil
 	tot := newTotals(j)
-	plan, flush := callCounter(j, s)
+	plan, flush := callCounter(j, &rp.planned)
 	err = j.scan(rows, func(r row) error {
-		s.Rows++
+		rp.rows++
 		o, sent := outcomes(r.seq)
 		switch {
 		case r.err != nil:
@@ -74,19 +84,19 @@ func finish(cfg Config, j *job, s *Summary, led *ledger.Ledger, st *stream, rows
 		case !sent:
 			o = ledger.Outcome{Status: string(StatusFailed), Code: "NOT_SENT",
 				Message: "not sent: the run stopped before this row; run the same command again to send it"}
-			s.NotSent++
+			rp.notSent++
 		}
 		o.Row = r.rec.Row
 		st := Status(o.Status)
-		s.Counts[st]++
+		rp.counts[st]++
 		if tot != nil {
 			tot.add(r.rec.Fields, st)
 		}
 		if o.Code != "" {
-			s.ErrorCodes[o.Code]++
+			rp.errorCodes[o.Code]++
 		}
-		if problem(st) && len(s.FirstProblems) < maxFirstProblems {
-			s.FirstProblems = append(s.FirstProblems, problemLine(j, r.rec, o))
+		if problem(st) && len(rp.firstProblems) < maxFirstProblems {
+			rp.firstProblems = append(rp.firstProblems, problemLine(j, r.rec, o))
 		}
 		return rep.write(r.rec, o)
 	})
@@ -96,16 +106,15 @@ func finish(cfg Config, j *job, s *Summary, led *ledger.Ledger, st *stream, rows
 	if err == nil && cur != nil {
 		err = cur.Err()
 	}
-	if err != nil {
-		return err
-	}
 	if st != nil {
 		st.ended()
 	}
-	s.End = cfg.Now()
-	s.DurationSeconds = s.End.Sub(s.Start).Seconds()
-	s.Totals = tot.list()
-	return rep.commit(summarySheet(s))
+	if err != nil {
+		rep.abort()
+		return nil, rp, err
+	}
+	rp.totals = tot.list()
+	return rep, rp, nil
 }
 
 // problem reports whether rows of a status go to the failures report.
@@ -201,20 +210,20 @@ func (rep *reports) abort() {
 // callCounter counts the calls that a job's valid rows make, sending nothing:
 // the plan of a kind that is not sequential (each chunk let go as soon as it is
 // planned, so memory stays flat), one call a row for a sequential kind.
-func callCounter(j *job, s *Summary) (add func(Item) error, flush func() error) {
+func callCounter(j *job, p *planned) (add func(Item) error, flush func() error) {
 	if j.kind.Sequential {
-		return func(Item) error { s.Calls++; s.Chunks++; return nil }, func() error { return nil }
+		return func(Item) error { p.calls++; p.chunks++; return nil }, func() error { return nil }
 	}
 	ln := newLanes()
-	p := newPlanner(j.chunkSize, 1024, ln, func(c *chunk) error {
+	pl := newPlanner(j.chunkSize, 1024, ln, func(c *chunk) error {
 		for _, t := range c.tickets {
 			ln.leave(t)
 		}
-		s.Chunks++
-		s.Calls++
+		p.chunks++
+		p.calls++
 		return nil
 	})
-	return p.add, p.flush
+	return pl.add, pl.flush
 }
 
 const maxFirstProblems = 10

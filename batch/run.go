@@ -82,6 +82,15 @@ type Reports struct {
 	Summary  string `json:"summary"`
 }
 
+// add completes the summary with what pass 2 sent and pass 3 reported.
+func (s *Summary) add(d sent, r reported, end time.Time) {
+	s.Calls, s.Retries, s.Throttled, s.Chunks, s.SendSeconds = d.calls, d.retries, d.throttled, d.chunks, d.seconds
+	s.Rows, s.Counts, s.ErrorCodes, s.NotSent = r.rows, r.counts, r.errorCodes, r.notSent
+	s.FirstProblems, s.Totals = r.firstProblems, r.totals
+	s.End = end
+	s.DurationSeconds = end.Sub(s.Start).Seconds()
+}
+
 // Problems is the number of rows that failed, were invalid or have an unknown
 // outcome.
 func (s *Summary) Problems() int {
@@ -143,11 +152,12 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 		return s, dryRun(cfg, j, s)
 	}
 
-	rows, fp, err := validatePass(cfg, j, s)
+	plan, err := validatePass(cfg, j)
 	if err != nil {
 		return nil, err
 	}
-	id, err := identify(cfg, j, fp, info, s)
+	s.Rows = plan.rows
+	id, err := identify(cfg, j, plan.fp, info, s)
 	if err != nil {
 		return nil, err
 	}
@@ -161,19 +171,23 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 	defer led.Close()
 	defer release()
 
-	runErr, repErr := sendAndReport(ctx, cfg, j, led, h, rows, s)
-	sent := cfg.Now()
-	cfg.Log.Debug("calls done and reports written", "calls", s.Calls, "seconds", sent.Sub(start).Seconds())
+	runErr, done, rep, rp, repErr := sendAndReport(ctx, cfg, j, led, h, plan.rows)
 	// From here on, something was sent: every error stops the run (exit 3), and
 	// what was done is in the ledger.
 	if repErr != nil {
 		return nil, &FatalError{Err: fmt.Errorf("writing the reports: %w", repErr)}
 	}
+	defer rep.abort()
+	s.add(done, rp, cfg.Now())
+	cfg.Log.Debug("calls done and reports written", "calls", s.Calls, "seconds", s.DurationSeconds)
 	if changed := changedUnder(cfg.Path, info, s.InputSHA256); runErr == nil && changed != nil {
 		runErr = &FatalError{Err: changed}
 	}
 	if runErr != nil {
 		s.Stopped = runErr.Error()
+	}
+	if err := rep.commit(summarySheet(s)); err != nil {
+		return nil, &FatalError{Err: fmt.Errorf("writing the reports: %w", err)}
 	}
 	if err := writeSummary(s); err != nil {
 		return nil, &FatalError{Err: fmt.Errorf("writing the reports: %w", err)}
@@ -199,20 +213,31 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 	return s, nil
 }
 
-// sendAndReport runs pass 2 (execute) and pass 3 (finish). A run of its own
+// sendAndReport runs pass 2 (execute) and pass 3 (finish), and returns what
+// each did; the reports are left to commit with the Summary. A run of its own
 // writes its reports while it sends, from the outcomes as they come; a resumed
 // run writes them after, from the ledger, which holds its earlier outcomes too.
-func sendAndReport(ctx context.Context, cfg Config, j *job, led *ledger.Ledger, h history, rows int, s *Summary) (runErr, repErr error) {
+func sendAndReport(ctx context.Context, cfg Config, j *job, led *ledger.Ledger, h history, rows int) (runErr error, done sent, rep *reports, rp reported, repErr error) {
 	if h.resumed {
-		runErr = execute(ctx, cfg, j, led, h, rows, nil, s)
-		return runErr, finish(cfg, j, s, led, nil, rows)
+		done, runErr = execute(ctx, cfg, j, led, h, rows, nil)
+		rep, rp, repErr = finish(cfg, j, led, h.run.ID, nil, rows)
+		return runErr, done, rep, rp, repErr
 	}
 	st := newStream()
-	reported := make(chan error, 1)
-	go func() { reported <- finish(cfg, j, s, nil, st, rows) }()
-	runErr = execute(ctx, cfg, j, led, h, rows, st, s)
+	type result struct {
+		rep *reports
+		rp  reported
+		err error
+	}
+	written := make(chan result, 1)
+	go func() {
+		rep, rp, err := finish(cfg, j, nil, h.run.ID, st, rows)
+		written <- result{rep, rp, err}
+	}()
+	done, runErr = execute(ctx, cfg, j, led, h, rows, st)
 	st.close()
-	return runErr, <-reported
+	w := <-written
+	return runErr, done, w.rep, w.rp, w.err
 }
 
 // openInput checks the job file and opens it: its format, that it is a regular
@@ -258,47 +283,58 @@ func openInput(ctx context.Context, cfg *Config) (*job, os.FileInfo, error) {
 
 // dryRun reads the file once: its reports say planned or invalid.
 func dryRun(cfg Config, j *job, s *Summary) error {
-	if err := finish(cfg, j, s, nil, nil, 0); err != nil {
+	rep, rp, err := finish(cfg, j, nil, "", nil, 0)
+	if err == nil && j.suspected {
+		// The first read could only suspect repeated values; now they are
+		// known, the reports are written again.
+		rep.abort()
+		rep, rp, err = finish(cfg, j, nil, "", nil, 0)
+	}
+	if err != nil {
 		return err
 	}
-	if j.suspected {
-		// A file too large to keep its values: the first read could only
-		// suspect repeats; now they are known, the reports are written again.
-		s.Calls, s.Chunks = 0, 0
-		if err := finish(cfg, j, s, nil, nil, 0); err != nil {
-			return err
-		}
-	}
-	var err error
+	defer rep.abort()
+	s.add(sent{calls: rp.planned.calls, chunks: rp.planned.chunks}, rp, cfg.Now())
 	if s.InputSHA256, err = fileSHA256(cfg.Path); err != nil {
 		return &FileError{File: cfg.Path, Msg: err.Error()}
 	}
 	s.EstimatedSeconds = float64(s.Calls) / cfg.Rate
+	if err := rep.commit(summarySheet(s)); err != nil {
+		return err
+	}
 	return writeSummary(s)
 }
 
+// planned is what pass 1 found: the rows, the valid ones, the calls they make
+// and the fingerprint of what they do.
+type planned struct {
+	rows, valid int
+	calls       int64
+	chunks      int
+	fp          *fingerprint
+}
+
 // validatePass is pass 1: the whole file is read and validated before anything
-// is sent. It returns the number of rows and the fingerprint of the valid ones.
-func validatePass(cfg Config, j *job, s *Summary) (int, *fingerprint, error) {
-	valid := 0
-	fp := &fingerprint{}
-	plan, flush := callCounter(j, s)
+// is sent.
+func validatePass(cfg Config, j *job) (planned, error) {
+	p := planned{fp: &fingerprint{}}
+	count, flush := callCounter(j, &p)
 	if err := j.scan(0, func(r row) error {
-		s.Rows++
+		p.rows++
 		if r.err != nil {
 			return nil
 		}
-		valid++
-		fp.add(r.item.EKey)
-		return plan(r.item)
+		p.valid++
+		p.fp.add(r.item.EKey)
+		return count(r.item)
 	}); err != nil {
-		return 0, nil, err
+		return p, err
 	}
 	if err := flush(); err != nil {
-		return 0, nil, err
+		return p, err
 	}
-	cfg.Log.Debug("validated", "rows", s.Rows, "valid", valid, "calls", s.Calls, "seconds", cfg.Now().Sub(s.Start).Seconds())
-	return s.Rows, fp, nil
+	cfg.Log.Debug("validated", "rows", p.rows, "valid", p.valid, "calls", p.calls)
+	return p, nil
 }
 
 // identify names the job: its content (hashed once the file is known to be
@@ -374,7 +410,6 @@ func openLedger(ctx context.Context, cfg Config, j *job, id identity, s *Summary
 		return fail(err)
 	}
 	s.RunID, s.Resumed = h.run.ID, h.resumed
-	s.Calls, s.Chunks = 0, 0
 	switch {
 	case h.resumed:
 		cfg.Log.Warn("resuming a run that stopped", "run_id", h.run.ID, "started", h.run.Started.Format(time.RFC3339),
