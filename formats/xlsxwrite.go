@@ -20,7 +20,7 @@ const resultsSheet = "Results"
 const (
 	minColumnWidth  = 6
 	maxColumnWidth  = 50
-	wrapColumnWidth = 60 // a column whose long texts wrap (an error message)
+	wrapColumnWidth = 60 // the most of a column whose long texts wrap (an error message)
 	dateColumnWidth = 21 // yyyy-mm-dd hh:mm:ss and a margin: narrower shows ###
 	filterMargin    = 4  // a header's autofilter button
 )
@@ -142,7 +142,7 @@ func (r *xlsxReport) start() error {
 	for i, w := range r.widths {
 		switch {
 		case i < len(r.wrap) && r.wrap[i]:
-			w = wrapColumnWidth
+			w = min(w, wrapColumnWidth) // longer texts wrap
 		case i < len(r.kinds) && r.kinds[i] == Date:
 			w = max(w, dateColumnWidth)
 		}
@@ -189,7 +189,11 @@ func (r *xlsxReport) measure(fields []string, kinds []CellKind) {
 		case i < len(kinds) && kinds[i] == Date, i < len(r.kinds) && r.kinds[i] == Date:
 			n = max(n, dateColumnWidth-2)
 		}
-		r.widths[i] = min(max(r.widths[i], n+2), maxColumnWidth)
+		limit := maxColumnWidth
+		if i < len(r.wrap) && r.wrap[i] {
+			limit = wrapColumnWidth
+		}
+		r.widths[i] = min(max(r.widths[i], n+2), limit)
 	}
 }
 
@@ -583,7 +587,8 @@ func (r *xlsxReport) writeExtra(part string, s extraSheet) error {
 		}
 	}
 	b := append(r.line[:0], sheetStart...)
-	b = append(b, `<sheetViews><sheetView workbookViewId="0"/></sheetViews><sheetFormatPr defaultRowHeight="15"/>`...)
+	b = append(b, `<sheetPr><pageSetUpPr fitToPage="1"/></sheetPr>`+
+		`<sheetViews><sheetView workbookViewId="0"/></sheetViews><sheetFormatPr defaultRowHeight="15"/>`...)
 	b = appendCols(b, widths)
 	b = append(b, "<sheetData>"...)
 	for i, row := range s.rows {
@@ -603,7 +608,10 @@ func (r *xlsxReport) writeExtra(part string, s extraSheet) error {
 			b = b[:0]
 		}
 	}
-	b = append(b, "</sheetData></worksheet>"...)
+	// Printed one page wide, as many long as it takes.
+	b = append(b, "</sheetData>"+
+		`<pageMargins left="0.4" right="0.4" top="0.5" bottom="0.5" header="0.3" footer="0.3"/>`+
+		`<pageSetup orientation="landscape" fitToWidth="1" fitToHeight="0"/></worksheet>`...)
 	r.line = b
 	if _, err := bw.Write(b); err != nil {
 		return err

@@ -211,7 +211,11 @@ func TestXLSXReportLayout(t *testing.T) {
 			defer w.Abort()
 			note := strings.Repeat("n", 30)
 			for i := range rows {
-				fields := []string{"0123", "The specified charge cannot be acknowledged", "2026-03-01T10:20:30", note}
+				msg := "The specified charge cannot be acknowledged"
+				if i == 1 {
+					msg = strings.Repeat("a long message that wraps ", 10)
+				}
+				fields := []string{"0123", msg, "2026-03-01T10:20:30", note}
 				kinds := []CellKind{Number, Text, Date, Text}
 				if err := w.WriteCells(fields, kinds, RowStyle(i%2)); err != nil {
 					t.Fatal(err)
@@ -230,7 +234,7 @@ func TestXLSXReportLayout(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer f.Close()
-			for col, want := range map[string]float64{"A": 12, "B": wrapColumnWidth, "C": dateColumnWidth, "D": 32} {
+			for col, want := range map[string]float64{"A": 12, "B": map[bool]float64{true: 45, false: wrapColumnWidth}[rows == 1], "C": dateColumnWidth, "D": 32} {
 				if got, err := f.GetColWidth("Results", col); err != nil || got != want {
 					t.Errorf("column %s is %v wide (%v), want %v", col, got, err, want)
 				}
