@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/big"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/crmbatch/crmbatch/crm"
@@ -161,10 +162,20 @@ func (e *Export) write(charges []crm.Charge, f formats.Format) error {
 	}
 	e.Charges = len(charges)
 	e.Totals = tot.list()
-	sheet := [][]string{{"what", "value"}, {"charge_status", status}, {"charges", fmt.Sprint(e.Charges)}}
-	sheet = append(sheet, countRows("charges ", e.PerStatus)...)
-	sheet = append(sheet, totalRows(e.Totals)...)
-	if err := w.AddSheet("Summary", sheet); err != nil {
+	l := &summaryLines{}
+	l.text("what", "value")
+	l.text("charge_status", status)
+	l.figure("charges", strconv.Itoa(e.Charges), "")
+	statuses := make([]string, 0, len(e.PerStatus))
+	for st := range e.PerStatus {
+		statuses = append(statuses, st)
+	}
+	sort.Strings(statuses)
+	for _, st := range statuses {
+		l.figure("charges "+st, strconv.Itoa(e.PerStatus[st]), "")
+	}
+	l.totals(e.Totals)
+	if err := w.AddTypedSheet("Summary", l.rows, l.kinds); err != nil {
 		return err
 	}
 	return w.Commit()

@@ -55,6 +55,8 @@ type job struct {
 	seed      maphash.Seed
 	suspects  map[uint64]bool
 	suspected bool
+	// unused are the header's columns the job does not read.
+	unused []UnusedColumn
 }
 
 // openJob reads the header of the file, works out the kind (from --job or the
@@ -77,9 +79,21 @@ func openJob(path, jobName string, opts formats.Options, overrides map[string]st
 		}
 		j.index[n] = i
 	}
+	// A whole-file error names the sheet and row the header was read from,
+	// and another sheet of the workbook that holds a job.
+	place := func(err error) error {
+		var fe *FileError
+		if errors.As(err, &fe) {
+			fe.Msg = headerPlace(r) + fe.Msg
+			if other := otherSheet(r, path, opts, jobName); other != "" {
+				fe.Hint = fmt.Sprintf("sheet %q fits a job: pass --sheet %q", other, other)
+			}
+		}
+		return err
+	}
 	if jobName == "" {
 		if j.kind, err = detectKind(path, j.index); err != nil {
-			return nil, err
+			return nil, place(err)
 		}
 	} else if j.kind = KindByName(jobName); j.kind == nil {
 		return nil, &UsageError{Msg: fmt.Sprintf("unknown --job %q: one of %s", jobName, strings.Join(KindNames(), ", "))}
@@ -103,9 +117,10 @@ func openJob(path, jobName string, opts formats.Options, overrides map[string]st
 		}
 	}
 	if len(missing) > 0 {
-		return nil, &FileError{File: path, Msg: fmt.Sprintf("the header has no column %s, which a %s job needs", strings.Join(missing, ", "), k.Name),
-			Hint: fmt.Sprintf("a %s job has the columns %s (required) and %s", k.Name, strings.Join(k.Required, ", "), strings.Join(k.Optional, ", "))}
+		return nil, place(&FileError{File: path, Msg: fmt.Sprintf("the header has no column %s, which a %s job needs", strings.Join(missing, ", "), k.Name),
+			Hint: fmt.Sprintf("a %s job has the columns %s (required) and %s", k.Name, strings.Join(k.Required, ", "), strings.Join(k.Optional, ", "))})
 	}
+	j.unused = unusedColumns(k, j.header)
 	for n := range j.index {
 		if strings.Contains(n, ".") && k.known(n) {
 			j.dotted = append(j.dotted, n)

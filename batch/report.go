@@ -15,7 +15,8 @@ import (
 )
 
 // reportPaths names the reports of X.csv: X.results.csv, X.failures.csv and
-// X.summary.json in the output folder.
+// X.summary.json in the output folder. A dry run (validate) writes its plan
+// instead, X.plan.csv and X.plan.json, and never touches a run's reports.
 func reportPaths(cfg Config) Reports {
 	dir := cfg.OutDir
 	if dir == "" {
@@ -23,6 +24,12 @@ func reportPaths(cfg Config) Reports {
 	}
 	base := strings.TrimSuffix(filepath.Base(cfg.Path), filepath.Ext(cfg.Path))
 	ext := "." + string(cfg.Format)
+	if cfg.DryRun {
+		return Reports{
+			Results: filepath.Join(dir, base+".plan"+ext),
+			Summary: filepath.Join(dir, base+".plan.json"),
+		}
+	}
 	return Reports{
 		Results:  filepath.Join(dir, base+".results"+ext),
 		Failures: filepath.Join(dir, base+".failures"+ext),
@@ -36,6 +43,7 @@ type reported struct {
 	rows, notSent int
 	counts        map[Status]int
 	errorCodes    map[string]int
+	errorMessages map[string]string // the first message of each code
 	firstProblems []string
 	totals        []Total
 	planned       planned
@@ -50,8 +58,8 @@ type reported struct {
 // earlier outcomes are there), else there are none (a dry run). The reports
 // are left to commit, with the Summary sheet, or to abort.
 func finish(cfg Config, j *job, led *ledger.Ledger, runID string, st *stream, rows int) (*reports, reported, error) {
-	rp := reported{counts: map[Status]int{}, errorCodes: map[string]int{}}
-	rep, err := newReports(j, reportPaths(cfg), cfg.Format)
+	rp := reported{counts: map[Status]int{}, errorCodes: map[string]int{}, errorMessages: map[string]string{}}
+	rep, err := newReports(j, reportPaths(cfg), cfg.Format, cfg.Overrides)
 	if err != nil {
 		return nil, rp, err
 	}
@@ -82,20 +90,22 @@ func finish(cfg Config, j *job, led *ledger.Ledger, runID string, st *stream, ro
 				return err
 			}
 		case !sent:
-			o = ledger.Outcome{Status: string(StatusFailed), Code: "NOT_SENT",
+			o = ledger.Outcome{Status: string(StatusFailed), Code: codeNotSent,
 				Message: "not sent: the run stopped before this row; run the same command again to send it"}
 			rp.notSent++
 		}
-		o.Row = r.rec.Row
+		o.Row = rep.rowNumber(r.rec)
 		st := Status(o.Status)
 		rp.counts[st]++
 		if tot != nil {
 			tot.add(r.rec.Fields, st)
 		}
 		if o.Code != "" {
-			rp.errorCodes[o.Code]++
+			if rp.errorCodes[o.Code]++; rp.errorMessages[o.Code] == "" {
+				rp.errorMessages[o.Code] = o.Message
+			}
 		}
-		if problem(st) && len(rp.firstProblems) < maxFirstProblems {
+		if problem(st) && o.Code != codeNotSent && len(rp.firstProblems) < maxFirstProblems {
 			rp.firstProblems = append(rp.firstProblems, problemLine(j, r.rec, o))
 		}
 		return rep.write(r.rec, o)
@@ -117,6 +127,10 @@ func finish(cfg Config, j *job, led *ledger.Ledger, runID string, st *stream, ro
 	return rep, rp, nil
 }
 
+// codeNotSent is the error code of the rows a stopped run never sent: they
+// are counted apart (Summary.NotSent) and not listed one by one.
+const codeNotSent = "NOT_SENT"
+
 // problem reports whether rows of a status go to the failures report.
 func problem(st Status) bool { return st == StatusFailed || st == StatusInvalid || st == StatusUnknown }
 
@@ -132,67 +146,159 @@ func outcomesBySeq(cur *ledger.Cursor) func(seq int) (ledger.Outcome, bool) {
 	}
 }
 
-// reports are the results and failures reports of a run being written.
+// reports are the results and failures reports of a run being written (a
+// dry run's plan has no failures report).
 type reports struct {
 	kind              *Kind
-	keep              []int // the input columns copied, by index
+	cols              []reportColumn
+	rowCol            int // the row column of a report fed back in; -1 = none
 	line              []string
+	kinds             []formats.CellKind
 	results, failures formats.ReportWriter
 }
 
-// newReports creates the reports: the input's columns (but report and output
-// columns of a report fed back in), then the report columns, then the kind's
-// output columns.
-func newReports(j *job, paths Reports, f formats.Format) (*reports, error) {
-	rep := &reports{kind: j.kind}
-	header := []string{}
+// reportColumn is where a report's column comes from: an input column (in >=
+// 0), a flag that set a column for every row (set), one of the
+// reportColumns (report), or one of the kind's outputs (output).
+type reportColumn struct {
+	name   string
+	in     int
+	set    string
+	report int
+	output string
+}
+
+// newReports creates the reports. A CSV report has the input's columns (but
+// the report and output columns of a report fed back in), the columns set by
+// flags that the input lacks (so that the failures report runs as it is),
+// then the report columns, then the kind's output columns. An XLSX report,
+// read by a person, has the kind's key columns first, then the report
+// columns, then the other columns, then the outputs. The failures report is
+// itself a job: readers ignore the report and output columns.
+func newReports(j *job, paths Reports, f formats.Format, overrides map[string]string) (*reports, error) {
+	rep := &reports{kind: j.kind, rowCol: -1}
+	var keys, others []reportColumn
+	has := map[string]bool{}
 	for i, h := range j.header {
 		n := formats.NormalizeHeader(h)
+		if n == "row" && rep.rowCol < 0 {
+			rep.rowCol = i
+		}
 		if contains(reportColumns, n) || contains(j.kind.Outputs, n) {
 			continue
 		}
-		header = append(header, h)
-		rep.keep = append(rep.keep, i)
+		c := reportColumn{name: h, in: i, report: -1}
+		if v, ok := overrides[n]; ok && n != "" {
+			c.in, c.set = -1, v // the flag wins over the column, as it did when sent
+		}
+		has[n] = true
+		if f == formats.XLSX && contains(j.kind.Required, n) {
+			keys = append(keys, c)
+			continue
+		}
+		others = append(others, c)
 	}
-	header = append(header, reportColumns...)
-	header = append(header, j.kind.Outputs...)
+	set := make([]string, 0, len(overrides))
+	for c := range overrides {
+		if !has[c] {
+			set = append(set, c)
+		}
+	}
+	sort.Strings(set)
+	for _, c := range set {
+		rc := reportColumn{name: c, in: -1, set: overrides[c], report: -1}
+		if f == formats.XLSX && contains(j.kind.Required, c) {
+			keys = append(keys, rc)
+			continue
+		}
+		others = append(others, rc)
+	}
+	var tail []reportColumn
+	for i, c := range reportColumns {
+		tail = append(tail, reportColumn{name: c, in: -1, report: i})
+	}
+	if f == formats.XLSX {
+		rep.cols = append(append(keys, tail...), others...)
+	} else {
+		rep.cols = append(append(keys, others...), tail...)
+	}
+	for _, c := range j.kind.Outputs {
+		rep.cols = append(rep.cols, reportColumn{name: c, in: -1, report: -1, output: c})
+	}
+	header := make([]string, len(rep.cols))
+	wrap := make([]bool, len(rep.cols))
+	for i, c := range rep.cols {
+		header[i] = c.name
+		wrap[i] = c.report >= 0 && reportColumns[c.report] == "error_message"
+	}
+	opts := formats.ReportOptions{Wrap: wrap}
 	var err error
-	if rep.results, err = formats.CreateReport(paths.Results, f, header); err != nil {
+	if rep.results, err = formats.CreateReportWith(paths.Results, f, header, opts); err != nil {
 		return nil, err
 	}
-	if rep.failures, err = formats.CreateReport(paths.Failures, f, header); err != nil {
+	if paths.Failures == "" {
+		return rep, nil
+	}
+	if rep.failures, err = formats.CreateReportWith(paths.Failures, f, header, opts); err != nil {
 		rep.results.Abort()
 		return nil, err
 	}
 	return rep, nil
 }
 
-// write writes a row with its outcome, to the failures report too when it is a
-// problem.
+// rowNumber is the row's number in the reports: its row in the file, or, for
+// a report fed back in, the row it had in the first file, so that a retried
+// row keeps its number through every retry.
+func (rep *reports) rowNumber(rec formats.Record) int {
+	if rep.rowCol >= 0 && rep.rowCol < len(rec.Fields) {
+		if n, err := strconv.Atoi(strings.TrimSpace(rec.Fields[rep.rowCol])); err == nil && n > 0 {
+			return n
+		}
+	}
+	return rec.Row
+}
+
+// write writes a row with its outcome (o.Row its number), to the failures
+// report too when it is a problem.
 func (rep *reports) write(rec formats.Record, o ledger.Outcome) error {
-	line := rep.line[:0]
-	for _, i := range rep.keep {
-		line = append(line, rec.Fields[i])
+	line, kinds := rep.line[:0], rep.kinds[:0]
+	for _, c := range rep.cols {
+		v, k := "", formats.Text
+		switch {
+		case c.in >= 0:
+			v = rec.Fields[c.in]
+			if c.in < len(rec.Kinds) {
+				k = rec.Kinds[c.in]
+			}
+		case c.report >= 0:
+			v = [...]string{strconv.Itoa(o.Row), o.Status, o.Code, o.Message, strconv.Itoa(o.Attempts)}[c.report]
+		case c.output != "":
+			v = o.Outputs[c.output]
+		default:
+			v = c.set
+		}
+		line, kinds = append(line, v), append(kinds, k)
 	}
-	line = append(line, strconv.Itoa(rec.Row), o.Status, o.Code, o.Message, strconv.Itoa(o.Attempts))
-	for _, c := range rep.kind.Outputs {
-		line = append(line, o.Outputs[c])
-	}
-	rep.line = line
+	rep.line, rep.kinds = line, kinds
 	style := formats.Plain
 	if problem(Status(o.Status)) {
 		style = formats.Tinted
-		if err := rep.failures.WriteRow(line, style); err != nil {
-			return err
+		if rep.failures != nil {
+			if err := rep.failures.WriteCells(line, kinds, style); err != nil {
+				return err
+			}
 		}
 	}
-	return rep.results.WriteRow(line, style)
+	return rep.results.WriteCells(line, kinds, style)
 }
 
-// commit adds the Summary sheet and puts both reports in place.
-func (rep *reports) commit(sheet [][]string) error {
+// commit adds the Summary sheet and puts the reports in place.
+func (rep *reports) commit(sheet [][]string, kinds [][]formats.CellKind) error {
 	for _, w := range []formats.ReportWriter{rep.results, rep.failures} {
-		if err := w.AddSheet("Summary", sheet); err != nil {
+		if w == nil {
+			continue
+		}
+		if err := w.AddTypedSheet("Summary", sheet, kinds); err != nil {
 			return err
 		}
 		if err := w.Commit(); err != nil {
@@ -204,7 +310,9 @@ func (rep *reports) commit(sheet [][]string) error {
 
 func (rep *reports) abort() {
 	rep.results.Abort()
-	rep.failures.Abort()
+	if rep.failures != nil {
+		rep.failures.Abort()
+	}
 }
 
 // callCounter counts the calls that a job's valid rows make, sending nothing:
@@ -229,54 +337,97 @@ func callCounter(j *job, p *planned) (add func(Item) error, flush func() error) 
 const maxFirstProblems = 10
 
 // problemLine says where a failed or invalid row is and why, as a log line:
-// "jobs.xlsx: sheet Charges: row 14, column esn: ..." .
+// "jobs.xlsx: sheet Charges: row 14, column esn: ..." or "..., row 5, error
+// 1: ...". A row of a report fed back in says the row it had in the first
+// file too.
 func problemLine(j *job, rec formats.Record, o ledger.Outcome) string {
 	where := j.path + ": "
 	if rec.Sheet != "" {
 		where += "sheet " + rec.Sheet + ": "
 	}
-	where += "row " + strconv.Itoa(rec.Row) + ", "
+	where += "row " + strconv.Itoa(rec.Row)
+	if o.Row != rec.Row && o.Row > 0 {
+		where += " (row " + strconv.Itoa(o.Row) + " of the first file)"
+	}
 	msg := o.Message
 	if o.Code != "" && !strings.HasPrefix(msg, "column ") {
-		msg = o.Code + ": " + msg
+		msg = "error " + o.Code + ": " + msg
 	}
-	return where + msg
+	return where + ", " + msg
 }
 
-// countRows are Summary sheet lines of counts, sorted by what they count.
-func countRows(prefix string, counts map[string]int) [][]string {
-	keys := make([]string, 0, len(counts))
-	for k := range counts {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	rows := make([][]string, len(keys))
-	for i, k := range keys {
-		rows[i] = []string{prefix + k, strconv.Itoa(counts[k])}
-	}
-	return rows
+// summaryLines are the lines of the Summary sheet: what, value, about. Values
+// that are figures are Number cells.
+type summaryLines struct {
+	rows  [][]string
+	kinds [][]formats.CellKind
 }
 
-func summarySheet(s *Summary) [][]string {
-	rows := [][]string{{"what", "value"},
-		{"run_id", s.RunID}, {"input", s.Input}, {"input_sha256", s.InputSHA256}, {"job", s.Job},
-		{"rows", strconv.Itoa(s.Rows)}}
+func (l *summaryLines) text(what, value string) {
+	l.rows = append(l.rows, []string{what, value})
+	l.kinds = append(l.kinds, nil)
+}
+
+func (l *summaryLines) figure(what, value, about string) {
+	row := []string{what, value}
+	if about != "" {
+		row = append(row, about)
+	}
+	l.rows = append(l.rows, row)
+	l.kinds = append(l.kinds, []formats.CellKind{formats.Text, formats.Number, formats.Text})
+}
+
+// totals adds control totals: per status and currency, the amount and the
+// number of rows.
+func (l *summaryLines) totals(ts []Total) {
+	for _, t := range ts {
+		about := strconv.Itoa(t.Count) + " rows"
+		if t.Unparsed > 0 {
+			about += ", " + strconv.Itoa(t.Unparsed) + " amounts not a number"
+		}
+		l.figure("amount "+t.Status+" "+t.Currency, t.Amount, about)
+		l.figure("rows "+t.Status+" "+t.Currency, strconv.Itoa(t.Count), "")
+	}
+}
+
+// summarySheet is the Summary sheet of the reports: the run, the counts per
+// status and per error code (each with its first message, which describes
+// it), a charges job's control totals, calls and times.
+func summarySheet(s *Summary) ([][]string, [][]formats.CellKind) {
+	l := &summaryLines{}
+	l.text("what", "value")
+	l.rows[0] = append(l.rows[0], "about")
+	l.text("run_id", s.RunID)
+	l.text("input", s.Input)
+	l.text("input_sha256", s.InputSHA256)
+	l.text("job", s.Job)
+	l.figure("rows", strconv.Itoa(s.Rows), "")
 	for _, st := range []Status{StatusOK, StatusFailed, StatusInvalid, StatusUnknown, StatusSkipped, StatusPlanned} {
 		if n, ok := s.Counts[st]; ok {
-			rows = append(rows, []string{"status " + string(st), strconv.Itoa(n)})
+			l.figure("status "+string(st), strconv.Itoa(n), "")
 		}
 	}
 	if s.NotSent > 0 {
-		rows = append(rows, []string{"of them not sent", strconv.Itoa(s.NotSent)})
+		l.figure("of them not sent", strconv.Itoa(s.NotSent), "failed rows the run stopped before sending")
 	}
-	rows = append(rows, countRows("error_code ", s.ErrorCodes)...)
-	rows = append(rows, totalRows(s.Totals)...)
-	rows = append(rows, []string{"calls", strconv.FormatInt(s.Calls, 10)}, []string{"retries", strconv.FormatInt(s.Retries, 10)},
-		[]string{"throttled", strconv.FormatInt(s.Throttled, 10)},
-		[]string{"start", s.Start.Format(time.RFC3339)}, []string{"end", s.End.Format(time.RFC3339)},
-		[]string{"duration_seconds", strconv.FormatFloat(s.DurationSeconds, 'f', 3, 64)},
-		[]string{"send_seconds", strconv.FormatFloat(s.SendSeconds, 'f', 3, 64)})
-	return rows
+	codes := make([]string, 0, len(s.ErrorCodes))
+	for c := range s.ErrorCodes {
+		codes = append(codes, c)
+	}
+	sort.Strings(codes)
+	for _, c := range codes {
+		l.figure("error_code "+c, strconv.Itoa(s.ErrorCodes[c]), s.ErrorMessages[c])
+	}
+	l.totals(s.Totals)
+	l.figure("chunks", strconv.Itoa(s.Chunks), "")
+	l.figure("calls", strconv.FormatInt(s.Calls, 10), "")
+	l.figure("retries", strconv.FormatInt(s.Retries, 10), "")
+	l.figure("throttled", strconv.FormatInt(s.Throttled, 10), "")
+	l.text("start", s.Start.Format(time.RFC3339))
+	l.text("end", s.End.Format(time.RFC3339))
+	l.figure("duration_seconds", strconv.FormatFloat(s.DurationSeconds, 'f', 3, 64), "")
+	l.figure("send_seconds", strconv.FormatFloat(s.SendSeconds, 'f', 3, 64), "")
+	return l.rows, l.kinds
 }
 
 // writeSummary writes X.summary.json through a temporary file and a rename.

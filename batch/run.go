@@ -41,6 +41,7 @@ type Config struct {
 	Fresh    bool       // start over instead of resuming an unfinished run of the same job
 	Rerun    bool       // run a job that already ran to the end again
 	SkipDone bool       // after a finished run of the job (or of the file this is an edit of), send only the rows it did not apply
+	Strict   bool       // refuse a file with columns the job does not read
 	Force    bool       // send charges that an earlier run already acknowledged or accepted
 
 	Log      *slog.Logger
@@ -50,42 +51,46 @@ type Config struct {
 
 // Summary is the outcome of a run, also written as X.summary.json.
 type Summary struct {
-	RunID            string         `json:"run_id,omitempty"`
-	Input            string         `json:"input"`
-	InputSHA256      string         `json:"input_sha256"`
-	Job              string         `json:"job"`
-	DryRun           bool           `json:"dry_run,omitempty"`
-	Rows             int            `json:"rows"`
-	Counts           map[Status]int `json:"counts"`
-	NotSent          int            `json:"not_sent"` // of the failed rows, those a stopped run never sent`
-	ErrorCodes       map[string]int `json:"error_codes"`
-	Chunks           int            `json:"chunks"`
-	Calls            int64          `json:"calls"`
-	Retries          int64          `json:"retries"`
-	Throttled        int64          `json:"throttled"`
-	EstimatedSeconds float64        `json:"estimated_seconds,omitempty"`
-	Start            time.Time      `json:"start"`
-	End              time.Time      `json:"end"`
-	DurationSeconds  float64        `json:"duration_seconds"`
-	SendSeconds      float64        `json:"send_seconds"` // from the login to the last outcome
-	Stopped          string         `json:"stopped,omitempty"`
-	Resumed          bool           `json:"resumed,omitempty"`        // this run went on with one that had stopped
-	FirstProblems    []string       `json:"first_problems,omitempty"` // the first failed or invalid rows, for the log
-	Totals           []Total        `json:"totals,omitempty"`         // a charges job's control totals per status and currency
-	Reports          Reports        `json:"reports"`
+	RunID            string            `json:"run_id,omitempty"`
+	Input            string            `json:"input"`
+	InputSHA256      string            `json:"input_sha256"`
+	Job              string            `json:"job"`
+	DryRun           bool              `json:"dry_run,omitempty"`
+	Rows             int               `json:"rows"`
+	Counts           map[Status]int    `json:"counts"`
+	NotSent          int               `json:"not_sent"` // of the failed rows, those a stopped run never sent`
+	ErrorCodes       map[string]int    `json:"error_codes"`
+	ErrorMessages    map[string]string `json:"error_messages,omitempty"` // each error code's first message, which describes it
+	Chunks           int               `json:"chunks"`
+	Calls            int64             `json:"calls"`
+	Retries          int64             `json:"retries"`
+	Throttled        int64             `json:"throttled"`
+	EstimatedSeconds float64           `json:"estimated_seconds,omitempty"`
+	Start            time.Time         `json:"start"`
+	End              time.Time         `json:"end"`
+	DurationSeconds  float64           `json:"duration_seconds"`
+	SendSeconds      float64           `json:"send_seconds"` // from the login to the last outcome
+	Stopped          string            `json:"stopped,omitempty"`
+	Resumed          bool              `json:"resumed,omitempty"`        // this run went on with one that had stopped
+	FirstProblems    []string          `json:"first_problems,omitempty"` // the first failed, invalid or unknown rows, for the log, but those not sent
+	Totals           []Total           `json:"totals,omitempty"`         // a charges job's control totals per status and currency
+	Reports          Reports           `json:"reports"`
+	// UnusedColumns are the header's columns the job does not read: copied
+	// to the reports, never sent.
+	UnusedColumns []UnusedColumn `json:"unused_columns,omitempty"`
 }
 
 // Reports are the paths of a run's report files.
 type Reports struct {
 	Results  string `json:"results"`
-	Failures string `json:"failures"`
+	Failures string `json:"failures,omitempty"` // "" for a dry run's plan
 	Summary  string `json:"summary"`
 }
 
 // add completes the summary with what pass 2 sent and pass 3 reported.
 func (s *Summary) add(d sent, r reported, end time.Time) {
 	s.Calls, s.Retries, s.Throttled, s.Chunks, s.SendSeconds = d.calls, d.retries, d.throttled, d.chunks, d.seconds
-	s.Rows, s.Counts, s.ErrorCodes, s.NotSent = r.rows, r.counts, r.errorCodes, r.notSent
+	s.Rows, s.Counts, s.ErrorCodes, s.ErrorMessages, s.NotSent = r.rows, r.counts, r.errorCodes, r.errorMessages, r.notSent
 	s.FirstProblems, s.Totals = r.firstProblems, r.totals
 	s.End = end
 	s.DurationSeconds = end.Sub(s.Start).Seconds()
@@ -144,7 +149,7 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 		return nil, err
 	}
 	s := &Summary{Input: cfg.Path, Job: j.kind.Name, DryRun: cfg.DryRun, Start: start,
-		Counts: map[Status]int{}, ErrorCodes: map[string]int{}, Reports: reportPaths(cfg)}
+		Counts: map[Status]int{}, ErrorCodes: map[string]int{}, Reports: reportPaths(cfg), UnusedColumns: j.unused}
 	if err := os.MkdirAll(filepath.Dir(s.Reports.Results), 0o700); err != nil {
 		return nil, &UsageError{Msg: fmt.Sprintf("--out: %v", err)}
 	}
@@ -267,6 +272,9 @@ func openInput(ctx context.Context, cfg *Config) (*job, os.FileInfo, error) {
 	j, err := openJob(cfg.Path, cfg.Job, formats.Options{Sheet: cfg.Sheet}, cfg.Overrides, cfg.ChunkSize)
 	if err != nil {
 		return nil, nil, err
+	}
+	if cfg.Strict && len(j.unused) > 0 {
+		return nil, nil, strictError(cfg.Path, j.kind, j.unused)
 	}
 	if _, has := j.index["promotion_code"]; has && cfg.API.BaseURL != "" && j.kind == Subscriptions {
 		// Unknown promotion codes are invalid rows, found before anything is

@@ -3,7 +3,6 @@ package batch
 import (
 	"math/big"
 	"sort"
-	"strconv"
 	"strings"
 )
 
@@ -119,17 +118,4 @@ func minorUnits(currency string) int {
 		return 3
 	}
 	return 2
-}
-
-// totalRows are the Summary sheet's lines of the control totals.
-func totalRows(ts []Total) [][]string {
-	var rows [][]string
-	for _, t := range ts {
-		line := []string{"amount " + t.Status + " " + t.Currency, t.Amount + " (" + strconv.Itoa(t.Count) + " rows)"}
-		if t.Unparsed > 0 {
-			line[1] += ", " + strconv.Itoa(t.Unparsed) + " amounts not a number"
-		}
-		rows = append(rows, line)
-	}
-	return rows
 }

@@ -28,13 +28,14 @@ const (
 )
 
 type csvReader struct {
-	name   string
-	opts   Options
-	closer io.Closer
-	guard  *recordGuard
-	cr     *csv.Reader
-	enc    textEncoding
-	header []string
+	name      string
+	opts      Options
+	closer    io.Closer
+	guard     *recordGuard
+	cr        *csv.Reader
+	enc       textEncoding
+	header    []string
+	headerRow int // the header's row number
 
 	row     int // row number of the last record read
 	endLine int // physical line on which the last record ended
@@ -154,11 +155,16 @@ func newCSVReader(src io.Reader, name string, opts Options, closer io.Closer) (*
 		if err != nil {
 			return nil, err
 		}
+		r.headerRow = r.row
 		return r, nil
 	}
 }
 
 func (r *csvReader) Header() []string { return r.header }
+
+func (r *csvReader) HeaderAt() (string, int) { return "", r.headerRow }
+
+func (r *csvReader) Sheets() []string { return nil }
 
 func (r *csvReader) Close() error {
 	if r.closer != nil {

@@ -147,6 +147,12 @@ type Reader interface {
 	// Header returns the header texts (trimmed, BOM stripped) in file order.
 	// Trailing blank header cells are dropped.
 	Header() []string
+	// HeaderAt says where the header was read: the XLSX sheet ("" for CSV)
+	// and the row number a spreadsheet shows for it.
+	HeaderAt() (sheet string, row int)
+	// Sheets are the names of the workbook's worksheets, in order (nil for
+	// CSV), so that a caller can say which other sheet holds the job.
+	Sheets() []string
 	// Next returns the next non-blank record, or io.EOF at the end.
 	Next() (Record, error)
 	// Close releases the file.

@@ -23,9 +23,18 @@ const (
 type ReportWriter interface {
 	// WriteRow appends a row; fields are aligned with the header.
 	WriteRow(fields []string, style RowStyle) error
+	// WriteCells is WriteRow with the kind each cell had in the job file
+	// (aligned with fields; nil = none): in XLSX a Date cell holding an ISO
+	// date is written as a real date. Other kinds stay text, so an ID typed
+	// as a number keeps its digits. CSV has no kinds.
+	WriteCells(fields []string, kinds []CellKind, style RowStyle) error
 	// AddSheet adds a simple sheet (for example "Summary") whose first row is
 	// bold. XLSX only; a no-op for CSV.
 	AddSheet(name string, rows [][]string) error
+	// AddTypedSheet is AddSheet with a kind per cell (kinds aligned with
+	// rows; nil = all text): Number cells holding a plain number are number
+	// cells, so that a spreadsheet sums them.
+	AddTypedSheet(name string, rows [][]string, kinds [][]CellKind) error
 	// Commit flushes, syncs and renames the file into place, with mode 0600.
 	Commit() error
 	// Abort removes the temporary file. After Commit it does nothing, so it
@@ -54,7 +63,9 @@ func NeutraliseFormula(s string) string {
 // CSV reports are UTF-8 without a byte order mark, comma-separated, LF line
 // ends, every cell passed through NeutraliseFormula. XLSX reports have one
 // sheet, "Results", with a bold frozen header row and an autofilter; every
-// cell is a text cell, so IDs stay as typed and nothing is a formula.
+// cell is a text cell, so IDs stay as typed and nothing is a formula. The
+// columns are as wide as the texts of the first rows; printed, the sheet is
+// landscape, one page wide, with the header row on every page.
 func CreateReport(path string, f Format, header []string) (ReportWriter, error) {
 	return CreateTypedReport(path, f, header, nil)
 }
@@ -71,6 +82,9 @@ func CreateTypedReport(path string, f Format, header []string, kinds []CellKind)
 type ReportOptions struct {
 	// Kinds type the columns of an XLSX report, as in CreateTypedReport.
 	Kinds []CellKind
+	// Wrap marks the columns (by index) whose long texts wrap in a wide
+	// column of an XLSX report, such as an error message.
+	Wrap []bool
 	// Password encrypts an XLSX report, as Excel does a password-protected
 	// workbook: the reports of a password-protected job file are protected
 	// with its password. A CSV report cannot be encrypted and is refused.
@@ -101,7 +115,7 @@ func CreateReportWith(path string, f Format, header []string, opts ReportOptions
 	case XLSX:
 		var x *xlsxReport
 		if x, err = newXLSXReport(path, tmp, header); err == nil {
-			x.kinds, x.password = opts.Kinds, opts.Password
+			x.kinds, x.wrap, x.password = opts.Kinds, opts.Wrap, opts.Password
 			w = x
 		}
 	default:
@@ -153,6 +167,10 @@ func newCSVReport(path string, tmp *os.File, header []string) (*csvReport, error
 	return r, nil
 }
 
+func (r *csvReport) WriteCells(fields []string, _ []CellKind, style RowStyle) error {
+	return r.WriteRow(fields, style)
+}
+
 func (r *csvReport) WriteRow(fields []string, _ RowStyle) error {
 	if r.done {
 		return ErrReportClosed
@@ -171,6 +189,8 @@ func (r *csvReport) WriteRow(fields []string, _ RowStyle) error {
 }
 
 func (r *csvReport) AddSheet(string, [][]string) error { return nil }
+
+func (r *csvReport) AddTypedSheet(string, [][]string, [][]CellKind) error { return nil }
 
 func (r *csvReport) Commit() error {
 	if r.done {

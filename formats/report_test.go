@@ -193,8 +193,9 @@ func TestXLSXReportRoundTrip(t *testing.T) {
 		t.Errorf("panes %+v, %v: want the first row frozen", panes, err)
 	}
 	names := f.GetDefinedName()
-	if len(names) != 1 || names[0].Name != "_xlnm._FilterDatabase" || names[0].RefersTo != "'Results'!$A$1:$C$1" {
-		t.Errorf("defined names %+v, want the autofilter on A1:C1", names)
+	if len(names) != 2 || names[0].Name != "_xlnm._FilterDatabase" || names[0].RefersTo != "'Results'!$A$1:$C$1" ||
+		names[1].Name != "_xlnm.Print_Titles" || names[1].RefersTo != "'Results'!$1:$1" {
+		t.Errorf("defined names %+v, want the autofilter on A1:C1 and the header row printed on every page", names)
 	}
 	boldID, _ := f.GetCellStyle("Results", "A1")
 	bold, _ := f.GetStyle(boldID)

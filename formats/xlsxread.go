@@ -41,6 +41,9 @@ type xlsxReader struct {
 	// formulas hold no result, or a placeholder 0.
 	fullCalc bool
 	header   []string
+	// headerRow is the header's row number; sheets the workbook's worksheets.
+	headerRow int
+	sheets    []string
 
 	inData bool // inside <sheetData>
 	done   bool // </sheetData> seen
@@ -227,6 +230,9 @@ func (x *xlsxReader) chooseSheet(wb *workbookXML, rels *relsXML, wbDir string) (
 			sh.worksheet, sh.part = true, resolvePart(wbDir, rel.Target)
 		}
 		all = append(all, sh)
+		if sh.worksheet {
+			x.sheets = append(x.sheets, sh.name)
+		}
 	}
 	if x.opts.Sheet != "" {
 		names := make([]string, len(all))
@@ -314,12 +320,16 @@ func (x *xlsxReader) readHeader() error {
 		if err != nil {
 			return err
 		}
-		x.header = header
+		x.header, x.headerRow = header, x.row
 		return nil
 	}
 }
 
 func (x *xlsxReader) Header() []string { return x.header }
+
+func (x *xlsxReader) HeaderAt() (string, int) { return x.sheet, x.headerRow }
+
+func (x *xlsxReader) Sheets() []string { return x.sheets }
 
 func (x *xlsxReader) Close() error {
 	if x.member != nil {

@@ -18,9 +18,17 @@ const resultsSheet = "Results"
 
 // Column widths of XLSX reports, in characters.
 const (
-	minColumnWidth = 10
-	maxColumnWidth = 50
+	minColumnWidth  = 6
+	maxColumnWidth  = 50
+	wrapColumnWidth = 60 // the most of a column whose long texts wrap (an error message)
+	dateColumnWidth = 21 // yyyy-mm-dd hh:mm:ss and a margin: narrower shows ###
+	filterMargin    = 4  // a header's autofilter button
 )
+
+// measuredRows is how many rows of the results sheet are held back, and
+// measured, before its column widths are written: widths precede the rows in
+// the sheet's XML, and the rows are streamed.
+const measuredRows = 200
 
 // maxCellChars is the most characters (UTF-16 code units) Excel keeps in a
 // cell; longer texts are cut there, as excelize did, so Excel opens the file.
@@ -34,6 +42,10 @@ const (
 	xfTinted  // text on a light red fill
 	xfAmount  // a number shown with two decimals
 	xfDate    // a date and time, shown as yyyy-mm-dd hh:mm:ss
+	xfWrap    // text, wrapped, aligned to the top
+	xfTintedWrap
+	xfInteger // a whole number with thousands separators
+	xfNumber  // a number in the General format
 )
 
 // Namespaces and part types of SpreadsheetML.
@@ -48,8 +60,9 @@ const (
 )
 
 type extraSheet struct {
-	name string
-	rows [][]string
+	name  string
+	rows  [][]string
+	kinds [][]CellKind // Number cells are numbers; nil = all text
 }
 
 // xlsxReport writes an XLSX report as a stream: the results sheet goes
@@ -67,8 +80,14 @@ type xlsxReport struct {
 	line  []byte
 	refs  []string   // column letters, by column
 	kinds []CellKind // Number and Date columns of a typed report; others are text
+	wrap  []bool     // columns whose texts wrap in a wide column
 	extra []extraSheet
 	done  bool
+	// Until the sheet's head is written (started), rows wait in pending and
+	// their widths are measured.
+	started bool
+	pending []byte
+	widths  []int
 	// password, when set, encrypts the finished file (never logged).
 	password string
 }
@@ -93,7 +112,8 @@ func (r *xlsxReport) create(name string) (io.Writer, error) {
 	return r.zw.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Deflate, Modified: time.Now()})
 }
 
-// begin starts the results sheet: frozen header pane, column widths, header row.
+// begin starts the results sheet with its header row, held back with the
+// first rows until their widths are known (see start).
 func (r *xlsxReport) begin(header []string) error {
 	if len(header) > maxSheetColumns {
 		return fmt.Errorf("%d columns, more than a sheet's %d", len(header), maxSheetColumns)
@@ -103,22 +123,40 @@ func (r *xlsxReport) begin(header []string) error {
 		return err
 	}
 	r.sheet = bufio.NewWriterSize(w, 64<<10)
+	r.widths = make([]int, len(header))
+	return r.writeRow(header, nil, xfBold)
+}
+
+// start writes the head of the results sheet: page set-up (landscape, one
+// page wide), the frozen header pane and the column widths measured on the
+// rows held back, then those rows.
+func (r *xlsxReport) start() error {
+	r.started = true
 	b := append(r.line[:0], sheetStart...)
-	b = append(b, `<sheetViews><sheetView tabSelected="1" workbookViewId="0">`+
+	b = append(b, `<sheetPr><pageSetUpPr fitToPage="1"/></sheetPr>`+
+		`<sheetViews><sheetView tabSelected="1" workbookViewId="0">`+
 		`<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>`+
 		`<selection pane="bottomLeft" activeCell="A2" sqref="A2"/></sheetView></sheetViews>`+
 		`<sheetFormatPr defaultRowHeight="15"/>`...)
-	widths := make([]int, len(header))
-	for i, h := range header {
-		widths[i] = utf8.RuneCountInString(h) + 2
+	widths := make([]int, len(r.widths))
+	for i, w := range r.widths {
+		switch {
+		case i < len(r.wrap) && r.wrap[i]:
+			w = min(w, wrapColumnWidth) // longer texts wrap
+		case i < len(r.kinds) && r.kinds[i] == Date:
+			w = max(w, dateColumnWidth)
+		}
+		widths[i] = w
 	}
 	b = appendCols(b, widths)
 	b = append(b, "<sheetData>"...)
-	r.line = b
 	if _, err := r.sheet.Write(b); err != nil {
 		return err
 	}
-	return r.writeRow(header, xfBold)
+	r.line = b[:0]
+	_, err := r.sheet.Write(r.pending)
+	r.pending = nil
+	return err
 }
 
 // appendCols appends <cols> with the widths, clamped, in characters.
@@ -128,14 +166,40 @@ func appendCols(b []byte, widths []int) []byte {
 	}
 	b = append(b, "<cols>"...)
 	for i, w := range widths {
-		w = min(max(w, minColumnWidth), maxColumnWidth)
+		w = min(max(w, minColumnWidth), max(maxColumnWidth, wrapColumnWidth))
 		b = fmt.Appendf(b, `<col min="%d" max="%d" width="%d" customWidth="1"/>`, i+1, i+1, w)
 	}
 	return append(b, "</cols>"...)
 }
 
-// writeRow appends a row of the results sheet.
-func (r *xlsxReport) writeRow(fields []string, xf int) error {
+// measure widens the columns to the row's texts, as shown: a date as
+// yyyy-mm-dd hh:mm:ss, the header with room for its filter button.
+func (r *xlsxReport) measure(fields []string, kinds []CellKind) {
+	for i, f := range fields {
+		if i >= len(r.widths) {
+			break
+		}
+		n := 0
+		for _, line := range strings.Split(f, "\n") {
+			n = max(n, utf8.RuneCountInString(line))
+		}
+		switch {
+		case r.row == 1:
+			n += filterMargin
+		case i < len(kinds) && kinds[i] == Date, i < len(r.kinds) && r.kinds[i] == Date:
+			n = max(n, dateColumnWidth-2)
+		}
+		limit := maxColumnWidth
+		if i < len(r.wrap) && r.wrap[i] {
+			limit = wrapColumnWidth
+		}
+		r.widths[i] = min(max(r.widths[i], n+2), limit)
+	}
+}
+
+// writeRow appends a row of the results sheet; kinds (nil = none) are its
+// cells' kinds in the job file.
+func (r *xlsxReport) writeRow(fields []string, kinds []CellKind, xf int) error {
 	if r.row >= maxSheetRows {
 		return fmt.Errorf("more than %d rows, the most a sheet holds", maxSheetRows)
 	}
@@ -143,35 +207,48 @@ func (r *xlsxReport) writeRow(fields []string, xf int) error {
 		return fmt.Errorf("%d columns, more than a sheet's %d", len(fields), maxSheetColumns)
 	}
 	r.row++
-	r.line = r.appendRow(r.line[:0], r.row, fields, xf)
+	if !r.started {
+		r.measure(fields, kinds)
+		r.pending = r.appendRow(r.pending, r.row, fields, kinds, xf)
+		if r.row > measuredRows {
+			return r.start()
+		}
+		return nil
+	}
+	r.line = r.appendRow(r.line[:0], r.row, fields, kinds, xf)
 	_, err := r.sheet.Write(r.line)
 	return err
 }
 
 // appendRow appends row number n with the cells, each an inline string in
-// the format xf (the row too, so its empty cells share the look).
-func (r *xlsxReport) appendRow(b []byte, n int, fields []string, xf int) []byte {
+// the format xf (the row too, so its empty cells share the look), or, in a
+// wrapped column, its wrapped variant; kinds are the cells' kinds in the job
+// file (nil = none): a date cell stays a date.
+func (r *xlsxReport) appendRow(b []byte, n int, fields []string, kinds []CellKind, xf int) []byte {
 	var nb [20]byte
 	row := strconv.AppendInt(nb[:0], int64(n), 10)
-	s := byte('0' + xf)
 	b = append(b, `<row r="`...)
 	b = append(b, row...)
 	b = append(b, `" s="`...)
-	b = append(b, s)
+	b = strconv.AppendInt(b, int64(xf), 10)
 	b = append(b, `" customFormat="1">`...)
 	for i, f := range fields {
 		b = append(b, `<c r="`...)
 		b = append(b, r.colRef(i)...)
 		b = append(b, row...)
 		b = append(b, `" s="`...)
-		if v, xf, ok := r.typed(i, f, n); ok {
-			b = append(b, byte('0'+xf))
+		if v, xf, ok := r.typed(i, f, n, kinds); ok {
+			b = strconv.AppendInt(b, int64(xf), 10)
 			b = append(b, `"><v>`...)
 			b = append(b, v...)
 			b = append(b, `</v></c>`...)
 			continue
 		}
-		b = append(b, s)
+		cx := xf
+		if n > 1 && i < len(r.wrap) && r.wrap[i] {
+			cx = wrapped(xf)
+		}
+		b = strconv.AppendInt(b, int64(cx), 10)
 		if f == "" {
 			b = append(b, `"/>`...)
 			continue
@@ -187,20 +264,46 @@ func (r *xlsxReport) appendRow(b []byte, n int, fields []string, xf int) []byte 
 	return append(b, `</row>`...)
 }
 
-// typed returns the value of a cell of a Number or Date column as a number
-// (a date as its serial day count in the 1900 system), or false when the column
-// is text, the row is the header, or the text is not a plain number or an
-// ISO date: such a cell stays text, as written.
-func (r *xlsxReport) typed(col int, f string, row int) (string, int, bool) {
-	if row == 1 || col >= len(r.kinds) || f == "" {
+// wrapped is the wrapped variant of a text format.
+func wrapped(xf int) int {
+	switch xf {
+	case xfText:
+		return xfWrap
+	case xfTinted:
+		return xfTintedWrap
+	}
+	return xf
+}
+
+// typed returns the value of a cell of a Number or Date column, or a Date
+// cell of the job file (kinds), as a number (a date as its serial day count
+// in the 1900 system), or false when the cell is text, the row is the
+// header, or the text is not a plain number or an ISO date: such a cell
+// stays text, as written. A Number cell of the job file stays text: it may
+// be an ID.
+func (r *xlsxReport) typed(col int, f string, row int, kinds []CellKind) (string, int, bool) {
+	if row == 1 || f == "" {
 		return "", 0, false
 	}
-	switch r.kinds[col] {
+	kind := Text
+	switch {
+	case col < len(r.kinds) && r.kinds[col] != Text:
+		kind = r.kinds[col]
+	case col < len(kinds) && kinds[col] == Date:
+		kind = Date
+	}
+	return typedValue(f, kind, xfAmount)
+}
+
+// typedValue is f as the value of a number cell of kind (Number in the
+// format numXF), or false when f is not a plain number or an ISO date.
+func typedValue(f string, kind CellKind, numXF int) (string, int, bool) {
+	switch kind {
 	case Number:
 		if _, err := strconv.ParseFloat(f, 64); err != nil || strings.ContainsAny(f, "eEinIN") {
 			return "", 0, false
 		}
-		return f, xfAmount, true
+		return f, numXF, true
 	case Date:
 		for _, layout := range []string{"2006-01-02T15:04:05", "2006-01-02 15:04:05", "2006-01-02"} {
 			if t, err := time.Parse(layout, f); err == nil {
@@ -336,6 +439,10 @@ func appendAttr(b []byte, s string) []byte {
 }
 
 func (r *xlsxReport) WriteRow(fields []string, style RowStyle) error {
+	return r.WriteCells(fields, nil, style)
+}
+
+func (r *xlsxReport) WriteCells(fields []string, kinds []CellKind, style RowStyle) error {
 	if r.done {
 		return ErrReportClosed
 	}
@@ -343,13 +450,17 @@ func (r *xlsxReport) WriteRow(fields []string, style RowStyle) error {
 	if style == Tinted {
 		xf = xfTinted
 	}
-	if err := r.writeRow(fields, xf); err != nil {
+	if err := r.writeRow(fields, kinds, xf); err != nil {
 		return fmt.Errorf("write report %s: %w", r.path, err)
 	}
 	return nil
 }
 
 func (r *xlsxReport) AddSheet(name string, rows [][]string) error {
+	return r.AddTypedSheet(name, rows, nil)
+}
+
+func (r *xlsxReport) AddTypedSheet(name string, rows [][]string, kinds [][]CellKind) error {
 	if r.done {
 		return ErrReportClosed
 	}
@@ -376,7 +487,11 @@ func (r *xlsxReport) AddSheet(name string, rows [][]string) error {
 		}
 		cp[i] = append([]string(nil), row...)
 	}
-	r.extra = append(r.extra, extraSheet{name: name, rows: cp})
+	var kc [][]CellKind
+	for _, k := range kinds {
+		kc = append(kc, append([]CellKind(nil), k...))
+	}
+	r.extra = append(r.extra, extraSheet{name: name, rows: cp, kinds: kc})
 	return nil
 }
 
@@ -400,12 +515,22 @@ func (r *xlsxReport) Commit() error {
 // finish ends the results sheet, writes the extra sheets and the parts that
 // tie the workbook together.
 func (r *xlsxReport) finish() error {
+	if !r.started {
+		if err := r.start(); err != nil {
+			return err
+		}
+	}
 	b := append(r.line[:0], "</sheetData>"...)
 	if r.width > 0 {
 		b = append(b, `<autoFilter ref="A1:`...)
 		b = append(b, columnLetters(r.width-1)...)
 		b = append(b, `1"/>`...)
 	}
+	// Printed: landscape, one page wide and as many long as it takes, the
+	// header row on every page (the workbook's Print_Titles).
+	b = append(b, `<pageMargins left="0.4" right="0.4" top="0.5" bottom="0.5" header="0.3" footer="0.3"/>`+
+		`<pageSetup orientation="landscape" fitToWidth="1" fitToHeight="0"/>`+
+		`<headerFooter><oddFooter>&amp;L&amp;F&amp;RPage &amp;P of &amp;N</oddFooter></headerFooter>`...)
 	b = append(b, "</worksheet>"...)
 	if _, err := r.sheet.Write(b); err != nil {
 		return err
@@ -462,7 +587,8 @@ func (r *xlsxReport) writeExtra(part string, s extraSheet) error {
 		}
 	}
 	b := append(r.line[:0], sheetStart...)
-	b = append(b, `<sheetViews><sheetView workbookViewId="0"/></sheetViews><sheetFormatPr defaultRowHeight="15"/>`...)
+	b = append(b, `<sheetPr><pageSetUpPr fitToPage="1"/></sheetPr>`+
+		`<sheetViews><sheetView workbookViewId="0"/></sheetViews><sheetFormatPr defaultRowHeight="15"/>`...)
 	b = appendCols(b, widths)
 	b = append(b, "<sheetData>"...)
 	for i, row := range s.rows {
@@ -470,7 +596,11 @@ func (r *xlsxReport) writeExtra(part string, s extraSheet) error {
 		if i == 0 {
 			xf = xfBold
 		}
-		b = r.appendRow(b, i+1, row, xf)
+		var kinds []CellKind
+		if i < len(s.kinds) {
+			kinds = s.kinds[i]
+		}
+		b = appendExtraRow(b, r, i+1, row, kinds, xf)
 		if len(b) > 16<<10 {
 			if _, err := bw.Write(b); err != nil {
 				return err
@@ -478,12 +608,61 @@ func (r *xlsxReport) writeExtra(part string, s extraSheet) error {
 			b = b[:0]
 		}
 	}
-	b = append(b, "</sheetData></worksheet>"...)
+	// Printed one page wide, as many long as it takes.
+	b = append(b, "</sheetData>"+
+		`<pageMargins left="0.4" right="0.4" top="0.5" bottom="0.5" header="0.3" footer="0.3"/>`+
+		`<pageSetup orientation="landscape" fitToWidth="1" fitToHeight="0"/></worksheet>`...)
 	r.line = b
 	if _, err := bw.Write(b); err != nil {
 		return err
 	}
 	return bw.Flush()
+}
+
+// appendExtraRow appends a row of an added sheet: its Number cells are
+// numbers (whole ones with thousands separators, amounts with two decimals),
+// the others text in the format xf.
+func appendExtraRow(b []byte, r *xlsxReport, n int, fields []string, kinds []CellKind, xf int) []byte {
+	typed := false
+	for i, f := range fields {
+		if i < len(kinds) && kinds[i] == Number {
+			if _, _, ok := typedValue(f, Number, xfNumber); ok {
+				typed = true
+			}
+		}
+	}
+	if !typed {
+		return r.appendRow(b, n, fields, nil, xf)
+	}
+	var nb [20]byte
+	row := strconv.AppendInt(nb[:0], int64(n), 10)
+	b = append(b, `<row r="`...)
+	b = append(b, row...)
+	b = append(b, `">`...)
+	for i, f := range fields {
+		if i < len(kinds) && kinds[i] == Number {
+			if v, _, ok := typedValue(f, Number, xfNumber); ok {
+				cx := xfNumber
+				switch dot := strings.IndexByte(f, '.'); {
+				case dot < 0:
+					cx = xfInteger
+				case len(f)-dot-1 == 2:
+					cx = xfAmount
+				}
+				b = fmt.Appendf(b, `<c r="%s%s" s="%d"><v>%s</v></c>`, r.colRef(i), row, cx, v)
+				continue
+			}
+		}
+		b = fmt.Appendf(b, `<c r="%s%s" s="%d"`, r.colRef(i), row, xf)
+		if f == "" {
+			b = append(b, `/>`...)
+			continue
+		}
+		b = append(b, ` t="inlineStr"><is><t xml:space="preserve">`...)
+		b = appendCellText(b, f)
+		b = append(b, `</t></is></c>`...)
+	}
+	return append(b, `</row>`...)
 }
 
 func (r *xlsxReport) contentTypes() []byte {
@@ -510,10 +689,12 @@ func (r *xlsxReport) workbook() []byte {
 	}
 	b = append(b, `</sheets>`...)
 	if r.width > 0 {
-		// The hidden name Excel keeps for an autofilter's range.
+		// The hidden name Excel keeps for an autofilter's range, and the
+		// header row printed on every page.
 		b = append(b, `<definedNames><definedName name="_xlnm._FilterDatabase" localSheetId="0" hidden="1">'`+resultsSheet+`'!$A$1:$`...)
 		b = append(b, columnLetters(r.width-1)...)
-		b = append(b, `$1</definedName></definedNames>`...)
+		b = append(b, `$1</definedName>`...)
+		b = append(b, `<definedName name="_xlnm.Print_Titles" localSheetId="0">'`+resultsSheet+`'!$1:$1</definedName></definedNames>`...)
 	}
 	return append(b, `</workbook>`...)
 }
@@ -539,7 +720,7 @@ func (r *xlsxReport) Abort() error {
 }
 
 // xlsxStyles holds the cell formats xfDefault, xfText, xfBold, xfTinted,
-// xfAmount and xfDate.
+// xfAmount, xfDate, xfWrap, xfTintedWrap, xfInteger and xfNumber.
 const xlsxStyles = xmlDecl + `<styleSheet xmlns="` + nsMain + `">` +
 	`<numFmts count="1"><numFmt numFmtId="164" formatCode="yyyy\-mm\-dd\ hh:mm:ss"/></numFmts>` +
 	`<fonts count="2">` +
@@ -553,13 +734,17 @@ const xlsxStyles = xmlDecl + `<styleSheet xmlns="` + nsMain + `">` +
 	`</fills>` +
 	`<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>` +
 	`<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>` +
-	`<cellXfs count="6">` +
+	`<cellXfs count="10">` +
 	`<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>` +
 	`<xf numFmtId="49" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>` +
 	`<xf numFmtId="49" fontId="1" fillId="0" borderId="0" xfId="0" applyNumberFormat="1" applyFont="1"/>` +
 	`<xf numFmtId="49" fontId="0" fillId="2" borderId="0" xfId="0" applyNumberFormat="1" applyFill="1"/>` +
 	`<xf numFmtId="2" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>` +
 	`<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>` +
+	`<xf numFmtId="49" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1" applyAlignment="1"><alignment vertical="top" wrapText="1"/></xf>` +
+	`<xf numFmtId="49" fontId="0" fillId="2" borderId="0" xfId="0" applyNumberFormat="1" applyFill="1" applyAlignment="1"><alignment vertical="top" wrapText="1"/></xf>` +
+	`<xf numFmtId="3" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>` +
+	`<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>` +
 	`</cellXfs>` +
 	`<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>` +
 	`<dxfs count="0"/><tableStyles count="0" defaultTableStyle="TableStyleMedium2" defaultPivotStyle="PivotStyleLight16"/>` +

@@ -183,7 +183,7 @@ func FuzzXLSXReport(f *testing.F) {
 				numeric := false
 				if typed && col > 0 {
 					w := &xlsxReport{kinds: kinds}
-					_, _, numeric = w.typed(col, in, i+2)
+					_, _, numeric = w.typed(col, in, i+2, nil)
 				}
 				check("Results", col, i+2, in, numeric)
 			}
@@ -191,4 +191,92 @@ func FuzzXLSXReport(f *testing.F) {
 		check("Summary", 0, 2, a, false)
 		check("Summary", 0, 3, b, false)
 	})
+}
+
+// TestXLSXReportLayout checks what makes a report readable in a spreadsheet:
+// columns as wide as their texts, a wrapped error column, date cells of the
+// job file kept as dates, landscape print set-up one page wide, and number
+// cells on an added sheet.
+func TestXLSXReportLayout(t *testing.T) {
+	t.Parallel()
+	for _, rows := range []int{1, measuredRows - 1, measuredRows, measuredRows + 1, 2*measuredRows + 1} {
+		t.Run(strconv.Itoa(rows)+" rows", func(t *testing.T) {
+			t.Parallel()
+			path := filepath.Join(t.TempDir(), "out.xlsx")
+			header := []string{"number", "error_message", "received_on", "note"}
+			w, err := CreateReportWith(path, XLSX, header, ReportOptions{Wrap: []bool{false, true}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer w.Abort()
+			note := strings.Repeat("n", 30)
+			for i := range rows {
+				msg := "The specified charge cannot be acknowledged"
+				if i == 1 {
+					msg = strings.Repeat("a long message that wraps ", 10)
+				}
+				fields := []string{"0123", msg, "2026-03-01T10:20:30", note}
+				kinds := []CellKind{Number, Text, Date, Text}
+				if err := w.WriteCells(fields, kinds, RowStyle(i%2)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			err = w.AddTypedSheet("Summary", [][]string{{"what", "value", "about"}, {"rows", "197"}, {"amount ok EUR", "305.60", "40 rows"}, {"run_id", "0123"}},
+				[][]CellKind{nil, {Text, Number}, {Text, Number, Text}, {Text, Text}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := w.Commit(); err != nil {
+				t.Fatal(err)
+			}
+			f, err := excelize.OpenFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			for col, want := range map[string]float64{"A": 12, "B": map[bool]float64{true: 45, false: wrapColumnWidth}[rows == 1], "C": dateColumnWidth, "D": 32} {
+				if got, err := f.GetColWidth("Results", col); err != nil || got != want {
+					t.Errorf("column %s is %v wide (%v), want %v", col, got, err, want)
+				}
+			}
+			if v, _ := f.GetCellValue("Results", "A2"); v != "0123" {
+				t.Errorf("A2 = %q: a number cell of the job file stays text", v)
+			}
+			if typ, _ := f.GetCellType("Results", "C2"); typ == excelize.CellTypeInlineString || typ == excelize.CellTypeSharedString {
+				t.Errorf("C2 is a text cell: the job file's date is no date")
+			}
+			if v, _ := f.GetCellValue("Results", "C2"); v != "2026-03-01 10:20:30" {
+				t.Errorf("C2 shows %q", v)
+			}
+			id, _ := f.GetCellStyle("Results", "B2")
+			if st, _ := f.GetStyle(id); st == nil || st.Alignment == nil || !st.Alignment.WrapText {
+				t.Errorf("B2's style %+v does not wrap", st)
+			}
+			layout, err := f.GetPageLayout("Results")
+			if err != nil || layout.Orientation == nil || *layout.Orientation != "landscape" ||
+				layout.FitToWidth == nil || *layout.FitToWidth != 1 || layout.FitToHeight == nil || *layout.FitToHeight != 0 {
+				t.Errorf("page layout %+v, %v: want landscape, one page wide", layout, err)
+			}
+			if opts, err := f.GetSheetProps("Results"); err != nil || opts.FitToPage == nil || !*opts.FitToPage {
+				t.Errorf("sheet props %+v, %v: want fit to page", opts, err)
+			}
+			for cell, numeric := range map[string]bool{"B2": true, "B3": true, "C3": false, "B4": false} {
+				typ, _ := f.GetCellType("Summary", cell)
+				text := typ == excelize.CellTypeInlineString || typ == excelize.CellTypeSharedString
+				if text == numeric {
+					t.Errorf("Summary!%s: number %v, want %v", cell, !text, numeric)
+				}
+			}
+			if v, _ := f.GetCellValue("Summary", "B3"); v != "305.60" {
+				t.Errorf("Summary!B3 shows %q", v)
+			}
+			if v, _ := f.GetCellValue("Summary", "B4"); v != "0123" {
+				t.Errorf("Summary!B4 shows %q", v)
+			}
+			got, err := f.GetRows("Results")
+			if err != nil || len(got) != rows+1 {
+				t.Errorf("%d rows read back (%v), want %d", len(got), err, rows+1)
+			}
+		})
+	}
 }

@@ -52,6 +52,7 @@ type runOptions struct {
 	concurrency, chunkSize, attempts           int
 	timeout                                    time.Duration
 	dryRun, fresh, rerun, skipDone, force      bool
+	strict                                     bool
 	state                                      string
 	logFormat                                  string
 	quiet, noProgress                          bool
@@ -120,6 +121,7 @@ func (o *runOptions) register(fs *flag.FlagSet, name string) {
 	fs.StringVar(&o.logFormat, "log-format", "text", "how stderr logs: text, or json (JSON lines only, errors included)")
 	fs.BoolVar(&o.quiet, "quiet", false, "log warnings and errors only")
 	fs.BoolVar(&o.noProgress, "no-progress", false, "no progress bar or progress lines")
+	fs.BoolVar(&o.strict, "strict", false, "refuse a file with columns the job does not read (a misnamed column), sending nothing")
 	if name == "run" {
 		fs.StringVar(&o.watch, "watch", "", "run every job file dropped into DIR (which must exist), then move it with its reports into DIR/processed or DIR/failed")
 		fs.BoolVar(&o.once, "once", false, "with --watch: scan the folder once and exit (for cron)")
@@ -210,7 +212,7 @@ func (a *app) runJob(ctx context.Context, o *runOptions, args []string, validate
 		Path: "", Job: o.job, Sheet: o.sheet, OutDir: o.out, Format: formats.Format(o.format),
 		Concurrency: o.concurrency, ChunkSize: o.chunkSize, Retries: o.attempts, Rate: o.rate,
 		DryRun: dryRun, Log: a.log,
-		Fresh: o.fresh, Rerun: o.rerun, SkipDone: o.skipDone, Force: o.force,
+		Fresh: o.fresh, Rerun: o.rerun, SkipDone: o.skipDone, Force: o.force, Strict: o.strict,
 		Overrides: map[string]string{},
 	}
 	if len(args) == 1 {
@@ -257,6 +259,12 @@ func (a *app) runJob(ctx context.Context, o *runOptions, args []string, validate
 		return a.watch(ctx, cfg, o)
 	}
 	s, err := batch.Run(ctx, cfg)
+	if s != nil && err != nil {
+		// The run stopped: why comes first, then what became of the rows.
+		a.report(err, exitCode(err))
+		a.printSummary(s)
+		return &reported{err}
+	}
 	if s != nil {
 		a.printSummary(s)
 	}
@@ -323,6 +331,9 @@ func (a *app) fileDone(w batch.Watched, err error, code int) {
 		var rows *rowsError
 		if err != nil && !errors.As(err, &rows) {
 			msg, hint := splitHint(err.Error())
+			if h := endpointHint(err); h != "" {
+				hint = h
+			}
 			if hint == "" {
 				hint = defaultHint(err, code)
 			}
@@ -467,9 +478,18 @@ func summaryAttrs(s *batch.Summary) []any {
 			attrs = append(attrs, string(st), n)
 		}
 	}
+	if s.NotSent > 0 {
+		attrs = append(attrs, "not_sent", s.NotSent)
+	}
+	if len(s.UnusedColumns) > 0 {
+		attrs = append(attrs, "unused_columns", s.UnusedColumns)
+	}
 	attrs = append(attrs, "calls", s.Calls)
 	if !s.DryRun {
 		attrs = append(attrs, "retries", s.Retries, "throttled", s.Throttled, "duration_seconds", s.DurationSeconds)
+	}
+	if s.DryRun {
+		return append(attrs, "plan", s.Reports.Results, "summary", s.Reports.Summary)
 	}
 	return append(attrs, "results", s.Reports.Results, "failures", s.Reports.Failures, "summary", s.Reports.Summary)
 }
@@ -490,11 +510,21 @@ func (a *app) printSummary(s *batch.Summary) {
 	if s.DryRun {
 		verb = "validated"
 	}
+	for _, u := range s.UnusedColumns {
+		fmt.Fprintf(w, "crmbatch: warning: %s: %s by a %s job: copied to the reports, never sent\n", s.Input, u, s.Job)
+	}
 	fmt.Fprintf(w, "crmbatch: %s %s (%s job): %d rows", verb, s.Input, s.Job, s.Rows)
 	for _, st := range statuses(s) {
-		if n := s.Counts[st]; n > 0 {
+		n := s.Counts[st]
+		if st == batch.StatusFailed {
+			n -= s.NotSent // told apart: they were never tried
+		}
+		if n > 0 {
 			fmt.Fprintf(w, ", %d %s", n, st)
 		}
+	}
+	if s.NotSent > 0 {
+		fmt.Fprintf(w, ", %d not sent", s.NotSent)
 	}
 	fmt.Fprintf(w, "; %d calls", s.Calls)
 	if s.DryRun {
@@ -505,8 +535,19 @@ func (a *app) printSummary(s *batch.Summary) {
 	for _, p := range s.FirstProblems {
 		fmt.Fprintf(w, "\n  %s", p)
 	}
-	if n := s.Problems() - len(s.FirstProblems); n > 0 {
-		fmt.Fprintf(w, "\n  ... and %d more in the failures report", n)
+	if n := s.Problems() - s.NotSent - len(s.FirstProblems); n > 0 {
+		where := "the failures report"
+		if s.DryRun {
+			where = "the plan"
+		}
+		fmt.Fprintf(w, "\n  ... and %d more in %s", n, where)
+	}
+	if s.NotSent > 0 {
+		fmt.Fprintf(w, "\n  %d rows not sent: the run stopped before them; the same command sends them", s.NotSent)
+	}
+	if s.DryRun {
+		fmt.Fprintf(w, "\n  plan:     %s\n  summary:  %s\n", s.Reports.Results, s.Reports.Summary)
+		return
 	}
 	fmt.Fprintf(w, "\n  results:  %s\n  failures: %s\n  summary:  %s\n", s.Reports.Results, s.Reports.Failures, s.Reports.Summary)
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"strings"
 
 	"github.com/crmbatch/crmbatch/batch"
@@ -75,6 +76,9 @@ func (a *app) report(err error, code int) {
 		return
 	}
 	msg, hint := splitHint(err.Error())
+	if h := endpointHint(err); h != "" {
+		hint = h
+	}
 	if hint == "" {
 		hint = defaultHint(err, code)
 	}
@@ -108,6 +112,17 @@ func splitHint(text string) (msg, hint string) {
 		lines = append(lines, l)
 	}
 	return strings.Join(lines, "\n"), strings.Join(hints, "; ")
+}
+
+// endpointHint is the hint for a login answered 404: no Web API answers at
+// the endpoint's path, whatever the credentials; else "".
+func endpointHint(err error) string {
+	var ce *crm.Error
+	if errors.As(err, &ce) && ce.HTTPStatus == http.StatusNotFound && strings.HasPrefix(ce.Method, "authentication/") {
+		return "the endpoint answered 404 (not found) to the login: it is not the Web API's address; " +
+			"CRM.COM serves it under /crmapi/rest/v2/, so set --endpoint (or CRMBATCH_ENDPOINT) to https://HOST/crmapi/rest/v2/"
+	}
+	return ""
 }
 
 // defaultHint says what to do about an error that brings no hint of its own.

@@ -15,6 +15,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync/atomic"
@@ -703,7 +704,7 @@ func gauntletCases() []gauntletCase {
 			name:   "csv header of no job kind",
 			input:  file("unknown.csv", "serial,colour\n1,red\n"),
 			code:   exitUsage,
-			stderr: []string{"$FILE: the header fits no job kind", "hint: pass --job"},
+			stderr: []string{"$FILE: row 1: the header fits no job kind", "hint: pass --job"},
 		},
 		{
 			name:   "csv unknown --job",
@@ -716,14 +717,14 @@ func gauntletCases() []gauntletCase {
 			name:   "csv header that fits two job kinds",
 			input:  file("ambiguous.csv", "number,billing_system_customer_identifier,action,subscription_number,serial_number\n1,2,add,3,4\n"),
 			code:   exitUsage,
-			stderr: []string{"$FILE: the header fits several job kinds: charges, installed-items", "hint: pass --job"},
+			stderr: []string{"$FILE: row 1: the header fits several job kinds: charges, installed-items", "hint: pass --job"},
 		},
 		{
 			name:   "csv header without the required column",
 			input:  file("noesn.csv", "group_name\nOPERATOR1\n"),
 			flags:  []string{"--job", "devices"},
 			code:   exitUsage,
-			stderr: []string{"$FILE: the header has no column esn, which a devices job needs"},
+			stderr: []string{"$FILE: row 1: the header has no column esn, which a devices job needs"},
 		},
 		// --- formulas in the reports ---
 		{
@@ -809,13 +810,14 @@ func gauntletCases() []gauntletCase {
 					t.Fatal(err)
 				}
 				defer rd.Close()
+				note := slices.Index(rd.Header(), "note")
 				for i, f := range formulas {
 					rec, err := rd.Next()
 					if err != nil {
 						t.Fatal(err)
 					}
-					if rec.Fields[2] != f || rec.Kinds[2] != formats.Text {
-						t.Errorf("row %d: %q (%v), want the text %q", i+2, rec.Fields[2], rec.Kinds[2], f)
+					if note < 0 || rec.Fields[note] != f || rec.Kinds[note] != formats.Text {
+						t.Errorf("row %d: column note (%d) of %q, want the text %q", i+2, note, rec.Fields, f)
 					}
 				}
 			},
@@ -996,6 +998,21 @@ func gauntletCases() []gauntletCase {
 			input:  file("old.xls", "\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"),
 			code:   exitUsage,
 			stderr: []string{"$FILE: legacy .xls workbooks are not supported"},
+		},
+		{
+			// A whole-file error names the sheet and row of the header it read,
+			// and the sheet that holds the job.
+			name:   "xlsx first sheet of no job kind, another sheet fits",
+			input:  xlsxFile("sheets.xlsx", workbook("Notes", sheet([]string{}, []string{"read me", "first"}, []string{"x", "y"}), "Devices", devicesSheet)),
+			code:   exitUsage,
+			stderr: []string{`$FILE: sheet "Notes": row 2: the header fits no job kind`, `hint: sheet "Devices" fits a job: pass --sheet "Devices"`},
+		},
+		{
+			name:   "xlsx sheet without the required column, another sheet fits",
+			input:  xlsxFile("sheets.xlsx", workbook("Notes", sheet([]string{"esn_old"}, []string{"x"}), "Devices", devicesSheet)),
+			flags:  []string{"--job", "devices"},
+			code:   exitUsage,
+			stderr: []string{`$FILE: sheet "Notes": row 1: the header has no column esn, which a devices job needs`, `hint: sheet "Devices" fits a job: pass --sheet "Devices"`},
 		},
 		{
 			name:   "xlsx --sheet that does not exist",

@@ -93,13 +93,13 @@ func TestBrokenSamples(t *testing.T) {
 	}
 	out := t.TempDir()
 	Main([]string{"validate", "--out", out, "../../samples/broken/bad-values.csv"}, env(nil), onBuffers(&bytes.Buffer{}, &bytes.Buffer{}))
-	b, err := os.ReadFile(filepath.Join(out, "bad-values.failures.csv"))
+	b, err := os.ReadFile(filepath.Join(out, "bad-values.plan.csv"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, w := range []string{`3,invalid,MANGLED_ID,"column esn:`, `4,invalid,INVALID_VALUE,"column action:`, `5,invalid,DUPLICATE,"column esn: ""ESN-OK-0001"" is also on row 2"`} {
 		if !strings.Contains(string(b), w) {
-			t.Errorf("failures report lacks %q:\n%s", w, b)
+			t.Errorf("plan lacks %q:\n%s", w, b)
 		}
 	}
 }
