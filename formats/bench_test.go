@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"sync"
 	"testing"
+
+	"github.com/xuri/excelize/v2"
 )
 
 const benchRows = 1_000_000
@@ -216,4 +218,75 @@ func BenchmarkXLSXReport1M(b *testing.B) {
 	if st, err := os.Stat(path); err == nil {
 		b.ReportMetric(float64(st.Size()), "file-bytes")
 	}
+}
+
+// BenchmarkExcelizeRows1M reads the same XLSX with excelize's streaming Rows
+// (GetRows would hold the whole sheet), for comparison with ours.
+func BenchmarkExcelizeRows1M(b *testing.B) {
+	_, xlsxPath := benchFiles(b)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		f, err := excelize.OpenFile(xlsxPath)
+		if err != nil {
+			b.Fatal(err)
+		}
+		rows, err := f.Rows("Data")
+		if err != nil {
+			b.Fatal(err)
+		}
+		n := 0
+		for rows.Next() {
+			if _, err := rows.Columns(); err != nil {
+				b.Fatal(err)
+			}
+			n++
+		}
+		rows.Close()
+		f.Close()
+		if n != benchRows+1 {
+			b.Fatalf("%d rows", n)
+		}
+	}
+	b.ReportMetric(float64(benchRows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+}
+
+// BenchmarkExcelizeReport1M writes BenchmarkXLSXReport1M's rows with
+// excelize's StreamWriter, for comparison with ours.
+func BenchmarkExcelizeReport1M(b *testing.B) {
+	path := filepath.Join(b.TempDir(), "1m.results.xlsx")
+	row := make([]any, len(benchReportRow))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		f := excelize.NewFile()
+		sw, err := f.NewStreamWriter("Sheet1")
+		if err != nil {
+			b.Fatal(err)
+		}
+		head := make([]any, len(benchReportHeader))
+		for i, h := range benchReportHeader {
+			head[i] = h
+		}
+		sw.SetRow("A1", head)
+		for i := range benchRows {
+			for j, c := range benchReportRow {
+				row[j] = c
+			}
+			row[0] = strconv.Itoa(350000000000000 + i)
+			row[3] = strconv.Itoa(i + 2)
+			cell, _ := excelize.CoordinatesToCellName(1, i+2)
+			if err := sw.SetRow(cell, row); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := sw.Flush(); err != nil {
+			b.Fatal(err)
+		}
+		if err := f.SaveAs(path); err != nil {
+			b.Fatal(err)
+		}
+		f.Close()
+	}
+	b.ReportMetric(float64(benchRows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
 }

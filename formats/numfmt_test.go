@@ -112,3 +112,25 @@ func TestSerialTimes(t *testing.T) {
 		}
 	}
 }
+
+// FuzzNumberPattern feeds arbitrary format codes and values to the number
+// format classifier, parser and renderer: nothing may panic, and a section
+// that changes nothing renders nothing.
+func FuzzNumberPattern(f *testing.F) {
+	for _, s := range []string{`000000000000`, `"pci"000`, `0000\-0000;[Red]"x"#,##0.00`, `[>=100]"big"000;000`, `#.00 "x"`, `"ID-"General`, `[$€-407] 0_);(0)`, `\`, `"`, `[`} {
+		f.Add(s, "123")
+	}
+	f.Add("00", "-1.5E+300")
+	f.Fuzz(func(t *testing.T, code, raw string) {
+		styleOf(164, code, true)
+		timeFormat(code)
+		p := parsePattern(code)
+		if p == nil {
+			return
+		}
+		text, changes, odd := p.render(raw)
+		if !changes && (text != "" || odd != "") {
+			t.Fatalf("%q on %q: %q, odd %q, without a change", code, raw, text, odd)
+		}
+	})
+}

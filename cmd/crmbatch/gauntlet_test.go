@@ -988,10 +988,10 @@ func gauntletCases() []gauntletCase {
 			},
 		},
 		{
-			name:   "xlsx encrypted workbook (OLE container)",
+			name:   "xlsx OLE container that holds no encrypted workbook",
 			input:  file("secret.xlsx", "\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"+strings.Repeat("\x00", 4096)),
 			code:   exitUsage,
-			stderr: []string{"$FILE: the workbook is password-protected (or is a legacy .xls file)", "hint: open it in Excel"},
+			stderr: []string{"$FILE: this is a legacy .xls workbook (or another OLE file), not .xlsx", "hint: open it in Excel and save it as .xlsx"},
 		},
 		{
 			name:   "legacy .xls",
