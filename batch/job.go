@@ -52,6 +52,7 @@ type job struct {
 	// seed hashes the unique values of every read alike; suspects are the
 	// values the first whole read found may repeat (nil before it), and
 	// suspected says it found some: that read reported their rows valid.
+	protect   bool // a password-protected workbook: its reports are protected too
 	seed      maphash.Seed
 	suspects  map[uint64]bool
 	suspected bool

@@ -59,7 +59,11 @@ type reported struct {
 // are left to commit, with the Summary sheet, or to abort.
 func finish(cfg Config, j *job, led *ledger.Ledger, runID string, st *stream, rows int) (*reports, reported, error) {
 	rp := reported{counts: map[Status]int{}, errorCodes: map[string]int{}, errorMessages: map[string]string{}}
-	rep, err := newReports(j, reportPaths(cfg), cfg.Format, cfg.Overrides)
+	password := ""
+	if j.protect {
+		password = cfg.XLSXPassword
+	}
+	rep, err := newReports(j, reportPaths(cfg), cfg.Format, cfg.Overrides, password)
 	if err != nil {
 		return nil, rp, err
 	}
@@ -174,8 +178,9 @@ type reportColumn struct {
 // then the report columns, then the kind's output columns. An XLSX report,
 // read by a person, has the kind's key columns first, then the report
 // columns, then the other columns, then the outputs. The failures report is
-// itself a job: readers ignore the report and output columns.
-func newReports(j *job, paths Reports, f formats.Format, overrides map[string]string) (*reports, error) {
+// itself a job: readers ignore the report and output columns. With a
+// password (the job file's), the XLSX reports are protected with it.
+func newReports(j *job, paths Reports, f formats.Format, overrides map[string]string, password string) (*reports, error) {
 	rep := &reports{kind: j.kind, rowCol: -1}
 	var keys, others []reportColumn
 	has := map[string]bool{}
@@ -231,7 +236,7 @@ func newReports(j *job, paths Reports, f formats.Format, overrides map[string]st
 		header[i] = c.name
 		wrap[i] = c.report >= 0 && reportColumns[c.report] == "error_message"
 	}
-	opts := formats.ReportOptions{Wrap: wrap}
+	opts := formats.ReportOptions{Wrap: wrap, Password: password}
 	var err error
 	if rep.results, err = formats.CreateReportWith(paths.Results, f, header, opts); err != nil {
 		return nil, err

@@ -40,7 +40,10 @@ type Config struct {
 	DryRun   bool       // validate and plan only
 	Fresh    bool       // start over instead of resuming an unfinished run of the same job
 	Rerun    bool       // run a job that already ran to the end again
-	SkipDone bool       // after a finished run of the job (or of the file this is an edit of), send only the rows it did not apply
+	// XLSXPassword opens a password-protected XLSX job file; its reports are
+	// protected with it too. It is never logged nor written.
+	XLSXPassword string
+	SkipDone     bool // after a finished run of the job (or of the file this is an edit of), send only the rows it did not apply
 	Strict   bool       // refuse a file with columns the job does not read
 	Force    bool       // send charges that an earlier run already acknowledged or accepted
 
@@ -269,9 +272,16 @@ func openInput(ctx context.Context, cfg *Config) (*job, os.FileInfo, error) {
 	if err != nil {
 		return nil, nil, &FileError{File: cfg.Path, Msg: err.Error(), Hint: "give the path of a .csv or .xlsx job file"}
 	}
-	j, err := openJob(cfg.Path, cfg.Job, formats.Options{Sheet: cfg.Sheet}, cfg.Overrides, cfg.ChunkSize)
+	j, err := openJob(cfg.Path, cfg.Job, formats.Options{Sheet: cfg.Sheet, Password: cfg.XLSXPassword}, cfg.Overrides, cfg.ChunkSize)
 	if err != nil {
 		return nil, nil, err
+	}
+	if j.protect, err = formats.Encrypted(cfg.Path); err == nil && j.protect && cfg.Format != formats.XLSX {
+		return nil, nil, &UsageError{Msg: "the job file is password-protected, so its reports must be too: XLSX, not " + string(cfg.Format) +
+			"\nhint: drop --format " + string(cfg.Format)}
+	}
+	if err != nil {
+		return nil, nil, &FileError{File: cfg.Path, Msg: err.Error()}
 	}
 	if cfg.Strict && len(j.unused) > 0 {
 		return nil, nil, strictError(cfg.Path, j.kind, j.unused)

@@ -83,10 +83,10 @@ func CredentialsFromEnv(getenv func(string) string) (Credentials, error) {
 		Unit:         get(EnvUnit),
 	}
 	var err error
-	if c.Password, err = secretFromEnv(getenv, EnvPassword, EnvPasswordFile); err != nil {
+	if c.Password, err = SecretFromEnv(getenv, EnvPassword, EnvPasswordFile); err != nil {
 		return Credentials{}, err
 	}
-	if c.APIKey, err = secretFromEnv(getenv, EnvAPIKey, EnvAPIKeyFile); err != nil {
+	if c.APIKey, err = SecretFromEnv(getenv, EnvAPIKey, EnvAPIKeyFile); err != nil {
 		return Credentials{}, err
 	}
 	if c.usable() {
@@ -108,9 +108,10 @@ func CredentialsFromEnv(getenv func(string) string) (Credentials, error) {
 		EnvPasswordFile, EnvAPIKeyFile)
 }
 
-// secretFromEnv reads a secret from the variable name or from the file named by
-// fileVar. Setting both is an error, since it is unclear which one is meant.
-func secretFromEnv(getenv func(string) string, name, fileVar string) (string, error) {
+// SecretFromEnv reads a secret from the variable name or from the file named by
+// fileVar (a trailing newline dropped). Setting both is an error, since it is
+// unclear which one is meant. The error never holds the secret.
+func SecretFromEnv(getenv func(string) string, name, fileVar string) (string, error) {
 	value, path := getenv(name), strings.TrimSpace(getenv(fileVar))
 	if path == "" {
 		return value, nil

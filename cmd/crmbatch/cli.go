@@ -42,6 +42,13 @@ func Main(args []string, getenv func(string) string, ios *IOStreams) int {
 	return code
 }
 
+// The password of a protected XLSX job file, from the environment or a file:
+// never a flag, which would show in ps and the shell's history.
+const (
+	envXLSXPassword     = "CRMBATCH_XLSX_PASSWORD"
+	envXLSXPasswordFile = "CRMBATCH_XLSX_PASSWORD_FILE"
+)
+
 // runOptions are the flags of run and validate, and those of the commands
 // that only ask the endpoint.
 type runOptions struct {
@@ -217,6 +224,10 @@ func (a *app) runJob(ctx context.Context, o *runOptions, args []string, validate
 	}
 	if len(args) == 1 {
 		cfg.Path = args[0]
+	}
+	var err error
+	if cfg.XLSXPassword, err = crm.SecretFromEnv(a.getenv, envXLSXPassword, envXLSXPasswordFile); err != nil {
+		return &batch.UsageError{Msg: strings.TrimPrefix(err.Error(), "crm: ")}
 	}
 	if o.groupCode != "" {
 		return &batch.UsageError{Msg: "--group-code names no field of the API's group identifier\nhint: " + batch.GroupCodeHint}
