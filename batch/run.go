@@ -44,8 +44,8 @@ type Config struct {
 	// protected with it too. It is never logged nor written.
 	XLSXPassword string
 	SkipDone     bool // after a finished run of the job (or of the file this is an edit of), send only the rows it did not apply
-	Strict   bool       // refuse a file with columns the job does not read
-	Force    bool       // send charges that an earlier run already acknowledged or accepted
+	Strict       bool // refuse a file with columns the job does not read
+	Force        bool // send charges that an earlier run already acknowledged or accepted
 
 	Log      *slog.Logger
 	Progress Progress
