@@ -65,7 +65,7 @@ func nearColumn(k *Kind, name string, present map[string]bool) string {
 		if present[c] {
 			continue
 		}
-		d := editDistance(typed, squash(c))
+		d := EditDistance(typed, squash(c))
 		if best == "" || d < bestD {
 			best, bestD = c, d
 		}
@@ -76,9 +76,10 @@ func nearColumn(k *Kind, name string, present map[string]bool) string {
 	return best
 }
 
-// editDistance is the Levenshtein distance of a and b, an adjacent swap
-// counting as one edit.
-func editDistance(a, b string) int {
+// EditDistance is the Levenshtein distance of a and b, an adjacent swap
+// counting as one edit ("rnu" is one from "run"): how near a mistyped name is
+// to a known one, for the "did you mean" of columns, flags and commands.
+func EditDistance(a, b string) int {
 	ra, rb := []rune(a), []rune(b)
 	d := make([][]int, len(ra)+1)
 	for i := range d {

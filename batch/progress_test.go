@@ -11,38 +11,9 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
-)
 
-// screen is what a terminal shows after raw: the finished lines and the line
-// the cursor is on. It knows what the bar writes: "\r", "\x1b[K" and "\n".
-func screen(raw string) (lines []string, current string) {
-	var cur []rune
-	col := 0
-	for i := 0; i < len(raw); {
-		switch {
-		case strings.HasPrefix(raw[i:], "\x1b[K"):
-			cur = cur[:col]
-			i += 3
-		case raw[i] == '\r':
-			col = 0
-			i++
-		case raw[i] == '\n':
-			lines = append(lines, string(cur))
-			cur, col = nil, 0
-			i++
-		default:
-			r, size := utf8.DecodeRuneInString(raw[i:])
-			if col < len(cur) {
-				cur[col] = r
-			} else {
-				cur = append(cur, r)
-			}
-			col++
-			i += size
-		}
-	}
-	return lines, string(cur)
-}
+	"github.com/crmbatch/crmbatch/internal/termscreen"
+)
 
 // ticking is a clock that moves on by step at each reading.
 func ticking(step time.Duration) func() time.Time {
@@ -133,7 +104,7 @@ func TestBarLogLinesPassAbove(t *testing.T) {
 	}
 	wg.Wait()
 	log.Warn("last")
-	lines, current := screen(out.String())
+	lines, current := termscreen.Screen(out.String())
 	if len(lines) != 401 {
 		t.Errorf("%d lines on the screen, want the 401 log lines", len(lines))
 	}
@@ -148,12 +119,12 @@ func TestBarLogLinesPassAbove(t *testing.T) {
 		}
 	}
 	bar.End()
-	if _, current := screen(out.String()); current != "" {
+	if _, current := termscreen.Screen(out.String()); current != "" {
 		t.Errorf("the bar is still shown after End: %q", current)
 	}
 	// After End, what is written passes as it is.
 	fmt.Fprintf(bar, "crmbatch: ran it\n")
-	if lines, _ := screen(out.String()); lines[len(lines)-1] != "crmbatch: ran it" {
+	if lines, _ := termscreen.Screen(out.String()); lines[len(lines)-1] != "crmbatch: ran it" {
 		t.Errorf("last line %q", lines[len(lines)-1])
 	}
 }
@@ -167,7 +138,7 @@ func TestBarWaitsForTheEndOfALine(t *testing.T) {
 	fmt.Fprint(bar, "crmbatch: warning: ")
 	bar.Outcome(StatusOK, 5) // no redraw in the middle of the line
 	fmt.Fprint(bar, "the password file can be read by others\n")
-	lines, current := screen(out.String())
+	lines, current := termscreen.Screen(out.String())
 	if len(lines) != 1 || lines[0] != "crmbatch: warning: the password file can be read by others" {
 		t.Errorf("lines %q", lines)
 	}

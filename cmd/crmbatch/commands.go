@@ -289,7 +289,7 @@ func (c *command) isHidden(name string) bool {
 func didYouMean(typed string, names []string, prefix string) string {
 	best, bestD := "", 0
 	for _, n := range names {
-		d := editDistance(strings.ToLower(typed), n)
+		d := batch.EditDistance(strings.ToLower(typed), n)
 		if best == "" || d < bestD || (d == bestD && n < best) {
 			best, bestD = n, d
 		}
@@ -304,33 +304,6 @@ func didYouMean(typed string, names []string, prefix string) string {
 		return ""
 	}
 	return fmt.Sprintf(" (did you mean %s%s?)", prefix, best)
-}
-
-// editDistance is the Levenshtein distance of a and b, an adjacent swap
-// counting as one edit (so "rnu" is one from "run").
-func editDistance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	d := make([][]int, len(ra)+1)
-	for i := range d {
-		d[i] = make([]int, len(rb)+1)
-		d[i][0] = i
-	}
-	for j := range rb {
-		d[0][j+1] = j + 1
-	}
-	for i := 1; i <= len(ra); i++ {
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
-			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
-				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
-			}
-		}
-	}
-	return d[len(ra)][len(rb)]
 }
 
 // usageLines writes one usage line per command, with its summary beside it,

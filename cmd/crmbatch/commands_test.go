@@ -98,7 +98,7 @@ func TestEditDistance(t *testing.T) {
 	}{
 		{"", "", 0}, {"run", "run", 0}, {"rnu", "run", 1}, {"run", "ru", 1}, {"kitten", "sitting", 3}, {"", "abc", 3},
 	} {
-		if got := editDistance(tc.a, tc.b); got != tc.want {
+		if got := batch.EditDistance(tc.a, tc.b); got != tc.want {
 			t.Errorf("%q %q: %d, want %d", tc.a, tc.b, got, tc.want)
 		}
 	}

@@ -7,41 +7,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"unicode/utf8"
 
+	"github.com/crmbatch/crmbatch/internal/termscreen"
 	"github.com/crmbatch/crmbatch/sandbox"
 )
-
-// screen is what a terminal shows after raw: the finished lines and the line
-// the cursor is on ("\r" returns, "\x1b[K" erases to the end of the line).
-func screen(raw string) (lines []string, current string) {
-	var cur []rune
-	col := 0
-	for i := 0; i < len(raw); {
-		switch {
-		case strings.HasPrefix(raw[i:], "\x1b[K"):
-			cur = cur[:col]
-			i += 3
-		case raw[i] == '\r':
-			col = 0
-			i++
-		case raw[i] == '\n':
-			lines = append(lines, string(cur))
-			cur, col = nil, 0
-			i++
-		default:
-			r, size := utf8.DecodeRuneInString(raw[i:])
-			if col < len(cur) {
-				cur[col] = r
-			} else {
-				cur = append(cur, r)
-			}
-			col++
-			i += size
-		}
-	}
-	return lines, string(cur)
-}
 
 // TestRunOnATerminal runs a migration-sized devices job against a sandbox
 // that fails one request in three, so that retry warnings come in bursts while
@@ -98,7 +67,7 @@ func TestRunOnATerminal(t *testing.T) {
 			if shown := strings.Contains(raw, "run started"); shown != tc.info {
 				t.Errorf("info lines shown: %v, want %v", shown, tc.info)
 			}
-			lines, current := screen(raw)
+			lines, current := termscreen.Screen(raw)
 			if current != "" {
 				t.Errorf("the last line is left unfinished: %q", current)
 			}
