@@ -101,15 +101,26 @@ func completionSpec(a *app) []completing {
 
 // topWords are the words that may follow crmbatch.
 func topWords(spec []completing) []string {
-	var words []string
+	words, _ := topCommands(spec)
+	return append(words, "help")
+}
+
+// topCommands are the first words of the commands, once each, with what each
+// does ("charges commands" for a word that starts several).
+func topCommands(spec []completing) (words, summaries []string) {
 	seen := map[string]bool{}
 	for _, c := range spec {
-		if !seen[c.words[0]] {
-			seen[c.words[0]] = true
-			words = append(words, c.words[0])
+		if seen[c.words[0]] {
+			continue
 		}
+		seen[c.words[0]] = true
+		summary := c.summary
+		if len(c.words) > 1 {
+			summary = c.words[0] + " commands"
+		}
+		words, summaries = append(words, c.words[0]), append(summaries, summary)
 	}
-	return append(words, "help")
+	return words, summaries
 }
 
 func writeBash(w io.Writer, spec []completing) {
@@ -184,16 +195,9 @@ func zshQuote(s string) string {
 func writeZsh(w io.Writer, spec []completing) {
 	fmt.Fprintf(w, "#compdef crmbatch\n# zsh completion for crmbatch: crmbatch completion zsh > \"${fpath[1]}/_crmbatch\"\n\n")
 	fmt.Fprintf(w, "_crmbatch() {\n    local -a cmds\n    if (( CURRENT == 2 )); then\n        cmds=(\n")
-	seen := map[string]bool{}
-	for _, c := range spec {
-		if !seen[c.words[0]] {
-			seen[c.words[0]] = true
-			summary := c.summary
-			if len(c.words) > 1 {
-				summary = c.words[0] + " commands"
-			}
-			fmt.Fprintf(w, "            '%s:%s'\n", c.words[0], zshQuote(summary))
-		}
+	words, summaries := topCommands(spec)
+	for i, word := range words {
+		fmt.Fprintf(w, "            '%s:%s'\n", word, zshQuote(summaries[i]))
 	}
 	fmt.Fprintf(w, "            'help:a command'\\''s usage and flags'\n        )\n        _describe command cmds\n        return\n    fi\n")
 	fmt.Fprintf(w, "    case \"${words[2]} ${words[3]}\" in\n")
@@ -253,16 +257,9 @@ func writeFish(w io.Writer, spec []completing) {
 	fmt.Fprintf(w, "# fish completion for crmbatch: crmbatch completion fish > ~/.config/fish/completions/crmbatch.fish\n")
 	fmt.Fprintf(w, "complete -c crmbatch -f\n")
 	top := topWords(spec)
-	seen := map[string]bool{}
-	for _, c := range spec {
-		if !seen[c.words[0]] {
-			seen[c.words[0]] = true
-			summary := c.summary
-			if len(c.words) > 1 {
-				summary = c.words[0] + " commands"
-			}
-			fmt.Fprintf(w, "complete -c crmbatch -n '__fish_use_subcommand' -a %s -d %s\n", c.words[0], fishQuote(summary))
-		}
+	words, summaries := topCommands(spec)
+	for i, word := range words {
+		fmt.Fprintf(w, "complete -c crmbatch -n '__fish_use_subcommand' -a %s -d %s\n", word, fishQuote(summaries[i]))
 	}
 	fmt.Fprintf(w, "complete -c crmbatch -n '__fish_use_subcommand' -a help -d %s\n", fishQuote("a command's usage and flags"))
 	fmt.Fprintf(w, "complete -c crmbatch -n '__fish_seen_subcommand_from help' -a %s\n", fishQuote(strings.Join(top, " ")))
