@@ -91,10 +91,15 @@ type Reports struct {
 }
 
 // add completes the summary with what pass 2 sent and pass 3 reported.
-func (s *Summary) add(d sent, r reported, end time.Time) {
+func (s *Summary) add(d sent, r reported, end time.Time, protect bool) {
 	s.Calls, s.Retries, s.Throttled, s.Chunks, s.SendSeconds = d.calls, d.retries, d.throttled, d.chunks, d.seconds
 	s.Rows, s.Counts, s.ErrorCodes, s.ErrorMessages, s.NotSent = r.rows, r.counts, r.errorCodes, r.errorMessages, r.notSent
 	s.FirstProblems, s.Totals = r.firstProblems, r.totals
+	if protect {
+		// The summary is not encrypted: it names no row's values of a
+		// password-protected workbook (the reports, encrypted, have them).
+		s.FirstProblems, s.ErrorMessages = nil, nil
+	}
 	s.End = end
 	s.DurationSeconds = end.Sub(s.Start).Seconds()
 }
@@ -186,7 +191,7 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 		return nil, &FatalError{Err: fmt.Errorf("writing the reports: %w", repErr)}
 	}
 	defer rep.abort()
-	s.add(done, rp, cfg.Now())
+	s.add(done, rp, cfg.Now(), j.protect)
 	cfg.Log.Debug("calls done and reports written", "calls", s.Calls, "seconds", s.DurationSeconds)
 	if changed := changedUnder(cfg.Path, info, s.InputSHA256); runErr == nil && changed != nil {
 		runErr = &FatalError{Err: changed}
@@ -312,7 +317,7 @@ func dryRun(cfg Config, j *job, s *Summary) error {
 		return err
 	}
 	defer rep.abort()
-	s.add(sent{calls: rp.planned.calls, chunks: rp.planned.chunks}, rp, cfg.Now())
+	s.add(sent{calls: rp.planned.calls, chunks: rp.planned.chunks}, rp, cfg.Now(), j.protect)
 	if s.InputSHA256, err = fileSHA256(cfg.Path); err != nil {
 		return &FileError{File: cfg.Path, Msg: err.Error()}
 	}
