@@ -109,34 +109,8 @@ func openJob(path, jobName string, opts formats.Options, overrides map[string]st
 			delete(j.index, n)
 		}
 	}
-	var missing []string
-	for _, c := range k.Required {
-		if _, ok := j.index[c]; !ok {
-			if _, ok := overrides[c]; !ok {
-				missing = append(missing, c)
-			}
-		}
-	}
-	if len(missing) > 0 {
-		return nil, place(&FileError{File: path, Msg: fmt.Sprintf("the header has no column %s, which a %s job needs", strings.Join(missing, ", "), k.Name),
-			Hint: fmt.Sprintf("a %s job has the columns %s (required) and %s", k.Name, strings.Join(k.Required, ", "), strings.Join(k.Optional, ", "))})
-	}
-	j.unused = unusedColumns(k, j.header)
-	for n := range j.index {
-		if strings.Contains(n, ".") && k.known(n) {
-			j.dotted = append(j.dotted, n)
-		}
-	}
-	sort.Slice(j.dotted, func(a, b int) bool { return j.index[j.dotted[a]] < j.index[j.dotted[b]] })
-	if k.checkHeader != nil {
-		cols := make([]string, 0, len(j.index))
-		for n := range j.index {
-			cols = append(cols, n)
-		}
-		sort.Slice(cols, func(a, b int) bool { return j.index[cols[a]] < j.index[cols[b]] })
-		if err := k.checkHeader(cols); err != nil {
-			return nil, &FileError{File: path, Msg: err.Error()}
-		}
+	if err := j.checkColumns(); err != nil {
+		return nil, place(err)
 	}
 	for c := range overrides {
 		if !k.known(c) {
@@ -151,6 +125,42 @@ func openJob(path, jobName string, opts formats.Options, overrides map[string]st
 		j.chunkSize = chunkSize
 	}
 	return j, nil
+}
+
+// checkColumns checks the header against the job's kind: every required
+// column is there (or set by a flag), and the kind's own check passes; it
+// notes the dotted columns and those the job does not read.
+func (j *job) checkColumns() error {
+	k := j.kind
+	var missing []string
+	for _, c := range k.Required {
+		if _, ok := j.index[c]; !ok {
+			if _, ok := j.overrides[c]; !ok {
+				missing = append(missing, c)
+			}
+		}
+	}
+	if len(missing) > 0 {
+		return &FileError{File: j.path, Msg: fmt.Sprintf("the header has no column %s, which a %s job needs", strings.Join(missing, ", "), k.Name),
+			Hint: fmt.Sprintf("a %s job has the columns %s (required) and %s", k.Name, strings.Join(k.Required, ", "), strings.Join(k.Optional, ", "))}
+	}
+	j.unused = unusedColumns(k, j.header)
+	cols := make([]string, 0, len(j.index))
+	for n := range j.index {
+		cols = append(cols, n)
+	}
+	sort.Slice(cols, func(a, b int) bool { return j.index[cols[a]] < j.index[cols[b]] })
+	for _, n := range cols {
+		if strings.Contains(n, ".") && k.known(n) {
+			j.dotted = append(j.dotted, n)
+		}
+	}
+	if k.checkHeader != nil {
+		if err := k.checkHeader(cols); err != nil {
+			return &FileError{File: j.path, Msg: err.Error()}
+		}
+	}
+	return nil
 }
 
 // detectKind picks the job kind that fits the header best: of the kinds whose
