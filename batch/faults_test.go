@@ -144,8 +144,11 @@ func TestFaultsSubscriptions2000(t *testing.T) {
 			t.Fatalf("%s is %s, want NOT_EFFECTIVE (create, then suspend, in file order)", c, st)
 		}
 	}
-	if s.Retries == 0 || s.Throttled == 0 {
-		t.Errorf("%d retries, %d answers 429 under injected faults: the faults did not bite", s.Retries, s.Throttled)
+	// 5xx and drops are drawn per request, whatever the machine's speed; 429s
+	// come only when this machine outruns the server's limit, so they are not
+	// required here (TestThrottledRunSlowsDown makes them on every machine).
+	if s.Retries == 0 {
+		t.Errorf("no retry under injected faults (%d answers 429): the faults did not bite", s.Throttled)
 	}
 }
 
