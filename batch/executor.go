@@ -316,7 +316,7 @@ func failAll(items []Item, attempts int, err error) []result {
 // about the call itself: split halves would carry new references and apply.
 func refusedWhole(err error) bool {
 	var ce *crm.Error
-	return errors.As(err, &ce) && ce.Class == crm.Permanent && ce.Code != "" && ce.Code != duplicateReference
+	return errors.As(err, &ce) && ce.Class == crm.Permanent && ce.Code != "" && !referenceUsed(ce)
 }
 
 type chunkKey struct{}

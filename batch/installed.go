@@ -159,10 +159,6 @@ func installedItemsRequest(ps []installedItem) crm.InstalledItemsRequest {
 	return req
 }
 
-// duplicateReference is the code of a refused transaction_reference_number. The
-// API documents no code; the sandbox uses this one (see sandbox/doc.go).
-const duplicateReference = "DUPLICATE_TRANSACTION_REFERENCE_NUMBER"
-
 // referenceUsed reports whether a refusal says that the call's
 // transaction_reference_number was used already. The API documents no code for
 // it, so the message must say it: a reference, and that it was used.
