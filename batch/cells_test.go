@@ -85,7 +85,7 @@ func TestUnusableCells(t *testing.T) {
 				t.Fatal(err)
 			}
 			seen := 0
-			if err := j.scan(0, func(r row) error {
+			if err := j.scan(0, func(r *row) error {
 				seen++
 				w, ok := tc.want[r.rec.Row]
 				switch {

@@ -24,7 +24,7 @@ var Charges = &Kind{
 	rows: spec[chargeItem]{
 		read:     parseCharge,
 		uniques:  chargeUnique,
-		effectOf: func(h *effectHash, it Item, c chargeItem) { h.add(it.Action); h.add(c.Number) },
+		effectOf: func(h effectHash, it Item, c chargeItem) effectHash { return h.add(it.Action).add(c.Number) },
 		entity:   func(c chargeItem) (string, string) { return c.Number, c.ReferenceNumber },
 		send:     callCharges,
 	},
@@ -56,8 +56,8 @@ func parseCharge(v rowView) (Item, chargeItem, error) {
 	return Item{Action: action, Key: action}, c, nil
 }
 
-func chargeUnique(c chargeItem) []unique {
-	u := []unique{{Column: "number", Value: c.Number}}
+func chargeUnique(c chargeItem, u []unique) []unique {
+	u = append(u, unique{Column: "number", Value: c.Number})
 	if c.ReferenceNumber != "" {
 		u = append(u, unique{Column: "reference_number", Value: c.ReferenceNumber})
 	}

@@ -31,8 +31,8 @@ var Devices = &Kind{
 	checkHeader: checkGroupColumns,
 	rows: spec[deviceItem]{
 		read:     parseDevice,
-		uniques:  func(d deviceItem) []unique { return []unique{{Column: "esn", Value: d.ESN}} },
-		effectOf: func(h *effectHash, it Item, d deviceItem) { h.add(it.Key); h.add(d.ESN) },
+		uniques:  func(d deviceItem, u []unique) []unique { return append(u, unique{Column: "esn", Value: d.ESN}) },
+		effectOf: func(h effectHash, it Item, d deviceItem) effectHash { return h.add(it.Key).add(d.ESN) },
 		send:     callDevices,
 	},
 }
@@ -51,14 +51,10 @@ func parseDevice(v rowView) (Item, deviceItem, error) {
 	if err != nil {
 		return Item{}, deviceItem{}, err
 	}
-	var g crm.GroupIdentifier
+	g := crm.GroupIdentifier{ID: v.value("group_id"), Name: v.value("group_name"), AlternativeCode: v.value("group_alternative_code")}
 	set := 0
-	for _, c := range []struct {
-		col string
-		dst *string
-	}{{"group_id", &g.ID}, {"group_name", &g.Name}, {"group_alternative_code", &g.AlternativeCode}} {
-		if s := v.value(c.col); s != "" {
-			*c.dst = s
+	for _, s := range []string{g.ID, g.Name, g.AlternativeCode} {
+		if s != "" {
 			set++
 		}
 	}
@@ -69,7 +65,7 @@ func parseDevice(v rowView) (Item, deviceItem, error) {
 	default:
 		return Item{}, deviceItem{}, invalid("group_name", "INVALID_VALUE", "give exactly one of group_id, group_name and group_alternative_code")
 	}
-	return Item{Action: action, Key: deviceKey(action, g)}, deviceItem{ESN: esn, Group: g}, nil
+	return Item{Action: action, Key: v.key(action, g.ID, g.Name, g.AlternativeCode)}, deviceItem{ESN: esn, Group: g}, nil
 }
 
 // GroupCodeHint explains why a group_code column (or --group-code) is refused:
@@ -87,11 +83,6 @@ func checkGroupColumns(cols []string) error {
 		}
 	}
 	return nil
-}
-
-// deviceKey is the chunk key of (action, group).
-func deviceKey(action string, g crm.GroupIdentifier) string {
-	return action + "\x00" + g.ID + "\x00" + g.Name + "\x00" + g.AlternativeCode
 }
 
 func callDevices(ctx context.Context, x *executor, items []Item, ps []deviceItem) ([]result, int, error) {

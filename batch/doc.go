@@ -11,8 +11,9 @@
 //     the required columns); a subscriptions job's promotion codes are asked
 //     for once the whole file is known to be good.
 //  2. validatePass is pass 1: job.scan reads every record and the kind's
-//     rules validate it (Kind.rows.parse: an Item and its typed payload, or a
-//     RowError that makes the row invalid); repeats of unique values are
+//     rules validate it (Kind.rows.check: an Item, its unique values and the
+//     hash of its effect, or a RowError that makes the row invalid; the typed
+//     payload is kept only by the pass that sends); repeats of unique values are
 //     invalid; each valid row gets its effect key (effects.key: what it does,
 //     the same in an edit of the file), sampled into the file's fingerprint.
 //     Nothing is sent if the file itself is broken.

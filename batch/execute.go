@@ -43,7 +43,7 @@ func execute(parent context.Context, cfg Config, j *job, led *ledger.Ledger, h h
 	rec := newRecorder(gctx, cfg, j.kind, led, h.run.ID, x)
 	rec.stream = st
 	add, flush := schedule(gctx, g, cfg, j, x, rec.record, &done.chunks)
-	feedErr := j.scan(rows, func(r row) error {
+	feedErr := j.scanToSend(rows, func(r *row) error {
 		if r.err != nil || h.progress.Done[r.seq] {
 			return nil // invalid, or done before the run stopped
 		}
@@ -86,7 +86,7 @@ type sent struct {
 // of the lineage gets its skipped result; a row that may have been applied is
 // marked uncertain, with what was recorded with its call, and the rows of one
 // earlier call go together again.
-func (h history) prepare(r row, k *Kind) (Item, *result) {
+func (h history) prepare(r *row, k *Kind) (Item, *result) {
 	it := r.item
 	if note, ok := h.progress.Uncertain[r.seq]; ok {
 		it.Uncertain, it.Note = true, note

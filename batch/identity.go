@@ -63,26 +63,26 @@ func jobKey(inputSHA, kind, sheet string, overrides map[string]string, endpoint 
 // times the file asked for it before. The same row of an edited file gets the
 // same key.
 type effects struct {
-	kind *Kind
-	seen map[uint64]uint32 // repeating kinds: effect → occurrences so far
+	kind  *Kind
+	start effectHash        // the hash of the kind's name, where every row's begins
+	seen  map[uint64]uint32 // repeating kinds: effect → occurrences so far
 }
 
 func newEffects(k *Kind) *effects {
-	e := &effects{kind: k}
+	e := &effects{kind: k, start: effectHash(fnvOffset).add(k.Name)}
 	if k.Repeats {
 		e.seen = map[uint64]uint32{}
 	}
 	return e
 }
 
-func (e *effects) key(it Item) uint64 {
-	h := effectHash(fnvOffset)
-	h.add(e.kind.Name)
-	e.kind.rows.effect(&h, it)
+// key is the effect key of a valid row whose effect hashed to h (begun at
+// e.start, see rules.check).
+func (e *effects) key(h effectHash) uint64 {
 	if e.seen != nil {
 		n := e.seen[uint64(h)]
 		e.seen[uint64(h)] = n + 1
-		h.add(string([]byte{byte(n >> 24), byte(n >> 16), byte(n >> 8), byte(n)}))
+		h = h.add(string([]byte{byte(n >> 24), byte(n >> 16), byte(n >> 8), byte(n)}))
 	}
 	return max(uint64(h), 1)
 }
@@ -96,12 +96,12 @@ const (
 	fnvPrime  = 1099511628211
 )
 
-func (h *effectHash) add(s string) {
-	x := uint64(*h)
+func (h effectHash) add(s string) effectHash {
+	x := uint64(h)
 	for i := 0; i < len(s); i++ {
 		x = (x ^ uint64(s[i])) * fnvPrime
 	}
-	*h = effectHash(x * fnvPrime) // the zero byte that ends a part
+	return effectHash(x * fnvPrime) // the zero byte that ends a part
 }
 
 // fingerprint is a sample of a file's effect keys, kept with its run so that a

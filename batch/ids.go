@@ -11,14 +11,14 @@ const maxExactDigits = 15
 // a spreadsheet has visibly mangled: exponent notation, a ".0" suffix, or a number
 // cell too long to have kept all its digits.
 func checkIdentifier(v rowView, col, s string) error {
-	switch {
+	switch k := v.kind(col); {
 	case exponentForm(s):
 		return invalid(col, "MANGLED_ID", "%q is in exponent notation: a spreadsheet turned the identifier into a number; format the column as text and export again", s)
 	case decimalZero(s):
 		return invalid(col, "MANGLED_ID", "%q ends in a decimal zero: a spreadsheet turned the identifier into a number; format the column as text and export again", s)
-	case v.kind(col) == formats.Date || v.kind(col) == formats.Bool:
-		return invalid(col, "MANGLED_ID", "%q is a %s cell: the spreadsheet took the identifier for a %s; format the column as text and enter it again", s, v.kind(col), v.kind(col))
-	case v.kind(col) == formats.Number && digits(s) > maxExactDigits:
+	case k == formats.Date || k == formats.Bool:
+		return invalid(col, "MANGLED_ID", "%q is a %s cell: the spreadsheet took the identifier for a %s; format the column as text and enter it again", s, k, k)
+	case k == formats.Number && digits(s) > maxExactDigits:
 		return invalid(col, "MANGLED_ID", "%q is a number cell with more than %d digits: the spreadsheet has rounded it; format the column as text and enter it again", s, maxExactDigits)
 	case len(s) > 64:
 		return invalid(col, "INVALID_VALUE", "identifier longer than 64 characters")

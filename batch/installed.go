@@ -29,13 +29,11 @@ var InstalledItems = &Kind{
 	MaxChunk: 50,
 	rows: spec[installedItem]{
 		read: parseInstalledItem,
-		uniques: func(p installedItem) []unique {
-			return []unique{{"serial_number", p.Serial, p.action + "\x00" + p.Subscription}}
+		uniques: func(p installedItem, u []unique) []unique {
+			return append(u, unique{"serial_number", p.Serial, p.action + "\x00" + p.Subscription})
 		},
-		effectOf: func(h *effectHash, it Item, p installedItem) {
-			for _, part := range []string{it.Action, p.Subscription, p.Serial, p.ToSerial, p.ToSubscription} {
-				h.add(part)
-			}
+		effectOf: func(h effectHash, it Item, p installedItem) effectHash {
+			return h.add(it.Action).add(p.Subscription).add(p.Serial).add(p.ToSerial).add(p.ToSubscription)
 		},
 		send: callInstalledItems,
 	},
@@ -100,8 +98,8 @@ func parseInstalledItem(v rowView) (Item, installedItem, error) {
 		PerformedByUserIdentifier: optionalIdentifier("username", v.value("performed_by")),
 		PerformedOn:               performedOn,
 	}
-	key := strings.Join([]string{action, p.Subscription, p.ToSubscription, v.value("action_type"),
-		v.value("sub_action_type"), v.value("performed_by"), performedOn}, "\x00")
+	key := v.key(action, p.Subscription, p.ToSubscription, v.value("action_type"),
+		v.value("sub_action_type"), v.value("performed_by"), performedOn)
 	lanes := []string{p.Subscription}
 	if p.ToSubscription != "" {
 		lanes = append(lanes, p.ToSubscription) // a move touches both subscriptions

@@ -218,16 +218,19 @@ type row struct {
 // same statuses and effect keys, but for repeated values: the first whole read
 // only finds which values may repeat (see repeats) and reports none; every
 // later read tells the repeats exactly. suspected says that a read was a first
-// one that found suspects.
-func (j *job) scan(limit int, fn func(r row) error) error {
+// one that found suspects. The items have no payload: see scanToSend.
+func (j *job) scan(limit int, fn func(r *row) error) error {
+	return j.scanRows(limit, false, fn)
+}
+
+// scanToSend is scan for the pass that sends: its items carry their payload.
+func (j *job) scanToSend(limit int, fn func(r *row) error) error {
+	return j.scanRows(limit, true, fn)
+}
+
+func (j *job) scanRows(limit int, keep bool, fn func(r *row) error) error {
 	rep := newRepeats(j.seed, j.suspects)
-	err := j.read(limit, func(r *row) {
-		if r.err == nil {
-			if e := rep.add(j.kind.rows.unique(r.item), r.rec.Row); e != nil {
-				r.err = e
-			}
-		}
-	}, fn)
+	err := j.read(limit, keep, rep, fn)
 	if err == nil && limit == 0 && j.suspects == nil {
 		j.suspects = rep.done()
 		j.suspected = len(j.suspects) > 0
@@ -236,42 +239,53 @@ func (j *job) scan(limit int, fn func(r row) error) error {
 }
 
 // read reads the file from the start, validates each record into a row, lets
-// check add what only the file as a whole tells (repeats), gives each valid
-// row its effect key, and calls fn.
-func (j *job) read(limit int, check func(r *row), fn func(r row) error) error {
-	rd, err := formats.Open(j.path, j.opts)
+// rep find the values repeated (what only the file as a whole tells), gives
+// each valid row its effect key, and calls fn. The row's record is valid
+// until fn returns; its item's strings stay valid.
+func (j *job) read(limit int, keep bool, rep *repeats, fn func(r *row) error) error {
+	opts := j.opts
+	opts.ReuseRecord = true // the read-ahead copies each record
+	rd, err := formats.Open(j.path, opts)
 	if err != nil {
 		return err
 	}
 	defer rd.Close()
+	ahead := startReadAhead(rd, limit)
+	defer ahead.close()
 	effects := newEffects(j.kind)
+	cols := columnsOf(j.index, j.overrides)
+	keys := &chunkKeys{}
+	var uniq []unique
+	r := &row{} // one for every row: fn is done with it when it returns
 	for seq := 0; limit == 0 || seq < limit; seq++ {
-		rec, err := rd.Next()
+		rec, err := ahead.next()
 		if errors.Is(err, io.EOF) {
 			return nil
 		}
 		if err != nil {
 			return err
 		}
-		r := row{rec: rec, seq: seq}
-		v := rowView{rec: rec, index: j.index, overrides: j.overrides, dotted: j.dotted, promotions: j.promotions}
-		item, err := Item{}, j.cellProblem(rec)
+		r.rec, r.seq, r.err = rec, seq, nil
+		v := rowView{rec: &r.rec, cols: cols, dotted: j.dotted, promotions: j.promotions, keys: keys}
+		h := effects.start
+		err = j.cellProblem(rec)
 		if err == nil {
-			item, err = j.kind.rows.parse(v)
+			uniq, h, err = j.kind.rows.check(v, keep, uniq[:0], h, &r.item)
+		}
+		if err == nil {
+			if e := rep.add(uniq, rec.Row); e != nil {
+				err = e // a *RowError only when there is one: never a nil one in err
+			}
 		}
 		if err != nil {
 			var re *RowError
 			if !errors.As(err, &re) {
 				return err
 			}
-			r.err = re
+			r.err, r.item = re, Item{}
 		} else {
-			item.Seq, item.Row = seq, rec.Row
-			r.item = item
-		}
-		check(&r)
-		if r.err == nil {
-			r.item.EKey = effects.key(r.item)
+			r.item.Seq, r.item.Row = seq, rec.Row
+			r.item.EKey = effects.key(h)
 		}
 		if err := fn(r); err != nil {
 			return err

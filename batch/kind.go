@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -47,8 +48,10 @@ type payload interface{ isPayload() }
 // implements them with P checked once, in one place.
 type rules interface {
 	parse(v rowView) (Item, error)
-	unique(it Item) []unique
-	effect(h *effectHash, it Item)
+	// check validates one row as a pass reads it: its item (with its payload
+	// only when keep: a pass that sends) into *it, the values that must not
+	// repeat (appended to u) and h with what it does added.
+	check(v rowView, keep bool, u []unique, h effectHash, it *Item) ([]unique, effectHash, error)
 	claims() bool
 	claimKey(it Item) (key, detail string)
 	call(ctx context.Context, x *executor, items []Item) ([]result, int, error)
@@ -59,12 +62,13 @@ type spec[P payload] struct {
 	// read validates one row into an item and its payload. A *RowError marks
 	// the row invalid.
 	read func(v rowView) (Item, P, error)
-	// uniques gives the values that must not repeat within a file (nil = none).
-	uniques func(p P) []unique
+	// uniques appends to dst the values that must not repeat within a file
+	// (nil = none).
+	uniques func(p P, dst []unique) []unique
 	// effectOf says what a row does (its action and the entity it acts on), the
 	// same whatever else of the row is edited: the key an edited file's rows are
 	// matched by.
-	effectOf func(h *effectHash, it Item, p P)
+	effectOf func(h effectHash, it Item, p P) effectHash
 	// entity names what a row acts on that is final across every file and run
 	// on an endpoint (a charge number), and a detail the ledger keeps with it
 	// (its reference number); nil = none.
@@ -81,15 +85,23 @@ func (s spec[P]) parse(v rowView) (Item, error) {
 	return it, err
 }
 
-func (s spec[P]) unique(it Item) []unique {
-	if s.uniques == nil {
-		return nil
+func (s spec[P]) check(v rowView, keep bool, u []unique, h effectHash, dst *Item) ([]unique, effectHash, error) {
+	it, p, err := s.read(v)
+	if err != nil {
+		return u, h, err
 	}
-	return s.uniques(it.payload.(P))
+	if keep {
+		it.payload = p // boxed only for a pass that sends: a pass that reads allocates nothing for it
+	}
+	if s.uniques != nil {
+		u = s.uniques(p, u)
+	}
+	h = s.effectOf(h, it, p)
+	*dst = it
+	return u, h, nil
 }
 
-func (s spec[P]) effect(h *effectHash, it Item) { s.effectOf(h, it, it.payload.(P)) }
-func (s spec[P]) claims() bool                  { return s.entity != nil }
+func (s spec[P]) claims() bool { return s.entity != nil }
 
 func (s spec[P]) claimKey(it Item) (string, string) {
 	if s.entity == nil {
@@ -195,25 +207,100 @@ func (k *Kind) known(col string) bool {
 // rowView gives a kind's parser access to one record by normalised column name,
 // with flag overrides applied.
 type rowView struct {
-	rec       formats.Record
-	index     map[string]int
-	overrides map[string]string
-	dotted    []string // dotted columns present in the header, in header order
+	rec    *formats.Record
+	cols   *columnSet
+	dotted []string // dotted columns present in the header, in header order
 	// promotions are the operator's promotion codes, when an endpoint was
 	// there to ask (nil = not checked).
 	promotions map[string]bool
+	// keys are the chunk keys made so far (see key); nil = none kept.
+	keys *chunkKeys
+}
+
+// column is where a row's value of a column comes from: a flag that sets it
+// for every row, or the record's field i.
+type column struct {
+	i     int
+	set   bool
+	value string
+}
+
+// columnSet maps each normalised column name to where its value comes from.
+// A job has few columns: a short list is searched in order, faster than a map
+// for the few lookups every row makes.
+type columnSet struct {
+	names  []string
+	cols   []column
+	byName map[string]column // when there are many
+}
+
+const columnListMax = 12
+
+// columnsOf maps each normalised column name to where its value comes from:
+// a flag first, else the header's index.
+func columnsOf(index map[string]int, overrides map[string]string) *columnSet {
+	all := make(map[string]column, len(index)+len(overrides))
+	for c, i := range index {
+		all[c] = column{i: i}
+	}
+	for c, s := range overrides {
+		all[c] = column{i: -1, set: true, value: s}
+	}
+	if len(all) > columnListMax {
+		return &columnSet{byName: all}
+	}
+	cs := &columnSet{}
+	for c, col := range all {
+		cs.names = append(cs.names, c)
+		cs.cols = append(cs.cols, col)
+	}
+	return cs
+}
+
+func (cs *columnSet) find(name string) (column, bool) {
+	if cs.byName != nil {
+		c, ok := cs.byName[name]
+		return c, ok
+	}
+	for i, n := range cs.names {
+		if n == name {
+			return cs.cols[i], true
+		}
+	}
+	return column{}, false
+}
+
+// chunkKeys remembers the last chunk key made from its parts: the rows of a
+// file mostly share it, and a row that does gets it without a new string.
+type chunkKeys struct {
+	parts []string
+	key   string
+}
+
+// key joins parts with NUL bytes: the chunk key of a row.
+func (v rowView) key(parts ...string) string {
+	m := v.keys
+	if m == nil {
+		return strings.Join(parts, "\x00")
+	}
+	if slices.Equal(m.parts, parts) {
+		return m.key
+	}
+	m.parts = append(m.parts[:0], parts...)
+	m.key = strings.Join(parts, "\x00")
+	return m.key
 }
 
 // get returns the trimmed value of a column and whether the column exists.
 func (v rowView) get(col string) (string, bool) {
-	if s, ok := v.overrides[col]; ok {
-		return s, true
-	}
-	i, ok := v.index[col]
-	if !ok {
+	c, ok := v.cols.find(col)
+	switch {
+	case !ok:
 		return "", false
+	case c.set:
+		return c.value, true
 	}
-	return strings.TrimSpace(v.rec.Fields[i]), true
+	return strings.TrimSpace(v.rec.Fields[c.i]), true
 }
 
 func (v rowView) value(col string) string {
@@ -222,11 +309,14 @@ func (v rowView) value(col string) string {
 }
 
 func (v rowView) kind(col string) formats.CellKind {
-	if _, ok := v.overrides[col]; ok {
+	c, ok := v.cols.find(col)
+	switch {
+	case !ok:
+		return formats.Empty
+	case c.set:
 		return formats.Text
-	}
-	if i, ok := v.index[col]; ok && i < len(v.rec.Kinds) {
-		return v.rec.Kinds[i]
+	case c.i < len(v.rec.Kinds):
+		return v.rec.Kinds[c.i]
 	}
 	return formats.Empty
 }
@@ -251,7 +341,7 @@ func (v rowView) choice(col, def string, allowed ...string) (string, error) {
 		return def, nil
 	}
 	for _, a := range allowed {
-		if strings.EqualFold(s, a) {
+		if s == a || strings.EqualFold(s, a) {
 			return a, nil
 		}
 	}

@@ -9,7 +9,9 @@ import (
 // chunk is the rows of one call.
 type chunk struct {
 	key     string
-	items   []Item
+	n       int      // rows
+	lanes   []string // the lanes of its rows, which share its key
+	items   []Item   // the rows; nil when the planner only counts
 	tickets []ticket // at most one: the chunk's place in its lanes
 }
 
@@ -79,6 +81,7 @@ func (l *lanes) leave(t ticket) {
 type planner struct {
 	size    int
 	maxOpen int
+	count   bool // count the rows of each chunk, keep none (a plan, not a run)
 	lanes   *lanes
 	emit    func(*chunk) error
 
@@ -119,8 +122,14 @@ func (p *planner) add(it Item) error {
 		p.open[it.Key] = e
 	}
 	c := e.Value.(*chunk)
-	c.items = append(c.items, it)
-	if len(c.items) >= p.size {
+	if c.n == 0 {
+		c.lanes = it.Lanes
+	}
+	c.n++
+	if !p.count {
+		c.items = append(c.items, it)
+	}
+	if c.n >= p.size {
 		return p.send(it.Key)
 	}
 	return nil
@@ -135,9 +144,7 @@ func (p *planner) send(key string) error {
 	c := e.Value.(*chunk)
 	p.order.Remove(e)
 	delete(p.open, key)
-	if len(c.items) > 0 && len(c.items[0].Lanes) > 0 {
-		// The rows of a chunk share its key, hence its lanes.
-		lanes := c.items[0].Lanes
+	if lanes := c.lanes; len(lanes) > 0 {
 		for _, lane := range lanes {
 			if p.laneOpen[lane] == key {
 				delete(p.laneOpen, lane)

@@ -1,24 +1,28 @@
 package batch
 
-import (
-	"hash/maphash"
-	"slices"
-)
+import "hash/maphash"
 
 // repeats finds the rows whose unique values (a charge number, an ESN) an
 // earlier row of the file had: those rows are invalid, the first one is not.
 // The first whole read of a file only collects the values' hashes (8 bytes a
-// value, appended: no cache miss) and sorts them at its end: the hashes seen
-// twice are the suspects, few. Past maxKeys values it marks them in a Bloom
-// filter of fixed size instead, so that memory stays flat whatever the file's
+// value, appended to blocks that are never copied as they grow: no cache
+// miss) and at its end spreads them by their top bits into buckets that fit
+// in a cache, each checked apart in a small hash table: the hashes seen twice
+// are the suspects, few. Past maxKeys values it marks them in a Bloom filter
+// of fixed size instead, so that memory stays flat whatever the file's
 // size, and the values the filter may have seen before are suspects too. Every
 // later read knows the suspects and tells the repeats exactly, keeping the
 // first row of each suspect only. A first read reports no row repeated (see
 // job.scan).
 type repeats struct {
-	h maphash.Hash
+	seed maphash.Seed
+	h    maphash.Hash
+	// the column and scope of the last value, and their hash
+	column, scope string
+	where         uint64
 	// first read
-	keys     []uint64
+	keys     [][]uint64 // blocks of at most keyBlock hashes
+	nkeys    int
 	bits     []uint64 // the Bloom filter, past maxKeys
 	suspects map[uint64]bool
 	// later reads
@@ -28,6 +32,8 @@ type repeats struct {
 
 const (
 	maxKeys    = 4_000_000 // hashes kept for sorting: 32 MB
+	keyBlock   = 1 << 14   // hashes in a full block: 128 KiB
+	bucketBits = 11        // the top bits that spread the hashes into buckets
 	bloomWords = 1 << 21   // 16 MiB: 1 in 300 false suspects at 10M values
 	blockWords = 8         // a block is one 64-byte cache line: one miss per value
 )
@@ -35,7 +41,7 @@ const (
 // newRepeats starts a read; known are the suspects of the first read (nil: this
 // is the first).
 func newRepeats(seed maphash.Seed, known map[uint64]bool) *repeats {
-	r := &repeats{known: known}
+	r := &repeats{known: known, seed: seed}
 	r.h.SetSeed(seed)
 	if known == nil {
 		r.suspects = map[uint64]bool{}
@@ -45,14 +51,19 @@ func newRepeats(seed maphash.Seed, known map[uint64]bool) *repeats {
 	return r
 }
 
+// hash is the hash of a unique value in its column and scope: the value's own
+// hash mixed with that of where it is (the same for most rows: kept).
 func (r *repeats) hash(u unique) uint64 {
-	r.h.Reset()
-	r.h.WriteString(u.Column)
-	r.h.WriteByte(0)
-	r.h.WriteString(u.Value)
-	r.h.WriteByte(0)
-	r.h.WriteString(u.Scope)
-	return r.h.Sum64()
+	if u.Column != r.column || u.Scope != r.scope || r.where == 0 {
+		r.h.Reset()
+		r.h.WriteString(u.Column)
+		r.h.WriteByte(0)
+		r.h.WriteString(u.Scope)
+		r.column, r.scope, r.where = u.Column, u.Scope, r.h.Sum64()|1
+	}
+	v := maphash.String(r.seed, u.Value)
+	// Never 0, which marks a free slot in done's tables.
+	return (v^r.where)*0x9e3779b97f4a7c15 | 1
 }
 
 // add takes a row's unique values and, on a later read, returns the error of
@@ -77,15 +88,25 @@ func (r *repeats) add(values []unique, row int) *RowError {
 
 // collect keeps a hash of the first read.
 func (r *repeats) collect(key uint64) {
-	if r.bits == nil && len(r.keys) < maxKeys {
-		r.keys = append(r.keys, key)
+	if r.bits == nil && r.nkeys < maxKeys {
+		last := len(r.keys) - 1
+		if last < 0 || len(r.keys[last]) == cap(r.keys[last]) {
+			// Blocks grow with the file up to keyBlock: a small file keeps
+			// small ones.
+			r.keys = append(r.keys, make([]uint64, 0, min(keyBlock, max(256, r.nkeys))))
+			last++
+		}
+		r.keys[last] = append(r.keys[last], key)
+		r.nkeys++
 		return
 	}
 	if r.bits == nil {
 		r.bits = make([]uint64, bloomWords)
-		for _, k := range r.keys {
-			if r.mark(k) {
-				r.suspects[k] = true
+		for _, block := range r.keys {
+			for _, k := range block {
+				if r.mark(k) {
+					r.suspects[k] = true
+				}
 			}
 		}
 		r.keys = nil
@@ -97,13 +118,54 @@ func (r *repeats) collect(key uint64) {
 
 // done ends the first read: the hashes kept that repeat are suspects.
 func (r *repeats) done() map[uint64]bool {
-	slices.Sort(r.keys)
-	for i := 1; i < len(r.keys); i++ {
-		if r.keys[i] == r.keys[i-1] {
-			r.suspects[r.keys[i]] = true
+	const buckets = 1 << bucketBits
+	var start [buckets + 1]int
+	for _, block := range r.keys {
+		for _, k := range block {
+			start[k>>(64-bucketBits)+1]++
+		}
+	}
+	for b := 1; b <= buckets; b++ {
+		start[b] += start[b-1]
+	}
+	all := make([]uint64, r.nkeys)
+	next := start
+	for _, block := range r.keys {
+		for _, k := range block {
+			b := k >> (64 - bucketBits)
+			all[next[b]] = k
+			next[b]++
 		}
 	}
 	r.keys = nil
+	var table []uint64
+	for b := range buckets {
+		part := all[start[b]:start[b+1]]
+		// A bucket is a few hundred hashes: an open-addressing table twice
+		// its size, in the cache, finds the repeats faster than sorting.
+		size := 16
+		for size < 2*len(part) {
+			size *= 2
+		}
+		if cap(table) < size {
+			table = make([]uint64, size)
+		}
+		table = table[:size]
+		clear(table)
+		mask := uint64(size - 1)
+		for _, k := range part {
+			for i := (k * 0x9e3779b97f4a7c15) >> 32 & mask; ; i = (i + 1) & mask {
+				if table[i] == 0 {
+					table[i] = k
+					break
+				}
+				if table[i] == k {
+					r.suspects[k] = true
+					break
+				}
+			}
+		}
+	}
 	return r.suspects
 }
 

@@ -46,7 +46,7 @@ func TestRepeatsFoundOnLaterReads(t *testing.T) {
 			}
 			for read := 1; read <= 3; read++ {
 				var got []string
-				if err := j.scan(0, func(r row) error {
+				if err := j.scan(0, func(r *row) error {
 					s := "ok"
 					if r.err != nil {
 						s = r.err.Error()

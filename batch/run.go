@@ -294,7 +294,7 @@ func openInput(ctx context.Context, cfg *Config) (*job, os.FileInfo, error) {
 	if _, has := j.index["promotion_code"]; has && cfg.API.BaseURL != "" && j.kind == Subscriptions {
 		// Unknown promotion codes are invalid rows, found before anything is
 		// sent; a broken file is found before the endpoint is asked.
-		if err := j.scan(0, func(row) error { return nil }); err != nil {
+		if err := j.scan(0, func(*row) error { return nil }); err != nil {
 			return nil, nil, err
 		}
 		if j.promotions, err = promotionCodes(ctx, *cfg); err != nil {
@@ -342,7 +342,7 @@ type planned struct {
 func validatePass(cfg Config, j *job) (planned, error) {
 	p := planned{fp: &fingerprint{}}
 	count, flush := callCounter(j, &p)
-	if err := j.scan(0, func(r row) error {
+	if err := j.scan(0, func(r *row) error {
 		p.rows++
 		if r.err != nil {
 			return nil

@@ -36,7 +36,7 @@ var Subscriptions = &Kind{
 	checkHeader:      checkNestedColumns,
 	rows: spec[subscriptionItem]{
 		read:     parseSubscription,
-		effectOf: func(h *effectHash, it Item, p subscriptionItem) { h.add(it.Action); h.add(p.Customer) },
+		effectOf: func(h effectHash, it Item, p subscriptionItem) effectHash { return h.add(it.Action).add(p.Customer) },
 		send:     callSubscription,
 	},
 }

@@ -112,7 +112,7 @@ func benchRead(b *testing.B, path string) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
-		r, err := Open(path, Options{})
+		r, err := Open(path, Options{ReuseRecord: true})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -32,14 +33,17 @@ type csvReader struct {
 	opts      Options
 	closer    io.Closer
 	guard     *recordGuard
-	cr        *csv.Reader
+	p         *csvParser
 	enc       textEncoding
 	header    []string
 	headerRow int // the header's row number
 
-	row     int // row number of the last record read
-	endLine int // physical line on which the last record ended
+	row     int  // row number of the last record read
+	endLine int  // physical line on which the last record ended
+	clean   bool // the last record's text is valid in its encoding, without NUL
 	err     error
+
+	out Record // the record Next returns, its slices reused with Options.ReuseRecord
 }
 
 func openCSV(path string, opts Options) (Reader, error) {
@@ -125,11 +129,7 @@ func newCSVReader(src io.Reader, name string, opts Options, closer io.Closer) (*
 	br := text.(*bufio.Reader)
 	sample, _ := br.Peek(sniffBytes)
 
-	r.cr = csv.NewReader(br)
-	r.cr.Comma = sniffDelimiter(sample)
-	r.cr.FieldsPerRecord = -1
-	r.cr.LazyQuotes = false
-	r.cr.ReuseRecord = true
+	r.p = newCSVParser(br, sniffDelimiter(sample))
 
 	for {
 		rec, err := r.read()
@@ -148,6 +148,7 @@ func newCSVReader(src io.Reader, name string, opts Options, closer io.Closer) (*
 		if err := r.checkText(rec, nil); err != nil {
 			return nil, err
 		}
+		rec = slices.Clone(rec)
 		for i := range rec {
 			rec[i] = unneutralise(rec[i])
 		}
@@ -199,22 +200,26 @@ func (r *csvReader) next() (Record, error) {
 		if err := checkRecord(r.header, rec, r.opts.MaxCellChars, r.locate); err != nil {
 			return Record{}, err
 		}
-		out := Record{Row: r.row, Fields: make([]string, len(r.header)), Kinds: make([]CellKind, len(r.header))}
+		out := &r.out
+		if !r.opts.ReuseRecord || out.Fields == nil {
+			out.Fields, out.Kinds = make([]string, len(r.header)), make([]CellKind, len(r.header))
+		}
+		out.Row = r.row
 		for i := range out.Fields {
+			out.Fields[i], out.Kinds[i] = "", Empty
 			if i < len(rec) && rec[i] != "" {
-				out.Fields[i] = unneutralise(rec[i])
-			} else {
-				out.Kinds[i] = Empty
+				out.Fields[i], out.Kinds[i] = unneutralise(rec[i]), Text
 			}
 		}
-		return out, nil
+		return *out, nil
 	}
 }
 
-// read returns the next csv record and sets r.row to its row number.
+// read returns the next csv record (valid until the next read) and sets r.row
+// to its row number.
 func (r *csvReader) read() ([]string, error) {
 	r.guard.reset()
-	rec, err := r.cr.Read()
+	rec, clean, err := r.p.read(r.enc != encUTF8)
 	if err != nil {
 		if err == io.EOF {
 			return nil, io.EOF
@@ -233,11 +238,9 @@ func (r *csvReader) read() ([]string, error) {
 		}
 		return nil, r.fail(r.row+1, "", err)
 	}
-	line, _ := r.cr.FieldPos(0)
-	r.row = r.rowAt(line)
-	last := len(rec) - 1
-	lastLine, _ := r.cr.FieldPos(last)
-	r.endLine = lastLine + strings.Count(rec[last], "\n")
+	r.row = r.rowAt(r.p.startLine)
+	r.endLine = r.p.numLine
+	r.clean = clean
 	return rec, nil
 }
 
@@ -253,6 +256,9 @@ func (r *csvReader) rowAt(line int) int {
 
 // checkText refuses cells whose bytes were not valid in the file's encoding.
 func (r *csvReader) checkText(rec, header []string) error {
+	if r.clean {
+		return nil // the parser saw the record's text whole
+	}
 	for i, c := range rec {
 		bad := false
 		switch r.enc {
@@ -349,7 +355,7 @@ func utf16Order(head []byte) string {
 
 // sniffDelimiter picks the most frequent of , ; and tab outside quotes on the
 // first line of sample.
-func sniffDelimiter(sample []byte) rune {
+func sniffDelimiter(sample []byte) byte {
 	var comma, semi, tab int
 	quoted := false
 scan:

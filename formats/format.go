@@ -117,6 +117,10 @@ type Options struct {
 	// Password opens a password-protected XLSX. It never appears in an
 	// error message.
 	Password string
+	// ReuseRecord lets Next reuse the Fields and Kinds slices of the Record
+	// it returned before (their strings stay valid): for a reader that is
+	// done with a record when it asks for the next.
+	ReuseRecord bool
 }
 
 // Defaults for Options.

@@ -158,7 +158,7 @@ func TestPlainNumber(t *testing.T) {
 
 func TestSniffDelimiter(t *testing.T) {
 	t.Parallel()
-	for in, want := range map[string]rune{
+	for in, want := range map[string]byte{
 		"a,b,c\n": ',', "a;b;c\n": ';', "a\tb\tc\n": '\t', "a\n": ',', "a;b,c\n": ',', "\"x;y;z\",b\n": ',',
 		"a,b\nc;d;e;f\n": ',', "\"a\nb;c;d\",e\n": ',', "a;b\tc;d\n": ';', "a\tb;c\td\n": '\t',
 	} {

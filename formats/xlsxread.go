@@ -10,6 +10,7 @@ import (
 	"math"
 	"os"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -371,14 +372,13 @@ func (x *xlsxReader) Next() (Record, error) {
 			x.err = err
 			return Record{}, err
 		}
-		rec := Record{
-			Sheet:  x.sheet,
-			Row:    row,
-			Fields: append([]string(nil), x.vals...),
-			Kinds:  append([]CellKind(nil), x.kinds...),
-		}
+		rec := Record{Sheet: x.sheet, Row: row, Fields: x.vals, Kinds: x.kinds}
 		if len(x.problems) > 0 {
-			rec.Problems = append([]CellProblem(nil), x.problems...)
+			rec.Problems = x.problems
+		}
+		if !x.opts.ReuseRecord {
+			rec.Fields, rec.Kinds = slices.Clone(rec.Fields), slices.Clone(rec.Kinds)
+			rec.Problems = slices.Clone(rec.Problems)
 		}
 		return rec, nil
 	}
