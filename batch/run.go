@@ -164,8 +164,22 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 	if cfg.DryRun {
 		return s, dryRun(cfg, j, s)
 	}
+	// The file's sha256 and the opening of an existing ledger do not depend
+	// on the rows: they are done while pass 1 reads them. (The login waits:
+	// a broken file contacts nothing.)
+	sum := make(chan error, 1)
+	go func() {
+		var err error
+		s.InputSHA256, err = fileSHA256(cfg.Path)
+		sum <- err
+	}()
+	opened := openLedgerEarly(cfg.StateDir)
+	defer opened.drop()
 
 	plan, err := validatePass(cfg, j)
+	if err := <-sum; err != nil {
+		return nil, &FileError{File: cfg.Path, Msg: err.Error()}
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -177,7 +191,7 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 	if ctx.Err() != nil {
 		return nil, &FatalError{Err: fmt.Errorf("interrupted before anything was sent: %w", context.Cause(ctx))}
 	}
-	led, h, release, err := openLedger(ctx, cfg, j, id, s)
+	led, h, release, err := openLedger(ctx, cfg, j, id, s, opened)
 	if err != nil {
 		return nil, err
 	}
@@ -360,13 +374,10 @@ func validatePass(cfg Config, j *job) (planned, error) {
 	return p, nil
 }
 
-// identify names the job: its content (hashed once the file is known to be
-// good, so a broken file fails fast), kind, sheet, flags and endpoint.
+// identify names the job: its content (s.InputSHA256, hashed while pass 1
+// read the file), kind, sheet, flags and endpoint.
 func identify(cfg Config, j *job, fp *fingerprint, info os.FileInfo, s *Summary) (identity, error) {
 	var err error
-	if s.InputSHA256, err = fileSHA256(cfg.Path); err != nil {
-		return identity{}, &FileError{File: cfg.Path, Msg: err.Error()}
-	}
 	if err := unchanged(cfg.Path, info); err != nil {
 		return identity{}, err
 	}
@@ -390,8 +401,8 @@ func identify(cfg Config, j *job, fp *fingerprint, info os.FileInfo, s *Summary)
 
 // openLedger opens the ledger, locks the job and begins its run (see begin).
 // release lets the locks go.
-func openLedger(ctx context.Context, cfg Config, j *job, id identity, s *Summary) (*ledger.Ledger, history, func(), error) {
-	led, err := ledger.Open(cfg.StateDir)
+func openLedger(ctx context.Context, cfg Config, j *job, id identity, s *Summary, opened *ledgerOpening) (*ledger.Ledger, history, func(), error) {
+	led, err := opened.take(cfg.StateDir)
 	if err != nil {
 		return nil, history{}, nil, &UsageError{Msg: fmt.Sprintf("%v\nhint: --state DIR (or CRMBATCH_STATE) names the folder of crmbatch's ledger", err)}
 	}
@@ -444,6 +455,48 @@ func openLedger(ctx context.Context, cfg Config, j *job, id identity, s *Summary
 		cfg.Log.Info("run started", "run_id", h.run.ID, "job", j.kind.Name, "input", cfg.Path, "rows", s.Rows)
 	}
 	return led, h, release, nil
+}
+
+// ledgerOpening is the ledger opened while pass 1 reads the file.
+type ledgerOpening struct {
+	done  chan struct{}
+	led   *ledger.Ledger
+	err   error
+	taken bool
+}
+
+// openLedgerEarly opens the ledger in dir in the background when it exists:
+// a run of a broken file creates no ledger.
+func openLedgerEarly(dir string) *ledgerOpening {
+	o := &ledgerOpening{done: make(chan struct{})}
+	if _, err := os.Stat(filepath.Join(dir, ledger.FileName)); dir == "" || err != nil {
+		close(o.done) // take opens it
+		return o
+	}
+	go func() {
+		defer close(o.done)
+		o.led, o.err = ledger.Open(dir)
+	}()
+	return o
+}
+
+// take returns the ledger, opened now if it was not before; the caller
+// closes it.
+func (o *ledgerOpening) take(dir string) (*ledger.Ledger, error) {
+	<-o.done
+	o.taken = true
+	if o.led == nil && o.err == nil {
+		return ledger.Open(dir)
+	}
+	return o.led, o.err
+}
+
+// drop closes the ledger when the run ended before taking it.
+func (o *ledgerOpening) drop() {
+	<-o.done
+	if !o.taken && o.led != nil {
+		o.led.Close()
+	}
 }
 
 func fileSHA256(path string) (string, error) {

@@ -19,7 +19,7 @@ type Writer struct {
 }
 
 // maxGroup is the most outcomes one transaction takes.
-const maxGroup = 5000
+const maxGroup = 1000
 
 // NewWriter starts a background writer for a run.
 func (l *Ledger) NewWriter(runID string) *Writer {
