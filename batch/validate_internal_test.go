@@ -1,11 +1,9 @@
 package batch
 
 import (
-	"bufio"
 	"encoding/csv"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,6 +12,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/crmbatch/crmbatch/formats"
+	"github.com/crmbatch/crmbatch/internal/compare"
 )
 
 // viewOf builds the rowView of one record under a header.
@@ -237,51 +236,17 @@ func benchValidate(b *testing.B, path string) {
 // benchBareCSV reads path with encoding/csv alone, reusing its records.
 func benchBareCSV(b *testing.B, path string) {
 	for b.Loop() {
-		f, err := os.Open(path)
-		if err != nil {
-			b.Fatal(err)
-		}
-		r := csv.NewReader(bufio.NewReaderSize(f, 64<<10))
-		r.ReuseRecord = true
-		n := 0
-		for {
-			if _, err := r.Read(); err == io.EOF {
-				break
-			} else if err != nil {
-				b.Fatal(err)
-			}
-			n++
-		}
-		f.Close()
-		if n != benchRows+1 {
-			b.Fatalf("%d records", n)
+		if n, err := compare.EncodingCSV(path); err != nil || n != benchRows+1 {
+			b.Fatalf("%d records, %v", n, err)
 		}
 	}
 }
 
-// benchExcelizeRows reads path with excelize's streaming Rows, the cells'
-// text only.
+// benchExcelizeRows reads path with excelize's streaming Rows.
 func benchExcelizeRows(b *testing.B, path string) {
 	for b.Loop() {
-		f, err := excelize.OpenFile(path)
-		if err != nil {
-			b.Fatal(err)
-		}
-		rows, err := f.Rows("Sheet1")
-		if err != nil {
-			b.Fatal(err)
-		}
-		n := 0
-		for rows.Next() {
-			if _, err := rows.Columns(); err != nil {
-				b.Fatal(err)
-			}
-			n++
-		}
-		rows.Close()
-		f.Close()
-		if n != benchRows+1 {
-			b.Fatalf("%d rows", n)
+		if n, err := compare.ExcelizeRows(path, "Sheet1"); err != nil || n != benchRows+1 {
+			b.Fatalf("%d rows, %v", n, err)
 		}
 	}
 }

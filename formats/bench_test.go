@@ -3,7 +3,6 @@ package formats
 import (
 	"archive/zip"
 	"bufio"
-	"encoding/csv"
 	"fmt"
 	"io"
 	"os"
@@ -12,6 +11,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/crmbatch/crmbatch/internal/compare"
 	"github.com/xuri/excelize/v2"
 )
 
@@ -151,26 +151,8 @@ func BenchmarkBareEncodingCSV(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
-		f, err := os.Open(csvPath)
-		if err != nil {
-			b.Fatal(err)
-		}
-		r := csv.NewReader(bufio.NewReaderSize(f, 64<<10))
-		r.ReuseRecord = true
-		n := 0
-		for {
-			_, err := r.Read()
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				b.Fatal(err)
-			}
-			n++
-		}
-		f.Close()
-		if n != benchRows+1 {
-			b.Fatalf("%d records", n)
+		if n, err := compare.EncodingCSV(csvPath); err != nil || n != benchRows+1 {
+			b.Fatalf("%d records, %v", n, err)
 		}
 	}
 	b.ReportMetric(float64(benchRows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
@@ -220,32 +202,15 @@ func BenchmarkXLSXReport1M(b *testing.B) {
 	}
 }
 
-// BenchmarkExcelizeRows1M reads the same XLSX with excelize's streaming Rows
-// (GetRows would hold the whole sheet), for comparison with ours.
+// BenchmarkExcelizeRows1M reads the same XLSX with excelize's streaming Rows,
+// for comparison with ours.
 func BenchmarkExcelizeRows1M(b *testing.B) {
 	_, xlsxPath := benchFiles(b)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
-		f, err := excelize.OpenFile(xlsxPath)
-		if err != nil {
-			b.Fatal(err)
-		}
-		rows, err := f.Rows("Data")
-		if err != nil {
-			b.Fatal(err)
-		}
-		n := 0
-		for rows.Next() {
-			if _, err := rows.Columns(); err != nil {
-				b.Fatal(err)
-			}
-			n++
-		}
-		rows.Close()
-		f.Close()
-		if n != benchRows+1 {
-			b.Fatalf("%d rows", n)
+		if n, err := compare.ExcelizeRows(xlsxPath, "Data"); err != nil || n != benchRows+1 {
+			b.Fatalf("%d rows, %v", n, err)
 		}
 	}
 	b.ReportMetric(float64(benchRows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
