@@ -31,7 +31,7 @@ type repeats struct {
 }
 
 const (
-	maxKeys    = 4_000_000 // hashes kept for sorting: 32 MB
+	maxKeys    = 2_000_000 // hashes kept to find the repeats exactly: 16 MB (twice at the end)
 	keyBlock   = 1 << 14   // hashes in a full block: 128 KiB
 	bucketBits = 11        // the top bits that spread the hashes into buckets
 	bloomWords = 1 << 21   // 16 MiB: 1 in 300 false suspects at 10M values
@@ -118,6 +118,9 @@ func (r *repeats) collect(key uint64) {
 
 // done ends the first read: the hashes kept that repeat are suspects.
 func (r *repeats) done() map[uint64]bool {
+	if r.bits != nil {
+		return r.suspects // the Bloom filter found them as they came
+	}
 	const buckets = 1 << bucketBits
 	var start [buckets + 1]int
 	for _, block := range r.keys {
@@ -130,12 +133,13 @@ func (r *repeats) done() map[uint64]bool {
 	}
 	all := make([]uint64, r.nkeys)
 	next := start
-	for _, block := range r.keys {
+	for i, block := range r.keys {
 		for _, k := range block {
 			b := k >> (64 - bucketBits)
 			all[next[b]] = k
 			next[b]++
 		}
+		r.keys[i] = nil // let go as soon as spread
 	}
 	r.keys = nil
 	var table []uint64

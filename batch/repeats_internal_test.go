@@ -2,6 +2,7 @@ package batch
 
 import (
 	"fmt"
+	"hash/maphash"
 	"os"
 	"path/filepath"
 	"strings"
@@ -80,4 +81,43 @@ func seqESNs(n int, rep map[int]int) []string {
 		}
 	}
 	return out
+}
+
+// TestRepeatsFirstRead feeds a first read more values than it keeps and
+// fewer: the values given twice are always suspects; kept exactly, nothing
+// else is; past maxKeys (the Bloom filter), few others are.
+func TestRepeatsFirstRead(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name     string
+		values   int
+		maxFalse int // suspects that were not repeated
+	}{
+		{"kept exactly", 100_000, 0},
+		{"past maxKeys", maxKeys + 50_000, (maxKeys + 50_000) / 300},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newRepeats(maphash.MakeSeed(), nil)
+			repeated := map[string]bool{}
+			for i := range tc.values {
+				v := fmt.Sprintf("E%d", i)
+				if i%9973 == 0 {
+					repeated[v] = true
+				}
+				r.add([]unique{{Column: "esn", Value: v}}, i+2)
+			}
+			for v := range repeated {
+				r.add([]unique{{Column: "esn", Value: v}}, tc.values+2)
+			}
+			suspects := r.done()
+			for v := range repeated {
+				if !suspects[r.hash(unique{Column: "esn", Value: v})] {
+					t.Fatalf("%s was given twice and is no suspect", v)
+				}
+			}
+			if others := len(suspects) - len(repeated); others > tc.maxFalse {
+				t.Errorf("%d suspects were not repeated, want at most %d", others, tc.maxFalse)
+			}
+		})
+	}
 }
