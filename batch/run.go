@@ -168,20 +168,28 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 	// on the rows: they are done while pass 1 reads them. (The login waits:
 	// a broken file contacts nothing.)
 	sum := make(chan error, 1)
+	hashCtx, stopHash := context.WithCancel(ctx)
 	go func() {
 		var err error
-		s.InputSHA256, err = fileSHA256(cfg.Path)
+		s.InputSHA256, err = fileSHA256(hashCtx, cfg.Path)
 		sum <- err
 	}()
 	opened := openLedgerEarly(cfg.StateDir)
 	defer opened.drop()
 
 	plan, err := validatePass(cfg, j)
-	if err := <-sum; err != nil {
-		return nil, &FileError{File: cfg.Path, Msg: err.Error()}
-	}
 	if err != nil {
+		stopHash() // a broken file is said at once, however large
+		<-sum
 		return nil, err
+	}
+	err = <-sum
+	stopHash()
+	switch {
+	case ctx.Err() != nil:
+		return nil, &FatalError{Err: fmt.Errorf("interrupted before anything was sent: %w", context.Cause(ctx))}
+	case err != nil:
+		return nil, &FileError{File: cfg.Path, Msg: err.Error()}
 	}
 	s.Rows = plan.rows
 	id, err := identify(cfg, j, plan.fp, info, s)
@@ -332,7 +340,7 @@ func dryRun(cfg Config, j *job, s *Summary) error {
 	}
 	defer rep.abort()
 	s.add(sent{calls: rp.planned.calls, chunks: rp.planned.chunks}, rp, cfg.Now(), j.protect)
-	if s.InputSHA256, err = fileSHA256(cfg.Path); err != nil {
+	if s.InputSHA256, err = fileSHA256(context.Background(), cfg.Path); err != nil {
 		return &FileError{File: cfg.Path, Msg: err.Error()}
 	}
 	s.EstimatedSeconds = float64(s.Calls) / cfg.Rate
@@ -499,17 +507,28 @@ func (o *ledgerOpening) drop() {
 	}
 }
 
-func fileSHA256(path string) (string, error) {
+// fileSHA256 hashes the file at path; it stops when ctx is done.
+func fileSHA256(ctx context.Context, path string) (string, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return "", err
 	}
 	defer f.Close()
 	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
+	buf := make([]byte, 256<<10)
+	for {
+		if err := ctx.Err(); err != nil {
+			return "", err
+		}
+		n, err := f.Read(buf)
+		h.Write(buf[:n])
+		if err == io.EOF {
+			return hex.EncodeToString(h.Sum(nil)), nil
+		}
+		if err != nil {
+			return "", err
+		}
 	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // unchanged checks that the job file is still the one that was validated: the
