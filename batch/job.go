@@ -220,17 +220,32 @@ type row struct {
 // later read tells the repeats exactly. suspected says that a read was a first
 // one that found suspects. The items have no payload: see scanToSend.
 func (j *job) scan(limit int, fn func(r *row) error) error {
-	return j.scanRows(limit, false, fn)
+	return j.scanRows(limit, passPlan, fn)
 }
 
 // scanToSend is scan for the pass that sends: its items carry their payload.
 func (j *job) scanToSend(limit int, fn func(r *row) error) error {
-	return j.scanRows(limit, true, fn)
+	return j.scanRows(limit, passSend, fn)
 }
 
-func (j *job) scanRows(limit int, keep bool, fn func(r *row) error) error {
+// scanToReport is scan for the pass that writes the reports: its items have no
+// effect key (the counting of repeated effects costs memory by the row).
+func (j *job) scanToReport(limit int, fn func(r *row) error) error {
+	return j.scanRows(limit, passReport, fn)
+}
+
+// pass is what a read of the file gives each valid row.
+type pass uint8
+
+const (
+	passPlan   pass = iota // effect keys
+	passSend               // effect keys and payloads
+	passReport             // neither
+)
+
+func (j *job) scanRows(limit int, p pass, fn func(r *row) error) error {
 	rep := newRepeats(j.seed, j.suspects)
-	err := j.read(limit, keep, rep, fn)
+	err := j.read(limit, p, rep, fn)
 	if err == nil && limit == 0 && j.suspects == nil {
 		j.suspects = rep.done()
 		j.suspected = len(j.suspects) > 0
@@ -242,7 +257,7 @@ func (j *job) scanRows(limit int, keep bool, fn func(r *row) error) error {
 // rep find the values repeated (what only the file as a whole tells), gives
 // each valid row its effect key, and calls fn. The row's record is valid
 // until fn returns; its item's strings stay valid.
-func (j *job) read(limit int, keep bool, rep *repeats, fn func(r *row) error) error {
+func (j *job) read(limit int, p pass, rep *repeats, fn func(r *row) error) error {
 	opts := j.opts
 	opts.ReuseRecord = true // the read-ahead copies each record
 	rd, err := formats.Open(j.path, opts)
@@ -252,7 +267,10 @@ func (j *job) read(limit int, keep bool, rep *repeats, fn func(r *row) error) er
 	defer rd.Close()
 	ahead := startReadAhead(rd, limit)
 	defer ahead.close()
-	effects := newEffects(j.kind)
+	var effects *effects
+	if p != passReport {
+		effects = newEffects(j.kind)
+	}
 	cols := columnsOf(j.index, j.overrides)
 	keys := &chunkKeys{}
 	var uniq []unique
@@ -267,10 +285,13 @@ func (j *job) read(limit int, keep bool, rep *repeats, fn func(r *row) error) er
 		}
 		r.rec, r.seq, r.err = rec, seq, nil
 		v := rowView{rec: &r.rec, cols: cols, dotted: j.dotted, promotions: j.promotions, keys: keys}
-		h := effects.start
+		var h effectHash
+		if effects != nil {
+			h = effects.start
+		}
 		err = j.cellProblem(rec)
 		if err == nil {
-			uniq, h, err = j.kind.rows.check(v, keep, uniq[:0], h, &r.item)
+			uniq, h, err = j.kind.rows.check(v, p == passSend, uniq[:0], h, &r.item)
 		}
 		if err == nil {
 			if e := rep.add(uniq, rec.Row); e != nil {
@@ -285,7 +306,9 @@ func (j *job) read(limit int, keep bool, rep *repeats, fn func(r *row) error) er
 			r.err, r.item = re, Item{}
 		} else {
 			r.item.Seq, r.item.Row = seq, rec.Row
-			r.item.EKey = effects.key(h)
+			if effects != nil {
+				r.item.EKey = effects.key(h)
+			}
 		}
 		if err := fn(r); err != nil {
 			return err

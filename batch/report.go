@@ -82,7 +82,7 @@ func finish(cfg Config, j *job, led *ledger.Ledger, runID string, st *stream, ro
 	}
 	tot := newTotals(j)
 	plan, flush := callCounter(j, &rp.planned)
-	err = j.scan(rows, func(r *row) error {
+	err = j.scanToReport(rows, func(r *row) error {
 		rp.rows++
 		o, sent := outcomes(r.seq)
 		switch {
