@@ -62,7 +62,7 @@ func TestDateColumns(t *testing.T) {
 			} {
 				kinds := make([]formats.CellKind, len(c.fields))
 				kinds[len(kinds)-1] = tc.kind
-				it, err := c.kind.rows.parse(viewOf(c.kind, c.header, c.fields, kinds))
+				it, err := parseRow(c.kind, viewOf(c.kind, c.header, c.fields, kinds))
 				if tc.want == "" {
 					var re *RowError
 					if !errors.As(err, &re) || re.Column != c.col || re.Code != "INVALID_DATE" || !strings.Contains(re.Msg, "YYYY-MM-DDTHH:MM:SS") && !strings.Contains(re.Msg, "no day") {
@@ -138,7 +138,7 @@ func TestNestedCreateColumns(t *testing.T) {
 		{"two country identifiers", []string{"create", "C1", "HOME", "Ilia Papakiriakou", "", "", "CY", "CYPRUS"}, "customer_address.country_identifier.name", nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			it, err := Subscriptions.rows.parse(viewOf(Subscriptions, header, tc.fields, make([]formats.CellKind, len(tc.fields))))
+			it, err := parseRow(Subscriptions, viewOf(Subscriptions, header, tc.fields, make([]formats.CellKind, len(tc.fields))))
 			if tc.wantCol != "" {
 				var re *RowError
 				if !errors.As(err, &re) || re.Column != tc.wantCol {
@@ -156,7 +156,7 @@ func TestNestedCreateColumns(t *testing.T) {
 	}
 	t.Run("international format without address_line_1", func(t *testing.T) {
 		h := []string{"action", "billing_system_customer_identifier", "customer_address.type", "customer_address.state_province_county"}
-		_, err := Subscriptions.rows.parse(viewOf(Subscriptions, h, []string{"create", "C1", "HOME", "Kent"}, make([]formats.CellKind, 4)))
+		_, err := parseRow(Subscriptions, viewOf(Subscriptions, h, []string{"create", "C1", "HOME", "Kent"}, make([]formats.CellKind, 4)))
 		var re *RowError
 		if !errors.As(err, &re) || re.Column != "customer_address.address_line_1" {
 			t.Fatalf("err = %v", err)
@@ -169,7 +169,7 @@ func TestNestedCreateColumns(t *testing.T) {
 func TestGroupColumns(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct{ col, field string }{{"group_id", "id"}, {"group_name", "name"}, {"group_alternative_code", "alternative_code"}} {
-		it, err := Devices.rows.parse(viewOf(Devices, []string{"esn", tc.col}, []string{"E-1", "G"}, make([]formats.CellKind, 2)))
+		it, err := parseRow(Devices, viewOf(Devices, []string{"esn", tc.col}, []string{"E-1", "G"}, make([]formats.CellKind, 2)))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -224,7 +224,7 @@ func TestInstalledItemsRequests(t *testing.T) {
 			t.Parallel()
 			var items []installedItem
 			for _, r := range tc.rows {
-				it, err := InstalledItems.rows.parse(viewOf(InstalledItems, header, r, make([]formats.CellKind, len(r))))
+				it, err := parseRow(InstalledItems, viewOf(InstalledItems, header, r, make([]formats.CellKind, len(r))))
 				if tc.badCol != "" {
 					var re *RowError
 					if !errors.As(err, &re) || re.Column != tc.badCol {

@@ -47,7 +47,6 @@ type payload interface{ isPayload() }
 // rules are a kind's rules for its rows, whatever their payload type: spec[P]
 // implements them with P checked once, in one place.
 type rules interface {
-	parse(v rowView) (Item, error)
 	// check validates one row as a pass reads it: its item (with its payload
 	// only when keep: a pass that sends) into *it, the values that must not
 	// repeat (appended to u) and h with what it does added.
@@ -77,12 +76,6 @@ type spec[P payload] struct {
 	// returns one result per item, or the error that failed the call as a whole,
 	// with the attempts made.
 	send func(ctx context.Context, x *executor, items []Item, ps []P) ([]result, int, error)
-}
-
-func (s spec[P]) parse(v rowView) (Item, error) {
-	it, p, err := s.read(v)
-	it.payload = p
-	return it, err
 }
 
 func (s spec[P]) check(v rowView, keep bool, u []unique, h effectHash, dst *Item) ([]unique, effectHash, error) {
