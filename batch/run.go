@@ -509,20 +509,35 @@ func (o *ledgerOpening) drop() {
 
 // fileSHA256 hashes the file at path; it stops when ctx is done.
 func fileSHA256(ctx context.Context, path string) (string, error) {
+	return prefixSHA256(ctx, path, -1)
+}
+
+// prefixSHA256 hashes the first size bytes of the file at path (all of it
+// when size < 0; an error when it is shorter); it stops when ctx is done.
+func prefixSHA256(ctx context.Context, path string, size int64) (string, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return "", err
 	}
 	defer f.Close()
+	var r io.Reader = f
+	if size >= 0 {
+		r = io.LimitReader(f, size)
+	}
 	h := sha256.New()
 	buf := make([]byte, 256<<10)
+	var n int64
 	for {
 		if err := ctx.Err(); err != nil {
 			return "", err
 		}
-		n, err := f.Read(buf)
-		h.Write(buf[:n])
+		m, err := r.Read(buf)
+		h.Write(buf[:m])
+		n += int64(m)
 		if err == io.EOF {
+			if size >= 0 && n < size {
+				return "", io.ErrUnexpectedEOF
+			}
 			return hex.EncodeToString(h.Sum(nil)), nil
 		}
 		if err != nil {
@@ -565,14 +580,6 @@ func changedUnder(path string, was os.FileInfo, sum string) error {
 // appended reports whether the file still begins with the size bytes whose
 // sha256 is sum: rows were only added at its end.
 func appended(path string, size int64, sum string) bool {
-	f, err := os.Open(path)
-	if err != nil {
-		return false
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.CopyN(h, f, size); err != nil {
-		return false
-	}
-	return hex.EncodeToString(h.Sum(nil)) == sum
+	got, err := prefixSHA256(context.Background(), path, size)
+	return err == nil && got == sum
 }
