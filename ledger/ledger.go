@@ -31,9 +31,10 @@ type Ledger struct {
 	db *sql.DB
 	mu sync.Mutex
 	id string
-	// insertFull inserts outcomesPerInsert outcomes, prepared once by Open:
-	// parsing its SQL cost a third of recording a call's outcomes.
-	insertFull *sql.Stmt
+	// inserts are the prepared INSERTs of outcomes, by shape and number of
+	// rows (see insertOf): parsing the SQL cost a third of recording a
+	// call's outcomes. Guarded by mu.
+	inserts map[insertShape]*sql.Stmt
 }
 
 // schemaVersion is the ledger's layout, kept in SQLite's user_version.
@@ -144,15 +145,10 @@ func Open(dir string) (*Ledger, error) {
 		return nil, fmt.Errorf("ledger: %w", err)
 	}
 	db.SetMaxOpenConns(1) // one writer; SQLite serialises anyway
-	l := &Ledger{db: db}
+	l := &Ledger{db: db, inserts: map[insertShape]*sql.Stmt{}}
 	if err := l.prepare(path, true); err != nil {
 		db.Close()
 		return nil, err
-	}
-	// Prepared now: with one connection, a transaction could not prepare it.
-	if l.insertFull, err = db.Prepare(insertOutcomes(outcomesPerInsert)); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("ledger: %w", err)
 	}
 	return l, nil
 }
@@ -241,26 +237,104 @@ func (l *Ledger) ID() string { return l.id }
 
 // Close closes the database.
 func (l *Ledger) Close() error {
-	if l.insertFull != nil {
-		l.insertFull.Close()
+	l.mu.Lock()
+	for _, st := range l.inserts {
+		st.Close()
 	}
+	l.mu.Unlock()
 	return l.db.Close()
 }
 
-// outcomesPerInsert is how many outcomes one INSERT takes.
-const outcomesPerInsert = 100
+// maxInsert is the most outcomes one INSERT takes; a group of outcomes is
+// inserted in pieces of powers of two up to it, so that a handful of
+// statements, each prepared once, serve every size of call.
+const maxInsert = 64
 
-// insertOutcomes is the INSERT of n outcomes.
-func insertOutcomes(n int) string {
+// insertShape is the form of an INSERT of outcomes: n rows, each with all its
+// values (full), or sharing all but seq, row and effect key (uniform: the
+// outcomes of a call that went one way, by far the most common, bind three
+// integers a row instead of ten values).
+type insertShape struct {
+	n       int
+	uniform bool
+}
+
+// sql is the INSERT of the shape. A uniform INSERT binds the run, status,
+// code, message, attempts and time once for all its rows. (Only anonymous
+// parameters: SQLite finds a numbered one's name by a linear search.)
+func (s insertShape) sql() string {
 	var q strings.Builder
-	q.WriteString(`INSERT OR REPLACE INTO outcomes (run_id, seq, row, status, code, message, attempts, outputs, recorded, ekey) VALUES `)
-	for i := range n {
+	q.WriteString(`INSERT OR REPLACE INTO outcomes (run_id, status, code, message, attempts, recorded, outputs, seq, row, ekey) `)
+	if s.uniform {
+		q.WriteString(`SELECT c.*, '', v.* FROM (SELECT ?, ?, ?, ?, ?, ?) c, (VALUES `)
+	} else {
+		q.WriteString(`VALUES `)
+	}
+	for i := range s.n {
 		if i > 0 {
 			q.WriteByte(',')
 		}
-		q.WriteString("(?,?,?,?,?,?,?,?,?,?)")
+		if s.uniform {
+			q.WriteString("(?,?,?)")
+		} else {
+			q.WriteString("(?,?,?,?,?,?,?,?,?,?)")
+		}
+	}
+	if s.uniform {
+		q.WriteString(`) v`)
 	}
 	return q.String()
+}
+
+// insertOf returns the prepared INSERT of the shape, preparing it on first
+// use; l.mu is held and no transaction is open (the ledger has one
+// connection, which a transaction would hold).
+func (l *Ledger) insertOf(s insertShape) (*sql.Stmt, error) {
+	if st, ok := l.inserts[s]; ok {
+		return st, nil
+	}
+	st, err := l.db.Prepare(s.sql())
+	if err != nil {
+		return nil, err
+	}
+	l.inserts[s] = st
+	return st, nil
+}
+
+// insertPiece is one INSERT of a Record: outs[from:from+n] in the shape.
+type insertPiece struct {
+	from  int
+	shape insertShape
+}
+
+// uniformWith says whether b can share a uniform INSERT with a.
+func uniformWith(a, b *Outcome) bool {
+	return len(b.Outputs) == 0 && a.Status == b.Status && a.Code == b.Code && a.Message == b.Message &&
+		a.Attempts == b.Attempts && a.Recorded.UnixMilli() == b.Recorded.UnixMilli()
+}
+
+// insertPieces cuts outs into INSERTs, in their order (a later outcome of
+// the same row replaces an earlier one): each stretch of outcomes that can
+// share a uniform INSERT, and each stretch of the others, in pieces of
+// powers of two up to maxInsert.
+func insertPieces(outs []Outcome) []insertPiece {
+	var pieces []insertPiece
+	for i := 0; i < len(outs); {
+		uniform := len(outs[i].Outputs) == 0
+		j := i + 1
+		for j < len(outs) && (uniform && uniformWith(&outs[i], &outs[j]) || !uniform && len(outs[j].Outputs) > 0) {
+			j++
+		}
+		for i < j {
+			n := maxInsert
+			for n > j-i {
+				n /= 2
+			}
+			pieces = append(pieces, insertPiece{from: i, shape: insertShape{n: n, uniform: uniform}})
+			i += n
+		}
+	}
+	return pieces
 }
 
 // Run is one run of a job file.
@@ -358,35 +432,41 @@ type Outcome struct {
 func (l *Ledger) Record(ctx context.Context, runID string, outs []Outcome) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	pieces := insertPieces(outs)
+	stmts := make([]*sql.Stmt, len(pieces))
+	for i, p := range pieces {
+		st, err := l.insertOf(p.shape)
+		if err != nil {
+			return fmt.Errorf("ledger: %w", err)
+		}
+		stmts[i] = st
+	}
 	tx, err := l.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("ledger: %w", err)
 	}
 	defer tx.Rollback()
 	// Many rows per INSERT: the per-statement cost dominates a row's.
-	const cols = 10
-	args := make([]any, 0, outcomesPerInsert*cols)
-	for start := 0; start < len(outs); start += outcomesPerInsert {
-		batch := outs[start:min(start+outcomesPerInsert, len(outs))]
+	args := make([]any, 0, 10*maxInsert)
+	for i, p := range pieces {
 		args = args[:0]
-		for _, o := range batch {
-			outputs := ""
-			if len(o.Outputs) > 0 {
+		batch := outs[p.from : p.from+p.shape.n]
+		if p.shape.uniform {
+			o := &batch[0]
+			args = append(args, runID, o.Status, o.Code, o.Message, o.Attempts, o.Recorded.UnixMilli())
+			for _, o := range batch {
+				args = append(args, o.Seq, o.Row, int64(o.EKey))
+			}
+		} else {
+			for _, o := range batch {
 				b, err := json.Marshal(o.Outputs)
 				if err != nil {
 					return fmt.Errorf("ledger: %w", err)
 				}
-				outputs = string(b)
+				args = append(args, runID, o.Status, o.Code, o.Message, o.Attempts, o.Recorded.UnixMilli(), string(b), o.Seq, o.Row, int64(o.EKey))
 			}
-			args = append(args, runID, o.Seq, o.Row, o.Status, o.Code, o.Message, o.Attempts, outputs, o.Recorded.UnixMilli(), int64(o.EKey))
 		}
-		var err error
-		if len(batch) == outcomesPerInsert {
-			_, err = tx.StmtContext(ctx, l.insertFull).ExecContext(ctx, args...)
-		} else {
-			_, err = tx.ExecContext(ctx, insertOutcomes(len(batch)), args...)
-		}
-		if err != nil {
+		if _, err := tx.StmtContext(ctx, stmts[i]).ExecContext(ctx, args...); err != nil {
 			return fmt.Errorf("ledger: %w", err)
 		}
 	}

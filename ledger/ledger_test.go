@@ -122,3 +122,91 @@ func TestProgressOfAStoppedRun(t *testing.T) {
 		}
 	}
 }
+
+// TestRecordKeepsEveryOutcome records calls of every size around the INSERT
+// pieces (uniform stretches, outcomes with outputs among them, a row recorded
+// twice in one call) and reads each outcome back whole.
+func TestRecordKeepsEveryOutcome(t *testing.T) {
+	t.Parallel()
+	at := time.UnixMilli(1700000000000)
+	ok := func(seq int) ledger.Outcome {
+		return ledger.Outcome{Seq: seq, Row: seq + 2, Status: "ok", Attempts: 1, Recorded: at, EKey: uint64(seq) + 1<<63}
+	}
+	for _, tc := range []struct {
+		name string
+		outs func() []ledger.Outcome
+	}{
+		{"one", func() []ledger.Outcome { return []ledger.Outcome{ok(0)} }},
+		{"63", func() []ledger.Outcome { return upTo(63, ok) }},
+		{"64", func() []ledger.Outcome { return upTo(64, ok) }},
+		{"65", func() []ledger.Outcome { return upTo(65, ok) }},
+		{"1000", func() []ledger.Outcome { return upTo(1000, ok) }},
+		{"outputs and failures among them", func() []ledger.Outcome {
+			outs := upTo(300, ok)
+			for i := range outs {
+				switch {
+				case i%7 == 0:
+					outs[i].Outputs = map[string]string{"netflix_token": "T" + string(rune('a'+i%26))}
+				case i%11 == 0:
+					outs[i].Status, outs[i].Code, outs[i].Message, outs[i].Attempts = "failed", "E1", "refused", 2
+				case i%13 == 0:
+					outs[i].Recorded = at.Add(time.Duration(i) * time.Millisecond)
+				}
+			}
+			return outs
+		}},
+		{"a row recorded twice: the later outcome is kept", func() []ledger.Outcome {
+			outs := upTo(100, ok)
+			again := ok(40)
+			again.Status, again.Code, again.Message = "unknown", "LOST", "answer lost"
+			return append(outs, again)
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			l, err := ledger.Open(t.TempDir())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer l.Close()
+			ctx := context.Background()
+			outs := tc.outs()
+			if err := l.Record(ctx, "r", outs); err != nil {
+				t.Fatal(err)
+			}
+			want := map[int]ledger.Outcome{}
+			for _, o := range outs {
+				want[o.Seq] = o
+			}
+			cur, err := l.Outcomes(ctx, "r")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer cur.Close()
+			n := 0
+			for got, more := cur.Next(); more; got, more = cur.Next() {
+				w := want[got.Seq]
+				if got.Row != w.Row || got.Status != w.Status || got.Code != w.Code || got.Message != w.Message ||
+					got.Attempts != w.Attempts || !got.Recorded.Equal(w.Recorded) || len(got.Outputs) != len(w.Outputs) ||
+					got.Outputs["netflix_token"] != w.Outputs["netflix_token"] {
+					t.Fatalf("seq %d: got %+v, want %+v", got.Seq, got, w)
+				}
+				n++
+			}
+			if err := cur.Err(); err != nil {
+				t.Fatal(err)
+			}
+			if n != len(want) {
+				t.Fatalf("%d outcomes read back, want %d", n, len(want))
+			}
+		})
+	}
+}
+
+func upTo(n int, outcome func(seq int) ledger.Outcome) []ledger.Outcome {
+	outs := make([]ledger.Outcome, n)
+	for i := range outs {
+		outs[i] = outcome(i)
+	}
+	return outs
+}
