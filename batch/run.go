@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"math"
 	"os"
@@ -465,25 +466,36 @@ func openLedger(ctx context.Context, cfg Config, j *job, id identity, s *Summary
 	return led, h, release, nil
 }
 
-// ledgerOpening is the ledger opened while pass 1 reads the file.
+// ledgerOpening is the ledger opened while pass 1 reads the file, or, when
+// the state folder has none yet, a new one built meanwhile under a temporary
+// name: put in place by take, removed by drop.
 type ledgerOpening struct {
-	done  chan struct{}
-	led   *ledger.Ledger
-	err   error
-	taken bool
+	done     chan struct{}
+	led      *ledger.Ledger
+	prepared *ledger.Prepared
+	err      error
+	taken    bool
 }
 
-// openLedgerEarly opens the ledger in dir in the background when it exists:
-// a run of a broken file creates no ledger.
+// openLedgerEarly opens the ledger in dir in the background when it exists,
+// and builds one aside when it does not: a run of a broken file leaves no
+// ledger.
 func openLedgerEarly(dir string) *ledgerOpening {
 	o := &ledgerOpening{done: make(chan struct{})}
-	if _, err := os.Stat(filepath.Join(dir, ledger.FileName)); dir == "" || err != nil {
-		close(o.done) // take opens it
+	if dir == "" {
+		close(o.done) // take says what is wrong
 		return o
 	}
+	_, err := os.Stat(filepath.Join(dir, ledger.FileName))
 	go func() {
 		defer close(o.done)
-		o.led, o.err = ledger.Open(dir)
+		switch {
+		case err == nil:
+			o.led, o.err = ledger.Open(dir)
+		case errors.Is(err, fs.ErrNotExist):
+			// Left for take to build and say what is wrong when it fails.
+			o.prepared, _ = ledger.Prepare(dir)
+		}
 	}()
 	return o
 }
@@ -493,17 +505,25 @@ func openLedgerEarly(dir string) *ledgerOpening {
 func (o *ledgerOpening) take(dir string) (*ledger.Ledger, error) {
 	<-o.done
 	o.taken = true
-	if o.led == nil && o.err == nil {
+	switch {
+	case o.prepared != nil:
+		return o.prepared.Open()
+	case o.led == nil && o.err == nil:
 		return ledger.Open(dir)
 	}
 	return o.led, o.err
 }
 
-// drop closes the ledger when the run ended before taking it.
+// drop closes the ledger, or removes the one built aside, when the run ended
+// before taking it.
 func (o *ledgerOpening) drop() {
 	<-o.done
-	if !o.taken && o.led != nil {
+	switch {
+	case o.taken:
+	case o.led != nil:
 		o.led.Close()
+	case o.prepared != nil:
+		o.prepared.Discard()
 	}
 }
 

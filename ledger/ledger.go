@@ -157,19 +157,33 @@ func Open(dir string) (*Ledger, error) {
 // then linked into place, so that another process never sees it half made (and
 // one that lost the race opens the winner's).
 func create(path string) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".ledger-*.db")
+	name, err := build(filepath.Dir(path))
 	if err != nil {
-		return fmt.Errorf("ledger: %w", err)
+		return err
+	}
+	defer os.Remove(name)
+	return place(name, path)
+}
+
+// build makes a new, empty ledger under a temporary name in dir and returns
+// that name.
+func build(dir string) (string, error) {
+	tmp, err := os.CreateTemp(dir, ".ledger-*.db")
+	if err != nil {
+		return "", fmt.Errorf("ledger: %w", err)
 	}
 	name := tmp.Name()
 	tmp.Close()
-	defer os.Remove(name)
+	fail := func(err error) (string, error) {
+		os.Remove(name)
+		return "", err
+	}
 	if err := os.Chmod(name, 0o600); err != nil {
-		return fmt.Errorf("ledger: %w", err)
+		return fail(fmt.Errorf("ledger: %w", err))
 	}
 	db, err := sql.Open("sqlite", "file:"+name)
 	if err != nil {
-		return fmt.Errorf("ledger: %w", err)
+		return fail(fmt.Errorf("ledger: %w", err))
 	}
 	l := &Ledger{db: db}
 	err = l.prepare(name, false)
@@ -177,12 +191,76 @@ func create(path string) error {
 		err = cerr
 	}
 	if err != nil {
-		return err
+		return fail(err)
 	}
+	return name, nil
+}
+
+// place links the ledger built at name into path, unless a ledger is there
+// already (another process made it first: that one is kept).
+func place(name, path string) error {
 	if err := os.Link(name, path); err != nil && !errors.Is(err, fs.ErrExist) {
 		return fmt.Errorf("ledger: %w", err)
 	}
 	return nil
+}
+
+// Prepared is a new ledger built ahead, under a temporary name in its state
+// folder: a run builds it while it reads its file, and puts it in place only
+// once the file proved good, so that a run of a broken file leaves no ledger.
+type Prepared struct {
+	dir, name string
+	made      string // the outermost folder made for it, "" = none
+}
+
+// Prepare builds a new ledger for dir, which has none, under a temporary
+// name. Either Open or Discard must follow.
+func Prepare(dir string) (*Prepared, error) {
+	p := &Prepared{dir: filepath.Clean(dir)}
+	for d := p.dir; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(d); !errors.Is(err, fs.ErrNotExist) {
+			break
+		}
+		p.made = d
+		if filepath.Dir(d) == d {
+			break
+		}
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("state folder: %w", err)
+	}
+	name, err := build(dir)
+	if err != nil {
+		p.name = ""
+		p.Discard()
+		return nil, err
+	}
+	p.name = name
+	return p, nil
+}
+
+// Open puts the prepared ledger in place (unless another process made one
+// meanwhile) and opens the ledger of the folder.
+func (p *Prepared) Open() (*Ledger, error) {
+	err := place(p.name, filepath.Join(p.dir, FileName))
+	os.Remove(p.name)
+	if err != nil {
+		return nil, err
+	}
+	return Open(p.dir)
+}
+
+// Discard removes the prepared ledger, and the folders made for it as long
+// as they hold nothing else.
+func (p *Prepared) Discard() {
+	if p.name != "" {
+		os.Remove(p.name)
+	}
+	for d := p.dir; p.made != ""; d = filepath.Dir(d) {
+		if os.Remove(d) != nil || d == p.made {
+			break // not empty (as it should fail then), or the last made
+		}
+	}
 }
 
 func damaged(path, why string) error {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -209,4 +210,74 @@ func upTo(n int, outcome func(seq int) ledger.Outcome) []ledger.Outcome {
 		outs[i] = outcome(i)
 	}
 	return outs
+}
+
+// TestPreparedLedger builds a ledger aside, as a run does while it reads its
+// file: discarded, it leaves neither file nor the folders made for it; opened,
+// it is the folder's ledger, unless another process put one there first.
+func TestPreparedLedger(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name    string
+		open    bool
+		another bool // a ledger is put in place between Prepare and Open
+	}{
+		{name: "discarded"},
+		{name: "opened", open: true},
+		{name: "another came first", open: true, another: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			base := t.TempDir()
+			dir := filepath.Join(base, "state", "crmbatch")
+			p, err := ledger.Prepare(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := os.Stat(filepath.Join(dir, ledger.FileName)); err == nil {
+				t.Fatal("a prepared ledger is in place before Open")
+			}
+			if !tc.open {
+				p.Discard()
+				if entries, _ := os.ReadDir(base); len(entries) != 0 {
+					t.Fatalf("discarded, it left %v", entries)
+				}
+				return
+			}
+			var first string
+			if tc.another {
+				l, err := ledger.Open(dir)
+				if err != nil {
+					t.Fatal(err)
+				}
+				first = l.ID()
+				if _, err := l.StartRun(ctx, ledger.Run{JobKey: "k", Job: "devices", Input: "x.csv", InputSHA256: "s", Started: time.Now()}); err != nil {
+					t.Fatal(err)
+				}
+				l.Close()
+			}
+			l, err := p.Open()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer l.Close()
+			runs, err := l.Runs(ctx, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.another && (l.ID() != first || len(runs) != 1) {
+				t.Fatalf("ledger %s with %d runs, want the first one, %s, with its run", l.ID(), len(runs), first)
+			}
+			entries, _ := os.ReadDir(dir)
+			if len(entries) == 0 || entries[0].Name() != ledger.FileName {
+				t.Fatalf("the folder holds %v", entries)
+			}
+			for _, e := range entries {
+				if strings.HasPrefix(e.Name(), ".ledger-") {
+					t.Fatalf("the temporary ledger %s was left", e.Name())
+				}
+			}
+		})
+	}
 }
