@@ -42,10 +42,21 @@ func execute(parent context.Context, cfg Config, j *job, led *ledger.Ledger, h h
 	g, gctx := errgroup.WithContext(ctx)
 	rec := newRecorder(gctx, cfg, j.kind, led, h.run.ID, x)
 	rec.stream = st
-	add, flush := schedule(gctx, g, cfg, j, x, rec.record, &done.chunks)
+	add, expire, flush := schedule(gctx, g, cfg, j, x, rec.record, &done.chunks)
 	feedErr := j.scanToSend(rows, func(r *row) error {
 		if r.err != nil || h.progress.Done[r.seq] {
 			return nil // invalid, or done before the run stopped
+		}
+		// The reading waits for the reports (their stream holds what is
+		// read ahead of them), after sending what it would hold back.
+		if err := expire(r.seq); err != nil {
+			return err
+		}
+		if err := st.admit(gctx, r.seq); err != nil {
+			if gctx.Err() == nil {
+				x.fail(fmt.Errorf("writing the reports: %w", err))
+			}
+			return err
 		}
 		it, done := h.prepare(r, j.kind)
 		if done != nil {
@@ -126,10 +137,12 @@ func newRecorder(ctx context.Context, cfg Config, k *Kind, led *ledger.Ledger, r
 // sent) is not recorded: the report says NOT_SENT and a resume sends it.
 func (rc *recorder) record(items []Item, res []result) error {
 	outs := make([]ledger.Outcome, 0, len(items))
+	var unsent []int
 	now := rc.cfg.Now()
 	for i, it := range items {
 		r := res[i]
 		if r.Status == "" {
+			unsent = append(unsent, it.Seq)
 			continue
 		}
 		o := ledger.Outcome{Seq: it.Seq, Row: it.Row, Status: string(r.Status), Code: r.Code,
@@ -152,7 +165,7 @@ func (rc *recorder) record(items []Item, res []result) error {
 		return err
 	}
 	if rc.stream != nil {
-		rc.stream.put(outs)
+		rc.stream.put(outs, unsent)
 	}
 	for _, o := range outs {
 		rc.cfg.Progress.Outcome(Status(o.Status), 1)
@@ -165,11 +178,11 @@ func (rc *recorder) close() error { return rc.journal.Close() }
 // schedule returns how rows are handed to the workers: planned into chunks, each
 // run by a worker of g after the earlier calls of its lanes; or, for a
 // sequential kind, one by one (rowScheduler). chunks counts what is scheduled.
-func schedule(ctx context.Context, g *errgroup.Group, cfg Config, j *job, x *executor, record func([]Item, []result) error, chunks *int) (add func(Item) error, flush func() error) {
+func schedule(ctx context.Context, g *errgroup.Group, cfg Config, j *job, x *executor, record func([]Item, []result) error, chunks *int) (add func(Item) error, expire func(seq int) error, flush func() error) {
 	k, ln := j.kind, newLanes()
 	if k.Sequential {
 		send := rowScheduler(ctx, g, x, k, ln, cfg.Concurrency, record)
-		return func(it Item) error { *chunks++; return send(it) }, func() error { return nil }
+		return func(it Item) error { *chunks++; return send(it) }, func(int) error { return nil }, func() error { return nil }
 	}
 	g.SetLimit(cfg.Concurrency)
 	plan := newPlanner(j.chunkSize, 4*cfg.Concurrency+16, ln, func(c *chunk) error {
@@ -183,7 +196,8 @@ func schedule(ctx context.Context, g *errgroup.Group, cfg Config, j *job, x *exe
 		g.Go(func() error { return runChunk(ctx, x, k, ln, c, record) })
 		return nil
 	})
-	return plan.add, plan.flush
+	plan.maxAge = reportWindow(j, cfg.Concurrency) / 2
+	return plan.add, plan.expire, plan.flush
 }
 
 func endpointOf(cfg Config) string {

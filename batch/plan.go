@@ -9,6 +9,7 @@ import (
 // chunk is the rows of one call.
 type chunk struct {
 	key     string
+	first   int      // the seq of its first row
 	n       int      // rows
 	lanes   []string // the lanes of its rows, which share its key
 	items   []Item   // the rows; nil when the planner only counts
@@ -77,10 +78,14 @@ func (l *lanes) leave(t ticket) {
 
 // planner groups valid rows into chunks as they are read, emitting a chunk when
 // it is full. At most maxOpen chunks are open at once (the oldest is emitted
-// early), so memory stays bounded whatever the file's size or number of keys.
+// early), so memory stays bounded whatever the file's size or number of keys;
+// and a chunk is emitted once its first row is maxAge rows behind the reading
+// (expire), so that the reports, written in file order, never wait for a row
+// the reading holds back while it waits for the reports.
 type planner struct {
 	size    int
 	maxOpen int
+	maxAge  int  // 0 = chunks do not age
 	count   bool // count the rows of each chunk, keep none (a plan, not a run)
 	lanes   *lanes
 	emit    func(*chunk) error
@@ -97,8 +102,26 @@ func newPlanner(size int, maxOpen int, ln *lanes, emit func(*chunk) error) *plan
 		open: map[string]*list.Element{}, order: list.New(), laneOpen: map[string]string{}}
 }
 
+// expire emits the open chunks whose first row is more than maxAge rows
+// before row seq, oldest first.
+func (p *planner) expire(seq int) error {
+	for p.maxAge > 0 && p.order.Len() > 0 {
+		c := p.order.Front().Value.(*chunk)
+		if seq-c.first <= p.maxAge {
+			return nil
+		}
+		if err := p.send(c.key); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // add places one valid row in its chunk.
 func (p *planner) add(it Item) error {
+	if err := p.expire(it.Seq); err != nil {
+		return err
+	}
 	// One open chunk per lane: a row of another call for the same lane first
 	// sends what is open, so the lane's calls go out in file order.
 	for _, lane := range it.Lanes {
@@ -118,7 +141,7 @@ func (p *planner) add(it Item) error {
 				return err
 			}
 		}
-		e = p.order.PushBack(&chunk{key: it.Key})
+		e = p.order.PushBack(&chunk{key: it.Key, first: it.Seq})
 		p.open[it.Key] = e
 	}
 	c := e.Value.(*chunk)

@@ -67,6 +67,12 @@ func finish(cfg Config, j *job, led *ledger.Ledger, runID string, st *stream, ro
 	if err != nil {
 		return nil, rp, err
 	}
+	if cfg.hooks != nil && cfg.hooks.writer != nil {
+		rep.results = cfg.hooks.writer(rep.results)
+		if rep.failures != nil {
+			rep.failures = cfg.hooks.writer(rep.failures)
+		}
+	}
 	outcomes := func(int) (ledger.Outcome, bool) { return ledger.Outcome{}, false }
 	var cur *ledger.Cursor
 	switch {
@@ -81,19 +87,24 @@ func finish(cfg Config, j *job, led *ledger.Ledger, runID string, st *stream, ro
 		outcomes = outcomesBySeq(cur)
 	}
 	tot := newTotals(j)
-	plan, flush := callCounter(j, &rp.planned)
+	plan, flush := callCounter(j, cfg.Concurrency, &rp.planned)
 	err = j.scanToReport(rows, func(r *row) error {
 		rp.rows++
-		o, sent := outcomes(r.seq)
+		var o ledger.Outcome
 		switch {
 		case r.err != nil:
+			// An invalid row is never sent: its outcome is not waited for.
 			o = ledger.Outcome{Status: string(StatusInvalid), Code: r.err.Code, Message: r.err.Error()}
 		case cfg.DryRun:
 			o = ledger.Outcome{Status: string(StatusPlanned)}
 			if err := plan(r.item); err != nil {
 				return err
 			}
-		case !sent:
+		default:
+			var sent bool
+			if o, sent = outcomes(r.seq); sent {
+				break
+			}
 			o = ledger.Outcome{Status: string(StatusFailed), Code: codeNotSent,
 				Message: "not sent: the run stopped before this row; run the same command again to send it"}
 			rp.notSent++
@@ -119,9 +130,6 @@ func finish(cfg Config, j *job, led *ledger.Ledger, runID string, st *stream, ro
 	}
 	if err == nil && cur != nil {
 		err = cur.Err()
-	}
-	if st != nil {
-		st.ended()
 	}
 	if err != nil {
 		rep.abort()
@@ -323,7 +331,7 @@ func (rep *reports) abort() {
 // callCounter counts the calls that a job's valid rows make, sending nothing:
 // the plan of a kind that is not sequential (each chunk let go as soon as it is
 // planned, so memory stays flat), one call a row for a sequential kind.
-func callCounter(j *job, p *planned) (add func(Item) error, flush func() error) {
+func callCounter(j *job, concurrency int, p *planned) (add func(Item) error, flush func() error) {
 	if j.kind.Sequential {
 		return func(Item) error { p.calls++; p.chunks++; return nil }, func() error { return nil }
 	}
@@ -336,7 +344,7 @@ func callCounter(j *job, p *planned) (add func(Item) error, flush func() error) 
 		p.calls++
 		return nil
 	})
-	pl.count = true
+	pl.count, pl.maxAge = true, reportWindow(j, concurrency)/2
 	return pl.add, pl.flush
 }
 

@@ -51,6 +51,8 @@ type Config struct {
 	Log      *slog.Logger
 	Progress Progress
 	Now      func() time.Time
+
+	hooks *hooks // nil but in this package's tests
 }
 
 // Summary is the outcome of a run, also written as X.summary.json.
@@ -259,7 +261,10 @@ func sendAndReport(ctx context.Context, cfg Config, j *job, led *ledger.Ledger, 
 		rep, rp, repErr = finish(cfg, j, led, h.run.ID, nil, rows)
 		return runErr, done, rep, rp, repErr
 	}
-	st := newStream()
+	st := newStream(reportWindow(j, cfg.Concurrency))
+	if cfg.hooks != nil && cfg.hooks.stream != nil {
+		cfg.hooks.stream(st)
+	}
 	type result struct {
 		rep *reports
 		rp  reported
@@ -268,6 +273,12 @@ func sendAndReport(ctx context.Context, cfg Config, j *job, led *ledger.Ledger, 
 	written := make(chan result, 1)
 	go func() {
 		rep, rp, err := finish(cfg, j, nil, h.run.ID, st, rows)
+		if err != nil {
+			// The sending stops: the outcomes are in the ledger, from which
+			// the same command writes the reports.
+			st.fail(err)
+		}
+		st.ended() // the summary's calls and times are final
 		written <- result{rep, rp, err}
 	}()
 	done, runErr = execute(ctx, cfg, j, led, h, rows, st)
@@ -364,7 +375,7 @@ type planned struct {
 // is sent.
 func validatePass(cfg Config, j *job) (planned, error) {
 	p := planned{fp: &fingerprint{}}
-	count, flush := callCounter(j, &p)
+	count, flush := callCounter(j, cfg.Concurrency, &p)
 	if err := j.scan(0, func(r *row) error {
 		p.rows++
 		if r.err != nil {

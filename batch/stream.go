@@ -1,33 +1,85 @@
 package batch
 
 import (
+	"context"
 	"sync"
 
 	"github.com/crmbatch/crmbatch/ledger"
 )
 
 // stream hands the outcomes of a run to its reports as they come, so that the
-// reports are written while the calls are made rather than after: finish waits,
-// row by row in file order, for the outcome of each row sent. It holds only the
-// outcomes not yet written (rows done out of order), a few chunks' worth.
+// reports are written while the calls are made rather than after: finish
+// waits, row by row in file order, for the outcome of each valid row. The
+// sending waits for the reports in turn (admit): it takes a row only while the
+// row is less than window rows ahead of the one the reports wait for, so the
+// stream holds at most window outcomes, whatever the server's pace, the
+// writer's, or the rows the sending never takes (invalid rows). A writer that
+// fails stops the sending (fail).
 type stream struct {
 	mu     sync.Mutex
 	cond   *sync.Cond
-	outs   map[int]ledger.Outcome
-	closed bool // no more outcomes: a row without one was not sent
+	outs   map[int]streamed
+	window int
+	at     int   // the row the reports wait for: every row before it is written
+	err    error // the reports failed: the sending stops
+	closed bool  // no more outcomes: a row without one was not sent
+	most   int   // the most outcomes held at once
+	waits  int   // how many times the sending waited for the reports
 }
 
-func newStream() *stream {
-	st := &stream{outs: map[int]ledger.Outcome{}}
+// streamed is a row's outcome, or, with sent false, the word that the row
+// came back from its call without one (the run stopped before sending it).
+type streamed struct {
+	o    ledger.Outcome
+	sent bool
+}
+
+func newStream(window int) *stream {
+	st := &stream{outs: map[int]streamed{}, window: max(window, 1)}
 	st.cond = sync.NewCond(&st.mu)
 	return st
 }
 
-// put adds outcomes, once they are in the ledger.
-func (st *stream) put(outs []ledger.Outcome) {
+// admit waits until row seq is less than the window ahead of the reports; it
+// returns the reports' error when they failed, or ctx's when it is done. A nil
+// stream admits every row.
+func (st *stream) admit(ctx context.Context, seq int) error {
+	if st == nil {
+		return nil
+	}
 	st.mu.Lock()
-	for _, o := range outs {
-		st.outs[o.Seq] = o
+	defer st.mu.Unlock()
+	if seq < st.at+st.window && st.err == nil {
+		return nil
+	}
+	st.waits++
+	stop := context.AfterFunc(ctx, func() {
+		st.mu.Lock()
+		defer st.mu.Unlock()
+		st.cond.Broadcast()
+	})
+	defer stop()
+	for seq >= st.at+st.window && st.err == nil && ctx.Err() == nil {
+		st.cond.Wait()
+	}
+	if st.err != nil {
+		return st.err
+	}
+	return ctx.Err()
+}
+
+// put adds outcomes, once they are in the ledger, and marks the rows in
+// unsent as come back without one. Once the reports failed, nothing is kept.
+func (st *stream) put(outs []ledger.Outcome, unsent []int) {
+	st.mu.Lock()
+	if st.err == nil {
+		for _, o := range outs {
+			st.outs[o.Seq] = streamed{o: o, sent: true}
+		}
+		for _, seq := range unsent {
+			st.outs[seq] = streamed{}
+		}
+		st.most = max(st.most, len(st.outs))
 	}
 	st.mu.Unlock()
 	st.cond.Broadcast()
@@ -41,15 +93,33 @@ func (st *stream) close() {
 	st.cond.Broadcast()
 }
 
+// fail says that the reports cannot be written: the sending stops taking rows
+// and the outcomes are no longer kept (they are in the ledger, from which the
+// same command writes the reports).
+func (st *stream) fail(err error) {
+	st.mu.Lock()
+	if st.err == nil {
+		st.err = err
+	}
+	clear(st.outs)
+	st.mu.Unlock()
+	st.cond.Broadcast()
+}
+
 // wait returns the outcome of row seq once it has one, or false when the run
-// ended without one (the row was not sent).
+// ended without one (the row was not sent). The reports are then done with
+// every row before seq.
 func (st *stream) wait(seq int) (ledger.Outcome, bool) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
+	if seq > st.at {
+		st.at = seq
+		st.cond.Broadcast()
+	}
 	for {
-		if o, ok := st.outs[seq]; ok {
+		if s, ok := st.outs[seq]; ok {
 			delete(st.outs, seq)
-			return o, true
+			return s.o, s.sent
 		}
 		if st.closed {
 			return ledger.Outcome{}, false
@@ -66,4 +136,29 @@ func (st *stream) ended() {
 	for !st.closed {
 		st.cond.Wait()
 	}
+}
+
+// held is the most outcomes the stream held at once.
+func (st *stream) held() int {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.most
+}
+
+// reportWindow is how many rows the sending may read ahead of the reports: a
+// few times the rows in flight (concurrency × chunk size, or the rows a
+// sequential kind schedules ahead), so that in the steady state neither waits
+// for the other, and memory is bounded by them rather than by the file.
+func reportWindow(j *job, concurrency int) int {
+	if j.kind.Sequential {
+		return 2 * seqWindow
+	}
+	return max(4*concurrency*j.chunkSize, 4096)
+}
+
+// waited is how many times the sending waited for the reports.
+func (st *stream) waited() int {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.waits
 }
