@@ -3,6 +3,7 @@ package batch
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
@@ -89,7 +90,11 @@ func finish(cfg Config, j *job, led *ledger.Ledger, runID string, st *stream, ro
 	tot := newTotals(j)
 	plan, flush := callCounter(j, cfg.Concurrency, &rp.planned)
 	err = j.scanToReport(rows, func(r *row) error {
-		rp.rows++
+		if rp.rows++; rows == 0 {
+			if err := reportFits(cfg, rp.rows, false); err != nil {
+				return err
+			}
+		}
 		var o ledger.Outcome
 		switch {
 		case r.err != nil:
@@ -137,6 +142,29 @@ func finish(cfg Config, j *job, led *ledger.Ledger, runID string, st *stream, ro
 	}
 	rp.totals = tot.list()
 	return rep, rp, nil
+}
+
+// xlsxReportRows is the most rows an XLSX report holds: a sheet's 1,048,576
+// rows, but its header.
+const xlsxReportRows = 1<<20 - 1
+
+// reportFits refuses a job of rows rows whose XLSX reports would not hold
+// every row: it is said before anything is sent, never after (known says
+// that rows is the file's count, not a count so far).
+func reportFits(cfg Config, rows int, known bool) error {
+	if cfg.Format != formats.XLSX || rows <= xlsxReportRows {
+		return nil
+	}
+	n := fmt.Sprintf("%d rows", rows)
+	if !known {
+		n = fmt.Sprintf("more than %d rows", xlsxReportRows)
+	}
+	what := "its reports"
+	if cfg.DryRun {
+		what = "its plan"
+	}
+	return &UsageError{Msg: fmt.Sprintf("%s: %s: %s would be XLSX, and an XLSX sheet holds at most %d rows and its header; nothing was sent\nhint: pass --format csv (a CSV report has no row limit), or split the file",
+		cfg.Path, n, what, xlsxReportRows)}
 }
 
 // codeNotSent is the error code of the rows a stopped run never sent: they

@@ -165,7 +165,10 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 		return nil, &UsageError{Msg: fmt.Sprintf("--out: %v", err)}
 	}
 	if cfg.DryRun {
-		return s, dryRun(cfg, j, s)
+		if err := dryRun(cfg, j, s); err != nil {
+			return nil, err // no plan was written: none is named
+		}
+		return s, nil
 	}
 	// The file's sha256 and the opening of an existing ledger do not depend
 	// on the rows: they are done while pass 1 reads them. (The login waits:
@@ -195,6 +198,9 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 		return nil, &FileError{File: cfg.Path, Msg: err.Error()}
 	}
 	s.Rows = plan.rows
+	if err := reportFits(cfg, plan.rows, true); err != nil {
+		return nil, err
+	}
 	id, err := identify(cfg, j, plan.fp, info, s)
 	if err != nil {
 		return nil, err
@@ -213,7 +219,7 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 	// From here on, something was sent: every error stops the run (exit 3), and
 	// what was done is in the ledger.
 	if repErr != nil {
-		return nil, &FatalError{Err: fmt.Errorf("writing the reports: %w", repErr)}
+		return nil, reportsError(repErr)
 	}
 	defer rep.abort()
 	s.add(done, rp, cfg.Now(), j.protect)
@@ -225,10 +231,10 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 		s.Stopped = runErr.Error()
 	}
 	if err := rep.commit(summarySheet(s)); err != nil {
-		return nil, &FatalError{Err: fmt.Errorf("writing the reports: %w", err)}
+		return nil, reportsError(err)
 	}
 	if err := writeSummary(s); err != nil {
-		return nil, &FatalError{Err: fmt.Errorf("writing the reports: %w", err)}
+		return nil, reportsError(err)
 	}
 	cfg.Log.Info("run finished", "run_id", s.RunID, "job", s.Job, "input", s.Input, "rows", s.Rows,
 		"ok", s.Counts[StatusOK], "failed", s.Counts[StatusFailed], "not_sent", s.NotSent, "invalid", s.Counts[StatusInvalid],
@@ -287,6 +293,12 @@ func sendAndReport(ctx context.Context, cfg Config, j *job, led *ledger.Ledger, 
 	return runErr, done, w.rep, w.rp, w.err
 }
 
+// reportsError stops a run whose reports could not be written: every
+// outcome is in the ledger, and the same command writes them.
+func reportsError(err error) error {
+	return &FatalError{Err: fmt.Errorf("writing the reports: %w\nhint: every row's outcome is in the ledger: once the report folder is writable (space, permissions), run the same command again; it writes the reports and sends only what was not sent", err)}
+}
+
 // openInput checks the job file and opens it: its format, that it is a regular
 // file, its header and kind; for a subscriptions job with promotion codes, the
 // whole file is checked before the endpoint is asked for its promotions.
@@ -338,10 +350,23 @@ func openInput(ctx context.Context, cfg *Config) (*job, os.FileInfo, error) {
 	return j, info, nil
 }
 
-// dryRun reads the file once: its reports say planned or invalid.
+// dryRun reads the file once: its reports say planned or invalid. A CSV file
+// whose plan is an XLSX report is counted first: one too large for a sheet is
+// refused before any of it is written.
 func dryRun(cfg Config, j *job, s *Summary) error {
+	counted := false
+	if in, _ := formats.FormatOf(cfg.Path); cfg.Format == formats.XLSX && in != formats.XLSX {
+		counted = true // a first whole read: the plan's read tells repeats exactly
+		rows := 0
+		if err := j.scan(0, func(*row) error { rows++; return nil }); err != nil {
+			return err
+		}
+		if err := reportFits(cfg, rows, true); err != nil {
+			return err
+		}
+	}
 	rep, rp, err := finish(cfg, j, nil, "", nil, 0)
-	if err == nil && j.suspected {
+	if err == nil && j.suspected && !counted {
 		// The first read could only suspect repeated values; now they are
 		// known, the reports are written again.
 		rep.abort()

@@ -202,3 +202,33 @@ func TestReportWriterFailureStopsTheRun(t *testing.T) {
 		t.Errorf("the results report has %d rows ok, want %d", got, rows)
 	}
 }
+
+// TestReportFits holds the boundary of an XLSX report: a sheet's 1,048,576
+// rows hold a header and 1,048,575 rows; a CSV report has no limit.
+func TestReportFits(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name   string
+		format formats.Format
+		rows   int
+		fits   bool
+	}{
+		{"no rows", formats.XLSX, 0, true},
+		{"a sheet but one row", formats.XLSX, 1<<20 - 2, true},
+		{"a sheet with its header", formats.XLSX, 1<<20 - 1, true},
+		{"a sheet's rows and a header", formats.XLSX, 1 << 20, false},
+		{"far more", formats.XLSX, 10_000_000, false},
+		{"CSV", formats.CSV, 10_000_000, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := reportFits(Config{Path: "big.csv", Format: tc.format}, tc.rows, true)
+			var ue *UsageError
+			switch {
+			case tc.fits && err != nil:
+				t.Errorf("refused: %v", err)
+			case !tc.fits && (!errors.As(err, &ue) || !strings.Contains(err.Error(), "--format csv")):
+				t.Errorf("%v, want a usage error naming --format csv", err)
+			}
+		})
+	}
+}
