@@ -12,10 +12,15 @@ import (
 )
 
 // UsageError is a problem with the command line or the configuration: nothing
-// was sent.
-type UsageError struct{ Msg string }
+// was sent. Err, when set, is the cause a caller may tell apart (ledger.ErrLocked:
+// another crmbatch runs the job now).
+type UsageError struct {
+	Msg string
+	Err error
+}
 
 func (e *UsageError) Error() string { return e.Msg }
+func (e *UsageError) Unwrap() error { return e.Err }
 
 // FileError is a problem with the job file as a whole: nothing was sent.
 type FileError struct {

@@ -201,6 +201,15 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 	if err := reportFits(cfg, plan.rows, true); err != nil {
 		return nil, err
 	}
+	if plan.rows == 0 {
+		// A header and no rows (a billing system's "nothing tonight"): nothing
+		// to do, and no job for the ledger to remember, so the same file
+		// tomorrow is nothing to do again rather than a job done before.
+		if err := nothingToDo(cfg, j, s); err != nil {
+			return nil, err
+		}
+		return s, nil
+	}
 	id, err := identify(cfg, j, plan.fp, info, s)
 	if err != nil {
 		return nil, err
@@ -387,6 +396,25 @@ func dryRun(cfg Config, j *job, s *Summary) error {
 	return writeSummary(s)
 }
 
+// nothingToDo writes the reports of a file with no rows: a header each, and
+// the summary. No endpoint is asked and no ledger is opened.
+func nothingToDo(cfg Config, j *job, s *Summary) error {
+	rep, rp, err := finish(cfg, j, nil, "", nil, 0)
+	if err != nil {
+		return reportsError(err)
+	}
+	defer rep.abort()
+	s.add(sent{}, rp, cfg.Now(), j.protect)
+	if err := rep.commit(summarySheet(s)); err != nil {
+		return reportsError(err)
+	}
+	if err := writeSummary(s); err != nil {
+		return reportsError(err)
+	}
+	cfg.Log.Info("nothing to do: the file has no rows", "job", s.Job, "input", s.Input, "results", s.Reports.Results)
+	return nil
+}
+
 // planned is what pass 1 found: the rows, the valid ones, the calls they make
 // and the fingerprint of what they do.
 type planned struct {
@@ -460,7 +488,7 @@ func openLedger(ctx context.Context, cfg Config, j *job, id identity, s *Summary
 	lock := func(name string) error {
 		l, err := led.Lock(cfg.StateDir, name)
 		if errors.Is(err, ledger.ErrLocked) {
-			return &UsageError{Msg: fmt.Sprintf("%s: another crmbatch is running this job (or an edit of its file) now\nhint: wait for it to end; nothing was sent", cfg.Path)}
+			return &UsageError{Msg: fmt.Sprintf("%s: another crmbatch is running this job (or an edit of its file) now\nhint: wait for it to end; nothing was sent", cfg.Path), Err: ledger.ErrLocked}
 		}
 		if err == nil {
 			locks = append(locks, l)

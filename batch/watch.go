@@ -11,6 +11,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/crmbatch/crmbatch/ledger"
 )
 
 // WatchOptions say which folder Watch watches and what it tells of it.
@@ -22,13 +24,17 @@ type WatchOptions struct {
 
 	Done     func(Watched)        // after each file's run
 	Settling func(files []string) // a scan left these files, still being written; told once per set
+	// Busy is told that another crmbatch holds the folder: its files are
+	// left to it (once; without Once, the folder is tried again at each poll).
+	Busy func()
 }
 
 // Watched is what became of one file of a watched folder.
 type Watched struct {
 	Input   string   // where the file was dropped
 	File    string   // where the file is now
-	To      string   // "processed", "failed", or "" when it was left to be resumed
+	To      string   // "processed", "failed", or "" when it was left to be resumed, or is busy
+	Busy    bool     // left in place: another crmbatch runs this job now
 	Dir     string   // the run's own folder in processed/ or failed/, holding the file and its reports
 	Reason  string   // in failed/: the file beside it that says why
 	Summary *Summary // nil when the run did not get to its reports
@@ -44,6 +50,15 @@ type Watched struct {
 // again under the same name never overwrites an earlier one or its reports. A
 // run that could not finish leaves the file where it is, to be resumed at the
 // next scan. A file dropped again is refused by the ledger and moved to failed.
+//
+// One crmbatch at a time runs a folder's files: Watch holds the folder's lock
+// (.reports/watch.lock) while it scans and runs them. Another, started meanwhile
+// (an overlapping cron run), is told Busy and leaves every file alone, and a
+// file whose job another crmbatch runs by hand is left where it is: a run never
+// moves, renames or reports into a file another run holds. Spreadsheet lock
+// and temporary files (~$X.xlsx, .~lock.X.xlsx#, dot files, *.tmp) are not
+// jobs; a file with a header and no rows is nothing to do, however often it
+// comes.
 //
 // A missing folder is a *UsageError: it is not created, as a mistyped path
 // would then be watched forever with nothing ever dropped into it.
@@ -67,7 +82,34 @@ func Watch(ctx context.Context, cfg Config, o WatchOptions) error {
 		now = time.Now
 	}
 	told := ""
+	var held *ledger.Lock
+	defer func() {
+		if held != nil {
+			held.Release()
+		}
+	}()
+	toldBusy := false
 	for {
+		if held == nil {
+			l, err := ledger.LockFile(filepath.Join(o.Dir, ".reports", "watch.lock"))
+			switch {
+			case errors.Is(err, ledger.ErrLocked):
+				if !toldBusy && o.Busy != nil {
+					o.Busy()
+				}
+				toldBusy = true
+				if o.Once {
+					return nil
+				}
+				if err := sleep(ctx, o.Poll); err != nil {
+					return nil
+				}
+				continue
+			case err != nil:
+				return &UsageError{Msg: fmt.Sprintf("--watch: %v", err)}
+			}
+			held = l
+		}
 		files, settling, err := scan(o.Dir, o.Settle, now())
 		if err != nil {
 			return &UsageError{Msg: fmt.Sprintf("--watch: %v", err)}
@@ -105,8 +147,7 @@ func scan(dir string, settle time.Duration, now time.Time) (files, settling []st
 	}
 	for _, e := range entries {
 		name := e.Name()
-		ext := strings.ToLower(filepath.Ext(name))
-		if !e.Type().IsRegular() || strings.HasPrefix(name, ".") || (ext != ".csv" && ext != ".xlsx") {
+		if !e.Type().IsRegular() || !jobName(name) {
 			continue
 		}
 		info, err := e.Info()
@@ -122,6 +163,15 @@ func scan(dir string, settle time.Duration, now time.Time) (files, settling []st
 	sort.Strings(files)
 	sort.Strings(settling)
 	return files, settling, nil
+}
+
+// jobName reports whether a file of a drop folder named name is a job file:
+// a .csv or .xlsx that is not a dot file (LibreOffice's .~lock.X.xlsx#, a
+// hidden or partial copy) nor Excel's lock file ~$X.xlsx. A temporary file
+// (X.tmp) is not a .csv or .xlsx.
+func jobName(name string) bool {
+	ext := strings.ToLower(filepath.Ext(name))
+	return (ext == ".csv" || ext == ".xlsx") && !strings.HasPrefix(name, ".") && !strings.HasPrefix(name, "~$")
 }
 
 // runDropped runs one dropped file with its reports in .reports/NAME (a run
@@ -141,8 +191,12 @@ func runDropped(ctx context.Context, cfg Config, dir, file string, now func() ti
 	s, err := Run(ctx, c)
 	w := Watched{Input: file, File: file, Summary: s, Err: err}
 	var fatal *FatalError
-	if errors.As(err, &fatal) {
+	switch {
+	case errors.As(err, &fatal):
 		return w // resumed at the next scan
+	case errors.Is(err, ledger.ErrLocked):
+		// Another crmbatch runs this job now: its file, its reports.
+		return Watched{Input: file, File: file, Busy: true}
 	}
 	w.To = "processed"
 	if err != nil || s.Problems() > 0 {

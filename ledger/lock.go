@@ -22,7 +22,13 @@ func (l *Ledger) Lock(dir, jobKey string) (*Lock, error) {
 	if err := os.MkdirAll(filepath.Join(dir, "locks"), 0o700); err != nil {
 		return nil, fmt.Errorf("ledger: %w", err)
 	}
-	f, err := os.OpenFile(filepath.Join(dir, "locks", jobKey+".lock"), os.O_RDWR|os.O_CREATE, 0o600)
+	return LockFile(filepath.Join(dir, "locks", jobKey+".lock"))
+}
+
+// LockFile takes the lock of the file at path (created if need be), or fails
+// with ErrLocked while another process, or another open of it, holds it.
+func LockFile(path string) (*Lock, error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("ledger: %w", err)
 	}

@@ -305,6 +305,13 @@ func (a *app) watch(ctx context.Context, cfg batch.Config, o *runOptions) error 
 				worst = &reported{err}
 			}
 		},
+		Busy: func() {
+			if a.json {
+				a.log.Info("busy: another crmbatch is running the files of this folder; they are left to it", "folder", o.watch)
+				return
+			}
+			fmt.Fprintf(a.stderr, "crmbatch: busy: another crmbatch is running the files of %s; they are left to it\n", o.watch)
+		},
 		Settling: func(files []string) {
 			if a.json {
 				a.log.Info("waiting for files still being written", "files", files, "settle", o.settle.String())
@@ -323,14 +330,20 @@ func (a *app) watch(ctx context.Context, cfg batch.Config, o *runOptions) error 
 // run's summary, its error and where the file went; in JSON, one line.
 func (a *app) fileDone(w batch.Watched, err error, code int) {
 	where := "left in place, to be resumed at the next scan"
-	if w.To != "" {
+	switch {
+	case w.Busy:
+		where = "busy: another crmbatch is running this job; left to it"
+	case w.To != "":
 		where = "moved to " + w.Dir
 	}
 	if a.json {
 		attrs := []any{"file", w.Input, "outcome", w.To, "exit_code", code}
-		if w.To == "" {
+		switch {
+		case w.Busy:
+			attrs[3] = "busy"
+		case w.To == "":
 			attrs[3] = "left"
-		} else {
+		default:
 			attrs = append(attrs, "moved_to", w.File, "folder", w.Dir)
 		}
 		if w.Reason != "" {
@@ -523,6 +536,15 @@ func (a *app) printSummary(s *batch.Summary) {
 	}
 	for _, u := range s.UnusedColumns {
 		fmt.Fprintf(w, "crmbatch: warning: %s: %s by a %s job: copied to the reports, never sent\n", s.Input, u, s.Job)
+	}
+	if s.Rows == 0 {
+		fmt.Fprintf(w, "crmbatch: %s %s (%s job): no rows, nothing to do", verb, s.Input, s.Job)
+		if s.DryRun {
+			fmt.Fprintf(w, "\n  plan:     %s\n  summary:  %s\n", s.Reports.Results, s.Reports.Summary)
+			return
+		}
+		fmt.Fprintf(w, "\n  results:  %s\n  failures: %s\n  summary:  %s\n", s.Reports.Results, s.Reports.Failures, s.Reports.Summary)
+		return
 	}
 	fmt.Fprintf(w, "crmbatch: %s %s (%s job): %d rows", verb, s.Input, s.Job, s.Rows)
 	for _, st := range statuses(s) {

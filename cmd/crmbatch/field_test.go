@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/crmbatch/crmbatch/sandbox"
 )
@@ -157,5 +158,197 @@ func TestReportsWrittenAgainByTheSameCommand(t *testing.T) {
 		if n != 1 {
 			t.Errorf("%v applied %d times", e, n)
 		}
+	}
+}
+
+// dropFile writes a file into a drop folder, settled a minute ago.
+func dropFile(t *testing.T, dir, name, content string) string {
+	t.Helper()
+	path := filepath.Join(dir, name)
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-time.Minute)
+	if err := os.Chtimes(path, old, old); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// held is a sandbox whose first call of method waits, once it has come,
+// until release is closed: a run caught while it sends.
+type held struct {
+	sb       *sandbox.Server
+	method   string
+	once     sync.Once
+	sending  chan struct{} // closed when the first call came
+	release  chan struct{}
+	released sync.Once
+}
+
+func holdFirst(method string) *held {
+	return &held{sb: sandbox.New(sandbox.Options{}), method: method, sending: make(chan struct{}), release: make(chan struct{})}
+}
+
+func (h *held) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if strings.HasSuffix(r.URL.Path, h.method) {
+		h.once.Do(func() {
+			close(h.sending)
+			<-h.release
+		})
+	}
+	h.sb.ServeHTTP(w, r)
+}
+
+func (h *held) let() { h.released.Do(func() { close(h.release) }) }
+
+// glob lists what matches pattern in dir.
+func glob(t *testing.T, dir, pattern string) []string {
+	t.Helper()
+	m, err := filepath.Glob(filepath.Join(dir, pattern))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// TestOverlappingWatchRuns starts a second "run --watch DIR --once" (the next
+// cron run) while the first sends a file of the folder, and a watch while a
+// run by hand sends a file of it: the second says busy and leaves the file,
+// which is never moved to failed/; the first's reports land.
+func TestOverlappingWatchRuns(t *testing.T) {
+	t.Parallel()
+	var rows strings.Builder
+	rows.WriteString("esn,group_name\n")
+	for i := range 3000 {
+		fmt.Fprintf(&rows, "O%06d,OPERATOR1\n", i)
+	}
+	for _, tc := range []struct {
+		name  string
+		first func(drop string) []string // the command line of the run caught sending
+	}{
+		{"two cron runs", func(drop string) []string { return []string{"run", "--watch", drop, "--once", "--no-progress"} }},
+		{"a run by hand, then a cron run", func(drop string) []string {
+			return []string{"run", "--no-progress", "--out", filepath.Join(filepath.Dir(drop), "out"), filepath.Join(drop, "big.csv")}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			h := holdFirst("register_devices")
+			srv := httptest.NewServer(h)
+			t.Cleanup(srv.Close)
+			t.Cleanup(h.let)
+			base := t.TempDir()
+			drop := filepath.Join(base, "drop")
+			if err := os.Mkdir(drop, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			dropFile(t, drop, "big.csv", rows.String())
+			getenv := env(map[string]string{
+				"CRMBATCH_ENDPOINT": srv.URL + sandbox.BasePath, "CRMBATCH_USERNAME": sandbox.DemoUsername,
+				"CRMBATCH_PASSWORD": sandbox.DemoPassword, "CRMBATCH_ORGANISATION": sandbox.DemoOrganisation,
+				"CRMBATCH_STATE": filepath.Join(base, "state"),
+			})
+			type ran struct {
+				code   int
+				stderr string
+			}
+			first := make(chan ran, 1)
+			go func() {
+				var stderr bytes.Buffer
+				code := Main(tc.first(drop), getenv, onBuffers(&bytes.Buffer{}, &stderr))
+				first <- ran{code, stderr.String()}
+			}()
+			select {
+			case <-h.sending:
+			case r := <-first:
+				t.Fatalf("the first run ended before it sent: exit %d\n%s", r.code, r.stderr)
+			}
+
+			var stderr bytes.Buffer
+			code := Main([]string{"run", "--watch", drop, "--once", "--no-progress"}, getenv, onBuffers(&bytes.Buffer{}, &stderr))
+			if code != exitOK || !strings.Contains(stderr.String(), "busy") {
+				t.Errorf("the second run: exit %d, want 0 and busy:\n%s", code, stderr.String())
+			}
+			if _, err := os.Stat(filepath.Join(drop, "big.csv")); err != nil {
+				t.Errorf("the second run moved the file the first sends: %v", err)
+			}
+			if m := glob(t, drop, "failed/*"); len(m) != 0 {
+				t.Errorf("in failed/: %v", m)
+			}
+
+			h.let()
+			r := <-first
+			if r.code != exitOK {
+				t.Fatalf("the first run: exit %d\n%s", r.code, r.stderr)
+			}
+			if m := glob(t, drop, "failed/*"); len(m) != 0 {
+				t.Errorf("in failed/: %v", m)
+			}
+			results := filepath.Join(base, "out", "big.results.csv")
+			if tc.name == "two cron runs" {
+				results = filepath.Join(drop, "processed", "*-big", "big.results.csv")
+			}
+			if m, _ := filepath.Glob(results); len(m) != 1 {
+				t.Errorf("the first run's results %s: %v", results, m)
+			}
+			if n := len(h.sb.Applied()); n != 3000 {
+				t.Errorf("%d devices registered, want 3000", n)
+			}
+			for e, n := range h.sb.Applied() {
+				if n != 1 {
+					t.Errorf("%v applied %d times", e, n)
+				}
+			}
+		})
+	}
+}
+
+// TestDropFolderLockFilesAndEmptyNights drops, two nights running, the
+// billing system's header-only "nothing tonight" file beside a spreadsheet's
+// lock and temporary files: each night is nothing to do (exit 0, the file in
+// processed/), and the lock and temporary files are no jobs: left alone, never
+// filed under failed/.
+func TestDropFolderLockFilesAndEmptyNights(t *testing.T) {
+	t.Parallel()
+	sb, getenv := sandboxEnv(t, filepath.Join(t.TempDir(), "state"))
+	drop := t.TempDir()
+	others := map[string]string{
+		"~$charges.xlsx":       "\x00lock of Excel\x00",
+		".~lock.charges.xlsx#": "LibreOffice lock,host,1;",
+		".devices.csv":         "esn,group_name\nH-1,OPERATOR1\n",
+		"devices.csv.tmp":      "esn,group_name\nT-1,OPERATOR1\n",
+		"~WRL0001.tmp":         "\x00",
+		"charges export.xlsx~": "backup",
+		"readme.txt":           "not a job",
+	}
+	for name, content := range others {
+		dropFile(t, drop, name, content)
+	}
+	for night := 1; night <= 2; night++ {
+		dropFile(t, drop, "nightly.csv", "esn,group_name\n")
+		var stderr bytes.Buffer
+		code := Main([]string{"run", "--watch", drop, "--once", "--no-progress"}, getenv, onBuffers(&bytes.Buffer{}, &stderr))
+		out := stderr.String()
+		if code != exitOK || !strings.Contains(out, "nothing to do") {
+			t.Fatalf("night %d: exit %d, want 0 and nothing to do:\n%s", night, code, out)
+		}
+		if m := glob(t, drop, "processed/*-nightly*/nightly.csv"); len(m) != night {
+			t.Errorf("night %d: in processed/: %v, want %d", night, m, night)
+		}
+		if m := glob(t, drop, "failed/*"); len(m) != 0 {
+			t.Errorf("night %d: in failed/: %v", night, m)
+		}
+		for name, content := range others {
+			if b, err := os.ReadFile(filepath.Join(drop, name)); err != nil || string(b) != content {
+				t.Errorf("night %d: %s was touched: %v", night, name, err)
+			}
+			if strings.Contains(out, name) {
+				t.Errorf("night %d: the run speaks of %s:\n%s", night, name, out)
+			}
+		}
+	}
+	if calls := sb.Calls(); len(calls) != 0 {
+		t.Errorf("calls made for nothing to do: %v", calls)
 	}
 }
