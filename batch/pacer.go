@@ -31,9 +31,10 @@ type pacer struct {
 	lastRaise    time.Time
 	lastProbe    time.Time
 
-	stop <-chan struct{} // closed when the run stops: no new attempt starts
-	now  func() time.Time
-	rng  *rand.Rand
+	stop  <-chan struct{} // closed when the run stops: no new attempt starts
+	now   func() time.Time
+	sleep func(ctx context.Context, d time.Duration) error // waits d of now's time
+	rng   *rand.Rand
 }
 
 const (
@@ -62,15 +63,18 @@ func newPacer(perSecond float64, base time.Duration, now func() time.Time, stop 
 		base:    base,
 		stop:    stop,
 		now:     now,
+		sleep:   sleep,
 		rng:     rand.New(rand.NewPCG(uint64(now().UnixNano()), 0x9e3779b97f4a7c15)),
 	}
 }
 
-// Wait blocks until the shared backoff has passed and the limiter grants a slot.
-// It is the crm.Config.Wait of the run's client, so logins and replays are paced
-// too. Calls run on a context that outlives the run's (so that an answer on its
-// way is not thrown away); Wait is where a stopping run keeps new attempts from
-// starting, with errStopped.
+// Wait blocks until the shared backoff has passed and the limiter grants a slot,
+// with no backoff begun meanwhile: a 429 holds every attempt not yet on the
+// wire, those already waiting for their slot too. It is the crm.Config.Wait of
+// the run's client, so logins and replays are paced too. Calls run on a
+// context that outlives the run's (so that an answer on its way is not thrown
+// away); Wait is where a stopping run keeps new attempts from starting, with
+// errStopped.
 func (p *pacer) Wait(ctx context.Context) error {
 	select {
 	case <-p.stop:
@@ -87,23 +91,34 @@ func (p *pacer) Wait(ctx context.Context) error {
 		}
 	}()
 	for {
+		for {
+			p.mu.Lock()
+			d := p.until.Sub(p.now())
+			p.mu.Unlock()
+			if d <= 0 {
+				break
+			}
+			if err := p.sleep(ctx, d); err != nil {
+				return context.Cause(ctx)
+			}
+		}
+		now := p.now()
+		slot := p.limiter.ReserveN(now, 1)
+		if d := slot.DelayFrom(now); d > 0 {
+			if err := p.sleep(ctx, d); err != nil {
+				slot.CancelAt(p.now())
+				return context.Cause(ctx)
+			}
+		}
 		p.mu.Lock()
-		d := p.until.Sub(p.now())
+		held := p.until.After(p.now())
 		p.mu.Unlock()
-		if d <= 0 {
-			break
+		if !held {
+			return nil
 		}
-		if err := sleep(ctx, d); err != nil {
-			return context.Cause(ctx)
-		}
+		// A 429 came while this attempt waited for its slot: it waits out
+		// the hold, then for a slot at the rate the 429 lowered.
 	}
-	if err := p.limiter.Wait(ctx); err != nil {
-		if c := context.Cause(ctx); c != nil {
-			return c
-		}
-		return err
-	}
-	return nil
 }
 
 // backoff returns how long to wait before attempt+1 of a call that failed
@@ -133,7 +148,7 @@ func (p *pacer) throttled(wait time.Duration) {
 	if p.target != rate.Inf && !now.Before(p.until) {
 		cur := p.limiter.Limit()
 		p.ceiling = min(p.ceiling, cur*0.95)
-		p.limiter.SetLimit(max(cur*0.8, p.target/20))
+		p.limiter.SetLimitAt(now, max(cur*0.8, p.target/20))
 	}
 	if t := now.Add(wait); t.After(p.until) {
 		p.until = t
@@ -161,7 +176,7 @@ func (p *pacer) succeeded() {
 	if cur >= p.ceiling || now.Sub(p.lastThrottle) < raiseEvery || now.Sub(p.lastRaise) < raiseEvery {
 		return
 	}
-	p.limiter.SetLimit(min(p.ceiling, cur*1.05))
+	p.limiter.SetLimitAt(now, min(p.ceiling, cur*1.05))
 	p.lastRaise = now
 }
 

@@ -1,7 +1,9 @@
 package batch
 
 import (
+	"context"
 	"net/http"
+	"sync"
 	"testing"
 	"time"
 
@@ -106,5 +108,116 @@ func TestDecide(t *testing.T) {
 				t.Errorf("decide = %d, want %d", got, tc.want)
 			}
 		})
+	}
+}
+
+// fakeClock is a clock whose sleeps wake only when the test advances it: a
+// pacer's waits in it take no time and depend on no machine's speed.
+type fakeClock struct {
+	mu       sync.Mutex
+	t        time.Time
+	sleepers map[chan struct{}]time.Time // wake channel → deadline
+	slept    chan time.Time              // the deadline of each sleep begun
+}
+
+func newFakeClock(t time.Time) *fakeClock {
+	return &fakeClock{t: t, sleepers: map[chan struct{}]time.Time{}, slept: make(chan time.Time, 64)}
+}
+
+func (c *fakeClock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *fakeClock) sleep(ctx context.Context, d time.Duration) error {
+	wake := make(chan struct{})
+	c.mu.Lock()
+	until := c.t.Add(d)
+	c.sleepers[wake] = until
+	c.mu.Unlock()
+	c.slept <- until
+	select {
+	case <-wake:
+		return nil
+	case <-ctx.Done():
+		c.mu.Lock()
+		delete(c.sleepers, wake)
+		c.mu.Unlock()
+		return ctx.Err()
+	}
+}
+
+// next moves the clock to the earliest deadline of the sleepers and wakes
+// those it reached; it returns how many.
+func (c *fakeClock) next() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var first time.Time
+	for _, until := range c.sleepers {
+		if first.IsZero() || until.Before(first) {
+			first = until
+		}
+	}
+	c.t = first
+	n := 0
+	for wake, until := range c.sleepers {
+		if !until.After(first) {
+			close(wake)
+			delete(c.sleepers, wake)
+			n++
+		}
+	}
+	return n
+}
+
+// TestThrottleHoldsAttemptsWaitingForTheirSlot queues three attempts on the
+// rate limiter (1 a second), then a 429 says Retry-After 10 s: none of the
+// three goes on the wire before the 10 s have passed. (They went out at 1, 2
+// and 3 s: the hold was checked before the limiter's wait, not after.)
+func TestThrottleHoldsAttemptsWaitingForTheirSlot(t *testing.T) {
+	t.Parallel()
+	start := time.Unix(1e9, 0)
+	c := newFakeClock(start)
+	p := newPacer(1, 100*time.Millisecond, c.now, nil)
+	p.sleep = c.sleep
+	ctx := context.Background()
+	if err := p.Wait(ctx); err != nil { // the attempt that will meet the 429
+		t.Fatal(err)
+	}
+	const queued = 3
+	sent := make(chan time.Time, queued)
+	for range queued {
+		go func() {
+			if err := p.Wait(ctx); err != nil {
+				t.Error(err)
+			}
+			sent <- c.now()
+		}()
+	}
+	for range queued {
+		<-c.slept // each waits for its slot: 1, 2 and 3 s on
+	}
+	const retryAfter = 10 * time.Second
+	p.throttled(retryAfter)
+
+	// Every attempt not yet sent is asleep: wake the earliest, until all are sent.
+	asleep := queued
+	var at []time.Time
+	for len(at) < queued {
+		if asleep == queued-len(at) {
+			asleep -= c.next()
+		}
+		select {
+		case when := <-sent:
+			at = append(at, when)
+		case <-c.slept:
+			asleep++
+		}
+	}
+	for i, when := range at {
+		if when.Before(start.Add(retryAfter)) {
+			t.Errorf("attempt %d went out %s after the 429, inside its Retry-After of %s", i+1, when.Sub(start), retryAfter)
+		}
 	}
 }
