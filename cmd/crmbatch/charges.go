@@ -2,8 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
+	"io/fs"
+	"os"
 	"time"
 
 	"github.com/crmbatch/crmbatch/crm"
@@ -21,14 +24,15 @@ reference_number, set action (acknowledge|accept), then crmbatch run OUT.`,
 			o := &runOptions{}
 			o.connFlags(fs)
 			status := fs.String("status", crm.ChargeStatusNotProcessed, "NOT_PROCESSED (pending charges) or PROCESSED")
-			return func(ctx context.Context, args []string) error { return a.chargesExport(ctx, o, *status, args) }
+			force := fs.Bool("force", false, "replace OUT when it exists (a reviewed workbook is never replaced without it)")
+			return func(ctx context.Context, args []string) error { return a.chargesExport(ctx, o, *status, *force, args) }
 		},
 	}
 }
 
 // chargesExport runs "charges export": the charges waiting for the operator,
 // into a sheet that is itself a charges job.
-func (a *app) chargesExport(ctx context.Context, o *runOptions, status string, args []string) error {
+func (a *app) chargesExport(ctx context.Context, o *runOptions, status string, force bool, args []string) error {
 	if len(args) != 1 {
 		return &usageError{msg: "charges export takes one output file, .xlsx or .csv", hint: "crmbatch charges export pending.xlsx"}
 	}
@@ -36,6 +40,17 @@ func (a *app) chargesExport(ctx context.Context, o *runOptions, status string, a
 	f, err := formats.FormatOf(out)
 	if err != nil {
 		return &usageError{msg: fmt.Sprintf("%s: %v", out, err)}
+	}
+	// A workbook of that name may be one reviewed by hand: it is replaced
+	// only when asked, and said before the endpoint is.
+	switch info, err := os.Stat(out); {
+	case err == nil && info.IsDir():
+		return &usageError{msg: fmt.Sprintf("%s is a folder", out), hint: "give the path of the .xlsx or .csv file to write"}
+	case err == nil && !force:
+		return &usageError{msg: fmt.Sprintf("%s exists: the export does not replace it", out),
+			hint: "give another name, or pass --force to replace it (its reference numbers and actions would be lost)"}
+	case err != nil && !errors.Is(err, fs.ErrNotExist):
+		return &usageError{msg: err.Error()}
 	}
 	sess, err := a.session(ctx, o)
 	if err != nil {

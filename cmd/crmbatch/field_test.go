@@ -352,3 +352,52 @@ func TestDropFolderLockFilesAndEmptyNights(t *testing.T) {
 		t.Errorf("calls made for nothing to do: %v", calls)
 	}
 }
+
+// TestExportKeepsAnExistingFile exports the pending charges over a workbook
+// reviewed by hand: refused (exit 2) before the endpoint is asked, the file
+// untouched, unless --force.
+func TestExportKeepsAnExistingFile(t *testing.T) {
+	t.Parallel()
+	const reviewed = "number,billing_system_customer_identifier,reference_number,action\nI00000001,pci001,REF-REVIEWED,accept\n"
+	for _, tc := range []struct {
+		name     string
+		force    bool
+		exists   bool
+		wantCode int
+		wantKept bool
+	}{
+		{"a new file", false, false, exitOK, false},
+		{"an existing file", false, true, exitUsage, true},
+		{"an existing file with --force", true, true, exitOK, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			sb, getenv := sandboxEnv(t, filepath.Join(t.TempDir(), "state"))
+			out := filepath.Join(t.TempDir(), "mywork.csv")
+			if tc.exists {
+				if err := os.WriteFile(out, []byte(reviewed), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			args := []string{"charges", "export", out}
+			if tc.force {
+				args = []string{"charges", "export", "--force", out}
+			}
+			var stderr bytes.Buffer
+			code := Main(args, getenv, onBuffers(&bytes.Buffer{}, &stderr))
+			if code != tc.wantCode {
+				t.Fatalf("exit %d, want %d:\n%s", code, tc.wantCode, stderr.String())
+			}
+			b, err := os.ReadFile(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if kept := string(b) == reviewed; kept != tc.wantKept {
+				t.Errorf("the file kept: %v, want %v:\n%s", kept, tc.wantKept, stderr.String())
+			}
+			if tc.wantKept && (len(sb.Calls()) != 0 || !strings.Contains(stderr.String(), "--force")) {
+				t.Errorf("calls %v; want none, and the hint naming --force:\n%s", sb.Calls(), stderr.String())
+			}
+		})
+	}
+}
