@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"syscall"
@@ -261,8 +262,8 @@ func (a *app) runJob(ctx context.Context, o *runOptions, args []string, validate
 				}
 				defer os.RemoveAll(tmp)
 				cfg.StateDir = tmp
-			} else {
-				cfg.StateDir = defaultStateDir(a.getenv)
+			} else if cfg.StateDir, err = defaultStateDir(a.getenv); err != nil {
+				return err
 			}
 		}
 	}
@@ -461,19 +462,26 @@ func checkEndpoint(endpoint string, insecure bool) error {
 }
 
 // defaultStateDir is CRMBATCH_STATE, else $XDG_STATE_HOME/crmbatch, else
-// ~/.local/state/crmbatch.
-func defaultStateDir(getenv func(string) string) string {
+// ~/.local/state/crmbatch. With none of them (a cron job or a service without
+// HOME) there is no state folder: never a fixed folder under /tmp, which a
+// reboot empties (the ledger's "nothing twice" gone with it) and another user
+// can create first.
+func defaultStateDir(getenv func(string) string) (string, error) {
 	if d := getenv("CRMBATCH_STATE"); d != "" {
-		return d
+		return d, nil
 	}
 	if d := getenv("XDG_STATE_HOME"); d != "" {
-		return filepath.Join(d, "crmbatch")
+		return filepath.Join(d, "crmbatch"), nil
 	}
-	home, err := os.UserHomeDir()
-	if err != nil {
-		return filepath.Join(os.TempDir(), "crmbatch-state")
+	home := getenv("HOME")
+	if home == "" && runtime.GOOS == "windows" {
+		home = getenv("USERPROFILE")
 	}
-	return filepath.Join(home, ".local", "state", "crmbatch")
+	if home == "" {
+		return "", &usageError{msg: "no state folder for the ledger: neither --state, CRMBATCH_STATE, XDG_STATE_HOME nor HOME is set",
+			hint: "pass --state DIR, or set CRMBATCH_STATE=DIR in the job's environment (cron's too): a folder that lasts, kept for crmbatch's ledger; nothing was sent"}
+	}
+	return filepath.Join(home, ".local", "state", "crmbatch"), nil
 }
 
 // statuses are a summary's statuses in the order they are told: the known

@@ -401,3 +401,85 @@ func TestExportKeepsAnExistingFile(t *testing.T) {
 		})
 	}
 }
+
+// TestStateFolderWithoutHome runs where neither --state, CRMBATCH_STATE,
+// XDG_STATE_HOME nor HOME is set (a cron job, a service): refused with the
+// fix (exit 2, nothing sent), never a ledger in a fixed folder under /tmp;
+// and history never makes the ledger it is asked to read.
+func TestStateFolderWithoutHome(t *testing.T) {
+	t.Parallel()
+	sb := sandbox.New(sandbox.Options{})
+	srv := httptest.NewServer(sb)
+	t.Cleanup(srv.Close)
+	dir := t.TempDir()
+	job := filepath.Join(dir, "job.csv")
+	if err := os.WriteFile(job, []byte("esn,group_name\nH-1,OPERATOR1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	connection := map[string]string{
+		"CRMBATCH_ENDPOINT": srv.URL + sandbox.BasePath, "CRMBATCH_USERNAME": sandbox.DemoUsername,
+		"CRMBATCH_PASSWORD": sandbox.DemoPassword, "CRMBATCH_ORGANISATION": sandbox.DemoOrganisation,
+	}
+	with := func(k, v string) func(string) string {
+		m := map[string]string{k: v}
+		for k, v := range connection {
+			m[k] = v
+		}
+		return env(m)
+	}
+	home, xdg := filepath.Join(dir, "home"), filepath.Join(dir, "xdg")
+	for _, tc := range []struct {
+		name     string
+		args     []string
+		getenv   func(string) string
+		wantCode int
+		want     string // in stderr or stdout
+		ledger   string // where the ledger must be after; "" = nowhere made
+	}{
+		{"run without a state folder", []string{"run", "--no-progress", job}, env(connection), exitUsage,
+			"neither --state, CRMBATCH_STATE, XDG_STATE_HOME nor HOME is set", ""},
+		{"watch without a state folder", []string{"run", "--watch", dir, "--once"}, env(connection), exitUsage,
+			"hint: pass --state DIR, or set CRMBATCH_STATE", ""},
+		{"history without a state folder", []string{"history"}, env(nil), exitUsage, "nor HOME is set", ""},
+		{"run with HOME", []string{"run", "--no-progress", job}, with("HOME", home), exitOK,
+			"1 ok", filepath.Join(home, ".local", "state", "crmbatch", "ledger.db")},
+		{"history with HOME", []string{"history"}, with("HOME", home), exitOK, "job.csv",
+			filepath.Join(home, ".local", "state", "crmbatch", "ledger.db")},
+		{"history of a mistyped --state", []string{"history", "--state", filepath.Join(dir, "stat")}, with("HOME", home), exitUsage,
+			"no ledger in " + filepath.Join(dir, "stat"), ""},
+		{"run with XDG_STATE_HOME", []string{"run", "--no-progress", "--rerun", job}, with("XDG_STATE_HOME", xdg), exitOK,
+			"1 ok", filepath.Join(xdg, "crmbatch", "ledger.db")},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			calls := len(sb.Calls())
+			// The files of dir, but SQLite's own -wal and -shm beside a
+			// ledger, which a reader of a ledger in WAL mode makes.
+			files := func() string {
+				var out []string
+				for _, f := range listTree(t, dir) {
+					if !strings.Contains(f, ".db-wal ") && !strings.Contains(f, ".db-shm ") {
+						out = append(out, f)
+					}
+				}
+				return strings.Join(out, "\n")
+			}
+			before := files()
+			var stdout, stderr bytes.Buffer
+			code := Main(tc.args, tc.getenv, onBuffers(&stdout, &stderr))
+			if code != tc.wantCode || !strings.Contains(stdout.String()+stderr.String(), tc.want) {
+				t.Fatalf("exit %d, want %d and %q:\n%s%s", code, tc.wantCode, tc.want, stdout.String(), stderr.String())
+			}
+			if tc.ledger != "" {
+				if _, err := os.Stat(tc.ledger); err != nil {
+					t.Errorf("no ledger where it belongs: %v", err)
+				}
+			}
+			if after := files(); (tc.ledger == "" || tc.args[0] == "history") && after != before {
+				t.Errorf("files made or changed:\nbefore\n%s\nafter\n%s", before, after)
+			}
+			if tc.ledger == "" && len(sb.Calls()) != calls {
+				t.Errorf("calls made: %v", sb.Calls())
+			}
+		})
+	}
+}

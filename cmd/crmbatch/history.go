@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"text/tabwriter"
@@ -36,9 +37,17 @@ NUMBER says when and by which run a charge was acknowledged or accepted.`,
 // and by which run a charge was acknowledged or accepted.
 func (a *app) history(ctx context.Context, dir, runID, charge string) error {
 	if dir == "" {
-		dir = defaultStateDir(a.getenv)
+		var err error
+		if dir, err = defaultStateDir(a.getenv); err != nil {
+			return err
+		}
 	}
-	led, err := ledger.Open(dir)
+	// Read only: a mistyped --state is told, never given an empty ledger.
+	led, err := ledger.OpenReadOnly(dir)
+	if errors.Is(err, ledger.ErrNoLedger) {
+		return &usageError{msg: fmt.Sprintf("no ledger in %s: no run kept its ledger there", dir),
+			hint: "pass the --state (or CRMBATCH_STATE) the runs were given; without either, runs keep it in $XDG_STATE_HOME/crmbatch or ~/.local/state/crmbatch"}
+	}
 	if err != nil {
 		return &usageError{msg: err.Error()}
 	}
