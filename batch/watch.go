@@ -52,7 +52,7 @@ type Watched struct {
 // next scan. A file dropped again is refused by the ledger and moved to failed.
 //
 // One crmbatch at a time runs a folder's files: Watch holds the folder's lock
-// (.reports/watch.lock) while it scans and runs them. Another, started meanwhile
+// (the folder itself is locked) while it scans and runs them. Another, started meanwhile
 // (an overlapping cron run), is told Busy and leaves every file alone, and a
 // file whose job another crmbatch runs by hand is left where it is: a run never
 // moves, renames or reports into a file another run holds. Spreadsheet lock
@@ -91,7 +91,7 @@ func Watch(ctx context.Context, cfg Config, o WatchOptions) error {
 	toldBusy := false
 	for {
 		if held == nil {
-			l, err := ledger.LockFile(filepath.Join(o.Dir, ".reports", "watch.lock"))
+			l, err := ledger.LockFile(o.Dir)
 			switch {
 			case errors.Is(err, ledger.ErrLocked):
 				if !toldBusy && o.Busy != nil {

@@ -25,10 +25,14 @@ func (l *Ledger) Lock(dir, jobKey string) (*Lock, error) {
 	return LockFile(filepath.Join(dir, "locks", jobKey+".lock"))
 }
 
-// LockFile takes the lock of the file at path (created if need be), or fails
-// with ErrLocked while another process, or another open of it, holds it.
+// LockFile takes the lock of the file at path (created if need be), or of
+// the folder at path, or fails with ErrLocked while another process, or
+// another open of it, holds it.
 func LockFile(path string) (*Lock, error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if errors.Is(err, syscall.EISDIR) {
+		f, err = os.Open(path) // a folder is locked as it is, making no file
+	}
 	if err != nil {
 		return nil, fmt.Errorf("ledger: %w", err)
 	}

@@ -14,7 +14,7 @@ type Lock struct{}
 // Lock takes the lock of a job (a no-op on this system).
 func (l *Ledger) Lock(dir, jobKey string) (*Lock, error) { return &Lock{}, nil }
 
-// LockFile takes the lock of the file at path (a no-op on this system).
+// LockFile takes the lock of the file or folder at path (a no-op on this system).
 func LockFile(path string) (*Lock, error) { return &Lock{}, nil }
 
 // Release lets another run of the job start.
