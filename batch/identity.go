@@ -233,14 +233,14 @@ func begin(ctx context.Context, cfg Config, led *ledger.Ledger, id identity, j *
 			return h, err
 		}
 		// Other runs of the lineage (an edit run meanwhile) may have done rows too.
-		h.earlier, err = led.LineageProgress(ctx, lineage)
+		h.earlier, err = led.LineageProgress(ctx, lineage, prev.ID)
 		return h, err
 	case found && !prev.Finished.IsZero() && !cfg.Rerun && !cfg.SkipDone:
 		return h, alreadyRan(cfg, prev, edits)
 	case found && !cfg.Rerun && !cfg.Fresh:
 		// An edit of an unfinished run's file, or --skip-done: the lineage's
 		// rows done are skipped.
-		if h.earlier, err = led.LineageProgress(ctx, lineage); err != nil {
+		if h.earlier, err = led.LineageProgress(ctx, lineage, ""); err != nil {
 			return h, err
 		}
 	default:

@@ -520,7 +520,7 @@ func openLedger(ctx context.Context, cfg Config, j *job, id identity, s *Summary
 	switch {
 	case h.resumed:
 		cfg.Log.Warn("resuming a run that stopped", "run_id", h.run.ID, "started", h.run.Started.Format(time.RFC3339),
-			"rows_done", len(h.progress.Done), "rows_uncertain", len(h.progress.Uncertain))
+			"rows_done", h.progress.Done.Len(), "rows_uncertain", len(h.progress.Uncertain))
 	case h.edits != "":
 		cfg.Log.Warn("the file is an edit of an earlier run's file: rows that run applied are skipped", "run_id", h.run.ID,
 			"continues", h.edits, "rows_done_before", len(h.earlier.Done), "rows_uncertain", len(h.earlier.Uncertain))

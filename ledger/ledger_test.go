@@ -118,8 +118,8 @@ func TestProgressOfAStoppedRun(t *testing.T) {
 		done, uncertain bool
 	}{{0, true, false}, {1, false, true}, {2, true, false}, {3, false, true}, {5, false, true}, {7, true, false}, {900000, false, true}, {4, false, false}} {
 		_, uncertain := p.Uncertain[tc.seq]
-		if p.Done[tc.seq] != tc.done || uncertain != tc.uncertain {
-			t.Errorf("seq %d: done %v uncertain %v, want %v %v", tc.seq, p.Done[tc.seq], uncertain, tc.done, tc.uncertain)
+		if p.Done.Has(tc.seq) != tc.done || uncertain != tc.uncertain {
+			t.Errorf("seq %d: done %v uncertain %v, want %v %v", tc.seq, p.Done.Has(tc.seq), uncertain, tc.done, tc.uncertain)
 		}
 	}
 }
@@ -279,5 +279,25 @@ func TestPreparedLedger(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestSeqs holds the set of rows a resumed run skips at the edges of its
+// words: a row is in it once added, whatever else is.
+func TestSeqs(t *testing.T) {
+	t.Parallel()
+	var s ledger.Seqs
+	in := []int{0, 63, 64, 65, 127, 128, 10_000_000, 63}
+	for _, seq := range in {
+		s.Add(seq)
+	}
+	want := map[int]bool{0: true, 63: true, 64: true, 65: true, 127: true, 128: true, 10_000_000: true}
+	for _, seq := range []int{-1, 0, 1, 62, 63, 64, 65, 66, 126, 127, 128, 129, 9_999_999, 10_000_000, 10_000_001, 1 << 40} {
+		if got := s.Has(seq); got != want[seq] {
+			t.Errorf("Has(%d) = %v, want %v", seq, got, want[seq])
+		}
+	}
+	if s.Len() != len(want) {
+		t.Errorf("Len = %d, want %d", s.Len(), len(want))
 	}
 }
