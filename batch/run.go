@@ -299,6 +299,7 @@ func sendAndReport(ctx context.Context, cfg Config, j *job, led *ledger.Ledger, 
 	done, runErr = execute(ctx, cfg, j, led, h, rows, st)
 	st.close()
 	w := <-written
+	cfg.Log.Debug("the reports were written while sending", "outcomes_held_at_most", st.held(), "sending_waited_for_them", st.waited())
 	return runErr, done, w.rep, w.rp, w.err
 }
 

@@ -17,10 +17,12 @@ import (
 // fails stops the sending (fail).
 type stream struct {
 	mu     sync.Mutex
-	cond   *sync.Cond
+	came   *sync.Cond // an outcome came, or the run ended: for the reports
+	room   *sync.Cond // the reports moved to need, or failed: for the sending
 	outs   map[int]streamed
 	window int
 	at     int   // the row the reports wait for: every row before it is written
+	need   int   // the row the sending waits for the reports to reach (0 = none)
 	err    error // the reports failed: the sending stops
 	closed bool  // no more outcomes: a row without one was not sent
 	most   int   // the most outcomes held at once
@@ -35,14 +37,15 @@ type streamed struct {
 }
 
 func newStream(window int) *stream {
-	st := &stream{outs: map[int]streamed{}, window: max(window, 1)}
-	st.cond = sync.NewCond(&st.mu)
+	st := &stream{outs: map[int]streamed{}, window: max(window, 4)}
+	st.came, st.room = sync.NewCond(&st.mu), sync.NewCond(&st.mu)
 	return st
 }
 
 // admit waits until row seq is less than the window ahead of the reports; it
-// returns the reports' error when they failed, or ctx's when it is done. A nil
-// stream admits every row.
+// returns the reports' error when they failed, or ctx's when it is done. A
+// sending that waits is let go once the reports made a quarter window of room,
+// not row by row. A nil stream admits every row.
 func (st *stream) admit(ctx context.Context, seq int) error {
 	if st == nil {
 		return nil
@@ -56,12 +59,14 @@ func (st *stream) admit(ctx context.Context, seq int) error {
 	stop := context.AfterFunc(ctx, func() {
 		st.mu.Lock()
 		defer st.mu.Unlock()
-		st.cond.Broadcast()
+		st.room.Broadcast()
 	})
 	defer stop()
-	for seq >= st.at+st.window && st.err == nil && ctx.Err() == nil {
-		st.cond.Wait()
+	st.need = seq - st.window + 1 + st.window/4
+	for st.at < st.need && st.err == nil && ctx.Err() == nil {
+		st.room.Wait()
 	}
+	st.need = 0
 	if st.err != nil {
 		return st.err
 	}
@@ -82,7 +87,7 @@ func (st *stream) put(outs []ledger.Outcome, unsent []int) {
 		st.most = max(st.most, len(st.outs))
 	}
 	st.mu.Unlock()
-	st.cond.Broadcast()
+	st.came.Broadcast()
 }
 
 // close says that no outcome will come any more.
@@ -90,7 +95,7 @@ func (st *stream) close() {
 	st.mu.Lock()
 	st.closed = true
 	st.mu.Unlock()
-	st.cond.Broadcast()
+	st.came.Broadcast()
 }
 
 // fail says that the reports cannot be written: the sending stops taking rows
@@ -103,7 +108,7 @@ func (st *stream) fail(err error) {
 	}
 	clear(st.outs)
 	st.mu.Unlock()
-	st.cond.Broadcast()
+	st.room.Broadcast()
 }
 
 // wait returns the outcome of row seq once it has one, or false when the run
@@ -113,8 +118,9 @@ func (st *stream) wait(seq int) (ledger.Outcome, bool) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if seq > st.at {
-		st.at = seq
-		st.cond.Broadcast()
+		if st.at = seq; st.need > 0 && st.at >= st.need {
+			st.room.Signal() // one sending waits: the reading
+		}
 	}
 	for {
 		if s, ok := st.outs[seq]; ok {
@@ -124,7 +130,7 @@ func (st *stream) wait(seq int) (ledger.Outcome, bool) {
 		if st.closed {
 			return ledger.Outcome{}, false
 		}
-		st.cond.Wait()
+		st.came.Wait()
 	}
 }
 
@@ -134,7 +140,7 @@ func (st *stream) ended() {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	for !st.closed {
-		st.cond.Wait()
+		st.came.Wait()
 	}
 }
 
