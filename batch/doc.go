@@ -41,7 +41,12 @@
 //     to the results report (and the failures report when it failed, was
 //     invalid or is unknown) with the ledger's outcome, or NOT_SENT; the
 //     Summary's counts and control totals come from that pass, and
-//     writeSummary puts X.summary.json in place.
+//     writeSummary puts X.summary.json in place. A run of its own writes its
+//     reports while it sends: the outcomes come to them through a stream, and
+//     pass 2 reads at most a window of rows ahead of the row the reports wait
+//     for (stream.admit; the planner sends a chunk whose first row is half a
+//     window behind), so memory holds a few calls' rows whatever the server's
+//     pace or the rows never sent; reports that fail stop the sending.
 //
 // A job kind is one value (Kind): its columns, its chunk limit, whether its rows
 // run one by one per customer, and its rules (spec[P], with P its payload type):
