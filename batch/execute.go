@@ -24,7 +24,7 @@ func execute(parent context.Context, cfg Config, j *job, led *ledger.Ledger, h h
 	if err != nil {
 		return done, err
 	}
-	x.runID, x.stop = h.run.ID, stop
+	x.runID, x.stop, x.readBefore = h.run.ID, stop, cfg.ReadBefore
 	x.intend = func(items []Item, note string) (string, error) {
 		seqs := make([]int, len(items))
 		keys := make([]uint64, len(items))

@@ -30,6 +30,9 @@ type executor struct {
 
 	// states is what the run knows of subscriptions after their rows.
 	states states
+	// readBefore reads a customer's subscription before its row when the run
+	// does not know it (--read-before): every lost answer can then be judged.
+	readBefore bool
 
 	calls     atomic.Int64
 	retried   atomic.Int64

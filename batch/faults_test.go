@@ -129,8 +129,13 @@ func TestFaultsSubscriptions2000(t *testing.T) {
 		t.Fatalf("Run: %v", err)
 	}
 	t.Logf("calls %d retries %d throttled %d duration %.1fs", s.Calls, s.Retries, s.Throttled, s.DurationSeconds)
-	if s.Counts[batch.StatusOK] != 2000 {
-		t.Fatalf("counts %v, want 2000 ok", s.Counts)
+	// A create is its customer's first row: when its answer is lost, the
+	// subscription read back may be one the customer had already, so the
+	// row is unknown. The suspend after it knows the state before.
+	for _, r := range readCSV(t, s.Reports.Results) {
+		if r["status"] != "ok" && (r["status"] != "unknown" || r["action"] != "create") {
+			t.Fatalf("row %s (%s %s): %s %s %q", r["row"], r["action"], r["billing_system_customer_identifier"], r["status"], r["error_code"], r["error_message"])
+		}
 	}
 	applied := sb.Applied()
 	for i, c := range creates {

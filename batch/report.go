@@ -81,7 +81,7 @@ func finish(cfg Config, j *job, led *ledger.Ledger, runID string, st *stream, ro
 		outcomes = outcomesBySeq(cur)
 	}
 	tot := newTotals(j)
-	plan, flush := callCounter(j, &rp.planned)
+	plan, flush := callCounter(j, cfg.ReadBefore, &rp.planned)
 	err = j.scanToReport(rows, func(r *row) error {
 		rp.rows++
 		o, sent := outcomes(r.seq)
@@ -322,10 +322,28 @@ func (rep *reports) abort() {
 
 // callCounter counts the calls that a job's valid rows make, sending nothing:
 // the plan of a kind that is not sequential (each chunk let go as soon as it is
-// planned, so memory stays flat), one call a row for a sequential kind.
-func callCounter(j *job, p *planned) (add func(Item) error, flush func() error) {
+// planned, so memory stays flat), one call a row for a sequential kind. For a
+// subscriptions job it counts the reads --read-before makes too (p.readBefore),
+// one for each row whose customer's state the run would not know, as the run
+// keeps it (states); they are calls when readBefore is set.
+func callCounter(j *job, readBefore bool, p *planned) (add func(Item) error, flush func() error) {
 	if j.kind.Sequential {
-		return func(Item) error { p.calls++; p.chunks++; return nil }, func() error { return nil }
+		var known states
+		return func(it Item) error {
+			p.calls++
+			p.chunks++
+			if j.kind == Subscriptions && len(it.Lanes) > 0 {
+				customer := it.Lanes[0]
+				if _, ok := known.get(customer); !ok {
+					p.readBefore++
+					if readBefore {
+						p.calls++
+					}
+				}
+				known.set(customer, state{})
+			}
+			return nil
+		}, func() error { return nil }
 	}
 	ln := newLanes()
 	pl := newPlanner(j.chunkSize, 1024, ln, func(c *chunk) error {
@@ -427,6 +445,12 @@ func summarySheet(s *Summary) ([][]string, [][]formats.CellKind) {
 	l.totals(s.Totals)
 	l.figure("chunks", strconv.Itoa(s.Chunks), "")
 	l.figure("calls", strconv.FormatInt(s.Calls, 10), "")
+	switch {
+	case s.ReadBeforeCalls > 0 && s.ReadBefore:
+		l.figure("read_before_calls", strconv.FormatInt(s.ReadBeforeCalls, 10), "of the calls, those reading a customer's subscription before its first row (--read-before)")
+	case s.ReadBeforeCalls > 0:
+		l.figure("read_before_calls", strconv.FormatInt(s.ReadBeforeCalls, 10), "the calls --read-before would add: a read of each customer's subscription before its first row")
+	}
 	l.figure("retries", strconv.FormatInt(s.Retries, 10), "")
 	l.figure("throttled", strconv.FormatInt(s.Throttled, 10), "")
 	l.text("start", s.Start.Format(time.RFC3339))

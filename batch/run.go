@@ -47,6 +47,11 @@ type Config struct {
 	SkipDone     bool // after a finished run of the job (or of the file this is an edit of), send only the rows it did not apply
 	Strict       bool // refuse a file with columns the job does not read
 	Force        bool // send charges that an earlier run already acknowledged or accepted
+	// ReadBefore reads each customer's subscription before its first row of a
+	// subscriptions job (one subscriptions/show a customer), so that a lost
+	// answer on that row can be judged too; without it the state is read back
+	// only after a lost answer.
+	ReadBefore bool
 
 	Log      *slog.Logger
 	Progress Progress
@@ -70,15 +75,20 @@ type Summary struct {
 	Retries          int64             `json:"retries"`
 	Throttled        int64             `json:"throttled"`
 	EstimatedSeconds float64           `json:"estimated_seconds,omitempty"`
-	Start            time.Time         `json:"start"`
-	End              time.Time         `json:"end"`
-	DurationSeconds  float64           `json:"duration_seconds"`
-	SendSeconds      float64           `json:"send_seconds"` // from the login to the last outcome
-	Stopped          string            `json:"stopped,omitempty"`
-	Resumed          bool              `json:"resumed,omitempty"`        // this run went on with one that had stopped
-	FirstProblems    []string          `json:"first_problems,omitempty"` // the first failed, invalid or unknown rows, for the log, but those not sent
-	Totals           []Total           `json:"totals,omitempty"`         // a charges job's control totals per status and currency
-	Reports          Reports           `json:"reports"`
+	// ReadBefore says a subscriptions job reads each customer's subscription
+	// before its first row (--read-before). ReadBeforeCalls, in a plan, are
+	// those reads: part of Calls when ReadBefore, else what it would add.
+	ReadBefore      bool      `json:"read_before,omitempty"`
+	ReadBeforeCalls int64     `json:"read_before_calls,omitempty"`
+	Start           time.Time `json:"start"`
+	End             time.Time `json:"end"`
+	DurationSeconds float64   `json:"duration_seconds"`
+	SendSeconds     float64   `json:"send_seconds"` // from the login to the last outcome
+	Stopped         string    `json:"stopped,omitempty"`
+	Resumed         bool      `json:"resumed,omitempty"`        // this run went on with one that had stopped
+	FirstProblems   []string  `json:"first_problems,omitempty"` // the first failed, invalid or unknown rows, for the log, but those not sent
+	Totals          []Total   `json:"totals,omitempty"`         // a charges job's control totals per status and currency
+	Reports         Reports   `json:"reports"`
 	// UnusedColumns are the header's columns the job does not read: copied
 	// to the reports, never sent.
 	UnusedColumns []UnusedColumn `json:"unused_columns,omitempty"`
@@ -157,7 +167,7 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Summary{Input: cfg.Path, Job: j.kind.Name, DryRun: cfg.DryRun, Start: start,
+	s := &Summary{Input: cfg.Path, Job: j.kind.Name, DryRun: cfg.DryRun, ReadBefore: cfg.ReadBefore && j.kind == Subscriptions, Start: start,
 		Counts: map[Status]int{}, ErrorCodes: map[string]int{}, Reports: reportPaths(cfg), UnusedColumns: j.unused}
 	if err := os.MkdirAll(filepath.Dir(s.Reports.Results), 0o700); err != nil {
 		return nil, &UsageError{Msg: fmt.Sprintf("--out: %v", err)}
@@ -345,6 +355,7 @@ func dryRun(cfg Config, j *job, s *Summary) error {
 		return &FileError{File: cfg.Path, Msg: err.Error()}
 	}
 	s.EstimatedSeconds = float64(s.Calls) / cfg.Rate
+	s.ReadBeforeCalls = rp.planned.readBefore
 	if err := rep.commit(summarySheet(s)); err != nil {
 		return err
 	}
@@ -356,6 +367,7 @@ func dryRun(cfg Config, j *job, s *Summary) error {
 type planned struct {
 	rows, valid int
 	calls       int64
+	readBefore  int64 // the reads --read-before makes (in calls when it is given)
 	chunks      int
 	fp          *fingerprint
 }
@@ -364,7 +376,7 @@ type planned struct {
 // is sent.
 func validatePass(cfg Config, j *job) (planned, error) {
 	p := planned{fp: &fingerprint{}}
-	count, flush := callCounter(j, &p)
+	count, flush := callCounter(j, cfg.ReadBefore, &p)
 	if err := j.scan(0, func(r *row) error {
 		p.rows++
 		if r.err != nil {

@@ -421,11 +421,12 @@ func TestSuccessWithoutItsDataIsNotOK(t *testing.T) {
 	noNumber := editData(func(d map[string]any) { delete(d, "subscription_number") })
 	notExecuted := rowWant{status: "unknown", code: "NOT_EXECUTED", applied: 1}
 	for _, tc := range []struct {
-		name   string
-		rows   [][]string
-		routes map[string]middleware
-		effect effectOf
-		wants  []rowWant
+		name       string
+		rows       [][]string
+		routes     map[string]middleware
+		readBefore bool // --read-before
+		effect     effectOf
+		wants      []rowWant
 	}{
 		{
 			name:   "register_devices data null",
@@ -457,10 +458,19 @@ func TestSuccessWithoutItsDataIsNotOK(t *testing.T) {
 		{
 			// Not confirmed by the answer; the read-back proves it: the
 			// customer had no subscription and has one now.
-			name:   "create without subscription_number, read back",
-			rows:   [][]string{{"action", "billing_system_customer_identifier"}, {"create", "NODATA-C1"}},
+			name:       "create without subscription_number, read back",
+			rows:       [][]string{{"action", "billing_system_customer_identifier"}, {"create", "NODATA-C1"}},
+			routes:     map[string]middleware{"netflix/subscriptions/create": noNumber},
+			readBefore: true,
+			effect:     subscriptionEffect, wants: []rowWant{{status: "ok", code: "CONFIRMED_BY_READ_BACK", applied: 1}},
+		},
+		{
+			// Without the state before, the subscription read back may be
+			// one the customer had already.
+			name:   "create without subscription_number, the state before not read",
+			rows:   [][]string{{"action", "billing_system_customer_identifier"}, {"create", "NODATA-C4"}},
 			routes: map[string]middleware{"netflix/subscriptions/create": noNumber},
-			effect: subscriptionEffect, wants: []rowWant{wantOK},
+			effect: subscriptionEffect, wants: []rowWant{wantUnknown},
 		},
 		{
 			name: "create without subscription_number, show failing after",
@@ -503,7 +513,9 @@ func TestSuccessWithoutItsDataIsNotOK(t *testing.T) {
 			t.Parallel()
 			sb, api := startBehind(t, sandbox.Options{}, byMethod(tc.routes))
 			path := writeCSV(t, t.TempDir(), "job.csv", tc.rows)
-			s := mustRun(t, truthConfig(t, path, api))
+			cfg := truthConfig(t, path, api)
+			cfg.ReadBefore = tc.readBefore
+			s := mustRun(t, cfg)
 			checkTruth(t, s, sb, tc.effect, tc.wants)
 			res := readCSV(t, s.Reports.Results)
 			for _, r := range res {
@@ -595,10 +607,11 @@ func TestSubscriptionReadBackThatFails(t *testing.T) {
 	down := answer(http.StatusInternalServerError, refusal("INTERNAL_ERROR", "injected"))
 	refused := answer(http.StatusOK, refusal("INTERNAL_FAILURE", "The subscription could not be read"))
 	for _, tc := range []struct {
-		name   string
-		rows   [][]string // action, customer
-		routes map[string]middleware
-		wants  []rowWant
+		name       string
+		rows       [][]string // action, customer
+		routes     map[string]middleware
+		readBefore bool // --read-before: the state is read before the row too
+		wants      []rowWant
 	}{
 		{
 			name:   "every show 500, create's answer lost",
@@ -613,10 +626,11 @@ func TestSubscriptionReadBackThatFails(t *testing.T) {
 			wants:  []rowWant{wantUnknown},
 		},
 		{
-			name:   "show answers before, 500 after; create's answer lost",
-			rows:   [][]string{{"create", "RB-C"}},
-			routes: map[string]middleware{"netflix/subscriptions/show": steps(pass, down).serve, "netflix/subscriptions/create": steps(lost, pass).serve},
-			wants:  []rowWant{wantUnknown},
+			name:       "show answers before, 500 after; create's answer lost",
+			rows:       [][]string{{"create", "RB-C"}},
+			routes:     map[string]middleware{"netflix/subscriptions/show": steps(pass, down).serve, "netflix/subscriptions/create": steps(lost, pass).serve},
+			readBefore: true,
+			wants:      []rowWant{wantUnknown},
 		},
 		{
 			name:   "every show 500, suspend's answer lost",
@@ -625,28 +639,32 @@ func TestSubscriptionReadBackThatFails(t *testing.T) {
 			wants:  []rowWant{wantUnknown},
 		},
 		{
-			name:   "show refused after, cancel's answer lost",
-			rows:   [][]string{{"cancel", "pci004"}},
-			routes: map[string]middleware{"netflix/subscriptions/show": steps(pass, refused).serve, "netflix/subscriptions/cancel": steps(lost, pass).serve},
-			wants:  []rowWant{wantUnknown},
+			name:       "show refused after, cancel's answer lost",
+			rows:       [][]string{{"cancel", "pci004"}},
+			routes:     map[string]middleware{"netflix/subscriptions/show": steps(pass, refused).serve, "netflix/subscriptions/cancel": steps(lost, pass).serve},
+			readBefore: true,
+			wants:      []rowWant{wantUnknown},
 		},
 		{
-			name:   "the customer had a subscription; create's answer lost",
-			rows:   [][]string{{"create", "pci005"}},
-			routes: map[string]middleware{"netflix/subscriptions/create": steps(lost, pass).serve},
-			wants:  []rowWant{wantFailed("SUBSCRIPTION_EXISTS")},
+			name:       "the customer had a subscription; create's answer lost",
+			rows:       [][]string{{"create", "pci005"}},
+			routes:     map[string]middleware{"netflix/subscriptions/create": steps(lost, pass).serve},
+			readBefore: true,
+			wants:      []rowWant{wantFailed("SUBSCRIPTION_EXISTS")},
 		},
 		{
-			name:   "the customer had a subscription; every create's answer lost",
-			rows:   [][]string{{"create", "pci006"}},
-			routes: map[string]middleware{"netflix/subscriptions/create": lost},
-			wants:  []rowWant{{status: "failed"}},
+			name:       "the customer had a subscription; every create's answer lost",
+			rows:       [][]string{{"create", "pci006"}},
+			routes:     map[string]middleware{"netflix/subscriptions/create": lost},
+			readBefore: true,
+			wants:      []rowWant{{status: "failed"}},
 		},
 		{
-			name:   "the customer had a subscription, show failing after; create's answer lost",
-			rows:   [][]string{{"create", "pci007"}},
-			routes: map[string]middleware{"netflix/subscriptions/show": steps(pass, down).serve, "netflix/subscriptions/create": steps(lost, pass).serve},
-			wants:  []rowWant{{status: "unknown"}},
+			name:       "the customer had a subscription, show failing after; create's answer lost",
+			rows:       [][]string{{"create", "pci007"}},
+			routes:     map[string]middleware{"netflix/subscriptions/show": steps(pass, down).serve, "netflix/subscriptions/create": steps(lost, pass).serve},
+			readBefore: true,
+			wants:      []rowWant{{status: "unknown"}},
 		},
 		{
 			name:   "the customer's subscription was cancelled; create's answer lost",
@@ -660,7 +678,9 @@ func TestSubscriptionReadBackThatFails(t *testing.T) {
 			sb, api := startBehind(t, sandbox.Options{}, byMethod(tc.routes))
 			rows := [][]string{{"action", "billing_system_customer_identifier"}}
 			path := writeCSV(t, t.TempDir(), "subs.csv", append(rows, tc.rows...))
-			s := mustRun(t, truthConfig(t, path, api))
+			cfg := truthConfig(t, path, api)
+			cfg.ReadBefore = tc.readBefore
+			s := mustRun(t, cfg)
 			checkTruth(t, s, sb, subscriptionEffect, tc.wants)
 			for _, r := range readCSV(t, s.Reports.Results) {
 				if r["status"] == "ok" && r["action"] == "create" {

@@ -59,7 +59,7 @@ type runOptions struct {
 	concurrency, chunkSize, attempts           int
 	timeout                                    time.Duration
 	dryRun, fresh, rerun, skipDone, force      bool
-	strict                                     bool
+	strict, readBefore                         bool
 	state                                      string
 	logFormat                                  string
 	quiet, noProgress                          bool
@@ -129,6 +129,7 @@ func (o *runOptions) register(fs *flag.FlagSet, name string) {
 	fs.BoolVar(&o.quiet, "quiet", false, "log warnings and errors only")
 	fs.BoolVar(&o.noProgress, "no-progress", false, "no progress bar or progress lines")
 	fs.BoolVar(&o.strict, "strict", false, "refuse a file with columns the job does not read (a misnamed column), sending nothing")
+	fs.BoolVar(&o.readBefore, "read-before", false, "subscriptions: read each customer's subscription before its first row (one call a customer), so that a lost answer on that row can be proven too (default: read back only after a lost answer)")
 	if name == "run" {
 		fs.StringVar(&o.watch, "watch", "", "run every job file dropped into DIR (which must exist), then move it with its reports into DIR/processed or DIR/failed")
 		fs.BoolVar(&o.once, "once", false, "with --watch: scan the folder once and exit (for cron)")
@@ -219,7 +220,7 @@ func (a *app) runJob(ctx context.Context, o *runOptions, args []string, validate
 		Path: "", Job: o.job, Sheet: o.sheet, OutDir: o.out, Format: formats.Format(o.format),
 		Concurrency: o.concurrency, ChunkSize: o.chunkSize, Retries: o.attempts, Rate: o.rate,
 		DryRun: dryRun, Log: a.log,
-		Fresh: o.fresh, Rerun: o.rerun, SkipDone: o.skipDone, Force: o.force, Strict: o.strict,
+		Fresh: o.fresh, Rerun: o.rerun, SkipDone: o.skipDone, Force: o.force, Strict: o.strict, ReadBefore: o.readBefore,
 		Overrides: map[string]string{},
 	}
 	if len(args) == 1 {
@@ -539,7 +540,13 @@ func (a *app) printSummary(s *batch.Summary) {
 	}
 	fmt.Fprintf(w, "; %d calls", s.Calls)
 	if s.DryRun {
-		fmt.Fprintf(w, " planned in %d chunks, about %s at the given --rate", s.Chunks, time.Duration(s.EstimatedSeconds*float64(time.Second)).Round(time.Second))
+		fmt.Fprintf(w, " planned in %d chunks, about %s at the given --rate", s.Chunks, seconds(s.EstimatedSeconds))
+		switch {
+		case s.ReadBeforeCalls > 0 && s.ReadBefore:
+			fmt.Fprintf(w, " (%d of them read customers' subscriptions before their first rows: --read-before)", s.ReadBeforeCalls)
+		case s.ReadBeforeCalls > 0:
+			fmt.Fprintf(w, " (--read-before would add %d calls, %s)", s.ReadBeforeCalls, seconds(float64(s.ReadBeforeCalls)*s.EstimatedSeconds/float64(max(s.Calls, 1))))
+		}
 	} else {
 		fmt.Fprintf(w, ", %d retries, %s", s.Retries, time.Duration(s.DurationSeconds*float64(time.Second)).Round(time.Millisecond))
 	}
@@ -561,4 +568,9 @@ func (a *app) printSummary(s *batch.Summary) {
 		return
 	}
 	fmt.Fprintf(w, "\n  results:  %s\n  failures: %s\n  summary:  %s\n", s.Reports.Results, s.Reports.Failures, s.Reports.Summary)
+}
+
+// seconds is a duration in seconds, rounded to the second, as a person reads it.
+func seconds(s float64) time.Duration {
+	return time.Duration(s * float64(time.Second)).Round(time.Second)
 }
