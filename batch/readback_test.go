@@ -357,3 +357,71 @@ func TestNoCallTheFileDidNotAsk(t *testing.T) {
 		})
 	}
 }
+
+// TestStoppedSubscriptionRunReadsBack: a run that stopped after a row's answer
+// was lost (the endpoint went away before the row could be read back) leaves
+// the row unknown; the same command reads it back with the state before the
+// row as the stopped run recorded it: known from the customer's earlier row or
+// read before it (--read-before), the row is proven; not known, the end state
+// read back cannot tell.
+func TestStoppedSubscriptionRunReadsBack(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name       string
+		rows       [][]string
+		lose       string // the method whose first answer is lost
+		readBefore bool
+		want       lostRow // of the last row, once resumed
+		applied    sandbox.Effect
+	}{
+		{
+			name: "first row", rows: [][]string{{"create", "ST-1"}}, lose: "netflix/subscriptions/create",
+			want:    lostRow{status: "unknown", code: "UNKNOWN_OUTCOME", says: "the run that sent it stopped before its answer; read back, the customer has subscription S0000003566 EFFECTIVE, as a create leaves it, but may have had it before this row"},
+			applied: sandbox.Effect{Method: "netflix/subscriptions/create", Key: "ST-1"},
+		},
+		{
+			name: "first row, --read-before", rows: [][]string{{"create", "ST-2"}}, lose: "netflix/subscriptions/create", readBefore: true,
+			want:    lostRow{status: "ok", code: "CONFIRMED_BY_READ_BACK", says: "the run that sent it stopped before its answer; read back, the customer has subscription S0000003566 EFFECTIVE (before: no subscription): created"},
+			applied: sandbox.Effect{Method: "netflix/subscriptions/create", Key: "ST-2"},
+		},
+		{
+			name: "later row", rows: [][]string{{"create", "ST-3"}, {"suspend", "ST-3"}}, lose: "netflix/subscriptions/suspend",
+			want:    lostRow{status: "ok", code: "CONFIRMED_BY_READ_BACK", says: "read back, the customer has subscription S0000003566 NOT_EFFECTIVE (before: subscription S0000003566 EFFECTIVE): suspended"},
+			applied: sandbox.Effect{Method: "netflix/subscriptions/suspend", Key: "ST-3"},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var down, healed atomic.Bool
+			sb, api := startBehind(t, sandbox.Options{}, func(next http.Handler, w http.ResponseWriter, r *http.Request) {
+				switch {
+				case healed.Load():
+				case apiMethod(r) == tc.lose && !down.Load():
+					down.Store(true)
+					lost(next, w, r)
+					return
+				case down.Load():
+					hangUpNow(w) // the endpoint went away: the run stops
+					return
+				}
+				next.ServeHTTP(w, r)
+			})
+			rows := append([][]string{{"action", "billing_system_customer_identifier"}}, tc.rows...)
+			cfg := truthConfig(t, writeCSV(t, t.TempDir(), "subs.csv", rows), api)
+			cfg.ReadBefore = tc.readBefore
+			if _, err := batch.Run(context.Background(), cfg); err == nil {
+				t.Fatal("first run: no error, want it stopped")
+			}
+			healed.Store(true)
+			s := mustRun(t, cfg)
+			res := readCSV(t, s.Reports.Results)
+			r := res[len(res)-1]
+			if r["status"] != tc.want.status || r["error_code"] != tc.want.code || !strings.Contains(r["error_message"], tc.want.says) {
+				t.Errorf("row %s: %s %s %q; want %s %s saying %q", r["row"], r["status"], r["error_code"], r["error_message"], tc.want.status, tc.want.code, tc.want.says)
+			}
+			if n := sb.Applied()[tc.applied]; n != 1 {
+				t.Errorf("%v applied %d times, want 1", tc.applied, n)
+			}
+		})
+	}
+}
