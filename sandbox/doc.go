@@ -122,7 +122,9 @@
 // (devices), the charge number (acknowledge, accept), the
 // billing_system_customer_identifier (create, suspend, unsuspend, cancel) or the
 // installed item serial_number (add, remove, move; swap counts both the from and
-// the to serial). No-op successes count nothing.
+// the to serial). No-op successes count nothing. GET EffectsPath
+// (/sandbox/effects, outside the Web API: no token, no fault) lists them, a
+// sorted line per effect: method, key and times applied, tab-separated.
 //
 // # Faults
 //
