@@ -3,6 +3,7 @@ package batch
 import (
 	"context"
 	"encoding/json"
+	"hash/maphash"
 	"os"
 	"path/filepath"
 	"sort"
@@ -323,24 +324,29 @@ func (rep *reports) abort() {
 // callCounter counts the calls that a job's valid rows make, sending nothing:
 // the plan of a kind that is not sequential (each chunk let go as soon as it is
 // planned, so memory stays flat), one call a row for a sequential kind. For a
-// subscriptions job it counts the reads --read-before makes too (p.readBefore),
-// one for each row whose customer's state the run would not know, as the run
-// keeps it (states); they are calls when readBefore is set.
+// subscriptions job it counts the reads --read-before makes too (p.readBefore):
+// one for each row whose customer's state the run would not know, forgotten as
+// the run forgets it (states: everything past maxStates customers); they are
+// calls when readBefore is set.
 func callCounter(j *job, readBefore bool, p *planned) (add func(Item) error, flush func() error) {
 	if j.kind.Sequential {
-		var known states
+		seed := maphash.MakeSeed()
+		known := map[uint64]struct{}{}
 		return func(it Item) error {
 			p.calls++
 			p.chunks++
 			if j.kind == Subscriptions && len(it.Lanes) > 0 {
-				customer := it.Lanes[0]
-				if _, ok := known.get(customer); !ok {
+				customer := maphash.String(seed, it.Lanes[0])
+				if _, ok := known[customer]; !ok {
 					p.readBefore++
 					if readBefore {
 						p.calls++
 					}
 				}
-				known.set(customer, state{})
+				if len(known) >= maxStates {
+					clear(known)
+				}
+				known[customer] = struct{}{}
 			}
 			return nil
 		}, func() error { return nil }
