@@ -75,23 +75,23 @@ type Summary struct {
 	Retries          int64             `json:"retries"`
 	Throttled        int64             `json:"throttled"`
 	EstimatedSeconds float64           `json:"estimated_seconds,omitempty"`
-	// ReadBefore says a subscriptions job reads each customer's subscription
-	// before its first row (--read-before). ReadBeforeCalls, in a plan, are
-	// those reads: part of Calls when ReadBefore, else what it would add.
-	ReadBefore      bool      `json:"read_before,omitempty"`
-	ReadBeforeCalls int64     `json:"read_before_calls,omitempty"`
-	Start           time.Time `json:"start"`
-	End             time.Time `json:"end"`
-	DurationSeconds float64   `json:"duration_seconds"`
-	SendSeconds     float64   `json:"send_seconds"` // from the login to the last outcome
-	Stopped         string    `json:"stopped,omitempty"`
-	Resumed         bool      `json:"resumed,omitempty"`        // this run went on with one that had stopped
-	FirstProblems   []string  `json:"first_problems,omitempty"` // the first failed, invalid or unknown rows, for the log, but those not sent
-	Totals          []Total   `json:"totals,omitempty"`         // a charges job's control totals per status and currency
-	Reports         Reports   `json:"reports"`
+	Start            time.Time         `json:"start"`
+	End              time.Time         `json:"end"`
+	DurationSeconds  float64           `json:"duration_seconds"`
+	SendSeconds      float64           `json:"send_seconds"` // from the login to the last outcome
+	Stopped          string            `json:"stopped,omitempty"`
+	Resumed          bool              `json:"resumed,omitempty"`        // this run went on with one that had stopped
+	FirstProblems    []string          `json:"first_problems,omitempty"` // the first failed, invalid or unknown rows, for the log, but those not sent
+	Totals           []Total           `json:"totals,omitempty"`         // a charges job's control totals per status and currency
+	Reports          Reports           `json:"reports"`
 	// UnusedColumns are the header's columns the job does not read: copied
 	// to the reports, never sent.
 	UnusedColumns []UnusedColumn `json:"unused_columns,omitempty"`
+	// ReadBefore says a subscriptions job reads each customer's subscription
+	// before its first row (--read-before). ReadBeforeCalls, in a plan, are
+	// those reads: part of Calls when ReadBefore, else what it would add.
+	ReadBefore      bool  `json:"read_before,omitempty"`
+	ReadBeforeCalls int64 `json:"read_before_calls,omitempty"`
 }
 
 // Reports are the paths of a run's report files.

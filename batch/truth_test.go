@@ -421,12 +421,12 @@ func TestSuccessWithoutItsDataIsNotOK(t *testing.T) {
 	noNumber := editData(func(d map[string]any) { delete(d, "subscription_number") })
 	notExecuted := rowWant{status: "unknown", code: "NOT_EXECUTED", applied: 1}
 	for _, tc := range []struct {
-		name       string
-		rows       [][]string
-		routes     map[string]middleware
-		readBefore bool // --read-before
-		effect     effectOf
-		wants      []rowWant
+		name   string
+		rows   [][]string
+		routes map[string]middleware
+		before bool // --read-before
+		effect effectOf
+		wants  []rowWant
 	}{
 		{
 			name:   "register_devices data null",
@@ -458,11 +458,11 @@ func TestSuccessWithoutItsDataIsNotOK(t *testing.T) {
 		{
 			// Not confirmed by the answer; the read-back proves it: the
 			// customer had no subscription and has one now.
-			name:       "create without subscription_number, read back",
-			rows:       [][]string{{"action", "billing_system_customer_identifier"}, {"create", "NODATA-C1"}},
-			routes:     map[string]middleware{"netflix/subscriptions/create": noNumber},
-			readBefore: true,
-			effect:     subscriptionEffect, wants: []rowWant{{status: "ok", code: "CONFIRMED_BY_READ_BACK", applied: 1}},
+			name:   "create without subscription_number, read back",
+			rows:   [][]string{{"action", "billing_system_customer_identifier"}, {"create", "NODATA-C1"}},
+			routes: map[string]middleware{"netflix/subscriptions/create": noNumber},
+			before: true,
+			effect: subscriptionEffect, wants: []rowWant{{status: "ok", code: "CONFIRMED_BY_READ_BACK", applied: 1}},
 		},
 		{
 			// Without the state before, the subscription read back may be
@@ -514,7 +514,7 @@ func TestSuccessWithoutItsDataIsNotOK(t *testing.T) {
 			sb, api := startBehind(t, sandbox.Options{}, byMethod(tc.routes))
 			path := writeCSV(t, t.TempDir(), "job.csv", tc.rows)
 			cfg := truthConfig(t, path, api)
-			cfg.ReadBefore = tc.readBefore
+			cfg.ReadBefore = tc.before
 			s := mustRun(t, cfg)
 			checkTruth(t, s, sb, tc.effect, tc.wants)
 			res := readCSV(t, s.Reports.Results)
@@ -607,11 +607,11 @@ func TestSubscriptionReadBackThatFails(t *testing.T) {
 	down := answer(http.StatusInternalServerError, refusal("INTERNAL_ERROR", "injected"))
 	refused := answer(http.StatusOK, refusal("INTERNAL_FAILURE", "The subscription could not be read"))
 	for _, tc := range []struct {
-		name       string
-		rows       [][]string // action, customer
-		routes     map[string]middleware
-		readBefore bool // --read-before: the state is read before the row too
-		wants      []rowWant
+		name   string
+		rows   [][]string // action, customer
+		routes map[string]middleware
+		before bool // --read-before: the state is read before the row too
+		wants  []rowWant
 	}{
 		{
 			name:   "every show 500, create's answer lost",
@@ -626,11 +626,11 @@ func TestSubscriptionReadBackThatFails(t *testing.T) {
 			wants:  []rowWant{wantUnknown},
 		},
 		{
-			name:       "show answers before, 500 after; create's answer lost",
-			rows:       [][]string{{"create", "RB-C"}},
-			routes:     map[string]middleware{"netflix/subscriptions/show": steps(pass, down).serve, "netflix/subscriptions/create": steps(lost, pass).serve},
-			readBefore: true,
-			wants:      []rowWant{wantUnknown},
+			name:   "show answers before, 500 after; create's answer lost",
+			rows:   [][]string{{"create", "RB-C"}},
+			routes: map[string]middleware{"netflix/subscriptions/show": steps(pass, down).serve, "netflix/subscriptions/create": steps(lost, pass).serve},
+			before: true,
+			wants:  []rowWant{wantUnknown},
 		},
 		{
 			name:   "every show 500, suspend's answer lost",
@@ -639,32 +639,32 @@ func TestSubscriptionReadBackThatFails(t *testing.T) {
 			wants:  []rowWant{wantUnknown},
 		},
 		{
-			name:       "show refused after, cancel's answer lost",
-			rows:       [][]string{{"cancel", "pci004"}},
-			routes:     map[string]middleware{"netflix/subscriptions/show": steps(pass, refused).serve, "netflix/subscriptions/cancel": steps(lost, pass).serve},
-			readBefore: true,
-			wants:      []rowWant{wantUnknown},
+			name:   "show refused after, cancel's answer lost",
+			rows:   [][]string{{"cancel", "pci004"}},
+			routes: map[string]middleware{"netflix/subscriptions/show": steps(pass, refused).serve, "netflix/subscriptions/cancel": steps(lost, pass).serve},
+			before: true,
+			wants:  []rowWant{wantUnknown},
 		},
 		{
-			name:       "the customer had a subscription; create's answer lost",
-			rows:       [][]string{{"create", "pci005"}},
-			routes:     map[string]middleware{"netflix/subscriptions/create": steps(lost, pass).serve},
-			readBefore: true,
-			wants:      []rowWant{wantFailed("SUBSCRIPTION_EXISTS")},
+			name:   "the customer had a subscription; create's answer lost",
+			rows:   [][]string{{"create", "pci005"}},
+			routes: map[string]middleware{"netflix/subscriptions/create": steps(lost, pass).serve},
+			before: true,
+			wants:  []rowWant{wantFailed("SUBSCRIPTION_EXISTS")},
 		},
 		{
-			name:       "the customer had a subscription; every create's answer lost",
-			rows:       [][]string{{"create", "pci006"}},
-			routes:     map[string]middleware{"netflix/subscriptions/create": lost},
-			readBefore: true,
-			wants:      []rowWant{{status: "failed"}},
+			name:   "the customer had a subscription; every create's answer lost",
+			rows:   [][]string{{"create", "pci006"}},
+			routes: map[string]middleware{"netflix/subscriptions/create": lost},
+			before: true,
+			wants:  []rowWant{{status: "failed"}},
 		},
 		{
-			name:       "the customer had a subscription, show failing after; create's answer lost",
-			rows:       [][]string{{"create", "pci007"}},
-			routes:     map[string]middleware{"netflix/subscriptions/show": steps(pass, down).serve, "netflix/subscriptions/create": steps(lost, pass).serve},
-			readBefore: true,
-			wants:      []rowWant{{status: "unknown"}},
+			name:   "the customer had a subscription, show failing after; create's answer lost",
+			rows:   [][]string{{"create", "pci007"}},
+			routes: map[string]middleware{"netflix/subscriptions/show": steps(pass, down).serve, "netflix/subscriptions/create": steps(lost, pass).serve},
+			before: true,
+			wants:  []rowWant{{status: "unknown"}},
 		},
 		{
 			name:   "the customer's subscription was cancelled; create's answer lost",
@@ -679,7 +679,7 @@ func TestSubscriptionReadBackThatFails(t *testing.T) {
 			rows := [][]string{{"action", "billing_system_customer_identifier"}}
 			path := writeCSV(t, t.TempDir(), "subs.csv", append(rows, tc.rows...))
 			cfg := truthConfig(t, path, api)
-			cfg.ReadBefore = tc.readBefore
+			cfg.ReadBefore = tc.before
 			s := mustRun(t, cfg)
 			checkTruth(t, s, sb, subscriptionEffect, tc.wants)
 			for _, r := range readCSV(t, s.Reports.Results) {
