@@ -570,7 +570,12 @@ func (a *app) printSummary(s *batch.Summary) {
 	fmt.Fprintf(w, "\n  results:  %s\n  failures: %s\n  summary:  %s\n", s.Reports.Results, s.Reports.Failures, s.Reports.Summary)
 }
 
-// seconds is a duration in seconds, rounded to the second, as a person reads it.
+// seconds is a duration in seconds as a person reads it: to the second, or to
+// a tenth under 10 s (3 calls at 10/s are 0.3s, not 0s).
 func seconds(s float64) time.Duration {
-	return time.Duration(s * float64(time.Second)).Round(time.Second)
+	d := time.Duration(s * float64(time.Second))
+	if d < 10*time.Second {
+		return d.Round(100 * time.Millisecond)
+	}
+	return d.Round(time.Second)
 }
