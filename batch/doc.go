@@ -17,7 +17,7 @@
 //     invalid; each valid row gets its effect key (effects.key: what it does,
 //     the same in an edit of the file), sampled into the file's fingerprint.
 //     Nothing is sent if the file itself is broken.
-//  3. identify names the job (jobKey: content, kind, sheet, column flags and
+//  3. identify names the job (jobKey: its rows as read, kind, sheet, column flags and
 //     canonicalEndpoint), and openLedger locks it and calls begin: resume an
 //     unfinished run of the same job, refuse one that ran to the end, continue
 //     the lineage of an earlier run whose file this one is an edit of (the

@@ -3,9 +3,11 @@ package batch
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"hash"
 	"net"
 	"net/url"
 	"path/filepath"
@@ -13,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/crmbatch/crmbatch/formats"
 	"github.com/crmbatch/crmbatch/ledger"
 )
 
@@ -41,12 +44,14 @@ func canonicalEndpoint(raw string) string {
 	return scheme + "://" + host + "/" + strings.Join(parts, "/")
 }
 
-// jobKey identifies "the same job" across runs: the input's content, the kind,
-// the sheet, the column flags and the canonical endpoint. How the work is cut
-// into calls (chunk size, concurrency) is not part of it.
-func jobKey(inputSHA, kind, sheet string, overrides map[string]string, endpoint string) string {
+// jobKey identifies "the same job" across runs: its rows as read (rows, the
+// digest of rowsDigest), the kind, the sheet, the column flags and the
+// canonical endpoint. Neither the file's bytes (its encoding, line ends, byte
+// order mark, name) nor how the work is cut into calls (chunk size,
+// concurrency) is part of it.
+func jobKey(rows, kind, sheet string, overrides map[string]string, endpoint string) string {
 	h := sha256.New()
-	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s", inputSHA, kind, sheet, endpoint)
+	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s", rows, kind, sheet, endpoint)
 	keys := make([]string, 0, len(overrides))
 	for k := range overrides {
 		keys = append(keys, k)
@@ -56,6 +61,59 @@ func jobKey(inputSHA, kind, sheet string, overrides map[string]string, endpoint 
 		fmt.Fprintf(h, "\x00%s=%s", k, overrides[k])
 	}
 	return hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+// rowsDigest hashes a job's rows as read: the values of the columns the job
+// reads (trimmed, in the order of their names; those a flag sets are the
+// flag's, in the job key), row after row. The same rows saved again by a
+// spreadsheet, in another encoding, with other line ends or under another
+// name, give the same digest: they are the same job.
+type rowsDigest struct {
+	h    hash.Hash
+	cols []int
+	buf  []byte
+}
+
+func newRowsDigest(j *job) *rowsDigest {
+	names := make([]string, 0, len(j.index))
+	for n := range j.index {
+		if _, set := j.overrides[n]; j.kind.known(n) && !set {
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	d := &rowsDigest{h: sha256.New(), buf: make([]byte, 0, 64<<10)}
+	for _, n := range names {
+		d.cols = append(d.cols, j.index[n])
+		d.buf = binary.AppendUvarint(d.buf, uint64(len(n)))
+		d.buf = append(d.buf, n...)
+	}
+	return d
+}
+
+// add adds a row; its values are length-prefixed, so that no two rows hash
+// alike by moving text between cells.
+func (d *rowsDigest) add(rec formats.Record) {
+	d.buf = append(d.buf, 0xff)
+	for _, i := range d.cols {
+		v := ""
+		if i < len(rec.Fields) {
+			v = strings.TrimSpace(rec.Fields[i])
+		}
+		d.buf = binary.AppendUvarint(d.buf, uint64(len(v)))
+		d.buf = append(d.buf, v...)
+	}
+	if len(d.buf) >= 60<<10 {
+		d.h.Write(d.buf)
+		d.buf = d.buf[:0]
+	}
+}
+
+// sum is the digest of the rows added, in hex.
+func (d *rowsDigest) sum() string {
+	d.h.Write(d.buf)
+	d.buf = d.buf[:0]
+	return hex.EncodeToString(d.h.Sum(nil))
 }
 
 // effects gives each valid row of a pass its effect key: a hash of what the row

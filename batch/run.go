@@ -193,7 +193,7 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 		return nil, &FileError{File: cfg.Path, Msg: err.Error()}
 	}
 	s.Rows = plan.rows
-	id, err := identify(cfg, j, plan.fp, info, s)
+	id, err := identify(cfg, j, plan, info)
 	if err != nil {
 		return nil, err
 	}
@@ -358,6 +358,7 @@ type planned struct {
 	calls       int64
 	chunks      int
 	fp          *fingerprint
+	digest      string // of the rows as read: the job's identity (see rowsDigest)
 }
 
 // validatePass is pass 1: the whole file is read and validated before anything
@@ -365,8 +366,10 @@ type planned struct {
 func validatePass(cfg Config, j *job) (planned, error) {
 	p := planned{fp: &fingerprint{}}
 	count, flush := callCounter(j, &p)
+	digest := newRowsDigest(j)
 	if err := j.scan(0, func(r *row) error {
 		p.rows++
+		digest.add(r.rec)
 		if r.err != nil {
 			return nil
 		}
@@ -379,13 +382,14 @@ func validatePass(cfg Config, j *job) (planned, error) {
 	if err := flush(); err != nil {
 		return p, err
 	}
+	p.digest = digest.sum()
 	cfg.Log.Debug("validated", "rows", p.rows, "valid", p.valid, "calls", p.calls)
 	return p, nil
 }
 
-// identify names the job: its content (s.InputSHA256, hashed while pass 1
-// read the file), kind, sheet, flags and endpoint.
-func identify(cfg Config, j *job, fp *fingerprint, info os.FileInfo, s *Summary) (identity, error) {
+// identify names the job: its rows as read by pass 1, kind, sheet, flags and
+// endpoint.
+func identify(cfg Config, j *job, plan planned, info os.FileInfo) (identity, error) {
 	var err error
 	if err := unchanged(cfg.Path, info); err != nil {
 		return identity{}, err
@@ -400,11 +404,11 @@ func identify(cfg Config, j *job, fp *fingerprint, info os.FileInfo, s *Summary)
 	if endpoint == "" {
 		endpoint = cfg.API.BaseURL
 	}
-	id := identity{endpoint: canonicalEndpoint(endpoint), name: filepath.Base(cfg.Path), fp: fp}
+	id := identity{endpoint: canonicalEndpoint(endpoint), name: filepath.Base(cfg.Path), fp: plan.fp}
 	if id.input, err = filepath.Abs(cfg.Path); err != nil {
 		id.input = cfg.Path
 	}
-	id.key = jobKey(s.InputSHA256, j.kind.Name, cfg.Sheet, cfg.Overrides, id.endpoint)
+	id.key = jobKey(plan.digest, j.kind.Name, cfg.Sheet, cfg.Overrides, id.endpoint)
 	return id, nil
 }
 
