@@ -88,6 +88,11 @@ type sent struct {
 // earlier call go together again.
 func (h history) prepare(r *row, k *Kind) (Item, *result) {
 	it := r.item
+	if key, ok := h.retried[it.Row]; ok {
+		// A row of a failures report whose outcome was unknown: it is that
+		// row of the first file, read back as the run that sent it would.
+		it.EKey = key
+	}
 	if note, ok := h.progress.Uncertain[r.seq]; ok {
 		it.Uncertain, it.Note = true, note
 	}

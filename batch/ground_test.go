@@ -3,10 +3,12 @@ package batch_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/crmbatch/crmbatch/batch"
@@ -85,4 +87,186 @@ func TestSameRowsReSavedAreTheSameJob(t *testing.T) {
 		}
 		checkApplied(t, sb, []string{"pci011", "pci012"}, map[string]int{"suspend": 1, "unsuspend": 1})
 	})
+}
+
+// healable routes requests through mw until heal is called, then straight
+// to the sandbox: the faults of a first run, gone for the next.
+type healable struct {
+	healed atomic.Bool
+	mw     middleware
+}
+
+func (h *healable) serve(next http.Handler, w http.ResponseWriter, r *http.Request) {
+	if h.healed.Load() {
+		next.ServeHTTP(w, r)
+		return
+	}
+	h.mw(next, w, r)
+}
+
+func (h *healable) heal() { h.healed.Store(true) }
+
+// TestFailuresReportResolvesUnknownRows: a failures report fed back in
+// resolves its unknown rows as the same command would, through the lineage
+// of the run that wrote it: installed items by replaying the transaction
+// reference their call carried (the server refuses it as used: applied), a
+// suspend by reading the subscription back against its state before. Nothing
+// is applied twice, nothing applied is failed, and the first run's end says
+// which command resolves its unknown rows.
+func TestFailuresReportResolvesUnknownRows(t *testing.T) {
+	t.Parallel()
+	down := answer(http.StatusServiceUnavailable, refusal("UNAVAILABLE", "injected"))
+	// only lets mw handle the requests that touch one customer or
+	// subscription; the others pass.
+	only := func(who string, mw middleware) middleware {
+		return func(next http.Handler, w http.ResponseWriter, r *http.Request) {
+			p := params(r)
+			sub, _ := p["subscription_identifier"].(map[string]any)
+			if customerOf(r) == who || sub["number"] == who {
+				mw(next, w, r)
+				return
+			}
+			next.ServeHTTP(w, r)
+		}
+	}
+	for _, tc := range []struct {
+		name   string
+		rows   [][]string // the first data row passes; the others meet the faults
+		faults map[string]middleware
+		effect effectOf
+	}{
+		{
+			name: "installed items answered OK with data null",
+			rows: [][]string{{"action", "subscription_number", "serial_number"},
+				{"add", "S0000000008", "RB-SN-0"}, {"add", "S0000000007", "RB-SN-1"}, {"add", "S0000000007", "RB-SN-2"}},
+			faults: map[string]middleware{"subscriptions/installed_items/add": only("S0000000007", rewrite(func(env map[string]any) {
+				if okData(env) != nil {
+					env["data"] = nil
+				}
+			}))},
+			effect: itemEffect,
+		},
+		{
+			name: "a suspend whose answer was lost, its read-back meeting 503s",
+			rows: [][]string{{"action", "billing_system_customer_identifier"}, {"suspend", "pci004"}, {"suspend", "pci003"}},
+			faults: map[string]middleware{
+				"netflix/subscriptions/suspend": only("pci003", lost),
+				"netflix/subscriptions/show":    only("pci003", steps(pass, down).serve),
+			},
+			effect: subscriptionEffect,
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			h := &healable{mw: byMethod(tc.faults)}
+			sb, api := startBehind(t, sandbox.Options{}, h.serve)
+			dir := t.TempDir()
+			cfg := truthConfig(t, writeCSV(t, dir, "job.csv", tc.rows), api)
+			s := mustRun(t, cfg)
+			wants := []rowWant{wantOK}
+			for range tc.rows[2:] {
+				wants = append(wants, wantUnknown)
+			}
+			checkTruth(t, s, sb, tc.effect, wants)
+			if want := "crmbatch run " + cfg.Path; s.Resolve != want {
+				t.Errorf("the run says %q resolves its unknown rows, want %q", s.Resolve, want)
+			}
+
+			h.heal()
+			retry := cfg
+			retry.Path = s.Reports.Failures
+			s = mustRun(t, retry)
+			resolved := make([]rowWant, len(wants)-1)
+			for i := range resolved {
+				resolved[i] = wantOK
+			}
+			checkTruth(t, s, sb, tc.effect, resolved)
+			for _, r := range readCSV(t, s.Reports.Results) {
+				if r["error_code"] != "CONFIRMED_BY_READ_BACK" || r["error_message"] == "" {
+					t.Errorf("row %s: ok with %s %q, want CONFIRMED_BY_READ_BACK saying what the read showed", r["row"], r["error_code"], r["error_message"])
+				}
+			}
+		})
+	}
+}
+
+// TestForgottenFlagDoesNotReplaceAnUnfinishedRun: a run of a file stopped
+// with rows not yet sent; the same file run without the flag it was run with
+// is refused (exit 2), naming that flag and how to resume, and leaves the
+// reports that list the rows not yet sent as they were. With the flag, it
+// resumes; with --fresh, the unfinished run is abandoned and its reports are
+// kept under other names.
+func TestForgottenFlagDoesNotReplaceAnUnfinishedRun(t *testing.T) {
+	t.Parallel()
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	var calls atomic.Int64
+	sb, api := startBehind(t, sandbox.Options{}, func(next http.Handler, w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r)
+		if apiMethod(r) == "netflix/operators/register_devices" && calls.Add(1) == 2 {
+			stop() // interrupted after two calls
+		}
+	})
+	dir := t.TempDir()
+	rows := [][]string{{"esn"}}
+	for i := range 300 {
+		rows = append(rows, []string{fmt.Sprintf("MIG%05d", i)})
+	}
+	flagged := runConfig(t, writeCSV(t, dir, "mig.csv", rows), api)
+	flagged.Overrides = map[string]string{"group_name": "OPERATOR1"}
+	flagged.ChunkSize, flagged.Concurrency = 50, 1
+	first, err := batch.Run(ctx, flagged)
+	var fatal *batch.FatalError
+	if !errors.As(err, &fatal) || first.NotSent == 0 {
+		t.Fatalf("interrupted run: %v, %d not sent; want it stopped with rows not sent", err, first.NotSent)
+	}
+	failures, err := os.ReadFile(first.Reports.Failures)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	forgot := flagged
+	forgot.Overrides = nil
+	before := totalCalls(sb)
+	_, err = batch.Run(context.Background(), forgot)
+	var fe *batch.FileError
+	if !errors.As(err, &fe) || !strings.Contains(err.Error(), "--group-name OPERATOR1") || !strings.Contains(err.Error(), "crmbatch run --group-name OPERATOR1 ") {
+		t.Fatalf("the flag forgotten: %v; want a refusal naming --group-name OPERATOR1 and how to resume", err)
+	}
+	if now, _ := os.ReadFile(first.Reports.Failures); string(now) != string(failures) {
+		t.Fatal("the refused run replaced the failures report of the unfinished run")
+	}
+	if totalCalls(sb) != before {
+		t.Fatal("the refused run made calls")
+	}
+
+	s := mustRun(t, flagged)
+	if !s.Resumed || s.Counts[batch.StatusOK] != 300 {
+		t.Fatalf("with the flag: resumed %v, counts %v; want every row ok", s.Resumed, s.Counts)
+	}
+	applied := sb.Applied()
+	for _, r := range rows[1:] {
+		if n := applied[sandbox.Effect{Method: "netflix/operators/register_devices", Key: r[0]}]; n != 1 {
+			t.Fatalf("%s registered %d times", r[0], n)
+		}
+	}
+
+	// Another file under the name, the first unfinished again: --fresh
+	// abandons it and keeps its reports aside.
+	ctx2, stop2 := context.WithCancel(context.Background())
+	calls.Store(0)
+	stop = stop2
+	flagged.Path = writeCSV(t, dir, "mig.csv", append(rows[:1:1], rows[1:101]...))
+	flagged.Rerun = true
+	if _, err := batch.Run(ctx2, flagged); !errors.As(err, &fatal) {
+		t.Fatalf("second interrupted run: %v", err)
+	}
+	forgot.Fresh = true
+	if s, err := batch.Run(context.Background(), forgot); err != nil || s.Counts[batch.StatusInvalid] != 100 {
+		t.Fatalf("--fresh without the flag: %v; want it run, every row invalid", err)
+	}
+	kept, _ := filepath.Glob(filepath.Join(dir, "mig.failures.abandoned-*.csv"))
+	if len(kept) != 1 {
+		t.Fatalf("the abandoned run's failures report kept as %v, want one file", kept)
+	}
 }

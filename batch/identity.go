@@ -6,10 +6,13 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"hash"
+	"io/fs"
 	"net"
 	"net/url"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -233,6 +236,12 @@ type history struct {
 	progress ledger.Progress // resumed: what run did, by row
 	earlier  ledger.Earlier  // an edit: what the lineage's runs did, by effect key
 	edits    string          // the run whose file this one is an edit of, for the log
+	// retries names the run whose failures report this file is ("" = none);
+	// retried gives, by row number in the first file, the effect key of each
+	// of its rows whose outcome was unknown there, to be read back as that
+	// run's job would.
+	retries string
+	retried map[int]uint64
 }
 
 // identity is a job file's place in the ledger.
@@ -242,18 +251,27 @@ type identity struct {
 	input    string // absolute path
 	name     string // base name
 	fp       *fingerprint
+	flags    string  // the flags that make the job, as typed (see jobFlags)
+	reports  Reports // absolute paths
 }
 
 // begin finds what the ledger knows of the job and starts its run: it resumes
 // an unfinished run of the same job (unless --fresh), refuses a job that ran to
 // the end (unless --rerun or --skip-done), and treats an edit of an earlier
 // run's file (same path or name, most rows the same) as that job: its rows done
-// are skipped, and after a finished run it is refused the same way. lock takes
-// the lock of a lineage; it is held until the run ends.
+// are skipped, and after a finished run it is refused the same way. A failures
+// report fed back in goes on with the lineage of the run that wrote it: its
+// rows done since are skipped, its unknown rows read back. A run of its own
+// whose reports would replace those of an unfinished run of other flags is
+// refused, unless --fresh abandons that run. lock takes the lock of a lineage;
+// it is held until the run ends.
 func begin(ctx context.Context, cfg Config, led *ledger.Ledger, id identity, j *job, sum string, start time.Time, lock func(lineage string) error) (history, error) {
 	prev, found, err := led.LatestRun(ctx, id.key)
 	if err != nil {
 		return history{}, err
+	}
+	if found && prev.Abandoned != "" {
+		found = false // started over by the user's choice: no longer this job's
 	}
 	lineage, edits := "", ""
 	if found {
@@ -265,11 +283,14 @@ func begin(ctx context.Context, cfg Config, led *ledger.Ledger, id identity, j *
 		}
 		for _, c := range cands {
 			if same, of := id.fp.overlap(c.Fingerprint); of > 0 && 2*same > of {
-				lineage, edits = c.Lineage, c.ID
-				if prev, err = led.LatestOfLineage(ctx, lineage); err != nil {
+				latest, err := led.LatestOfLineage(ctx, c.Lineage)
+				if err != nil {
 					return history{}, err
 				}
-				found = true
+				if latest.Abandoned != "" {
+					continue
+				}
+				lineage, edits, prev, found = c.Lineage, c.ID, latest, true
 				break
 			}
 		}
@@ -301,15 +322,186 @@ func begin(ctx context.Context, cfg Config, led *ledger.Ledger, id identity, j *
 		if h.earlier, err = led.LineageProgress(ctx, lineage); err != nil {
 			return h, err
 		}
+	case !found && !cfg.Fresh:
+		// A failures report fed back in, or a run of its own.
+		if lineage, err = h.retryOf(ctx, led, id, lock); err != nil {
+			return h, err
+		}
 	default:
 		lineage = "" // a run of its own
 	}
+	if err := keepUnfinished(ctx, cfg, led, id, lineage, start); err != nil {
+		return h, err
+	}
 	h.run, err = led.StartRun(ctx, ledger.Run{JobKey: id.key, Job: j.kind.Name, Input: id.input, InputSHA256: sum,
-		Started: start, Lineage: lineage, Endpoint: id.endpoint, InputName: id.name, Fingerprint: id.fp.keys()})
+		Started: start, Lineage: lineage, Endpoint: id.endpoint, InputName: id.name, Fingerprint: id.fp.keys(),
+		Flags: id.flags, Results: id.reports.Results, Failures: id.reports.Failures})
 	if err == nil && lineage == "" {
 		err = lock(h.run.Lineage)
 	}
 	return h, err
+}
+
+// retryOf finds the run whose failures report the job file is (by its path,
+// else by its name when most of its rows are that run's): the job then goes
+// on with that run's lineage, so that its rows are resolved as the same
+// command would resolve them. Nothing is found for a file that is no
+// failures report, or whose run's lineage was abandoned.
+func (h *history) retryOf(ctx context.Context, led *ledger.Ledger, id identity, lock func(lineage string) error) (lineage string, err error) {
+	w, ok, err := led.WroteFailures(ctx, id.input, id.name)
+	if err != nil || !ok {
+		return "", err
+	}
+	if w.Failures != id.input {
+		if same, of := id.fp.overlap(w.Fingerprint); of > 0 && 2*same <= of {
+			return "", nil // another file of that name
+		}
+	}
+	latest, err := led.LatestOfLineage(ctx, w.Lineage)
+	if err != nil || latest.Abandoned != "" {
+		return "", err
+	}
+	if err := lock(w.Lineage); err != nil {
+		return "", err
+	}
+	if h.earlier, err = led.LineageProgress(ctx, w.Lineage); err != nil {
+		return "", err
+	}
+	if h.retried, err = led.UnknownRows(ctx, w.ID); err != nil {
+		return "", err
+	}
+	h.retries = w.ID
+	return w.Lineage, nil
+}
+
+// keepUnfinished refuses to start a run whose reports would replace those of
+// an unfinished run of another lineage (the same file run before with other
+// flags, or another file of that name): they list what that run has still to
+// do. With --fresh, that run is abandoned instead, and its reports are kept
+// under other names.
+func keepUnfinished(ctx context.Context, cfg Config, led *ledger.Ledger, id identity, lineage string, start time.Time) error {
+	runs, err := led.Unfinished(ctx, id.reports.Results)
+	if err != nil {
+		return err
+	}
+	for _, u := range runs {
+		if lineage != "" && u.Lineage == lineage {
+			continue // this run goes on with its work
+		}
+		if !cfg.Fresh {
+			return unfinishedError(cfg, u, id)
+		}
+		stamp := u.Started.Local().Format("20060102-150405")
+		var kept []string
+		for _, p := range []string{u.Results, u.Failures, summaryOf(u.Results)} {
+			if aside, err := keepAside(p, stamp); err != nil {
+				return fmt.Errorf("keeping the reports of the abandoned run %s: %w", u.ID, err)
+			} else if aside != "" {
+				kept = append(kept, aside)
+			}
+		}
+		if err := led.Abandon(ctx, u.ID, "--fresh at "+start.UTC().Format(time.RFC3339)); err != nil {
+			return err
+		}
+		cfg.Log.Warn("abandoned an unfinished run of this file (--fresh): its reports are kept aside", "run_id", u.ID, "flags", u.Flags, "kept", kept)
+	}
+	return nil
+}
+
+// unfinishedError is the refusal of a run whose reports would replace those
+// of the unfinished run u.
+func unfinishedError(cfg Config, u ledger.Run, id identity) error {
+	ran := "with no flags that set columns"
+	if u.Flags != "" {
+		ran = "with " + u.Flags
+	}
+	if u.Endpoint != id.endpoint {
+		ran += " on " + u.Endpoint
+	}
+	input := u.Input
+	if input == id.input {
+		input = cfg.Path
+	}
+	resume := "crmbatch run " + u.Flags + " " + shellQuote(input)
+	if u.Flags == "" {
+		resume = "crmbatch run " + shellQuote(input)
+	}
+	what := "an unfinished run of this file"
+	if u.Input != id.input {
+		what = "an unfinished run of " + u.Input + ", whose reports are these,"
+	}
+	return &FileError{File: cfg.Path,
+		Msg: fmt.Sprintf("%s (run %s, started %s) ran %s; its reports %s and %s list the rows it has not done yet, and this run (%s) would replace them",
+			what, u.ID, u.Started.Local().Format(time.DateTime), ran, u.Results, u.Failures, flagsOrNone(id.flags)),
+		Hint: fmt.Sprintf("nothing was sent; to resume that run, give its flags: %s; to abandon it and run this file as given, add --fresh (its reports are kept under other names)", resume)}
+}
+
+func flagsOrNone(flags string) string {
+	if flags == "" {
+		return "with no flags that set columns"
+	}
+	return "with " + flags
+}
+
+// summaryOf is the summary's path beside a results report: X.summary.json
+// for X.results.csv.
+func summaryOf(results string) string {
+	ext := filepath.Ext(results)
+	base, ok := strings.CutSuffix(strings.TrimSuffix(results, ext), ".results")
+	if !ok {
+		return ""
+	}
+	return base + ".summary.json"
+}
+
+// keepAside renames the file at path (if there is one) to
+// X.abandoned-STAMP.ext, and returns that name ("" when there was nothing).
+func keepAside(path, stamp string) (string, error) {
+	if path == "" {
+		return "", nil
+	}
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return "", nil
+	}
+	ext := filepath.Ext(path)
+	aside := strings.TrimSuffix(path, ext) + ".abandoned-" + stamp + ext
+	return aside, os.Rename(path, aside)
+}
+
+// jobFlags are the flags that make a job what it is, as a person would type
+// them: --job, --sheet and the flags that set a column for every row.
+func jobFlags(cfg Config) string {
+	var parts []string
+	if cfg.Job != "" {
+		parts = append(parts, "--job", shellQuote(cfg.Job))
+	}
+	if cfg.Sheet != "" {
+		parts = append(parts, "--sheet", shellQuote(cfg.Sheet))
+	}
+	cols := make([]string, 0, len(cfg.Overrides))
+	for c := range cfg.Overrides {
+		cols = append(cols, c)
+	}
+	sort.Strings(cols)
+	for _, c := range cols {
+		parts = append(parts, "--"+strings.ReplaceAll(c, "_", "-"), shellQuote(cfg.Overrides[c]))
+	}
+	return strings.Join(parts, " ")
+}
+
+// shellQuote quotes s for a POSIX shell when it needs it.
+func shellQuote(s string) string {
+	plain := s != ""
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("_./:@%+=,-", c)) {
+			plain = false
+			break
+		}
+	}
+	if plain {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // alreadyRan is the refusal of a job (or an edit of one) that ran to the end.

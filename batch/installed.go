@@ -213,7 +213,8 @@ func callInstalledItems(ctx context.Context, x *executor, items []Item, ps []ins
 	r := result{Status: StatusOK, Attempts: attempts}
 	switch {
 	case already:
-		r.Message = "applied by an earlier attempt (the server refused its transaction reference " + req.TransactionReferenceNumber + " as used)"
+		r.Code = codeReadBack
+		r.Message = "applied by an earlier attempt: the server refused its transaction reference " + req.TransactionReferenceNumber + " as used when it was sent again"
 	case action == nil || action.LifeCycleState != "EXECUTED":
 		state := "no subscription action"
 		if action != nil {

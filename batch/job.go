@@ -6,6 +6,7 @@ import (
 	"hash/maphash"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/crmbatch/crmbatch/formats"
@@ -58,6 +59,9 @@ type job struct {
 	suspected bool
 	// unused are the header's columns the job does not read.
 	unused []UnusedColumn
+	// rowCol is the row column of a report fed back in (-1 = none): a row's
+	// number in the first file, which it keeps through every retry.
+	rowCol int
 }
 
 // openJob reads the header of the file, works out the kind (from --job or the
@@ -68,7 +72,7 @@ func openJob(path, jobName string, opts formats.Options, overrides map[string]st
 		return nil, err
 	}
 	defer r.Close()
-	j := &job{path: path, opts: opts, header: r.Header(), index: map[string]int{}, overrides: overrides, seed: maphash.MakeSeed()}
+	j := &job{path: path, opts: opts, header: r.Header(), index: map[string]int{}, overrides: overrides, seed: maphash.MakeSeed(), rowCol: -1}
 	ignored := map[string]bool{}
 	for _, c := range reportColumns {
 		ignored[c] = true
@@ -79,6 +83,9 @@ func openJob(path, jobName string, opts formats.Options, overrides map[string]st
 			continue
 		}
 		j.index[n] = i
+		if n == "row" && j.rowCol < 0 {
+			j.rowCol = i
+		}
 	}
 	// A whole-file error names the sheet and row the header was read from,
 	// and another sheet of the workbook that holds a job.
@@ -305,7 +312,7 @@ func (j *job) read(limit int, p pass, rep *repeats, fn func(r *row) error) error
 			}
 			r.err, r.item = re, Item{}
 		} else {
-			r.item.Seq, r.item.Row = seq, rec.Row
+			r.item.Seq, r.item.Row = seq, rowNumber(rec, j.rowCol)
 			if effects != nil {
 				r.item.EKey = effects.key(h)
 			}
@@ -315,6 +322,18 @@ func (j *job) read(limit int, p pass, rep *repeats, fn func(r *row) error) error
 		}
 	}
 	return nil
+}
+
+// rowNumber is a row's number: its row in the file, or, for a report fed
+// back in (col >= 0, its row column), the row it had in the first file, so
+// that a retried row keeps its number through every retry.
+func rowNumber(rec formats.Record, col int) int {
+	if col >= 0 && col < len(rec.Fields) {
+		if n, err := strconv.Atoi(strings.TrimSpace(rec.Fields[col])); err == nil && n > 0 {
+			return n
+		}
+	}
+	return rec.Row
 }
 
 // cellProblem marks a row invalid when a column the job reads holds a cell

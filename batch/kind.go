@@ -363,6 +363,11 @@ const (
 	StatusPlanned Status = "planned"
 )
 
+// codeReadBack is the code of an ok row proven by reading back (or by the
+// server's refusal of a replayed reference) rather than by its call's answer;
+// the message says what the read showed.
+const codeReadBack = "CONFIRMED_BY_READ_BACK"
+
 // failedResult is the result of a row whose call ended in err: not recorded
 // when the run stopped before the row was done (the report says NOT_SENT and a
 // resume sends it), unknown when the call may have been applied, else failed.

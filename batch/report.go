@@ -254,14 +254,7 @@ func newReports(j *job, paths Reports, f formats.Format, overrides map[string]st
 // rowNumber is the row's number in the reports: its row in the file, or, for
 // a report fed back in, the row it had in the first file, so that a retried
 // row keeps its number through every retry.
-func (rep *reports) rowNumber(rec formats.Record) int {
-	if rep.rowCol >= 0 && rep.rowCol < len(rec.Fields) {
-		if n, err := strconv.Atoi(strings.TrimSpace(rec.Fields[rep.rowCol])); err == nil && n > 0 {
-			return n
-		}
-	}
-	return rec.Row
-}
+func (rep *reports) rowNumber(rec formats.Record) int { return rowNumber(rec, rep.rowCol) }
 
 // write writes a row with its outcome (o.Row its number), to the failures
 // report too when it is a problem.

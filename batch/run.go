@@ -13,6 +13,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/crmbatch/crmbatch/crm"
@@ -79,6 +80,9 @@ type Summary struct {
 	FirstProblems    []string          `json:"first_problems,omitempty"` // the first failed, invalid or unknown rows, for the log, but those not sent
 	Totals           []Total           `json:"totals,omitempty"`         // a charges job's control totals per status and currency
 	Reports          Reports           `json:"reports"`
+	// Resolve is the command that reads the rows of unknown outcome back
+	// (the same command; running the failures report does too).
+	Resolve string `json:"resolve,omitempty"`
 	// UnusedColumns are the header's columns the job does not read: copied
 	// to the reports, never sent.
 	UnusedColumns []UnusedColumn `json:"unused_columns,omitempty"`
@@ -221,6 +225,9 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 	}
 	if runErr != nil {
 		s.Stopped = runErr.Error()
+	}
+	if s.Counts[StatusUnknown] > 0 {
+		s.Resolve = strings.TrimSpace("crmbatch run "+id.flags) + " " + shellQuote(cfg.Path)
 	}
 	if err := rep.commit(summarySheet(s)); err != nil {
 		return nil, &FatalError{Err: fmt.Errorf("writing the reports: %w", err)}
@@ -409,6 +416,13 @@ func identify(cfg Config, j *job, plan planned, info os.FileInfo) (identity, err
 		id.input = cfg.Path
 	}
 	id.key = jobKey(plan.digest, j.kind.Name, cfg.Sheet, cfg.Overrides, id.endpoint)
+	id.flags = jobFlags(cfg)
+	id.reports = reportPaths(cfg)
+	for _, p := range []*string{&id.reports.Results, &id.reports.Failures, &id.reports.Summary} {
+		if abs, err := filepath.Abs(*p); err == nil {
+			*p = abs
+		}
+	}
 	return id, nil
 }
 

@@ -327,8 +327,8 @@ func callSubscription(ctx context.Context, x *executor, items []Item, ps []subsc
 		// A run that stopped sent this row and never learnt what came of it.
 		var applied bool
 		if applied, err = c.readBack(ctx); err == nil && applied {
-			r := result{Status: StatusOK, Message: "applied before the run stopped (read back)",
-				Outputs: map[string]string{"subscription_number": c.now.number}}
+			r := result{Status: StatusOK, Code: codeReadBack, Outputs: map[string]string{"subscription_number": c.now.number},
+				Message: fmt.Sprintf("applied by an earlier run: read back, the subscription is %s, was %s before", c.now.String(true), c.before.String(c.known))}
 			return []result{r}, 0, nil
 		}
 		if err != nil {

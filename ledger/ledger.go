@@ -38,7 +38,7 @@ type Ledger struct {
 }
 
 // schemaVersion is the ledger's layout, kept in SQLite's user_version.
-const schemaVersion = 2
+const schemaVersion = 3
 
 const schema = `
 CREATE TABLE IF NOT EXISTS meta (
@@ -57,7 +57,11 @@ CREATE TABLE IF NOT EXISTS runs (
 	lineage      TEXT NOT NULL DEFAULT '',
 	endpoint     TEXT NOT NULL DEFAULT '',
 	input_name   TEXT NOT NULL DEFAULT '',
-	fingerprint  BLOB
+	fingerprint  BLOB,
+	flags        TEXT NOT NULL DEFAULT '',
+	results      TEXT NOT NULL DEFAULT '',
+	failures     TEXT NOT NULL DEFAULT '',
+	abandoned    TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS runs_job_key ON runs(job_key);
 CREATE TABLE IF NOT EXISTS intents (
@@ -112,6 +116,10 @@ var upgrades = []string{
 	 ALTER TABLE intents ADD COLUMN ekeys BLOB;
 	 ALTER TABLE intents ADD COLUMN reference TEXT NOT NULL DEFAULT '';
 	 ALTER TABLE outcomes ADD COLUMN ekey INTEGER NOT NULL DEFAULT 0;`,
+	`ALTER TABLE runs ADD COLUMN flags TEXT NOT NULL DEFAULT '';
+	 ALTER TABLE runs ADD COLUMN results TEXT NOT NULL DEFAULT '';
+	 ALTER TABLE runs ADD COLUMN failures TEXT NOT NULL DEFAULT '';
+	 ALTER TABLE runs ADD COLUMN abandoned TEXT NOT NULL DEFAULT '';`,
 }
 
 // ErrDamaged is returned by Open for a ledger file that exists but holds no
@@ -435,6 +443,14 @@ type Run struct {
 	// Fingerprint is a sample of the effect keys of the file's valid rows (see
 	// batch), for telling an edit of this run's file from another file.
 	Fingerprint []uint64
+	// Flags are the command line's flags that made the job what it is
+	// (--sheet, --group-name, ...), as a person would type them.
+	Flags string
+	// Results and Failures are the absolute paths of the run's reports.
+	Results, Failures string
+	// Abandoned names the run that abandoned this unfinished one ("" = none):
+	// it is neither resumed nor refused as done any more.
+	Abandoned string
 }
 
 // StartRun records a new run. Its ID is JobKey followed by a generation number,
@@ -450,8 +466,10 @@ func (l *Ledger) StartRun(ctx context.Context, r Run) (Run, error) {
 	if r.Lineage == "" {
 		r.Lineage = r.ID
 	}
-	_, err := l.db.ExecContext(ctx, `INSERT INTO runs (id, job_key, job, input, input_sha256, started, lineage, endpoint, input_name, fingerprint) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		r.ID, r.JobKey, r.Job, r.Input, r.InputSHA256, r.Started.UTC().Format(time.RFC3339Nano), r.Lineage, r.Endpoint, r.InputName, packKeys(r.Fingerprint))
+	_, err := l.db.ExecContext(ctx, `INSERT INTO runs (id, job_key, job, input, input_sha256, started, lineage, endpoint, input_name, fingerprint,
+		flags, results, failures) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		r.ID, r.JobKey, r.Job, r.Input, r.InputSHA256, r.Started.UTC().Format(time.RFC3339Nano), r.Lineage, r.Endpoint, r.InputName, packKeys(r.Fingerprint),
+		r.Flags, r.Results, r.Failures)
 	if err != nil {
 		return r, fmt.Errorf("ledger: %w", err)
 	}
@@ -468,6 +486,63 @@ func (l *Ledger) FinishRun(ctx context.Context, id string, finished time.Time, s
 		return fmt.Errorf("ledger: %w", err)
 	}
 	return nil
+}
+
+// Abandon marks an unfinished run abandoned by run by: a run with other flags
+// that starts over, by the user's choice, where its reports were.
+func (l *Ledger) Abandon(ctx context.Context, id, by string) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if _, err := l.db.ExecContext(ctx, `UPDATE runs SET abandoned = ? WHERE id = ? AND finished IS NULL`, by, id); err != nil {
+		return fmt.Errorf("ledger: %w", err)
+	}
+	return nil
+}
+
+// Unfinished are the unfinished runs (stopped, or with rows whose outcome is
+// unknown) that are not abandoned and whose results report is results: a run
+// writing there would overwrite the reports that list what they left to do.
+func (l *Ledger) Unfinished(ctx context.Context, results string) ([]Run, error) {
+	return l.runs(ctx, `WHERE finished IS NULL AND abandoned = '' AND results = ? ORDER BY started DESC, id DESC`, results)
+}
+
+// WroteFailures returns the newest run whose failures report is the file at
+// path, else the newest whose failures report had its base name: the run a
+// failures report fed back in comes from.
+func (l *Ledger) WroteFailures(ctx context.Context, path, name string) (Run, bool, error) {
+	runs, err := l.runs(ctx, `WHERE failures = ? ORDER BY started DESC, id DESC LIMIT 1`, path)
+	if err == nil && len(runs) == 0 {
+		runs, err = l.runs(ctx, `WHERE failures LIKE ? ESCAPE '\' ORDER BY started DESC, id DESC LIMIT 1`, "%/"+likeEscape(name))
+	}
+	if err != nil || len(runs) == 0 {
+		return Run{}, false, err
+	}
+	return runs[0], true, nil
+}
+
+func likeEscape(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+// UnknownRows returns, for a run, the effect key of each row whose outcome
+// is unknown, by the row's number (Outcome.Row): what a failures report of
+// the run, which carries each row's number, needs to read its rows back.
+func (l *Ledger) UnknownRows(ctx context.Context, runID string) (map[int]uint64, error) {
+	rows, err := l.db.QueryContext(ctx, `SELECT row, ekey FROM outcomes WHERE run_id = ? AND status = 'unknown' AND ekey != 0`, runID)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: %w", err)
+	}
+	defer rows.Close()
+	out := map[int]uint64{}
+	for rows.Next() {
+		var row int
+		var key int64
+		if err := rows.Scan(&row, &key); err != nil {
+			return nil, fmt.Errorf("ledger: %w", err)
+		}
+		out[row] = uint64(key)
+	}
+	return out, rows.Err()
 }
 
 // packKeys and unpackKeys store effect keys as 8 bytes each.
@@ -846,7 +921,7 @@ func (l *Ledger) Runs(ctx context.Context, id string) ([]Run, error) {
 
 func (l *Ledger) runs(ctx context.Context, where string, args ...any) ([]Run, error) {
 	rows, err := l.db.QueryContext(ctx, `SELECT id, job_key, job, input, input_sha256, started, COALESCE(finished, ''), COALESCE(summary, ''),
-		lineage, endpoint, input_name, COALESCE(fingerprint, x'') FROM runs `+where, args...)
+		lineage, endpoint, input_name, COALESCE(fingerprint, x''), flags, results, failures, abandoned FROM runs `+where, args...)
 	if err != nil {
 		return nil, fmt.Errorf("ledger: %w", err)
 	}
@@ -857,7 +932,7 @@ func (l *Ledger) runs(ctx context.Context, where string, args ...any) ([]Run, er
 		var started, finished, summary string
 		var fp []byte
 		if err := rows.Scan(&r.ID, &r.JobKey, &r.Job, &r.Input, &r.InputSHA256, &started, &finished, &summary,
-			&r.Lineage, &r.Endpoint, &r.InputName, &fp); err != nil {
+			&r.Lineage, &r.Endpoint, &r.InputName, &fp, &r.Flags, &r.Results, &r.Failures, &r.Abandoned); err != nil {
 			return nil, fmt.Errorf("ledger: %w", err)
 		}
 		r.Started, _ = time.Parse(time.RFC3339Nano, started)

@@ -492,6 +492,9 @@ func summaryAttrs(s *batch.Summary) []any {
 	if s.NotSent > 0 {
 		attrs = append(attrs, "not_sent", s.NotSent)
 	}
+	if s.Resolve != "" {
+		attrs = append(attrs, "resolve", s.Resolve)
+	}
 	if len(s.UnusedColumns) > 0 {
 		attrs = append(attrs, "unused_columns", s.UnusedColumns)
 	}
@@ -555,6 +558,9 @@ func (a *app) printSummary(s *batch.Summary) {
 	}
 	if s.NotSent > 0 {
 		fmt.Fprintf(w, "\n  %d rows not sent: the run stopped before them; the same command sends them", s.NotSent)
+	}
+	if n := s.Counts[batch.StatusUnknown]; n > 0 && s.Resolve != "" {
+		fmt.Fprintf(w, "\n  %d rows unknown: they may have been applied; %s (the same command) reads them back, as does crmbatch run %s", n, s.Resolve, s.Reports.Failures)
 	}
 	if s.DryRun {
 		fmt.Fprintf(w, "\n  plan:     %s\n  summary:  %s\n", s.Reports.Results, s.Reports.Summary)
