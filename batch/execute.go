@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -60,6 +61,7 @@ func execute(parent context.Context, cfg Config, j *job, led *ledger.Ledger, h h
 	if err := rec.close(); err != nil {
 		x.fail(err)
 	}
+	done.unrecorded = rec.unrecorded
 	done.calls, done.retries, done.throttled = x.calls.Load(), x.retried.Load(), x.throttled.Load()
 	switch {
 	case x.fatal != nil:
@@ -80,6 +82,7 @@ type sent struct {
 	calls, retries, throttled int64
 	chunks                    int
 	seconds                   float64
+	unrecorded                map[int]ledger.Outcome // outcomes the ledger could not record, as reported
 }
 
 // prepare makes a row read again ready to send: a row done by an earlier run
@@ -111,7 +114,10 @@ func (h history) prepare(r *row, k *Kind) (Item, *result) {
 
 // recorder records outcomes in the ledger: in the background, many calls to a
 // transaction, or at once where the next call depends on it (a sequential
-// kind's next row, a charge's claim).
+// kind's next row, a charge's claim). The reports are given an outcome only
+// once it is in the ledger: a write that fails stops the run at once, and the
+// rows it could not record are reported unknown (they were sent), never as
+// not sent.
 type recorder struct {
 	ctx     context.Context
 	cfg     Config
@@ -121,10 +127,17 @@ type recorder struct {
 	x       *executor
 	journal *ledger.Writer
 	stream  *stream // the reports being written meanwhile (nil = none)
+
+	mu sync.Mutex
+	// unrecorded are the outcomes the ledger could not record, as reported:
+	// for the reports of a resumed run, written from the ledger after it.
+	unrecorded map[int]ledger.Outcome
 }
 
 func newRecorder(ctx context.Context, cfg Config, k *Kind, led *ledger.Ledger, runID string, x *executor) *recorder {
-	return &recorder{ctx: ctx, cfg: cfg, kind: k, led: led, runID: runID, x: x, journal: led.NewWriter(runID)}
+	rc := &recorder{ctx: ctx, cfg: cfg, kind: k, led: led, runID: runID, x: x}
+	rc.journal = led.NewWriterNotify(runID, rc.recorded)
+	return rc
 }
 
 // record records the results of items; a result without a status (a row not
@@ -142,19 +155,38 @@ func (rc *recorder) record(items []Item, res []result) error {
 		if rc.kind.rows.claims() && r.Code != codeClaimed {
 			o.Scope, o.Action = claimScope(rc.kind, endpointOf(rc.cfg)), it.Action
 			o.Key, o.Detail = rc.kind.rows.claimKey(it)
+			if r.detail != "" {
+				o.Detail = r.detail
+			}
 		}
 		outs = append(outs, o)
 	}
 	// A sequential kind's outcome is durable before the next row of its lane
 	// is intended, so after a crash at most one row per lane is uncertain and
 	// reading its subscription back tells what came of it.
-	add := rc.journal.Add
 	if rc.kind.Sequential || rc.kind.rows.claims() {
-		add = func(outs []ledger.Outcome) error { return rc.led.Record(context.WithoutCancel(rc.ctx), rc.runID, outs) }
-	}
-	if err := add(outs); err != nil {
-		rc.x.fail(err)
+		err := rc.led.Record(context.WithoutCancel(rc.ctx), rc.runID, outs)
+		rc.recorded(outs, err)
 		return err
+	}
+	rc.journal.Add(outs)
+	return rc.journal.Err()
+}
+
+// recorded takes outcomes once their write is over: in the ledger (err nil),
+// or not, when the run stops at once and the rows are reported unknown.
+func (rc *recorder) recorded(outs []ledger.Outcome, err error) {
+	if err != nil {
+		rc.x.fail(err)
+		outs = notRecorded(outs, err)
+		rc.mu.Lock()
+		if rc.unrecorded == nil {
+			rc.unrecorded = map[int]ledger.Outcome{}
+		}
+		for _, o := range outs {
+			rc.unrecorded[o.Seq] = o
+		}
+		rc.mu.Unlock()
 	}
 	if rc.stream != nil {
 		rc.stream.put(outs)
@@ -162,7 +194,33 @@ func (rc *recorder) record(items []Item, res []result) error {
 	for _, o := range outs {
 		rc.cfg.Progress.Outcome(Status(o.Status), 1)
 	}
-	return nil
+}
+
+// codeNotRecorded is the code of a row that was sent and whose outcome the
+// ledger could not record: unknown until the same command reads it back.
+const codeNotRecorded = "NOT_RECORDED"
+
+// notRecorded turns the outcomes of rows sent into unknown ones that say what
+// the server answered: the ledger does not know it, so the same command reads
+// them back. Rows skipped were not sent and stay so.
+func notRecorded(outs []ledger.Outcome, err error) []ledger.Outcome {
+	out := make([]ledger.Outcome, len(outs))
+	for i, o := range outs {
+		out[i] = o
+		if Status(o.Status) == StatusSkipped {
+			continue
+		}
+		answer := o.Status
+		if o.Code != "" {
+			answer += " " + o.Code
+		}
+		if o.Message != "" {
+			answer += " (" + o.Message + ")"
+		}
+		out[i].Status, out[i].Code = string(StatusUnknown), codeNotRecorded
+		out[i].Message = fmt.Sprintf("sent, and the answer was %s, but the ledger could not record it (%v); run the same command once the ledger can be written: it reads this row back", answer, err)
+	}
+	return out
 }
 
 func (rc *recorder) close() error { return rc.journal.Close() }

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/crmbatch/crmbatch/batch"
+	"github.com/crmbatch/crmbatch/ledger"
 	"github.com/crmbatch/crmbatch/sandbox"
 )
 
@@ -269,4 +270,131 @@ func TestForgottenFlagDoesNotReplaceAnUnfinishedRun(t *testing.T) {
 	if len(kept) != 1 {
 		t.Fatalf("the abandoned run's failures report kept as %v, want one file", kept)
 	}
+}
+
+// pendingCharges are n demo charges that are pending (the demo's charges
+// numbered a multiple of 3 are processed), as rows of a charges job.
+func pendingCharges(n int) [][]string {
+	rows := [][]string{{"number", "billing_system_customer_identifier", "reference_number"}}
+	for i := 1; len(rows) <= n; i++ {
+		if i%3 != 0 {
+			rows = append(rows, chargeRow(i))
+		}
+	}
+	return rows
+}
+
+// checkNothingLost checks a stopped run's reports against what the sandbox
+// applied: no row applied is reported failed (not sent or refused), none
+// applied twice, every row ok was applied.
+func checkNothingLost(t *testing.T, s *batch.Summary, sb *sandbox.Server, effect effectOf) (unknown int) {
+	t.Helper()
+	applied := sb.Applied()
+	for _, r := range readCSV(t, s.Reports.Results) {
+		n := applied[effect(r)]
+		switch {
+		case n > 1:
+			t.Errorf("row %s: applied %d times", r["row"], n)
+		case r["status"] == "failed" && n > 0:
+			t.Errorf("row %s: applied, reported failed %s %q", r["row"], r["error_code"], r["error_message"])
+		case r["status"] == "ok" && n != 1:
+			t.Errorf("row %s: ok, applied %d times", r["row"], n)
+		case r["status"] == "unknown":
+			unknown++
+		}
+	}
+	return unknown
+}
+
+// TestLedgerThatCannotBeWritten: the ledger's disk fills during a run (a
+// write budget: SQLite's "database or disk is full"), or the ledger is
+// deleted while a run writes it: the run stops at once (exit 3, saying it is
+// the ledger), rows sent but not recorded are unknown, never not sent, and
+// nothing is applied twice. A state folder whose ledger is gone refuses to
+// start a new one, sending nothing, unless --new-ledger; a read-only ledger is
+// called read-only, not damaged.
+func TestLedgerThatCannotBeWritten(t *testing.T) {
+	t.Parallel()
+	t.Run("disk full", func(t *testing.T) {
+		t.Parallel()
+		sb, api := startSandbox(t, sandbox.Options{})
+		dir := t.TempDir()
+		rows := [][]string{{"esn", "group_name"}}
+		for i := range 2000 {
+			rows = append(rows, []string{fmt.Sprintf("FULL%05d", i), "OPERATOR1"})
+		}
+		cfg := runConfig(t, writeCSV(t, dir, "devices.csv", rows), api)
+		cfg.ChunkSize, cfg.Concurrency = 100, 2
+		cfg.LedgerPages = 6
+		s, err := batch.Run(context.Background(), cfg)
+		var fatal *batch.FatalError
+		if !errors.As(err, &fatal) || !strings.Contains(err.Error(), "the ledger ") || !strings.Contains(err.Error(), "full") {
+			t.Fatalf("run on a full disk: %v; want it stopped, saying the ledger is full", err)
+		}
+		checkNothingLost(t, s, sb, deviceEffect)
+
+		cfg.LedgerPages = 0
+		s = mustRun(t, cfg)
+		if s.Counts[batch.StatusOK] != 2000 {
+			t.Fatalf("the same command with room again: %v, want every row ok", s.Counts)
+		}
+		checkNothingLost(t, s, sb, deviceEffect)
+	})
+	t.Run("deleted while running", func(t *testing.T) {
+		t.Parallel()
+		var state string
+		var calls atomic.Int64
+		sb, api := startBehind(t, sandbox.Options{}, func(next http.Handler, w http.ResponseWriter, r *http.Request) {
+			if apiMethod(r) == "netflix/charges/acknowledge" && calls.Add(1) == 2 {
+				for _, suffix := range []string{"", "-wal", "-shm"} {
+					os.Remove(filepath.Join(state, ledger.FileName+suffix))
+				}
+			}
+			next.ServeHTTP(w, r)
+		})
+		dir := t.TempDir()
+		cfg := runConfig(t, writeCSV(t, dir, "charges.csv", pendingCharges(150)), api)
+		cfg.Concurrency = 1
+		state = cfg.StateDir
+		s, err := batch.Run(context.Background(), cfg)
+		var fatal *batch.FatalError
+		if !errors.As(err, &fatal) || !strings.Contains(err.Error(), "the ledger ") || !errors.Is(err, ledger.ErrVanished) {
+			t.Fatalf("the ledger deleted mid-run: %v; want the run stopped, saying the ledger was removed", err)
+		}
+		if checkNothingLost(t, s, sb, chargeEffect) == 0 {
+			t.Error("no row unknown: the call whose outcome the ledger lost is reported as if it knew")
+		}
+
+		before := totalCalls(sb)
+		_, err = batch.Run(context.Background(), cfg)
+		if !errors.Is(err, ledger.ErrGone) && (err == nil || !strings.Contains(err.Error(), "--new-ledger")) {
+			t.Fatalf("the same file again: %v; want it refused, naming --new-ledger", err)
+		}
+		if totalCalls(sb) != before {
+			t.Fatal("the refused run made calls")
+		}
+		cfg.NewLedger = true
+		if _, err := batch.Run(context.Background(), cfg); err != nil {
+			t.Fatalf("with --new-ledger: %v", err)
+		}
+	})
+	t.Run("read-only", func(t *testing.T) {
+		t.Parallel()
+		sb, api := startSandbox(t, sandbox.Options{})
+		dir := t.TempDir()
+		cfg := runConfig(t, devicesFile(t, dir, 10, "RO"), api)
+		mustRun(t, cfg)
+		if err := os.Chmod(filepath.Join(cfg.StateDir, ledger.FileName), 0o400); err != nil {
+			t.Fatal(err)
+		}
+		cfg.Path = devicesFile(t, filepath.Join(dir, "next"), 10, "RO2")
+		before := totalCalls(sb)
+		_, err := batch.Run(context.Background(), cfg)
+		if !errors.Is(err, ledger.ErrReadOnly) && (err == nil || !strings.Contains(err.Error(), "read-only")) || strings.Contains(fmt.Sprint(err), "damaged") {
+			t.Fatalf("a read-only ledger: %v; want it called read-only", err)
+		}
+		if totalCalls(sb) != before {
+			t.Fatal("calls were made")
+		}
+	})
 }

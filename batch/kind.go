@@ -348,6 +348,9 @@ type result struct {
 	Message  string
 	Attempts int
 	Outputs  map[string]string
+	// detail, when set, is what the ledger keeps with a row's claim instead
+	// of the row's own (the reference number the server kept).
+	detail string
 }
 
 // Status is a row's final status in the reports.

@@ -49,15 +49,23 @@ type reported struct {
 	planned       planned
 }
 
+// ledgerOutcomes are the outcomes of a run in the ledger, but for those it
+// could not record (reported as they are in unrecorded).
+type ledgerOutcomes struct {
+	led        *ledger.Ledger
+	runID      string
+	unrecorded map[int]ledger.Outcome
+}
+
 // finish is pass 3: every input row, in input order, with its status: invalid
 // from validation, the outcome of the rows sent, and "failed" with NOT_SENT for
 // valid rows a stopped run never sent. rows (when not 0) is how many rows pass
 // 1 read: rows added to the file since were never sent and are not reported.
 // The outcomes come from st as the calls are made (a run of its own, written
-// while it sends), else from the ledger after them (a resumed run, whose
+// while it sends), else from the ledger after them (lo: a resumed run, whose
 // earlier outcomes are there), else there are none (a dry run). The reports
 // are left to commit, with the Summary sheet, or to abort.
-func finish(cfg Config, j *job, led *ledger.Ledger, runID string, st *stream, rows int) (*reports, reported, error) {
+func finish(cfg Config, j *job, lo *ledgerOutcomes, st *stream, rows int) (*reports, reported, error) {
 	rp := reported{counts: map[Status]int{}, errorCodes: map[string]int{}, errorMessages: map[string]string{}}
 	password := ""
 	if j.protect {
@@ -72,13 +80,20 @@ func finish(cfg Config, j *job, led *ledger.Ledger, runID string, st *stream, ro
 	switch {
 	case st != nil:
 		outcomes = st.wait
-	case led != nil:
-		if cur, err = led.Outcomes(context.Background(), runID); err != nil {
+	case lo != nil:
+		if cur, err = lo.led.Outcomes(context.Background(), lo.runID); err != nil {
 			rep.abort()
 			return nil, rp, err
 		}
 		defer cur.Close()
-		outcomes = outcomesBySeq(cur)
+		recorded := outcomesBySeq(cur)
+		outcomes = func(seq int) (ledger.Outcome, bool) {
+			o, ok := recorded(seq)
+			if u, unrecorded := lo.unrecorded[seq]; unrecorded {
+				return u, true
+			}
+			return o, ok
+		}
 	}
 	tot := newTotals(j)
 	plan, flush := callCounter(j, &rp.planned)

@@ -48,6 +48,17 @@ type Config struct {
 	SkipDone     bool // after a finished run of the job (or of the file this is an edit of), send only the rows it did not apply
 	Strict       bool // refuse a file with columns the job does not read
 	Force        bool // send charges that an earlier run already acknowledged or accepted
+	// NewLedger starts a new ledger in a state folder whose ledger is gone
+	// (its locks, journal or marker are there): without it such a run is
+	// refused, since a new ledger forgets what was sent.
+	NewLedger bool
+	// MaxWait is the longest Retry-After a run waits out: a longer one stops
+	// it (exit 3) saying when to come back. 0 = 5 minutes.
+	MaxWait time.Duration
+	// LedgerPages, when positive, is how many pages the ledger may grow by
+	// in this run before its writes fail as on a full disk: a write budget
+	// for tests.
+	LedgerPages int
 
 	Log      *slog.Logger
 	Progress Progress
@@ -179,7 +190,7 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 		s.InputSHA256, err = fileSHA256(hashCtx, cfg.Path)
 		sum <- err
 	}()
-	opened := openLedgerEarly(cfg.StateDir)
+	opened := openLedgerEarly(cfg.StateDir, ledger.Options{NewLedger: cfg.NewLedger, GrowthPages: cfg.LedgerPages})
 	defer opened.drop()
 
 	plan, err := validatePass(cfg, j)
@@ -263,7 +274,7 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 func sendAndReport(ctx context.Context, cfg Config, j *job, led *ledger.Ledger, h history, rows int) (runErr error, done sent, rep *reports, rp reported, repErr error) {
 	if h.resumed {
 		done, runErr = execute(ctx, cfg, j, led, h, rows, nil)
-		rep, rp, repErr = finish(cfg, j, led, h.run.ID, nil, rows)
+		rep, rp, repErr = finish(cfg, j, &ledgerOutcomes{led: led, runID: h.run.ID, unrecorded: done.unrecorded}, nil, rows)
 		return runErr, done, rep, rp, repErr
 	}
 	st := newStream()
@@ -274,7 +285,7 @@ func sendAndReport(ctx context.Context, cfg Config, j *job, led *ledger.Ledger, 
 	}
 	written := make(chan result, 1)
 	go func() {
-		rep, rp, err := finish(cfg, j, nil, h.run.ID, st, rows)
+		rep, rp, err := finish(cfg, j, nil, st, rows)
 		written <- result{rep, rp, err}
 	}()
 	done, runErr = execute(ctx, cfg, j, led, h, rows, st)
@@ -336,12 +347,12 @@ func openInput(ctx context.Context, cfg *Config) (*job, os.FileInfo, error) {
 
 // dryRun reads the file once: its reports say planned or invalid.
 func dryRun(cfg Config, j *job, s *Summary) error {
-	rep, rp, err := finish(cfg, j, nil, "", nil, 0)
+	rep, rp, err := finish(cfg, j, nil, nil, 0)
 	if err == nil && j.suspected {
 		// The first read could only suspect repeated values; now they are
 		// known, the reports are written again.
 		rep.abort()
-		rep, rp, err = finish(cfg, j, nil, "", nil, 0)
+		rep, rp, err = finish(cfg, j, nil, nil, 0)
 	}
 	if err != nil {
 		return err
@@ -431,6 +442,9 @@ func identify(cfg Config, j *job, plan planned, info os.FileInfo) (identity, err
 func openLedger(ctx context.Context, cfg Config, j *job, id identity, s *Summary, opened *ledgerOpening) (*ledger.Ledger, history, func(), error) {
 	led, err := opened.take(cfg.StateDir)
 	if err != nil {
+		if strings.Contains(err.Error(), "\nhint: ") {
+			return nil, history{}, nil, &UsageError{Msg: err.Error()}
+		}
 		return nil, history{}, nil, &UsageError{Msg: fmt.Sprintf("%v\nhint: --state DIR (or CRMBATCH_STATE) names the folder of crmbatch's ledger", err)}
 	}
 	var locks []*ledger.Lock
@@ -488,6 +502,7 @@ func openLedger(ctx context.Context, cfg Config, j *job, id identity, s *Summary
 // the state folder has none yet, a new one built meanwhile under a temporary
 // name: put in place by take, removed by drop.
 type ledgerOpening struct {
+	opts     ledger.Options
 	done     chan struct{}
 	led      *ledger.Ledger
 	prepared *ledger.Prepared
@@ -498,8 +513,8 @@ type ledgerOpening struct {
 // openLedgerEarly opens the ledger in dir in the background when it exists,
 // and builds one aside when it does not: a run of a broken file leaves no
 // ledger.
-func openLedgerEarly(dir string) *ledgerOpening {
-	o := &ledgerOpening{done: make(chan struct{})}
+func openLedgerEarly(dir string, opts ledger.Options) *ledgerOpening {
+	o := &ledgerOpening{opts: opts, done: make(chan struct{})}
 	if dir == "" {
 		close(o.done) // take says what is wrong
 		return o
@@ -509,10 +524,10 @@ func openLedgerEarly(dir string) *ledgerOpening {
 		defer close(o.done)
 		switch {
 		case err == nil:
-			o.led, o.err = ledger.Open(dir)
+			o.led, o.err = ledger.OpenOptions(dir, opts)
 		case errors.Is(err, fs.ErrNotExist):
 			// Left for take to build and say what is wrong when it fails.
-			o.prepared, _ = ledger.Prepare(dir)
+			o.prepared, _ = ledger.Prepare(dir, opts)
 		}
 	}()
 	return o
@@ -527,7 +542,7 @@ func (o *ledgerOpening) take(dir string) (*ledger.Ledger, error) {
 	case o.prepared != nil:
 		return o.prepared.Open()
 	case o.led == nil && o.err == nil:
-		return ledger.Open(dir)
+		return ledger.OpenOptions(dir, o.opts)
 	}
 	return o.led, o.err
 }

@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	_ "modernc.org/sqlite" // the pure-Go SQLite driver "sqlite"
@@ -35,6 +36,8 @@ type Ledger struct {
 	// rows (see insertOf): parsing the SQL cost a third of recording a
 	// call's outcomes. Guarded by mu.
 	inserts map[insertShape]*sql.Stmt
+	path    string       // the database file
+	files   []openedFile // the database and its WAL as opened (see check)
 }
 
 // schemaVersion is the ledger's layout, kept in SQLite's user_version.
@@ -126,10 +129,44 @@ var upgrades = []string{
 // ledger: empty (truncated) or not a database.
 var ErrDamaged = errors.New("the ledger is damaged")
 
+// ErrReadOnly is returned by Open for a ledger that cannot be written: the
+// file or its folder read-only (by its mode, its permissions or its file
+// system). A run records what it sends before sending it.
+var ErrReadOnly = errors.New("the ledger is read-only")
+
+// ErrGone is returned by Open for a state folder that held a ledger (its
+// locks, its journal or its marker are there) whose ledger file is gone: a new
+// ledger would know nothing of what was sent. Options.NewLedger starts one
+// anyway.
+var ErrGone = errors.New("the ledger is gone")
+
+// ErrVanished is the error of a write to a ledger whose file was removed or
+// replaced while it was open: what is written would be lost.
+var ErrVanished = errors.New("the ledger was removed or replaced while crmbatch was using it")
+
+// MarkerName is the file beside the ledger that says a ledger lives in the
+// folder (it holds the ledger's id): with it, a missing ledger file is gone,
+// not new.
+const MarkerName = "ledger.id"
+
+// Options tune how a ledger is opened. The zero value is what a run needs.
+type Options struct {
+	// NewLedger starts a new ledger in a state folder whose ledger is gone
+	// (see ErrGone): the user chose to forget what it knew.
+	NewLedger bool
+	// GrowthPages, when positive, lets the database grow by at most this
+	// many pages from its size at Open: writes past it fail as on a full
+	// disk ("database or disk is full"). It is a write budget for tests.
+	GrowthPages int
+}
+
 // Open opens the ledger in dir, creating it (and dir, readable by its owner
 // only) when there is none. A ledger file that is there but empty or unreadable
 // is refused with ErrDamaged, never recreated: it would forget what was sent.
-func Open(dir string) (*Ledger, error) {
+func Open(dir string) (*Ledger, error) { return OpenOptions(dir, Options{}) }
+
+// OpenOptions is Open with options.
+func OpenOptions(dir string, o Options) (*Ledger, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("state folder: %w", err)
 	}
@@ -139,7 +176,13 @@ func Open(dir string) (*Ledger, error) {
 	case err == nil && info.Size() == 0:
 		return nil, damaged(path, "it is empty (0 bytes): truncated, or not written by crmbatch")
 	case err == nil:
+		if err := writable(path); err != nil {
+			return nil, err
+		}
 	case errors.Is(err, fs.ErrNotExist):
+		if err := gone(dir, o.NewLedger); err != nil {
+			return nil, err
+		}
 		if err := create(path); err != nil {
 			return nil, err
 		}
@@ -153,12 +196,146 @@ func Open(dir string) (*Ledger, error) {
 		return nil, fmt.Errorf("ledger: %w", err)
 	}
 	db.SetMaxOpenConns(1) // one writer; SQLite serialises anyway
-	l := &Ledger{db: db, inserts: map[insertShape]*sql.Stmt{}}
+	l := &Ledger{db: db, inserts: map[insertShape]*sql.Stmt{}, path: path}
 	if err := l.prepare(path, true); err != nil {
 		db.Close()
+		if readOnly(err) {
+			return nil, readOnlyError(path, err.Error())
+		}
 		return nil, err
 	}
+	if o.GrowthPages > 0 {
+		var pages int
+		err := db.QueryRow(`PRAGMA page_count`).Scan(&pages)
+		if err == nil {
+			_, err = db.Exec(fmt.Sprintf(`PRAGMA max_page_count = %d`, pages+o.GrowthPages))
+		}
+		if err != nil {
+			db.Close()
+			return nil, fmt.Errorf("ledger: %w", err)
+		}
+	}
+	// The files whose identity every write checks: the database and its WAL.
+	for _, p := range []string{path, path + "-wal"} {
+		if fi, err := os.Stat(p); err == nil {
+			l.files = append(l.files, openedFile{p, fi})
+		}
+	}
+	marker := filepath.Join(dir, MarkerName)
+	if _, err := os.Stat(marker); errors.Is(err, fs.ErrNotExist) {
+		_ = os.WriteFile(marker, []byte(l.id+"\n"), 0o600) // best effort: the locks and journal say it too
+	}
 	return l, nil
+}
+
+// gone refuses to create a ledger in a folder that held one: its marker, its
+// journal or its locks are there. With newLedger, the journal of the ledger
+// that is gone is removed (a new database must not replay it).
+func gone(dir string, newLedger bool) error {
+	base := filepath.Join(dir, FileName)
+	var signs []string
+	for _, p := range []string{filepath.Join(dir, MarkerName), base + "-wal", base + "-shm", base + "-journal"} {
+		if _, err := os.Stat(p); err == nil {
+			signs = append(signs, p)
+		}
+	}
+	if locks, err := os.ReadDir(filepath.Join(dir, "locks")); err == nil && len(locks) > 0 {
+		signs = append(signs, filepath.Join(dir, "locks"))
+	}
+	switch {
+	case len(signs) == 0:
+		return nil
+	case !newLedger:
+		return fmt.Errorf("%w: %s is not there, but the state folder held a ledger (%s): a new ledger would know nothing of what was sent and send it again\nhint: nothing was sent; put the ledger back (from a backup), or pass --new-ledger to start a new one that knows nothing of earlier runs",
+			ErrGone, base, strings.Join(signs, ", "))
+	}
+	for _, p := range []string{base + "-wal", base + "-shm", base + "-journal", filepath.Join(dir, MarkerName)} {
+		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("ledger: %w", err)
+		}
+	}
+	return nil
+}
+
+// writable checks that the ledger at path and its folder can be written:
+// not by the mode a person gave them (which root ignores), not by the
+// permissions, not by the file system.
+func writable(path string) error {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return fmt.Errorf("ledger: %w", err)
+	}
+	if fi.Mode().Perm()&0o200 == 0 {
+		return readOnlyError(path, fmt.Sprintf("its mode is %v", fi.Mode().Perm()))
+	}
+	dir := filepath.Dir(path)
+	if di, err := os.Stat(dir); err == nil && di.Mode().Perm()&0o200 == 0 {
+		return readOnlyError(path, fmt.Sprintf("its folder's mode is %v (the ledger writes its journal beside it)", di.Mode().Perm()))
+	}
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		if errors.Is(err, fs.ErrPermission) || errors.Is(err, syscall.EROFS) {
+			return readOnlyError(path, err.Error())
+		}
+		return fmt.Errorf("ledger: %w", err)
+	}
+	return f.Close()
+}
+
+// readOnly reports whether err is SQLite's or the system's "read-only".
+func readOnly(err error) bool {
+	msg := strings.ToLower(err.Error())
+	return errors.Is(err, syscall.EROFS) || strings.Contains(msg, "readonly") || strings.Contains(msg, "read-only")
+}
+
+func readOnlyError(path, why string) error {
+	return fmt.Errorf("%w: %s: %s; crmbatch records what it sends before sending it\nhint: nothing was sent; make the ledger and its folder writable by this user (chmod u+w), or give the --state folder of a ledger that can be written",
+		ErrReadOnly, path, why)
+}
+
+// WriteError is a write to the ledger that failed: the run must stop
+// sending, since what it sends next could not be recorded.
+type WriteError struct {
+	Path string
+	Err  error
+}
+
+func (e *WriteError) Error() string {
+	return "the ledger " + e.Path + " could not be written: " + e.Err.Error()
+}
+
+func (e *WriteError) Unwrap() error { return e.Err }
+
+// openedFile is a file of the ledger as it was when opened.
+type openedFile struct {
+	path string
+	info os.FileInfo
+}
+
+// check fails with ErrVanished when a file of the ledger was removed or
+// replaced since it was opened: writes would go to a file no one will open
+// again.
+func (l *Ledger) check() error {
+	for _, f := range l.files {
+		now, err := os.Stat(f.path)
+		if err != nil || !os.SameFile(now, f.info) {
+			return &WriteError{Path: l.path, Err: fmt.Errorf("%w (%s)", ErrVanished, f.path)}
+		}
+	}
+	return nil
+}
+
+// written wraps the error of a write (without its "ledger: " prefix: the
+// WriteError names the ledger).
+func (l *Ledger) written(err error) error {
+	var we *WriteError
+	if err == nil || errors.As(err, &we) {
+		return err
+	}
+	if inner := errors.Unwrap(err); inner != nil && strings.HasPrefix(err.Error(), "ledger: ") {
+		err = inner
+	}
+	return &WriteError{Path: l.path, Err: err}
 }
 
 // create makes a new ledger at path atomically: built under a temporary name,
@@ -219,12 +396,16 @@ func place(name, path string) error {
 type Prepared struct {
 	dir, name string
 	made      string // the outermost folder made for it, "" = none
+	opts      Options
 }
 
 // Prepare builds a new ledger for dir, which has none, under a temporary
 // name. Either Open or Discard must follow.
-func Prepare(dir string) (*Prepared, error) {
-	p := &Prepared{dir: filepath.Clean(dir)}
+func Prepare(dir string, o Options) (*Prepared, error) {
+	if err := gone(dir, o.NewLedger); err != nil {
+		return nil, err
+	}
+	p := &Prepared{dir: filepath.Clean(dir), opts: o}
 	for d := p.dir; ; d = filepath.Dir(d) {
 		if _, err := os.Stat(d); !errors.Is(err, fs.ErrNotExist) {
 			break
@@ -255,7 +436,7 @@ func (p *Prepared) Open() (*Ledger, error) {
 	if err != nil {
 		return nil, err
 	}
-	return Open(p.dir)
+	return OpenOptions(p.dir, p.opts)
 }
 
 // Discard removes the prepared ledger, and the folders made for it as long
@@ -455,7 +636,11 @@ type Run struct {
 
 // StartRun records a new run. Its ID is JobKey followed by a generation number,
 // so runs of the same job are told apart; its lineage is r.Lineage, or its ID.
-func (l *Ledger) StartRun(ctx context.Context, r Run) (Run, error) {
+func (l *Ledger) StartRun(ctx context.Context, r Run) (_ Run, err error) {
+	defer func() { err = l.written(err) }()
+	if err := l.check(); err != nil {
+		return r, err
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	var n int
@@ -466,7 +651,7 @@ func (l *Ledger) StartRun(ctx context.Context, r Run) (Run, error) {
 	if r.Lineage == "" {
 		r.Lineage = r.ID
 	}
-	_, err := l.db.ExecContext(ctx, `INSERT INTO runs (id, job_key, job, input, input_sha256, started, lineage, endpoint, input_name, fingerprint,
+	_, err = l.db.ExecContext(ctx, `INSERT INTO runs (id, job_key, job, input, input_sha256, started, lineage, endpoint, input_name, fingerprint,
 		flags, results, failures) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		r.ID, r.JobKey, r.Job, r.Input, r.InputSHA256, r.Started.UTC().Format(time.RFC3339Nano), r.Lineage, r.Endpoint, r.InputName, packKeys(r.Fingerprint),
 		r.Flags, r.Results, r.Failures)
@@ -477,10 +662,14 @@ func (l *Ledger) StartRun(ctx context.Context, r Run) (Run, error) {
 }
 
 // FinishRun marks a run finished with its summary.
-func (l *Ledger) FinishRun(ctx context.Context, id string, finished time.Time, summary []byte) error {
+func (l *Ledger) FinishRun(ctx context.Context, id string, finished time.Time, summary []byte) (err error) {
+	defer func() { err = l.written(err) }()
+	if err := l.check(); err != nil {
+		return err
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	_, err := l.db.ExecContext(ctx, `UPDATE runs SET finished = ?, summary = ? WHERE id = ?`,
+	_, err = l.db.ExecContext(ctx, `UPDATE runs SET finished = ?, summary = ? WHERE id = ?`,
 		finished.UTC().Format(time.RFC3339Nano), string(summary), id)
 	if err != nil {
 		return fmt.Errorf("ledger: %w", err)
@@ -490,7 +679,11 @@ func (l *Ledger) FinishRun(ctx context.Context, id string, finished time.Time, s
 
 // Abandon marks an unfinished run abandoned by run by: a run with other flags
 // that starts over, by the user's choice, where its reports were.
-func (l *Ledger) Abandon(ctx context.Context, id, by string) error {
+func (l *Ledger) Abandon(ctx context.Context, id, by string) (err error) {
+	defer func() { err = l.written(err) }()
+	if err := l.check(); err != nil {
+		return err
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if _, err := l.db.ExecContext(ctx, `UPDATE runs SET abandoned = ? WHERE id = ? AND finished IS NULL`, by, id); err != nil {
@@ -582,7 +775,11 @@ type Outcome struct {
 }
 
 // Record stores the outcomes of one call in a single durable transaction.
-func (l *Ledger) Record(ctx context.Context, runID string, outs []Outcome) error {
+func (l *Ledger) Record(ctx context.Context, runID string, outs []Outcome) (err error) {
+	defer func() { err = l.written(err) }()
+	if err := l.check(); err != nil {
+		return err
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	pieces := insertPieces(outs)
@@ -654,7 +851,11 @@ func (l *Ledger) Record(ctx context.Context, runID string, outs []Outcome) error
 // of 1000 rows costs one small write. It returns the call's transaction
 // reference: reference when the call replays an earlier intent, else one made
 // of the ledger's id and the intent's number, unique across ledgers.
-func (l *Ledger) Intend(ctx context.Context, runID string, seqs []int, ekeys []uint64, reference string) (string, error) {
+func (l *Ledger) Intend(ctx context.Context, runID string, seqs []int, ekeys []uint64, reference string) (_ string, err error) {
+	defer func() { err = l.written(err) }()
+	if err := l.check(); err != nil {
+		return "", err
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	blob := make([]byte, 0, 2*len(seqs))
@@ -664,7 +865,7 @@ func (l *Ledger) Intend(ctx context.Context, runID string, seqs []int, ekeys []u
 		prev = seq
 	}
 	var id int64
-	err := l.db.QueryRowContext(ctx, `INSERT INTO intents (run_id, seqs, ekeys, reference) VALUES (?, ?, ?, ?) RETURNING rowid`,
+	err = l.db.QueryRowContext(ctx, `INSERT INTO intents (run_id, seqs, ekeys, reference) VALUES (?, ?, ?, ?) RETURNING rowid`,
 		runID, blob, packKeys(ekeys), reference).Scan(&id)
 	if err != nil {
 		return "", fmt.Errorf("ledger: %w", err)
@@ -841,7 +1042,11 @@ type Holder struct {
 // in scope. A claim that runID holds already, or that is free, is taken (state
 // sending); a claim held by another run is left and returned in holders (by
 // index), unless take says the run may take it over.
-func (l *Ledger) ClaimAll(ctx context.Context, scope, runID string, claims []Claim, now time.Time, take func(Holder) bool) (map[int]Holder, error) {
+func (l *Ledger) ClaimAll(ctx context.Context, scope, runID string, claims []Claim, now time.Time, take func(Holder) bool) (_ map[int]Holder, err error) {
+	defer func() { err = l.written(err) }()
+	if err := l.check(); err != nil {
+		return nil, err
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	tx, err := l.db.BeginTx(ctx, nil)

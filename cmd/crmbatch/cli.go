@@ -59,6 +59,8 @@ type runOptions struct {
 	concurrency, chunkSize, attempts           int
 	timeout                                    time.Duration
 	dryRun, fresh, rerun, skipDone, force      bool
+	newLedger                                  bool
+	maxWait                                    time.Duration
 	strict                                     bool
 	state                                      string
 	logFormat                                  string
@@ -74,7 +76,7 @@ type runOptions struct {
 // runOnly are the flags of run that mean nothing to validate: validate
 // accepts them, so that a run's command line validates as it is, but its help
 // does not show them.
-var runOnly = []string{"concurrency", "dry-run", "state", "fresh", "rerun", "force", "no-progress"}
+var runOnly = []string{"concurrency", "dry-run", "state", "fresh", "rerun", "force", "no-progress", "new-ledger", "max-wait"}
 
 func runCommand(validate bool) *command {
 	c := &command{
@@ -121,7 +123,9 @@ func (o *runOptions) register(fs *flag.FlagSet, name string) {
 	o.connFlags(fs)
 	fs.BoolVar(&o.dryRun, "dry-run", false, "validate and plan only (= crmbatch validate)")
 	fs.StringVar(&o.state, "state", "", "folder of the ledger (default: CRMBATCH_STATE or a per-user state folder)")
-	fs.BoolVar(&o.fresh, "fresh", false, "start over instead of resuming an unfinished run of the same job")
+	fs.BoolVar(&o.fresh, "fresh", false, "start over instead of resuming an unfinished run of the same job (or abandon an unfinished run of the file under other flags, keeping its reports aside)")
+	fs.BoolVar(&o.newLedger, "new-ledger", false, "start a new ledger in a state folder whose ledger is gone (the new one knows nothing of what earlier runs sent)")
+	fs.DurationVar(&o.maxWait, "max-wait", 5*time.Minute, "the longest Retry-After the run waits out; a longer one stops it (exit 3) saying when to come back")
 	fs.BoolVar(&o.rerun, "rerun", false, "run a job file that already completed again")
 	fs.BoolVar(&o.skipDone, "skip-done", false, "after a finished run of this file (or of the file it is an edit of), send only the rows it did not apply")
 	fs.BoolVar(&o.force, "force", false, "send charges that an earlier run already acknowledged")
@@ -220,6 +224,7 @@ func (a *app) runJob(ctx context.Context, o *runOptions, args []string, validate
 		Concurrency: o.concurrency, ChunkSize: o.chunkSize, Retries: o.attempts, Rate: o.rate,
 		DryRun: dryRun, Log: a.log,
 		Fresh: o.fresh, Rerun: o.rerun, SkipDone: o.skipDone, Force: o.force, Strict: o.strict,
+		NewLedger: o.newLedger, MaxWait: o.maxWait,
 		Overrides: map[string]string{},
 	}
 	if len(args) == 1 {
