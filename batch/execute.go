@@ -155,8 +155,8 @@ func (rc *recorder) record(items []Item, res []result) error {
 		if rc.kind.rows.claims() && r.Code != codeClaimed {
 			o.Scope, o.Action = claimScope(rc.kind, endpointOf(rc.cfg)), it.Action
 			o.Key, o.Detail = rc.kind.rows.claimKey(it)
-			if r.detail != "" {
-				o.Detail = r.detail
+			if r.kept != nil {
+				o.Detail = *r.kept
 			}
 		}
 		outs = append(outs, o)
@@ -326,18 +326,18 @@ func claimer(cfg Config, led *ledger.Ledger, k *Kind, run ledger.Run, endpoint s
 	return func(ctx context.Context, items []Item) (map[int]result, error) {
 		claims := make([]ledger.Claim, len(items))
 		for i, it := range items {
-			key, _ := k.rows.claimKey(it)
-			claims[i] = ledger.Claim{Key: key, Action: it.Action}
+			key, detail := k.rows.claimKey(it)
+			claims[i] = ledger.Claim{Key: key, Action: it.Action, Detail: detail}
 		}
-		takenOver := map[string]bool{}
-		held, err := led.ClaimAll(context.WithoutCancel(ctx), scope, runID, claims, cfg.Now(), func(h ledger.Holder) bool {
+		taken := map[int]ledger.Holder{}
+		held, err := led.ClaimAll(context.WithoutCancel(ctx), scope, runID, claims, cfg.Now(), func(i int, h ledger.Holder) bool {
 			if h.State == "done" {
 				return cfg.Force
 			}
 			if h.Lineage != run.Lineage && led.Running(cfg.StateDir, h.Lineage) {
 				return false
 			}
-			takenOver[h.RunID] = true // it stopped: its call may have been applied
+			taken[i] = h // it stopped: its call may have been applied
 			return true
 		})
 		if err != nil {
@@ -357,10 +357,12 @@ func claimer(cfg Config, led *ledger.Ledger, k *Kind, run ledger.Run, endpoint s
 			out[i] = result{Status: StatusSkipped, Code: codeClaimed,
 				Message: fmt.Sprintf("another crmbatch run (%s) is sending this %s now; see its reports", h.RunID, k.Name)}
 		}
-		for i := range items {
-			if _, ok := held[i]; !ok && len(takenOver) > 0 {
-				items[i].Uncertain = true // read back before it is sent
+		for i, h := range taken {
+			if h.RunID == runID {
+				continue
 			}
+			items[i].Uncertain = true // read back before it is sent
+			items[i].taken = &h
 		}
 		return out, nil
 	}

@@ -398,3 +398,217 @@ func TestLedgerThatCannotBeWritten(t *testing.T) {
 		}
 	})
 }
+
+// TestChargeNumbersComparedAsTheServerDoes: two rows whose charge numbers
+// differ only in case are one charge, a repeat: the second is invalid, so a
+// failure the server echoes in another case can only name the row sent.
+func TestChargeNumbersComparedAsTheServerDoes(t *testing.T) {
+	t.Parallel()
+	echoUpper := rewrite(func(env map[string]any) {
+		if d := okData(env); d != nil {
+			entries, _ := d["failed_charges_set"].([]any)
+			for _, e := range entries {
+				m := e.(map[string]any)
+				m["number"] = strings.ToUpper(m["number"].(string))
+			}
+		}
+	})
+	header := []string{"number", "billing_system_customer_identifier", "reference_number"}
+	for _, tc := range []struct {
+		name  string
+		rows  [][]string
+		wants []rowWant
+	}{
+		{
+			name:  "the charge first, a lower-case copy after",
+			rows:  [][]string{header, {"I00000001", "pci001", "CASE-1"}, {"i00000001", "pci001", "CASE-2"}},
+			wants: []rowWant{wantOK, {status: "invalid", code: "DUPLICATE", applied: 1}}, // the charge applied by row 2
+		},
+		{
+			name:  "a lower-case copy first (no such charge), the charge after",
+			rows:  [][]string{header, {"i00000002", "pci002", "CASE-3"}, {" I00000002", "pci002", "CASE-4"}},
+			wants: []rowWant{wantFailed("2"), {status: "invalid", code: "DUPLICATE"}},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			sb, api := startBehind(t, sandbox.Options{}, byMethod(map[string]middleware{"netflix/charges/acknowledge": echoUpper}))
+			s := mustRun(t, truthConfig(t, writeCSV(t, t.TempDir(), "charges.csv", tc.rows), api))
+			checkTruth(t, s, sb, func(r map[string]string) sandbox.Effect {
+				return sandbox.Effect{Method: "netflix/charges/acknowledge", Key: strings.ToUpper(strings.TrimSpace(r["number"]))}
+			}, tc.wants)
+		})
+	}
+}
+
+// TestChargesReadBackOnEvidenceOnly: after a lost answer, a charge is ok only
+// on positive evidence. An acknowledged charge left the lists, but so is a
+// charge that does not exist: without an export or a list read that showed
+// it listed before, it is unknown; after a complete read of the lists that
+// did not have it, failed NOT_PENDING. A lost accept is sent again once: its
+// answer, or a refusal saying the charge is already accepted, tells; a
+// second lost answer leaves it unknown. Every case runs against a server that
+// drops accepted charges from the lists and against one that keeps them
+// listed (the API says only that acknowledged ones leave).
+func TestChargesReadBackOnEvidenceOnly(t *testing.T) {
+	t.Parallel()
+	hand := []string{"number", "billing_system_customer_identifier", "reference_number"}
+	accept := func(rows ...[]string) [][]string {
+		out := [][]string{append(append([]string{}, exportHeader...), "action")}
+		for _, r := range rows {
+			out = append(out, append(append([]string{}, r...), "accept"))
+		}
+		return out
+	}
+	unknownNone := rowWant{status: "unknown"}
+	for _, tc := range []struct {
+		name    string
+		rows    [][]string
+		method  string
+		answers []middleware // the calls of method in turn; the last answers the rest
+		wants   []rowWant
+		maxSent int // calls of method at most
+	}{
+		{
+			name:    "acknowledge of no such charge, answer lost: unknown, not ok",
+			rows:    [][]string{hand, {"I00099999", "pci001", "NOPE-1"}},
+			method:  "netflix/charges/acknowledge",
+			answers: []middleware{lost, pass},
+			wants:   []rowWant{unknownNone}, maxSent: 1,
+		},
+		{
+			name:    "acknowledge from an export, answer lost: the export listed it",
+			rows:    [][]string{exportHeader, exportedRow(1)},
+			method:  "netflix/charges/acknowledge",
+			answers: []middleware{lost, pass},
+			wants:   []rowWant{{status: "ok", code: "CONFIRMED_BY_READ_BACK", applied: 1}}, maxSent: 1,
+		},
+		{
+			name:    "after a complete read of the lists without it, no such charge: failed NOT_PENDING",
+			rows:    [][]string{hand, {"I00099998", "pci001", "NOPE-2"}, {"I00099999", "pci001", "NOPE-3"}},
+			method:  "netflix/charges/acknowledge",
+			answers: []middleware{lost},
+			wants:   []rowWant{unknownNone, wantFailed("NOT_PENDING")}, maxSent: 2,
+		},
+		{
+			name:    "accept, answer lost: sent again once",
+			rows:    accept(exportedRow(4)),
+			method:  "netflix/charges/accept",
+			answers: []middleware{lost, pass},
+			wants:   []rowWant{{status: "ok", applied: 1}}, maxSent: 2,
+		},
+		{
+			name:    "accept, both answers lost: unknown",
+			rows:    accept(exportedRow(5)),
+			method:  "netflix/charges/accept",
+			answers: []middleware{lost},
+			wants:   []rowWant{wantUnknown}, maxSent: 2,
+		},
+	} {
+		for _, keep := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s, accepted charges listed %v", tc.name, keep), func(t *testing.T) {
+				t.Parallel()
+				var sent atomic.Int64
+				answers := steps(tc.answers...)
+				sb, api := startBehind(t, sandbox.Options{KeepAccepted: keep}, func(next http.Handler, w http.ResponseWriter, r *http.Request) {
+					if apiMethod(r) == tc.method {
+						sent.Add(1)
+						answers.serve(next, w, r)
+						return
+					}
+					next.ServeHTTP(w, r)
+				})
+				cfg := truthConfig(t, writeCSV(t, t.TempDir(), "charges.csv", tc.rows), api)
+				cfg.ChunkSize, cfg.Concurrency = 1, 1
+				s := mustRun(t, cfg)
+				checkTruth(t, s, sb, effectCol(tc.method, "number"), tc.wants)
+				if n := sent.Load(); n > int64(tc.maxSent) {
+					t.Errorf("%s sent %d times, want at most %d", tc.method, n, tc.maxSent)
+				}
+			})
+		}
+	}
+}
+
+// TestHalvingBlamesOnlyRowsProvenBad: a call refused as a whole once, whose
+// halves all go through: no row is failed for a refusal it was never sent
+// alone to meet; every row is sent apart until it is proven good or bad.
+func TestHalvingBlamesOnlyRowsProvenBad(t *testing.T) {
+	t.Parallel()
+	rows := [][]string{{"number", "billing_system_customer_identifier"}}
+	for _, n := range []int{1, 2, 4, 5} {
+		rows = append(rows, chargeRow(n)[:2])
+	}
+	refuseOnce := steps(answer(http.StatusOK, refusal("INVALID_VALUE", "One of the charges is invalid")), pass)
+	sb, api := startBehind(t, sandbox.Options{}, byMethod(map[string]middleware{"netflix/charges/acknowledge": refuseOnce.serve}))
+	s := mustRun(t, truthConfig(t, writeCSV(t, t.TempDir(), "charges.csv", rows), api))
+	checkTruth(t, s, sb, chargeEffect, []rowWant{wantOK, wantOK, wantOK, wantOK})
+}
+
+// TestTakenOverChargeKeepsTheServersReference: a run stops not knowing
+// whether its acknowledge of a charge (with its reference) was applied;
+// another sheet holding the charge with another reference takes the claim
+// over and reads it back: ok, saying the reference the server kept, and the
+// ledger keeps that one too.
+func TestTakenOverChargeKeepsTheServersReference(t *testing.T) {
+	t.Parallel()
+	h := &healable{mw: byMethod(map[string]middleware{
+		"netflix/charges/acknowledge": lost,
+		"netflix/charges/list":        func(_ http.Handler, w http.ResponseWriter, _ *http.Request) { hangUpNow(w) },
+	})}
+	sb, api := startBehind(t, sandbox.Options{}, h.serve)
+	dir := t.TempDir()
+	first := truthConfig(t, writeCSV(t, dir, "monday.csv", [][]string{exportHeader, {"I00000007", "pci007", "REF-MONDAY", "PENDING"}}), api)
+	first.StateDir = filepath.Join(dir, "state")
+	if _, err := batch.Run(context.Background(), first); err == nil {
+		t.Fatal("the first run ended, want it stopped (the lists unreachable)")
+	}
+	h.heal()
+	second := first
+	second.Path = writeCSV(t, dir, "tuesday.csv", [][]string{exportHeader, {"I00000007", "pci007", "REF-TUESDAY", "PENDING"}})
+	s := mustRun(t, second)
+	checkTruth(t, s, sb, chargeEffect, []rowWant{{status: "ok", code: "CONFIRMED_BY_READ_BACK", applied: 1}})
+	if msg := readCSV(t, s.Reports.Results)[0]["error_message"]; !strings.Contains(msg, "REF-MONDAY") {
+		t.Errorf("the report says %q, want the reference the server kept, REF-MONDAY", msg)
+	}
+	if ref, _ := sb.ChargeReferenceNumber("I00000007"); ref != "REF-MONDAY" {
+		t.Fatalf("the sandbox kept %q", ref)
+	}
+	led, err := ledger.Open(second.StateDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer led.Close()
+	d, ok, err := led.Done(context.Background(), "charges", "I00000007")
+	if err != nil || !ok || d.Detail != "REF-MONDAY" {
+		t.Errorf("the ledger keeps %+v (%v, %v), want reference REF-MONDAY", d, ok, err)
+	}
+}
+
+// TestRetryAfterLongerThanMaxWait: a server that asks to wait an hour stops
+// the run at once (exit 3), saying when to come back, rather than hold it
+// silently; nothing is applied and the rows are not sent.
+func TestRetryAfterLongerThanMaxWait(t *testing.T) {
+	t.Parallel()
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	var throttled atomic.Int64
+	sb, api := startBehind(t, sandbox.Options{}, byMethod(map[string]middleware{
+		"netflix/operators/register_devices": func(_ http.Handler, w http.ResponseWriter, r *http.Request) {
+			if throttled.Add(1) > 1 {
+				stop() // a run that waited the hour out would be stopped here
+			}
+			w.Header().Set("Retry-After", "3600")
+			answer(http.StatusTooManyRequests, refusal("TOO_MANY_REQUESTS", "slow down"))(nil, w, r)
+		},
+	}))
+	cfg := truthConfig(t, devicesFile(t, t.TempDir(), 20, "WAIT"), api)
+	s, err := batch.Run(ctx, cfg)
+	var fatal *batch.FatalError
+	if !errors.As(err, &fatal) || !strings.Contains(err.Error(), "--max-wait") || !strings.Contains(err.Error(), "come back after") {
+		t.Fatalf("Retry-After 3600: %v; want the run stopped, naming --max-wait and when to come back", err)
+	}
+	if s.NotSent != 20 || len(sb.Applied()) != 0 {
+		t.Fatalf("%d not sent, %d applied; want every row not sent", s.NotSent, len(sb.Applied()))
+	}
+}

@@ -30,7 +30,7 @@ var InstalledItems = &Kind{
 	rows: spec[installedItem]{
 		read: parseInstalledItem,
 		uniques: func(p installedItem, u []unique) []unique {
-			return append(u, unique{"serial_number", p.Serial, p.action + "\x00" + p.Subscription})
+			return append(u, unique{Column: "serial_number", Value: p.Serial, Scope: p.action + "\x00" + p.Subscription})
 		},
 		effectOf: func(h effectHash, it Item, p installedItem) effectHash {
 			return h.add(it.Action).add(p.Subscription).add(p.Serial).add(p.ToSerial).add(p.ToSubscription)

@@ -1025,10 +1025,13 @@ func (l *Ledger) LatestOfLineage(ctx context.Context, lineage string) (Run, erro
 	return runs[0], nil
 }
 
-// Claim is a row's claim on an entity that must not be done twice.
+// Claim is a row's claim on an entity that must not be done twice: its key,
+// the action, and the detail sent with it (a charge's reference number), kept
+// while it is sent so that a run that takes the claim over knows it.
 type Claim struct {
 	Key    string
 	Action string
+	Detail string
 }
 
 // Holder is the run that holds a claim another run asked for.
@@ -1041,8 +1044,8 @@ type Holder struct {
 // ClaimAll claims, in one transaction, the entities of a call's rows for runID
 // in scope. A claim that runID holds already, or that is free, is taken (state
 // sending); a claim held by another run is left and returned in holders (by
-// index), unless take says the run may take it over.
-func (l *Ledger) ClaimAll(ctx context.Context, scope, runID string, claims []Claim, now time.Time, take func(Holder) bool) (_ map[int]Holder, err error) {
+// index), unless take says the run may take claim i over.
+func (l *Ledger) ClaimAll(ctx context.Context, scope, runID string, claims []Claim, now time.Time, take func(i int, h Holder) bool) (_ map[int]Holder, err error) {
 	defer func() { err = l.written(err) }()
 	if err := l.check(); err != nil {
 		return nil, err
@@ -1067,13 +1070,13 @@ func (l *Ledger) ClaimAll(ctx context.Context, scope, runID string, claims []Cla
 			return nil, fmt.Errorf("ledger: %w", err)
 		case h.RunID != runID:
 			h.Recorded = time.UnixMilli(rec)
-			if !take(h) {
+			if !take(i, h) {
 				holders[i] = h
 				continue
 			}
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO claims (scope, key, run_id, state, action, detail, recorded) VALUES (?, ?, ?, 'sending', ?, '', ?)`,
-			scope, c.Key, runID, c.Action, now.UnixMilli()); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO claims (scope, key, run_id, state, action, detail, recorded) VALUES (?, ?, ?, 'sending', ?, ?, ?)`,
+			scope, c.Key, runID, c.Action, c.Detail, now.UnixMilli()); err != nil {
 			return nil, fmt.Errorf("ledger: %w", err)
 		}
 	}

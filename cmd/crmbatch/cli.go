@@ -202,6 +202,8 @@ func (a *app) runJob(ctx context.Context, o *runOptions, args []string, validate
 		return &usageError{msg: fmt.Sprintf("--log-format %q: text or json", o.logFormat)}
 	case o.timeout <= 0:
 		return &usageError{msg: "--timeout must be positive, e.g. 30s"}
+	case o.maxWait <= 0:
+		return &usageError{msg: "--max-wait must be positive, e.g. 5m"}
 	case o.attempts < 1:
 		return &usageError{msg: "--attempts (or --retries) must be at least 1: the first attempt counts (1 = no retry)"}
 	case o.format != "" && o.format != "csv" && o.format != "xlsx":
