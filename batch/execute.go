@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -61,7 +60,6 @@ func execute(parent context.Context, cfg Config, j *job, led *ledger.Ledger, h h
 	if err := rec.close(); err != nil {
 		x.fail(err)
 	}
-	done.unrecorded = rec.unrecorded
 	done.calls, done.retries, done.throttled = x.calls.Load(), x.retried.Load(), x.throttled.Load()
 	switch {
 	case x.fatal != nil:
@@ -82,7 +80,6 @@ type sent struct {
 	calls, retries, throttled int64
 	chunks                    int
 	seconds                   float64
-	unrecorded                map[int]ledger.Outcome // outcomes the ledger could not record, as reported
 }
 
 // prepare makes a row read again ready to send: a row done by an earlier run
@@ -127,11 +124,6 @@ type recorder struct {
 	x       *executor
 	journal *ledger.Writer
 	stream  *stream // the reports being written meanwhile (nil = none)
-
-	mu sync.Mutex
-	// unrecorded are the outcomes the ledger could not record, as reported:
-	// for the reports of a resumed run, written from the ledger after it.
-	unrecorded map[int]ledger.Outcome
 }
 
 func newRecorder(ctx context.Context, cfg Config, k *Kind, led *ledger.Ledger, runID string, x *executor) *recorder {
@@ -179,14 +171,6 @@ func (rc *recorder) recorded(outs []ledger.Outcome, err error) {
 	if err != nil {
 		rc.x.fail(err)
 		outs = notRecorded(outs, err)
-		rc.mu.Lock()
-		if rc.unrecorded == nil {
-			rc.unrecorded = map[int]ledger.Outcome{}
-		}
-		for _, o := range outs {
-			rc.unrecorded[o.Seq] = o
-		}
-		rc.mu.Unlock()
 	}
 	if rc.stream != nil {
 		rc.stream.put(outs)

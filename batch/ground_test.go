@@ -612,3 +612,84 @@ func TestRetryAfterLongerThanMaxWait(t *testing.T) {
 		t.Fatalf("%d not sent, %d applied; want every row not sent", s.NotSent, len(sb.Applied()))
 	}
 }
+
+// TestFileChangedInPlaceWhileRunning: a job file rewritten in place while it
+// runs (the same size: cat other.csv > job.csv; or cut to nothing: : >
+// job.csv) stops the run before any row of the new content is sent, and
+// every row sent is reported with what was sent.
+func TestFileChangedInPlaceWhileRunning(t *testing.T) {
+	t.Parallel()
+	const n = 60_000 // several of the blocks the file is checked by
+	rowsOf := func(prefix string) [][]string {
+		rows := [][]string{{"esn", "group_name"}}
+		for i := range n {
+			rows = append(rows, []string{fmt.Sprintf("%s%06d", prefix, i), "OPERATOR1"})
+		}
+		return rows
+	}
+	for _, tc := range []struct {
+		name   string
+		change func(t *testing.T, path string)
+	}{
+		{"rewritten, the same size", func(t *testing.T, path string) {
+			other := writeCSV(t, t.TempDir(), "other.csv", rowsOf("DIFF"))
+			b, err := os.ReadFile(other)
+			if err != nil {
+				t.Error(err)
+			}
+			if err := os.WriteFile(path, b, 0o600); err != nil { // truncates and writes: the same file
+				t.Error(err)
+			}
+		}},
+		{"cut to nothing", func(t *testing.T, path string) {
+			if err := os.Truncate(path, 0); err != nil {
+				t.Error(err)
+			}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			path := writeCSV(t, dir, "job.csv", rowsOf("SAME"))
+			var calls atomic.Int64
+			sb, api := startBehind(t, sandbox.Options{}, func(next http.Handler, w http.ResponseWriter, r *http.Request) {
+				if apiMethod(r) == "netflix/operators/register_devices" && calls.Add(1) == 3 {
+					tc.change(t, path)
+				}
+				next.ServeHTTP(w, r)
+			})
+			cfg := runConfig(t, path, api)
+			cfg.ChunkSize, cfg.Concurrency = 100, 1
+			s, err := batch.Run(context.Background(), cfg)
+			var fatal *batch.FatalError
+			if !errors.As(err, &fatal) || !strings.Contains(err.Error(), "changed in place") {
+				t.Errorf("run: %v; want it stopped, saying the file changed in place", err)
+			}
+			if s == nil {
+				t.FailNow()
+			}
+			applied := sb.Applied()
+			reported := map[string]string{}
+			for _, r := range readCSV(t, s.Reports.Results) {
+				reported[r["esn"]] = r["status"]
+			}
+			sent := 0
+			for e := range applied {
+				sent++
+				if strings.HasPrefix(e.Key, "DIFF") {
+					t.Errorf("%s, a row of the new content, was sent", e.Key)
+					continue
+				}
+				if reported[e.Key] != "ok" {
+					t.Errorf("%s was applied and is reported %q", e.Key, reported[e.Key])
+				}
+			}
+			if sent < 300 {
+				t.Fatalf("%d rows applied; the change came after three calls", sent)
+			}
+			if ok := s.Counts[batch.StatusOK]; ok != sent {
+				t.Errorf("%d rows ok, %d applied", ok, sent)
+			}
+		})
+	}
+}

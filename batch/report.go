@@ -3,6 +3,7 @@ package batch
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"sort"
@@ -40,6 +41,7 @@ func reportPaths(cfg Config) Reports {
 // reported is what pass 3 wrote: every row's status, the counts, the first
 // problems and the control totals; for a dry run, the calls planned too.
 type reported struct {
+	cut           error // the file changed in place: no row past it is reported
 	rows, notSent int
 	counts        map[Status]int
 	errorCodes    map[string]int
@@ -49,23 +51,23 @@ type reported struct {
 	planned       planned
 }
 
-// ledgerOutcomes are the outcomes of a run in the ledger, but for those it
-// could not record (reported as they are in unrecorded).
+// ledgerOutcomes are the outcomes of the rows a resumed run did before it
+// stopped (done), in the ledger.
 type ledgerOutcomes struct {
-	led        *ledger.Ledger
-	runID      string
-	unrecorded map[int]ledger.Outcome
+	led   *ledger.Ledger
+	runID string
+	done  map[int]bool
 }
 
 // finish is pass 3: every input row, in input order, with its status: invalid
 // from validation, the outcome of the rows sent, and "failed" with NOT_SENT for
 // valid rows a stopped run never sent. rows (when not 0) is how many rows pass
 // 1 read: rows added to the file since were never sent and are not reported.
-// The outcomes come from st as the calls are made (a run of its own, written
-// while it sends), else from the ledger after them (lo: a resumed run, whose
-// earlier outcomes are there), else there are none (a dry run). The reports
-// are left to commit, with the Summary sheet, or to abort.
-func finish(cfg Config, j *job, lo *ledgerOutcomes, st *stream, rows int) (*reports, reported, error) {
+// The outcomes come from st as the calls are made, and from the ledger for
+// the rows a resumed run did before it stopped (earlier); a dry run has none.
+// A file changed in place ends the reports at the row that changed (rp.cut).
+// The reports are left to commit, with the Summary sheet, or to abort.
+func finish(cfg Config, j *job, earlier *ledgerOutcomes, st *stream, rows int) (*reports, reported, error) {
 	rp := reported{counts: map[Status]int{}, errorCodes: map[string]int{}, errorMessages: map[string]string{}}
 	password := ""
 	if j.protect {
@@ -76,23 +78,22 @@ func finish(cfg Config, j *job, lo *ledgerOutcomes, st *stream, rows int) (*repo
 		return nil, rp, err
 	}
 	outcomes := func(int) (ledger.Outcome, bool) { return ledger.Outcome{}, false }
-	var cur *ledger.Cursor
-	switch {
-	case st != nil:
+	if st != nil {
 		outcomes = st.wait
-	case lo != nil:
-		if cur, err = lo.led.Outcomes(context.Background(), lo.runID); err != nil {
+	}
+	var cur *ledger.Cursor
+	if earlier != nil {
+		if cur, err = earlier.led.OutcomesApart(context.Background(), earlier.runID); err != nil {
 			rep.abort()
 			return nil, rp, err
 		}
 		defer cur.Close()
 		recorded := outcomesBySeq(cur)
 		outcomes = func(seq int) (ledger.Outcome, bool) {
-			o, ok := recorded(seq)
-			if u, unrecorded := lo.unrecorded[seq]; unrecorded {
-				return u, true
+			if earlier.done[seq] {
+				return recorded(seq)
 			}
-			return o, ok
+			return st.wait(seq)
 		}
 	}
 	tot := newTotals(j)
@@ -129,6 +130,10 @@ func finish(cfg Config, j *job, lo *ledgerOutcomes, st *stream, rows int) (*repo
 		}
 		return rep.write(r.rec, o)
 	})
+	var changed *changedError
+	if errors.As(err, &changed) {
+		rp.cut, err = changed, nil // the rows read before it are reported
+	}
 	if err == nil && cfg.DryRun {
 		err = flush()
 	}

@@ -172,6 +172,7 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer j.pin.Close()
 	s := &Summary{Input: cfg.Path, Job: j.kind.Name, DryRun: cfg.DryRun, Start: start,
 		Counts: map[Status]int{}, ErrorCodes: map[string]int{}, Reports: reportPaths(cfg), UnusedColumns: j.unused}
 	if err := os.MkdirAll(filepath.Dir(s.Reports.Results), 0o700); err != nil {
@@ -187,7 +188,7 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 	hashCtx, stopHash := context.WithCancel(ctx)
 	go func() {
 		var err error
-		s.InputSHA256, err = fileSHA256(hashCtx, cfg.Path)
+		s.InputSHA256, err = j.pin.sha256(hashCtx)
 		sum <- err
 	}()
 	opened := openLedgerEarly(cfg.StateDir, ledger.Options{NewLedger: cfg.NewLedger, GrowthPages: cfg.LedgerPages})
@@ -197,11 +198,16 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 	if err != nil {
 		stopHash() // a broken file is said at once, however large
 		<-sum
+		if changed := j.pin.change(); changed != nil {
+			return nil, changedWhileRead(cfg.Path)
+		}
 		return nil, err
 	}
 	err = <-sum
 	stopHash()
 	switch {
+	case j.pin.change() != nil:
+		return nil, changedWhileRead(cfg.Path)
 	case ctx.Err() != nil:
 		return nil, &FatalError{Err: fmt.Errorf("interrupted before anything was sent: %w", context.Cause(ctx))}
 	case err != nil:
@@ -231,6 +237,9 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 	defer rep.abort()
 	s.add(done, rp, cfg.Now(), j.protect)
 	cfg.Log.Debug("calls done and reports written", "calls", s.Calls, "seconds", s.DurationSeconds)
+	if rp.cut != nil && runErr == nil {
+		runErr = &FatalError{Err: rp.cut}
+	}
 	if changed := changedUnder(cfg.Path, info, s.InputSHA256); runErr == nil && changed != nil {
 		runErr = &FatalError{Err: changed}
 	}
@@ -268,16 +277,17 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 }
 
 // sendAndReport runs pass 2 (execute) and pass 3 (finish), and returns what
-// each did; the reports are left to commit with the Summary. A run of its own
-// writes its reports while it sends, from the outcomes as they come; a resumed
-// run writes them after, from the ledger, which holds its earlier outcomes too.
+// each did; the reports are left to commit with the Summary. The reports are
+// written while the rows are sent, from the outcomes as they come (and, for a
+// resumed run, from the ledger for the rows done before it stopped).
 func sendAndReport(ctx context.Context, cfg Config, j *job, led *ledger.Ledger, h history, rows int) (runErr error, done sent, rep *reports, rp reported, repErr error) {
-	if h.resumed {
-		done, runErr = execute(ctx, cfg, j, led, h, rows, nil)
-		rep, rp, repErr = finish(cfg, j, &ledgerOutcomes{led: led, runID: h.run.ID, unrecorded: done.unrecorded}, nil, rows)
-		return runErr, done, rep, rp, repErr
-	}
 	st := newStream()
+	var earlier *ledgerOutcomes
+	if h.resumed {
+		// The rows done before the run stopped have their outcomes in the
+		// ledger; the others come from this run as it sends them.
+		earlier = &ledgerOutcomes{led: led, runID: h.run.ID, done: h.progress.Done}
+	}
 	type result struct {
 		rep *reports
 		rp  reported
@@ -285,7 +295,7 @@ func sendAndReport(ctx context.Context, cfg Config, j *job, led *ledger.Ledger, 
 	}
 	written := make(chan result, 1)
 	go func() {
-		rep, rp, err := finish(cfg, j, nil, st, rows)
+		rep, rp, err := finish(cfg, j, earlier, st, rows)
 		written <- result{rep, rp, err}
 	}()
 	done, runErr = execute(ctx, cfg, j, led, h, rows, st)
@@ -297,7 +307,7 @@ func sendAndReport(ctx context.Context, cfg Config, j *job, led *ledger.Ledger, 
 // openInput checks the job file and opens it: its format, that it is a regular
 // file, its header and kind; for a subscriptions job with promotion codes, the
 // whole file is checked before the endpoint is asked for its promotions.
-func openInput(ctx context.Context, cfg *Config) (*job, os.FileInfo, error) {
+func openInput(ctx context.Context, cfg *Config) (ret *job, _ os.FileInfo, _ error) {
 	inFormat, err := formats.FormatOf(cfg.Path)
 	if err != nil {
 		return nil, nil, &FileError{File: cfg.Path, Msg: err.Error(), Hint: "job files are .csv or .xlsx"}
@@ -318,10 +328,20 @@ func openInput(ctx context.Context, cfg *Config) (*job, os.FileInfo, error) {
 	if err != nil {
 		return nil, nil, &FileError{File: cfg.Path, Msg: err.Error(), Hint: "give the path of a .csv or .xlsx job file"}
 	}
-	j, err := openJob(cfg.Path, cfg.Job, formats.Options{Sheet: cfg.Sheet, Password: cfg.XLSXPassword}, cfg.Overrides, cfg.ChunkSize)
+	pin, info, err := pinFile(cfg.Path)
 	if err != nil {
+		return nil, nil, &FileError{File: cfg.Path, Msg: err.Error(), Hint: "give the path of a .csv or .xlsx job file"}
+	}
+	j, err := openPinnedJob(pin, cfg.Path, cfg.Job, formats.Options{Sheet: cfg.Sheet, Password: cfg.XLSXPassword}, cfg.Overrides, cfg.ChunkSize)
+	if err != nil {
+		pin.Close()
 		return nil, nil, err
 	}
+	defer func() {
+		if ret == nil {
+			pin.Close()
+		}
+	}()
 	if j.protect, err = formats.Encrypted(cfg.Path); err == nil && j.protect && cfg.Format != formats.XLSX {
 		return nil, nil, &UsageError{Msg: "the job file is password-protected, so its reports must be too: XLSX, not " + string(cfg.Format) +
 			"\nhint: drop --format " + string(cfg.Format)}
@@ -359,7 +379,7 @@ func dryRun(cfg Config, j *job, s *Summary) error {
 	}
 	defer rep.abort()
 	s.add(sent{calls: rp.planned.calls, chunks: rp.planned.chunks}, rp, cfg.Now(), j.protect)
-	if s.InputSHA256, err = fileSHA256(context.Background(), cfg.Path); err != nil {
+	if s.InputSHA256, err = j.pin.sha256(context.Background()); err != nil {
 		return &FileError{File: cfg.Path, Msg: err.Error()}
 	}
 	s.EstimatedSeconds = float64(s.Calls) / cfg.Rate
@@ -597,6 +617,11 @@ func prefixSHA256(ctx context.Context, path string, size int64) (string, error) 
 			return "", err
 		}
 	}
+}
+
+// changedWhileRead is the refusal of a file that changed while pass 1 read it.
+func changedWhileRead(path string) error {
+	return &FileError{File: path, Msg: "the file changed while crmbatch was reading it", Hint: "let the file be written completely before running it (write to a temporary name, then rename); nothing was sent"}
 }
 
 // unchanged checks that the job file is still the one that was validated: the

@@ -1163,6 +1163,25 @@ func (l *Ledger) runs(ctx context.Context, where string, args ...any) ([]Run, er
 type Cursor struct {
 	rows *sql.Rows
 	err  error
+	db   *sql.DB // its own connection, closed with it (nil: the ledger's)
+}
+
+// OutcomesApart is Outcomes on a connection of its own, so that the ledger
+// goes on recording while the cursor is open (a resumed run writes its
+// reports while it sends). The cursor sees the outcomes as they were when it
+// was opened.
+func (l *Ledger) OutcomesApart(ctx context.Context, runID string) (*Cursor, error) {
+	db, err := sql.Open("sqlite", "file:"+l.path+"?_pragma=busy_timeout(10000)&_pragma=query_only(1)")
+	if err != nil {
+		return nil, fmt.Errorf("ledger: %w", err)
+	}
+	db.SetMaxOpenConns(1)
+	rows, err := db.QueryContext(ctx, `SELECT seq, row, status, code, message, attempts, outputs, recorded FROM outcomes WHERE run_id = ? ORDER BY seq`, runID)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("ledger: %w", err)
+	}
+	return &Cursor{rows: rows, db: db}, nil
 }
 
 // Outcomes opens a cursor over a run's outcomes, ordered by Seq.
@@ -1208,7 +1227,15 @@ func (c *Cursor) Err() error {
 }
 
 // Close releases the cursor.
-func (c *Cursor) Close() error { return c.rows.Close() }
+func (c *Cursor) Close() error {
+	err := c.rows.Close()
+	if c.db != nil {
+		if cerr := c.db.Close(); err == nil {
+			err = cerr
+		}
+	}
+	return err
+}
 
 // Running reports whether a process holds the lock of a lineage now: its run
 // is going on, not stopped.
