@@ -376,9 +376,9 @@ func (h *history) retryOf(ctx context.Context, led *ledger.Ledger, id identity, 
 
 // keepUnfinished refuses to start a run whose reports would replace those of
 // an unfinished run of another lineage (the same file run before with other
-// flags, or another file of that name): they list what that run has still to
-// do. With --fresh, that run is abandoned instead, and its reports are kept
-// under other names.
+// flags, or another file of that name), while they are there: they list what
+// that run has still to do. With --fresh, that run is abandoned instead, and
+// its reports are kept under other names.
 func keepUnfinished(ctx context.Context, cfg Config, led *ledger.Ledger, id identity, lineage string, start time.Time) error {
 	runs, err := led.Unfinished(ctx, id.reports.Results)
 	if err != nil {
@@ -387,6 +387,9 @@ func keepUnfinished(ctx context.Context, cfg Config, led *ledger.Ledger, id iden
 	for _, u := range runs {
 		if lineage != "" && u.Lineage == lineage {
 			continue // this run goes on with its work
+		}
+		if !exists(u.Results) && !exists(u.Failures) {
+			continue // its reports were moved away (a watched folder files them): nothing to replace
 		}
 		if !cfg.Fresh {
 			return unfinishedError(cfg, u, id)
@@ -406,6 +409,11 @@ func keepUnfinished(ctx context.Context, cfg Config, led *ledger.Ledger, id iden
 		cfg.Log.Warn("abandoned an unfinished run of this file (--fresh): its reports are kept aside", "run_id", u.ID, "flags", u.Flags, "kept", kept)
 	}
 	return nil
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }
 
 // unfinishedError is the refusal of a run whose reports would replace those

@@ -580,11 +580,6 @@ func (o *ledgerOpening) drop() {
 	}
 }
 
-// fileSHA256 hashes the file at path; it stops when ctx is done.
-func fileSHA256(ctx context.Context, path string) (string, error) {
-	return prefixSHA256(ctx, path, -1)
-}
-
 // prefixSHA256 hashes the first size bytes of the file at path (all of it
 // when size < 0; an error when it is shorter); it stops when ctx is done.
 func prefixSHA256(ctx context.Context, path string, size int64) (string, error) {
