@@ -693,3 +693,33 @@ func TestFileChangedInPlaceWhileRunning(t *testing.T) {
 		})
 	}
 }
+
+// TestResumeThatStopsAtOnceKeepsUnknownRows: rows whose outcome a run could
+// not know stay unknown in the reports of a resumed run that stops before it
+// reads them back (the login refused), never "not sent".
+func TestResumeThatStopsAtOnceKeepsUnknownRows(t *testing.T) {
+	t.Parallel()
+	var refuse atomic.Bool
+	sb, api := startBehind(t, sandbox.Options{}, func(next http.Handler, w http.ResponseWriter, r *http.Request) {
+		if refuse.Load() {
+			answer(http.StatusUnauthorized, "unauthorized")(next, w, r)
+			return
+		}
+		if apiMethod(r) == "subscriptions/installed_items/add" {
+			rewrite(func(env map[string]any) { env["data"] = nil })(next, w, r)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+	rows := [][]string{{"action", "subscription_number", "serial_number"}, {"add", "S0000000009", "RS-1"}, {"add", "S0000000009", "RS-2"}}
+	cfg := truthConfig(t, writeCSV(t, t.TempDir(), "items.csv", rows), api)
+	s := mustRun(t, cfg)
+	checkTruth(t, s, sb, itemEffect, []rowWant{{status: "unknown", code: "NOT_EXECUTED", applied: 1}, {status: "unknown", code: "NOT_EXECUTED", applied: 1}})
+	refuse.Store(true)
+	s, err := batch.Run(context.Background(), cfg)
+	var fatal *batch.FatalError
+	if !errors.As(err, &fatal) || !s.Resumed {
+		t.Fatalf("the resumed run: %v (resumed %v), want it stopped at the login", err, s != nil && s.Resumed)
+	}
+	checkTruth(t, s, sb, itemEffect, []rowWant{{status: "unknown", code: "NOT_EXECUTED", applied: 1}, {status: "unknown", code: "NOT_EXECUTED", applied: 1}})
+}

@@ -51,12 +51,15 @@ type reported struct {
 	planned       planned
 }
 
-// ledgerOutcomes are the outcomes of the rows a resumed run did before it
-// stopped (done), in the ledger.
+// ledgerOutcomes are the outcomes in the ledger of a run that stopped, which
+// a resumed run goes on with: those of the rows it did (done), and of those
+// it sent without knowing what came of them (uncertain): what the reports
+// say of such a row when this run stops before it.
 type ledgerOutcomes struct {
-	led   *ledger.Ledger
-	runID string
-	done  map[int]bool
+	led       *ledger.Ledger
+	runID     string
+	done      map[int]bool
+	uncertain map[int]string
 }
 
 // finish is pass 3: every input row, in input order, with its status: invalid
@@ -93,7 +96,17 @@ func finish(cfg Config, j *job, earlier *ledgerOutcomes, st *stream, rows int) (
 			if earlier.done[seq] {
 				return recorded(seq)
 			}
-			return st.wait(seq)
+			if o, ok := st.wait(seq); ok {
+				return o, true
+			}
+			if o, ok := recorded(seq); ok {
+				return o, true // unknown before, and this run stopped before it
+			}
+			if _, sent := earlier.uncertain[seq]; sent {
+				return ledger.Outcome{Status: string(StatusUnknown), Code: "UNKNOWN_OUTCOME",
+					Message: "sent by this run before it stopped, which then did not know what came of it; not read back yet: run the same command to read it back"}, true
+			}
+			return ledger.Outcome{}, false
 		}
 	}
 	tot := newTotals(j)

@@ -286,7 +286,7 @@ func sendAndReport(ctx context.Context, cfg Config, j *job, led *ledger.Ledger, 
 	if h.resumed {
 		// The rows done before the run stopped have their outcomes in the
 		// ledger; the others come from this run as it sends them.
-		earlier = &ledgerOutcomes{led: led, runID: h.run.ID, done: h.progress.Done}
+		earlier = &ledgerOutcomes{led: led, runID: h.run.ID, done: h.progress.Done, uncertain: h.progress.Uncertain}
 	}
 	type result struct {
 		rep *reports
