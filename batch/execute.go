@@ -188,6 +188,11 @@ const codeNotRecorded = "NOT_RECORDED"
 // the server answered: the ledger does not know it, so the same command reads
 // them back. Rows skipped were not sent and stay so.
 func notRecorded(outs []ledger.Outcome, err error) []ledger.Outcome {
+	cause := err.Error()
+	var we *ledger.WriteError
+	if errors.As(err, &we) {
+		cause = we.Cause()
+	}
 	out := make([]ledger.Outcome, len(outs))
 	for i, o := range outs {
 		out[i] = o
@@ -202,7 +207,7 @@ func notRecorded(outs []ledger.Outcome, err error) []ledger.Outcome {
 			answer += " (" + o.Message + ")"
 		}
 		out[i].Status, out[i].Code = string(StatusUnknown), codeNotRecorded
-		out[i].Message = fmt.Sprintf("sent, and the answer was %s, but the ledger could not record it (%v); run the same command once the ledger can be written: it reads this row back", answer, err)
+		out[i].Message = fmt.Sprintf("sent, and the answer was %s, but the ledger could not record it (%s); run the same command once the ledger can be written: it reads this row back", answer, cause)
 	}
 	return out
 }

@@ -301,8 +301,12 @@ type WriteError struct {
 }
 
 func (e *WriteError) Error() string {
-	return "the ledger " + e.Path + " could not be written: " + e.Err.Error()
+	return "the ledger " + e.Path + " could not be written: " + e.Err.Error() +
+		"\nhint: the rows sent whose outcome it could not record are unknown in the reports; make the ledger writable again (free space on its disk, or put it back from a backup), then run the same command: it reads them back"
 }
+
+// Cause is what went wrong, without the hint.
+func (e *WriteError) Cause() string { return "the ledger " + e.Path + " could not be written: " + e.Err.Error() }
 
 func (e *WriteError) Unwrap() error { return e.Err }
 
