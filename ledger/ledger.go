@@ -306,7 +306,9 @@ func (e *WriteError) Error() string {
 }
 
 // Cause is what went wrong, without the hint.
-func (e *WriteError) Cause() string { return "the ledger " + e.Path + " could not be written: " + e.Err.Error() }
+func (e *WriteError) Cause() string {
+	return "the ledger " + e.Path + " could not be written: " + e.Err.Error()
+}
 
 func (e *WriteError) Unwrap() error { return e.Err }
 
