@@ -40,7 +40,7 @@ type pinnedFile struct {
 
 const (
 	pinBlock = 256 << 10 // bytes hashed at a time
-	pinKept  = 64        // blocks of the sending pass kept for the report pass (16 MiB)
+	pinKept  = 16        // blocks of the sending pass kept for the report pass (4 MiB)
 )
 
 // pinFile opens the job file at path and returns it with what it was when
