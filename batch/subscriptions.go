@@ -360,11 +360,6 @@ func callSubscription(ctx context.Context, x *executor, items []Item, ps []subsc
 	return nil, attempts, err
 }
 
-// codeConfirmedByReadBack is the code of a row that is ok because reading the
-// state back proved it applied, not because its answer said so (the answer was
-// lost or unusable).
-const codeConfirmedByReadBack = "CONFIRMED_BY_READ_BACK"
-
 // subscriptionCall is the call of one subscriptions row.
 type subscriptionCall struct {
 	x         *executor
@@ -481,7 +476,7 @@ func (c *subscriptionCall) applied(attempts int) result {
 		}
 	case c.confirmed:
 		after = c.now
-		r.Code = codeConfirmedByReadBack
+		r.Code = codeReadBack
 		r.Message = fmt.Sprintf("%s; read back, the customer has %s (before: %s): %s", c.why, c.now.describe(), c.before.describe(), pastOf(c.action))
 		if c.now.number != "" {
 			r.Outputs = map[string]string{"subscription_number": c.now.number}

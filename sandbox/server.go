@@ -58,6 +58,10 @@ type Options struct {
 	// Now is the server's clock (token expiry, rate limit, dates it stamps);
 	// nil means time.Now.
 	Now func() time.Time
+	// KeepAccepted keeps accepted charges in charges/list (the API says only
+	// that acknowledged charges leave it) and refuses a charge accepted again
+	// ("5" already accepted) instead of a success that applies nothing.
+	KeepAccepted bool
 }
 
 // Effect names one state change of the sandbox: the method that applied it and the
