@@ -24,6 +24,7 @@ type stream struct {
 	at     int   // the row the reports wait for: every row before it is written
 	need   int   // the row the sending waits for the reports to reach (0 = none)
 	err    error // the reports failed: the sending stops
+	done   bool  // the reports are over: nothing waits for outcomes any more
 	closed bool  // no more outcomes: a row without one was not sent
 	most   int   // the most outcomes held at once
 	waits  int   // how many times the sending waited for the reports
@@ -52,7 +53,7 @@ func (st *stream) admit(ctx context.Context, seq int) error {
 	}
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	if seq < st.at+st.window && st.err == nil {
+	if (seq < st.at+st.window || st.done) && st.err == nil {
 		return nil
 	}
 	st.waits++
@@ -63,7 +64,7 @@ func (st *stream) admit(ctx context.Context, seq int) error {
 	})
 	defer stop()
 	st.need = seq - st.window + 1 + st.window/4
-	for st.at < st.need && st.err == nil && ctx.Err() == nil {
+	for st.at < st.need && !st.done && st.err == nil && ctx.Err() == nil {
 		st.room.Wait()
 	}
 	st.need = 0
@@ -77,7 +78,7 @@ func (st *stream) admit(ctx context.Context, seq int) error {
 // unsent as come back without one. Once the reports failed, nothing is kept.
 func (st *stream) put(outs []ledger.Outcome, unsent []int) {
 	st.mu.Lock()
-	if st.err == nil {
+	if st.err == nil && !st.done {
 		for _, o := range outs {
 			st.outs[o.Seq] = streamed{o: o, sent: true}
 		}
@@ -106,6 +107,17 @@ func (st *stream) fail(err error) {
 	if st.err == nil {
 		st.err = err
 	}
+	clear(st.outs)
+	st.mu.Unlock()
+	st.room.Broadcast()
+}
+
+// over says that the reports are written, every row or those before a row
+// that changed in the file: the sending no longer waits for them, and what
+// it sends is no longer kept for them.
+func (st *stream) over() {
+	st.mu.Lock()
+	st.done = true
 	clear(st.outs)
 	st.mu.Unlock()
 	st.room.Broadcast()
