@@ -239,10 +239,10 @@ func buildHeader(cells []string, maxColumns, maxCell int, loc func(column string
 	return header, nil
 }
 
-// checkRecord applies the checks every data row gets: cell size, values only
-// under named columns. cells may be longer than header; the extra cells must
-// be blank.
-func checkRecord(header, cells []string, maxCell int, loc func(column string, err error) error) error {
+// checkRecord applies the checks every data row gets: values only under
+// named columns. cells may be longer than header; the extra cells must be
+// blank. A cell's length is no error of the file (see longCells).
+func checkRecord(header, cells []string, loc func(column string, err error) error) error {
 	for i, c := range cells {
 		if i >= len(header) {
 			if !isBlank(c) {
@@ -250,9 +250,6 @@ func checkRecord(header, cells []string, maxCell int, loc func(column string, er
 					columnLetters(i), i+1, len(header)))
 			}
 			continue
-		}
-		if longerThan(c, maxCell) {
-			return loc(columnName(header, i), because(ErrTooLarge, "cell longer than %d characters", maxCell))
 		}
 		if header[i] == "" && !isBlank(c) {
 			return loc("", because(ErrUnnamedColumn, "value in column %s, which has no header name\nhint: add a header or delete the column",
@@ -298,4 +295,14 @@ func blankRow(cells []string) bool {
 		}
 	}
 	return true
+}
+
+// anyLongerThan reports whether a cell has more than n characters.
+func anyLongerThan(cells []string, n int) bool {
+	for _, c := range cells {
+		if longerThan(c, n) {
+			return true
+		}
+	}
+	return false
 }

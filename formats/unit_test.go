@@ -194,8 +194,9 @@ func TestCSVStream(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		in   string
-		opts Options
-		err  *wantErr // from NewCSVReader or the first Next
+		opts     Options
+		err      *wantErr // from NewCSVReader or the first Next
+		problems []string // the records' problems, each a prefix
 	}{
 		{name: "unclosed quote is bounded", in: "a,b\n1,\"" + strings.Repeat("x", 1<<20), opts: Options{MaxCellChars: 1024, MaxColumns: 4},
 			err: &wantErr{is: ErrTooLarge, row: 2, text: "record longer than 4096 bytes"}},
@@ -207,17 +208,35 @@ func TestCSVStream(t *testing.T) {
 		{name: "header only blank row", in: ",,\n", err: &wantErr{is: ErrNoHeader}},
 		{name: "20,000 greek letters are within excel's limit", in: "a,b\n1," + strings.Repeat("Λ", 20000) + "\n"},
 		{name: "32,767 characters are within the limit", in: "a,b\n1," + strings.Repeat("é", maxCellChars) + "\n"},
-		{name: "32,768 characters are not", in: "a,b\n1," + strings.Repeat("é", maxCellChars+1) + "\n",
-			err: &wantErr{is: ErrTooLarge, row: 2, column: "b", text: "cell longer than 32767 characters"}},
+		{name: "32,768 characters are the cell's problem, not the file's", in: "a,b\n1," + strings.Repeat("é", maxCellChars+1) + "\n",
+			problems: []string{"cell B2 is longer than 32767 characters: shorten it (Excel keeps at most 32767 characters in a cell)"}},
 		{name: "an emoji counts two, as in excel", in: "a,b\n1," + strings.Repeat("😀", maxCellChars/2+1) + "\n",
-			err: &wantErr{is: ErrTooLarge, row: 2, column: "b", text: "cell longer than 32767 characters"}},
+			problems: []string{"cell B2 is longer than 32767 characters"}},
+		{name: "a long cell is given whole", in: "a,b,c\n" + strings.Repeat("x", 40000) + ",2,\n3,4," + strings.Repeat("y", 40000) + "\n",
+			problems: []string{"cell A2 is longer", "cell C3 is longer"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			r, err := NewCSVReader(strings.NewReader(tc.in), "in.csv", tc.opts)
+			var problems []string
 			if err == nil {
 				for err == nil {
-					_, err = r.Next()
+					var rec Record
+					rec, err = r.Next()
+					for _, p := range rec.Problems {
+						problems = append(problems, p.String())
+						if n := len([]rune(rec.Fields[p.Column])); n < 32768 && !strings.ContainsRune(rec.Fields[p.Column], '😀') {
+							t.Errorf("%s: the cell holds %d characters, not all of them", p.Cell, n)
+						}
+					}
+				}
+				if len(problems) != len(tc.problems) {
+					t.Errorf("problems %q, want %q", problems, tc.problems)
+				}
+				for i := range min(len(problems), len(tc.problems)) {
+					if !strings.HasPrefix(problems[i], tc.problems[i]) {
+						t.Errorf("problem %q, want %q", problems[i], tc.problems[i])
+					}
 				}
 				if _, again := r.Next(); again != err {
 					t.Errorf("error not sticky: %v then %v", err, again)

@@ -22,9 +22,6 @@ const (
 	maxSheetColumns = 1 << 14
 )
 
-// cfbMagic starts an OLE compound file: an encrypted OOXML workbook or a legacy .xls.
-var cfbMagic = []byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}
-
 type xlsxReader struct {
 	name   string
 	sheet  string
@@ -368,9 +365,15 @@ func (x *xlsxReader) Next() (Record, error) {
 		if blankRow(x.vals) && len(x.problems) == 0 {
 			continue
 		}
-		if err := checkRecord(x.header, x.vals, x.opts.MaxCellChars, x.locate); err != nil {
+		if err := checkRecord(x.header, x.vals, x.locate); err != nil {
 			x.err = err
 			return Record{}, err
+		}
+		if n := len(x.problems); anyLongerThan(x.vals, x.opts.MaxCellChars) {
+			x.problems = longCells(x.problems, x.vals, row, x.opts.MaxCellChars)
+			if n > 0 {
+				slices.SortStableFunc(x.problems, func(a, b CellProblem) int { return a.Column - b.Column })
+			}
 		}
 		rec := Record{Sheet: x.sheet, Row: row, Fields: x.vals, Kinds: x.kinds}
 		if len(x.problems) > 0 {
@@ -842,31 +845,6 @@ func (x *xlsxReader) loadSharedStrings(name string) error {
 		return x.xmlError(fmt.Errorf("%s: %w", zf.Name, err), 0)
 	}
 	return nil
-}
-
-// looksText reports whether head, the start of a file, is text: no control
-// characters but tab, CR and LF, and valid UTF-8 but perhaps for a sequence
-// cut at the end.
-func looksText(head []byte) bool {
-	if len(head) == 0 {
-		return false
-	}
-	for i := 0; i < len(head); {
-		c := head[i]
-		if c < utf8.RuneSelf {
-			if c < 0x20 && c != '\t' && c != '\r' && c != '\n' || c == 0x7f {
-				return false
-			}
-			i++
-			continue
-		}
-		r, n := utf8.DecodeRune(head[i:])
-		if r == utf8.RuneError && n == 1 {
-			return len(head)-i < utf8.UTFMax && !utf8.FullRune(head[i:])
-		}
-		i += n
-	}
-	return true
 }
 
 // memberReader counts the bytes a zip member expands to and fails past the limit.
