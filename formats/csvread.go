@@ -496,12 +496,12 @@ type quoteWatch struct {
 type quoteState uint8
 
 const (
-	qRecord   quoteState = iota // before a record's first byte
-	qField                      // at the start of a field
-	qPlain                      // in a field that does not start with a quote
-	qQuoted                     // inside quotes
-	qQuote                      // a quote inside quotes: doubled, the cell's end or kept
-	qQuoteCR                    // a quote and CR inside quotes
+	qRecord  quoteState = iota // before a record's first byte
+	qField                     // at the start of a field
+	qPlain                     // in a field that does not start with a quote
+	qQuoted                    // inside quotes
+	qQuote                     // a quote inside quotes: doubled, the cell's end or kept
+	qQuoteCR                   // a quote and CR inside quotes
 )
 
 func (q *quoteWatch) Read(p []byte) (int, error) {

@@ -192,8 +192,8 @@ func TestLooksWindows1252(t *testing.T) {
 func TestCSVStream(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
-		name string
-		in   string
+		name     string
+		in       string
 		opts     Options
 		err      *wantErr // from NewCSVReader or the first Next
 		problems []string // the records' problems, each a prefix
