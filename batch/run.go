@@ -282,7 +282,7 @@ func sendAndReport(ctx context.Context, cfg Config, j *job, led *ledger.Ledger, 
 func openInput(ctx context.Context, cfg *Config) (*job, os.FileInfo, error) {
 	inFormat, err := formats.FormatOf(cfg.Path)
 	if err != nil {
-		return nil, nil, &FileError{File: cfg.Path, Msg: err.Error(), Hint: "job files are .csv or .xlsx"}
+		return nil, nil, err // it names the file, and says what a job file is
 	}
 	if cfg.Format == "" {
 		cfg.Format = inFormat

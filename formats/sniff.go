@@ -56,7 +56,7 @@ func zipKind(head []byte) fileKind {
 	case bytes.Contains(head, []byte("ppt/")):
 		return fileKind{"a PowerPoint presentation (.pptx)", "a job file is a CSV or .xlsx sheet with a header row"}
 	}
-	return fileKind{"a zip archive that is no workbook", "unpack it and give crmbatch the .csv or .xlsx inside"}
+	return fileKind{"a zip archive (no workbook inside)", "unpack it and give crmbatch the .csv or .xlsx inside"}
 }
 
 // looksText reports whether head, the start of a file, is text: no control

@@ -134,6 +134,12 @@ func (x *xlsxReader) open(ra io.ReaderAt, size int64) error {
 	if err != nil {
 		head := make([]byte, 512)
 		n, _ := ra.ReadAt(head, 0)
+		if k := binaryKind(head[:n]); k.what != "" {
+			return x.fail(0, "", because(ErrUnsupportedFormat, "this is %s, not an .xlsx workbook\nhint: %s", k.what, k.hint))
+		}
+		if utf16Order(head[:n]) != "" || bytes.HasPrefix(head, []byte{0xFF, 0xFE}) || bytes.HasPrefix(head, []byte{0xFE, 0xFF}) {
+			return x.fail(0, "", because(ErrUnsupportedFormat, "this is UTF-16 text (CSV or tab-separated?), not an .xlsx workbook\nhint: rename it to .csv, or save it as \"CSV UTF-8\""))
+		}
 		if looksText(head[:n]) {
 			return x.fail(0, "", because(ErrTruncated, "not a readable .xlsx (zip) file: %v; it holds text (CSV?)\nhint: if it is CSV, rename it to .csv", err))
 		}
@@ -157,6 +163,9 @@ func (x *xlsxReader) open(ra io.ReaderAt, size int64) error {
 	if ok, err := x.readPart(wbPath, &wb); err != nil {
 		return err
 	} else if !ok {
+		if k := x.zipKind(); k.what != "" {
+			return x.fail(0, "", because(ErrUnsupportedFormat, "this is %s, not an .xlsx workbook\nhint: %s", k.what, k.hint))
+		}
 		return x.fail(0, "", because(ErrTruncated, "no workbook part (%s) in the file\nhint: is this really an .xlsx workbook?", wbPath))
 	}
 	if wb.Pr != nil {
@@ -197,6 +206,28 @@ func (x *xlsxReader) open(ra io.ReaderAt, size int64) error {
 	x.sc = newXMLScanner(x.member)
 	x.sc.limit = x.tokenLimit()
 	return x.readHeader()
+}
+
+// zipKind names the kind of a zip archive without a workbook from its
+// members: a Word or PowerPoint document, an OpenDocument spreadsheet, or
+// any other archive.
+func (x *xlsxReader) zipKind() fileKind {
+	var names []byte
+	for name := range x.parts {
+		names = append(append(names, name...), ' ')
+	}
+	if zf := x.parts["mimetype"]; zf != nil {
+		if rc, err := zf.Open(); err == nil {
+			mime, _ := io.ReadAll(io.LimitReader(rc, 128))
+			rc.Close()
+			names = append(names, mime...)
+		}
+	}
+	k := zipKind(names)
+	if strings.HasPrefix(k.what, "an XLSX") {
+		return fileKind{} // a workbook's parts, but not where they should be
+	}
+	return k
 }
 
 // tokenLimit bounds one XML token (tag, text, comment, directive) of the
