@@ -39,7 +39,7 @@ func checkFuzzErr(t *testing.T, err error) {
 		t.Fatalf("error %q (%T) is not an *InputError", err, err)
 	}
 	for _, s := range []error{ErrEmptyFile, ErrNoHeader, ErrDuplicateHeader, ErrUnnamedColumn, ErrEncoding, ErrMalformed,
-		ErrTruncated, ErrTooLarge, ErrRowTooWide, ErrSheetNotFound, ErrEncrypted, ErrCellError} {
+		ErrTruncated, ErrTooLarge, ErrRowTooWide, ErrSheetNotFound, ErrEncrypted, ErrCellError, ErrUnsupportedFormat} {
 		if errors.Is(err, s) {
 			return
 		}

@@ -134,7 +134,7 @@ func (x *xlsxReader) open(ra io.ReaderAt, size int64) error {
 	if err != nil {
 		head := make([]byte, 512)
 		n, _ := ra.ReadAt(head, 0)
-		if k := binaryKind(head[:n]); k.what != "" {
+		if k := binaryKind(head[:n]); k.what != "" && !bytes.HasPrefix(head, []byte("PK")) {
 			return x.fail(0, "", because(ErrUnsupportedFormat, "this is %s, not an .xlsx workbook\nhint: %s", k.what, k.hint))
 		}
 		if utf16Order(head[:n]) != "" || bytes.HasPrefix(head, []byte{0xFF, 0xFE}) || bytes.HasPrefix(head, []byte{0xFE, 0xFF}) {
