@@ -280,11 +280,17 @@ func (x *xlsxReader) chooseSheet(wb *workbookXML, rels *relsXML, wbDir string) (
 	}
 	first := -1
 	for i, s := range all {
-		if s.worksheet && (s.shown || first < 0) {
-			first = i
-			if s.shown {
-				break
-			}
+		if !s.worksheet || !s.shown && first >= 0 {
+			continue
+		}
+		if s.shown && x.chartOnly(s.part) {
+			// A chart sheet saved as a worksheet (LibreOffice has no chart
+			// sheets): Excel shows a chart, not a sheet of rows.
+			continue
+		}
+		first = i
+		if s.shown {
+			break
 		}
 	}
 	if first < 0 {
@@ -292,6 +298,39 @@ func (x *xlsxReader) chooseSheet(wb *workbookXML, rels *relsXML, wbDir string) (
 	}
 	x.sheet = all[first].name
 	return all[first].part, nil
+}
+
+// chartOnly reports whether the worksheet part holds a drawing and no
+// cell: a chart sheet in all but name, as LibreOffice saves one.
+func (x *xlsxReader) chartOnly(part string) bool {
+	var rels relsXML
+	if ok, err := x.readPart(path.Join(path.Dir(part), "_rels", path.Base(part)+".rels"), &rels); !ok || err != nil ||
+		rels.target("", "/drawing") == "" {
+		return false
+	}
+	zf := x.parts[strings.ToLower(part)]
+	if zf == nil {
+		return false
+	}
+	rc, err := x.openMember(zf)
+	if err != nil {
+		return false
+	}
+	defer rc.Close()
+	sc := newXMLScanner(rc)
+	sc.limit = x.tokenLimit()
+	for {
+		tok, err := sc.next()
+		if err != nil {
+			return false // the reading proper says what is wrong
+		}
+		switch {
+		case tok == tokStart && string(sc.name) == "c":
+			return false
+		case tok == tokEnd && string(sc.name) == "sheetData":
+			return true
+		}
+	}
 }
 
 // matchSheet finds the sheet asked for: the one of exactly that name, else
