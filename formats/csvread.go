@@ -287,11 +287,15 @@ func (r *csvReader) read() ([]string, error) {
 // of the file, which Excel would read as other rows.
 func (r *csvReader) quoteError(p *quoteProblem, row int) error {
 	line := p.quote + r.sepLines
+	col := columnLetters(p.field)
+	if r.header != nil {
+		col = columnName(r.header, p.field)
+	}
 	if p.unclosed {
-		return r.fail(row, "", because(ErrMalformed,
+		return r.fail(row, col, because(ErrMalformed,
 			"the quote that opens a cell on line %d is never closed: the rest of the file would be one cell\nhint: close the quote, or double the quotes inside the cell (\"\")", line))
 	}
-	return r.fail(row, "", because(ErrMalformed,
+	return r.fail(row, col, because(ErrMalformed,
 		"a quote inside a quoted cell (line %d) is neither doubled nor at the cell's end, and the cell then runs over a line break: the rows that follow would be read into it\nhint: double the quotes inside the cell (\"\"), or close the cell with one", line))
 }
 
@@ -471,6 +475,7 @@ func (c *crLines) Read(p []byte) (int, error) {
 // in and of the quote.
 type quoteProblem struct {
 	record, quote int
+	field         int  // the cell's index in its record
 	unclosed      bool // the file ends inside the quotes
 }
 
@@ -487,6 +492,7 @@ type quoteWatch struct {
 	state quoteState
 	lazy  bool // the quoted cell holds a quote LazyQuotes kept
 	line  int
+	field int // the index of the current field in its record
 	// record is the line the current record starts on, quote the line of
 	// the quote that opened the current quoted cell.
 	record, quote int
@@ -509,7 +515,7 @@ func (q *quoteWatch) Read(p []byte) (int, error) {
 	if q.problem == nil {
 		q.watch(p[:n])
 		if err == io.EOF && q.problem == nil && q.state == qQuoted {
-			q.problem = &quoteProblem{record: q.record, quote: q.quote, unclosed: true}
+			q.problem = &quoteProblem{record: q.record, quote: q.quote, field: q.field, unclosed: true}
 		}
 	}
 	return n, err
@@ -527,13 +533,14 @@ func (q *quoteWatch) watch(b []byte) {
 				continue
 			}
 			if q.state == qRecord {
-				q.record = q.line
+				q.record, q.field = q.line, 0
 			}
 			switch c {
 			case '"':
 				q.state, q.quote, q.lazy = qQuoted, q.line, false
 			case comma:
 				q.state = qField
+				q.field++
 			default:
 				q.state = qPlain
 				// Jump to the field's end: only a delimiter or line end matters.
@@ -551,6 +558,7 @@ func (q *quoteWatch) watch(b []byte) {
 				q.state = qRecord
 			case comma:
 				q.state = qField
+				q.field++
 			}
 		case qQuoted:
 			switch c {
@@ -559,7 +567,7 @@ func (q *quoteWatch) watch(b []byte) {
 			case '\n':
 				q.line++
 				if q.lazy {
-					q.problem = &quoteProblem{record: q.record, quote: q.quote}
+					q.problem = &quoteProblem{record: q.record, quote: q.quote, field: q.field}
 					return
 				}
 			default:
@@ -576,6 +584,7 @@ func (q *quoteWatch) watch(b []byte) {
 				q.state = qQuoted
 			case c == comma && q.state == qQuote:
 				q.state = qField
+				q.field++
 			case c == '\n':
 				q.line++
 				q.state = qRecord
