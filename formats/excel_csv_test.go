@@ -52,7 +52,7 @@ func TestCSVAsExcelReadsIt(t *testing.T) {
 			err: &wantErr{is: ErrMalformed, row: 3, column: "note", text: "the quote that opens a cell on line 3 is never closed"}},
 		{name: "a stray quote that would swallow the rows after it", in: "esn,note\nE-1,\"24\" monitor\nE-2,x\nE-3,\"y\"\n",
 			header: []string{"esn", "note"},
-			err: &wantErr{is: ErrMalformed, row: 2, column: "note", text: "a quote inside a quoted cell (line 2) is neither doubled nor at the cell's end"}},
+			err:    &wantErr{is: ErrMalformed, row: 2, column: "note", text: "a quote inside a quoted cell (line 2) is neither doubled nor at the cell's end"}},
 		{name: "a header that swallowed the file", in: "\"esn,group_name\nESN-1,OPERATOR1\n",
 			err: &wantErr{is: ErrMalformed, row: 1, column: "A", text: "never closed"}},
 		{name: "a header cell with a line break", in: "\"es\nn\",group_name\nESN-1,OPERATOR1\n",
