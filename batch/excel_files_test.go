@@ -104,6 +104,8 @@ func TestJobFilesAsExcelShowsThem(t *testing.T) {
 			err: "a header that swallowed the file.csv: row 1, column \"A\": the quote that opens a cell on line 1 is never closed"},
 		{name: "a quote that swallows rows", text: "esn,group_name,note\nESN-1,OPERATOR1,\"24\" monitor\nESN-2,OPERATOR1,x\n",
 			err: "a quote that swallows rows.csv: row 2, column \"note\": a quote inside a quoted cell (line 2) is neither doubled"},
+		{name: "mixed encodings", text: "esn,group_name\nE-1,Soci\xc3\xa9t\xc3\xa9\nE-2,Soci\xe9t\xe9\n",
+			err: "mixed encodings.csv: row 3, column \"group_name\": invalid UTF-8, in a file whose earlier text is UTF-8: the file mixes encodings"},
 		{name: "did you mean", text: "ESN Number,group_name\nESN-1,OPERATOR1\n",
 			err: "did you mean.csv: row 1: the header fits no job kind; the nearest is a devices job, which needs the column esn (did you mean esn for \"ESN Number\"?)"},
 		{name: "note", ext: ".docx", text: "x", err: "note.docx: unsupported file extension \".docx\""},
@@ -141,6 +143,9 @@ func TestJobFilesAsExcelShowsThem(t *testing.T) {
 				}
 				if strings.Count(msg, filepath.Base(path)) != 1 {
 					t.Errorf("err %q names the file other than once", msg)
+				}
+				if s != nil {
+					t.Errorf("a summary, whose plan paths were never written, for a refused file")
 				}
 				return
 			}

@@ -163,7 +163,10 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 		return nil, &UsageError{Msg: fmt.Sprintf("--out: %v", err)}
 	}
 	if cfg.DryRun {
-		return s, dryRun(cfg, j, s)
+		if err := dryRun(cfg, j, s); err != nil {
+			return nil, err // no plan was written: its paths are not told
+		}
+		return s, nil
 	}
 	// The file's sha256 and the opening of an existing ledger do not depend
 	// on the rows: they are done while pass 1 reads them. (The login waits:
