@@ -619,7 +619,9 @@ type textDecoder struct {
 	r       *bufio.Reader
 	enc     textEncoding
 	decided bool
-	buf     []byte
+	raw     []byte // Windows-1252 bytes read, not yet decoded
+	out     []byte // decoded text not yet given
+	err     error  // the error that came with the last bytes read
 }
 
 func (d *textDecoder) Read(p []byte) (int, error) {
@@ -644,42 +646,41 @@ func (d *textDecoder) Read(p []byte) (int, error) {
 			return n, err
 		}
 		d.enc = encWindows1252
-		d.buf = append(d.buf[:0], p[i:n]...)
+		d.out = decode1252(d.out[:0], p[i:n])
+		d.err = err
 		if i > 0 {
 			return i, nil
 		}
 	}
 	// Windows-1252: a byte is one character of up to three bytes of UTF-8.
-	if len(d.buf) == 0 {
-		want := max(len(p)/3, 1)
-		if cap(d.buf) < want {
-			d.buf = make([]byte, 0, want)
+	for len(d.out) == 0 {
+		if d.err != nil {
+			return 0, d.err
 		}
-		n, err := d.r.Read(d.buf[:want])
-		d.buf = d.buf[:n]
-		if n == 0 {
-			return 0, err
+		if d.raw == nil {
+			d.raw = make([]byte, 16<<10)
+		}
+		n, err := d.r.Read(d.raw)
+		d.out, d.err = decode1252(d.out[:0], d.raw[:n]), err
+		if n == 0 && err == nil {
+			return 0, nil
 		}
 	}
-	w := 0
-	for len(d.buf) > 0 {
-		c := d.buf[0]
+	n := copy(p, d.out)
+	d.out = d.out[n:]
+	return n, nil
+}
+
+// decode1252 appends the Windows-1252 text b to dst as UTF-8.
+func decode1252(dst, b []byte) []byte {
+	for _, c := range b {
 		if c < utf8.RuneSelf {
-			p[w] = c
-			w++
-		} else {
-			r := charmap.Windows1252.DecodeByte(c)
-			if w+utf8.RuneLen(r) > len(p) {
-				break
-			}
-			w += utf8.EncodeRune(p[w:], r)
+			dst = append(dst, c)
+			continue
 		}
-		d.buf = d.buf[1:]
-		if w == len(p) {
-			break
-		}
+		dst = utf8.AppendRune(dst, charmap.Windows1252.DecodeByte(c))
 	}
-	return w, nil
+	return dst
 }
 
 // firstNonASCII is the index of the first byte of b that is not ASCII, or -1.

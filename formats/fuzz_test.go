@@ -61,7 +61,7 @@ func seedFiles(f *testing.F, patterns ...string) {
 }
 
 func FuzzCSVReader(f *testing.F) {
-	seedFiles(f, "*.csv", "*.tsv", "*.txt")
+	seedFiles(f, "*.csv", "*.tsv", "*.txt", "producers/*.csv", "producers/*.txt")
 	f.Fuzz(func(t *testing.T, data []byte) {
 		for _, opts := range []Options{{}, {MaxCellChars: 8, MaxColumns: 3}} {
 			r, err := NewCSVReader(bytes.NewReader(data), "fuzz.csv", opts)

@@ -126,7 +126,7 @@ func TestReaders(t *testing.T) {
 		{name: "csv blank lines keep numbering", file: "blank-lines.csv", header: []string{"esn", "action"},
 			recs: []Record{rec(3, "1001", "register"), rec(6, "1002", "unregister")}},
 		{name: "csv bad quote", file: "bad-quote.csv", header: []string{"esn", "action"},
-			recs: []Record{rec(2, "1001", "register")}, err: &wantErr{is: ErrMalformed, row: 3, text: "line 3"}},
+			recs: []Record{rec(2, "1001", "register")}, err: &wantErr{is: ErrMalformed, row: 3, column: "action", text: "line 3"}},
 		{name: "csv value under unnamed column", file: "unnamed-column.csv", header: []string{"esn", "", "action"},
 			recs: []Record{rec(2, "1", "", "register")}, err: &wantErr{is: ErrUnnamedColumn, row: 3, text: "column B"}},
 		{name: "csv neutralised cells read back", file: "neutralised.csv", header: []string{"name", "phone"},

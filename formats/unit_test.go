@@ -200,7 +200,7 @@ func TestCSVStream(t *testing.T) {
 	}{
 		{name: "unclosed quote is bounded", in: "a,b\n1,\"" + strings.Repeat("x", 1<<20), opts: Options{MaxCellChars: 1024, MaxColumns: 4},
 			err: &wantErr{is: ErrTooLarge, row: 2, text: "record longer than 4096 bytes"}},
-		{name: "unclosed quote at the end", in: "a,b\n1,\"x", err: &wantErr{is: ErrMalformed, row: 2}},
+		{name: "unclosed quote at the end", in: "a,b\n1,\"x", err: &wantErr{is: ErrMalformed, row: 2, column: "b"}},
 		{name: "windows-1252 undefined byte", in: "a,b\n1,\xe9\n2,\x81\n", err: &wantErr{is: ErrEncoding, row: 3, column: "b"}},
 		{name: "bom then bad utf-8", in: "\ufeffa,b\n1,\xe9\n", err: &wantErr{is: ErrEncoding, row: 2, column: "b"}},
 		{name: "bad utf-8 past the sniffed start", in: "a,b\n" + strings.Repeat("é,x\n", 20000) + "\xe9,y\n", err: &wantErr{is: ErrEncoding, row: 20002, column: "a"}},
