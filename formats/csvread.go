@@ -112,13 +112,19 @@ func newCSVReader(src io.Reader, name string, opts Options, closer io.Closer) (*
 		}
 		return nil, &InputError{File: name, Err: because(sentinel, "this is %s, not CSV text\nhint: %s", k.what, k.hint)}
 	}
+	// text is what encoding/csv reads, br a reader that can peek at its
+	// start: raw itself for UTF-8 and a start that is ASCII (the same
+	// bytes), a buffer of its own for decoded text.
 	var text io.Reader
+	br := raw
 	switch {
 	case bytes.HasPrefix(head, []byte{0xEF, 0xBB, 0xBF}):
 		raw.Discard(3)
 		r.text = &textDecoder{r: raw, enc: encUTF8, decided: true}
+		text = r.text
 	case bytes.HasPrefix(head, []byte{0xFF, 0xFE}), bytes.HasPrefix(head, []byte{0xFE, 0xFF}):
-		text = transform.NewReader(raw, unicode.UTF16(unicode.LittleEndian, unicode.ExpectBOM).NewDecoder())
+		br = bufio.NewReaderSize(transform.NewReader(raw, unicode.UTF16(unicode.LittleEndian, unicode.ExpectBOM).NewDecoder()), sniffBytes+16)
+		text = br
 	case utf16Order(head) != "":
 		// UTF-16 without a byte order mark (Gnumeric's "Unicode" export):
 		// said here, before a NUL fails as an encoding error of a cell.
@@ -126,19 +132,18 @@ func newCSVReader(src io.Reader, name string, opts Options, closer io.Closer) (*
 			"this is UTF-16 (%s) text without a byte order mark, not CSV text\nhint: save the file as \"CSV UTF-8\" (or as Unicode text, which has the mark)", utf16Order(head))}
 	default:
 		r.text = &textDecoder{r: raw}
+		text = r.text
 		if i := firstNonASCII(head); i >= 0 || len(head) < sniffBytes {
 			// The start decides. Past it, the first character that is not
 			// ASCII does: a file may be ASCII for its first 64 KiB.
 			r.text.enc, r.text.decided = encUTF8, true
 			if looksWindows1252(head, len(head) == sniffBytes) {
 				r.text.enc = encWindows1252
+				br = bufio.NewReaderSize(r.text, sniffBytes+16)
+				text = br
 			}
 		}
 	}
-	if r.text != nil {
-		text = r.text
-	}
-	br := bufio.NewReaderSize(text, sniffBytes+16)
 	sample, _ := br.Peek(sniffBytes)
 	comma, sepLen := sepLine(sample)
 	if sepLen > 0 {
@@ -148,9 +153,9 @@ func newCSVReader(src io.Reader, name string, opts Options, closer io.Closer) (*
 	} else {
 		comma = rune(sniffDelimiter(sample))
 	}
-	var lines io.Reader = br
+	lines := text
 	if crOnly(sample) {
-		lines = &crLines{r: br}
+		lines = &crLines{r: text}
 	}
 	r.quotes = &quoteWatch{r: lines, comma: byte(comma), line: 1}
 	r.cr = csv.NewReader(r.quotes)
