@@ -319,6 +319,9 @@ func (r *csvReader) checkText(rec, header []string) error {
 	enc := encUTF16
 	if r.text != nil {
 		enc = r.text.enc
+		if enc == encUTF8 && !r.text.dirty {
+			return nil // every byte read so far is valid UTF-8, without NUL
+		}
 	}
 	for i, c := range rec {
 		bad := false
@@ -528,6 +531,26 @@ func (q *quoteWatch) Read(p []byte) (int, error) {
 
 func (q *quoteWatch) watch(b []byte) {
 	comma := q.comma
+	if q.state <= qPlain && bytes.IndexByte(b, '"') < 0 {
+		// No quote: only where lines and fields start matters, to say
+		// where a quote that comes later opened.
+		q.line += bytes.Count(b, []byte{'\n'})
+		rest := b
+		if k := bytes.LastIndexByte(b, '\n'); k >= 0 {
+			q.state, rest = qRecord, b[k+1:]
+			if len(rest) > 0 {
+				q.record, q.field = q.line, 0
+			}
+		}
+		if len(rest) > 0 {
+			q.field += bytes.Count(rest, []byte{comma})
+			q.state = qPlain
+			if rest[len(rest)-1] == comma {
+				q.state = qField
+			}
+		}
+		return
+	}
 	for i := 0; i < len(b); i++ {
 		c := b[i]
 		switch q.state {
@@ -627,16 +650,26 @@ type textDecoder struct {
 	raw     []byte // Windows-1252 bytes read, not yet decoded
 	out     []byte // decoded text not yet given
 	err     error  // the error that came with the last bytes read
+	// dirty says UTF-8 text read so far held an invalid sequence or a NUL
+	// (or a sequence cut between two reads): cells must be checked.
+	dirty bool
 }
 
 func (d *textDecoder) Read(p []byte) (int, error) {
 	if d.decided && d.enc == encUTF8 {
-		return d.r.Read(p)
+		n, err := d.r.Read(p)
+		if !d.dirty && (!utf8.Valid(p[:n]) || bytes.IndexByte(p[:n], 0) >= 0) {
+			d.dirty = true // perhaps only a sequence cut between two reads
+		}
+		return n, err
 	}
 	if !d.decided {
 		n, err := d.r.Read(p)
 		i := firstNonASCII(p[:n])
 		if i < 0 {
+			if !d.dirty && bytes.IndexByte(p[:n], 0) >= 0 {
+				d.dirty = true
+			}
 			return n, err
 		}
 		d.decided = true
@@ -648,6 +681,7 @@ func (d *textDecoder) Read(p []byte) (int, error) {
 		}
 		if r, size := utf8.DecodeRune(rest); r != utf8.RuneError || size > 1 {
 			d.enc = encUTF8
+			d.dirty = !utf8.Valid(p[:n]) || bytes.IndexByte(p[:n], 0) >= 0
 			return n, err
 		}
 		d.enc = encWindows1252

@@ -3,6 +3,7 @@ package formats
 import (
 	"archive/zip"
 	"bytes"
+	"fmt"
 	"io"
 	"reflect"
 	"strings"
@@ -57,6 +58,12 @@ func TestCSVAsExcelReadsIt(t *testing.T) {
 			err: &wantErr{is: ErrMalformed, row: 1, column: "A", text: "never closed"}},
 		{name: "a header cell with a line break", in: "\"es\nn\",group_name\nESN-1,OPERATOR1\n",
 			err: &wantErr{is: ErrMalformed, row: 1, column: "A", text: "the header cell A holds a line break"}},
+		{name: "a quote that would swallow rows, past many lines without one", in: "esn,group_name\n" + ascii + "E-2,\"24\" monitor\nE-3,x\n",
+			header: []string{"esn", "group_name"},
+			err:    &wantErr{is: ErrMalformed, row: ascii2rows(ascii) + 2, column: "group_name", text: fmt.Sprintf("(line %d)", ascii2rows(ascii)+2)}},
+		{name: "a quote never closed, past many lines without one", in: "esn,group_name\n" + ascii + "E-2,x,\"open\nE-3,x\n",
+			header: []string{"esn", "group_name"},
+			err:    &wantErr{is: ErrMalformed, row: ascii2rows(ascii) + 2, column: "C", text: fmt.Sprintf("on line %d is never closed", ascii2rows(ascii)+2)}},
 		{name: "ASCII for 64 KiB, then Windows-1252", in: "esn,group_name\n" + ascii + "E-2,Soci\xe9t\xe9 \x80\n",
 			header: []string{"esn", "group_name"}, recs: []Record{rec(2, "E-1", "OPERATOR1"), rec(ascii2rows(ascii)+2, "E-2", "Société €")}},
 		{name: "ASCII for 64 KiB, then UTF-8", in: "esn,group_name\n" + ascii + "E-2,Société €\n",
