@@ -323,8 +323,9 @@ func (j *job) read(limit int, p pass, rep *repeats, fn func(r *row) error) error
 
 // cellProblem marks a row invalid when a column the job reads holds a cell
 // that has no usable value (an error such as #N/A, a formula never
-// calculated): read as blank or 0, it would be sent as what the user never
-// wrote. Such cells in columns the job does not read are left alone.
+// calculated: read as blank or 0, it would be sent as what the user never
+// wrote) or is longer than a spreadsheet keeps. Such cells in columns the
+// job does not read are left alone, and copied to the reports.
 func (j *job) cellProblem(rec formats.Record) error {
 	for _, p := range rec.Problems {
 		for col, i := range j.index {

@@ -81,13 +81,16 @@ type Record struct {
 	Fields []string
 	// Kinds are aligned with Fields: how each cell was stored.
 	Kinds []CellKind
-	// Problems are the Unusable cells, in column order; nil when there are
+	// Problems are the cells a job cannot take as they are, in column
+	// order: the Unusable cells, and cells longer than
+	// Options.MaxCellChars (returned whole, as Text); nil when there are
 	// none. They are not the file's fault as a whole: a job that reads such
 	// a column should refuse the row, one that does not may ignore them.
 	Problems []CellProblem
 }
 
-// CellProblem is a cell of a record that holds no value crmbatch can use.
+// CellProblem is a cell of a record that holds no value crmbatch can use
+// as it is: an Unusable cell, or one longer than Options.MaxCellChars.
 type CellProblem struct {
 	Column int    // index in Record.Fields
 	Cell   string // the cell's A1 name, "B3"
@@ -105,8 +108,10 @@ func (p CellProblem) String() string {
 type Options struct {
 	// Sheet is the XLSX sheet to read; "" means the first visible worksheet.
 	Sheet string
-	// MaxCellChars limits one cell, in characters as Excel counts them
-	// (UTF-16 code units); default 32,767, Excel's own limit.
+	// MaxCellChars is the longest cell a job may take, in characters as
+	// Excel counts them (UTF-16 code units); default 32,767, Excel's own
+	// limit. A longer data cell is returned whole with a CellProblem; a
+	// longer header cell is an error.
 	MaxCellChars int
 	// MaxColumns limits the header's width; default 1024.
 	MaxColumns int
