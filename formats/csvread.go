@@ -370,8 +370,8 @@ func (r *csvReader) fail(row int, column string, err error) error {
 // form billing systems write so that Excel keeps an ID as text), and a
 // cell NeutraliseFormula escaped loses its apostrophe.
 func excelText(s string) string {
-	if len(s) > 1 && s[0] == '\'' && neutralised(s) {
-		return s[1:]
+	if u := unneutralise(s); len(u) != len(s) {
+		return u
 	}
 	if len(s) >= 3 && s[0] == '=' && s[1] == '"' && s[len(s)-1] == '"' {
 		inner := s[2 : len(s)-1]
