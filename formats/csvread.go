@@ -158,7 +158,9 @@ func newCSVReader(src io.Reader, name string, opts Options, closer io.Closer) (*
 		lines = &crLines{r: text}
 	}
 	r.quotes = &quoteWatch{r: lines, comma: byte(comma), line: 1}
-	r.cr = csv.NewReader(r.quotes)
+	// encoding/csv reads through a 64 KiB buffer, not its own 4 KiB one:
+	// a long line is then gathered in fewer, larger pieces.
+	r.cr = csv.NewReader(bufio.NewReaderSize(r.quotes, sniffBytes))
 	r.cr.Comma = comma
 	r.cr.FieldsPerRecord = -1
 	r.cr.LazyQuotes = true
