@@ -278,6 +278,19 @@ func (r *csvReader) read() ([]string, error) {
 		if errors.Is(err, errRecordTooLong) {
 			return nil, r.fail(r.row+1, "", because(ErrTooLarge, "record longer than %d bytes (unclosed quote?)", r.guard.limit-2*sniffBytes))
 		}
+		if errors.Is(err, errNUL) {
+			// The record up to the NUL says where it is.
+			row, col := r.row+1, 0
+			if len(rec) > 0 {
+				start, _ := r.cr.FieldPos(0)
+				row, col = r.rowAt(start), len(rec)-1
+			}
+			name := columnLetters(col)
+			if r.header != nil {
+				name = columnName(r.header, col)
+			}
+			return nil, r.fail(row, name, because(ErrEncoding, "NUL byte: this is not CSV text, or it is UTF-16 without a byte order mark\nhint: save the file as \"CSV UTF-8\""))
+		}
 		return nil, r.fail(r.row+1, "", err)
 	}
 	start, _ := r.cr.FieldPos(0)
@@ -652,26 +665,49 @@ type textDecoder struct {
 	raw     []byte // Windows-1252 bytes read, not yet decoded
 	out     []byte // decoded text not yet given
 	err     error  // the error that came with the last bytes read
-	// dirty says UTF-8 text read so far held an invalid sequence or a NUL
-	// (or a sequence cut between two reads): cells must be checked.
+	// dirty says UTF-8 text read so far held an invalid sequence (or a
+	// sequence cut between two reads): cells must be checked.
 	dirty bool
+	// nul says a NUL byte came: the text stops before it, and the next
+	// Read says errNUL. No spreadsheet writes one: the file is binary (a
+	// sparse file of 2 GB is refused at its first NUL, not read 32 MiB
+	// into a record).
+	nul bool
+}
+
+// errNUL is what textDecoder says at a NUL byte.
+var errNUL = errors.New("NUL byte")
+
+// stopAtNUL cuts b before its first NUL and notes it.
+func (d *textDecoder) stopAtNUL(b []byte) int {
+	if k := bytes.IndexByte(b, 0); k >= 0 {
+		d.nul = true
+		return k
+	}
+	return len(b)
 }
 
 func (d *textDecoder) Read(p []byte) (int, error) {
+	if d.nul {
+		return 0, errNUL
+	}
 	if d.decided && d.enc == encUTF8 {
 		n, err := d.r.Read(p)
-		if !d.dirty && (!utf8.Valid(p[:n]) || bytes.IndexByte(p[:n], 0) >= 0) {
+		if n = d.stopAtNUL(p[:n]); d.nul {
+			err = nil
+		}
+		if !d.dirty && !utf8.Valid(p[:n]) {
 			d.dirty = true // perhaps only a sequence cut between two reads
 		}
 		return n, err
 	}
 	if !d.decided {
 		n, err := d.r.Read(p)
+		if n = d.stopAtNUL(p[:n]); d.nul {
+			err = nil
+		}
 		i := firstNonASCII(p[:n])
 		if i < 0 {
-			if !d.dirty && bytes.IndexByte(p[:n], 0) >= 0 {
-				d.dirty = true
-			}
 			return n, err
 		}
 		d.decided = true
@@ -683,7 +719,7 @@ func (d *textDecoder) Read(p []byte) (int, error) {
 		}
 		if r, size := utf8.DecodeRune(rest); r != utf8.RuneError || size > 1 {
 			d.enc = encUTF8
-			d.dirty = !utf8.Valid(p[:n]) || bytes.IndexByte(p[:n], 0) >= 0
+			d.dirty = !utf8.Valid(p[:n])
 			return n, err
 		}
 		d.enc = encWindows1252
@@ -702,6 +738,9 @@ func (d *textDecoder) Read(p []byte) (int, error) {
 			d.raw = make([]byte, 16<<10)
 		}
 		n, err := d.r.Read(d.raw)
+		if n = d.stopAtNUL(d.raw[:n]); d.nul {
+			err = errNUL
+		}
 		d.out, d.err = decode1252(d.out[:0], d.raw[:n]), err
 		if n == 0 && err == nil {
 			return 0, nil

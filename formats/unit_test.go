@@ -267,3 +267,64 @@ func TestDecodeEscapes(t *testing.T) {
 		}
 	}
 }
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// zeros reads as an endless run of NUL bytes, as a sparse file does.
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) {
+	clear(p)
+	return len(p), nil
+}
+
+// TestNULStopsTheRead: a NUL byte (a sparse file, a binary one) is refused
+// where it comes, naming its row and column, having read little past it.
+func TestNULStopsTheRead(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ name, head, column string }{
+		{"after a cell", "esn,group_name\nE-1,OPERATOR1", "group_name"},
+		{"inside quotes", "esn,group_name\n\"E-1,OPERATOR1\n", "esn"},
+		{"windows-1252 first", "esn,group_name\nE-1,Soci\xe9t\xe9", "group_name"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			src := &countingReader{r: io.MultiReader(strings.NewReader(tc.head), zeros{})}
+			_, _, err := readStream(t, src)
+			checkErr(t, err, &wantErr{is: ErrEncoding, row: 2, column: tc.column, text: "NUL byte: this is not CSV text"})
+			if src.n > 1<<20 {
+				t.Errorf("read %d bytes before the NUL was refused", src.n)
+			}
+		})
+	}
+}
+
+// readStream reads every record of a CSV stream, stopping at the first error.
+func readStream(t *testing.T, src io.Reader) ([]string, []Record, error) {
+	t.Helper()
+	r, err := NewCSVReader(src, "in.csv", Options{})
+	if err != nil {
+		return nil, nil, err
+	}
+	var recs []Record
+	for {
+		rec, err := r.Next()
+		if err == io.EOF {
+			return r.Header(), recs, nil
+		}
+		if err != nil {
+			return r.Header(), recs, err
+		}
+		recs = append(recs, rec)
+	}
+}

@@ -534,28 +534,28 @@ func gauntletCases() []gauntletCase {
 			// read at 32 MiB + 128 KiB, so memory stays small whatever the file.
 			name:   "csv 2 GB sparse file with an unterminated quoted field",
 			input:  sparseFile("quote2g.csv", "esn,group_name\n\"E-1,OPERATOR1\n", 2<<30),
-			code:   exitUsage,
-			stderr: []string{`$FILE: row 2: record longer than 33553408 bytes (unclosed quote?)`},
+			code:   exitUsage, // at the first NUL of the sparse part, not 32 MiB later
+			stderr: []string{`$FILE: row 2, column "esn": NUL byte: this is not CSV text`},
 		},
 		{
 			name:   "csv 2 GB sparse line without a newline",
 			input:  sparseFile("line2g.csv", "esn,group_name\nE-1,OPERATOR1", 2<<30),
 			code:   exitUsage,
-			stderr: []string{`$FILE: row 2: record longer than 33553408 bytes`},
+			stderr: []string{`$FILE: row 2, column "group_name": NUL byte: this is not CSV text`},
 		},
 		{
-			// The same at 256 MiB, eight times the guard's limit: the size
-			// error, not the end of the file, stops the read.
+			// The same at 256 MiB: the first NUL, not the end of the file,
+			// stops the read.
 			name:   "csv 256 MiB sparse file with an unterminated quoted field",
 			input:  sparseFile("quote256m.csv", "esn,group_name\n\"E-1,OPERATOR1\n", 256<<20),
 			code:   exitUsage,
-			stderr: []string{`$FILE: row 2: record longer than 33553408 bytes (unclosed quote?)`},
+			stderr: []string{`$FILE: row 2, column "esn": NUL byte: this is not CSV text`},
 		},
 		{
 			name:   "csv 256 MiB sparse line without a newline",
 			input:  sparseFile("line256m.csv", "esn,group_name\nE-1,OPERATOR1", 256<<20),
 			code:   exitUsage,
-			stderr: []string{`$FILE: row 2: record longer than 33553408 bytes`},
+			stderr: []string{`$FILE: row 2, column "group_name": NUL byte: this is not CSV text`},
 		},
 		{
 			name:   "csv empty file",
