@@ -67,8 +67,9 @@
 // copies it to the reports. One record may pull at most MaxCellChars ×
 // MaxColumns (+128 KiB) bytes from the file, so an unclosed quote in a
 // large file fails with ErrTooLarge instead of reading the whole file into
-// memory. A NUL byte is refused with ErrEncoding (no spreadsheet writes
-// one).
+// memory. A NUL byte is refused with ErrEncoding where it comes, naming its
+// row and column (no spreadsheet writes one): the read stops there, so a
+// sparse file of gigabytes is refused at once.
 //
 // # XLSX
 //
