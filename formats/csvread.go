@@ -275,20 +275,22 @@ func (r *csvReader) read() ([]string, error) {
 			}
 			return nil, io.EOF
 		}
+		// The watch over the text saw it up to where it stopped: its
+		// record's line and field are where the read stopped.
+		q := r.quotes
+		line, col := q.record, q.field
+		if q.state == qRecord {
+			line, col = q.line, 0
+		}
+		row := r.rowAt(line)
+		name := columnLetters(col)
+		if r.header != nil {
+			name = columnName(r.header, col)
+		}
 		if errors.Is(err, errRecordTooLong) {
-			return nil, r.fail(r.row+1, "", because(ErrTooLarge, "record longer than %d bytes (unclosed quote?)", r.guard.limit-2*sniffBytes))
+			return nil, r.fail(row, name, because(ErrTooLarge, "record longer than %d bytes (unclosed quote?)", r.guard.limit-2*sniffBytes))
 		}
 		if errors.Is(err, errNUL) {
-			// The record up to the NUL says where it is.
-			row, col := r.row+1, 0
-			if len(rec) > 0 {
-				start, _ := r.cr.FieldPos(0)
-				row, col = r.rowAt(start), len(rec)-1
-			}
-			name := columnLetters(col)
-			if r.header != nil {
-				name = columnName(r.header, col)
-			}
 			return nil, r.fail(row, name, because(ErrEncoding, "NUL byte: this is not CSV text, or it is UTF-16 without a byte order mark\nhint: save the file as \"CSV UTF-8\""))
 		}
 		return nil, r.fail(r.row+1, "", err)

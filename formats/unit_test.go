@@ -199,7 +199,7 @@ func TestCSVStream(t *testing.T) {
 		problems []string // the records' problems, each a prefix
 	}{
 		{name: "unclosed quote is bounded", in: "a,b\n1,\"" + strings.Repeat("x", 1<<20), opts: Options{MaxCellChars: 1024, MaxColumns: 4},
-			err: &wantErr{is: ErrTooLarge, row: 2, text: "record longer than 4096 bytes"}},
+			err: &wantErr{is: ErrTooLarge, row: 2, column: "b", text: "record longer than 4096 bytes"}},
 		{name: "unclosed quote at the end", in: "a,b\n1,\"x", err: &wantErr{is: ErrMalformed, row: 2, column: "b"}},
 		{name: "windows-1252 undefined byte", in: "a,b\n1,\xe9\n2,\x81\n", err: &wantErr{is: ErrEncoding, row: 3, column: "b"}},
 		{name: "bom then bad utf-8", in: "\ufeffa,b\n1,\xe9\n", err: &wantErr{is: ErrEncoding, row: 2, column: "b"}},
