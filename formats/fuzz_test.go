@@ -70,6 +70,13 @@ func FuzzCSVReader(f *testing.F) {
 				continue
 			}
 			drain(t, r)
+			// Every error past the header says on which row.
+			if _, err := r.Next(); err != io.EOF {
+				var ie *InputError
+				if errors.As(err, &ie) && ie.Row < 2 {
+					t.Fatalf("error without its row: %v", err)
+				}
+			}
 		}
 	})
 }
