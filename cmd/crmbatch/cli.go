@@ -59,7 +59,9 @@ type runOptions struct {
 	concurrency, chunkSize, attempts           int
 	timeout                                    time.Duration
 	dryRun, fresh, rerun, skipDone, force      bool
-	strict                                     bool
+	strict, readBefore                         bool
+	newLedger                                  bool
+	maxWait                                    time.Duration
 	state                                      string
 	logFormat                                  string
 	quiet, noProgress                          bool
@@ -74,7 +76,7 @@ type runOptions struct {
 // runOnly are the flags of run that mean nothing to validate: validate
 // accepts them, so that a run's command line validates as it is, but its help
 // does not show them.
-var runOnly = []string{"concurrency", "dry-run", "state", "fresh", "rerun", "force", "no-progress"}
+var runOnly = []string{"concurrency", "dry-run", "state", "fresh", "rerun", "force", "no-progress", "new-ledger", "max-wait"}
 
 func runCommand(validate bool) *command {
 	c := &command{
@@ -121,7 +123,9 @@ func (o *runOptions) register(fs *flag.FlagSet, name string) {
 	o.connFlags(fs)
 	fs.BoolVar(&o.dryRun, "dry-run", false, "validate and plan only (= crmbatch validate)")
 	fs.StringVar(&o.state, "state", "", "folder of the ledger (default: CRMBATCH_STATE or a per-user state folder)")
-	fs.BoolVar(&o.fresh, "fresh", false, "start over instead of resuming an unfinished run of the same job")
+	fs.BoolVar(&o.fresh, "fresh", false, "start over instead of resuming an unfinished run of the same job (or abandon an unfinished run of the file under other flags, keeping its reports aside)")
+	fs.BoolVar(&o.newLedger, "new-ledger", false, "start a new ledger in a state folder whose ledger is gone (the new one knows nothing of what earlier runs sent)")
+	fs.DurationVar(&o.maxWait, "max-wait", 5*time.Minute, "the longest Retry-After the run waits out; a longer one stops it (exit 3) saying when to come back")
 	fs.BoolVar(&o.rerun, "rerun", false, "run a job file that already completed again")
 	fs.BoolVar(&o.skipDone, "skip-done", false, "after a finished run of this file (or of the file it is an edit of), send only the rows it did not apply")
 	fs.BoolVar(&o.force, "force", false, "send charges that an earlier run already acknowledged")
@@ -129,6 +133,7 @@ func (o *runOptions) register(fs *flag.FlagSet, name string) {
 	fs.BoolVar(&o.quiet, "quiet", false, "log warnings and errors only")
 	fs.BoolVar(&o.noProgress, "no-progress", false, "no progress bar or progress lines")
 	fs.BoolVar(&o.strict, "strict", false, "refuse a file with columns the job does not read (a misnamed column), sending nothing")
+	fs.BoolVar(&o.readBefore, "read-before", false, "subscriptions: read each customer's subscription before its first row (one call a customer), so that a lost answer on that row can be proven too (default: read back only after a lost answer)")
 	if name == "run" {
 		fs.StringVar(&o.watch, "watch", "", "run every job file dropped into DIR (which must exist), then move it with its reports into DIR/processed or DIR/failed")
 		fs.BoolVar(&o.once, "once", false, "with --watch: scan the folder once and exit (for cron)")
@@ -198,6 +203,8 @@ func (a *app) runJob(ctx context.Context, o *runOptions, args []string, validate
 		return &usageError{msg: fmt.Sprintf("--log-format %q: text or json", o.logFormat)}
 	case o.timeout <= 0:
 		return &usageError{msg: "--timeout must be positive, e.g. 30s"}
+	case o.maxWait <= 0:
+		return &usageError{msg: "--max-wait must be positive, e.g. 5m"}
 	case o.attempts < 1:
 		return &usageError{msg: "--attempts (or --retries) must be at least 1: the first attempt counts (1 = no retry)"}
 	case o.format != "" && o.format != "csv" && o.format != "xlsx":
@@ -219,7 +226,8 @@ func (a *app) runJob(ctx context.Context, o *runOptions, args []string, validate
 		Path: "", Job: o.job, Sheet: o.sheet, OutDir: o.out, Format: formats.Format(o.format),
 		Concurrency: o.concurrency, ChunkSize: o.chunkSize, Retries: o.attempts, Rate: o.rate,
 		DryRun: dryRun, Log: a.log,
-		Fresh: o.fresh, Rerun: o.rerun, SkipDone: o.skipDone, Force: o.force, Strict: o.strict,
+		Fresh: o.fresh, Rerun: o.rerun, SkipDone: o.skipDone, Force: o.force, Strict: o.strict, ReadBefore: o.readBefore,
+		NewLedger: o.newLedger, MaxWait: o.maxWait,
 		Overrides: map[string]string{},
 	}
 	if len(args) == 1 {
@@ -492,6 +500,9 @@ func summaryAttrs(s *batch.Summary) []any {
 	if s.NotSent > 0 {
 		attrs = append(attrs, "not_sent", s.NotSent)
 	}
+	if s.Resolve != "" {
+		attrs = append(attrs, "resolve", s.Resolve)
+	}
 	if len(s.UnusedColumns) > 0 {
 		attrs = append(attrs, "unused_columns", s.UnusedColumns)
 	}
@@ -539,7 +550,13 @@ func (a *app) printSummary(s *batch.Summary) {
 	}
 	fmt.Fprintf(w, "; %d calls", s.Calls)
 	if s.DryRun {
-		fmt.Fprintf(w, " planned in %d chunks, about %s at the given --rate", s.Chunks, time.Duration(s.EstimatedSeconds*float64(time.Second)).Round(time.Second))
+		fmt.Fprintf(w, " planned in %d chunks, about %s at the given --rate", s.Chunks, seconds(s.EstimatedSeconds))
+		switch {
+		case s.ReadBeforeCalls > 0 && s.ReadBefore:
+			fmt.Fprintf(w, " (%d of them read customers' subscriptions before their first rows: --read-before)", s.ReadBeforeCalls)
+		case s.ReadBeforeCalls > 0:
+			fmt.Fprintf(w, " (--read-before would add %d calls, %s)", s.ReadBeforeCalls, seconds(float64(s.ReadBeforeCalls)*s.EstimatedSeconds/float64(max(s.Calls, 1))))
+		}
 	} else {
 		fmt.Fprintf(w, ", %d retries, %s", s.Retries, time.Duration(s.DurationSeconds*float64(time.Second)).Round(time.Millisecond))
 	}
@@ -556,9 +573,22 @@ func (a *app) printSummary(s *batch.Summary) {
 	if s.NotSent > 0 {
 		fmt.Fprintf(w, "\n  %d rows not sent: the run stopped before them; the same command sends them", s.NotSent)
 	}
+	if n := s.Counts[batch.StatusUnknown]; n > 0 && s.Resolve != "" {
+		fmt.Fprintf(w, "\n  %d rows unknown: they may have been applied; %s (the same command) reads them back, as does crmbatch run %s", n, s.Resolve, s.Reports.Failures)
+	}
 	if s.DryRun {
 		fmt.Fprintf(w, "\n  plan:     %s\n  summary:  %s\n", s.Reports.Results, s.Reports.Summary)
 		return
 	}
 	fmt.Fprintf(w, "\n  results:  %s\n  failures: %s\n  summary:  %s\n", s.Reports.Results, s.Reports.Failures, s.Reports.Summary)
+}
+
+// seconds is a duration in seconds as a person reads it: to the second, or to
+// a tenth under 10 s (3 calls at 10/s are 0.3s, not 0s).
+func seconds(s float64) time.Duration {
+	d := time.Duration(s * float64(time.Second))
+	if d < 10*time.Second {
+		return d.Round(100 * time.Millisecond)
+	}
+	return d.Round(time.Second)
 }
