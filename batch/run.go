@@ -192,7 +192,7 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 	}
 	if cfg.DryRun {
 		if err := dryRun(cfg, j, s); err != nil {
-			return nil, err // no plan was written: none is named
+			return nil, err // no plan was written: its paths are not told
 		}
 		return s, nil
 	}
@@ -355,7 +355,7 @@ func reportsError(err error) error {
 func openInput(ctx context.Context, cfg *Config) (ret *job, _ os.FileInfo, _ error) {
 	inFormat, err := formats.FormatOf(cfg.Path)
 	if err != nil {
-		return nil, nil, &FileError{File: cfg.Path, Msg: err.Error(), Hint: "job files are .csv or .xlsx"}
+		return nil, nil, err // it names the file, and says what a job file is
 	}
 	if cfg.Format == "" {
 		cfg.Format = inFormat
