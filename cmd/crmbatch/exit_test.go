@@ -2,9 +2,7 @@ package main
 
 import (
 	"errors"
-	"flag"
 	"fmt"
-	"reflect"
 	"runtime/debug"
 	"strings"
 	"testing"
@@ -13,82 +11,6 @@ import (
 	"github.com/crmbatch/crmbatch/crm"
 	"github.com/crmbatch/crmbatch/formats"
 )
-
-func TestParseArgs(t *testing.T) {
-	t.Parallel()
-	for _, tc := range []struct {
-		name    string
-		args    []string
-		pos     []string
-		rate    float64
-		sandbox bool
-		out     string
-		err     string // "" = none, "help" = flag.ErrHelp
-	}{
-		{name: "flags first", args: []string{"--sandbox", "--rate", "3", "f.csv"}, pos: []string{"f.csv"}, rate: 3, sandbox: true},
-		{name: "flags after the file", args: []string{"f.csv", "--sandbox", "--rate=3"}, pos: []string{"f.csv"}, rate: 3, sandbox: true},
-		{name: "single dash", args: []string{"-sandbox", "f.csv", "-out", "o"}, pos: []string{"f.csv"}, rate: 10, sandbox: true, out: "o"},
-		{name: "-- ends the flags", args: []string{"--out", "o", "--", "--sandbox"}, pos: []string{"--sandbox"}, rate: 10, out: "o"},
-		{name: "- is an argument", args: []string{"-"}, pos: []string{"-"}, rate: 10},
-		{name: "a value that starts with -", args: []string{"--out", "-dir", "f.csv"}, pos: []string{"f.csv"}, rate: 10, out: "-dir"},
-		{name: "bool with a value", args: []string{"--sandbox=false", "f.csv"}, pos: []string{"f.csv"}, rate: 10},
-		{name: "help anywhere", args: []string{"f.csv", "-h"}, err: "help"},
-		{name: "--help", args: []string{"--help"}, err: "help"},
-		{name: "did you mean", args: []string{"f.csv", "--sandbx"}, err: "t: unknown flag --sandbx (did you mean --sandbox?)"},
-		{name: "nothing near", args: []string{"--colour"}, err: "t: unknown flag --colour"},
-		{name: "missing value", args: []string{"f.csv", "--out"}, err: "t: --out needs a value: --out DIR"},
-		{name: "bad number", args: []string{"--rate", "fast"}, err: `t: invalid value "fast" for --rate: not a number (or a duration like 30s, or true|false)`},
-		{name: "bad syntax", args: []string{"---x"}, err: "t: bad flag syntax ---x"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			fs := flag.NewFlagSet("t", flag.ContinueOnError)
-			rate := fs.Float64("rate", 10, "")
-			sandbox := fs.Bool("sandbox", false, "")
-			out := fs.String("out", "", "")
-			pos, err := parseArgs(&command{name: "t"}, fs, tc.args)
-			switch {
-			case tc.err == "help":
-				if !errors.Is(err, flag.ErrHelp) {
-					t.Fatalf("err %v, want flag.ErrHelp", err)
-				}
-				return
-			case tc.err != "":
-				var ue *usageError
-				if !errors.As(err, &ue) || ue.msg != tc.err {
-					t.Fatalf("err %v, want %q", err, tc.err)
-				}
-				return
-			case err != nil:
-				t.Fatal(err)
-			}
-			if !reflect.DeepEqual(pos, tc.pos) || *rate != tc.rate || *sandbox != tc.sandbox || *out != tc.out {
-				t.Errorf("got %q rate %v sandbox %v out %q", pos, *rate, *sandbox, *out)
-			}
-		})
-	}
-}
-
-func TestDidYouMean(t *testing.T) {
-	t.Parallel()
-	flags := []string{"chunk-size", "concurrency", "sandbox", "settle", "state", "job", "out", "retries", "attempts"}
-	for _, tc := range []struct{ typed, want string }{
-		{"chunksize", " (did you mean --chunk-size?)"},
-		{"chunk_size", " (did you mean --chunk-size?)"},
-		{"sandbx", " (did you mean --sandbox?)"},
-		{"setle", " (did you mean --settle?)"},
-		{"jbo", " (did you mean --job?)"},
-		{"atempts", " (did you mean --attempts?)"},
-		{"chunk", " (did you mean --chunk-size?)"},
-		{"Sandbox", " (did you mean --sandbox?)"},
-		{"verbose", ""},
-		{"x", ""},
-	} {
-		if got := didYouMean(tc.typed, flags, "--"); got != tc.want {
-			t.Errorf("%s: %q, want %q", tc.typed, got, tc.want)
-		}
-	}
-}
 
 func TestEditDistance(t *testing.T) {
 	t.Parallel()
@@ -134,12 +56,12 @@ func TestDescribeVersion(t *testing.T) {
 	}
 }
 
-func TestExitCode(t *testing.T) {
+func TestResolveExitCode(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		name string
 		err  error
-		want int
+		want exitCode
 	}{
 		{"nil", nil, exitOK},
 		{"rows", &rowsError{3}, exitRows},
@@ -153,7 +75,7 @@ func TestExitCode(t *testing.T) {
 		{"fatal, reported", &reported{&batch.FatalError{Err: errors.New("x")}}, exitStopped},
 		{"unforeseen", errors.New("x"), exitStopped},
 	} {
-		if got := exitCode(tc.err); got != tc.want {
+		if got := resolveExitCode(tc.err); got != tc.want {
 			t.Errorf("%s: %d, want %d", tc.name, got, tc.want)
 		}
 	}
@@ -177,8 +99,8 @@ func TestReport(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			ios, _, _, stderr := Test()
-			a := &app{io: ios, stderr: ios.ErrOut}
-			a.report(tc.err, exitCode(tc.err))
+			f := &factory{io: ios, stderr: ios.ErrOut}
+			f.report(tc.err, resolveExitCode(tc.err))
 			got := stderr.String()
 			if tc.want == "" && got != "" || tc.want != "" && !strings.Contains(got, tc.want) {
 				t.Errorf("%q, want %q", got, tc.want)

@@ -1,0 +1,418 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/crmbatch/crmbatch/batch"
+	"github.com/crmbatch/crmbatch/crm"
+	"github.com/crmbatch/crmbatch/formats"
+	"github.com/crmbatch/crmbatch/sandbox"
+)
+
+// The password of a protected XLSX job file, from the environment or a file:
+// never a flag, which would show in ps and the shell's history.
+const (
+	envXLSXPassword     = "CRMBATCH_XLSX_PASSWORD"
+	envXLSXPasswordFile = "CRMBATCH_XLSX_PASSWORD_FILE"
+)
+
+// newLogger logs to w in text or JSON; CRMBATCH_DEBUG=1 adds one line per call.
+// On a terminal, text logs keep to warnings: the progress bar and the summary
+// say the rest, and the info lines are for log files.
+func newLogger(w io.Writer, format string, quiet, terminal bool, getenv func(string) string) *slog.Logger {
+	level := slog.LevelInfo
+	if format == "text" && terminal {
+		level = slog.LevelWarn
+	}
+	if getenv("CRMBATCH_DEBUG") != "" {
+		level = slog.LevelDebug
+	}
+	if quiet {
+		level = slog.LevelWarn
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// warn tells the user of something that does not stop the command.
+func (f *factory) warn(msg string) {
+	if f.json && f.log != nil {
+		f.log.Warn(msg)
+		return
+	}
+	fmt.Fprintf(f.stderr, "crmbatch: warning: %s\n", msg)
+}
+
+// runJob is run and validate.
+func (f *factory) runJob(ctx context.Context, o *RunOptions) error {
+	dryRun := o.Validate || o.DryRun
+	f.json = o.LogFormat == "json"
+	progress := !dryRun && !o.NoProgress && !o.Quiet
+	var bar *batch.Bar
+	if progress && !f.json && f.io.IsStderrTTY() {
+		// Everything written to the terminal from now on passes the bar.
+		bar = batch.NewBar(f.io.ErrOut, f.io.TerminalWidth(), time.Now)
+		f.stderr = bar
+	}
+	f.log = newLogger(f.stderr, o.LogFormat, o.Quiet, f.io.IsStderrTTY(), f.getenv)
+	cfg := batch.Config{
+		Path: o.File, Job: o.Job, Sheet: o.Sheet, OutDir: o.Out, Format: formats.Format(o.Format),
+		Concurrency: o.Concurrency, ChunkSize: o.ChunkSize, Retries: o.Attempts, Rate: o.Rate,
+		DryRun: dryRun, Log: f.log,
+		Fresh: o.Fresh, Rerun: o.Rerun, SkipDone: o.SkipDone, Force: o.Force, Strict: o.Strict,
+		Overrides: map[string]string{},
+	}
+	var err error
+	if cfg.XLSXPassword, err = crm.SecretFromEnv(f.getenv, envXLSXPassword, envXLSXPasswordFile); err != nil {
+		return &batch.UsageError{Msg: strings.TrimPrefix(err.Error(), "crm: ")}
+	}
+	if o.GroupCode != "" {
+		return &batch.UsageError{Msg: "--group-code names no field of the API's group identifier\nhint: " + batch.GroupCodeHint}
+	}
+	for col, v := range map[string]string{"action": o.Action, "group_id": o.GroupID, "group_name": o.GroupName, "group_alternative_code": o.GroupAlternativeCode} {
+		if v != "" {
+			cfg.Overrides[col] = v
+		}
+	}
+	switch {
+	case bar != nil:
+		cfg.Progress = bar
+	case progress:
+		cfg.Progress = batch.NewLogProgress(f.log, 10*time.Second)
+	}
+	// validate asks the endpoint, when there is one, for what only it knows
+	// (the promotion codes); a run needs it.
+	if !dryRun || o.Sandbox || o.Endpoint != "" || f.getenv("CRMBATCH_ENDPOINT") != "" {
+		if err := f.connect(ctx, &o.ConnOptions, &cfg); err != nil {
+			return err
+		}
+	}
+	if !dryRun {
+		if cfg.StateDir = o.State; cfg.StateDir == "" {
+			if o.Sandbox && f.getenv("CRMBATCH_STATE") == "" {
+				// Each --sandbox is a new, empty CRM.COM: a ledger that remembered
+				// its runs would refuse the next try of the same sample.
+				tmp, err := os.MkdirTemp("", "crmbatch-sandbox-state-")
+				if err != nil {
+					return &usageError{msg: err.Error()}
+				}
+				defer os.RemoveAll(tmp)
+				cfg.StateDir = tmp
+			} else {
+				cfg.StateDir = defaultStateDir(f.getenv)
+			}
+		}
+	}
+	if o.Watch != "" {
+		return f.watch(ctx, cfg, o)
+	}
+	s, err := batch.Run(ctx, cfg)
+	if s != nil && err != nil {
+		// The run stopped: why comes first, then what became of the rows.
+		f.report(err, resolveExitCode(err))
+		f.printSummary(s)
+		return &reported{err}
+	}
+	if s != nil {
+		f.printSummary(s)
+	}
+	if err != nil {
+		return err
+	}
+	if n := s.Problems(); n > 0 {
+		return &rowsError{n}
+	}
+	return nil
+}
+
+// watch runs the files dropped into a folder; its exit code is the worst of
+// their runs'.
+func (f *factory) watch(ctx context.Context, cfg batch.Config, o *RunOptions) error {
+	var worst error
+	err := batch.Watch(ctx, cfg, batch.WatchOptions{
+		Dir: o.Watch, Once: o.Once, Settle: o.Settle, Poll: 2 * time.Second,
+		Done: func(w batch.Watched) {
+			err := w.Err
+			if err == nil && w.Summary != nil && w.Summary.Problems() > 0 {
+				err = &rowsError{w.Summary.Problems()}
+			}
+			code := resolveExitCode(err)
+			f.fileDone(w, err, code)
+			if code > resolveExitCode(worst) {
+				worst = &reported{err}
+			}
+		},
+		Settling: func(files []string) {
+			if f.json {
+				f.log.Info("waiting for files still being written", "files", files, "settle", o.Settle.String())
+				return
+			}
+			fmt.Fprintf(f.stderr, "crmbatch: waiting for files changed less than %s ago: %s\n", o.Settle, strings.Join(files, ", "))
+		},
+	})
+	if err != nil {
+		return err
+	}
+	return worst
+}
+
+// fileDone tells what became of one file of a watched folder: in text, the
+// run's summary, its error and where the file went; in JSON, one line.
+func (f *factory) fileDone(w batch.Watched, err error, code exitCode) {
+	where := "left in place, to be resumed at the next scan"
+	if w.To != "" {
+		where = "moved to " + w.Dir
+	}
+	if f.json {
+		attrs := []any{"file", w.Input, "outcome", w.To, "exit_code", code}
+		if w.To == "" {
+			attrs[3] = "left"
+		} else {
+			attrs = append(attrs, "moved_to", w.File, "folder", w.Dir)
+		}
+		if w.Reason != "" {
+			attrs = append(attrs, "reason", w.Reason)
+		}
+		if s := w.Summary; s != nil {
+			attrs = append(attrs, summaryAttrs(s)...)
+		}
+		var rows *rowsError
+		if err != nil && !errors.As(err, &rows) {
+			msg, hint := splitHint(err.Error())
+			if h := endpointHint(err); h != "" {
+				hint = h
+			}
+			if hint == "" {
+				hint = defaultHint(err, code)
+			}
+			attrs = append(attrs, "error", msg, "hint", hint)
+		}
+		f.log.Log(context.Background(), logLevel(code), "file done", attrs...)
+		return
+	}
+	if w.Summary != nil {
+		f.printSummary(w.Summary)
+	}
+	f.report(err, code)
+	fmt.Fprintf(f.stderr, "crmbatch: %s: %s", filepath.Base(w.Input), where)
+	if w.Reason != "" {
+		fmt.Fprintf(f.stderr, "; why: %s", w.Reason)
+	}
+	fmt.Fprintf(f.stderr, " (exit %d)\n", code)
+}
+
+// connect fills the endpoint and credentials, or starts the embedded sandbox.
+func (f *factory) connect(ctx context.Context, o *ConnOptions, cfg *batch.Config) error {
+	if o.Sandbox {
+		if o.Endpoint != "" {
+			return &usageError{msg: "--sandbox and --endpoint exclude each other"}
+		}
+		base, err := startSandbox(ctx, sandbox.Options{})
+		if err != nil {
+			return &usageError{msg: "sandbox: " + err.Error()}
+		}
+		cfg.API = crm.Config{BaseURL: base, Credentials: crm.Credentials{
+			Username: sandbox.DemoUsername, Password: sandbox.DemoPassword, Organisation: sandbox.DemoOrganisation}}
+		cfg.Endpoint = "sandbox" // a new, empty one each time, on a new port
+	} else {
+		endpoint := o.Endpoint
+		if endpoint == "" {
+			endpoint = f.getenv("CRMBATCH_ENDPOINT")
+		}
+		if endpoint == "" {
+			return &usageError{msg: "no endpoint", hint: "pass --endpoint URL, set CRMBATCH_ENDPOINT, or try --sandbox"}
+		}
+		if err := checkEndpoint(endpoint, o.InsecureHTTP); err != nil {
+			return &usageError{msg: err.Error()}
+		}
+		creds, err := crm.CredentialsFromEnv(f.getenv)
+		if err != nil {
+			return &usageError{msg: err.Error()}
+		}
+		for _, w := range crm.SecretFileWarnings(f.getenv) {
+			f.warn(w)
+		}
+		cfg.API = crm.Config{BaseURL: endpoint, Credentials: creds}
+	}
+	cfg.API.Logger = cfg.Log
+	cfg.API.Timeout = o.Timeout
+	tlsConfig := &tls.Config{MinVersion: tls.VersionTLS12}
+	if o.CAFile != "" {
+		pem, err := os.ReadFile(o.CAFile)
+		if err != nil {
+			return &usageError{msg: "--ca-file: " + err.Error()}
+		}
+		pool, err := x509.SystemCertPool()
+		if err != nil {
+			pool = x509.NewCertPool()
+		}
+		if !pool.AppendCertsFromPEM(pem) {
+			return &usageError{msg: fmt.Sprintf("--ca-file %s holds no PEM certificate", o.CAFile)}
+		}
+		tlsConfig.RootCAs = pool
+	}
+	cfg.API.HTTPClient = &http.Client{Transport: &http.Transport{
+		Proxy:               http.ProxyFromEnvironment,
+		TLSClientConfig:     tlsConfig,
+		MaxIdleConnsPerHost: cfg.Concurrency + 2,
+		IdleConnTimeout:     90 * time.Second,
+		TLSHandshakeTimeout: 15 * time.Second,
+		ForceAttemptHTTP2:   true,
+	}}
+	return nil
+}
+
+// checkEndpoint refuses plain http:// to anything but this machine unless asked.
+func checkEndpoint(endpoint string, insecure bool) error {
+	u, err := url.Parse(endpoint)
+	if err != nil || u.Host == "" {
+		return fmt.Errorf("--endpoint is not a URL like https://crm.example.com/crmapi/rest/v2/")
+	}
+	if u.User != nil {
+		return fmt.Errorf("--endpoint %s holds a user name or password: give credentials in the environment (CRMBATCH_USERNAME, ...)", u.Redacted())
+	}
+	switch u.Scheme {
+	case "https":
+		return nil
+	case "http":
+		host := u.Hostname()
+		if ip := net.ParseIP(host); (ip != nil && ip.IsLoopback()) || host == "localhost" || insecure {
+			return nil
+		}
+		return fmt.Errorf("--endpoint %s is plain http: passwords and tokens would cross the network unencrypted\nhint: use https://, or pass --insecure-http if you must", u.Redacted())
+	}
+	return fmt.Errorf("--endpoint %s: the scheme must be https (or http to this machine)", u.Redacted())
+}
+
+// defaultStateDir is CRMBATCH_STATE, else $XDG_STATE_HOME/crmbatch, else
+// ~/.local/state/crmbatch.
+func defaultStateDir(getenv func(string) string) string {
+	if d := getenv("CRMBATCH_STATE"); d != "" {
+		return d
+	}
+	if d := getenv("XDG_STATE_HOME"); d != "" {
+		return filepath.Join(d, "crmbatch")
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return filepath.Join(os.TempDir(), "crmbatch-state")
+	}
+	return filepath.Join(home, ".local", "state", "crmbatch")
+}
+
+// statuses are a summary's statuses in the order they are told: the known
+// ones first, then any other, sorted.
+func statuses(s *batch.Summary) []batch.Status {
+	order := []batch.Status{batch.StatusOK, batch.StatusPlanned, batch.StatusFailed, batch.StatusInvalid, batch.StatusUnknown, batch.StatusSkipped}
+	known := map[batch.Status]bool{}
+	for _, st := range order {
+		known[st] = true
+	}
+	var other []batch.Status
+	for st := range s.Counts {
+		if !known[st] {
+			other = append(other, st)
+		}
+	}
+	sort.Slice(other, func(i, j int) bool { return other[i] < other[j] })
+	return append(order, other...)
+}
+
+// summaryAttrs are a summary's figures as log attributes.
+func summaryAttrs(s *batch.Summary) []any {
+	attrs := []any{"input", s.Input, "job", s.Job, "rows", s.Rows}
+	for _, st := range statuses(s) {
+		if n := s.Counts[st]; n > 0 {
+			attrs = append(attrs, string(st), n)
+		}
+	}
+	if s.NotSent > 0 {
+		attrs = append(attrs, "not_sent", s.NotSent)
+	}
+	if len(s.UnusedColumns) > 0 {
+		attrs = append(attrs, "unused_columns", s.UnusedColumns)
+	}
+	attrs = append(attrs, "calls", s.Calls)
+	if !s.DryRun {
+		attrs = append(attrs, "retries", s.Retries, "throttled", s.Throttled, "duration_seconds", s.DurationSeconds)
+	}
+	if s.DryRun {
+		return append(attrs, "plan", s.Reports.Results, "summary", s.Reports.Summary)
+	}
+	return append(attrs, "results", s.Reports.Results, "failures", s.Reports.Failures, "summary", s.Reports.Summary)
+}
+
+// printSummary tells what a run or a validation did: a few lines of text, or
+// one JSON line.
+func (f *factory) printSummary(s *batch.Summary) {
+	if f.json {
+		msg := "summary"
+		if s.DryRun {
+			msg = "validated"
+		}
+		f.log.Info(msg, summaryAttrs(s)...)
+		return
+	}
+	w := f.stderr
+	verb := "ran"
+	if s.DryRun {
+		verb = "validated"
+	}
+	for _, u := range s.UnusedColumns {
+		fmt.Fprintf(w, "crmbatch: warning: %s: %s by a %s job: copied to the reports, never sent\n", s.Input, u, s.Job)
+	}
+	fmt.Fprintf(w, "crmbatch: %s %s (%s job): %d rows", verb, s.Input, s.Job, s.Rows)
+	for _, st := range statuses(s) {
+		n := s.Counts[st]
+		if st == batch.StatusFailed {
+			n -= s.NotSent // told apart: they were never tried
+		}
+		if n > 0 {
+			fmt.Fprintf(w, ", %d %s", n, st)
+		}
+	}
+	if s.NotSent > 0 {
+		fmt.Fprintf(w, ", %d not sent", s.NotSent)
+	}
+	fmt.Fprintf(w, "; %d calls", s.Calls)
+	if s.DryRun {
+		fmt.Fprintf(w, " planned in %d chunks, about %s at the given --rate", s.Chunks, time.Duration(s.EstimatedSeconds*float64(time.Second)).Round(time.Second))
+	} else {
+		fmt.Fprintf(w, ", %d retries, %s", s.Retries, time.Duration(s.DurationSeconds*float64(time.Second)).Round(time.Millisecond))
+	}
+	for _, p := range s.FirstProblems {
+		fmt.Fprintf(w, "\n  %s", p)
+	}
+	if n := s.Problems() - s.NotSent - len(s.FirstProblems); n > 0 {
+		where := "the failures report"
+		if s.DryRun {
+			where = "the plan"
+		}
+		fmt.Fprintf(w, "\n  ... and %d more in %s", n, where)
+	}
+	if s.NotSent > 0 {
+		fmt.Fprintf(w, "\n  %d rows not sent: the run stopped before them; the same command sends them", s.NotSent)
+	}
+	if s.DryRun {
+		fmt.Fprintf(w, "\n  plan:     %s\n  summary:  %s\n", s.Reports.Results, s.Reports.Summary)
+		return
+	}
+	fmt.Fprintf(w, "\n  results:  %s\n  failures: %s\n  summary:  %s\n", s.Reports.Results, s.Reports.Failures, s.Reports.Summary)
+}
