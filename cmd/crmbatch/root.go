@@ -241,14 +241,16 @@ func didYouMeanFlag(cmd *cobra.Command, typed string) string {
 	return ""
 }
 
-// nearest is the name nearest to typed within cobra's suggestion distance
-// (2 edits, a swap of neighbours counting as one), else the first that typed
-// (3 letters at least) starts; "" when none is near.
+// nearest is the name nearest to typed, if it is near enough to be a typo of
+// it (an edit for every three letters typed, at most three, a swap of
+// neighbours counting as one), else the first that typed (3 letters at
+// least) starts; "" when none is near.
 func nearest(typed string, names []string) string {
 	typed = strings.ToLower(typed)
-	best, bestD := "", 3
+	limit := max(1, min(3, len(typed)/3))
+	best, bestD := "", limit+1
 	for _, n := range names {
-		if d := batch.EditDistance(typed, n); d < bestD || (d == bestD && best != "" && n < best) {
+		if d := batch.EditDistance(typed, n); d < bestD || (d == bestD && n < best) {
 			best, bestD = n, d
 		}
 	}
