@@ -77,7 +77,9 @@ func TestNewCmdRun(t *testing.T) {
 				o.File, o.Job, o.Action, o.GroupName, o.GroupID, o.GroupAlternativeCode, o.Sheet = "f.xlsx", "devices", "unregister", "OPERATOR1", "7", "OP1", "Devices"
 			}},
 		{name: "ledger flags", args: []string{"--state", "st", "--fresh", "--rerun", "--skip-done", "--force", "f.csv"},
-			want: func(o *RunOptions) { o.File, o.State, o.Fresh, o.Rerun, o.SkipDone, o.Force = "f.csv", "st", true, true, true, true }},
+			want: func(o *RunOptions) {
+				o.File, o.State, o.Fresh, o.Rerun, o.SkipDone, o.Force = "f.csv", "st", true, true, true, true
+			}},
 		{name: "watch", args: []string{"--watch", "drop", "--once", "--settle", "1m", "--log-format", "json"},
 			want: func(o *RunOptions) { o.Watch, o.Once, o.Settle, o.LogFormat = "drop", true, time.Minute, "json" }},
 		{name: "no file", args: nil, err: "run needs a job file"},

@@ -31,7 +31,8 @@ func NewCmdCompletion(f *factory, runF func(*CompletionOptions) error) *cobra.Co
 		Short: "a shell completion script",
 		Long: `Prints a script that completes crmbatch's commands, flags and their values:
 job kinds, --status, --format, --log-format, the sheets of the workbook given
-on the line for --sheet, and .csv and .xlsx files for job files.
+on the line for --sheet, and .csv and .xlsx files for job files. The bash
+script needs the bash-completion package (apt install bash-completion).
 
   bash:        source <(crmbatch completion bash)       (or save it in /etc/bash_completion.d/crmbatch)
   zsh:         crmbatch completion zsh > "${fpath[1]}/_crmbatch"

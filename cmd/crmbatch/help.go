@@ -171,9 +171,9 @@ func valueName(fl *pflag.Flag) string {
 // newCmdHelp is "crmbatch help [COMMAND]": the overview, or a command's help.
 func newCmdHelp() *cobra.Command {
 	return &cobra.Command{
-		Use:   "help [COMMAND]",
-		Short: "this text, or a command's usage and flags",
-		Long:  `Prints the commands, or a command's usage and flags (as "crmbatch COMMAND -h" does).`,
+		Use:                   "help [COMMAND]",
+		Short:                 "this text, or a command's usage and flags",
+		Long:                  `Prints the commands, or a command's usage and flags (as "crmbatch COMMAND -h" does).`,
 		DisableFlagsInUseLine: true,
 		ValidArgsFunction: func(cmd *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
 			parent, rest, err := cmd.Root().Find(args)

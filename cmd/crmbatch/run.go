@@ -63,18 +63,18 @@ type RunOptions struct {
 	Validate bool   // the command is validate: plan, send nothing
 	File     string // the job file; "" under --watch
 
-	Job, Action                                    string
-	GroupID, GroupName, GroupAlternativeCode       string
-	GroupCode                                      string // refused: it names no field of the API
-	Sheet, Out, Format                             string
-	Concurrency, ChunkSize                         int
-	DryRun, Fresh, Rerun, SkipDone, Force, Strict  bool
-	State                                          string
-	LogFormat                                      string
-	Quiet, NoProgress                              bool
-	Watch                                          string
-	Once                                           bool
-	Settle                                         time.Duration
+	Job, Action                                   string
+	GroupID, GroupName, GroupAlternativeCode      string
+	GroupCode                                     string // refused: it names no field of the API
+	Sheet, Out, Format                            string
+	Concurrency, ChunkSize                        int
+	DryRun, Fresh, Rerun, SkipDone, Force, Strict bool
+	State                                         string
+	LogFormat                                     string
+	Quiet, NoProgress                             bool
+	Watch                                         string
+	Once                                          bool
+	Settle                                        time.Duration
 }
 
 // runOnly are the flags of run that mean nothing to validate: validate
