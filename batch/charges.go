@@ -2,7 +2,11 @@ package batch
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
+	"sync"
+	"time"
 
 	"github.com/crmbatch/crmbatch/crm"
 )
@@ -24,14 +28,18 @@ var Charges = &Kind{
 	rows: spec[chargeItem]{
 		read:     parseCharge,
 		uniques:  chargeUnique,
-		effectOf: func(h effectHash, it Item, c chargeItem) effectHash { return h.add(it.Action).add(c.Number) },
-		entity:   func(c chargeItem) (string, string) { return c.Number, c.ReferenceNumber },
+		effectOf: func(h effectHash, it Item, c chargeItem) effectHash { return h.add(it.Action).add(sameID(c.Number)) },
+		entity:   func(c chargeItem) (string, string) { return sameID(c.Number), c.ReferenceNumber },
 		send:     callCharges,
 	},
 }
 
-// chargeItem is the payload of a charges row: an item of the call's set.
-type chargeItem struct{ crm.ChargeItem }
+// chargeItem is the payload of a charges row: an item of the call's set, and
+// the charge_status a charges export gave it (when the file is one).
+type chargeItem struct {
+	crm.ChargeItem
+	exported string
+}
 
 func (chargeItem) isPayload() {}
 
@@ -53,35 +61,42 @@ func parseCharge(v rowView) (Item, chargeItem, error) {
 		return Item{}, c, err
 	}
 	c.Number, c.BillingSystemCustomerIdentifier, c.ReferenceNumber = number, customer, v.value("reference_number")
+	c.exported = strings.ToUpper(v.value("charge_status"))
 	return Item{Action: action, Key: action}, c, nil
 }
 
 func chargeUnique(c chargeItem, u []unique) []unique {
-	u = append(u, unique{Column: "number", Value: c.Number})
+	u = append(u, unique{Column: "number", Value: c.Number, Fold: true})
 	if c.ReferenceNumber != "" {
-		u = append(u, unique{Column: "reference_number", Value: c.ReferenceNumber})
+		u = append(u, unique{Column: "reference_number", Value: c.ReferenceNumber, Fold: true})
 	}
 	return u
 }
 
 // chargeCall is one call of charges: the rows still to send (todo, indexes of
-// items) shrink as read-backs find some of them applied.
+// items) shrink as read-backs find what came of some of them.
 type chargeCall struct {
-	x      *executor
-	action string
-	ps     []chargeItem
-	out    []result
-	todo   []int
-	failed []crm.FailedCharge
+	x       *executor
+	action  string
+	items   []Item
+	ps      []chargeItem
+	out     []result
+	todo    []int
+	failed  []crm.FailedCharge
+	started time.Time // the first attempt
+	resent  bool      // an accept whose answer was lost was sent again
 }
 
 // callCharges acknowledges or accepts the charges of items. A call that may
 // have been applied (no answer, a 5xx, an answer without its failure set) is
-// read back through the charge lists: a charge in neither list was applied,
-// one still listed is sent again. Rows sent by a run that stopped before it
-// knew (Uncertain) are read back before anything is sent.
+// never taken as applied without positive evidence: an acknowledge is read
+// back through the charges lists (a charge that left them was acknowledged
+// only if it was listed before, by the export the file came from or by a list
+// read of this run), an accept is sent again once (its answer, or a refusal
+// saying the charge is already accepted, tells). Rows sent by a run that
+// stopped before it knew (Uncertain) are read back before anything is sent.
 func callCharges(ctx context.Context, x *executor, items []Item, ps []chargeItem) ([]result, int, error) {
-	c := &chargeCall{x: x, action: items[0].Action, ps: ps, out: make([]result, len(items))}
+	c := &chargeCall{x: x, action: items[0].Action, items: items, ps: ps, out: make([]result, len(items)), started: x.pace.now()}
 	for i := range items {
 		c.todo = append(c.todo, i)
 	}
@@ -91,8 +106,8 @@ func callCharges(ctx context.Context, x *executor, items []Item, ps []chargeItem
 	attempts := 0
 	var err error
 	if anyUncertain(items) {
-		var applied bool
-		if applied, err = c.readBack(ctx); applied {
+		var done bool
+		if done, err = c.readBack(ctx); done {
 			return fill(c.out, 0), 0, nil
 		}
 		if err != nil {
@@ -138,33 +153,129 @@ func (c *chargeCall) send(ctx context.Context) (err error) {
 	return err
 }
 
-// readBack finds which rows still to send were applied: those no longer
-// listed are ok; it reports whether every row was.
+// readBack finds what came of the rows still to send after an answer was
+// lost, and reports whether none is left to send.
 func (c *chargeCall) readBack(ctx context.Context) (bool, error) {
+	if c.action == ActionAccept {
+		return c.sendAgain(ctx)
+	}
+	return c.readLists(ctx)
+}
+
+// readLists reads the charges lists for the rows still to send: a charge
+// still listed was not acknowledged (it is sent again); one that left them
+// was acknowledged when it was listed before; one that nothing showed listed
+// before is unknown (acknowledged, or no such charge), or failed NOT_PENDING
+// when a complete read of the lists before the call did not have it.
+func (c *chargeCall) readLists(ctx context.Context) (bool, error) {
 	want := make(map[string]bool, len(c.todo))
 	for _, i := range c.todo {
-		want[c.ps[i].Number] = true
+		want[sameID(c.ps[i].Number)] = true
 	}
+	prior := c.x.sighted.lastComplete() // the read this one replaces may be the one before the call
 	listed, err := c.x.listedCharges(ctx, want)
 	if err != nil {
 		return false, err
 	}
 	still := c.todo[:0]
 	for _, i := range c.todo {
-		if listed[c.ps[i].Number] {
+		n := sameID(c.ps[i].Number)
+		if listed[n] {
 			still = append(still, i)
 			continue
 		}
-		c.out[i] = result{Status: StatusOK, Message: Past(c.action) + ": read back, in no charges list any more"}
+		before, wasListed := c.listedBefore(i)
+		switch {
+		case wasListed:
+			c.out[i] = c.readBackOK(i, fmt.Sprintf("%s: read back, the charge was listed before (%s) and is in neither charges list now", Past(c.action), before))
+		case prior.absentBefore(n, c.started):
+			c.out[i] = result{Status: StatusFailed, Code: "NOT_PENDING",
+				Message: "the charge was in neither charges list before the call (a complete read of both) nor after: already acknowledged, or no such charge; nothing was acknowledged"}
+		default:
+			c.out[i] = result{Status: StatusUnknown, Code: "UNKNOWN_OUTCOME",
+				Message: "the answer was lost and the charge is in neither charges list now, but nothing showed it listed before the call (no charge_status from an export, no list read): it was acknowledged, or it does not exist; check it in CRM.COM"}
+		}
 	}
 	c.todo = still
 	return len(c.todo) == 0, nil
 }
 
-// answered maps the failure set of the answer to the rows sent: the rows it
-// names failed, the others are ok; an entry that names none of them makes
-// every row sent unknown.
-func (c *chargeCall) answered(attempts int) {
+// listedBefore says how row i's charge is known to have been listed: by the
+// export the file came from, or by a list read of this run.
+func (c *chargeCall) listedBefore(i int) (string, bool) {
+	switch st := c.ps[i].exported; st {
+	case "PENDING", "APPROVED", "DECLINED", "BAD_REQUEST", "REJECTED":
+		return "the export this file came from has it " + st, true
+	}
+	if status, ok := c.x.sighted.seen(sameID(c.ps[i].Number)); ok {
+		return "a read of the " + status + " list saw it", true
+	}
+	return "", false
+}
+
+// readBackOK is the result of row i proven applied by a read-back; a charge
+// whose claim was taken over from a run that stopped was applied by that run,
+// with the reference number it sent, which the server kept.
+func (c *chargeCall) readBackOK(i int, msg string) result {
+	r := result{Status: StatusOK, Code: codeReadBack, Message: msg}
+	if h := c.items[i].taken; h != nil {
+		ref := h.Detail
+		r.kept = &ref
+		r.Message += fmt.Sprintf("; %s by run %s, which stopped before it knew", Past(c.action), h.RunID)
+		if ref != "" {
+			r.Message += ", with reference " + ref + ", which the server kept"
+		}
+		if own := c.ps[i].ReferenceNumber; own != "" && own != ref {
+			r.Message += "; this row's reference " + own + " was not sent"
+		}
+	}
+	return r
+}
+
+// sendAgain sends an accept whose answer was lost again, once: the answer
+// says what came of each charge (a refusal saying it is already accepted
+// proves the first); a second lost answer leaves the rows unknown. The
+// charges lists cannot tell: the API does not say that accepted charges
+// leave them.
+func (c *chargeCall) sendAgain(ctx context.Context) (bool, error) {
+	if c.resent {
+		return false, errors.New("the answer of the accept sent again was lost too")
+	}
+	c.resent = true
+	c.x.calls.Add(1)
+	c.x.retried.Add(1)
+	if err := c.send(ctx); err != nil {
+		return false, fmt.Errorf("sending the accept again: %w", err)
+	}
+	set := c.failures()
+	found, stray := matchFailures(len(c.todo),
+		func(n int) string { return c.ps[c.todo[n]].Number },
+		func(n int) string { return c.ps[c.todo[n]].ReferenceNumber }, set)
+	for n, i := range c.todo {
+		switch f, bad := found[n]; {
+		case stray != nil:
+			c.out[i] = unmatched(stray, 0)
+		case bad && alreadyAccepted(f):
+			c.out[i] = c.readBackOK(i, "accepted by the call whose answer was lost: the server refused it sent again as already accepted ("+f.text+")")
+		case bad:
+			c.out[i] = result{Status: StatusFailed, Code: f.code, Message: f.text}
+		default:
+			c.out[i] = result{Status: StatusOK, Message: "accepted: the first answer was lost; the answer of the accept sent again says so"}
+		}
+	}
+	c.todo = c.todo[:0]
+	return true, nil
+}
+
+// alreadyAccepted reports whether a failure entry says that the charge is
+// accepted already. No code is documented: its words must say it.
+func alreadyAccepted(f failure) bool {
+	text := strings.ToLower(f.text)
+	return strings.Contains(text, "already") && strings.Contains(text, "accepted") && !strings.Contains(text, "cannot be accepted")
+}
+
+// failures is the failure set of the last answer.
+func (c *chargeCall) failures() []failure {
 	set := make([]failure, len(c.failed))
 	for n, f := range c.failed {
 		set[n] = failure{id: f.Number, code: string(f.ErrorCode), text: f.ErrorDescription}
@@ -172,9 +283,16 @@ func (c *chargeCall) answered(attempts int) {
 			set[n].ref = *f.ReferenceNumber
 		}
 	}
+	return set
+}
+
+// answered maps the failure set of the answer to the rows sent: the rows it
+// names failed, the others are ok; an entry that names none of them makes
+// every row sent unknown.
+func (c *chargeCall) answered(attempts int) {
 	found, stray := matchFailures(len(c.todo),
 		func(n int) string { return c.ps[c.todo[n]].Number },
-		func(n int) string { return c.ps[c.todo[n]].ReferenceNumber }, set)
+		func(n int) string { return c.ps[c.todo[n]].ReferenceNumber }, c.failures())
 	for n, i := range c.todo {
 		switch f, bad := found[n]; {
 		case stray != nil:
@@ -200,15 +318,24 @@ const maxListPages = 200
 
 // listedCharges reads the charges lists (charges/list NOT_PROCESSED, then
 // PROCESSED: a charge Netflix processed is acknowledged from there) until it
-// has seen every charge of want or both lists end, and returns those of want
-// it saw: charges neither acknowledged nor accepted. A charge in neither list
-// was acknowledged or accepted.
+// has seen every charge of want (by sameID) or both lists end, and returns
+// those of want it saw: charges not acknowledged. Every charge it sees is
+// noted as listed (x.sighted); a read of both lists to their ends is noted as
+// complete.
 func (x *executor) listedCharges(ctx context.Context, want map[string]bool) (map[string]bool, error) {
 	listed := map[string]bool{}
+	all := map[string]bool{}
 	for _, status := range []string{crm.ChargeStatusNotProcessed, crm.ChargeStatusProcessed} {
 		err := x.scanCharges(ctx, status, func(number string) bool {
-			if want[number] {
-				listed[number] = true
+			n := sameID(number)
+			x.sighted.see(n, status)
+			if all != nil && len(all) < maxSighted {
+				all[n] = true
+			} else {
+				all = nil
+			}
+			if want[n] {
+				listed[n] = true
 			}
 			return len(listed) < len(want)
 		})
@@ -216,7 +343,64 @@ func (x *executor) listedCharges(ctx context.Context, want map[string]bool) (map
 			return listed, err
 		}
 	}
+	if all != nil {
+		x.sighted.complete(x.pace.now(), all)
+	}
 	return listed, nil
+}
+
+// maxSighted bounds what a run remembers of the charges lists.
+const maxSighted = 200_000
+
+// sightings are the charges a run saw listed (their list), and its last read
+// of both lists to their ends: what a read-back needs to know of the lists
+// before a call.
+type sightings struct {
+	mu     sync.Mutex
+	listed map[string]string
+	last   completeRead
+}
+
+// completeRead is a read of both charges lists to their ends.
+type completeRead struct {
+	at  time.Time       // when it ended (zero: none)
+	all map[string]bool // the charges it saw
+}
+
+func (s *sightings) see(number, status string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.listed == nil {
+		s.listed = map[string]string{}
+	}
+	if len(s.listed) < maxSighted {
+		s.listed[number] = status
+	}
+}
+
+func (s *sightings) seen(number string) (string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	status, ok := s.listed[number]
+	return status, ok
+}
+
+func (s *sightings) complete(at time.Time, all map[string]bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.last = completeRead{at: at, all: all}
+}
+
+func (s *sightings) lastComplete() completeRead {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.last
+}
+
+// absentBefore reports whether the read, ended before the call started, did
+// not have the charge.
+func (r completeRead) absentBefore(number string, call time.Time) bool {
+	return !r.at.IsZero() && r.at.Before(call) && !r.all[number]
 }
 
 // scanCharges reads one charges list, oldest first, and calls see with every

@@ -30,8 +30,10 @@ var Devices = &Kind{
 	MaxChunk:    1000,
 	checkHeader: checkGroupColumns,
 	rows: spec[deviceItem]{
-		read:     parseDevice,
-		uniques:  func(d deviceItem, u []unique) []unique { return append(u, unique{Column: "esn", Value: d.ESN}) },
+		read: parseDevice,
+		uniques: func(d deviceItem, u []unique) []unique {
+			return append(u, unique{Column: "esn", Value: d.ESN, Fold: true})
+		},
 		effectOf: func(h effectHash, it Item, d deviceItem) effectHash { return h.add(it.Key).add(d.ESN) },
 		send:     callDevices,
 	},

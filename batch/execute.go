@@ -24,7 +24,7 @@ func execute(parent context.Context, cfg Config, j *job, led *ledger.Ledger, h h
 	if err != nil {
 		return done, err
 	}
-	x.runID, x.stop = h.run.ID, stop
+	x.runID, x.stop, x.readBefore = h.run.ID, stop, cfg.ReadBefore
 	x.intend = func(items []Item, note string) (string, error) {
 		seqs := make([]int, len(items))
 		keys := make([]uint64, len(items))
@@ -88,6 +88,11 @@ type sent struct {
 // earlier call go together again.
 func (h history) prepare(r *row, k *Kind) (Item, *result) {
 	it := r.item
+	if key, ok := h.retried[it.Row]; ok {
+		// A row of a failures report whose outcome was unknown: it is that
+		// row of the first file, read back as the run that sent it would.
+		it.EKey = key
+	}
 	if note, ok := h.progress.Uncertain[r.seq]; ok {
 		it.Uncertain, it.Note = true, note
 	}
@@ -106,7 +111,10 @@ func (h history) prepare(r *row, k *Kind) (Item, *result) {
 
 // recorder records outcomes in the ledger: in the background, many calls to a
 // transaction, or at once where the next call depends on it (a sequential
-// kind's next row, a charge's claim).
+// kind's next row, a charge's claim). The reports are given an outcome only
+// once it is in the ledger: a write that fails stops the run at once, and the
+// rows it could not record are reported unknown (they were sent), never as
+// not sent.
 type recorder struct {
 	ctx     context.Context
 	cfg     Config
@@ -119,7 +127,9 @@ type recorder struct {
 }
 
 func newRecorder(ctx context.Context, cfg Config, k *Kind, led *ledger.Ledger, runID string, x *executor) *recorder {
-	return &recorder{ctx: ctx, cfg: cfg, kind: k, led: led, runID: runID, x: x, journal: led.NewWriter(runID)}
+	rc := &recorder{ctx: ctx, cfg: cfg, kind: k, led: led, runID: runID, x: x}
+	rc.journal = led.NewWriterNotify(runID, rc.recorded)
+	return rc
 }
 
 // record records the results of items; a result without a status (a row not
@@ -137,19 +147,30 @@ func (rc *recorder) record(items []Item, res []result) error {
 		if rc.kind.rows.claims() && r.Code != codeClaimed {
 			o.Scope, o.Action = claimScope(rc.kind, endpointOf(rc.cfg)), it.Action
 			o.Key, o.Detail = rc.kind.rows.claimKey(it)
+			if r.kept != nil {
+				o.Detail = *r.kept
+			}
 		}
 		outs = append(outs, o)
 	}
 	// A sequential kind's outcome is durable before the next row of its lane
 	// is intended, so after a crash at most one row per lane is uncertain and
 	// reading its subscription back tells what came of it.
-	add := rc.journal.Add
 	if rc.kind.Sequential || rc.kind.rows.claims() {
-		add = func(outs []ledger.Outcome) error { return rc.led.Record(context.WithoutCancel(rc.ctx), rc.runID, outs) }
-	}
-	if err := add(outs); err != nil {
-		rc.x.fail(err)
+		err := rc.led.Record(context.WithoutCancel(rc.ctx), rc.runID, outs)
+		rc.recorded(outs, err)
 		return err
+	}
+	rc.journal.Add(outs)
+	return rc.journal.Err()
+}
+
+// recorded takes outcomes once their write is over: in the ledger (err nil),
+// or not, when the run stops at once and the rows are reported unknown.
+func (rc *recorder) recorded(outs []ledger.Outcome, err error) {
+	if err != nil {
+		rc.x.fail(err)
+		outs = notRecorded(outs, err)
 	}
 	if rc.stream != nil {
 		rc.stream.put(outs)
@@ -157,7 +178,38 @@ func (rc *recorder) record(items []Item, res []result) error {
 	for _, o := range outs {
 		rc.cfg.Progress.Outcome(Status(o.Status), 1)
 	}
-	return nil
+}
+
+// codeNotRecorded is the code of a row that was sent and whose outcome the
+// ledger could not record: unknown until the same command reads it back.
+const codeNotRecorded = "NOT_RECORDED"
+
+// notRecorded turns the outcomes of rows sent into unknown ones that say what
+// the server answered: the ledger does not know it, so the same command reads
+// them back. Rows skipped were not sent and stay so.
+func notRecorded(outs []ledger.Outcome, err error) []ledger.Outcome {
+	cause := err.Error()
+	var we *ledger.WriteError
+	if errors.As(err, &we) {
+		cause = we.Cause()
+	}
+	out := make([]ledger.Outcome, len(outs))
+	for i, o := range outs {
+		out[i] = o
+		if Status(o.Status) == StatusSkipped {
+			continue
+		}
+		answer := o.Status
+		if o.Code != "" {
+			answer += " " + o.Code
+		}
+		if o.Message != "" {
+			answer += " (" + o.Message + ")"
+		}
+		out[i].Status, out[i].Code = string(StatusUnknown), codeNotRecorded
+		out[i].Message = fmt.Sprintf("sent, and the answer was %s, but the ledger could not record it (%s); run the same command once the ledger can be written: it reads this row back", answer, cause)
+	}
+	return out
 }
 
 func (rc *recorder) close() error { return rc.journal.Close() }
@@ -263,18 +315,18 @@ func claimer(cfg Config, led *ledger.Ledger, k *Kind, run ledger.Run, endpoint s
 	return func(ctx context.Context, items []Item) (map[int]result, error) {
 		claims := make([]ledger.Claim, len(items))
 		for i, it := range items {
-			key, _ := k.rows.claimKey(it)
-			claims[i] = ledger.Claim{Key: key, Action: it.Action}
+			key, detail := k.rows.claimKey(it)
+			claims[i] = ledger.Claim{Key: key, Action: it.Action, Detail: detail}
 		}
-		takenOver := map[string]bool{}
-		held, err := led.ClaimAll(context.WithoutCancel(ctx), scope, runID, claims, cfg.Now(), func(h ledger.Holder) bool {
+		taken := map[int]ledger.Holder{}
+		held, err := led.ClaimAll(context.WithoutCancel(ctx), scope, runID, claims, cfg.Now(), func(i int, h ledger.Holder) bool {
 			if h.State == "done" {
 				return cfg.Force
 			}
 			if h.Lineage != run.Lineage && led.Running(cfg.StateDir, h.Lineage) {
 				return false
 			}
-			takenOver[h.RunID] = true // it stopped: its call may have been applied
+			taken[i] = h // it stopped: its call may have been applied
 			return true
 		})
 		if err != nil {
@@ -294,10 +346,12 @@ func claimer(cfg Config, led *ledger.Ledger, k *Kind, run ledger.Run, endpoint s
 			out[i] = result{Status: StatusSkipped, Code: codeClaimed,
 				Message: fmt.Sprintf("another crmbatch run (%s) is sending this %s now; see its reports", h.RunID, k.Name)}
 		}
-		for i := range items {
-			if _, ok := held[i]; !ok && len(takenOver) > 0 {
-				items[i].Uncertain = true // read back before it is sent
+		for i, h := range taken {
+			if h.RunID == runID {
+				continue
 			}
+			items[i].Uncertain = true // read back before it is sent
+			items[i].taken = &h
 		}
 		return out, nil
 	}

@@ -18,8 +18,9 @@ import (
 type executor struct {
 	client  *crm.Client
 	pace    *pacer
-	retries int    // attempts per call, the first included
-	runID   string // the same when a stopped run is resumed
+	retries int           // attempts per call, the first included
+	maxWait time.Duration // the longest Retry-After waited out; a longer one stops the run
+	runID   string        // the same when a stopped run is resumed
 	// intend records durably that items are about to be sent, with a note
 	// (see Item.Note), and returns the call's transaction reference.
 	intend func(items []Item, note string) (string, error)
@@ -30,6 +31,11 @@ type executor struct {
 
 	// states is what the run knows of subscriptions after their rows.
 	states states
+	// readBefore reads a customer's subscription before its row when the run
+	// does not know it (--read-before): every lost answer can then be judged.
+	readBefore bool
+	// sighted is what the run saw of the charges lists.
+	sighted sightings
 
 	calls     atomic.Int64
 	retried   atomic.Int64
@@ -48,6 +54,22 @@ type executor struct {
 // nil ambiguity means the call is idempotent: it is simply sent again, and the
 // row stays uncertain until an attempt is answered.
 type ambiguity func(ctx context.Context) (applied bool, err error)
+
+// waitError stops a run whose server asked for a longer wait (Retry-After)
+// than --max-wait allows.
+type waitError struct {
+	wait, max time.Duration
+	until     time.Time
+	err       error
+}
+
+func (e *waitError) Error() string {
+	return fmt.Sprintf("the server asked to wait %s before the next call (Retry-After), longer than --max-wait %s: come back after %s (%v)"+
+		"\nhint: run the same command again after then (rows done are skipped), or give a longer --max-wait to wait it out",
+		e.wait.Round(time.Second), e.max, e.until.Local().Format(time.DateTime), e.err)
+}
+
+func (e *waitError) Unwrap() error { return e.err }
 
 // FatalError stops a run: authentication refused, the endpoint unreachable after
 // every retry, or an interruption. What was done is journaled; a re-run resumes.
@@ -136,6 +158,13 @@ func (x *executor) retry(ctx context.Context, call func(context.Context) error, 
 			return attempts, unknownOutcome(uncertain, err)
 		}
 		next := decide(ce, strict)
+		if (next == throttle || next == backOff) && x.maxWait > 0 && ce.RetryAfter > x.maxWait {
+			// The server asks for a longer wait than the user allows: stop,
+			// saying when to come back, rather than hold the run silently.
+			werr := &waitError{wait: ce.RetryAfter, max: x.maxWait, until: x.pace.now().Add(ce.RetryAfter), err: ce}
+			x.fail(werr)
+			return attempts, unknownOutcome(uncertain, fmt.Errorf("%w: %w", errStopped, werr))
+		}
 		if next != throttle {
 			budget++
 		}
@@ -266,22 +295,48 @@ func (x *executor) begin(ctx context.Context, note string) (string, error) {
 }
 
 func (x *executor) isolate(ctx context.Context, k *Kind, items []Item, attempts int, err error) []result {
+	return x.split(ctx, k, items, attempts, err, false)
+}
+
+// split is isolate of items whose call ended in err; inferred says that err
+// was not the answer to items alone but to a call that carried them with
+// rows since proven good: then a single row is sent alone rather than blamed
+// (a row is failed for a refusal only once it was refused on its own or with
+// a half that was refused).
+func (x *executor) split(ctx context.Context, k *Kind, items []Item, attempts int, err error, inferred bool) []result {
+	if inferred && len(items) == 1 {
+		if ctx.Err() != nil {
+			return make([]result, 1) // never sent alone: not recorded, a resume sends it
+		}
+		res, n, err := x.call(ctx, k, items)
+		if err != nil {
+			return failAll(items, attempts+n, err)
+		}
+		for j := range res {
+			res[j].Attempts += attempts
+		}
+		return res
+	}
 	if len(items) < 2 || !refusedWhole(err) || ctx.Err() != nil {
+		if inferred && refusedWhole(err) {
+			return make([]result, len(items)) // stopping before they were sent apart
+		}
 		return failAll(items, attempts, err)
 	}
 	halves := [2][]Item{items[:len(items)/2], items[len(items)/2:]}
 	var (
-		res  [2][]result
-		n    [2]int
-		errs [2]error
+		res       [2][]result
+		n         [2]int
+		errs      [2]error
+		inferred2 [2]bool
 	)
 	res[0], n[0], errs[0] = x.call(ctx, k, halves[0])
 	if errs[0] == nil {
-		errs[1] = err // the second half holds the row at fault: not sent whole
+		errs[1], inferred2[1] = err, true // the second half holds the row at fault: not sent whole
 	} else {
 		res[1], n[1], errs[1] = x.call(ctx, k, halves[1])
 	}
-	bothRefused := refusedWhole(errs[0]) && refusedWhole(errs[1])
+	bothRefused := refusedWhole(errs[0]) && refusedWhole(errs[1]) && !inferred2[1]
 	var out []result
 	for i, h := range halves {
 		r := res[i]
@@ -290,7 +345,7 @@ func (x *executor) isolate(ctx context.Context, k *Kind, items []Item, attempts 
 		case bothRefused:
 			r = failAll(h, n[i], errs[i])
 		default:
-			r = x.isolate(ctx, k, h, n[i], errs[i])
+			r = x.split(ctx, k, h, n[i], errs[i], inferred2[i])
 		}
 		for j := range r {
 			r[j].Attempts += attempts

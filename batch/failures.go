@@ -15,9 +15,11 @@ type failure struct {
 // matchFailures maps the entries of a call's failure set to the call's n rows
 // (id and ref give a row's identifier and reference_number; ref may be nil): by
 // identifier as the server may echo it (exactly, else trimmed and in any case),
-// then by reference_number the same way. An entry that matches no row, or that
-// matches several rows only loosely (ABC and abc), is returned as unmatched:
-// then which rows of the call were applied is not known.
+// and by reference_number the same way, which decides when the identifier
+// cannot: an entry without one, or whose identifier names no row. An entry
+// that matches no row, that matches several rows only loosely (ABC and abc),
+// or whose identifier and reference name two different rows, is returned as
+// unmatched: then which rows of the call were applied is not known.
 func matchFailures(n int, id, ref func(i int) string, set []failure) (map[int]failure, *failure) {
 	byID, byRef := newRowIndex(n), newRowIndex(n)
 	for i := range n {
@@ -29,8 +31,14 @@ func matchFailures(n int, id, ref func(i int) string, set []failure) (map[int]fa
 	found := make(map[int]failure, len(set))
 	for _, f := range set {
 		i, ok := byID.find(f.id)
-		if !ok {
-			i, ok = byRef.find(f.ref)
+		if j, byReference := byRef.find(f.ref); byReference {
+			switch {
+			case !ok && (strings.TrimSpace(f.id) == "" || sameID(f.id) == sameID(id(j))):
+				i, ok = j, true
+			case !ok:
+			case i != j:
+				ok = false // the identifier names one row, the reference another
+			}
 		}
 		if !ok {
 			return nil, &f
@@ -39,6 +47,11 @@ func matchFailures(n int, id, ref func(i int) string, set []failure) (map[int]fa
 	}
 	return found, nil
 }
+
+// sameID is an identifier (a charge number, an ESN, a reference) as the
+// server compares it: trimmed, in any case. It is the one rule for repeats in
+// a file, failure sets, read-backs and the charges final across runs.
+func sameID(s string) string { return strings.ToUpper(strings.TrimSpace(s)) }
 
 // rowIndex finds a row by an identifier as a server may echo it.
 type rowIndex struct {

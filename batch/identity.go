@@ -3,16 +3,22 @@ package batch
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"hash"
+	"io/fs"
 	"net"
 	"net/url"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"time"
 
+	"github.com/crmbatch/crmbatch/formats"
 	"github.com/crmbatch/crmbatch/ledger"
 )
 
@@ -41,12 +47,14 @@ func canonicalEndpoint(raw string) string {
 	return scheme + "://" + host + "/" + strings.Join(parts, "/")
 }
 
-// jobKey identifies "the same job" across runs: the input's content, the kind,
-// the sheet, the column flags and the canonical endpoint. How the work is cut
-// into calls (chunk size, concurrency) is not part of it.
-func jobKey(inputSHA, kind, sheet string, overrides map[string]string, endpoint string) string {
+// jobKey identifies "the same job" across runs: its rows as read (rows, the
+// digest of rowsDigest), the kind, the sheet, the column flags and the
+// canonical endpoint. Neither the file's bytes (its encoding, line ends, byte
+// order mark, name) nor how the work is cut into calls (chunk size,
+// concurrency) is part of it.
+func jobKey(rows, kind, sheet string, overrides map[string]string, endpoint string) string {
 	h := sha256.New()
-	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s", inputSHA, kind, sheet, endpoint)
+	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s", rows, kind, sheet, endpoint)
 	keys := make([]string, 0, len(overrides))
 	for k := range overrides {
 		keys = append(keys, k)
@@ -56,6 +64,59 @@ func jobKey(inputSHA, kind, sheet string, overrides map[string]string, endpoint 
 		fmt.Fprintf(h, "\x00%s=%s", k, overrides[k])
 	}
 	return hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+// rowsDigest hashes a job's rows as read: the values of the columns the job
+// reads (trimmed, in the order of their names; those a flag sets are the
+// flag's, in the job key), row after row. The same rows saved again by a
+// spreadsheet, in another encoding, with other line ends or under another
+// name, give the same digest: they are the same job.
+type rowsDigest struct {
+	h    hash.Hash
+	cols []int
+	buf  []byte
+}
+
+func newRowsDigest(j *job) *rowsDigest {
+	names := make([]string, 0, len(j.index))
+	for n := range j.index {
+		if _, set := j.overrides[n]; j.kind.known(n) && !set {
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	d := &rowsDigest{h: sha256.New(), buf: make([]byte, 0, 64<<10)}
+	for _, n := range names {
+		d.cols = append(d.cols, j.index[n])
+		d.buf = binary.AppendUvarint(d.buf, uint64(len(n)))
+		d.buf = append(d.buf, n...)
+	}
+	return d
+}
+
+// add adds a row; its values are length-prefixed, so that no two rows hash
+// alike by moving text between cells.
+func (d *rowsDigest) add(rec formats.Record) {
+	d.buf = append(d.buf, 0xff)
+	for _, i := range d.cols {
+		v := ""
+		if i < len(rec.Fields) {
+			v = strings.TrimSpace(rec.Fields[i])
+		}
+		d.buf = binary.AppendUvarint(d.buf, uint64(len(v)))
+		d.buf = append(d.buf, v...)
+	}
+	if len(d.buf) >= 60<<10 {
+		d.h.Write(d.buf)
+		d.buf = d.buf[:0]
+	}
+}
+
+// sum is the digest of the rows added, in hex.
+func (d *rowsDigest) sum() string {
+	d.h.Write(d.buf)
+	d.buf = d.buf[:0]
+	return hex.EncodeToString(d.h.Sum(nil))
 }
 
 // effects gives each valid row of a pass its effect key: a hash of what the row
@@ -175,6 +236,12 @@ type history struct {
 	progress ledger.Progress // resumed: what run did, by row
 	earlier  ledger.Earlier  // an edit: what the lineage's runs did, by effect key
 	edits    string          // the run whose file this one is an edit of, for the log
+	// retries names the run whose failures report this file is ("" = none);
+	// retried gives, by row number in the first file, the effect key of each
+	// of its rows whose outcome was unknown there, to be read back as that
+	// run's job would.
+	retries string
+	retried map[int]uint64
 }
 
 // identity is a job file's place in the ledger.
@@ -184,18 +251,27 @@ type identity struct {
 	input    string // absolute path
 	name     string // base name
 	fp       *fingerprint
+	flags    string  // the flags that make the job, as typed (see jobFlags)
+	reports  Reports // absolute paths
 }
 
 // begin finds what the ledger knows of the job and starts its run: it resumes
 // an unfinished run of the same job (unless --fresh), refuses a job that ran to
 // the end (unless --rerun or --skip-done), and treats an edit of an earlier
 // run's file (same path or name, most rows the same) as that job: its rows done
-// are skipped, and after a finished run it is refused the same way. lock takes
-// the lock of a lineage; it is held until the run ends.
+// are skipped, and after a finished run it is refused the same way. A failures
+// report fed back in goes on with the lineage of the run that wrote it: its
+// rows done since are skipped, its unknown rows read back. A run of its own
+// whose reports would replace those of an unfinished run of other flags is
+// refused, unless --fresh abandons that run. lock takes the lock of a lineage;
+// it is held until the run ends.
 func begin(ctx context.Context, cfg Config, led *ledger.Ledger, id identity, j *job, sum string, start time.Time, lock func(lineage string) error) (history, error) {
 	prev, found, err := led.LatestRun(ctx, id.key)
 	if err != nil {
 		return history{}, err
+	}
+	if found && prev.Abandoned != "" {
+		found = false // started over by the user's choice: no longer this job's
 	}
 	lineage, edits := "", ""
 	if found {
@@ -207,11 +283,14 @@ func begin(ctx context.Context, cfg Config, led *ledger.Ledger, id identity, j *
 		}
 		for _, c := range cands {
 			if same, of := id.fp.overlap(c.Fingerprint); of > 0 && 2*same > of {
-				lineage, edits = c.Lineage, c.ID
-				if prev, err = led.LatestOfLineage(ctx, lineage); err != nil {
+				latest, err := led.LatestOfLineage(ctx, c.Lineage)
+				if err != nil {
 					return history{}, err
 				}
-				found = true
+				if latest.Abandoned != "" {
+					continue
+				}
+				lineage, edits, prev, found = c.Lineage, c.ID, latest, true
 				break
 			}
 		}
@@ -243,15 +322,194 @@ func begin(ctx context.Context, cfg Config, led *ledger.Ledger, id identity, j *
 		if h.earlier, err = led.LineageProgress(ctx, lineage); err != nil {
 			return h, err
 		}
+	case !found && !cfg.Fresh:
+		// A failures report fed back in, or a run of its own.
+		if lineage, err = h.retryOf(ctx, led, id, lock); err != nil {
+			return h, err
+		}
 	default:
 		lineage = "" // a run of its own
 	}
+	if err := keepUnfinished(ctx, cfg, led, id, lineage, start); err != nil {
+		return h, err
+	}
 	h.run, err = led.StartRun(ctx, ledger.Run{JobKey: id.key, Job: j.kind.Name, Input: id.input, InputSHA256: sum,
-		Started: start, Lineage: lineage, Endpoint: id.endpoint, InputName: id.name, Fingerprint: id.fp.keys()})
+		Started: start, Lineage: lineage, Endpoint: id.endpoint, InputName: id.name, Fingerprint: id.fp.keys(),
+		Flags: id.flags, Results: id.reports.Results, Failures: id.reports.Failures})
 	if err == nil && lineage == "" {
 		err = lock(h.run.Lineage)
 	}
 	return h, err
+}
+
+// retryOf finds the run whose failures report the job file is (by its path,
+// else by its name when most of its rows are that run's): the job then goes
+// on with that run's lineage, so that its rows are resolved as the same
+// command would resolve them. Nothing is found for a file that is no
+// failures report, or whose run's lineage was abandoned.
+func (h *history) retryOf(ctx context.Context, led *ledger.Ledger, id identity, lock func(lineage string) error) (lineage string, err error) {
+	w, ok, err := led.WroteFailures(ctx, id.input, id.name)
+	if err != nil || !ok {
+		return "", err
+	}
+	if w.Failures != id.input {
+		if same, of := id.fp.overlap(w.Fingerprint); of > 0 && 2*same <= of {
+			return "", nil // another file of that name
+		}
+	}
+	latest, err := led.LatestOfLineage(ctx, w.Lineage)
+	if err != nil || latest.Abandoned != "" {
+		return "", err
+	}
+	if err := lock(w.Lineage); err != nil {
+		return "", err
+	}
+	if h.earlier, err = led.LineageProgress(ctx, w.Lineage); err != nil {
+		return "", err
+	}
+	if h.retried, err = led.UnknownRows(ctx, w.ID); err != nil {
+		return "", err
+	}
+	h.retries = w.ID
+	return w.Lineage, nil
+}
+
+// keepUnfinished refuses to start a run whose reports would replace those of
+// an unfinished run of another lineage (the same file run before with other
+// flags, or another file of that name), while they are there: they list what
+// that run has still to do. With --fresh, that run is abandoned instead, and
+// its reports are kept under other names.
+func keepUnfinished(ctx context.Context, cfg Config, led *ledger.Ledger, id identity, lineage string, start time.Time) error {
+	runs, err := led.Unfinished(ctx, id.reports.Results)
+	if err != nil {
+		return err
+	}
+	for _, u := range runs {
+		if lineage != "" && u.Lineage == lineage {
+			continue // this run goes on with its work
+		}
+		if !exists(u.Results) && !exists(u.Failures) {
+			continue // its reports were moved away (a watched folder files them): nothing to replace
+		}
+		if !cfg.Fresh {
+			return unfinishedError(cfg, u, id)
+		}
+		stamp := u.Started.Local().Format("20060102-150405")
+		var kept []string
+		for _, p := range []string{u.Results, u.Failures, summaryOf(u.Results)} {
+			if aside, err := keepAside(p, stamp); err != nil {
+				return fmt.Errorf("keeping the reports of the abandoned run %s: %w", u.ID, err)
+			} else if aside != "" {
+				kept = append(kept, aside)
+			}
+		}
+		if err := led.Abandon(ctx, u.ID, "--fresh at "+start.UTC().Format(time.RFC3339)); err != nil {
+			return err
+		}
+		cfg.Log.Warn("abandoned an unfinished run of this file (--fresh): its reports are kept aside", "run_id", u.ID, "flags", u.Flags, "kept", kept)
+	}
+	return nil
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
+
+// unfinishedError is the refusal of a run whose reports would replace those
+// of the unfinished run u.
+func unfinishedError(cfg Config, u ledger.Run, id identity) error {
+	ran := "with no flags that set columns"
+	if u.Flags != "" {
+		ran = "with " + u.Flags
+	}
+	if u.Endpoint != id.endpoint {
+		ran += " on " + u.Endpoint
+	}
+	input := u.Input
+	if input == id.input {
+		input = cfg.Path
+	}
+	resume := "crmbatch run " + u.Flags + " " + shellQuote(input)
+	if u.Flags == "" {
+		resume = "crmbatch run " + shellQuote(input)
+	}
+	what := "an unfinished run of this file"
+	if u.Input != id.input {
+		what = "an unfinished run of " + u.Input + ", whose reports are these,"
+	}
+	return &FileError{File: cfg.Path,
+		Msg: fmt.Sprintf("%s (run %s, started %s) ran %s; its reports %s and %s list the rows it has not done yet, and this run (%s) would replace them",
+			what, u.ID, u.Started.Local().Format(time.DateTime), ran, u.Results, u.Failures, flagsOrNone(id.flags)),
+		Hint: fmt.Sprintf("nothing was sent; to resume that run, give its flags: %s; to abandon it and run this file as given, add --fresh (its reports are kept under other names)", resume)}
+}
+
+func flagsOrNone(flags string) string {
+	if flags == "" {
+		return "with no flags that set columns"
+	}
+	return "with " + flags
+}
+
+// summaryOf is the summary's path beside a results report: X.summary.json
+// for X.results.csv.
+func summaryOf(results string) string {
+	ext := filepath.Ext(results)
+	base, ok := strings.CutSuffix(strings.TrimSuffix(results, ext), ".results")
+	if !ok {
+		return ""
+	}
+	return base + ".summary.json"
+}
+
+// keepAside renames the file at path (if there is one) to
+// X.abandoned-STAMP.ext, and returns that name ("" when there was nothing).
+func keepAside(path, stamp string) (string, error) {
+	if path == "" {
+		return "", nil
+	}
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return "", nil
+	}
+	ext := filepath.Ext(path)
+	aside := strings.TrimSuffix(path, ext) + ".abandoned-" + stamp + ext
+	return aside, os.Rename(path, aside)
+}
+
+// jobFlags are the flags that make a job what it is, as a person would type
+// them: --job, --sheet and the flags that set a column for every row.
+func jobFlags(cfg Config) string {
+	var parts []string
+	if cfg.Job != "" {
+		parts = append(parts, "--job", shellQuote(cfg.Job))
+	}
+	if cfg.Sheet != "" {
+		parts = append(parts, "--sheet", shellQuote(cfg.Sheet))
+	}
+	cols := make([]string, 0, len(cfg.Overrides))
+	for c := range cfg.Overrides {
+		cols = append(cols, c)
+	}
+	sort.Strings(cols)
+	for _, c := range cols {
+		parts = append(parts, "--"+strings.ReplaceAll(c, "_", "-"), shellQuote(cfg.Overrides[c]))
+	}
+	return strings.Join(parts, " ")
+}
+
+// shellQuote quotes s for a POSIX shell when it needs it.
+func shellQuote(s string) string {
+	plain := s != ""
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("_./:@%+=,-", c)) {
+			plain = false
+			break
+		}
+	}
+	if plain {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // alreadyRan is the refusal of a job (or an edit of one) that ran to the end.

@@ -30,7 +30,7 @@ var InstalledItems = &Kind{
 	rows: spec[installedItem]{
 		read: parseInstalledItem,
 		uniques: func(p installedItem, u []unique) []unique {
-			return append(u, unique{"serial_number", p.Serial, p.action + "\x00" + p.Subscription})
+			return append(u, unique{Column: "serial_number", Value: p.Serial, Scope: p.action + "\x00" + p.Subscription})
 		},
 		effectOf: func(h effectHash, it Item, p installedItem) effectHash {
 			return h.add(it.Action).add(p.Subscription).add(p.Serial).add(p.ToSerial).add(p.ToSubscription)
@@ -213,7 +213,8 @@ func callInstalledItems(ctx context.Context, x *executor, items []Item, ps []ins
 	r := result{Status: StatusOK, Attempts: attempts}
 	switch {
 	case already:
-		r.Message = "applied by an earlier attempt (the server refused its transaction reference " + req.TransactionReferenceNumber + " as used)"
+		r.Code = codeReadBack
+		r.Message = "applied by an earlier attempt: the server refused its transaction reference " + req.TransactionReferenceNumber + " as used when it was sent again"
 	case action == nil || action.LifeCycleState != "EXECUTED":
 		state := "no subscription action"
 		if action != nil {

@@ -6,6 +6,7 @@ import (
 	"hash/maphash"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/crmbatch/crmbatch/formats"
@@ -58,17 +59,29 @@ type job struct {
 	suspected bool
 	// unused are the header's columns the job does not read.
 	unused []UnusedColumn
+	// rowCol is the row column of a report fed back in (-1 = none): a row's
+	// number in the first file, which it keeps through every retry.
+	rowCol int
+	// pin is the file held open for the run (nil: read by path).
+	pin *pinnedFile
 }
 
 // openJob reads the header of the file, works out the kind (from --job or the
 // header) and checks that the required columns are there.
 func openJob(path, jobName string, opts formats.Options, overrides map[string]string, chunkSize int) (*job, error) {
-	r, err := formats.Open(path, opts)
+	return openPinnedJob(nil, path, jobName, opts, overrides, chunkSize)
+}
+
+// openPinnedJob is openJob of a file held open (pin; nil: by path), which
+// every pass then reads.
+func openPinnedJob(pin *pinnedFile, path, jobName string, opts formats.Options, overrides map[string]string, chunkSize int) (*job, error) {
+	j := &job{path: path, pin: pin, opts: opts, index: map[string]int{}, overrides: overrides, seed: maphash.MakeSeed(), rowCol: -1}
+	r, err := j.open(opts, false)
 	if err != nil {
 		return nil, err
 	}
 	defer r.Close()
-	j := &job{path: path, opts: opts, header: r.Header(), index: map[string]int{}, overrides: overrides, seed: maphash.MakeSeed()}
+	j.header = r.Header()
 	ignored := map[string]bool{}
 	for _, c := range reportColumns {
 		ignored[c] = true
@@ -79,6 +92,9 @@ func openJob(path, jobName string, opts formats.Options, overrides map[string]st
 			continue
 		}
 		j.index[n] = i
+		if n == "row" && j.rowCol < 0 {
+			j.rowCol = i
+		}
 	}
 	// A whole-file error names the sheet and row the header was read from,
 	// and another sheet of the workbook that holds a job.
@@ -260,7 +276,7 @@ func (j *job) scanRows(limit int, p pass, fn func(r *row) error) error {
 func (j *job) read(limit int, p pass, rep *repeats, fn func(r *row) error) error {
 	opts := j.opts
 	opts.ReuseRecord = true // the read-ahead copies each record
-	rd, err := formats.Open(j.path, opts)
+	rd, err := j.open(opts, p == passSend)
 	if err != nil {
 		return err
 	}
@@ -277,6 +293,9 @@ func (j *job) read(limit int, p pass, rep *repeats, fn func(r *row) error) error
 	r := &row{} // one for every row: fn is done with it when it returns
 	for seq := 0; limit == 0 || seq < limit; seq++ {
 		rec, err := ahead.next()
+		if changed := j.pin.change(); changed != nil && err != nil {
+			return changed // whatever the reader made of the bytes that changed
+		}
 		if errors.Is(err, io.EOF) {
 			return nil
 		}
@@ -305,7 +324,7 @@ func (j *job) read(limit int, p pass, rep *repeats, fn func(r *row) error) error
 			}
 			r.err, r.item = re, Item{}
 		} else {
-			r.item.Seq, r.item.Row = seq, rec.Row
+			r.item.Seq, r.item.Row = seq, rowNumber(rec, j.rowCol)
 			if effects != nil {
 				r.item.EKey = effects.key(h)
 			}
@@ -315,6 +334,31 @@ func (j *job) read(limit int, p pass, rep *repeats, fn func(r *row) error) error
 		}
 	}
 	return nil
+}
+
+// open opens the job file for a pass (see pinnedFile.open); a pass that
+// sends keeps the blocks it read for the report pass.
+func (j *job) open(opts formats.Options, send bool) (formats.Reader, error) {
+	if j.pin == nil {
+		return formats.Open(j.path, opts)
+	}
+	r, err := j.pin.open(opts, send)
+	if changed := j.pin.change(); err != nil && changed != nil {
+		return nil, changed
+	}
+	return r, err
+}
+
+// rowNumber is a row's number: its row in the file, or, for a report fed
+// back in (col >= 0, its row column), the row it had in the first file, so
+// that a retried row keeps its number through every retry.
+func rowNumber(rec formats.Record, col int) int {
+	if col >= 0 && col < len(rec.Fields) {
+		if n, err := strconv.Atoi(strings.TrimSpace(rec.Fields[col])); err == nil && n > 0 {
+			return n
+		}
+	}
+	return rec.Row
 }
 
 // cellProblem marks a row invalid when a column the job reads holds a cell

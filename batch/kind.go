@@ -10,6 +10,7 @@ import (
 
 	"github.com/crmbatch/crmbatch/crm"
 	"github.com/crmbatch/crmbatch/formats"
+	"github.com/crmbatch/crmbatch/ledger"
 )
 
 // Kind describes one job kind: its columns, how a row is validated into an Item,
@@ -129,12 +130,19 @@ type Item struct {
 	// unchanged), a subscription's state before the call.
 	Uncertain bool
 	Note      string
+	// taken is the claim on the row's entity that this run took over from a
+	// run that stopped before it knew what came of it (see claimer).
+	taken *ledger.Holder
 }
 
 // unique is a column value that must appear once in a file; Scope, when set,
 // narrows that to the rows that share it (the same serial number may be added,
-// then moved).
-type unique struct{ Column, Value, Scope string }
+// then moved). Fold compares the value as the server compares an identifier
+// (see sameID).
+type unique struct {
+	Column, Value, Scope string
+	Fold                 bool
+}
 
 // RowError marks a row invalid: the column and what was expected.
 type RowError struct {
@@ -348,6 +356,10 @@ type result struct {
 	Message  string
 	Attempts int
 	Outputs  map[string]string
+	// kept, when set, is what the ledger keeps with a row's claim instead of
+	// the row's own detail: the reference number the server kept (another
+	// run's, whose claim this run took over).
+	kept *string
 }
 
 // Status is a row's final status in the reports.
@@ -362,6 +374,11 @@ const (
 	StatusUnknown Status = "unknown"
 	StatusPlanned Status = "planned"
 )
+
+// codeReadBack is the code of an ok row proven by reading back (or by the
+// server's refusal of a replayed reference) rather than by its call's answer;
+// the message says what the read showed.
+const codeReadBack = "CONFIRMED_BY_READ_BACK"
 
 // failedResult is the result of a row whose call ended in err: not recorded
 // when the run stopped before the row was done (the report says NOT_SENT and a

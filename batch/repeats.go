@@ -61,7 +61,11 @@ func (r *repeats) hash(u unique) uint64 {
 		r.h.WriteString(u.Scope)
 		r.column, r.scope, r.where = u.Column, u.Scope, r.h.Sum64()|1
 	}
-	v := maphash.String(r.seed, u.Value)
+	value := u.Value
+	if u.Fold {
+		value = sameID(value)
+	}
+	v := maphash.String(r.seed, value)
 	// Never 0, which marks a free slot in done's tables.
 	return (v^r.where)*0x9e3779b97f4a7c15 | 1
 }
@@ -79,6 +83,9 @@ func (r *repeats) add(values []unique, row int) *RowError {
 			continue
 		}
 		if first, dup := r.first[key]; dup {
+			if u.Fold && sameID(u.Value) != u.Value {
+				return invalid(u.Column, "DUPLICATE", "%q is also on row %d, in another case (the server takes identifiers that differ only in case as one)", u.Value, first)
+			}
 			return invalid(u.Column, "DUPLICATE", "%q is also on row %d", u.Value, first)
 		}
 		r.first[key] = int32(row)

@@ -3,6 +3,8 @@ package batch
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"hash/maphash"
 	"os"
 	"path/filepath"
 	"sort"
@@ -40,6 +42,7 @@ func reportPaths(cfg Config) Reports {
 // reported is what pass 3 wrote: every row's status, the counts, the first
 // problems and the control totals; for a dry run, the calls planned too.
 type reported struct {
+	cut           error // the file changed in place: no row past it is reported
 	rows, notSent int
 	counts        map[Status]int
 	errorCodes    map[string]int
@@ -49,15 +52,26 @@ type reported struct {
 	planned       planned
 }
 
+// ledgerOutcomes are the outcomes in the ledger of a run that stopped, which
+// a resumed run goes on with: those of the rows it did (done), and of those
+// it sent without knowing what came of them (uncertain): what the reports
+// say of such a row when this run stops before it.
+type ledgerOutcomes struct {
+	led       *ledger.Ledger
+	runID     string
+	done      map[int]bool
+	uncertain map[int]string
+}
+
 // finish is pass 3: every input row, in input order, with its status: invalid
 // from validation, the outcome of the rows sent, and "failed" with NOT_SENT for
 // valid rows a stopped run never sent. rows (when not 0) is how many rows pass
 // 1 read: rows added to the file since were never sent and are not reported.
-// The outcomes come from st as the calls are made (a run of its own, written
-// while it sends), else from the ledger after them (a resumed run, whose
-// earlier outcomes are there), else there are none (a dry run). The reports
-// are left to commit, with the Summary sheet, or to abort.
-func finish(cfg Config, j *job, led *ledger.Ledger, runID string, st *stream, rows int) (*reports, reported, error) {
+// The outcomes come from st as the calls are made, and from the ledger for
+// the rows a resumed run did before it stopped (earlier); a dry run has none.
+// A file changed in place ends the reports at the row that changed (rp.cut).
+// The reports are left to commit, with the Summary sheet, or to abort.
+func finish(cfg Config, j *job, earlier *ledgerOutcomes, st *stream, rows int) (*reports, reported, error) {
 	rp := reported{counts: map[Status]int{}, errorCodes: map[string]int{}, errorMessages: map[string]string{}}
 	password := ""
 	if j.protect {
@@ -68,20 +82,36 @@ func finish(cfg Config, j *job, led *ledger.Ledger, runID string, st *stream, ro
 		return nil, rp, err
 	}
 	outcomes := func(int) (ledger.Outcome, bool) { return ledger.Outcome{}, false }
-	var cur *ledger.Cursor
-	switch {
-	case st != nil:
+	if st != nil {
 		outcomes = st.wait
-	case led != nil:
-		if cur, err = led.Outcomes(context.Background(), runID); err != nil {
+	}
+	var cur *ledger.Cursor
+	if earlier != nil {
+		if cur, err = earlier.led.OutcomesApart(context.Background(), earlier.runID); err != nil {
 			rep.abort()
 			return nil, rp, err
 		}
 		defer cur.Close()
-		outcomes = outcomesBySeq(cur)
+		recorded := outcomesBySeq(cur)
+		outcomes = func(seq int) (ledger.Outcome, bool) {
+			if earlier.done[seq] {
+				return recorded(seq)
+			}
+			if o, ok := st.wait(seq); ok {
+				return o, true
+			}
+			if o, ok := recorded(seq); ok {
+				return o, true // unknown before, and this run stopped before it
+			}
+			if _, sent := earlier.uncertain[seq]; sent {
+				return ledger.Outcome{Status: string(StatusUnknown), Code: "UNKNOWN_OUTCOME",
+					Message: "sent by this run before it stopped, which then did not know what came of it; not read back yet: run the same command to read it back"}, true
+			}
+			return ledger.Outcome{}, false
+		}
 	}
 	tot := newTotals(j)
-	plan, flush := callCounter(j, &rp.planned)
+	plan, flush := callCounter(j, cfg.ReadBefore, &rp.planned)
 	err = j.scanToReport(rows, func(r *row) error {
 		rp.rows++
 		o, sent := outcomes(r.seq)
@@ -114,6 +144,10 @@ func finish(cfg Config, j *job, led *ledger.Ledger, runID string, st *stream, ro
 		}
 		return rep.write(r.rec, o)
 	})
+	var changed *changedError
+	if errors.As(err, &changed) {
+		rp.cut, err = changed, nil // the rows read before it are reported
+	}
 	if err == nil && cfg.DryRun {
 		err = flush()
 	}
@@ -254,14 +288,7 @@ func newReports(j *job, paths Reports, f formats.Format, overrides map[string]st
 // rowNumber is the row's number in the reports: its row in the file, or, for
 // a report fed back in, the row it had in the first file, so that a retried
 // row keeps its number through every retry.
-func (rep *reports) rowNumber(rec formats.Record) int {
-	if rep.rowCol >= 0 && rep.rowCol < len(rec.Fields) {
-		if n, err := strconv.Atoi(strings.TrimSpace(rec.Fields[rep.rowCol])); err == nil && n > 0 {
-			return n
-		}
-	}
-	return rec.Row
-}
+func (rep *reports) rowNumber(rec formats.Record) int { return rowNumber(rec, rep.rowCol) }
 
 // write writes a row with its outcome (o.Row its number), to the failures
 // report too when it is a problem.
@@ -322,10 +349,33 @@ func (rep *reports) abort() {
 
 // callCounter counts the calls that a job's valid rows make, sending nothing:
 // the plan of a kind that is not sequential (each chunk let go as soon as it is
-// planned, so memory stays flat), one call a row for a sequential kind.
-func callCounter(j *job, p *planned) (add func(Item) error, flush func() error) {
+// planned, so memory stays flat), one call a row for a sequential kind. For a
+// subscriptions job it counts the reads --read-before makes too (p.readBefore):
+// one for each row whose customer's state the run would not know, forgotten as
+// the run forgets it (states: everything past maxStates customers); they are
+// calls when readBefore is set.
+func callCounter(j *job, readBefore bool, p *planned) (add func(Item) error, flush func() error) {
 	if j.kind.Sequential {
-		return func(Item) error { p.calls++; p.chunks++; return nil }, func() error { return nil }
+		seed := maphash.MakeSeed()
+		known := map[uint64]struct{}{}
+		return func(it Item) error {
+			p.calls++
+			p.chunks++
+			if j.kind == Subscriptions && len(it.Lanes) > 0 {
+				customer := maphash.String(seed, it.Lanes[0])
+				if _, ok := known[customer]; !ok {
+					p.readBefore++
+					if readBefore {
+						p.calls++
+					}
+				}
+				if len(known) >= maxStates {
+					clear(known)
+				}
+				known[customer] = struct{}{}
+			}
+			return nil
+		}, func() error { return nil }
 	}
 	ln := newLanes()
 	pl := newPlanner(j.chunkSize, 1024, ln, func(c *chunk) error {
@@ -427,6 +477,12 @@ func summarySheet(s *Summary) ([][]string, [][]formats.CellKind) {
 	l.totals(s.Totals)
 	l.figure("chunks", strconv.Itoa(s.Chunks), "")
 	l.figure("calls", strconv.FormatInt(s.Calls, 10), "")
+	switch {
+	case s.ReadBeforeCalls > 0 && s.ReadBefore:
+		l.figure("read_before_calls", strconv.FormatInt(s.ReadBeforeCalls, 10), "of the calls, those reading a customer's subscription before its first row (--read-before)")
+	case s.ReadBeforeCalls > 0:
+		l.figure("read_before_calls", strconv.FormatInt(s.ReadBeforeCalls, 10), "the calls --read-before would add: a read of each customer's subscription before its first row")
+	}
 	l.figure("retries", strconv.FormatInt(s.Retries, 10), "")
 	l.figure("throttled", strconv.FormatInt(s.Throttled, 10), "")
 	l.text("start", s.Start.Format(time.RFC3339))

@@ -13,6 +13,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/crmbatch/crmbatch/crm"
@@ -47,6 +48,22 @@ type Config struct {
 	SkipDone     bool // after a finished run of the job (or of the file this is an edit of), send only the rows it did not apply
 	Strict       bool // refuse a file with columns the job does not read
 	Force        bool // send charges that an earlier run already acknowledged or accepted
+	// ReadBefore reads each customer's subscription before its first row of a
+	// subscriptions job (one subscriptions/show a customer), so that a lost
+	// answer on that row can be judged too; without it the state is read back
+	// only after a lost answer.
+	ReadBefore bool
+	// NewLedger starts a new ledger in a state folder whose ledger is gone
+	// (its locks, journal or marker are there): without it such a run is
+	// refused, since a new ledger forgets what was sent.
+	NewLedger bool
+	// MaxWait is the longest Retry-After a run waits out: a longer one stops
+	// it (exit 3) saying when to come back. 0 = 5 minutes.
+	MaxWait time.Duration
+	// LedgerPages, when positive, is how many pages the ledger may grow by
+	// in this run before its writes fail as on a full disk: a write budget
+	// for tests.
+	LedgerPages int
 
 	Log      *slog.Logger
 	Progress Progress
@@ -79,9 +96,17 @@ type Summary struct {
 	FirstProblems    []string          `json:"first_problems,omitempty"` // the first failed, invalid or unknown rows, for the log, but those not sent
 	Totals           []Total           `json:"totals,omitempty"`         // a charges job's control totals per status and currency
 	Reports          Reports           `json:"reports"`
+	// Resolve is the command that reads the rows of unknown outcome back
+	// (the same command; running the failures report does too).
+	Resolve string `json:"resolve,omitempty"`
 	// UnusedColumns are the header's columns the job does not read: copied
 	// to the reports, never sent.
 	UnusedColumns []UnusedColumn `json:"unused_columns,omitempty"`
+	// ReadBefore says a subscriptions job reads each customer's subscription
+	// before its first row (--read-before). ReadBeforeCalls, in a plan, are
+	// those reads: part of Calls when ReadBefore, else what it would add.
+	ReadBefore      bool  `json:"read_before,omitempty"`
+	ReadBeforeCalls int64 `json:"read_before_calls,omitempty"`
 }
 
 // Reports are the paths of a run's report files.
@@ -157,7 +182,8 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Summary{Input: cfg.Path, Job: j.kind.Name, DryRun: cfg.DryRun, Start: start,
+	defer j.pin.Close()
+	s := &Summary{Input: cfg.Path, Job: j.kind.Name, DryRun: cfg.DryRun, ReadBefore: cfg.ReadBefore && j.kind == Subscriptions, Start: start,
 		Counts: map[Status]int{}, ErrorCodes: map[string]int{}, Reports: reportPaths(cfg), UnusedColumns: j.unused}
 	if err := os.MkdirAll(filepath.Dir(s.Reports.Results), 0o700); err != nil {
 		return nil, &UsageError{Msg: fmt.Sprintf("--out: %v", err)}
@@ -172,28 +198,33 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 	hashCtx, stopHash := context.WithCancel(ctx)
 	go func() {
 		var err error
-		s.InputSHA256, err = fileSHA256(hashCtx, cfg.Path)
+		s.InputSHA256, err = j.pin.sha256(hashCtx)
 		sum <- err
 	}()
-	opened := openLedgerEarly(cfg.StateDir)
+	opened := openLedgerEarly(cfg.StateDir, ledger.Options{NewLedger: cfg.NewLedger, GrowthPages: cfg.LedgerPages})
 	defer opened.drop()
 
 	plan, err := validatePass(cfg, j)
 	if err != nil {
 		stopHash() // a broken file is said at once, however large
 		<-sum
+		if changed := j.pin.change(); changed != nil {
+			return nil, changedWhileRead(cfg.Path)
+		}
 		return nil, err
 	}
 	err = <-sum
 	stopHash()
 	switch {
+	case j.pin.change() != nil:
+		return nil, changedWhileRead(cfg.Path)
 	case ctx.Err() != nil:
 		return nil, &FatalError{Err: fmt.Errorf("interrupted before anything was sent: %w", context.Cause(ctx))}
 	case err != nil:
 		return nil, &FileError{File: cfg.Path, Msg: err.Error()}
 	}
 	s.Rows = plan.rows
-	id, err := identify(cfg, j, plan.fp, info, s)
+	id, err := identify(cfg, j, plan, info)
 	if err != nil {
 		return nil, err
 	}
@@ -216,11 +247,17 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 	defer rep.abort()
 	s.add(done, rp, cfg.Now(), j.protect)
 	cfg.Log.Debug("calls done and reports written", "calls", s.Calls, "seconds", s.DurationSeconds)
+	if rp.cut != nil && runErr == nil {
+		runErr = &FatalError{Err: rp.cut}
+	}
 	if changed := changedUnder(cfg.Path, info, s.InputSHA256); runErr == nil && changed != nil {
 		runErr = &FatalError{Err: changed}
 	}
 	if runErr != nil {
 		s.Stopped = runErr.Error()
+	}
+	if s.Counts[StatusUnknown] > 0 {
+		s.Resolve = strings.TrimSpace("crmbatch run "+id.flags) + " " + shellQuote(cfg.Path)
 	}
 	if err := rep.commit(summarySheet(s)); err != nil {
 		return nil, &FatalError{Err: fmt.Errorf("writing the reports: %w", err)}
@@ -250,16 +287,17 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 }
 
 // sendAndReport runs pass 2 (execute) and pass 3 (finish), and returns what
-// each did; the reports are left to commit with the Summary. A run of its own
-// writes its reports while it sends, from the outcomes as they come; a resumed
-// run writes them after, from the ledger, which holds its earlier outcomes too.
+// each did; the reports are left to commit with the Summary. The reports are
+// written while the rows are sent, from the outcomes as they come (and, for a
+// resumed run, from the ledger for the rows done before it stopped).
 func sendAndReport(ctx context.Context, cfg Config, j *job, led *ledger.Ledger, h history, rows int) (runErr error, done sent, rep *reports, rp reported, repErr error) {
-	if h.resumed {
-		done, runErr = execute(ctx, cfg, j, led, h, rows, nil)
-		rep, rp, repErr = finish(cfg, j, led, h.run.ID, nil, rows)
-		return runErr, done, rep, rp, repErr
-	}
 	st := newStream()
+	var earlier *ledgerOutcomes
+	if h.resumed {
+		// The rows done before the run stopped have their outcomes in the
+		// ledger; the others come from this run as it sends them.
+		earlier = &ledgerOutcomes{led: led, runID: h.run.ID, done: h.progress.Done, uncertain: h.progress.Uncertain}
+	}
 	type result struct {
 		rep *reports
 		rp  reported
@@ -267,7 +305,7 @@ func sendAndReport(ctx context.Context, cfg Config, j *job, led *ledger.Ledger, 
 	}
 	written := make(chan result, 1)
 	go func() {
-		rep, rp, err := finish(cfg, j, nil, h.run.ID, st, rows)
+		rep, rp, err := finish(cfg, j, earlier, st, rows)
 		written <- result{rep, rp, err}
 	}()
 	done, runErr = execute(ctx, cfg, j, led, h, rows, st)
@@ -279,7 +317,7 @@ func sendAndReport(ctx context.Context, cfg Config, j *job, led *ledger.Ledger, 
 // openInput checks the job file and opens it: its format, that it is a regular
 // file, its header and kind; for a subscriptions job with promotion codes, the
 // whole file is checked before the endpoint is asked for its promotions.
-func openInput(ctx context.Context, cfg *Config) (*job, os.FileInfo, error) {
+func openInput(ctx context.Context, cfg *Config) (ret *job, _ os.FileInfo, _ error) {
 	inFormat, err := formats.FormatOf(cfg.Path)
 	if err != nil {
 		return nil, nil, &FileError{File: cfg.Path, Msg: err.Error(), Hint: "job files are .csv or .xlsx"}
@@ -300,10 +338,20 @@ func openInput(ctx context.Context, cfg *Config) (*job, os.FileInfo, error) {
 	if err != nil {
 		return nil, nil, &FileError{File: cfg.Path, Msg: err.Error(), Hint: "give the path of a .csv or .xlsx job file"}
 	}
-	j, err := openJob(cfg.Path, cfg.Job, formats.Options{Sheet: cfg.Sheet, Password: cfg.XLSXPassword}, cfg.Overrides, cfg.ChunkSize)
+	pin, info, err := pinFile(cfg.Path)
 	if err != nil {
+		return nil, nil, &FileError{File: cfg.Path, Msg: err.Error(), Hint: "give the path of a .csv or .xlsx job file"}
+	}
+	j, err := openPinnedJob(pin, cfg.Path, cfg.Job, formats.Options{Sheet: cfg.Sheet, Password: cfg.XLSXPassword}, cfg.Overrides, cfg.ChunkSize)
+	if err != nil {
+		pin.Close()
 		return nil, nil, err
 	}
+	defer func() {
+		if ret == nil {
+			pin.Close()
+		}
+	}()
 	if j.protect, err = formats.Encrypted(cfg.Path); err == nil && j.protect && cfg.Format != formats.XLSX {
 		return nil, nil, &UsageError{Msg: "the job file is password-protected, so its reports must be too: XLSX, not " + string(cfg.Format) +
 			"\nhint: drop --format " + string(cfg.Format)}
@@ -329,22 +377,23 @@ func openInput(ctx context.Context, cfg *Config) (*job, os.FileInfo, error) {
 
 // dryRun reads the file once: its reports say planned or invalid.
 func dryRun(cfg Config, j *job, s *Summary) error {
-	rep, rp, err := finish(cfg, j, nil, "", nil, 0)
+	rep, rp, err := finish(cfg, j, nil, nil, 0)
 	if err == nil && j.suspected {
 		// The first read could only suspect repeated values; now they are
 		// known, the reports are written again.
 		rep.abort()
-		rep, rp, err = finish(cfg, j, nil, "", nil, 0)
+		rep, rp, err = finish(cfg, j, nil, nil, 0)
 	}
 	if err != nil {
 		return err
 	}
 	defer rep.abort()
 	s.add(sent{calls: rp.planned.calls, chunks: rp.planned.chunks}, rp, cfg.Now(), j.protect)
-	if s.InputSHA256, err = fileSHA256(context.Background(), cfg.Path); err != nil {
+	if s.InputSHA256, err = j.pin.sha256(context.Background()); err != nil {
 		return &FileError{File: cfg.Path, Msg: err.Error()}
 	}
 	s.EstimatedSeconds = float64(s.Calls) / cfg.Rate
+	s.ReadBeforeCalls = rp.planned.readBefore
 	if err := rep.commit(summarySheet(s)); err != nil {
 		return err
 	}
@@ -356,17 +405,21 @@ func dryRun(cfg Config, j *job, s *Summary) error {
 type planned struct {
 	rows, valid int
 	calls       int64
+	readBefore  int64 // the reads --read-before makes (in calls when it is given)
 	chunks      int
 	fp          *fingerprint
+	digest      string // of the rows as read: the job's identity (see rowsDigest)
 }
 
 // validatePass is pass 1: the whole file is read and validated before anything
 // is sent.
 func validatePass(cfg Config, j *job) (planned, error) {
 	p := planned{fp: &fingerprint{}}
-	count, flush := callCounter(j, &p)
+	count, flush := callCounter(j, cfg.ReadBefore, &p)
+	digest := newRowsDigest(j)
 	if err := j.scan(0, func(r *row) error {
 		p.rows++
+		digest.add(r.rec)
 		if r.err != nil {
 			return nil
 		}
@@ -379,13 +432,14 @@ func validatePass(cfg Config, j *job) (planned, error) {
 	if err := flush(); err != nil {
 		return p, err
 	}
+	p.digest = digest.sum()
 	cfg.Log.Debug("validated", "rows", p.rows, "valid", p.valid, "calls", p.calls)
 	return p, nil
 }
 
-// identify names the job: its content (s.InputSHA256, hashed while pass 1
-// read the file), kind, sheet, flags and endpoint.
-func identify(cfg Config, j *job, fp *fingerprint, info os.FileInfo, s *Summary) (identity, error) {
+// identify names the job: its rows as read by pass 1, kind, sheet, flags and
+// endpoint.
+func identify(cfg Config, j *job, plan planned, info os.FileInfo) (identity, error) {
 	var err error
 	if err := unchanged(cfg.Path, info); err != nil {
 		return identity{}, err
@@ -400,11 +454,18 @@ func identify(cfg Config, j *job, fp *fingerprint, info os.FileInfo, s *Summary)
 	if endpoint == "" {
 		endpoint = cfg.API.BaseURL
 	}
-	id := identity{endpoint: canonicalEndpoint(endpoint), name: filepath.Base(cfg.Path), fp: fp}
+	id := identity{endpoint: canonicalEndpoint(endpoint), name: filepath.Base(cfg.Path), fp: plan.fp}
 	if id.input, err = filepath.Abs(cfg.Path); err != nil {
 		id.input = cfg.Path
 	}
-	id.key = jobKey(s.InputSHA256, j.kind.Name, cfg.Sheet, cfg.Overrides, id.endpoint)
+	id.key = jobKey(plan.digest, j.kind.Name, cfg.Sheet, cfg.Overrides, id.endpoint)
+	id.flags = jobFlags(cfg)
+	id.reports = reportPaths(cfg)
+	for _, p := range []*string{&id.reports.Results, &id.reports.Failures, &id.reports.Summary} {
+		if abs, err := filepath.Abs(*p); err == nil {
+			*p = abs
+		}
+	}
 	return id, nil
 }
 
@@ -413,6 +474,9 @@ func identify(cfg Config, j *job, fp *fingerprint, info os.FileInfo, s *Summary)
 func openLedger(ctx context.Context, cfg Config, j *job, id identity, s *Summary, opened *ledgerOpening) (*ledger.Ledger, history, func(), error) {
 	led, err := opened.take(cfg.StateDir)
 	if err != nil {
+		if strings.Contains(err.Error(), "\nhint: ") {
+			return nil, history{}, nil, &UsageError{Msg: err.Error()}
+		}
 		return nil, history{}, nil, &UsageError{Msg: fmt.Sprintf("%v\nhint: --state DIR (or CRMBATCH_STATE) names the folder of crmbatch's ledger", err)}
 	}
 	var locks []*ledger.Lock
@@ -470,6 +534,7 @@ func openLedger(ctx context.Context, cfg Config, j *job, id identity, s *Summary
 // the state folder has none yet, a new one built meanwhile under a temporary
 // name: put in place by take, removed by drop.
 type ledgerOpening struct {
+	opts     ledger.Options
 	done     chan struct{}
 	led      *ledger.Ledger
 	prepared *ledger.Prepared
@@ -480,8 +545,8 @@ type ledgerOpening struct {
 // openLedgerEarly opens the ledger in dir in the background when it exists,
 // and builds one aside when it does not: a run of a broken file leaves no
 // ledger.
-func openLedgerEarly(dir string) *ledgerOpening {
-	o := &ledgerOpening{done: make(chan struct{})}
+func openLedgerEarly(dir string, opts ledger.Options) *ledgerOpening {
+	o := &ledgerOpening{opts: opts, done: make(chan struct{})}
 	if dir == "" {
 		close(o.done) // take says what is wrong
 		return o
@@ -491,10 +556,10 @@ func openLedgerEarly(dir string) *ledgerOpening {
 		defer close(o.done)
 		switch {
 		case err == nil:
-			o.led, o.err = ledger.Open(dir)
+			o.led, o.err = ledger.OpenOptions(dir, opts)
 		case errors.Is(err, fs.ErrNotExist):
 			// Left for take to build and say what is wrong when it fails.
-			o.prepared, _ = ledger.Prepare(dir)
+			o.prepared, _ = ledger.Prepare(dir, opts)
 		}
 	}()
 	return o
@@ -509,7 +574,7 @@ func (o *ledgerOpening) take(dir string) (*ledger.Ledger, error) {
 	case o.prepared != nil:
 		return o.prepared.Open()
 	case o.led == nil && o.err == nil:
-		return ledger.Open(dir)
+		return ledger.OpenOptions(dir, o.opts)
 	}
 	return o.led, o.err
 }
@@ -525,11 +590,6 @@ func (o *ledgerOpening) drop() {
 	case o.prepared != nil:
 		o.prepared.Discard()
 	}
-}
-
-// fileSHA256 hashes the file at path; it stops when ctx is done.
-func fileSHA256(ctx context.Context, path string) (string, error) {
-	return prefixSHA256(ctx, path, -1)
 }
 
 // prefixSHA256 hashes the first size bytes of the file at path (all of it
@@ -564,6 +624,11 @@ func prefixSHA256(ctx context.Context, path string, size int64) (string, error) 
 			return "", err
 		}
 	}
+}
+
+// changedWhileRead is the refusal of a file that changed while pass 1 read it.
+func changedWhileRead(path string) error {
+	return &FileError{File: path, Msg: "the file changed while crmbatch was reading it", Hint: "let the file be written completely before running it (write to a temporary name, then rename); nothing was sent"}
 }
 
 // unchanged checks that the job file is still the one that was validated: the

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/crmbatch/crmbatch/crm"
 )
@@ -29,6 +30,9 @@ func Connect(ctx context.Context, cfg Config) (*Session, error) {
 	return &Session{x: x}, nil
 }
 
+// defaultMaxWait is the longest Retry-After a run waits out unless told.
+const defaultMaxWait = 5 * time.Minute
+
 // login builds the client of a run or a session, paced by one pacer that stops
 // with ctx, and logs in with retries. Its calls and retries count from zero
 // after the login: summaries count the job's calls.
@@ -47,12 +51,19 @@ func login(ctx context.Context, cfg Config) (*executor, error) {
 	if progress == nil {
 		progress = silent{}
 	}
-	x := &executor{client: client, pace: pace, retries: cfg.Retries, log: cfg.Log, progress: progress}
+	maxWait := cfg.MaxWait
+	if maxWait <= 0 {
+		maxWait = defaultMaxWait
+	}
+	x := &executor{client: client, pace: pace, retries: cfg.Retries, maxWait: maxWait, log: cfg.Log, progress: progress}
 	if _, err := x.retry(ctx, client.Login, nil, false); err != nil {
 		var ce *crm.Error
+		var we *waitError
 		switch {
 		case ctx.Err() != nil:
 			err = fmt.Errorf("interrupted: %w", ctx.Err())
+		case errors.As(err, &we):
+			err = we
 		case errors.As(err, &ce):
 			err = ce // the login's own answer, not how the run took it
 		}

@@ -299,18 +299,24 @@ func nestedValue(v rowView, col, field, s string, n nested) (any, error) {
 
 // callSubscription makes the call of one row. These calls are not idempotent,
 // and a subscription's state alone cannot tell whether this row changed it (the
-// customer may have had a subscription already, or been suspended already). So
-// the state before the call is known first (from the customer's previous row,
-// else subscriptions/show) and recorded with the intent; after an ambiguous
-// failure the state is read again, and the row is applied when the state moved
-// from before to what the action makes, not applied when it is still as before
-// (then it is sent again), and unknown when either read failed.
+// customer may have had a subscription already, or been suspended already).
+//
+// What the run knows of the state before the call comes from the customer's
+// previous row (the state it left), else from a subscriptions/show made before
+// the row when --read-before asks for it, else it is not known: while every
+// answer arrives, nothing is read. It is recorded with the intent. When an
+// answer is lost, the state is read back and judged (judge): the row is ok
+// (CONFIRMED_BY_READ_BACK) when the state moved from before to what the action
+// makes, sent again when the state shows the action not applied, and unknown
+// when the read failed or cannot tell: the action's end state with the state
+// before not known (the customer may have been in it already), or a state the
+// action does not make.
 func callSubscription(ctx context.Context, x *executor, items []Item, ps []subscriptionItem) ([]result, int, error) {
-	c := &subscriptionCall{x: x, action: items[0].Action, sub: ps[0]}
+	c := &subscriptionCall{x: x, action: items[0].Action, sub: ps[0], why: "no usable answer came back"}
 	it := items[0]
 	c.before, c.known = parseState(it.Note)
 	if !it.Uncertain {
-		if c.before, c.known = x.states.get(c.sub.Customer); !c.known {
+		if c.before, c.known = x.states.get(c.sub.Customer); !c.known && x.readBefore {
 			var err error
 			c.before, c.known, err = x.showState(ctx, c.sub.Customer)
 			if errors.Is(err, errStopped) {
@@ -325,11 +331,10 @@ func callSubscription(ctx context.Context, x *executor, items []Item, ps []subsc
 	var err error
 	if it.Uncertain {
 		// A run that stopped sent this row and never learnt what came of it.
+		c.why = "the run that sent it stopped before its answer"
 		var applied bool
 		if applied, err = c.readBack(ctx); err == nil && applied {
-			r := result{Status: StatusOK, Message: "applied before the run stopped (read back)",
-				Outputs: map[string]string{"subscription_number": c.now.number}}
-			return []result{r}, 0, nil
+			return []result{c.applied(0)}, 0, nil
 		}
 		if err != nil {
 			err = &unknownError{err: err}
@@ -338,26 +343,34 @@ func callSubscription(ctx context.Context, x *executor, items []Item, ps []subsc
 	if err == nil {
 		attempts, err = x.retry(ctx, c.send, c.readBack, true)
 	}
-	if err != nil {
-		if c.known && failedResult(err).Status == StatusFailed {
-			x.states.set(c.sub.Customer, c.before) // refused: nothing changed
-		} else {
-			x.states.forget(c.sub.Customer)
-		}
-		return nil, attempts, err
+	if err == nil {
+		return []result{c.applied(attempts)}, attempts, nil
 	}
-	return []result{c.applied(attempts)}, attempts, nil
+	var doubt *readBackDoubt
+	switch r := failedResult(err); {
+	case errors.As(err, &doubt):
+		// The read was the last thing done: the customer is as it showed.
+		x.states.set(c.sub.Customer, c.now)
+		return []result{{Status: StatusUnknown, Code: "UNKNOWN_OUTCOME", Attempts: attempts, Message: doubt.Error()}}, attempts, nil
+	case r.Status == StatusFailed && c.known:
+		x.states.set(c.sub.Customer, c.before) // refused: nothing changed
+	default:
+		x.states.forget(c.sub.Customer)
+	}
+	return nil, attempts, err
 }
 
 // subscriptionCall is the call of one subscriptions row.
 type subscriptionCall struct {
-	x       *executor
-	action  string
-	sub     subscriptionItem
-	before  state // the state before the call
-	known   bool  // before could be read
-	created *crm.CreatedSubscription
-	now     state // the state read back
+	x         *executor
+	action    string
+	sub       subscriptionItem
+	before    state // the state before the call's next attempt
+	known     bool  // before is known
+	created   *crm.CreatedSubscription
+	now       state  // the state last read back
+	confirmed bool   // now proved the row applied
+	why       string // why it was read back: the answer lost, or the run stopped
 }
 
 func (c *subscriptionCall) send(ctx context.Context) (err error) {
@@ -375,26 +388,81 @@ func (c *subscriptionCall) send(ctx context.Context) (err error) {
 	return err
 }
 
-// readBack reads the state again: applied when it moved from before to what
-// the action makes, not applied when it is as before.
+// readBack reads the state again and judges it: applied, not applied (then the
+// row is sent again), or an error: the read failed, or a *readBackDoubt when
+// the state cannot tell.
 func (c *subscriptionCall) readBack(ctx context.Context) (bool, error) {
-	after, ok, err := c.x.showState(ctx, c.sub.Customer)
-	switch {
-	case err != nil:
+	after, _, err := c.x.showState(ctx, c.sub.Customer)
+	if err != nil {
 		return false, err
-	case !c.known:
-		return false, errors.New("the state before the call could not be read, so a change cannot be told from an earlier one")
-	case after == c.before:
-		return false, nil // not applied: sent again
-	case ok && after.lifeCycle == stateAfter(c.action) && (c.action != ActionCreate || after.number != c.before.number):
-		c.now = after
-		return true, nil
 	}
-	return false, fmt.Errorf("the subscription is now %s (before: %s), which this action does not make", after.String(ok), c.before.String(c.known))
+	c.now = after
+	switch v := judge(c.action, c.before, c.known, after); v {
+	case verdictApplied:
+		c.confirmed = true
+		return true, nil
+	case verdictNotApplied:
+		// The state before the next attempt is known now, even when it was
+		// not before the first.
+		c.before, c.known = after, true
+		return false, nil
+	default:
+		return false, &readBackDoubt{call: c, verdict: v}
+	}
+}
+
+// verdict is what a state read back after a lost answer says of the row.
+type verdict int
+
+const (
+	verdictNotApplied  verdict = iota // the state shows the action not applied: it may be sent again
+	verdictApplied                    // the state moved from before to the action's end state
+	verdictMayHaveBeen                // the action's end state, with the state before not known: the customer may have been in it already
+	verdictNeither                    // a state the action does not make, and not the state before
+)
+
+// judge tells what a state read back after a lost answer says of an action.
+// With the state before known, the row applied when the state moved to the
+// action's end state, and not when it is as before. Without it, the end state
+// cannot tell (the customer may have been in it before the row: a suspend of a
+// suspended customer is refused and leaves it suspended), and any other state
+// shows the action not applied (it would have left its end state).
+func judge(action string, before state, known bool, after state) verdict {
+	end := after.lifeCycle == stateAfter(action)
+	switch {
+	case !known && end:
+		return verdictMayHaveBeen
+	case !known, before.sameAs(after):
+		return verdictNotApplied
+	case !end:
+		return verdictNeither
+	case action == ActionCreate && (!before.live() || before.number != "" && after.number != before.number):
+		return verdictApplied // a new subscription
+	case action != ActionCreate && before.live() && (before.number == "" || before.number == after.number):
+		return verdictApplied // the customer's subscription moved
+	}
+	return verdictNeither
+}
+
+// readBackDoubt is a state read back that cannot tell whether the row applied.
+type readBackDoubt struct {
+	call    *subscriptionCall
+	verdict verdict
+}
+
+func (d *readBackDoubt) Error() string {
+	c := d.call
+	if d.verdict == verdictMayHaveBeen {
+		return fmt.Sprintf("%s; read back, the customer has %s, as a %s leaves it, but may have had it before this row "+
+			"(the state before was not read: --read-before reads it), so whether this row %s it cannot be told; check it in CRM.COM",
+			c.why, c.now.describe(), c.action, pastOf(c.action))
+	}
+	return fmt.Sprintf("%s; read back, the customer has %s (before: %s), which a %s does not make; check it in CRM.COM",
+		c.why, c.now.describe(), c.before.describe(), c.action)
 }
 
 // applied is the result of a row the server applied; the run remembers the
-// customer's state after it.
+// customer's state after it. A row proven by reading back says so.
 func (c *subscriptionCall) applied(attempts int) result {
 	after := state{number: c.before.number, lifeCycle: stateAfter(c.action)}
 	r := result{Status: StatusOK, Attempts: attempts}
@@ -406,11 +474,15 @@ func (c *subscriptionCall) applied(attempts int) result {
 			"netflix_token":                 c.created.NetflixToken,
 			"netflix_token_expiration_date": c.created.NetflixTokenExpirationDate,
 		}
-	case c.now.number != "":
-		after.number = c.now.number
-		r.Outputs = map[string]string{"subscription_number": c.now.number}
+	case c.confirmed:
+		after = c.now
+		r.Code = codeReadBack
+		r.Message = fmt.Sprintf("%s; read back, the customer has %s (before: %s): %s", c.why, c.now.describe(), c.before.describe(), pastOf(c.action))
+		if c.now.number != "" {
+			r.Outputs = map[string]string{"subscription_number": c.now.number}
+		}
 		if c.action == ActionCreate {
-			r.Message = "created; the answer was lost on the way, so netflix_token is unknown: read it in CRM.COM"
+			r.Message += "; netflix_token is unknown: read it in CRM.COM"
 		}
 	}
 	c.x.states.set(c.sub.Customer, after)
@@ -418,16 +490,51 @@ func (c *subscriptionCall) applied(attempts int) result {
 }
 
 // state is a customer's subscription as subscriptions/show tells it; the zero
-// value is "no subscription".
+// value is "no subscription". A state with a life cycle state and no number is
+// a subscription whose number the run does not know (it saw it suspended,
+// unsuspended or cancelled, never read).
 type state struct{ number, lifeCycle string }
 
-// String is the state as an intent records it: "-" none, "?" not known.
+// live reports whether the customer has a subscription that is not cancelled.
+func (s state) live() bool { return s.lifeCycle != "" && s.lifeCycle != crm.LifeCycleCancelled }
+
+// sameAs reports whether after may be the state s unchanged.
+func (s state) sameAs(after state) bool {
+	return s.lifeCycle == after.lifeCycle && (s.number == "" || s.number == after.number)
+}
+
+// describe says the state in words, for a report: "subscription S0000000001
+// EFFECTIVE", "a NOT_EFFECTIVE subscription", "no subscription".
+func (s state) describe() string {
+	switch {
+	case s.lifeCycle == "":
+		return "no subscription"
+	case s.number == "" && strings.HasPrefix(s.lifeCycle, "E"):
+		return "an " + s.lifeCycle + " subscription"
+	case s.number == "":
+		return "a " + s.lifeCycle + " subscription"
+	}
+	return "subscription " + s.number + " " + s.lifeCycle
+}
+
+// pastOf is what a subscription action did: "suspended".
+func pastOf(action string) string {
+	if action == ActionCancel {
+		return "cancelled"
+	}
+	return strings.TrimSuffix(action, "e") + "ed"
+}
+
+// String is the state as an intent records it: "-" none, "?" not known, "*
+// LIFECYCLE" a subscription of unknown number.
 func (s state) String(known bool) string {
 	switch {
 	case !known:
 		return "?"
 	case s.number == "" && s.lifeCycle == "":
 		return "-"
+	case s.number == "":
+		return "* " + s.lifeCycle
 	}
 	return s.number + " " + s.lifeCycle
 }
@@ -440,6 +547,9 @@ func parseState(note string) (state, bool) {
 		return state{}, true
 	}
 	number, lc, _ := strings.Cut(note, " ")
+	if number == "*" {
+		number = ""
+	}
 	return state{number: number, lifeCycle: lc}, true
 }
 

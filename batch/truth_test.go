@@ -349,14 +349,23 @@ func TestFailureSetsMatchedLoosely(t *testing.T) {
 			wants: []rowWant{unmatched, unmatchedNot, unmatched}, effect: chargeEffect,
 		},
 		{
+			// The server takes them as one charge: the second is a repeat.
 			name: "charges that differ only in case",
 			rows: [][]string{
 				{"number", "billing_system_customer_identifier"},
-				{"i00000001", "pci001"}, // no such charge: failed, code "2"
+				{"i00000001", "pci001"}, // no such charge (the sandbox compares exactly): failed, code "2"
 				{"I00000001", "pci001"},
 			},
 			mw:    pass,
-			wants: []rowWant{wantFailed("2"), wantOK}, effect: chargeEffect,
+			wants: []rowWant{wantFailed("2"), {status: "invalid", code: "DUPLICATE"}}, effect: chargeEffect,
+		},
+		{
+			name: "charge number naming one row, reference_number another",
+			rows: charges,
+			mw: chargeEntry(func(e map[string]any) {
+				e["number"], e["reference_number"] = "I00000002", "REF-C"
+			}),
+			wants: []rowWant{unmatched, unmatchedNot, unmatched}, effect: chargeEffect,
 		},
 		{
 			name:  "device in another case",
@@ -377,14 +386,15 @@ func TestFailureSetsMatchedLoosely(t *testing.T) {
 			wants: []rowWant{unmatched, unmatchedNot, unmatched}, effect: deviceEffect,
 		},
 		{
+			// One rule for identifiers: ESNs that differ only in case are one.
 			name: "devices that differ only in case",
 			rows: [][]string{
 				{"esn", "group_name"},
 				{"BLOCKED02", "OPERATOR1"}, // fails
-				{"blocked02", "OPERATOR1"}, // registers: only BLOCKED... is blocked
+				{"blocked02", "OPERATOR1"}, // a repeat of it
 			},
 			mw:    pass,
-			wants: []rowWant{wantFailed("DEVICE_FAILED"), wantOK}, effect: deviceEffect,
+			wants: []rowWant{wantFailed("DEVICE_FAILED"), {status: "invalid", code: "DUPLICATE"}}, effect: deviceEffect,
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -424,6 +434,7 @@ func TestSuccessWithoutItsDataIsNotOK(t *testing.T) {
 		name   string
 		rows   [][]string
 		routes map[string]middleware
+		before bool // --read-before
 		effect effectOf
 		wants  []rowWant
 	}{
@@ -460,7 +471,16 @@ func TestSuccessWithoutItsDataIsNotOK(t *testing.T) {
 			name:   "create without subscription_number, read back",
 			rows:   [][]string{{"action", "billing_system_customer_identifier"}, {"create", "NODATA-C1"}},
 			routes: map[string]middleware{"netflix/subscriptions/create": noNumber},
-			effect: subscriptionEffect, wants: []rowWant{wantOK},
+			before: true,
+			effect: subscriptionEffect, wants: []rowWant{{status: "ok", code: "CONFIRMED_BY_READ_BACK", applied: 1}},
+		},
+		{
+			// Without the state before, the subscription read back may be
+			// one the customer had already.
+			name:   "create without subscription_number, the state before not read",
+			rows:   [][]string{{"action", "billing_system_customer_identifier"}, {"create", "NODATA-C4"}},
+			routes: map[string]middleware{"netflix/subscriptions/create": noNumber},
+			effect: subscriptionEffect, wants: []rowWant{wantUnknown},
 		},
 		{
 			name: "create without subscription_number, show failing after",
@@ -503,7 +523,9 @@ func TestSuccessWithoutItsDataIsNotOK(t *testing.T) {
 			t.Parallel()
 			sb, api := startBehind(t, sandbox.Options{}, byMethod(tc.routes))
 			path := writeCSV(t, t.TempDir(), "job.csv", tc.rows)
-			s := mustRun(t, truthConfig(t, path, api))
+			cfg := truthConfig(t, path, api)
+			cfg.ReadBefore = tc.before
+			s := mustRun(t, cfg)
 			checkTruth(t, s, sb, tc.effect, tc.wants)
 			res := readCSV(t, s.Reports.Results)
 			for _, r := range res {
@@ -598,6 +620,7 @@ func TestSubscriptionReadBackThatFails(t *testing.T) {
 		name   string
 		rows   [][]string // action, customer
 		routes map[string]middleware
+		before bool // --read-before: the state is read before the row too
 		wants  []rowWant
 	}{
 		{
@@ -616,6 +639,7 @@ func TestSubscriptionReadBackThatFails(t *testing.T) {
 			name:   "show answers before, 500 after; create's answer lost",
 			rows:   [][]string{{"create", "RB-C"}},
 			routes: map[string]middleware{"netflix/subscriptions/show": steps(pass, down).serve, "netflix/subscriptions/create": steps(lost, pass).serve},
+			before: true,
 			wants:  []rowWant{wantUnknown},
 		},
 		{
@@ -628,24 +652,28 @@ func TestSubscriptionReadBackThatFails(t *testing.T) {
 			name:   "show refused after, cancel's answer lost",
 			rows:   [][]string{{"cancel", "pci004"}},
 			routes: map[string]middleware{"netflix/subscriptions/show": steps(pass, refused).serve, "netflix/subscriptions/cancel": steps(lost, pass).serve},
+			before: true,
 			wants:  []rowWant{wantUnknown},
 		},
 		{
 			name:   "the customer had a subscription; create's answer lost",
 			rows:   [][]string{{"create", "pci005"}},
 			routes: map[string]middleware{"netflix/subscriptions/create": steps(lost, pass).serve},
+			before: true,
 			wants:  []rowWant{wantFailed("SUBSCRIPTION_EXISTS")},
 		},
 		{
 			name:   "the customer had a subscription; every create's answer lost",
 			rows:   [][]string{{"create", "pci006"}},
 			routes: map[string]middleware{"netflix/subscriptions/create": lost},
+			before: true,
 			wants:  []rowWant{{status: "failed"}},
 		},
 		{
 			name:   "the customer had a subscription, show failing after; create's answer lost",
 			rows:   [][]string{{"create", "pci007"}},
 			routes: map[string]middleware{"netflix/subscriptions/show": steps(pass, down).serve, "netflix/subscriptions/create": steps(lost, pass).serve},
+			before: true,
 			wants:  []rowWant{{status: "unknown"}},
 		},
 		{
@@ -660,7 +688,9 @@ func TestSubscriptionReadBackThatFails(t *testing.T) {
 			sb, api := startBehind(t, sandbox.Options{}, byMethod(tc.routes))
 			rows := [][]string{{"action", "billing_system_customer_identifier"}}
 			path := writeCSV(t, t.TempDir(), "subs.csv", append(rows, tc.rows...))
-			s := mustRun(t, truthConfig(t, path, api))
+			cfg := truthConfig(t, path, api)
+			cfg.ReadBefore = tc.before
+			s := mustRun(t, cfg)
 			checkTruth(t, s, sb, subscriptionEffect, tc.wants)
 			for _, r := range readCSV(t, s.Reports.Results) {
 				if r["status"] == "ok" && r["action"] == "create" {
@@ -743,6 +773,19 @@ func TestWholeCallRefusalsAreIsolatedCheaply(t *testing.T) {
 	}
 }
 
+// exportedRow is chargeRow as a charges export has it: with the charge's
+// charge_status (the demo's charges numbered a multiple of 3 are processed).
+func exportedRow(n int) []string {
+	status := "PENDING"
+	if n%3 == 0 {
+		status = "APPROVED"
+	}
+	return append(chargeRow(n), status)
+}
+
+// exportHeader is the header of exportedRow's rows.
+var exportHeader = []string{"number", "billing_system_customer_identifier", "reference_number", "charge_status"}
+
 // chargeRow is a row acknowledging demo charge n, for its customer.
 func chargeRow(n int) []string {
 	return []string{fmt.Sprintf("I%08d", n), fmt.Sprintf("pci%03d", (n-1)%60+1), fmt.Sprintf("LOST-%d", n)}
@@ -763,24 +806,41 @@ func othersAcknowledge(next http.Handler, r *http.Request, numbers ...int) {
 
 // TestLostChargeAnswerThen502s: a charge whose first acknowledge was applied
 // and whose answer was lost, while every later acknowledge meets a 502, is read
-// back through the charges lists: ok when it left them, unknown when they
-// cannot be read, never failed and never applied twice; a later file holding
-// the charge does not acknowledge it again. A charge the read-back does not see
-// because it was never pending (processed by Netflix), or because others'
-// acknowledges shifted the list's pages while it was read, is not taken for
-// acknowledged.
+// back through the charges lists: ok when it left them and was listed before
+// (by the export the file came from, or by a list read of the run), unknown
+// when they cannot be read or nothing showed it listed before (a hand-made
+// sheet: it may not exist), never failed and never applied twice; a later
+// file holding the charge does not acknowledge it again. A charge the
+// read-back does not see because it was never pending (processed by
+// Netflix), or because others' acknowledges shifted the list's pages while it
+// was read, is not taken for acknowledged.
 func TestLostChargeAnswerThen502s(t *testing.T) {
 	t.Parallel()
 	listDown := answer(http.StatusInternalServerError, refusal("INTERNAL_ERROR", "injected"))
 	skipped := rowWant{status: "skipped", code: "ALREADY_DONE", applied: 1}
 	for _, tc := range []struct {
-		name    string
-		charges []int        // the first file's charges; the later file has the last one again
-		ack     []middleware // the acknowledge calls in turn; the last answers the rest
-		list    middleware   // charges/list; nil passes
-		first   rowWant      // what comes of the charges of the first file
-		later   rowWant      // what comes of the last one in the later file
+		name     string
+		charges  []int        // the first file's charges; the later file has the last one again
+		handMade bool         // the files have no charge_status: not an export
+		ack      []middleware // the acknowledge calls in turn; the last answers the rest
+		list     middleware   // charges/list; nil passes
+		first    rowWant      // what comes of the charges of the first file
+		later    rowWant      // what comes of the last one in the later file
 	}{
+		{
+			name:     "answer lost, then 502s, a hand-made sheet",
+			charges:  []int{1, 2},
+			handMade: true,
+			ack:      []middleware{lost, badGateway},
+			first:    wantUnknown, later: wantUnknown,
+		},
+		{
+			name:     "a 502, then the answer lost, then 502s, a hand-made sheet: the read between lists it",
+			charges:  []int{1, 2},
+			handMade: true,
+			ack:      []middleware{badGateway, lost, badGateway},
+			first:    wantOK, later: skipped,
+		},
 		{
 			name:    "answer lost, then 502s",
 			charges: []int{1, 2},
@@ -852,11 +912,14 @@ func TestLostChargeAnswerThen502s(t *testing.T) {
 				next.ServeHTTP(w, r)
 			})
 			dir := t.TempDir()
-			header := []string{"number", "billing_system_customer_identifier", "reference_number"}
+			header, row := exportHeader, exportedRow
+			if tc.handMade {
+				header, row = header[:3], chargeRow
+			}
 			rows := [][]string{header}
 			wants := []rowWant{}
 			for _, n := range tc.charges {
-				rows = append(rows, chargeRow(n))
+				rows = append(rows, row(n))
 				wants = append(wants, tc.first)
 			}
 			cfg := truthConfig(t, writeCSV(t, dir, "monday.csv", rows), api)
@@ -865,7 +928,7 @@ func TestLostChargeAnswerThen502s(t *testing.T) {
 			checkTruth(t, s, sb, chargeEffect, wants)
 
 			healed.Store(true)
-			cfg.Path = writeCSV(t, dir, "tuesday.csv", [][]string{header, rows[len(rows)-1], chargeRow(200)})
+			cfg.Path = writeCSV(t, dir, "tuesday.csv", [][]string{header, rows[len(rows)-1], row(200)})
 			s = mustRun(t, cfg)
 			checkTruth(t, s, sb, chargeEffect, []rowWant{tc.later, wantOK})
 		})
@@ -874,8 +937,9 @@ func TestLostChargeAnswerThen502s(t *testing.T) {
 
 // TestEditedFileReadsBackItsUncertainCharge: a run that stopped (the endpoint
 // went away) after a charge's answer was lost leaves the charge uncertain; the
-// file, edited and run again, continues that run's job: the charge is read back
-// (it was applied: ok), neither sent again nor taken for another run's.
+// file (an export), edited and run again, continues that run's job: the charge
+// is read back (it was listed, and left the lists: ok), neither sent again nor
+// taken for another run's.
 func TestEditedFileReadsBackItsUncertainCharge(t *testing.T) {
 	t.Parallel()
 	var healed atomic.Bool
@@ -893,8 +957,8 @@ func TestEditedFileReadsBackItsUncertainCharge(t *testing.T) {
 		next.ServeHTTP(w, r)
 	})
 	dir := t.TempDir()
-	header := []string{"number", "billing_system_customer_identifier", "reference_number"}
-	cfg := truthConfig(t, writeCSV(t, dir, "monday.csv", [][]string{header, chargeRow(1), chargeRow(2), chargeRow(4)}), api)
+	header := exportHeader
+	cfg := truthConfig(t, writeCSV(t, dir, "monday.csv", [][]string{header, exportedRow(1), exportedRow(2), exportedRow(4)}), api)
 	cfg.StateDir = filepath.Join(dir, "state")
 	s, err := batch.Run(context.Background(), cfg)
 	var fatal *batch.FatalError
@@ -904,7 +968,7 @@ func TestEditedFileReadsBackItsUncertainCharge(t *testing.T) {
 	checkTruth(t, s, sb, chargeEffect, []rowWant{wantUnknown, wantUnknown, wantUnknown})
 
 	healed.Store(true)
-	writeCSV(t, dir, "monday.csv", [][]string{header, chargeRow(1), chargeRow(2), chargeRow(4), chargeRow(5)})
+	writeCSV(t, dir, "monday.csv", [][]string{header, exportedRow(1), exportedRow(2), exportedRow(4), exportedRow(5)})
 	s = mustRun(t, cfg)
 	checkTruth(t, s, sb, chargeEffect, []rowWant{wantOK, wantOK, wantOK, wantOK})
 }

@@ -1,6 +1,7 @@
 package formats
 
 import (
+	"io"
 	"path/filepath"
 	"strings"
 	"unicode/utf8"
@@ -174,6 +175,29 @@ func Open(path string, opts Options) (Reader, error) {
 		return openXLSX(path, opts)
 	}
 	return openCSV(path, opts)
+}
+
+// OpenAt opens a job file's content, size bytes read from ra, choosing the
+// reader by FormatOf(name); errors name name, and Close does not close ra. A
+// caller that must read exactly the bytes it checked (a file held open and
+// verified as it is read) reads it this way.
+func OpenAt(ra io.ReaderAt, size int64, name string, opts Options) (Reader, error) {
+	f, err := FormatOf(name)
+	if err != nil {
+		return nil, err
+	}
+	if f == XLSX {
+		x, err := newXLSXReader(ra, size, name, opts, nil)
+		if err != nil {
+			return nil, err
+		}
+		return x, nil
+	}
+	r, err := newCSVReader(io.NewSectionReader(ra, 0, size), name, opts, nil)
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
 }
 
 // NormalizeHeader returns s trimmed, without a byte order mark and in lower

@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	_ "modernc.org/sqlite" // the pure-Go SQLite driver "sqlite"
@@ -35,10 +36,12 @@ type Ledger struct {
 	// rows (see insertOf): parsing the SQL cost a third of recording a
 	// call's outcomes. Guarded by mu.
 	inserts map[insertShape]*sql.Stmt
+	path    string       // the database file
+	files   []openedFile // the database and its WAL as opened (see check)
 }
 
 // schemaVersion is the ledger's layout, kept in SQLite's user_version.
-const schemaVersion = 2
+const schemaVersion = 3
 
 const schema = `
 CREATE TABLE IF NOT EXISTS meta (
@@ -57,7 +60,11 @@ CREATE TABLE IF NOT EXISTS runs (
 	lineage      TEXT NOT NULL DEFAULT '',
 	endpoint     TEXT NOT NULL DEFAULT '',
 	input_name   TEXT NOT NULL DEFAULT '',
-	fingerprint  BLOB
+	fingerprint  BLOB,
+	flags        TEXT NOT NULL DEFAULT '',
+	results      TEXT NOT NULL DEFAULT '',
+	failures     TEXT NOT NULL DEFAULT '',
+	abandoned    TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS runs_job_key ON runs(job_key);
 CREATE TABLE IF NOT EXISTS intents (
@@ -112,16 +119,54 @@ var upgrades = []string{
 	 ALTER TABLE intents ADD COLUMN ekeys BLOB;
 	 ALTER TABLE intents ADD COLUMN reference TEXT NOT NULL DEFAULT '';
 	 ALTER TABLE outcomes ADD COLUMN ekey INTEGER NOT NULL DEFAULT 0;`,
+	`ALTER TABLE runs ADD COLUMN flags TEXT NOT NULL DEFAULT '';
+	 ALTER TABLE runs ADD COLUMN results TEXT NOT NULL DEFAULT '';
+	 ALTER TABLE runs ADD COLUMN failures TEXT NOT NULL DEFAULT '';
+	 ALTER TABLE runs ADD COLUMN abandoned TEXT NOT NULL DEFAULT '';`,
 }
 
 // ErrDamaged is returned by Open for a ledger file that exists but holds no
 // ledger: empty (truncated) or not a database.
 var ErrDamaged = errors.New("the ledger is damaged")
 
+// ErrReadOnly is returned by Open for a ledger that cannot be written: the
+// file or its folder read-only (by its mode, its permissions or its file
+// system). A run records what it sends before sending it.
+var ErrReadOnly = errors.New("the ledger is read-only")
+
+// ErrGone is returned by Open for a state folder that held a ledger (its
+// locks, its journal or its marker are there) whose ledger file is gone: a new
+// ledger would know nothing of what was sent. Options.NewLedger starts one
+// anyway.
+var ErrGone = errors.New("the ledger is gone")
+
+// ErrVanished is the error of a write to a ledger whose file was removed or
+// replaced while it was open: what is written would be lost.
+var ErrVanished = errors.New("the ledger was removed or replaced while crmbatch was using it")
+
+// MarkerName is the file beside the ledger that says a ledger lives in the
+// folder (it holds the ledger's id): with it, a missing ledger file is gone,
+// not new.
+const MarkerName = "ledger.id"
+
+// Options tune how a ledger is opened. The zero value is what a run needs.
+type Options struct {
+	// NewLedger starts a new ledger in a state folder whose ledger is gone
+	// (see ErrGone): the user chose to forget what it knew.
+	NewLedger bool
+	// GrowthPages, when positive, lets the database grow by at most this
+	// many pages from its size at Open: writes past it fail as on a full
+	// disk ("database or disk is full"). It is a write budget for tests.
+	GrowthPages int
+}
+
 // Open opens the ledger in dir, creating it (and dir, readable by its owner
 // only) when there is none. A ledger file that is there but empty or unreadable
 // is refused with ErrDamaged, never recreated: it would forget what was sent.
-func Open(dir string) (*Ledger, error) {
+func Open(dir string) (*Ledger, error) { return OpenOptions(dir, Options{}) }
+
+// OpenOptions is Open with options.
+func OpenOptions(dir string, o Options) (*Ledger, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("state folder: %w", err)
 	}
@@ -131,7 +176,13 @@ func Open(dir string) (*Ledger, error) {
 	case err == nil && info.Size() == 0:
 		return nil, damaged(path, "it is empty (0 bytes): truncated, or not written by crmbatch")
 	case err == nil:
+		if err := writable(path); err != nil {
+			return nil, err
+		}
 	case errors.Is(err, fs.ErrNotExist):
+		if err := gone(dir, o.NewLedger); err != nil {
+			return nil, err
+		}
 		if err := create(path); err != nil {
 			return nil, err
 		}
@@ -145,12 +196,152 @@ func Open(dir string) (*Ledger, error) {
 		return nil, fmt.Errorf("ledger: %w", err)
 	}
 	db.SetMaxOpenConns(1) // one writer; SQLite serialises anyway
-	l := &Ledger{db: db, inserts: map[insertShape]*sql.Stmt{}}
+	l := &Ledger{db: db, inserts: map[insertShape]*sql.Stmt{}, path: path}
 	if err := l.prepare(path, true); err != nil {
 		db.Close()
+		if readOnly(err) {
+			return nil, readOnlyError(path, err.Error())
+		}
 		return nil, err
 	}
+	if o.GrowthPages > 0 {
+		var pages int
+		err := db.QueryRow(`PRAGMA page_count`).Scan(&pages)
+		if err == nil {
+			_, err = db.Exec(fmt.Sprintf(`PRAGMA max_page_count = %d`, pages+o.GrowthPages))
+		}
+		if err != nil {
+			db.Close()
+			return nil, fmt.Errorf("ledger: %w", err)
+		}
+	}
+	// The files whose identity every write checks: the database and its WAL.
+	for _, p := range []string{path, path + "-wal"} {
+		if fi, err := os.Stat(p); err == nil {
+			l.files = append(l.files, openedFile{p, fi})
+		}
+	}
+	marker := filepath.Join(dir, MarkerName)
+	if _, err := os.Stat(marker); errors.Is(err, fs.ErrNotExist) {
+		_ = os.WriteFile(marker, []byte(l.id+"\n"), 0o600) // best effort: the locks and journal say it too
+	}
 	return l, nil
+}
+
+// gone refuses to create a ledger in a folder that held one: its marker, its
+// journal or its locks are there. With newLedger, the journal of the ledger
+// that is gone is removed (a new database must not replay it).
+func gone(dir string, newLedger bool) error {
+	base := filepath.Join(dir, FileName)
+	var signs []string
+	for _, p := range []string{filepath.Join(dir, MarkerName), base + "-wal", base + "-shm", base + "-journal"} {
+		if _, err := os.Stat(p); err == nil {
+			signs = append(signs, p)
+		}
+	}
+	if locks, err := os.ReadDir(filepath.Join(dir, "locks")); err == nil && len(locks) > 0 {
+		signs = append(signs, filepath.Join(dir, "locks"))
+	}
+	switch {
+	case len(signs) == 0:
+		return nil
+	case !newLedger:
+		return fmt.Errorf("%w: %s is not there, but the state folder held a ledger (%s): a new ledger would know nothing of what was sent and send it again\nhint: nothing was sent; put the ledger back (from a backup), or pass --new-ledger to start a new one that knows nothing of earlier runs",
+			ErrGone, base, strings.Join(signs, ", "))
+	}
+	for _, p := range []string{base + "-wal", base + "-shm", base + "-journal", filepath.Join(dir, MarkerName)} {
+		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("ledger: %w", err)
+		}
+	}
+	return nil
+}
+
+// writable checks that the ledger at path and its folder can be written:
+// not by the mode a person gave them (which root ignores), not by the
+// permissions, not by the file system.
+func writable(path string) error {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return fmt.Errorf("ledger: %w", err)
+	}
+	if fi.Mode().Perm()&0o200 == 0 {
+		return readOnlyError(path, fmt.Sprintf("its mode is %v", fi.Mode().Perm()))
+	}
+	dir := filepath.Dir(path)
+	if di, err := os.Stat(dir); err == nil && di.Mode().Perm()&0o200 == 0 {
+		return readOnlyError(path, fmt.Sprintf("its folder's mode is %v (the ledger writes its journal beside it)", di.Mode().Perm()))
+	}
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		if errors.Is(err, fs.ErrPermission) || errors.Is(err, syscall.EROFS) {
+			return readOnlyError(path, err.Error())
+		}
+		return fmt.Errorf("ledger: %w", err)
+	}
+	return f.Close()
+}
+
+// readOnly reports whether err is SQLite's or the system's "read-only".
+func readOnly(err error) bool {
+	msg := strings.ToLower(err.Error())
+	return errors.Is(err, syscall.EROFS) || strings.Contains(msg, "readonly") || strings.Contains(msg, "read-only")
+}
+
+func readOnlyError(path, why string) error {
+	return fmt.Errorf("%w: %s: %s; crmbatch records what it sends before sending it\nhint: nothing was sent; make the ledger and its folder writable by this user (chmod u+w), or give the --state folder of a ledger that can be written",
+		ErrReadOnly, path, why)
+}
+
+// WriteError is a write to the ledger that failed: the run must stop
+// sending, since what it sends next could not be recorded.
+type WriteError struct {
+	Path string
+	Err  error
+}
+
+func (e *WriteError) Error() string {
+	return "the ledger " + e.Path + " could not be written: " + e.Err.Error() +
+		"\nhint: the rows sent whose outcome it could not record are unknown in the reports; make the ledger writable again (free space on its disk, or put it back from a backup), then run the same command: it reads them back"
+}
+
+// Cause is what went wrong, without the hint.
+func (e *WriteError) Cause() string {
+	return "the ledger " + e.Path + " could not be written: " + e.Err.Error()
+}
+
+func (e *WriteError) Unwrap() error { return e.Err }
+
+// openedFile is a file of the ledger as it was when opened.
+type openedFile struct {
+	path string
+	info os.FileInfo
+}
+
+// check fails with ErrVanished when a file of the ledger was removed or
+// replaced since it was opened: writes would go to a file no one will open
+// again.
+func (l *Ledger) check() error {
+	for _, f := range l.files {
+		now, err := os.Stat(f.path)
+		if err != nil || !os.SameFile(now, f.info) {
+			return &WriteError{Path: l.path, Err: fmt.Errorf("%w (%s)", ErrVanished, f.path)}
+		}
+	}
+	return nil
+}
+
+// written wraps the error of a write (without its "ledger: " prefix: the
+// WriteError names the ledger).
+func (l *Ledger) written(err error) error {
+	var we *WriteError
+	if err == nil || errors.As(err, &we) {
+		return err
+	}
+	if inner := errors.Unwrap(err); inner != nil && strings.HasPrefix(err.Error(), "ledger: ") {
+		err = inner
+	}
+	return &WriteError{Path: l.path, Err: err}
 }
 
 // create makes a new ledger at path atomically: built under a temporary name,
@@ -211,12 +402,16 @@ func place(name, path string) error {
 type Prepared struct {
 	dir, name string
 	made      string // the outermost folder made for it, "" = none
+	opts      Options
 }
 
 // Prepare builds a new ledger for dir, which has none, under a temporary
 // name. Either Open or Discard must follow.
-func Prepare(dir string) (*Prepared, error) {
-	p := &Prepared{dir: filepath.Clean(dir)}
+func Prepare(dir string, o Options) (*Prepared, error) {
+	if err := gone(dir, o.NewLedger); err != nil {
+		return nil, err
+	}
+	p := &Prepared{dir: filepath.Clean(dir), opts: o}
 	for d := p.dir; ; d = filepath.Dir(d) {
 		if _, err := os.Stat(d); !errors.Is(err, fs.ErrNotExist) {
 			break
@@ -247,7 +442,7 @@ func (p *Prepared) Open() (*Ledger, error) {
 	if err != nil {
 		return nil, err
 	}
-	return Open(p.dir)
+	return OpenOptions(p.dir, p.opts)
 }
 
 // Discard removes the prepared ledger, and the folders made for it as long
@@ -435,11 +630,23 @@ type Run struct {
 	// Fingerprint is a sample of the effect keys of the file's valid rows (see
 	// batch), for telling an edit of this run's file from another file.
 	Fingerprint []uint64
+	// Flags are the command line's flags that made the job what it is
+	// (--sheet, --group-name, ...), as a person would type them.
+	Flags string
+	// Results and Failures are the absolute paths of the run's reports.
+	Results, Failures string
+	// Abandoned names the run that abandoned this unfinished one ("" = none):
+	// it is neither resumed nor refused as done any more.
+	Abandoned string
 }
 
 // StartRun records a new run. Its ID is JobKey followed by a generation number,
 // so runs of the same job are told apart; its lineage is r.Lineage, or its ID.
-func (l *Ledger) StartRun(ctx context.Context, r Run) (Run, error) {
+func (l *Ledger) StartRun(ctx context.Context, r Run) (_ Run, err error) {
+	defer func() { err = l.written(err) }()
+	if err := l.check(); err != nil {
+		return r, err
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	var n int
@@ -450,8 +657,10 @@ func (l *Ledger) StartRun(ctx context.Context, r Run) (Run, error) {
 	if r.Lineage == "" {
 		r.Lineage = r.ID
 	}
-	_, err := l.db.ExecContext(ctx, `INSERT INTO runs (id, job_key, job, input, input_sha256, started, lineage, endpoint, input_name, fingerprint) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		r.ID, r.JobKey, r.Job, r.Input, r.InputSHA256, r.Started.UTC().Format(time.RFC3339Nano), r.Lineage, r.Endpoint, r.InputName, packKeys(r.Fingerprint))
+	_, err = l.db.ExecContext(ctx, `INSERT INTO runs (id, job_key, job, input, input_sha256, started, lineage, endpoint, input_name, fingerprint,
+		flags, results, failures) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		r.ID, r.JobKey, r.Job, r.Input, r.InputSHA256, r.Started.UTC().Format(time.RFC3339Nano), r.Lineage, r.Endpoint, r.InputName, packKeys(r.Fingerprint),
+		r.Flags, r.Results, r.Failures)
 	if err != nil {
 		return r, fmt.Errorf("ledger: %w", err)
 	}
@@ -459,15 +668,80 @@ func (l *Ledger) StartRun(ctx context.Context, r Run) (Run, error) {
 }
 
 // FinishRun marks a run finished with its summary.
-func (l *Ledger) FinishRun(ctx context.Context, id string, finished time.Time, summary []byte) error {
+func (l *Ledger) FinishRun(ctx context.Context, id string, finished time.Time, summary []byte) (err error) {
+	defer func() { err = l.written(err) }()
+	if err := l.check(); err != nil {
+		return err
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	_, err := l.db.ExecContext(ctx, `UPDATE runs SET finished = ?, summary = ? WHERE id = ?`,
+	_, err = l.db.ExecContext(ctx, `UPDATE runs SET finished = ?, summary = ? WHERE id = ?`,
 		finished.UTC().Format(time.RFC3339Nano), string(summary), id)
 	if err != nil {
 		return fmt.Errorf("ledger: %w", err)
 	}
 	return nil
+}
+
+// Abandon marks an unfinished run abandoned by run by: a run with other flags
+// that starts over, by the user's choice, where its reports were.
+func (l *Ledger) Abandon(ctx context.Context, id, by string) (err error) {
+	defer func() { err = l.written(err) }()
+	if err := l.check(); err != nil {
+		return err
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if _, err := l.db.ExecContext(ctx, `UPDATE runs SET abandoned = ? WHERE id = ? AND finished IS NULL`, by, id); err != nil {
+		return fmt.Errorf("ledger: %w", err)
+	}
+	return nil
+}
+
+// Unfinished are the unfinished runs (stopped, or with rows whose outcome is
+// unknown) that are not abandoned and whose results report is results: a run
+// writing there would overwrite the reports that list what they left to do.
+func (l *Ledger) Unfinished(ctx context.Context, results string) ([]Run, error) {
+	return l.runs(ctx, `WHERE finished IS NULL AND abandoned = '' AND results = ? ORDER BY started DESC, id DESC`, results)
+}
+
+// WroteFailures returns the newest run whose failures report is the file at
+// path, else the newest whose failures report had its base name: the run a
+// failures report fed back in comes from.
+func (l *Ledger) WroteFailures(ctx context.Context, path, name string) (Run, bool, error) {
+	runs, err := l.runs(ctx, `WHERE failures = ? ORDER BY started DESC, id DESC LIMIT 1`, path)
+	if err == nil && len(runs) == 0 {
+		runs, err = l.runs(ctx, `WHERE failures LIKE ? ESCAPE '\' ORDER BY started DESC, id DESC LIMIT 1`, "%/"+likeEscape(name))
+	}
+	if err != nil || len(runs) == 0 {
+		return Run{}, false, err
+	}
+	return runs[0], true, nil
+}
+
+func likeEscape(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+// UnknownRows returns, for a run, the effect key of each row whose outcome
+// is unknown, by the row's number (Outcome.Row): what a failures report of
+// the run, which carries each row's number, needs to read its rows back.
+func (l *Ledger) UnknownRows(ctx context.Context, runID string) (map[int]uint64, error) {
+	rows, err := l.db.QueryContext(ctx, `SELECT row, ekey FROM outcomes WHERE run_id = ? AND status = 'unknown' AND ekey != 0`, runID)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: %w", err)
+	}
+	defer rows.Close()
+	out := map[int]uint64{}
+	for rows.Next() {
+		var row int
+		var key int64
+		if err := rows.Scan(&row, &key); err != nil {
+			return nil, fmt.Errorf("ledger: %w", err)
+		}
+		out[row] = uint64(key)
+	}
+	return out, rows.Err()
 }
 
 // packKeys and unpackKeys store effect keys as 8 bytes each.
@@ -507,7 +781,11 @@ type Outcome struct {
 }
 
 // Record stores the outcomes of one call in a single durable transaction.
-func (l *Ledger) Record(ctx context.Context, runID string, outs []Outcome) error {
+func (l *Ledger) Record(ctx context.Context, runID string, outs []Outcome) (err error) {
+	defer func() { err = l.written(err) }()
+	if err := l.check(); err != nil {
+		return err
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	pieces := insertPieces(outs)
@@ -579,7 +857,11 @@ func (l *Ledger) Record(ctx context.Context, runID string, outs []Outcome) error
 // of 1000 rows costs one small write. It returns the call's transaction
 // reference: reference when the call replays an earlier intent, else one made
 // of the ledger's id and the intent's number, unique across ledgers.
-func (l *Ledger) Intend(ctx context.Context, runID string, seqs []int, ekeys []uint64, reference string) (string, error) {
+func (l *Ledger) Intend(ctx context.Context, runID string, seqs []int, ekeys []uint64, reference string) (_ string, err error) {
+	defer func() { err = l.written(err) }()
+	if err := l.check(); err != nil {
+		return "", err
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	blob := make([]byte, 0, 2*len(seqs))
@@ -589,7 +871,7 @@ func (l *Ledger) Intend(ctx context.Context, runID string, seqs []int, ekeys []u
 		prev = seq
 	}
 	var id int64
-	err := l.db.QueryRowContext(ctx, `INSERT INTO intents (run_id, seqs, ekeys, reference) VALUES (?, ?, ?, ?) RETURNING rowid`,
+	err = l.db.QueryRowContext(ctx, `INSERT INTO intents (run_id, seqs, ekeys, reference) VALUES (?, ?, ?, ?) RETURNING rowid`,
 		runID, blob, packKeys(ekeys), reference).Scan(&id)
 	if err != nil {
 		return "", fmt.Errorf("ledger: %w", err)
@@ -749,10 +1031,13 @@ func (l *Ledger) LatestOfLineage(ctx context.Context, lineage string) (Run, erro
 	return runs[0], nil
 }
 
-// Claim is a row's claim on an entity that must not be done twice.
+// Claim is a row's claim on an entity that must not be done twice: its key,
+// the action, and the detail sent with it (a charge's reference number), kept
+// while it is sent so that a run that takes the claim over knows it.
 type Claim struct {
 	Key    string
 	Action string
+	Detail string
 }
 
 // Holder is the run that holds a claim another run asked for.
@@ -765,8 +1050,12 @@ type Holder struct {
 // ClaimAll claims, in one transaction, the entities of a call's rows for runID
 // in scope. A claim that runID holds already, or that is free, is taken (state
 // sending); a claim held by another run is left and returned in holders (by
-// index), unless take says the run may take it over.
-func (l *Ledger) ClaimAll(ctx context.Context, scope, runID string, claims []Claim, now time.Time, take func(Holder) bool) (map[int]Holder, error) {
+// index), unless take says the run may take claim i over.
+func (l *Ledger) ClaimAll(ctx context.Context, scope, runID string, claims []Claim, now time.Time, take func(i int, h Holder) bool) (_ map[int]Holder, err error) {
+	defer func() { err = l.written(err) }()
+	if err := l.check(); err != nil {
+		return nil, err
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	tx, err := l.db.BeginTx(ctx, nil)
@@ -787,13 +1076,13 @@ func (l *Ledger) ClaimAll(ctx context.Context, scope, runID string, claims []Cla
 			return nil, fmt.Errorf("ledger: %w", err)
 		case h.RunID != runID:
 			h.Recorded = time.UnixMilli(rec)
-			if !take(h) {
+			if !take(i, h) {
 				holders[i] = h
 				continue
 			}
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO claims (scope, key, run_id, state, action, detail, recorded) VALUES (?, ?, ?, 'sending', ?, '', ?)`,
-			scope, c.Key, runID, c.Action, now.UnixMilli()); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO claims (scope, key, run_id, state, action, detail, recorded) VALUES (?, ?, ?, 'sending', ?, ?, ?)`,
+			scope, c.Key, runID, c.Action, c.Detail, now.UnixMilli()); err != nil {
 			return nil, fmt.Errorf("ledger: %w", err)
 		}
 	}
@@ -846,7 +1135,7 @@ func (l *Ledger) Runs(ctx context.Context, id string) ([]Run, error) {
 
 func (l *Ledger) runs(ctx context.Context, where string, args ...any) ([]Run, error) {
 	rows, err := l.db.QueryContext(ctx, `SELECT id, job_key, job, input, input_sha256, started, COALESCE(finished, ''), COALESCE(summary, ''),
-		lineage, endpoint, input_name, COALESCE(fingerprint, x'') FROM runs `+where, args...)
+		lineage, endpoint, input_name, COALESCE(fingerprint, x''), flags, results, failures, abandoned FROM runs `+where, args...)
 	if err != nil {
 		return nil, fmt.Errorf("ledger: %w", err)
 	}
@@ -857,7 +1146,7 @@ func (l *Ledger) runs(ctx context.Context, where string, args ...any) ([]Run, er
 		var started, finished, summary string
 		var fp []byte
 		if err := rows.Scan(&r.ID, &r.JobKey, &r.Job, &r.Input, &r.InputSHA256, &started, &finished, &summary,
-			&r.Lineage, &r.Endpoint, &r.InputName, &fp); err != nil {
+			&r.Lineage, &r.Endpoint, &r.InputName, &fp, &r.Flags, &r.Results, &r.Failures, &r.Abandoned); err != nil {
 			return nil, fmt.Errorf("ledger: %w", err)
 		}
 		r.Started, _ = time.Parse(time.RFC3339Nano, started)
@@ -880,6 +1169,25 @@ func (l *Ledger) runs(ctx context.Context, where string, args ...any) ([]Run, er
 type Cursor struct {
 	rows *sql.Rows
 	err  error
+	db   *sql.DB // its own connection, closed with it (nil: the ledger's)
+}
+
+// OutcomesApart is Outcomes on a connection of its own, so that the ledger
+// goes on recording while the cursor is open (a resumed run writes its
+// reports while it sends). The cursor sees the outcomes as they were when it
+// was opened.
+func (l *Ledger) OutcomesApart(ctx context.Context, runID string) (*Cursor, error) {
+	db, err := sql.Open("sqlite", "file:"+l.path+"?_pragma=busy_timeout(10000)&_pragma=query_only(1)")
+	if err != nil {
+		return nil, fmt.Errorf("ledger: %w", err)
+	}
+	db.SetMaxOpenConns(1)
+	rows, err := db.QueryContext(ctx, `SELECT seq, row, status, code, message, attempts, outputs, recorded FROM outcomes WHERE run_id = ? ORDER BY seq`, runID)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("ledger: %w", err)
+	}
+	return &Cursor{rows: rows, db: db}, nil
 }
 
 // Outcomes opens a cursor over a run's outcomes, ordered by Seq.
@@ -925,7 +1233,15 @@ func (c *Cursor) Err() error {
 }
 
 // Close releases the cursor.
-func (c *Cursor) Close() error { return c.rows.Close() }
+func (c *Cursor) Close() error {
+	err := c.rows.Close()
+	if c.db != nil {
+		if cerr := c.db.Close(); err == nil {
+			err = cerr
+		}
+	}
+	return err
+}
 
 // Running reports whether a process holds the lock of a lineage now: its run
 // is going on, not stopped.

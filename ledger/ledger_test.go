@@ -231,7 +231,7 @@ func TestPreparedLedger(t *testing.T) {
 			t.Parallel()
 			base := t.TempDir()
 			dir := filepath.Join(base, "state", "crmbatch")
-			p, err := ledger.Prepare(dir)
+			p, err := ledger.Prepare(dir, ledger.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -11,9 +11,10 @@ const (
 )
 
 // listed reports whether the charge appears in netflix/charges/list for
-// chargeStatus: not acknowledged, not accepted, and of the matching status.
-func (c *charge) listed(chargeStatus string) bool {
-	if c.acknowledged || c.accepted {
+// chargeStatus: not acknowledged, not accepted (unless keepAccepted: accepted
+// charges stay listed, as the API's words allow), and of the matching status.
+func (c *charge) listed(chargeStatus string, keepAccepted bool) bool {
+	if c.acknowledged || c.accepted && !keepAccepted {
 		return false
 	}
 	switch chargeStatus {
@@ -97,7 +98,7 @@ func (s *Server) listCharges(q *request) reply {
 		if len(out) == n {
 			break
 		}
-		if !c.listed(status) {
+		if !c.listed(status, s.opts.KeepAccepted) {
 			continue
 		}
 		if skipped < offset {
@@ -130,6 +131,7 @@ const (
 	chargeNotFound      = "2"
 	chargeReferenceUsed = "3"
 	chargeProcessed     = "4"
+	chargeAccepted      = "5"
 )
 
 func (s *Server) acknowledgeCharges(q *request) reply {
@@ -201,6 +203,10 @@ func (s *Server) settleCharges(param, method string, set []chargeItem) reply {
 				refuse(it, chargeProcessed, "The specified charge was already processed by Netflix and cannot be accepted")
 				continue
 			}
+		}
+		if *done && method == methodAccept && s.opts.KeepAccepted {
+			refuse(it, chargeAccepted, "The specified charge is already accepted")
+			continue
 		}
 		if *done {
 			continue // a resend: success, nothing new

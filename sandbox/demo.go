@@ -202,7 +202,7 @@ func (s *Server) ChargeTotals(chargeStatus string) int {
 	defer s.mu.Unlock()
 	n := 0
 	for _, c := range s.st.charges {
-		if c.listed(chargeStatus) {
+		if c.listed(chargeStatus, s.opts.KeepAccepted) {
 			n++
 		}
 	}

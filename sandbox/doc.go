@@ -49,6 +49,7 @@
 //	"2"  The specified charge does not exist
 //	"3"  The specified reference number is already used for another charge
 //	"4"  The specified charge was already processed by Netflix and cannot be accepted
+//	"5"  The specified charge is already accepted (Options.KeepAccepted only)
 //
 // # Authentication
 //
@@ -81,7 +82,9 @@
 //     resend after a dropped connection is harmless); the charge keeps the first
 //     reference_number it was given. A reference_number is unique across
 //     acknowledge and accept. Accept needs a PENDING charge ("4" otherwise).
-//     Acknowledged or accepted charges leave charges/list. An item without number or
+//     Acknowledged or accepted charges leave charges/list. With
+//     Options.KeepAccepted, accepted charges stay in it (the API says only that
+//     acknowledged ones leave) and accepting one again is refused ("5"). An item without number or
 //     billing_system_customer_identifier fails the whole call (MISSING_PARAMETER);
 //     an empty set is MISSING_PARAMETER.
 //   - Devices: group_identifier must hold exactly one non-empty field among id, name,
@@ -122,7 +125,9 @@
 // (devices), the charge number (acknowledge, accept), the
 // billing_system_customer_identifier (create, suspend, unsuspend, cancel) or the
 // installed item serial_number (add, remove, move; swap counts both the from and
-// the to serial). No-op successes count nothing.
+// the to serial). No-op successes count nothing. GET EffectsPath
+// (/sandbox/effects, outside the Web API: no token, no fault) lists them, a
+// sorted line per effect: method, key and times applied, tab-separated.
 //
 // # Faults
 //

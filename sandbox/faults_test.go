@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -288,4 +289,41 @@ func TestConcurrency(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestEffectsListed: GET /sandbox/effects lists what Applied counts, one
+// sorted line per effect, with no token and untouched by the faults.
+func TestEffectsListed(t *testing.T) {
+	t.Parallel()
+	_, c := startLoggedIn(t, Options{})
+	c.mustPost("netflix/subscriptions/suspend", map[string]any{"billing_system_customer_identifier": "pci002"})
+	c.mustPost("netflix/subscriptions/suspend", map[string]any{"billing_system_customer_identifier": "pci001"})
+	c.mustPost("netflix/subscriptions/suspend", map[string]any{"billing_system_customer_identifier": "pci001"}) // refused: counts nothing
+	c.mustPost("netflix/subscriptions/unsuspend", map[string]any{"billing_system_customer_identifier": "pci001"})
+	c.mustPost("netflix/subscriptions/suspend", map[string]any{"billing_system_customer_identifier": "pci001"})
+	want := "netflix/subscriptions/suspend\tpci001\t2\n" +
+		"netflix/subscriptions/suspend\tpci002\t1\n" +
+		"netflix/subscriptions/unsuspend\tpci001\t1\n"
+	if status, body := getEffects(t, c); status != http.StatusOK || body != want {
+		t.Errorf("HTTP %d:\n%s\nwant:\n%s", status, body, want)
+	}
+	// The list is no Web API call: no fault reaches it.
+	_, faulty := start(t, Options{DropRate: 1, FailRate: 1, Latency: time.Hour, RateLimit: 1e-9})
+	if status, body := getEffects(t, faulty); status != http.StatusOK || body != "" {
+		t.Errorf("a faulty sandbox: HTTP %d %q, want 200 and no effect", status, body)
+	}
+}
+
+func getEffects(t *testing.T, c *client) (int, string) {
+	t.Helper()
+	resp, err := c.hc.Get(strings.TrimSuffix(c.base, BasePath) + EffectsPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, string(body)
 }

@@ -11,6 +11,7 @@ import (
 	mrand "math/rand/v2"
 	"net/http"
 	"net/url"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -57,6 +58,10 @@ type Options struct {
 	// Now is the server's clock (token expiry, rate limit, dates it stamps);
 	// nil means time.Now.
 	Now func() time.Time
+	// KeepAccepted keeps accepted charges in charges/list (the API says only
+	// that acknowledged charges leave it) and refuses a charge accepted again
+	// ("5" already accepted) instead of a success that applies nothing.
+	KeepAccepted bool
 }
 
 // Effect names one state change of the sandbox: the method that applied it and the
@@ -163,6 +168,10 @@ func (s *Server) apply(method, key string) {
 // ServeHTTP answers one Web API request, injecting the configured faults in this
 // order: latency, rate limit, failure, handling, drop.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == EffectsPath && r.Method == http.MethodGet {
+		s.serveEffects(w)
+		return
+	}
 	name := strings.TrimPrefix(r.URL.Path, BasePath)
 	s.mu.Lock()
 	s.calls[name]++
@@ -199,6 +208,25 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeReply(w, rep)
+}
+
+// EffectsPath is where the sandbox lists what it applied, outside the Web API
+// (no token, no fault): a line per effect, "method<TAB>key<TAB>times applied",
+// sorted, so that a script against `crmbatch sandbox` can check that every
+// effect was applied once.
+const EffectsPath = "/sandbox/effects"
+
+func (s *Server) serveEffects(w http.ResponseWriter) {
+	applied := s.Applied()
+	lines := make([]string, 0, len(applied))
+	for e, n := range applied {
+		lines = append(lines, e.Method+"\t"+e.Key+"\t"+strconv.Itoa(n)+"\n")
+	}
+	sort.Strings(lines)
+	w.Header().Set("Content-Type", "text/tab-separated-values; charset=utf-8")
+	for _, l := range lines {
+		io.WriteString(w, l)
+	}
 }
 
 // limit takes a token from the rate-limit bucket; when none is left it reports

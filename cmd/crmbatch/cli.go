@@ -76,7 +76,8 @@ func (f *factory) runJob(ctx context.Context, o *RunOptions) error {
 		Path: o.File, Job: o.Job, Sheet: o.Sheet, OutDir: o.Out, Format: formats.Format(o.Format),
 		Concurrency: o.Concurrency, ChunkSize: o.ChunkSize, Retries: o.Attempts, Rate: o.Rate,
 		DryRun: dryRun, Log: f.log,
-		Fresh: o.Fresh, Rerun: o.Rerun, SkipDone: o.SkipDone, Force: o.Force, Strict: o.Strict,
+		Fresh: o.Fresh, Rerun: o.Rerun, SkipDone: o.SkipDone, Force: o.Force, Strict: o.Strict, ReadBefore: o.ReadBefore,
+		NewLedger: o.NewLedger, MaxWait: o.MaxWait,
 		Overrides: map[string]string{},
 	}
 	var err error
@@ -346,6 +347,9 @@ func summaryAttrs(s *batch.Summary) []any {
 	if s.NotSent > 0 {
 		attrs = append(attrs, "not_sent", s.NotSent)
 	}
+	if s.Resolve != "" {
+		attrs = append(attrs, "resolve", s.Resolve)
+	}
 	if len(s.UnusedColumns) > 0 {
 		attrs = append(attrs, "unused_columns", s.UnusedColumns)
 	}
@@ -393,7 +397,13 @@ func (f *factory) printSummary(s *batch.Summary) {
 	}
 	fmt.Fprintf(w, "; %d calls", s.Calls)
 	if s.DryRun {
-		fmt.Fprintf(w, " planned in %d chunks, about %s at the given --rate", s.Chunks, time.Duration(s.EstimatedSeconds*float64(time.Second)).Round(time.Second))
+		fmt.Fprintf(w, " planned in %d chunks, about %s at the given --rate", s.Chunks, seconds(s.EstimatedSeconds))
+		switch {
+		case s.ReadBeforeCalls > 0 && s.ReadBefore:
+			fmt.Fprintf(w, " (%d of them read customers' subscriptions before their first rows: --read-before)", s.ReadBeforeCalls)
+		case s.ReadBeforeCalls > 0:
+			fmt.Fprintf(w, " (--read-before would add %d calls, %s)", s.ReadBeforeCalls, seconds(float64(s.ReadBeforeCalls)*s.EstimatedSeconds/float64(max(s.Calls, 1))))
+		}
 	} else {
 		fmt.Fprintf(w, ", %d retries, %s", s.Retries, time.Duration(s.DurationSeconds*float64(time.Second)).Round(time.Millisecond))
 	}
@@ -410,9 +420,22 @@ func (f *factory) printSummary(s *batch.Summary) {
 	if s.NotSent > 0 {
 		fmt.Fprintf(w, "\n  %d rows not sent: the run stopped before them; the same command sends them", s.NotSent)
 	}
+	if n := s.Counts[batch.StatusUnknown]; n > 0 && s.Resolve != "" {
+		fmt.Fprintf(w, "\n  %d rows unknown: they may have been applied; %s (the same command) reads them back, as does crmbatch run %s", n, s.Resolve, s.Reports.Failures)
+	}
 	if s.DryRun {
 		fmt.Fprintf(w, "\n  plan:     %s\n  summary:  %s\n", s.Reports.Results, s.Reports.Summary)
 		return
 	}
 	fmt.Fprintf(w, "\n  results:  %s\n  failures: %s\n  summary:  %s\n", s.Reports.Results, s.Reports.Failures, s.Reports.Summary)
+}
+
+// seconds is a duration in seconds as a person reads it: to the second, or to
+// a tenth under 10 s (3 calls at 10/s are 0.3s, not 0s).
+func seconds(s float64) time.Duration {
+	d := time.Duration(s * float64(time.Second))
+	if d < 10*time.Second {
+		return d.Round(100 * time.Millisecond)
+	}
+	return d.Round(time.Second)
 }

@@ -49,7 +49,7 @@ func TestNewCmdRun(t *testing.T) {
 	t.Parallel()
 	defaults := func(o *RunOptions) {
 		o.ConnOptions = ConnOptions{Timeout: 30 * time.Second, Attempts: 5, Rate: 10}
-		o.Concurrency, o.LogFormat, o.Settle = 4, "text", 10*time.Second
+		o.Concurrency, o.LogFormat, o.Settle, o.MaxWait = 4, "text", 10*time.Second, 5*time.Minute
 	}
 	for _, tc := range []struct {
 		name     string
@@ -80,6 +80,9 @@ func TestNewCmdRun(t *testing.T) {
 			want: func(o *RunOptions) {
 				o.File, o.State, o.Fresh, o.Rerun, o.SkipDone, o.Force = "f.csv", "st", true, true, true, true
 			}},
+		{name: "ledger and pacing", args: []string{"--new-ledger", "--max-wait", "1h", "--read-before", "f.csv"},
+			want: func(o *RunOptions) { o.File, o.NewLedger, o.MaxWait, o.ReadBefore = "f.csv", true, time.Hour, true }},
+		{name: "--max-wait 0s", args: []string{"--max-wait", "0s", "f.csv"}, err: "--max-wait must be positive, e.g. 5m"},
 		{name: "watch", args: []string{"--watch", "drop", "--once", "--settle", "1m", "--log-format", "json"},
 			want: func(o *RunOptions) { o.Watch, o.Once, o.Settle, o.LogFormat = "drop", true, time.Minute, "json" }},
 		{name: "no file", args: nil, err: "run needs a job file"},

@@ -69,6 +69,8 @@ type RunOptions struct {
 	Sheet, Out, Format                            string
 	Concurrency, ChunkSize                        int
 	DryRun, Fresh, Rerun, SkipDone, Force, Strict bool
+	ReadBefore, NewLedger                         bool
+	MaxWait                                       time.Duration
 	State                                         string
 	LogFormat                                     string
 	Quiet, NoProgress                             bool
@@ -80,7 +82,7 @@ type RunOptions struct {
 // runOnly are the flags of run that mean nothing to validate: validate
 // accepts them, so that a run's command line validates as it is, but its help
 // and its completion do not show them.
-var runOnly = []string{"concurrency", "dry-run", "state", "fresh", "rerun", "force", "no-progress"}
+var runOnly = []string{"concurrency", "dry-run", "state", "fresh", "rerun", "force", "no-progress", "new-ledger", "max-wait"}
 
 // NewCmdRun is "crmbatch run": runF, when not nil, is called with the parsed
 // options instead of running the job (for tests of the flags).
@@ -148,7 +150,9 @@ also checks what only the endpoint knows, such as promotion codes.`
 	addConnFlags(cmd, &opts.ConnOptions)
 	fs.BoolVar(&opts.DryRun, "dry-run", false, "validate and plan only (= crmbatch validate)")
 	fs.StringVar(&opts.State, "state", "", "folder of the ledger (default: CRMBATCH_STATE or a per-user state folder)")
-	fs.BoolVar(&opts.Fresh, "fresh", false, "start over instead of resuming an unfinished run of the same job")
+	fs.BoolVar(&opts.Fresh, "fresh", false, "start over instead of resuming an unfinished run of the same job (or abandon an unfinished run of the file under other flags, keeping its reports aside)")
+	fs.BoolVar(&opts.NewLedger, "new-ledger", false, "start a new ledger in a state folder whose ledger is gone (the new one knows nothing of what earlier runs sent)")
+	fs.DurationVar(&opts.MaxWait, "max-wait", 5*time.Minute, "the longest Retry-After the run waits out; a longer one stops it (exit 3) saying when to come back")
 	fs.BoolVar(&opts.Rerun, "rerun", false, "run a job file that already completed again")
 	fs.BoolVar(&opts.SkipDone, "skip-done", false, "after a finished run of this file (or of the file it is an edit of), send only the rows it did not apply")
 	fs.BoolVar(&opts.Force, "force", false, "send charges that an earlier run already acknowledged")
@@ -156,6 +160,7 @@ also checks what only the endpoint knows, such as promotion codes.`
 	fs.BoolVar(&opts.Quiet, "quiet", false, "log warnings and errors only")
 	fs.BoolVar(&opts.NoProgress, "no-progress", false, "no progress bar or progress lines")
 	fs.BoolVar(&opts.Strict, "strict", false, "refuse a file with columns the job does not read (a misnamed column), sending nothing")
+	fs.BoolVar(&opts.ReadBefore, "read-before", false, "subscriptions: read each customer's subscription before its first row (one call a customer), so that a lost answer on that row can be proven too (default: read back only after a lost answer)")
 	if !validate {
 		fs.StringVar(&opts.Watch, "watch", "", "run every job file dropped into DIR (which must exist), then move it with its reports into DIR/processed or DIR/failed")
 		fs.BoolVar(&opts.Once, "once", false, "with --watch: scan the folder once and exit (for cron)")
@@ -196,6 +201,8 @@ func (o *RunOptions) check(args []string) error {
 		return &usageError{msg: fmt.Sprintf("--format %q: csv or xlsx", o.Format)}
 	case o.Watch != "" && o.Out != "":
 		return &usageError{msg: "--watch puts the reports beside each file in processed/ or failed/: drop --out"}
+	case o.MaxWait <= 0:
+		return &usageError{msg: "--max-wait must be positive, e.g. 5m"}
 	}
 	return o.ConnOptions.check()
 }
