@@ -25,7 +25,6 @@ lint:
 
 fuzz:
 	go test -run '^$$' -fuzz FuzzCSVReader -fuzztime 60s ./formats
-	go test -run '^$$' -fuzz FuzzCSVParser -fuzztime 60s ./formats
 	go test -run '^$$' -fuzz FuzzXLSXReader -fuzztime 60s ./formats
 	go test -run '^$$' -fuzz FuzzXLSXSheet -fuzztime 60s ./formats
 	go test -run '^$$' -fuzz FuzzXMLScanner -fuzztime 60s ./formats

@@ -145,7 +145,7 @@ func otherSheet(r formats.Reader, path string, opts formats.Options, jobName str
 		}
 		other.Close()
 		if jobName == "" {
-			if _, err := detectKind(path, index); err == nil {
+			if _, err := detectKind(path, other.Header(), index); err == nil {
 				return name
 			}
 			continue

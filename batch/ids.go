@@ -18,8 +18,8 @@ func checkIdentifier(v rowView, col, s string) error {
 		return invalid(col, "MANGLED_ID", "%q ends in a decimal zero: a spreadsheet turned the identifier into a number; format the column as text and export again", s)
 	case k == formats.Date || k == formats.Bool:
 		return invalid(col, "MANGLED_ID", "%q is a %s cell: the spreadsheet took the identifier for a %s; format the column as text and enter it again", s, k, k)
-	case k == formats.Number && digits(s) > maxExactDigits:
-		return invalid(col, "MANGLED_ID", "%q is a number cell with more than %d digits: the spreadsheet has rounded it; format the column as text and enter it again", s, maxExactDigits)
+	case k == formats.Number && significantDigits(s) > maxExactDigits:
+		return invalid(col, "MANGLED_ID", "%q is a number cell with more than %d significant digits: the spreadsheet has rounded it; format the column as text and enter it again", s, maxExactDigits)
 	case len(s) > 64:
 		return invalid(col, "INVALID_VALUE", "identifier longer than 64 characters")
 	case !identChars(s):
@@ -94,10 +94,14 @@ func identChars(s string) bool {
 	return true
 }
 
-func digits(s string) int {
+// significantDigits counts the digits of a number cell's text from its
+// first non-zero digit: the zeros a number format pads it with
+// (0000000000012345) and the text it adds ("ESN"00000) are not the stored
+// number's, which is what a spreadsheet keeps 15 digits of.
+func significantDigits(s string) int {
 	n := 0
 	for i := 0; i < len(s); i++ {
-		if isDigit(s[i]) {
+		if isDigit(s[i]) && (n > 0 || s[i] != '0') {
 			n++
 		}
 	}

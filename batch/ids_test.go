@@ -36,3 +36,20 @@ func TestIdentifierShapes(t *testing.T) {
 		})
 	}
 }
+
+func TestSignificantDigits(t *testing.T) {
+	t.Parallel()
+	for s, want := range map[string]int{
+		"0000000000012345":     5,  // 12345 through the format 0000000000000000
+		"12345678901234567000": 20, // trailing zeros count: they may be rounding
+		"350000000000000":      15,
+		"ESN000042":            2,
+		"1234-5678":            8,
+		"0":                    0,
+		"":                     0,
+	} {
+		if got := significantDigits(s); got != want {
+			t.Errorf("significantDigits(%q) = %d, want %d", s, got, want)
+		}
+	}
+}

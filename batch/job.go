@@ -109,7 +109,7 @@ func openPinnedJob(pin *pinnedFile, path, jobName string, opts formats.Options, 
 		return err
 	}
 	if jobName == "" {
-		if j.kind, err = detectKind(path, j.index); err != nil {
+		if j.kind, err = detectKind(path, j.header, j.index); err != nil {
 			return nil, place(err)
 		}
 	} else if j.kind = KindByName(jobName); j.kind == nil {
@@ -182,7 +182,7 @@ func (j *job) checkColumns() error {
 // detectKind picks the job kind that fits the header best: of the kinds whose
 // required columns are all there, the one that knows the most of its columns. It
 // is an error when none fits, or when two fit equally well.
-func detectKind(path string, index map[string]int) (*Kind, error) {
+func detectKind(path string, header []string, index map[string]int) (*Kind, error) {
 	var fits []*Kind
 	best := -1
 	for _, name := range KindNames() {
@@ -211,7 +211,11 @@ func detectKind(path string, index map[string]int) (*Kind, error) {
 	case 1:
 		return fits[0], nil
 	case 0:
-		return nil, &FileError{File: path, Msg: "the header fits no job kind", Hint: "pass --job " + strings.Join(KindNames(), "|") + " to be told which columns are missing"}
+		hint := "pass --job " + strings.Join(KindNames(), "|") + " to be told which columns are missing"
+		if near := nearestKind(header, index); near != "" {
+			return nil, &FileError{File: path, Msg: "the header fits no job kind; " + near, Hint: "rename the column, or " + hint}
+		}
+		return nil, &FileError{File: path, Msg: "the header fits no job kind", Hint: hint}
 	default:
 		names := make([]string, len(fits))
 		for i, k := range fits {
@@ -363,8 +367,9 @@ func rowNumber(rec formats.Record, col int) int {
 
 // cellProblem marks a row invalid when a column the job reads holds a cell
 // that has no usable value (an error such as #N/A, a formula never
-// calculated): read as blank or 0, it would be sent as what the user never
-// wrote. Such cells in columns the job does not read are left alone.
+// calculated: read as blank or 0, it would be sent as what the user never
+// wrote) or is longer than a spreadsheet keeps. Such cells in columns the
+// job does not read are left alone, and copied to the reports.
 func (j *job) cellProblem(rec formats.Record) error {
 	for _, p := range rec.Problems {
 		for col, i := range j.index {
@@ -378,4 +383,82 @@ func (j *job) cellProblem(rec formats.Record) error {
 		}
 	}
 	return nil
+}
+
+// nearestKind says which kind a header that fits none comes nearest to, and
+// which of its required columns the header may name otherwise: `the nearest
+// is a devices job, which needs the column esn (did you mean esn for "ESN
+// Number"?)`. It is "" when no kind has a column in the header or near one.
+func nearestKind(header []string, index map[string]int) string {
+	best, bestNear, bestMissing, bestKnown := "", []string(nil), []string(nil), -1
+	for _, name := range KindNames() {
+		k := KindByName(name)
+		used := map[string]bool{}
+		known := 0
+		for col := range index {
+			if k.known(col) {
+				known++
+				used[col] = true
+			}
+		}
+		var missing, near []string
+		unmatched := 0
+		for _, c := range k.Required {
+			if _, has := index[c]; has {
+				continue
+			}
+			missing = append(missing, c)
+			if h := nearHeader(c, header, k, used); h != "" {
+				used[formats.NormalizeHeader(h)] = true
+				near = append(near, fmt.Sprintf("%s for %q", c, h))
+				continue
+			}
+			unmatched++
+		}
+		score := known + len(near) - unmatched
+		if known+len(near) > 0 && score > bestKnown {
+			best, bestNear, bestMissing, bestKnown = name, near, missing, score
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	s := "the nearest is a " + best + " job, which needs the column"
+	if len(bestMissing) > 1 {
+		s += "s"
+	}
+	s += " " + strings.Join(bestMissing, ", ")
+	if len(bestNear) > 0 {
+		s += " (did you mean " + strings.Join(bestNear, ", ") + "?)"
+	}
+	return s
+}
+
+// nearHeader is the header cell that may name col otherwise: a near
+// spelling ("ESN_no" for esn, "Billing System Customer ID" for
+// billing_system_customer_identifier) or a name that has col as a word of
+// its own ("ESN Number" for esn). Cells the kind reads, or used, are not.
+func nearHeader(col string, header []string, k *Kind, used map[string]bool) string {
+	split := func(s string) []string {
+		return strings.FieldsFunc(strings.ToLower(s), func(r rune) bool {
+			return r == ' ' || r == '_' || r == '-' || r == '.' || r == '/'
+		})
+	}
+	want := strings.Join(split(col), "")
+	best, bestD := "", 0
+	for _, h := range header {
+		n := formats.NormalizeHeader(h)
+		if n == "" || used[n] || k.known(n) {
+			continue
+		}
+		words := split(n)
+		d := EditDistance(strings.Join(words, ""), want)
+		if len(split(col)) == 1 && contains(words, col) {
+			d = 0
+		}
+		if d <= max(2, len(want)/3) && (best == "" || d < bestD) {
+			best, bestD = h, d
+		}
+	}
+	return best
 }

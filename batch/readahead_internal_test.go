@@ -61,7 +61,7 @@ func TestReadAhead(t *testing.T) {
 		})
 	}
 	t.Run("a broken record after a batch", func(t *testing.T) {
-		text := "esn,group_name\n" + strings.Repeat("E,G\n", readAheadRows+3) + "E\"x,G\n" + "E,G\n"
+		text := "esn,group_name\n" + strings.Repeat("E,G\n", readAheadRows+3) + "\"E\"x,G\n" + "E,G\n"
 		rd, err := formats.NewCSVReader(strings.NewReader(text), "devices.csv", formats.Options{ReuseRecord: true})
 		if err != nil {
 			t.Fatal(err)

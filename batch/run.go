@@ -189,7 +189,10 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 		return nil, &UsageError{Msg: fmt.Sprintf("--out: %v", err)}
 	}
 	if cfg.DryRun {
-		return s, dryRun(cfg, j, s)
+		if err := dryRun(cfg, j, s); err != nil {
+			return nil, err // no plan was written: its paths are not told
+		}
+		return s, nil
 	}
 	// The file's sha256 and the opening of an existing ledger do not depend
 	// on the rows: they are done while pass 1 reads them. (The login waits:
@@ -320,7 +323,7 @@ func sendAndReport(ctx context.Context, cfg Config, j *job, led *ledger.Ledger, 
 func openInput(ctx context.Context, cfg *Config) (ret *job, _ os.FileInfo, _ error) {
 	inFormat, err := formats.FormatOf(cfg.Path)
 	if err != nil {
-		return nil, nil, &FileError{File: cfg.Path, Msg: err.Error(), Hint: "job files are .csv or .xlsx"}
+		return nil, nil, err // it names the file, and says what a job file is
 	}
 	if cfg.Format == "" {
 		cfg.Format = inFormat

@@ -3,12 +3,15 @@ package formats
 import (
 	"bufio"
 	"bytes"
+	"encoding/binary"
 	"encoding/csv"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"slices"
 	"strings"
+	"unicode/utf16"
 	"unicode/utf8"
 
 	"golang.org/x/text/encoding/charmap"
@@ -16,7 +19,8 @@ import (
 	"golang.org/x/text/transform"
 )
 
-// sniffBytes is how much of a CSV file decides its encoding and delimiter.
+// sniffBytes is how much of a CSV file is looked at first: its type, its
+// encoding when it holds a character that is not ASCII, its delimiter.
 const sniffBytes = 64 << 10
 
 // textEncoding is how a CSV file's bytes become text.
@@ -33,14 +37,15 @@ type csvReader struct {
 	opts      Options
 	closer    io.Closer
 	guard     *recordGuard
-	p         *csvParser
-	enc       textEncoding
+	text      *textDecoder // nil for UTF-16, decoded by x/text
+	quotes    *quoteWatch
+	cr        *csv.Reader
 	header    []string
 	headerRow int // the header's row number
+	sepLines  int // 1 when a sep= line came first, which Excel hides
 
-	row     int  // row number of the last record read
-	endLine int  // physical line on which the last record ended
-	clean   bool // the last record's text is valid in its encoding, without NUL
+	row     int // row number of the last record read
+	endLine int // line (of the text csv reads) on which the last record ended
 	err     error
 
 	out Record // the record Next returns, its slices reused with Options.ReuseRecord
@@ -61,13 +66,18 @@ func openCSV(path string, opts Options) (Reader, error) {
 
 // NewCSVReader reads CSV records from r; name appears in error messages.
 //
-// The encoding is decided from the first 64 KiB: UTF-8 with or without a byte
-// order mark, UTF-16 with a byte order mark (Excel's "Unicode Text"), or, when
-// those bytes are not valid UTF-8 and hold no valid multi-byte UTF-8 sequence,
-// Windows-1252. The delimiter is the most frequent of comma, semicolon and
-// tab outside quotes on the header line (comma on a tie). A cell written by
-// NeutraliseFormula ('=..., '+..., ...) is read back without its apostrophe.
-// Close on the returned Reader does not close r.
+// Records are split by encoding/csv with LazyQuotes, so that a quote inside
+// a field that does not start with one is a character, as in Excel; around
+// it are what a job file needs. The encoding: UTF-8 with or without a byte
+// order mark, UTF-16 with a byte order mark (Excel's "Unicode Text"), or
+// Windows-1252, decided by the first character that is not ASCII, wherever
+// it is in the file. The delimiter: the one an Excel "sep=X" first line
+// names (the line is skipped, as Excel hides it), else the most frequent of
+// comma, semicolon and tab outside quotes on the header line (comma on a
+// tie). Line ends: LF, CRLF, or CR alone (Excel for Mac's "CSV (Macintosh)")
+// when the header line ends so. A cell ="..." is the text inside, as Excel
+// shows it; a cell written by NeutraliseFormula ('=..., '+..., ...) is read
+// back without its apostrophe. Close on the returned Reader does not close r.
 func NewCSVReader(r io.Reader, name string, opts Options) (Reader, error) {
 	cr, err := newCSVReader(r, name, opts, nil)
 	if err != nil {
@@ -93,48 +103,73 @@ func newCSVReader(src io.Reader, name string, opts Options, closer io.Closer) (*
 	if len(head) == 0 {
 		return nil, &InputError{File: name, Err: ErrEmptyFile}
 	}
-	// A workbook saved under a .csv name would otherwise fail on some byte
-	// of its binary content, with a message about quotes or encodings.
-	switch {
-	case bytes.HasPrefix(head, []byte("PK\x03\x04")):
-		return nil, &InputError{File: name, Err: because(ErrMalformed,
-			"this is an XLSX workbook (a zip file), not CSV text\nhint: rename it to .xlsx")}
-	case bytes.HasPrefix(head, cfbMagic):
-		return nil, &InputError{File: name, Err: because(ErrEncrypted,
-			"this is an Excel .xls or password-protected workbook, not CSV text\nhint: open it in Excel and save it as \"CSV UTF-8\" or as .xlsx without a password")}
+	// A file of another kind under a CSV name would otherwise fail on some
+	// byte of its content, with a message about quotes or encodings.
+	if k := binaryKind(head); k.what != "" {
+		sentinel := ErrMalformed
+		if bytes.HasPrefix(head, cfbMagic) {
+			sentinel = ErrEncrypted
+		}
+		return nil, &InputError{File: name, Err: because(sentinel, "this is %s, not CSV text\nhint: %s", k.what, k.hint)}
 	}
-	var text io.Reader = raw
+	// text is what encoding/csv reads, br a reader that can peek at its
+	// start: raw itself for UTF-8 and a start that is ASCII (the same
+	// bytes), a buffer of its own for decoded text.
+	var text io.Reader
+	br := raw
 	switch {
 	case bytes.HasPrefix(head, []byte{0xEF, 0xBB, 0xBF}):
 		raw.Discard(3)
-		r.enc = encUTF8
+		r.text = &textDecoder{r: raw, enc: encUTF8, decided: true}
+		text = r.text
 	case bytes.HasPrefix(head, []byte{0xFF, 0xFE}), bytes.HasPrefix(head, []byte{0xFE, 0xFF}):
-		r.enc = encUTF16
-		text = transform.NewReader(raw, unicode.UTF16(unicode.LittleEndian, unicode.ExpectBOM).NewDecoder())
+		br = bufio.NewReaderSize(transform.NewReader(raw, unicode.UTF16(unicode.LittleEndian, unicode.ExpectBOM).NewDecoder()), sniffBytes+16)
+		text = br
 	case utf16Order(head) != "":
 		// UTF-16 without a byte order mark (Gnumeric's "Unicode" export):
-		// said here, before a quote next to a NUL fails as a quote error.
+		// said here, before a NUL fails as an encoding error of a cell.
 		return nil, &InputError{File: name, Err: because(ErrEncoding,
 			"this is UTF-16 (%s) text without a byte order mark, not CSV text\nhint: save the file as \"CSV UTF-8\" (or as Unicode text, which has the mark)", utf16Order(head))}
 	default:
-		if looksWindows1252(head, len(head) == sniffBytes) {
-			r.enc = encWindows1252
-			text = transform.NewReader(raw, charmap.Windows1252.NewDecoder())
+		r.text = &textDecoder{r: raw}
+		text = r.text
+		if i := firstNonASCII(head); i >= 0 || len(head) < sniffBytes {
+			// The start decides. Past it, the first character that is not
+			// ASCII does: a file may be ASCII for its first 64 KiB.
+			r.text.enc, r.text.decided = encUTF8, true
+			if looksWindows1252(head, len(head) == sniffBytes) {
+				r.text.enc = encWindows1252
+				br = bufio.NewReaderSize(r.text, sniffBytes+16)
+				text = br
+			}
 		}
 	}
-	if r.enc != encUTF8 {
-		// Decode into a buffer that can be peeked again for the delimiter.
-		text = bufio.NewReaderSize(text, sniffBytes+16)
-	}
-	br := text.(*bufio.Reader)
 	sample, _ := br.Peek(sniffBytes)
-
-	r.p = newCSVParser(br, sniffDelimiter(sample))
+	comma, sepLen := sepLine(sample)
+	if sepLen > 0 {
+		br.Discard(sepLen)
+		r.sepLines = 1
+		sample = sample[sepLen:]
+	} else {
+		comma = rune(sniffDelimiter(sample))
+	}
+	lines := text
+	if crOnly(sample) {
+		lines = &crLines{r: text}
+	}
+	r.quotes = &quoteWatch{r: lines, comma: byte(comma), line: 1}
+	// encoding/csv reads through a 64 KiB buffer, not its own 4 KiB one:
+	// a long line is then gathered in fewer, larger pieces.
+	r.cr = csv.NewReader(bufio.NewReaderSize(r.quotes, sniffBytes))
+	r.cr.Comma = comma
+	r.cr.FieldsPerRecord = -1
+	r.cr.LazyQuotes = true
+	r.cr.ReuseRecord = true
 
 	for {
 		rec, err := r.read()
 		if err == io.EOF {
-			if r.row == 0 && r.endLine == 0 {
+			if r.row == 0 && r.endLine == 0 && sepLen == 0 {
 				return nil, &InputError{File: name, Err: ErrEmptyFile}
 			}
 			return nil, &InputError{File: name, Err: because(ErrNoHeader, "no header row: every line is blank")}
@@ -149,8 +184,13 @@ func newCSVReader(src io.Reader, name string, opts Options, closer io.Closer) (*
 			return nil, err
 		}
 		rec = slices.Clone(rec)
-		for i := range rec {
-			rec[i] = unneutralise(rec[i])
+		for i, c := range rec {
+			if strings.ContainsAny(c, "\r\n") && !isBlank(c) {
+				return nil, r.fail(r.row, columnLetters(i), because(ErrMalformed,
+					"the header cell %s holds a line break (%.40q): the header swallowed lines of the file (a quote never closed, or line ends crmbatch does not know)\nhint: open the file in Excel and save it as \"CSV UTF-8\"",
+					columnLetters(i), c))
+			}
+			rec[i] = excelText(c)
 		}
 		r.header, err = buildHeader(rec, opts.MaxColumns, opts.MaxCellChars, r.locate)
 		if err != nil {
@@ -197,7 +237,7 @@ func (r *csvReader) next() (Record, error) {
 		if err := r.checkText(rec, r.header); err != nil {
 			return Record{}, err
 		}
-		if err := checkRecord(r.header, rec, r.opts.MaxCellChars, r.locate); err != nil {
+		if err := checkRecord(r.header, rec, r.locate); err != nil {
 			return Record{}, err
 		}
 		out := &r.out
@@ -205,13 +245,21 @@ func (r *csvReader) next() (Record, error) {
 			out.Fields, out.Kinds = make([]string, len(r.header)), make([]CellKind, len(r.header))
 		}
 		out.Row = r.row
+		out.Problems = out.Problems[:0]
 		for i := range out.Fields {
 			out.Fields[i], out.Kinds[i] = "", Empty
 			if i < len(rec) && rec[i] != "" {
-				out.Fields[i], out.Kinds[i] = unneutralise(rec[i]), Text
+				out.Fields[i], out.Kinds[i] = excelText(rec[i]), Text
 			}
 		}
-		return *out, nil
+		out.Problems = longCells(out.Problems, out.Fields, r.row, r.opts.MaxCellChars)
+		got := *out
+		if len(got.Problems) == 0 {
+			got.Problems = nil
+		} else if !r.opts.ReuseRecord {
+			out.Problems = nil
+		}
+		return got, nil
 	}
 }
 
@@ -219,33 +267,62 @@ func (r *csvReader) next() (Record, error) {
 // to its row number.
 func (r *csvReader) read() ([]string, error) {
 	r.guard.reset()
-	rec, clean, err := r.p.read(r.enc != encUTF8)
+	rec, err := r.cr.Read()
 	if err != nil {
 		if err == io.EOF {
+			if p := r.quotes.problem; p != nil {
+				return nil, r.quoteError(p, r.row+1)
+			}
 			return nil, io.EOF
 		}
-		var pe *csv.ParseError
-		if errors.As(err, &pe) && !errors.Is(err, errRecordTooLong) {
-			row := r.rowAt(pe.StartLine)
-			if errors.Is(pe.Err, csv.ErrQuote) || errors.Is(pe.Err, csv.ErrBareQuote) {
-				return nil, r.fail(row, "", because(ErrMalformed, "%v (line %d, byte %d)\nhint: a field that holds a quote, delimiter or line break must be quoted, with inner quotes doubled",
-					pe.Err, pe.Line, pe.Column))
-			}
-			return nil, r.fail(row, "", because(ErrMalformed, "%v (line %d, byte %d)", pe.Err, pe.Line, pe.Column))
+		// The watch over the text saw it up to where it stopped: its
+		// record's line and field are where the read stopped.
+		q := r.quotes
+		line, col := q.record, q.field
+		if q.state == qRecord {
+			line, col = q.line, 0
+		}
+		row := r.rowAt(line)
+		name := columnLetters(col)
+		if r.header != nil {
+			name = columnName(r.header, col)
 		}
 		if errors.Is(err, errRecordTooLong) {
-			return nil, r.fail(r.row+1, "", because(ErrTooLarge, "record longer than %d bytes (unclosed quote?)", r.guard.limit-2*sniffBytes))
+			return nil, r.fail(row, name, because(ErrTooLarge, "record longer than %d bytes (unclosed quote?)", r.guard.limit-2*sniffBytes))
+		}
+		if errors.Is(err, errNUL) {
+			return nil, r.fail(row, name, because(ErrEncoding, "NUL byte: this is not CSV text, or it is UTF-16 without a byte order mark\nhint: save the file as \"CSV UTF-8\""))
 		}
 		return nil, r.fail(r.row+1, "", err)
 	}
-	r.row = r.rowAt(r.p.startLine)
-	r.endLine = r.p.numLine
-	r.clean = clean
+	start, _ := r.cr.FieldPos(0)
+	last, _ := r.cr.FieldPos(len(rec) - 1)
+	r.row = r.rowAt(start)
+	r.endLine = last + strings.Count(rec[len(rec)-1], "\n")
+	if p := r.quotes.problem; p != nil && start >= p.record {
+		return nil, r.quoteError(p, r.row)
+	}
 	return rec, nil
 }
 
-// rowAt converts the physical line on which a record starts into its row
-// number: blank lines count as rows, line breaks inside quotes do not.
+// quoteError says where a quoted cell ran over line breaks or to the end
+// of the file, which Excel would read as other rows.
+func (r *csvReader) quoteError(p *quoteProblem, row int) error {
+	line := p.quote + r.sepLines
+	col := columnLetters(p.field)
+	if r.header != nil {
+		col = columnName(r.header, p.field)
+	}
+	if p.unclosed {
+		return r.fail(row, col, because(ErrMalformed,
+			"the quote that opens a cell on line %d is never closed: the rest of the file would be one cell\nhint: close the quote, or double the quotes inside the cell (\"\")", line))
+	}
+	return r.fail(row, col, because(ErrMalformed,
+		"a quote inside a quoted cell (line %d) is neither doubled nor at the cell's end, and the cell then runs over a line break: the rows that follow would be read into it\nhint: double the quotes inside the cell (\"\"), or close the cell with one", line))
+}
+
+// rowAt converts the line on which a record starts into its row number:
+// blank lines count as rows, line breaks inside quotes do not.
 func (r *csvReader) rowAt(line int) int {
 	blank := line - r.endLine - 1
 	if blank < 0 {
@@ -256,12 +333,16 @@ func (r *csvReader) rowAt(line int) int {
 
 // checkText refuses cells whose bytes were not valid in the file's encoding.
 func (r *csvReader) checkText(rec, header []string) error {
-	if r.clean {
-		return nil // the parser saw the record's text whole
+	enc := encUTF16
+	if r.text != nil {
+		enc = r.text.enc
+		if enc == encUTF8 && !r.text.dirty {
+			return nil // every byte read so far is valid UTF-8, without NUL
+		}
 	}
 	for i, c := range rec {
 		bad := false
-		switch r.enc {
+		switch enc {
 		case encUTF8:
 			bad = !utf8.ValidString(c)
 		default:
@@ -282,9 +363,9 @@ func (r *csvReader) checkText(rec, header []string) error {
 			// UTF-16 without a byte order mark (every other byte is NUL).
 			return r.fail(r.row, col, because(ErrEncoding, "NUL byte: this is not CSV text, or it is UTF-16 without a byte order mark\nhint: save the file as \"CSV UTF-8\""))
 		}
-		switch r.enc {
+		switch enc {
 		case encUTF8:
-			return r.fail(r.row, col, because(ErrEncoding, "invalid UTF-8; the file mixes encodings\nhint: save the file as \"CSV UTF-8\""))
+			return r.fail(r.row, col, because(ErrEncoding, "invalid UTF-8, in a file whose earlier text is UTF-8: the file mixes encodings\nhint: save the file as \"CSV UTF-8\""))
 		case encWindows1252:
 			return r.fail(r.row, col, because(ErrEncoding, "byte that is neither UTF-8 nor Windows-1252\nhint: save the file as \"CSV UTF-8\""))
 		default:
@@ -300,6 +381,404 @@ func (r *csvReader) locate(column string, err error) error {
 
 func (r *csvReader) fail(row int, column string, err error) error {
 	return &InputError{File: r.name, Row: row, Column: column, Err: err}
+}
+
+// excelText is a cell as Excel shows it: ="..." is the text inside (the
+// form billing systems write so that Excel keeps an ID as text), and a
+// cell NeutraliseFormula escaped loses its apostrophe.
+func excelText(s string) string {
+	if u := unneutralise(s); len(u) != len(s) {
+		return u
+	}
+	if len(s) >= 3 && s[0] == '=' && s[1] == '"' && s[len(s)-1] == '"' {
+		inner := s[2 : len(s)-1]
+		if !strings.Contains(strings.ReplaceAll(inner, `""`, ""), `"`) {
+			return strings.ReplaceAll(inner, `""`, `"`)
+		}
+	}
+	return s
+}
+
+// longCells appends to problems the cells longer than max characters: such
+// a cell is copied to the reports, but a job that reads its column should
+// not take it.
+func longCells(problems []CellProblem, cells []string, row, max int) []CellProblem {
+	for i, c := range cells {
+		if longerThan(c, max) {
+			problems = append(problems, CellProblem{Column: i, Cell: cellName(i, row),
+				Reason: fmt.Sprintf("is longer than %d characters", max),
+				Hint:   fmt.Sprintf("shorten it (Excel keeps at most %d characters in a cell)", max)})
+		}
+	}
+	return problems
+}
+
+// sepLine reads Excel's delimiter hint: a first line "sep=X". It returns
+// the delimiter and the length of the line with its line end, or 0.
+func sepLine(sample []byte) (rune, int) {
+	if len(sample) < 5 || !bytes.EqualFold(sample[:4], []byte("sep=")) {
+		return 0, 0
+	}
+	c, n := utf8.DecodeRune(sample[4:])
+	if !validComma(c) {
+		return 0, 0
+	}
+	end := 4 + n
+	rest := sample[end:]
+	switch {
+	case len(rest) == 0:
+	case bytes.HasPrefix(rest, []byte("\r\n")):
+		end += 2
+	case rest[0] == '\n', rest[0] == '\r':
+		end++
+	default:
+		return 0, 0
+	}
+	return c, end
+}
+
+// validComma reports whether c may be the delimiter a sep= line names:
+// an ASCII character other than a quote, a line end or NUL.
+func validComma(c rune) bool {
+	return c > 0 && c < utf8.RuneSelf && c != '"' && c != '\r' && c != '\n'
+}
+
+// crOnly reports whether the header line of sample ends in a CR that no LF
+// follows: the file's line ends are CR alone, as Excel for Mac's "CSV
+// (Macintosh)" writes them.
+func crOnly(sample []byte) bool {
+	quoted := false
+	for i, c := range sample {
+		switch c {
+		case '"':
+			quoted = !quoted
+		case '\n':
+			if !quoted {
+				return false
+			}
+		case '\r':
+			if !quoted {
+				return i+1 < len(sample) && sample[i+1] != '\n'
+			}
+		}
+	}
+	return false
+}
+
+// crLines turns CR line ends into LF, and CRLF into LF, for a file whose
+// lines end in CR alone.
+type crLines struct {
+	r      io.Reader
+	prevCR bool // the last byte read was a CR, now an LF
+}
+
+func (c *crLines) Read(p []byte) (int, error) {
+	for {
+		n, err := c.r.Read(p)
+		w := 0
+		for _, b := range p[:n] {
+			switch {
+			case b == '\n' && c.prevCR:
+				c.prevCR = false
+				continue // the LF of a CRLF, already given
+			case b == '\r':
+				b, c.prevCR = '\n', true
+			default:
+				c.prevCR = false
+			}
+			p[w] = b
+			w++
+		}
+		if w > 0 || err != nil || n == 0 {
+			return w, err
+		}
+	}
+}
+
+// quoteProblem is where a quoted cell would make encoding/csv (with
+// LazyQuotes) read rows other than Excel's: the line of the record it is
+// in and of the quote.
+type quoteProblem struct {
+	record, quote int
+	field         int  // the cell's index in its record
+	unclosed      bool // the file ends inside the quotes
+}
+
+// quoteWatch watches the text encoding/csv reads, with encoding/csv's own
+// rules for quotes, for the two cases where LazyQuotes would read other
+// rows than Excel: a quote inside a quoted cell that neither is doubled nor
+// ends the cell (LazyQuotes keeps it and stays inside the quotes, Excel
+// leaves them) followed by a line break inside those quotes, and a quote
+// that is never closed. It sees the text before encoding/csv returns the
+// record, so the record can be refused.
+type quoteWatch struct {
+	r     io.Reader
+	comma byte
+	state quoteState
+	lazy  bool // the quoted cell holds a quote LazyQuotes kept
+	line  int
+	field int // the index of the current field in its record
+	// record is the line the current record starts on, quote the line of
+	// the quote that opened the current quoted cell.
+	record, quote int
+	problem       *quoteProblem
+}
+
+type quoteState uint8
+
+const (
+	qRecord  quoteState = iota // before a record's first byte
+	qField                     // at the start of a field
+	qPlain                     // in a field that does not start with a quote
+	qQuoted                    // inside quotes
+	qQuote                     // a quote inside quotes: doubled, the cell's end or kept
+	qQuoteCR                   // a quote and CR inside quotes
+)
+
+func (q *quoteWatch) Read(p []byte) (int, error) {
+	n, err := q.r.Read(p)
+	if q.problem == nil {
+		q.watch(p[:n])
+		if err == io.EOF && q.problem == nil && q.state == qQuoted {
+			q.problem = &quoteProblem{record: q.record, quote: q.quote, field: q.field, unclosed: true}
+		}
+	}
+	return n, err
+}
+
+func (q *quoteWatch) watch(b []byte) {
+	comma := q.comma
+	if q.state <= qPlain && bytes.IndexByte(b, '"') < 0 {
+		// No quote: only where lines and fields start matters, to say
+		// where a quote that comes later opened.
+		q.line += bytes.Count(b, []byte{'\n'})
+		rest := b
+		if k := bytes.LastIndexByte(b, '\n'); k >= 0 {
+			q.state, rest = qRecord, b[k+1:]
+			if len(rest) > 0 {
+				q.record, q.field = q.line, 0
+			}
+		}
+		if len(rest) > 0 {
+			q.field += bytes.Count(rest, []byte{comma})
+			q.state = qPlain
+			if rest[len(rest)-1] == comma {
+				q.state = qField
+			}
+		}
+		return
+	}
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		switch q.state {
+		case qRecord, qField:
+			if c == '\n' {
+				q.line++
+				q.state = qRecord
+				continue
+			}
+			if q.state == qRecord {
+				q.record, q.field = q.line, 0
+			}
+			switch c {
+			case '"':
+				q.state, q.quote, q.lazy = qQuoted, q.line, false
+			case comma:
+				q.state = qField
+				q.field++
+			default:
+				q.state = qPlain
+				// Jump to the field's end: only a delimiter or line end matters.
+				j := indexEither(b[i+1:], comma, '\n')
+				if j < 0 {
+					i = len(b) - 1
+					continue
+				}
+				i += j
+			}
+		case qPlain:
+			switch c {
+			case '\n':
+				q.line++
+				q.state = qRecord
+			case comma:
+				q.state = qField
+				q.field++
+			}
+		case qQuoted:
+			switch c {
+			case '"':
+				q.state = qQuote
+			case '\n':
+				q.line++
+				if q.lazy {
+					q.problem = &quoteProblem{record: q.record, quote: q.quote, field: q.field}
+					return
+				}
+			default:
+				j := indexEither(b[i+1:], '"', '\n')
+				if j < 0 {
+					i = len(b) - 1
+					continue
+				}
+				i += j
+			}
+		case qQuote, qQuoteCR:
+			switch {
+			case c == '"' && q.state == qQuote:
+				q.state = qQuoted
+			case c == comma && q.state == qQuote:
+				q.state = qField
+				q.field++
+			case c == '\n':
+				q.line++
+				q.state = qRecord
+			case c == '\r' && q.state == qQuote:
+				q.state = qQuoteCR
+			default:
+				q.state, q.lazy = qQuoted, true
+				i-- // the byte is inside the quotes
+			}
+		}
+	}
+}
+
+// indexEither is the index of the first a or b in s, or -1.
+func indexEither(s []byte, a, b byte) int {
+	i := bytes.IndexByte(s, a)
+	j := bytes.IndexByte(s, b)
+	switch {
+	case i < 0:
+		return j
+	case j < 0 || i < j:
+		return i
+	}
+	return j
+}
+
+// textDecoder gives the text of a file that is UTF-8 or Windows-1252:
+// until it is decided, ASCII passes through and the first byte that is not
+// ASCII decides (a valid multi-byte UTF-8 sequence: UTF-8; else
+// Windows-1252).
+type textDecoder struct {
+	r       *bufio.Reader
+	enc     textEncoding
+	decided bool
+	raw     []byte // Windows-1252 bytes read, not yet decoded
+	out     []byte // decoded text not yet given
+	err     error  // the error that came with the last bytes read
+	// dirty says UTF-8 text read so far held an invalid sequence (or a
+	// sequence cut between two reads): cells must be checked.
+	dirty bool
+	// nul says a NUL byte came: the text stops before it, and the next
+	// Read says errNUL. No spreadsheet writes one: the file is binary (a
+	// sparse file of 2 GB is refused at its first NUL, not read 32 MiB
+	// into a record).
+	nul bool
+}
+
+// errNUL is what textDecoder says at a NUL byte.
+var errNUL = errors.New("NUL byte")
+
+// stopAtNUL cuts b before its first NUL and notes it.
+func (d *textDecoder) stopAtNUL(b []byte) int {
+	if k := bytes.IndexByte(b, 0); k >= 0 {
+		d.nul = true
+		return k
+	}
+	return len(b)
+}
+
+func (d *textDecoder) Read(p []byte) (int, error) {
+	if d.nul {
+		return 0, errNUL
+	}
+	if d.decided && d.enc == encUTF8 {
+		n, err := d.r.Read(p)
+		if n = d.stopAtNUL(p[:n]); d.nul {
+			err = nil
+		}
+		if !d.dirty && !utf8.Valid(p[:n]) {
+			d.dirty = true // perhaps only a sequence cut between two reads
+		}
+		return n, err
+	}
+	if !d.decided {
+		n, err := d.r.Read(p)
+		if n = d.stopAtNUL(p[:n]); d.nul {
+			err = nil
+		}
+		i := firstNonASCII(p[:n])
+		if i < 0 {
+			return n, err
+		}
+		d.decided = true
+		rest := p[i:n]
+		if !utf8.FullRune(rest) {
+			// The sequence goes on in what is still to read.
+			more, _ := d.r.Peek(utf8.UTFMax - len(rest))
+			rest = append(slices.Clone(rest), more...)
+		}
+		if r, size := utf8.DecodeRune(rest); r != utf8.RuneError || size > 1 {
+			d.enc = encUTF8
+			d.dirty = !utf8.Valid(p[:n])
+			return n, err
+		}
+		d.enc = encWindows1252
+		d.out = decode1252(d.out[:0], p[i:n])
+		d.err = err
+		if i > 0 {
+			return i, nil
+		}
+	}
+	// Windows-1252: a byte is one character of up to three bytes of UTF-8.
+	for len(d.out) == 0 {
+		if d.err != nil {
+			return 0, d.err
+		}
+		if d.raw == nil {
+			d.raw = make([]byte, 16<<10)
+		}
+		n, err := d.r.Read(d.raw)
+		if n = d.stopAtNUL(d.raw[:n]); d.nul {
+			err = errNUL
+		}
+		d.out, d.err = decode1252(d.out[:0], d.raw[:n]), err
+		if n == 0 && err == nil {
+			return 0, nil
+		}
+	}
+	n := copy(p, d.out)
+	d.out = d.out[n:]
+	return n, nil
+}
+
+// decode1252 appends the Windows-1252 text b to dst as UTF-8.
+func decode1252(dst, b []byte) []byte {
+	for _, c := range b {
+		if c < utf8.RuneSelf {
+			dst = append(dst, c)
+			continue
+		}
+		dst = utf8.AppendRune(dst, charmap.Windows1252.DecodeByte(c))
+	}
+	return dst
+}
+
+// firstNonASCII is the index of the first byte of b that is not ASCII, or -1.
+func firstNonASCII(b []byte) int {
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		if binary.LittleEndian.Uint64(b[i:])&0x8080808080808080 != 0 {
+			break
+		}
+	}
+	for ; i < len(b); i++ {
+		if b[i] >= utf8.RuneSelf {
+			return i
+		}
+	}
+	return -1
 }
 
 // looksWindows1252 reports whether head, the start of a file, is not valid
@@ -328,9 +807,11 @@ func looksWindows1252(head []byte, cut bool) bool {
 }
 
 // utf16Order tells whether head looks like UTF-16 text without a byte order
-// mark: most characters of a CSV header are ASCII, so every other byte is
-// NUL, at odd offsets in little-endian, at even ones in big-endian, and
-// never at the other. It returns "little-endian", "big-endian" or "".
+// mark: the delimiters and line ends of a CSV are ASCII, so in UTF-16 they
+// have a NUL byte beside them, at odd offsets in little-endian, at even ones
+// in big-endian, and (but for a rare character such as U+0100) never at the
+// other; and the whole decodes as UTF-16 with a line end or a delimiter and
+// no NUL character. It returns "little-endian", "big-endian" or "".
 func utf16Order(head []byte) string {
 	var even, odd int
 	for i, c := range head {
@@ -342,15 +823,36 @@ func utf16Order(head []byte) string {
 			}
 		}
 	}
-	pairs := len(head) / 2
+	var order binary.ByteOrder
+	name := ""
 	switch {
-	case pairs == 0:
-	case even == 0 && odd*4 >= pairs:
-		return "little-endian"
-	case odd == 0 && even*4 >= pairs:
-		return "big-endian"
+	case odd > 0 && even*16 <= odd:
+		order, name = binary.LittleEndian, "little-endian"
+	case even > 0 && odd*16 <= even:
+		order, name = binary.BigEndian, "big-endian"
+	default:
+		return ""
 	}
-	return ""
+	units := make([]uint16, len(head)/2)
+	for i := range units {
+		units[i] = order.Uint16(head[2*i:])
+	}
+	if len(units) > 0 && utf16.IsSurrogate(rune(units[len(units)-1])) {
+		units = units[:len(units)-1] // a pair cut at the sniff limit
+	}
+	separated := false
+	for _, r := range utf16.Decode(units) {
+		switch r {
+		case 0, utf8.RuneError:
+			return ""
+		case '\n', '\r', ',', ';', '\t':
+			separated = true
+		}
+	}
+	if !separated {
+		return ""
+	}
+	return name
 }
 
 // sniffDelimiter picks the most frequent of , ; and tab outside quotes on the
@@ -363,7 +865,7 @@ scan:
 		switch c {
 		case '"':
 			quoted = !quoted
-		case '\n':
+		case '\n', '\r':
 			if !quoted {
 				break scan
 			}

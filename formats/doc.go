@@ -7,40 +7,69 @@
 //
 // # CSV
 //
-// Records are split by csvParser, which reads exactly as encoding/csv does
-// with FieldsPerRecord = -1 and strict quotes (same fields, same lines, same
-// errors at the same line and byte: FuzzCSVParser compares the two), but cuts
-// a line without a quote into fields of one string without copying it twice,
-// and checks a record's text in one pass instead of one per field. With
-// Options.ReuseRecord, Next reuses the slices of the record it returned
-// before. The first 64 KiB decide the encoding: UTF-8 (a BOM is stripped), UTF-16
-// with a BOM (Excel's "Unicode Text"), or Windows-1252 when those bytes are
-// not valid UTF-8 and hold no valid multi-byte UTF-8 sequence. A file that
-// mixes both, or whose later rows break the chosen encoding, is refused with
-// ErrEncoding naming the row. The delimiter is the most frequent of , ; and
-// tab outside quotes on the header line.
+// Records are split by encoding/csv (FieldsPerRecord -1, ReuseRecord, and
+// LazyQuotes, so that a quote inside a field that does not start with one
+// is a character, as Excel reads "24" monitor"). Around it is what a job
+// file needs, in the order the bytes go:
 //
-// Row numbers are what Excel shows for the file: the header is row 1, every
-// record is one row however many line breaks its quoted cells hold, and blank
-// lines count as rows (they are skipped, not renumbered).
+//   - The file's kind, from its first bytes: a PNG, JPEG or GIF image, a
+//     PDF, a zip (a workbook, an OpenDocument spreadsheet, a Word or
+//     PowerPoint document, another archive), an OLE file (.xls or a
+//     password-protected workbook), gzip, RTF, or UTF-16 without a byte
+//     order mark (Gnumeric's "Unicode" export: NULs at one parity, and the
+//     whole decodes as UTF-16 with a line end or delimiter) is refused at
+//     once, naming what it is, before some byte of it fails as a quote or
+//     an encoding error.
+//   - The encoding: UTF-8 (a BOM is stripped), UTF-16 with a BOM (Excel's
+//     "Unicode Text"), or Windows-1252. When the first 64 KiB hold a
+//     character that is not ASCII, they decide as before (Windows-1252 when
+//     they are not valid UTF-8 and hold no valid multi-byte sequence);
+//     when they are ASCII, the first byte that is not decides wherever it
+//     is, so a file whose first 2,000 rows are ASCII and whose next row has
+//     a Windows-1252 "€" is Windows-1252. Text that breaks the encoding
+//     chosen is refused with ErrEncoding naming the row and column; the
+//     UTF-8 of a read is checked a read at a time, and cells one by one
+//     only once a read was not clean.
+//   - Excel's delimiter hint: a first line "sep=X" (any ASCII character
+//     but a quote) sets the delimiter and is skipped; Excel hides it, so
+//     the header is row 1. Else the delimiter is the most frequent of , ;
+//     and tab outside quotes on the header line.
+//   - Line ends: LF, CRLF, or CR alone (Excel for Mac's "CSV (Macintosh)")
+//     when the header line ends in a CR that no LF follows; then every CR
+//     (and CRLF) is a line end.
+//   - Quotes: a quoted cell is read as encoding/csv reads it. Where
+//     LazyQuotes would read rows other than Excel's, the record is refused
+//     with ErrMalformed naming its row and column: a quote that is never
+//     closed (the rest of the file would be one cell), and a quote inside a
+//     quoted cell that is neither doubled nor at the cell's end when the
+//     cell then runs over a line break (LazyQuotes keeps the quote and stays
+//     inside the cell; Excel leaves it, so the rows after it would be
+//     swallowed). quoteWatch sees the text before encoding/csv returns the
+//     record, with encoding/csv's own rules, so the refusal comes with the
+//     record. A header cell that holds a line break is refused too: the
+//     header swallowed lines of the file.
+//   - Cells as Excel shows them: ="..." (the form billing systems write so
+//     that Excel keeps an ID as text) is the text inside, in any column; a
+//     cell that NeutraliseFormula escaped ('=..., '+..., '-..., '@...) is
+//     read back without the apostrophe, so a failures report fed back as a
+//     job gives the original values (+35799123456 stays a phone number).
+//     Cells are otherwise returned untrimmed.
 //
-// A cell may hold MaxCellChars characters (32,767 by default, Excel's limit),
-// counted as Excel counts them, in UTF-16 code units: 20,000 Greek letters
-// are 20,000 characters, not 40,000 bytes. One record may pull at most
-// MaxCellChars × MaxColumns (+128 KiB) bytes from the file, so an unclosed
-// quote fails with ErrTooLarge instead of reading the whole file into memory. A NUL byte is refused with ErrEncoding (no
-// spreadsheet writes one: the file is binary, or UTF-16 without a byte order
-// mark), and so is a workbook under a CSV name (a zip or OLE file), with a
-// hint to rename it. UTF-16 without a byte order mark (Gnumeric's "Unicode"
-// export: every other byte of the first 64 KiB NUL, the others never) is
-// refused at once with the hint to save as CSV UTF-8, before a quote beside
-// a NUL can fail as a quote error; it is not guessed and decoded.
+// Row numbers are what Excel shows for the file: the header is row 1 (after
+// a sep= line), every record is one row however many line breaks its
+// quoted cells hold, and blank lines count as rows (they are skipped, not
+// renumbered).
 //
-// Cells are returned untrimmed. One exception: a cell that NeutraliseFormula
-// escaped ('=..., '+..., '-..., '@...) is read back without the apostrophe,
-// so a failures report fed back as a job gives the original values
-// (+35799123456 stays a phone number). Excel never writes such an apostrophe
-// in a CSV it saves, so user files are not affected in practice.
+// A cell is returned whole however long it is; one longer than
+// MaxCellChars characters (32,767 by default, Excel's limit), counted as
+// Excel counts them, in UTF-16 code units, is one of the record's
+// Problems: a job that reads its column refuses the row, one that does not
+// copies it to the reports. One record may pull at most MaxCellChars ×
+// MaxColumns (+128 KiB) bytes from the file, so an unclosed quote in a
+// large file fails with ErrTooLarge instead of reading the whole file into
+// memory. A NUL byte is refused with ErrEncoding where it comes, naming its
+// row and column (no spreadsheet writes one): the read stops there, so a
+// sparse file of gigabytes is refused at once.
 //
 // # XLSX
 //
@@ -86,8 +115,8 @@
 // allocations a row, down from 6.6-8.1 s and 40 allocations a row with
 // RawToken; peak RSS ~88 MB (85 MB before) for the whole benchmark process,
 // which first writes the 1M-row files, shared strings included. The CSV
-// reader does the same rows in 0.16 s with ReuseRecord (bare encoding/csv,
-// reusing its records: 0.13 s; BenchmarkCSVRead1M, BenchmarkBareEncodingCSV).
+// reader's figures, beside bare encoding/csv's, are in the README
+// (BenchmarkCSVRead1M, BenchmarkBareEncodingCSV).
 //
 // Values are what a person looking at the sheet reads, in a form that does
 // not depend on the locale: numbers without an exponent (digit strings kept
@@ -102,6 +131,13 @@
 // escapes. Times of day are built-ins 18-21, 45 and 47 and custom codes with
 // h or s but no d or y (hh:mm reads 13:45:00, not 1899-12-30T13:45:00);
 // elapsed time is built-in 46 and codes with [h], [m] or [s].
+//
+// The first sheet, when Options.Sheet names none, is the first visible
+// worksheet: not hidden (state hidden or veryHidden), not a chart sheet,
+// and not a worksheet that holds only a drawing and no cell (LibreOffice,
+// which has no chart sheets, saves one so). A file that is no zip is
+// named from its first bytes (an image, a PDF, UTF-16 or other text), a
+// zip without a workbook from its members (a Word document, ...).
 //
 // Number formats change what the reader returns only when they change the
 // text beyond its digits: a custom code whose section for the value pads the
@@ -130,15 +166,24 @@
 // # Files from real programs
 //
 // testdata/producers holds job files saved by the programs users' files come
-// from: openpyxl (normal and write-only), XlsxWriter (shared strings and
-// constant_memory), LibreOffice Calc (recalculating those two), Gnumeric
-// (.xlsx, and "Unicode" text) and excelize's encryption. make.sh, committed
-// beside them, writes them again from the Debian packages; the tests need
-// none of those programs. TestProducerCorpus reads every sheet of every
-// workbook with this reader and with excelize and compares them cell by
-// cell: each difference is listed in corpusDiffs with why ours is right
-// (ISO dates and times, Unusable cells, amounts as typed), and an entry that
-// no longer explains a difference fails too.
+// from: openpyxl (normal, write-only, a chart sheet first), XlsxWriter
+// (shared strings and constant_memory), LibreOffice Calc (recalculating
+// those, and saving CSV under German and French settings), Gnumeric (.xlsx,
+// and "Unicode" text with , and ;), excelize's encryption, the npm
+// libraries ExcelJS, SheetJS (xlsx), xlsx-populate and write-excel-file
+// (.xlsx, and the CSV of the first two), pandas (to_excel with both
+// engines, to_csv with a BOM, ';' and decimal commas, Windows-1252, CR line
+// ends), R (openxlsx, write.csv, write.csv2) and the CSV forms billing
+// systems drop (a sep= line, ="..." cells, Windows-1252 past the first 64
+// KiB). make.sh and the scripts beside them write them again from Debian's
+// and npm's packages; the tests need none of those programs.
+// TestProducerCorpus reads every sheet of every workbook with this reader
+// and with excelize and compares them cell by cell: each difference is
+// listed in corpusDiffs with why ours is right (ISO dates and times,
+// Unusable cells, amounts as typed), and an entry that no longer explains
+// a difference fails too. TestProducerWant compares every file that has a
+// .want beside it (what Excel shows, typed by hand) cell by cell, and the
+// sheet read when none is named.
 //
 // # Password-protected workbooks
 //
@@ -182,8 +227,10 @@
 // dropped; a literal "_xHHHH_" gets its underscore escaped (_x005F_); bytes
 // that are not UTF-8 become U+FFFD; every cell, on every path, is cut at
 // Excel's 32,767 characters (server text such as error messages has no
-// limit of its own). CSV reports cut their cells the same way, so a report
-// opens whole in a spreadsheet and reads back as a job. FuzzXLSXReport
+// limit of its own), ending in " [cut at 32,767 characters]" so that the
+// reader knows the cell held more. A CSV report writes every cell whole:
+// a CSV cell has no limit, and the report is what the job file held.
+// FuzzXLSXReport
 // writes random rows and reads them back with excelize. A sheet holds at most 1,048,576 rows; WriteRow fails past that.
 //
 // It replaced excelize's StreamWriter, which took 14 s and ~120-200 MB of

@@ -82,13 +82,16 @@ type Record struct {
 	Fields []string
 	// Kinds are aligned with Fields: how each cell was stored.
 	Kinds []CellKind
-	// Problems are the Unusable cells, in column order; nil when there are
+	// Problems are the cells a job cannot take as they are, in column
+	// order: the Unusable cells, and cells longer than
+	// Options.MaxCellChars (returned whole, as Text); nil when there are
 	// none. They are not the file's fault as a whole: a job that reads such
 	// a column should refuse the row, one that does not may ignore them.
 	Problems []CellProblem
 }
 
-// CellProblem is a cell of a record that holds no value crmbatch can use.
+// CellProblem is a cell of a record that holds no value crmbatch can use
+// as it is: an Unusable cell, or one longer than Options.MaxCellChars.
 type CellProblem struct {
 	Column int    // index in Record.Fields
 	Cell   string // the cell's A1 name, "B3"
@@ -106,8 +109,10 @@ func (p CellProblem) String() string {
 type Options struct {
 	// Sheet is the XLSX sheet to read; "" means the first visible worksheet.
 	Sheet string
-	// MaxCellChars limits one cell, in characters as Excel counts them
-	// (UTF-16 code units); default 32,767, Excel's own limit.
+	// MaxCellChars is the longest cell a job may take, in characters as
+	// Excel counts them (UTF-16 code units); default 32,767, Excel's own
+	// limit. A longer data cell is returned whole with a CellProblem; a
+	// longer header cell is an error.
 	MaxCellChars int
 	// MaxColumns limits the header's width; default 1024.
 	MaxColumns int
@@ -263,10 +268,10 @@ func buildHeader(cells []string, maxColumns, maxCell int, loc func(column string
 	return header, nil
 }
 
-// checkRecord applies the checks every data row gets: cell size, values only
-// under named columns. cells may be longer than header; the extra cells must
-// be blank.
-func checkRecord(header, cells []string, maxCell int, loc func(column string, err error) error) error {
+// checkRecord applies the checks every data row gets: values only under
+// named columns. cells may be longer than header; the extra cells must be
+// blank. A cell's length is no error of the file (see longCells).
+func checkRecord(header, cells []string, loc func(column string, err error) error) error {
 	for i, c := range cells {
 		if i >= len(header) {
 			if !isBlank(c) {
@@ -274,9 +279,6 @@ func checkRecord(header, cells []string, maxCell int, loc func(column string, er
 					columnLetters(i), i+1, len(header)))
 			}
 			continue
-		}
-		if longerThan(c, maxCell) {
-			return loc(columnName(header, i), because(ErrTooLarge, "cell longer than %d characters", maxCell))
 		}
 		if header[i] == "" && !isBlank(c) {
 			return loc("", because(ErrUnnamedColumn, "value in column %s, which has no header name\nhint: add a header or delete the column",
@@ -322,4 +324,14 @@ func blankRow(cells []string) bool {
 		}
 	}
 	return true
+}
+
+// anyLongerThan reports whether a cell has more than n characters.
+func anyLongerThan(cells []string, n int) bool {
+	for _, c := range cells {
+		if longerThan(c, n) {
+			return true
+		}
+	}
+	return false
 }

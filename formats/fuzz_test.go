@@ -39,7 +39,7 @@ func checkFuzzErr(t *testing.T, err error) {
 		t.Fatalf("error %q (%T) is not an *InputError", err, err)
 	}
 	for _, s := range []error{ErrEmptyFile, ErrNoHeader, ErrDuplicateHeader, ErrUnnamedColumn, ErrEncoding, ErrMalformed,
-		ErrTruncated, ErrTooLarge, ErrRowTooWide, ErrSheetNotFound, ErrEncrypted, ErrCellError} {
+		ErrTruncated, ErrTooLarge, ErrRowTooWide, ErrSheetNotFound, ErrEncrypted, ErrCellError, ErrUnsupportedFormat} {
 		if errors.Is(err, s) {
 			return
 		}
@@ -61,7 +61,7 @@ func seedFiles(f *testing.F, patterns ...string) {
 }
 
 func FuzzCSVReader(f *testing.F) {
-	seedFiles(f, "*.csv", "*.tsv", "*.txt")
+	seedFiles(f, "*.csv", "*.tsv", "*.txt", "producers/*.csv", "producers/*.txt")
 	f.Fuzz(func(t *testing.T, data []byte) {
 		for _, opts := range []Options{{}, {MaxCellChars: 8, MaxColumns: 3}} {
 			r, err := NewCSVReader(bytes.NewReader(data), "fuzz.csv", opts)
@@ -70,6 +70,13 @@ func FuzzCSVReader(f *testing.F) {
 				continue
 			}
 			drain(t, r)
+			// Every error past the header says on which row.
+			if _, err := r.Next(); err != io.EOF {
+				var ie *InputError
+				if errors.As(err, &ie) && ie.Row < 2 {
+					t.Fatalf("error without its row: %v", err)
+				}
+			}
 		}
 	})
 }

@@ -126,14 +126,14 @@ func TestReaders(t *testing.T) {
 		{name: "csv blank lines keep numbering", file: "blank-lines.csv", header: []string{"esn", "action"},
 			recs: []Record{rec(3, "1001", "register"), rec(6, "1002", "unregister")}},
 		{name: "csv bad quote", file: "bad-quote.csv", header: []string{"esn", "action"},
-			recs: []Record{rec(2, "1001", "register")}, err: &wantErr{is: ErrMalformed, row: 3, text: "line 3"}},
+			recs: []Record{rec(2, "1001", "register")}, err: &wantErr{is: ErrMalformed, row: 3, column: "action", text: "line 3"}},
 		{name: "csv value under unnamed column", file: "unnamed-column.csv", header: []string{"esn", "", "action"},
 			recs: []Record{rec(2, "1", "", "register")}, err: &wantErr{is: ErrUnnamedColumn, row: 3, text: "column B"}},
 		{name: "csv neutralised cells read back", file: "neutralised.csv", header: []string{"name", "phone"},
 			recs: []Record{rec(2, "=cmd", "+35799123456"), rec(3, "'abc", "'=x")}},
 		{name: "csv header trimmed", file: "trailing-header.csv", header: []string{"esn", "Action"}, recs: []Record{rec(2, "1", "a")}},
-		{name: "csv cell too long", file: "bom.csv", opts: Options{MaxCellChars: 6}, header: []string{"esn", "action"},
-			err: &wantErr{is: ErrTooLarge, row: 2, column: "action", text: "cell longer than 6 characters"}},
+		{name: "csv cell too long is the cell's problem", file: "bom.csv", opts: Options{MaxCellChars: 6}, header: []string{"esn", "action"},
+			recs: []Record{rec(2, "1001", "register").problems(CellProblem{1, "B2", "is longer than 6 characters", "shorten it (Excel keeps at most 6 characters in a cell)"})}},
 		{name: "csv too many columns", file: "header-only.csv", opts: Options{MaxColumns: 2}, err: &wantErr{is: ErrRowTooWide, row: 1}},
 
 		{name: "xlsx ids and text", file: "ids.xlsx", header: []string{"esn", "code", "amount", "flag"}, recs: []Record{

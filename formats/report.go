@@ -177,13 +177,12 @@ func (r *csvReport) WriteRow(fields []string, _ RowStyle) error {
 	}
 	r.row = r.row[:0]
 	for _, f := range fields {
-		// Cut as the XLSX writer cuts, so that a spreadsheet opens the cell
-		// whole and the report can be read back as a job, apostrophe included.
-		c := cutUTF16(f, maxCellChars)
-		if neutralised(c) {
-			c = "'" + cutUTF16(c, maxCellChars-1)
+		// Whole, however long: a CSV cell has no limit, and the report is
+		// what the job file held (an XLSX report must cut).
+		if neutralised(f) {
+			f = "'" + f
 		}
-		r.row = append(r.row, c)
+		r.row = append(r.row, f)
 	}
 	return r.w.Write(r.row)
 }

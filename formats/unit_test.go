@@ -192,14 +192,15 @@ func TestLooksWindows1252(t *testing.T) {
 func TestCSVStream(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
-		name string
-		in   string
-		opts Options
-		err  *wantErr // from NewCSVReader or the first Next
+		name     string
+		in       string
+		opts     Options
+		err      *wantErr // from NewCSVReader or the first Next
+		problems []string // the records' problems, each a prefix
 	}{
 		{name: "unclosed quote is bounded", in: "a,b\n1,\"" + strings.Repeat("x", 1<<20), opts: Options{MaxCellChars: 1024, MaxColumns: 4},
-			err: &wantErr{is: ErrTooLarge, row: 2, text: "record longer than 4096 bytes"}},
-		{name: "unclosed quote at the end", in: "a,b\n1,\"x", err: &wantErr{is: ErrMalformed, row: 2}},
+			err: &wantErr{is: ErrTooLarge, row: 2, column: "b", text: "record longer than 4096 bytes"}},
+		{name: "unclosed quote at the end", in: "a,b\n1,\"x", err: &wantErr{is: ErrMalformed, row: 2, column: "b"}},
 		{name: "windows-1252 undefined byte", in: "a,b\n1,\xe9\n2,\x81\n", err: &wantErr{is: ErrEncoding, row: 3, column: "b"}},
 		{name: "bom then bad utf-8", in: "\ufeffa,b\n1,\xe9\n", err: &wantErr{is: ErrEncoding, row: 2, column: "b"}},
 		{name: "bad utf-8 past the sniffed start", in: "a,b\n" + strings.Repeat("é,x\n", 20000) + "\xe9,y\n", err: &wantErr{is: ErrEncoding, row: 20002, column: "a"}},
@@ -207,17 +208,35 @@ func TestCSVStream(t *testing.T) {
 		{name: "header only blank row", in: ",,\n", err: &wantErr{is: ErrNoHeader}},
 		{name: "20,000 greek letters are within excel's limit", in: "a,b\n1," + strings.Repeat("Λ", 20000) + "\n"},
 		{name: "32,767 characters are within the limit", in: "a,b\n1," + strings.Repeat("é", maxCellChars) + "\n"},
-		{name: "32,768 characters are not", in: "a,b\n1," + strings.Repeat("é", maxCellChars+1) + "\n",
-			err: &wantErr{is: ErrTooLarge, row: 2, column: "b", text: "cell longer than 32767 characters"}},
+		{name: "32,768 characters are the cell's problem, not the file's", in: "a,b\n1," + strings.Repeat("é", maxCellChars+1) + "\n",
+			problems: []string{"cell B2 is longer than 32767 characters: shorten it (Excel keeps at most 32767 characters in a cell)"}},
 		{name: "an emoji counts two, as in excel", in: "a,b\n1," + strings.Repeat("😀", maxCellChars/2+1) + "\n",
-			err: &wantErr{is: ErrTooLarge, row: 2, column: "b", text: "cell longer than 32767 characters"}},
+			problems: []string{"cell B2 is longer than 32767 characters"}},
+		{name: "a long cell is given whole", in: "a,b,c\n" + strings.Repeat("x", 40000) + ",2,\n3,4," + strings.Repeat("y", 40000) + "\n",
+			problems: []string{"cell A2 is longer", "cell C3 is longer"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			r, err := NewCSVReader(strings.NewReader(tc.in), "in.csv", tc.opts)
+			var problems []string
 			if err == nil {
 				for err == nil {
-					_, err = r.Next()
+					var rec Record
+					rec, err = r.Next()
+					for _, p := range rec.Problems {
+						problems = append(problems, p.String())
+						if n := len([]rune(rec.Fields[p.Column])); n < 32768 && !strings.ContainsRune(rec.Fields[p.Column], '😀') {
+							t.Errorf("%s: the cell holds %d characters, not all of them", p.Cell, n)
+						}
+					}
+				}
+				if len(problems) != len(tc.problems) {
+					t.Errorf("problems %q, want %q", problems, tc.problems)
+				}
+				for i := range min(len(problems), len(tc.problems)) {
+					if !strings.HasPrefix(problems[i], tc.problems[i]) {
+						t.Errorf("problem %q, want %q", problems[i], tc.problems[i])
+					}
 				}
 				if _, again := r.Next(); again != err {
 					t.Errorf("error not sticky: %v then %v", err, again)
@@ -246,5 +265,66 @@ func TestDecodeEscapes(t *testing.T) {
 		if got := decodeEscapes(in); got != want {
 			t.Errorf("decodeEscapes(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// zeros reads as an endless run of NUL bytes, as a sparse file does.
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) {
+	clear(p)
+	return len(p), nil
+}
+
+// TestNULStopsTheRead: a NUL byte (a sparse file, a binary one) is refused
+// where it comes, naming its row and column, having read little past it.
+func TestNULStopsTheRead(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ name, head, column string }{
+		{"after a cell", "esn,group_name\nE-1,OPERATOR1", "group_name"},
+		{"inside quotes", "esn,group_name\n\"E-1,OPERATOR1\n", "esn"},
+		{"windows-1252 first", "esn,group_name\nE-1,Soci\xe9t\xe9", "group_name"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			src := &countingReader{r: io.MultiReader(strings.NewReader(tc.head), zeros{})}
+			_, _, err := readStream(t, src)
+			checkErr(t, err, &wantErr{is: ErrEncoding, row: 2, column: tc.column, text: "NUL byte: this is not CSV text"})
+			if src.n > 1<<20 {
+				t.Errorf("read %d bytes before the NUL was refused", src.n)
+			}
+		})
+	}
+}
+
+// readStream reads every record of a CSV stream, stopping at the first error.
+func readStream(t *testing.T, src io.Reader) ([]string, []Record, error) {
+	t.Helper()
+	r, err := NewCSVReader(src, "in.csv", Options{})
+	if err != nil {
+		return nil, nil, err
+	}
+	var recs []Record
+	for {
+		rec, err := r.Next()
+		if err == io.EOF {
+			return r.Header(), recs, nil
+		}
+		if err != nil {
+			return r.Header(), recs, err
+		}
+		recs = append(recs, rec)
 	}
 }

@@ -22,9 +22,6 @@ const (
 	maxSheetColumns = 1 << 14
 )
 
-// cfbMagic starts an OLE compound file: an encrypted OOXML workbook or a legacy .xls.
-var cfbMagic = []byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}
-
 type xlsxReader struct {
 	name   string
 	sheet  string
@@ -139,6 +136,12 @@ func (x *xlsxReader) open(ra io.ReaderAt, size int64) error {
 	if err != nil {
 		head := make([]byte, 512)
 		n, _ := ra.ReadAt(head, 0)
+		if k := binaryKind(head[:n]); k.what != "" && !bytes.HasPrefix(head, []byte("PK")) {
+			return x.fail(0, "", because(ErrUnsupportedFormat, "this is %s, not an .xlsx workbook\nhint: %s", k.what, k.hint))
+		}
+		if utf16Order(head[:n]) != "" || bytes.HasPrefix(head, []byte{0xFF, 0xFE}) || bytes.HasPrefix(head, []byte{0xFE, 0xFF}) {
+			return x.fail(0, "", because(ErrUnsupportedFormat, "this is UTF-16 text (CSV or tab-separated?), not an .xlsx workbook\nhint: rename it to .csv, or save it as \"CSV UTF-8\""))
+		}
 		if looksText(head[:n]) {
 			return x.fail(0, "", because(ErrTruncated, "not a readable .xlsx (zip) file: %v; it holds text (CSV?)\nhint: if it is CSV, rename it to .csv", err))
 		}
@@ -162,6 +165,9 @@ func (x *xlsxReader) open(ra io.ReaderAt, size int64) error {
 	if ok, err := x.readPart(wbPath, &wb); err != nil {
 		return err
 	} else if !ok {
+		if k := x.zipKind(); k.what != "" {
+			return x.fail(0, "", because(ErrUnsupportedFormat, "this is %s, not an .xlsx workbook\nhint: %s", k.what, k.hint))
+		}
 		return x.fail(0, "", because(ErrTruncated, "no workbook part (%s) in the file\nhint: is this really an .xlsx workbook?", wbPath))
 	}
 	if wb.Pr != nil {
@@ -202,6 +208,28 @@ func (x *xlsxReader) open(ra io.ReaderAt, size int64) error {
 	x.sc = newXMLScanner(x.member)
 	x.sc.limit = x.tokenLimit()
 	return x.readHeader()
+}
+
+// zipKind names the kind of a zip archive without a workbook from its
+// members: a Word or PowerPoint document, an OpenDocument spreadsheet, or
+// any other archive.
+func (x *xlsxReader) zipKind() fileKind {
+	var names []byte
+	for name := range x.parts {
+		names = append(append(names, name...), ' ')
+	}
+	if zf := x.parts["mimetype"]; zf != nil {
+		if rc, err := zf.Open(); err == nil {
+			mime, _ := io.ReadAll(io.LimitReader(rc, 128))
+			rc.Close()
+			names = append(names, mime...)
+		}
+	}
+	k := zipKind(names)
+	if strings.HasPrefix(k.what, "an XLSX") {
+		return fileKind{} // a workbook's parts, but not where they should be
+	}
+	return k
 }
 
 // tokenLimit bounds one XML token (tag, text, comment, directive) of the
@@ -254,11 +282,17 @@ func (x *xlsxReader) chooseSheet(wb *workbookXML, rels *relsXML, wbDir string) (
 	}
 	first := -1
 	for i, s := range all {
-		if s.worksheet && (s.shown || first < 0) {
-			first = i
-			if s.shown {
-				break
-			}
+		if !s.worksheet || !s.shown && first >= 0 {
+			continue
+		}
+		if s.shown && x.chartOnly(s.part) {
+			// A chart sheet saved as a worksheet (LibreOffice has no chart
+			// sheets): Excel shows a chart, not a sheet of rows.
+			continue
+		}
+		first = i
+		if s.shown {
+			break
 		}
 	}
 	if first < 0 {
@@ -266,6 +300,39 @@ func (x *xlsxReader) chooseSheet(wb *workbookXML, rels *relsXML, wbDir string) (
 	}
 	x.sheet = all[first].name
 	return all[first].part, nil
+}
+
+// chartOnly reports whether the worksheet part holds a drawing and no
+// cell: a chart sheet in all but name, as LibreOffice saves one.
+func (x *xlsxReader) chartOnly(part string) bool {
+	var rels relsXML
+	if ok, err := x.readPart(path.Join(path.Dir(part), "_rels", path.Base(part)+".rels"), &rels); !ok || err != nil ||
+		rels.target("", "/drawing") == "" {
+		return false
+	}
+	zf := x.parts[strings.ToLower(part)]
+	if zf == nil {
+		return false
+	}
+	rc, err := x.openMember(zf)
+	if err != nil {
+		return false
+	}
+	defer rc.Close()
+	sc := newXMLScanner(rc)
+	sc.limit = x.tokenLimit()
+	for {
+		tok, err := sc.next()
+		if err != nil {
+			return false // the reading proper says what is wrong
+		}
+		switch {
+		case tok == tokStart && string(sc.name) == "c":
+			return false
+		case tok == tokEnd && string(sc.name) == "sheetData":
+			return true
+		}
+	}
 }
 
 // matchSheet finds the sheet asked for: the one of exactly that name, else
@@ -370,9 +437,15 @@ func (x *xlsxReader) Next() (Record, error) {
 		if blankRow(x.vals) && len(x.problems) == 0 {
 			continue
 		}
-		if err := checkRecord(x.header, x.vals, x.opts.MaxCellChars, x.locate); err != nil {
+		if err := checkRecord(x.header, x.vals, x.locate); err != nil {
 			x.err = err
 			return Record{}, err
+		}
+		if n := len(x.problems); anyLongerThan(x.vals, x.opts.MaxCellChars) {
+			x.problems = longCells(x.problems, x.vals, row, x.opts.MaxCellChars)
+			if n > 0 {
+				slices.SortStableFunc(x.problems, func(a, b CellProblem) int { return a.Column - b.Column })
+			}
 		}
 		rec := Record{Sheet: x.sheet, Row: row, Fields: x.vals, Kinds: x.kinds}
 		if len(x.problems) > 0 {
@@ -844,31 +917,6 @@ func (x *xlsxReader) loadSharedStrings(name string) error {
 		return x.xmlError(fmt.Errorf("%s: %w", zf.Name, err), 0)
 	}
 	return nil
-}
-
-// looksText reports whether head, the start of a file, is text: no control
-// characters but tab, CR and LF, and valid UTF-8 but perhaps for a sequence
-// cut at the end.
-func looksText(head []byte) bool {
-	if len(head) == 0 {
-		return false
-	}
-	for i := 0; i < len(head); {
-		c := head[i]
-		if c < utf8.RuneSelf {
-			if c < 0x20 && c != '\t' && c != '\r' && c != '\n' || c == 0x7f {
-				return false
-			}
-			i++
-			continue
-		}
-		r, n := utf8.DecodeRune(head[i:])
-		if r == utf8.RuneError && n == 1 {
-			return len(head)-i < utf8.UTFMax && !utf8.FullRune(head[i:])
-		}
-		i += n
-	}
-	return true
 }
 
 // memberReader counts the bytes a zip member expands to and fails past the limit.

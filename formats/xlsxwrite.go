@@ -343,9 +343,9 @@ var plainCellByte = func() (t [256]bool) {
 // into line feeds, become OOXML _xHHHH_ escapes, which Excel and our reader
 // decode; an underscore that starts such a sequence literally becomes _x005F_
 // so it reads back as written. Bytes that are not UTF-8 become U+FFFD. Text
-// beyond maxCellChars is cut.
+// beyond maxCellChars is cut, with cutMark at its end.
 func appendCellText(b []byte, s string) []byte {
-	s = cutUTF16(s, maxCellChars)
+	s = cutCell(s)
 	i := 0
 	for i < len(s) && plainCellByte[s[i]] {
 		i++
@@ -397,6 +397,19 @@ func appendEscape(b []byte, r rune) []byte {
 func isHex4(s string) bool {
 	_, ok := parseHex4([]byte(s))
 	return ok
+}
+
+// cutMark ends a cell cut at Excel's limit, so that a reader of the report
+// knows the job file's cell held more.
+const cutMark = " [cut at 32,767 characters]"
+
+// cutCell returns s if it fits in an Excel cell, else its start and cutMark,
+// maxCellChars characters in all.
+func cutCell(s string) string {
+	if !longerThan(s, maxCellChars) {
+		return s
+	}
+	return cutUTF16(s, maxCellChars-len(cutMark)) + cutMark
 }
 
 // cutUTF16 returns the longest prefix of s of at most n UTF-16 code units.

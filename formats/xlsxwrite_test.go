@@ -29,11 +29,12 @@ func TestXLSXReportText(t *testing.T) {
 		{"literal escape", "_x000D_ and _x005F_ and _x41", "_x000D_ and _x005F_ and _x41"},
 		{"invalid utf-8", "caf\xe9", "caf\uFFFD"},
 		{"unicode", "Λεμεσός 😀", "Λεμεσός 😀"},
-		{"cut at excel's limit", long, long[:2*maxCellChars]},
-		{"cut by utf-16 units", wide, wide[:4*(maxCellChars/2)]},
-		{"plain ascii cut too", strings.Repeat("a", 40000), strings.Repeat("a", maxCellChars)},
-		{"ascii cut before markup", strings.Repeat("a", 39999) + "&", strings.Repeat("a", maxCellChars)},
-		{"markup beyond the cut", strings.Repeat("a", maxCellChars-1) + "&<", strings.Repeat("a", maxCellChars-1) + "&"},
+		{"cut at excel's limit, with a mark", long, long[:2*(maxCellChars-len(cutMark))] + " [cut at 32,767 characters]"},
+		{"cut by utf-16 units", wide, wide[:4*((maxCellChars-len(cutMark))/2)] + cutMark},
+		{"plain ascii cut too", strings.Repeat("a", 40000), strings.Repeat("a", maxCellChars-len(cutMark)) + cutMark},
+		{"ascii cut before markup", strings.Repeat("a", 39999) + "&", strings.Repeat("a", maxCellChars-len(cutMark)) + cutMark},
+		{"exactly the limit, no mark", strings.Repeat("a", maxCellChars-1) + "&", strings.Repeat("a", maxCellChars-1) + "&"},
+		{"markup beyond the cut", strings.Repeat("a", maxCellChars-len(cutMark)-1) + "&<" + strings.Repeat("b", 100), strings.Repeat("a", maxCellChars-len(cutMark)-1) + "&" + cutMark},
 		{"greek within the limit", strings.Repeat("Λ", 20000), strings.Repeat("Λ", 20000)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -86,7 +87,7 @@ func TestAppendCellText(t *testing.T) {
 		"_x00_ _xZZZZ_":                  "_x00_ _xZZZZ_",
 		"\uFFFF":                         "_xFFFF_",
 		"\xff":                           "\uFFFD",
-		strings.Repeat("a", 39999) + "&": strings.Repeat("a", maxCellChars),
+		strings.Repeat("a", 39999) + "&": strings.Repeat("a", maxCellChars-len(cutMark)) + cutMark,
 	} {
 		if got := string(appendCellText(nil, in)); got != want {
 			t.Errorf("appendCellText(%q) = %q, want %q", in, got, want)
@@ -97,7 +98,7 @@ func TestAppendCellText(t *testing.T) {
 // wantWritten is what a report cell holds once written: cut at Excel's
 // limit, every byte that is not UTF-8 replaced by U+FFFD.
 func wantWritten(s string) string {
-	s = cutUTF16(s, maxCellChars)
+	s = cutCell(s)
 	var b strings.Builder
 	for i := 0; i < len(s); {
 		r, n := utf8.DecodeRuneInString(s[i:])
