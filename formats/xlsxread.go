@@ -28,6 +28,8 @@ type xlsxReader struct {
 	opts   Options
 	closer io.Closer
 	parts  map[string]*zip.File
+	// namesOnly stops open once the sheet names are known (SheetNames).
+	namesOnly bool
 
 	member   io.ReadCloser
 	sc       *xmlScanner
@@ -181,7 +183,7 @@ func (x *xlsxReader) open(ra io.ReaderAt, size int64) error {
 	}
 
 	sheetPath, err := x.chooseSheet(&wb, &rels, wbDir)
-	if err != nil {
+	if err != nil || x.namesOnly {
 		return err
 	}
 	if p := rels.target(wbDir, "/styles"); p != "" {

@@ -2,187 +2,373 @@ package main
 
 import (
 	"errors"
-	"flag"
-	"fmt"
 	"reflect"
-	"runtime/debug"
 	"strings"
 	"testing"
+	"time"
 
-	"github.com/crmbatch/crmbatch/batch"
-	"github.com/crmbatch/crmbatch/crm"
-	"github.com/crmbatch/crmbatch/formats"
+	"github.com/spf13/cobra"
+
+	"github.com/crmbatch/crmbatch/sandbox"
 )
 
-func TestParseArgs(t *testing.T) {
+// testFactory is a factory on buffers, with an empty environment.
+func testFactory() *factory {
+	ios, _, _, _ := Test()
+	return &factory{io: ios, getenv: env(nil), stderr: ios.ErrOut}
+}
+
+// parse runs cmd on args as cobra does, with streams on buffers.
+func parse(cmd *cobra.Command, args ...string) error {
+	if args == nil {
+		args = []string{} // not os.Args
+	}
+	ios, _, _, _ := Test()
+	cmd.SetArgs(args)
+	cmd.SetIn(ios.In)
+	cmd.SetOut(ios.Out)
+	cmd.SetErr(ios.ErrOut)
+	return cmd.Execute()
+}
+
+// usageMsg is the message of a *usageError, else the error's text.
+func usageMsg(err error) string {
+	var ue *usageError
+	if errors.As(err, &ue) {
+		return ue.msg
+	}
+	if err == nil {
+		return ""
+	}
+	return "not a usage error: " + err.Error()
+}
+
+// TestNewCmdRun checks how run's flags and argument become RunOptions, apart
+// from running anything.
+func TestNewCmdRun(t *testing.T) {
 	t.Parallel()
+	defaults := func(o *RunOptions) {
+		o.ConnOptions = ConnOptions{Timeout: 30 * time.Second, Attempts: 5, Rate: 10}
+		o.Concurrency, o.LogFormat, o.Settle, o.MaxWait = 4, "text", 10*time.Second, 5*time.Minute
+	}
 	for _, tc := range []struct {
-		name    string
-		args    []string
-		pos     []string
-		rate    float64
-		sandbox bool
-		out     string
-		err     string // "" = none, "help" = flag.ErrHelp
+		name     string
+		validate bool
+		args     []string
+		want     func(*RunOptions) // on top of the defaults
+		err      string            // the usage error's message
 	}{
-		{name: "flags first", args: []string{"--sandbox", "--rate", "3", "f.csv"}, pos: []string{"f.csv"}, rate: 3, sandbox: true},
-		{name: "flags after the file", args: []string{"f.csv", "--sandbox", "--rate=3"}, pos: []string{"f.csv"}, rate: 3, sandbox: true},
-		{name: "single dash", args: []string{"-sandbox", "f.csv", "-out", "o"}, pos: []string{"f.csv"}, rate: 10, sandbox: true, out: "o"},
-		{name: "-- ends the flags", args: []string{"--out", "o", "--", "--sandbox"}, pos: []string{"--sandbox"}, rate: 10, out: "o"},
-		{name: "- is an argument", args: []string{"-"}, pos: []string{"-"}, rate: 10},
-		{name: "a value that starts with -", args: []string{"--out", "-dir", "f.csv"}, pos: []string{"f.csv"}, rate: 10, out: "-dir"},
-		{name: "bool with a value", args: []string{"--sandbox=false", "f.csv"}, pos: []string{"f.csv"}, rate: 10},
-		{name: "help anywhere", args: []string{"f.csv", "-h"}, err: "help"},
-		{name: "--help", args: []string{"--help"}, err: "help"},
-		{name: "did you mean", args: []string{"f.csv", "--sandbx"}, err: "t: unknown flag --sandbx (did you mean --sandbox?)"},
-		{name: "nothing near", args: []string{"--colour"}, err: "t: unknown flag --colour"},
-		{name: "missing value", args: []string{"f.csv", "--out"}, err: "t: --out needs a value: --out DIR"},
-		{name: "bad number", args: []string{"--rate", "fast"}, err: `t: invalid value "fast" for --rate: not a number (or a duration like 30s, or true|false)`},
-		{name: "bad syntax", args: []string{"---x"}, err: "t: bad flag syntax ---x"},
+		{name: "defaults", args: []string{"f.csv"}, want: func(o *RunOptions) { o.File = "f.csv" }},
+		{name: "flags first", args: []string{"--sandbox", "--rate", "3", "f.csv"},
+			want: func(o *RunOptions) { o.File, o.Sandbox, o.Rate = "f.csv", true, 3 }},
+		{name: "flags after the file", args: []string{"f.csv", "--sandbox", "--rate=3"},
+			want: func(o *RunOptions) { o.File, o.Sandbox, o.Rate = "f.csv", true, 3 }},
+		{name: "-- ends the flags", args: []string{"--out", "o", "--", "--sandbox"},
+			want: func(o *RunOptions) { o.File, o.Out = "--sandbox", "o" }},
+		{name: "- is an argument", args: []string{"-"}, want: func(o *RunOptions) { o.File = "-" }},
+		{name: "a value that starts with -", args: []string{"--out", "-dir", "f.csv"},
+			want: func(o *RunOptions) { o.File, o.Out = "f.csv", "-dir" }},
+		{name: "bool with a value", args: []string{"--sandbox=false", "--strict=true", "f.csv"},
+			want: func(o *RunOptions) { o.File, o.Strict = "f.csv", true }},
+		{name: "--retries is --attempts", args: []string{"--retries", "2", "f.csv"},
+			want: func(o *RunOptions) { o.File, o.Attempts = "f.csv", 2 }},
+		{name: "column flags", args: []string{"--job", "devices", "--action", "unregister", "--group-name", "OPERATOR1", "--group-id", "7", "--group-alternative-code", "OP1", "f.xlsx", "--sheet", "Devices"},
+			want: func(o *RunOptions) {
+				o.File, o.Job, o.Action, o.GroupName, o.GroupID, o.GroupAlternativeCode, o.Sheet = "f.xlsx", "devices", "unregister", "OPERATOR1", "7", "OP1", "Devices"
+			}},
+		{name: "ledger flags", args: []string{"--state", "st", "--fresh", "--rerun", "--skip-done", "--force", "f.csv"},
+			want: func(o *RunOptions) {
+				o.File, o.State, o.Fresh, o.Rerun, o.SkipDone, o.Force = "f.csv", "st", true, true, true, true
+			}},
+		{name: "ledger and pacing", args: []string{"--new-ledger", "--max-wait", "1h", "--read-before", "f.csv"},
+			want: func(o *RunOptions) { o.File, o.NewLedger, o.MaxWait, o.ReadBefore = "f.csv", true, time.Hour, true }},
+		{name: "--max-wait 0s", args: []string{"--max-wait", "0s", "f.csv"}, err: "--max-wait must be positive, e.g. 5m"},
+		{name: "watch", args: []string{"--watch", "drop", "--once", "--settle", "1m", "--log-format", "json"},
+			want: func(o *RunOptions) { o.Watch, o.Once, o.Settle, o.LogFormat = "drop", true, time.Minute, "json" }},
+		{name: "no file", args: nil, err: "run needs a job file"},
+		{name: "two files", args: []string{"a.csv", "b.csv"}, err: "run takes one job file, got 2 arguments: a.csv b.csv"},
+		{name: "a file under --watch", args: []string{"--watch", "drop", "a.csv"}, err: "--watch takes a folder, not a job file (got a.csv)"},
+		{name: "--out under --watch", args: []string{"--watch", "drop", "--out", "o"}, err: "--watch puts the reports beside each file in processed/ or failed/: drop --out"},
+		{name: "--log-format xml", args: []string{"--log-format", "xml", "f.csv"}, err: `--log-format "xml": text or json`},
+		{name: "--format pdf", args: []string{"--format", "pdf", "f.csv"}, err: `--format "pdf": csv or xlsx`},
+		{name: "--timeout 0s", args: []string{"--timeout", "0s", "f.csv"}, err: "--timeout must be positive, e.g. 30s"},
+		{name: "--attempts 0", args: []string{"--attempts", "0", "f.csv"}, err: "--attempts (or --retries) must be at least 1: the first attempt counts (1 = no retry)"},
+		{name: "validate", validate: true, args: []string{"f.csv"},
+			want: func(o *RunOptions) { o.File, o.Validate = "f.csv", true }},
+		{name: "validate takes a run's flags", validate: true, args: []string{"--concurrency", "8", "--state", "st", "--no-progress", "--dry-run", "f.csv"},
+			want: func(o *RunOptions) {
+				o.File, o.Validate, o.Concurrency, o.State, o.NoProgress, o.DryRun = "f.csv", true, 8, "st", true, true
+			}},
+		{name: "validate without a file", validate: true, err: "validate needs a job file"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			fs := flag.NewFlagSet("t", flag.ContinueOnError)
-			rate := fs.Float64("rate", 10, "")
-			sandbox := fs.Bool("sandbox", false, "")
-			out := fs.String("out", "", "")
-			pos, err := parseArgs(&command{name: "t"}, fs, tc.args)
-			switch {
-			case tc.err == "help":
-				if !errors.Is(err, flag.ErrHelp) {
-					t.Fatalf("err %v, want flag.ErrHelp", err)
+			var got *RunOptions
+			newCmd := NewCmdRun
+			if tc.validate {
+				newCmd = NewCmdValidate
+			}
+			cmd := newCmd(testFactory(), func(o *RunOptions) error { got = o; return nil })
+			err := parse(cmd, tc.args...)
+			if tc.err != "" {
+				if msg := usageMsg(err); msg != tc.err {
+					t.Fatalf("error %q, want %q", msg, tc.err)
 				}
 				return
-			case tc.err != "":
-				var ue *usageError
-				if !errors.As(err, &ue) || ue.msg != tc.err {
-					t.Fatalf("err %v, want %q", err, tc.err)
-				}
-				return
-			case err != nil:
+			}
+			if err != nil {
 				t.Fatal(err)
 			}
-			if !reflect.DeepEqual(pos, tc.pos) || *rate != tc.rate || *sandbox != tc.sandbox || *out != tc.out {
-				t.Errorf("got %q rate %v sandbox %v out %q", pos, *rate, *sandbox, *out)
+			want := &RunOptions{}
+			defaults(want)
+			if tc.validate {
+				want.Validate, want.Settle = true, 0 // validate has no --settle
+			}
+			tc.want(want)
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("got  %+v\nwant %+v", got, want)
 			}
 		})
 	}
 }
 
-func TestDidYouMean(t *testing.T) {
+// TestValidateHasNoWatch: validate neither takes nor shows --watch.
+func TestValidateHasNoWatch(t *testing.T) {
 	t.Parallel()
-	flags := []string{"chunk-size", "concurrency", "sandbox", "settle", "state", "job", "out", "retries", "attempts"}
-	for _, tc := range []struct{ typed, want string }{
-		{"chunksize", " (did you mean --chunk-size?)"},
-		{"chunk_size", " (did you mean --chunk-size?)"},
-		{"sandbx", " (did you mean --sandbox?)"},
-		{"setle", " (did you mean --settle?)"},
-		{"jbo", " (did you mean --job?)"},
-		{"atempts", " (did you mean --attempts?)"},
-		{"chunk", " (did you mean --chunk-size?)"},
-		{"Sandbox", " (did you mean --sandbox?)"},
-		{"verbose", ""},
-		{"x", ""},
-	} {
-		if got := didYouMean(tc.typed, flags, "--"); got != tc.want {
-			t.Errorf("%s: %q, want %q", tc.typed, got, tc.want)
+	cmd := NewCmdValidate(testFactory(), func(*RunOptions) error { return nil })
+	if err := parse(cmd, "--watch", "drop"); err == nil {
+		t.Fatal("validate took --watch")
+	}
+	for _, name := range runOnly {
+		if fl := cmd.Flags().Lookup(name); fl == nil || !fl.Hidden {
+			t.Errorf("--%s: not a hidden flag of validate", name)
 		}
 	}
 }
 
-func TestEditDistance(t *testing.T) {
+// TestNewCmdOthers checks the flags and arguments of the other commands.
+func TestNewCmdOthers(t *testing.T) {
 	t.Parallel()
+	conn := ConnOptions{Timeout: 30 * time.Second, Attempts: 5, Rate: 10}
 	for _, tc := range []struct {
-		a, b string
-		want int
+		name string
+		cmd  func(got *any) *cobra.Command
+		args []string
+		want any
+		err  string
 	}{
-		{"", "", 0}, {"run", "run", 0}, {"rnu", "run", 1}, {"run", "ru", 1}, {"kitten", "sitting", 3}, {"", "abc", 3},
+		{name: "charges export", args: []string{"--sandbox", "pending.xlsx"},
+			cmd: func(got *any) *cobra.Command {
+				return NewCmdChargesExport(testFactory(), func(o *ChargesExportOptions) error { *got = *o; return nil })
+			},
+			want: ChargesExportOptions{ConnOptions: ConnOptions{Sandbox: true, Timeout: 30 * time.Second, Attempts: 5, Rate: 10}, Status: "NOT_PROCESSED", Out: "pending.xlsx"}},
+		{name: "charges export --status", args: []string{"pending.csv", "--status", "PROCESSED", "--retries", "3"},
+			cmd: func(got *any) *cobra.Command {
+				return NewCmdChargesExport(testFactory(), func(o *ChargesExportOptions) error { *got = *o; return nil })
+			},
+			want: ChargesExportOptions{ConnOptions: ConnOptions{Timeout: 30 * time.Second, Attempts: 3, Rate: 10}, Status: "PROCESSED", Out: "pending.csv"}},
+		{name: "charges export without a file", args: nil,
+			cmd: func(got *any) *cobra.Command {
+				return NewCmdChargesExport(testFactory(), func(o *ChargesExportOptions) error { *got = *o; return nil })
+			},
+			err: "charges export takes one output file, .xlsx or .csv"},
+		{name: "promotions", args: []string{"--format", "csv"},
+			cmd: func(got *any) *cobra.Command {
+				return NewCmdPromotions(testFactory(), func(o *PromotionsOptions) error { *got = *o; return nil })
+			},
+			want: PromotionsOptions{ConnOptions: conn, Format: "csv"}},
+		{name: "promotions --format xlsx", args: []string{"--format", "xlsx"},
+			cmd: func(got *any) *cobra.Command {
+				return NewCmdPromotions(testFactory(), func(o *PromotionsOptions) error { *got = *o; return nil })
+			},
+			err: `--format "xlsx": table or csv`},
+		{name: "promotions with an argument", args: []string{"x"},
+			cmd: func(got *any) *cobra.Command {
+				return NewCmdPromotions(testFactory(), func(o *PromotionsOptions) error { *got = *o; return nil })
+			},
+			err: "promotions takes no arguments"},
+		{name: "show", args: []string{"pci001", "--timeout", "5s", "pci002"},
+			cmd: func(got *any) *cobra.Command {
+				return NewCmdShow(testFactory(), func(o *ShowOptions) error { *got = *o; return nil })
+			},
+			want: ShowOptions{ConnOptions: ConnOptions{Timeout: 5 * time.Second, Attempts: 5, Rate: 10}, Customers: []string{"pci001", "pci002"}}},
+		{name: "show nobody", args: nil,
+			cmd: func(got *any) *cobra.Command {
+				return NewCmdShow(testFactory(), func(o *ShowOptions) error { *got = *o; return nil })
+			},
+			err: "show takes one or more billing_system_customer_identifier values"},
+		{name: "history", args: []string{"--state", "st", "--charge", "I00002707"},
+			cmd: func(got *any) *cobra.Command {
+				return NewCmdHistory(testFactory(), func(o *HistoryOptions) error { *got = *o; return nil })
+			},
+			want: HistoryOptions{State: "st", Charge: "I00002707"}},
+		{name: "history with an argument", args: []string{"x"},
+			cmd: func(got *any) *cobra.Command {
+				return NewCmdHistory(testFactory(), func(o *HistoryOptions) error { *got = *o; return nil })
+			},
+			err: "history takes no arguments"},
+		{name: "sandbox", args: []string{"--listen", "127.0.0.1:0", "--latency", "20ms", "--rate-limit", "50", "--drop-rate", "0.1", "--seed", "7"},
+			cmd: func(got *any) *cobra.Command {
+				return NewCmdSandbox(testFactory(), func(o *SandboxOptions) error { *got = *o; return nil })
+			},
+			want: SandboxOptions{Listen: "127.0.0.1:0", Options: sandbox.Options{Latency: 20 * time.Millisecond, RateLimit: 50, DropRate: 0.1,
+				TokenTTL: 2 * time.Hour, Seed: 7, Charges: 300}}},
+		{name: "completion", args: []string{"powershell"},
+			cmd: func(got *any) *cobra.Command {
+				return NewCmdCompletion(testFactory(), func(o *CompletionOptions) error { *got = *o; return nil })
+			},
+			want: CompletionOptions{Shell: "powershell"}},
+		{name: "completion tcsh", args: []string{"tcsh"},
+			cmd: func(got *any) *cobra.Command {
+				return NewCmdCompletion(testFactory(), func(o *CompletionOptions) error { *got = *o; return nil })
+			},
+			err: `completion "tcsh": the shells are bash, zsh, fish and powershell`},
+		{name: "completion of two shells", args: []string{"bash", "zsh"},
+			cmd: func(got *any) *cobra.Command {
+				return NewCmdCompletion(testFactory(), func(o *CompletionOptions) error { *got = *o; return nil })
+			},
+			err: "completion takes one shell: bash, zsh, fish or powershell"},
+		{name: "version with an argument", args: []string{"x"},
+			cmd: func(got *any) *cobra.Command {
+				return NewCmdVersion(testFactory(), func() error { *got = "ran"; return nil })
+			},
+			err: "version takes no arguments"},
 	} {
-		if got := batch.EditDistance(tc.a, tc.b); got != tc.want {
-			t.Errorf("%q %q: %d, want %d", tc.a, tc.b, got, tc.want)
-		}
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var got any
+			err := parse(tc.cmd(&got), tc.args...)
+			if tc.err != "" {
+				if msg := usageMsg(err); msg != tc.err {
+					t.Fatalf("error %q, want %q", msg, tc.err)
+				}
+				if got != nil {
+					t.Errorf("ran with %+v after a usage error", got)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("got  %+v\nwant %+v", got, tc.want)
+			}
+		})
 	}
 }
 
-func TestDescribeVersion(t *testing.T) {
+// TestCommandLineErrors runs mistyped command lines through Main: each exits
+// 2 and says what is wrong in two lines, the nearest command or flag named.
+func TestCommandLineErrors(t *testing.T) {
 	t.Parallel()
-	vcs := func(kv ...string) []debug.BuildSetting {
-		var s []debug.BuildSetting
-		for i := 0; i < len(kv); i += 2 {
-			s = append(s, debug.BuildSetting{Key: kv[i], Value: kv[i+1]})
-		}
-		return s
-	}
+	const runHint = `hint: nothing was sent; "crmbatch run -h" lists its flags`
 	for _, tc := range []struct {
 		name   string
-		linked string
-		bi     *debug.BuildInfo
-		want   string
+		args   []string
+		stderr string // exactly
 	}{
-		{"linker flag", "v1.2.0", &debug.BuildInfo{Main: debug.Module{Version: "v9"}}, "v1.2.0"},
-		{"go install module@version", "", &debug.BuildInfo{Main: debug.Module{Version: "v1.3.0"}}, "v1.3.0"},
-		{"a checkout, stamped", "", &debug.BuildInfo{GoVersion: "go1.26.8", Main: debug.Module{Version: "(devel)"},
-			Settings: vcs("vcs.revision", "3844bd0c9a1d2e3f4a5b", "vcs.time", "2026-03-15T02:00:00Z", "vcs.modified", "true")},
-			"dev (3844bd0c9a1d with changes, 2026-03-15T02:00:00Z, go1.26.8)"},
-		{"no VCS stamping", "", &debug.BuildInfo{GoVersion: "go1.26.8", Main: debug.Module{Version: "(devel)"}}, "dev (go1.26.8)"},
-		{"nothing known", "", &debug.BuildInfo{}, "dev"},
-		{"no build info", "", nil, "dev"},
+		{"mistyped command", []string{"rnu", "f.csv"}, "crmbatch: unknown command \"rnu\" (did you mean run?)\nhint: \"crmbatch help\" lists the commands\n"},
+		{"unknown command", []string{"frobnicate"}, "crmbatch: unknown command \"frobnicate\"\nhint: \"crmbatch help\" lists the commands\n"},
+		{"mistyped subcommand", []string{"charges", "exprot", "x.csv"}, "crmbatch: unknown command \"charges exprot\" (did you mean charges export?)\nhint: the charges commands: export\n"},
+		{"a group alone", []string{"charges"}, "crmbatch: charges needs a subcommand: export\nhint: \"crmbatch charges export -h\" for its usage\n"},
+		{"help of nothing known", []string{"help", "frobnicate"}, "crmbatch: unknown command \"frobnicate\"\nhint: \"crmbatch help\" lists the commands\n"},
+		{"help of two", []string{"help", "run", "validate"}, "crmbatch: help takes one command, got \"run validate\"\nhint: crmbatch help run\n"},
+		{"mistyped flag", []string{"run", "--chunksize", "5", "f.csv"}, "crmbatch: run: unknown flag --chunksize (did you mean --chunk-size?)\n" + runHint + "\n"},
+		{"a swap of letters", []string{"run", "--jbo", "devices", "f.csv"}, "crmbatch: run: unknown flag --jbo (did you mean --job?)\n" + runHint + "\n"},
+		{"the start of a flag", []string{"run", "--chunk", "5", "f.csv"}, "crmbatch: run: unknown flag --chunk (did you mean --chunk-size?)\n" + runHint + "\n"},
+		{"nothing near", []string{"run", "--colour", "f.csv"}, "crmbatch: run: unknown flag --colour\n" + runHint + "\n"},
+		{"mistyped with one dash", []string{"run", "-sandbx", "f.csv"}, "crmbatch: run: unknown flag -sandbx (did you mean --sandbox?)\n" + runHint + "\n"},
+		{"validate offers none of run's hidden flags", []string{"validate", "--concurency", "2", "f.csv"}, "crmbatch: validate: unknown flag --concurency\nhint: nothing was sent; \"crmbatch validate -h\" lists its flags\n"},
+		{"a subcommand's flag", []string{"charges", "export", "--stauts", "PROCESSED", "x.csv"}, "crmbatch: charges export: unknown flag --stauts (did you mean --status?)\nhint: nothing was sent; \"crmbatch charges export -h\" lists its flags\n"},
+		{"no value", []string{"run", "f.csv", "--out"}, "crmbatch: run: --out needs a value: --out DIR\n" + runHint + "\n"},
+		{"not a number", []string{"run", "--rate", "fast", "f.csv"}, "crmbatch: run: invalid value \"fast\" for --rate: not a number\n" + runHint + "\n"},
+		{"not a whole number", []string{"run", "--concurrency", "2.5", "f.csv"}, "crmbatch: run: invalid value \"2.5\" for --concurrency: not a whole number, or too large\n" + runHint + "\n"},
+		{"not a duration", []string{"run", "--timeout", "30", "f.csv"}, "crmbatch: run: invalid value \"30\" for --timeout: not a duration like 30s or 5m\n" + runHint + "\n"},
+		{"not a bool", []string{"run", "--sandbox=yes", "f.csv"}, "crmbatch: run: invalid value \"yes\" for --sandbox: true or false\n" + runHint + "\n"},
+		{"bad syntax", []string{"run", "---x", "f.csv"}, "crmbatch: run: bad flag syntax ---x\n" + runHint + "\n"},
+		{"a flag of no command", []string{"--sandbox"}, "crmbatch: unknown flag --sandbox\nhint: \"crmbatch -h\" lists the commands\n"},
+		{"--retries only where --attempts is", []string{"sandbox", "--retries", "2"}, "crmbatch: sandbox: unknown flag --retries\nhint: nothing was sent; \"crmbatch sandbox -h\" lists its flags\n"},
 	} {
-		if got := describeVersion(tc.linked, tc.bi); got != tc.want {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ios, _, stdout, stderr := Test()
+			if code := Main(tc.args, env(nil), ios); code != exitUsage {
+				t.Errorf("exit %d, want 2", code)
+			}
+			if stderr.String() != tc.stderr {
+				t.Errorf("stderr:\n%s\nwant:\n%s", stderr, tc.stderr)
+			}
+			if stdout.Len() > 0 {
+				t.Errorf("stdout: %q", stdout)
+			}
+		})
+	}
+}
+
+// TestFlagErrorAsJSON: under --log-format json a flag error is one JSON line,
+// wherever --log-format stands.
+func TestFlagErrorAsJSON(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{
+		{"run", "--log-format", "json", "--setle", "0s", "--watch", "drop"},
+		{"run", "--setle", "0s", "--watch", "drop", "--log-format=json"},
+		{"run", "--rate", "fast", "f.csv", "--log-format", "json"},
+	} {
+		ios, _, _, stderr := Test()
+		if code := Main(args, env(nil), ios); code != exitUsage {
+			t.Errorf("%q: exit %d, want 2", args, code)
+		}
+		line := stderr.String()
+		if !strings.HasPrefix(line, `{"time":`) || !strings.Contains(line, `"level":"ERROR"`) || strings.Count(line, "\n") != 1 {
+			t.Errorf("%q: stderr is not one JSON error line:\n%s", args, line)
+		}
+	}
+}
+
+func TestOneDashLongFlags(t *testing.T) {
+	t.Parallel()
+	root := NewCmdRoot(testFactory())
+	for _, tc := range []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"long flags", []string{"run", "-sandbox", "f.csv", "-out", "o", "-rate=3"}, []string{"run", "--sandbox", "f.csv", "--out", "o", "--rate=3"}},
+		{"a value that looks like a flag", []string{"run", "-out", "-sandbox", "f.csv"}, []string{"run", "--out", "-sandbox", "f.csv"}},
+		{"after --", []string{"run", "--", "-sandbox"}, []string{"run", "--", "-sandbox"}},
+		{"not a flag of the command", []string{"sandbox", "-rerun"}, []string{"sandbox", "-rerun"}},
+		{"one letter", []string{"run", "-h"}, []string{"run", "-h"}},
+		{"-help", []string{"run", "-help"}, []string{"run", "--help"}},
+		{"-version", []string{"-version"}, []string{"--version"}},
+		{"-retries, the former name", []string{"run", "-retries", "2", "f.csv"}, []string{"run", "--retries", "2", "f.csv"}},
+		{"- alone", []string{"run", "-"}, []string{"run", "-"}},
+		{"a subcommand", []string{"charges", "export", "-status", "PROCESSED", "x.csv"}, []string{"charges", "export", "--status", "PROCESSED", "x.csv"}},
+	} {
+		if got := oneDashLongFlags(root, tc.args); !reflect.DeepEqual(got, tc.want) {
 			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
 		}
 	}
 }
 
-func TestExitCode(t *testing.T) {
+func TestNearest(t *testing.T) {
 	t.Parallel()
-	for _, tc := range []struct {
-		name string
-		err  error
-		want int
-	}{
-		{"nil", nil, exitOK},
-		{"rows", &rowsError{3}, exitRows},
-		{"rows, reported", &reported{&rowsError{3}}, exitRows},
-		{"usage", &usageError{msg: "x"}, exitUsage},
-		{"batch usage", &batch.UsageError{Msg: "x"}, exitUsage},
-		{"file", &batch.FileError{File: "f", Msg: "x"}, exitUsage},
-		{"input", fmt.Errorf("reading: %w", &formats.InputError{}), exitUsage},
-		{"fatal", &batch.FatalError{Err: errors.New("x")}, exitStopped},
-		{"login refused", &batch.FatalError{Err: &crm.Error{Class: crm.Auth}}, exitStopped},
-		{"fatal, reported", &reported{&batch.FatalError{Err: errors.New("x")}}, exitStopped},
-		{"unforeseen", errors.New("x"), exitStopped},
+	flags := []string{"chunk-size", "concurrency", "sandbox", "settle", "state", "job", "out", "attempts"}
+	for _, tc := range []struct{ typed, want string }{
+		{"chunksize", "chunk-size"},
+		{"chunk_size", "chunk-size"},
+		{"sandbx", "sandbox"},
+		{"setle", "settle"},
+		{"jbo", "job"},
+		{"atempts", "attempts"},
+		{"chunk", "chunk-size"},
+		{"Sandbox", "sandbox"},
+		{"verbose", ""},
+		{"x", ""},
+		{"ch", ""},
+		{"tcsh", ""},
 	} {
-		if got := exitCode(tc.err); got != tc.want {
-			t.Errorf("%s: %d, want %d", tc.name, got, tc.want)
+		if got := nearest(tc.typed, flags); got != tc.want {
+			t.Errorf("%s: %q, want %q", tc.typed, got, tc.want)
 		}
-	}
-}
-
-func TestReport(t *testing.T) {
-	t.Parallel()
-	for _, tc := range []struct {
-		name string
-		err  error
-		want string
-	}{
-		{"usage", &usageError{msg: "no endpoint", hint: "pass --endpoint URL"}, "crmbatch: no endpoint\nhint: pass --endpoint URL\n"},
-		{"hint in the text", &batch.UsageError{Msg: "locked\nhint: wait for it"}, "crmbatch: locked\nhint: wait for it\n"},
-		{"file, default hint", &batch.FileError{File: "f.csv", Msg: "empty"}, "crmbatch: f.csv: empty\nhint: nothing was sent; fix the file or the flags and run again\n"},
-		{"stopped", &batch.FatalError{Err: errors.New("endpoint down")}, "crmbatch: the run could not finish: endpoint down\nhint: what was done is recorded; run the same command again to resume\n"},
-		{"login refused", &batch.FatalError{Err: &crm.Error{Class: crm.Auth, Message: "wrong password"}}, "hint: check the credentials"},
-		{"rows: already said", &rowsError{2}, ""},
-		{"reported", &reported{&usageError{msg: "x"}}, ""},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			ios, _, _, stderr := Test()
-			a := &app{io: ios, stderr: ios.ErrOut}
-			a.report(tc.err, exitCode(tc.err))
-			got := stderr.String()
-			if tc.want == "" && got != "" || tc.want != "" && !strings.Contains(got, tc.want) {
-				t.Errorf("%q, want %q", got, tc.want)
-			}
-		})
 	}
 }

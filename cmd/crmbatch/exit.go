@@ -12,12 +12,15 @@ import (
 	"github.com/crmbatch/crmbatch/formats"
 )
 
+// exitCode is what crmbatch exits with: one of the contract's codes.
+type exitCode int
+
 // Exit codes of the contract.
 const (
-	exitOK      = 0 // every row ok or skipped
-	exitRows    = 1 // some rows failed or invalid; reports written
-	exitUsage   = 2 // usage, config or input-file error; nothing sent
-	exitStopped = 3 // the run could not finish; a re-run resumes
+	exitOK      exitCode = 0 // every row ok or skipped
+	exitRows    exitCode = 1 // some rows failed or invalid; reports written
+	exitUsage   exitCode = 2 // usage, config or input-file error; nothing sent
+	exitStopped exitCode = 3 // the run could not finish; a re-run resumes
 )
 
 // usageError is a command line that cannot be run as given: nothing was sent.
@@ -41,9 +44,10 @@ type reported struct{ err error }
 func (e *reported) Error() string { return e.err.Error() }
 func (e *reported) Unwrap() error { return e.err }
 
-// exitCode maps a command's error to the contract's exit code. It is the one
-// place that does.
-func exitCode(err error) int {
+// resolveExitCode maps a command's error to the contract's exit code. It is
+// the one place that does (rclone's cmd.resolveExitCode): flag and argument
+// errors are *usageError, whatever cobra or pflag found wrong.
+func resolveExitCode(err error) exitCode {
 	var (
 		rows    *rowsError
 		usage   *usageError
@@ -67,7 +71,7 @@ func exitCode(err error) int {
 
 // report shows a command's error on stderr, as a "crmbatch: ..." line and a
 // hint line, or as one JSON line under --log-format json.
-func (a *app) report(err error, code int) {
+func (f *factory) report(err error, code exitCode) {
 	var (
 		done *reported
 		rows *rowsError
@@ -82,17 +86,17 @@ func (a *app) report(err error, code int) {
 	if hint == "" {
 		hint = defaultHint(err, code)
 	}
-	if a.json && a.log != nil {
+	if f.json && f.log != nil {
 		attrs := []any{"exit_code", code}
 		if hint != "" {
 			attrs = append(attrs, "hint", hint)
 		}
-		a.log.Error(msg, attrs...)
+		f.log.Error(msg, attrs...)
 		return
 	}
-	w := a.stderr
+	w := f.stderr
 	if w == nil {
-		w = a.io.ErrOut
+		w = f.io.ErrOut
 	}
 	fmt.Fprintf(w, "crmbatch: %s\n", msg)
 	if hint != "" {
@@ -126,7 +130,7 @@ func endpointHint(err error) string {
 }
 
 // defaultHint says what to do about an error that brings no hint of its own.
-func defaultHint(err error, code int) string {
+func defaultHint(err error, code exitCode) string {
 	var (
 		usage *usageError
 		ce    *crm.Error
@@ -147,7 +151,7 @@ func defaultHint(err error, code int) string {
 }
 
 // logLevel is the level of a line about an outcome with exit code code.
-func logLevel(code int) slog.Level {
+func logLevel(code exitCode) slog.Level {
 	switch code {
 	case exitOK:
 		return slog.LevelInfo

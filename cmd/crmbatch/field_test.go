@@ -123,7 +123,7 @@ func TestReportsWrittenAgainByTheSameCommand(t *testing.T) {
 		"CRMBATCH_PASSWORD": sandbox.DemoPassword, "CRMBATCH_ORGANISATION": sandbox.DemoOrganisation,
 		"CRMBATCH_STATE": filepath.Join(dir, "state"),
 	})
-	run := func() (int, string) {
+	run := func() (exitCode, string) {
 		var stderr bytes.Buffer
 		code := Main([]string{"run", "--no-progress", "--concurrency", "1", "--out", out, job}, getenv, onBuffers(&bytes.Buffer{}, &stderr))
 		return code, stderr.String()
@@ -250,7 +250,7 @@ func TestOverlappingWatchRuns(t *testing.T) {
 				"CRMBATCH_STATE": filepath.Join(base, "state"),
 			})
 			type ran struct {
-				code   int
+				code   exitCode
 				stderr string
 			}
 			first := make(chan ran, 1)
@@ -363,7 +363,7 @@ func TestExportKeepsAnExistingFile(t *testing.T) {
 		name     string
 		force    bool
 		exists   bool
-		wantCode int
+		wantCode exitCode
 		wantKept bool
 	}{
 		{"a new file", false, false, exitOK, false},
@@ -432,7 +432,7 @@ func TestStateFolderWithoutHome(t *testing.T) {
 		name     string
 		args     []string
 		getenv   func(string) string
-		wantCode int
+		wantCode exitCode
 		want     string // in stderr or stdout
 		ledger   string // where the ledger must be after; "" = nowhere made
 	}{

@@ -40,7 +40,7 @@ type gauntletCase struct {
 	// endpoint replaces the sandbox's URL when set.
 	endpoint string
 	// code is the exit code the run must end with.
-	code int
+	code exitCode
 	// stderr must hold each of these; "$FILE" is the job file's path.
 	stderr []string
 	// notStderr must not be in stderr (secrets, contents of files that must not be read).
@@ -56,7 +56,7 @@ type gauntletCase struct {
 // gauntletRun is what a case's run left behind.
 type gauntletRun struct {
 	dir, file, out, state string
-	code                  int
+	code                  exitCode
 	stderr                string
 	srv                   *sandbox.Server
 }
@@ -150,7 +150,7 @@ func runGauntletCase(t *testing.T, tc gauntletCase) {
 		"CRMBATCH_STATE":        r.state,
 	}
 	var stdout, stderr bytes.Buffer
-	done := make(chan int, 1)
+	done := make(chan exitCode, 1)
 	go func() {
 		defer func() {
 			if p := recover(); p != nil {

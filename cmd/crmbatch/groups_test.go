@@ -17,7 +17,7 @@ func TestGroupCodeIsRefused(t *testing.T) {
 	for _, tc := range []struct {
 		name, file string
 		args       []string
-		code       int
+		code       exitCode
 		want       string
 	}{
 		{"flag", "esn\nG-1\n", []string{"--group-code", "OP1"}, exitUsage, "--group-code names no field"},

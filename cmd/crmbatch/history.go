@@ -4,41 +4,55 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"text/tabwriter"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/crmbatch/crmbatch/batch"
 	"github.com/crmbatch/crmbatch/ledger"
 )
 
-func historyCommand() *command {
-	return &command{
-		name:    "history",
-		summary: "what the ledger knows",
-		about: `Lists the runs the ledger holds; --run ID prints one run's summary; --charge
+// HistoryOptions are the flags of history.
+type HistoryOptions struct {
+	State  string // the ledger's folder; "" = the default
+	RunID  string // one run's summary
+	Charge string // when and by which run a charge was done
+}
+
+// NewCmdHistory is "crmbatch history": runF, when not nil, is called with the
+// parsed options instead of reading the ledger.
+func NewCmdHistory(f *factory, runF func(*HistoryOptions) error) *cobra.Command {
+	opts := &HistoryOptions{}
+	cmd := &cobra.Command{
+		Use:   "history [flags]",
+		Short: "what the ledger knows",
+		Long: `Lists the runs the ledger holds; --run ID prints one run's summary; --charge
 NUMBER says when and by which run a charge was acknowledged or accepted.`,
-		define: func(a *app, fs *flag.FlagSet) runFunc {
-			state := fs.String("state", "", "folder of the ledger (default: CRMBATCH_STATE or a per-user state folder)")
-			runID := fs.String("run", "", "show one run's summary")
-			charge := fs.String("charge", "", "show when and by which run a charge was acknowledged or accepted")
-			return func(ctx context.Context, args []string) error {
-				if len(args) > 0 {
-					return &usageError{msg: "history takes no arguments", hint: "crmbatch history [--run ID | --charge NUMBER]"}
-				}
-				return a.history(ctx, *state, *runID, *charge)
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return &usageError{msg: "history takes no arguments", hint: "crmbatch history [--run ID | --charge NUMBER]"}
 			}
+			if runF != nil {
+				return runF(opts)
+			}
+			return f.history(cmd.Context(), opts.State, opts.RunID, opts.Charge)
 		},
 	}
+	cmd.Flags().StringVar(&opts.State, "state", "", "folder of the ledger (default: CRMBATCH_STATE or a per-user state folder)")
+	cmd.Flags().StringVar(&opts.RunID, "run", "", "show one run's summary")
+	cmd.Flags().StringVar(&opts.Charge, "charge", "", "show when and by which run a charge was acknowledged or accepted")
+	_ = cmd.RegisterFlagCompletionFunc("state", completeDirs)
+	return cmd
 }
 
 // history shows what the ledger knows: the runs, one run's summary, or when
 // and by which run a charge was acknowledged or accepted.
-func (a *app) history(ctx context.Context, dir, runID, charge string) error {
+func (f *factory) history(ctx context.Context, dir, runID, charge string) error {
 	if dir == "" {
 		var err error
-		if dir, err = defaultStateDir(a.getenv); err != nil {
+		if dir, err = defaultStateDir(f.getenv); err != nil {
 			return err
 		}
 	}
@@ -52,7 +66,7 @@ func (a *app) history(ctx context.Context, dir, runID, charge string) error {
 		return &usageError{msg: err.Error()}
 	}
 	defer led.Close()
-	out := a.io.Out
+	out := f.io.Out
 	if charge != "" {
 		d, found, err := led.Done(ctx, "charges", charge)
 		if err != nil {

@@ -6,4 +6,4 @@ package main
 
 import "os"
 
-func main() { os.Exit(Main(os.Args[1:], os.Getenv, System())) }
+func main() { os.Exit(int(Main(os.Args[1:], os.Getenv, System()))) }

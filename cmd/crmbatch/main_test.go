@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -27,7 +28,7 @@ func TestMain(m *testing.M) {
 					ios.SetTerminalWidth(n)
 				}
 			}
-			os.Exit(Main(os.Args[1:], os.Getenv, ios))
+			os.Exit(int(Main(os.Args[1:], os.Getenv, ios)))
 		},
 	})
 }
@@ -36,6 +37,9 @@ func TestMain(m *testing.M) {
 func onBuffers(out, errOut io.Writer) *IOStreams {
 	return &IOStreams{In: strings.NewReader(""), Out: out, ErrOut: errOut}
 }
+
+// bashCompletion is the bash-completion package's script where Debian puts it.
+const bashCompletion = "/usr/share/bash-completion/bash_completion"
 
 // TestScripts runs the command-line scenarios in testdata/script/*.txtar: each
 // runs crmbatch lines and checks stdout, stderr, exit codes and files.
@@ -46,7 +50,17 @@ func TestScripts(t *testing.T) {
 			env.Setenv("CRMBATCH_STATE", env.WorkDir+"/state")
 			samples, err := filepath.Abs("../../samples")
 			env.Setenv("SAMPLES", samples)
+			env.Setenv("BASH_COMPLETION", bashCompletion)
 			return err
+		},
+		// [bash-completion]: bash has the bash-completion package, which
+		// cobra's bash script needs ($BASH_COMPLETION is its script).
+		Condition: func(cond string) (bool, error) {
+			if cond != "bash-completion" {
+				return false, fmt.Errorf("unknown condition %q", cond)
+			}
+			_, err := os.Stat(bashCompletion)
+			return err == nil, nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"exits":     cmdExits,

@@ -25,7 +25,7 @@ func TestProtectedWorkbookRuns(t *testing.T) {
 	for _, tc := range []struct {
 		name, file string // file: the password in a file instead
 		vars       map[string]string
-		code       int
+		code       exitCode
 		stderr     string
 	}{
 		{name: "no password", code: exitUsage, stderr: "jobs.xlsx: the workbook is password-protected"},

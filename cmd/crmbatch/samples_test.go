@@ -69,7 +69,7 @@ func TestBrokenSamples(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		file string
-		code int
+		code exitCode
 		want []string
 	}{
 		{"missing-column.csv", exitUsage, []string{"missing-column.csv", "no column esn"}},

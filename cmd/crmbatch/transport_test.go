@@ -37,7 +37,7 @@ func TestTLSIsVerified(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		args []string
-		code int
+		code exitCode
 		want string
 	}{
 		{"unknown certificate authority", []string{"--retries", "2"}, exitStopped, "certificate"},
@@ -92,7 +92,7 @@ func TestSIGTERMFinishesAndExits3(t *testing.T) {
 		t.Fatal(err)
 	}
 	_ = cmd.Wait()
-	if code := cmd.ProcessState.ExitCode(); code != exitStopped {
+	if code := exitCode(cmd.ProcessState.ExitCode()); code != exitStopped {
 		t.Fatalf("exit %d, want 3:\n%s", code, stderr.String())
 	}
 	res := readRows(t, filepath.Join(dir, "job.results.csv"))

@@ -1,9 +1,32 @@
 package main
 
 import (
+	"fmt"
 	"runtime/debug"
 	"strings"
+
+	"github.com/spf13/cobra"
 )
+
+// NewCmdVersion is "crmbatch version", which prints what "crmbatch --version"
+// prints; runF, when not nil, is called instead of printing.
+func NewCmdVersion(f *factory, runF func() error) *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "print the version",
+		Long:  "Prints crmbatch's version (also: crmbatch --version).",
+		RunE: func(_ *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return &usageError{msg: "version takes no arguments"}
+			}
+			if runF != nil {
+				return runF()
+			}
+			_, err := fmt.Fprintln(f.io.Out, "crmbatch", versionString())
+			return err
+		},
+	}
+}
 
 // version is set by the linker for releases: go build -ldflags "-X main.version=v1.2.3"
 // (make build sets it from git describe).

@@ -43,7 +43,7 @@ func TestNightlyDropRecipe(t *testing.T) {
 		"CRMBATCH_PASSWORD": sandbox.DemoPassword, "CRMBATCH_ORGANISATION": sandbox.DemoOrganisation,
 		"CRMBATCH_STATE": filepath.Join(t.TempDir(), "state"),
 	})
-	run := func() (int, string) {
+	run := func() (exitCode, string) {
 		var stderr bytes.Buffer
 		code := Main([]string{"run", "--watch", drop, "--once", "--settle", "10s", "--no-progress"}, env, onBuffers(&bytes.Buffer{}, &stderr))
 		return code, stderr.String()

@@ -1,0 +1,110 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"strings"
+	"testing"
+
+	"github.com/crmbatch/crmbatch/batch"
+	"github.com/crmbatch/crmbatch/crm"
+	"github.com/crmbatch/crmbatch/formats"
+)
+
+func TestEditDistance(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		a, b string
+		want int
+	}{
+		{"", "", 0}, {"run", "run", 0}, {"rnu", "run", 1}, {"run", "ru", 1}, {"kitten", "sitting", 3}, {"", "abc", 3},
+	} {
+		if got := batch.EditDistance(tc.a, tc.b); got != tc.want {
+			t.Errorf("%q %q: %d, want %d", tc.a, tc.b, got, tc.want)
+		}
+	}
+}
+
+func TestDescribeVersion(t *testing.T) {
+	t.Parallel()
+	vcs := func(kv ...string) []debug.BuildSetting {
+		var s []debug.BuildSetting
+		for i := 0; i < len(kv); i += 2 {
+			s = append(s, debug.BuildSetting{Key: kv[i], Value: kv[i+1]})
+		}
+		return s
+	}
+	for _, tc := range []struct {
+		name   string
+		linked string
+		bi     *debug.BuildInfo
+		want   string
+	}{
+		{"linker flag", "v1.2.0", &debug.BuildInfo{Main: debug.Module{Version: "v9"}}, "v1.2.0"},
+		{"go install module@version", "", &debug.BuildInfo{Main: debug.Module{Version: "v1.3.0"}}, "v1.3.0"},
+		{"a checkout, stamped", "", &debug.BuildInfo{GoVersion: "go1.26.8", Main: debug.Module{Version: "(devel)"},
+			Settings: vcs("vcs.revision", "3844bd0c9a1d2e3f4a5b", "vcs.time", "2026-03-15T02:00:00Z", "vcs.modified", "true")},
+			"dev (3844bd0c9a1d with changes, 2026-03-15T02:00:00Z, go1.26.8)"},
+		{"no VCS stamping", "", &debug.BuildInfo{GoVersion: "go1.26.8", Main: debug.Module{Version: "(devel)"}}, "dev (go1.26.8)"},
+		{"nothing known", "", &debug.BuildInfo{}, "dev"},
+		{"no build info", "", nil, "dev"},
+	} {
+		if got := describeVersion(tc.linked, tc.bi); got != tc.want {
+			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}
+
+func TestResolveExitCode(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		err  error
+		want exitCode
+	}{
+		{"nil", nil, exitOK},
+		{"rows", &rowsError{3}, exitRows},
+		{"rows, reported", &reported{&rowsError{3}}, exitRows},
+		{"usage", &usageError{msg: "x"}, exitUsage},
+		{"batch usage", &batch.UsageError{Msg: "x"}, exitUsage},
+		{"file", &batch.FileError{File: "f", Msg: "x"}, exitUsage},
+		{"input", fmt.Errorf("reading: %w", &formats.InputError{}), exitUsage},
+		{"fatal", &batch.FatalError{Err: errors.New("x")}, exitStopped},
+		{"login refused", &batch.FatalError{Err: &crm.Error{Class: crm.Auth}}, exitStopped},
+		{"fatal, reported", &reported{&batch.FatalError{Err: errors.New("x")}}, exitStopped},
+		{"unforeseen", errors.New("x"), exitStopped},
+	} {
+		if got := resolveExitCode(tc.err); got != tc.want {
+			t.Errorf("%s: %d, want %d", tc.name, got, tc.want)
+		}
+	}
+}
+
+func TestReport(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"usage", &usageError{msg: "no endpoint", hint: "pass --endpoint URL"}, "crmbatch: no endpoint\nhint: pass --endpoint URL\n"},
+		{"hint in the text", &batch.UsageError{Msg: "locked\nhint: wait for it"}, "crmbatch: locked\nhint: wait for it\n"},
+		{"file, default hint", &batch.FileError{File: "f.csv", Msg: "empty"}, "crmbatch: f.csv: empty\nhint: nothing was sent; fix the file or the flags and run again\n"},
+		{"stopped", &batch.FatalError{Err: errors.New("endpoint down")}, "crmbatch: the run could not finish: endpoint down\nhint: what was done is recorded; run the same command again to resume\n"},
+		{"login refused", &batch.FatalError{Err: &crm.Error{Class: crm.Auth, Message: "wrong password"}}, "hint: check the credentials"},
+		{"rows: already said", &rowsError{2}, ""},
+		{"reported", &reported{&usageError{msg: "x"}}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ios, _, _, stderr := Test()
+			f := &factory{io: ios, stderr: ios.ErrOut}
+			f.report(tc.err, resolveExitCode(tc.err))
+			got := stderr.String()
+			if tc.want == "" && got != "" || tc.want != "" && !strings.Contains(got, tc.want) {
+				t.Errorf("%q, want %q", got, tc.want)
+			}
+		})
+	}
+}
