@@ -360,14 +360,15 @@ func TestREADME(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir: dir,
 		Setup: func(env *testscript.Env) error {
-			// What a clone holds, and a home of its own: the ledger goes
-			// where a user's would.
+			// What a clone holds, a home of its own, and the ledger where
+			// the reader of "Try it" keeps it.
 			for _, d := range []string{"samples", "scripts", "contrib"} {
 				if err := os.CopyFS(filepath.Join(env.WorkDir, d), os.DirFS(filepath.Join(repo, d))); err != nil && !os.IsNotExist(err) {
 					return err
 				}
 			}
 			env.Setenv("HOME", filepath.Join(env.WorkDir, "home"))
+			env.Setenv("CRMBATCH_STATE", filepath.Join(env.WorkDir, "state")) // as "Try it" sets it
 			return os.MkdirAll(filepath.Join(env.WorkDir, "home"), 0o755)
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
