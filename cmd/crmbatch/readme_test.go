@@ -546,3 +546,42 @@ func TestREADMEOutputVariableParts(t *testing.T) {
 		})
 	}
 }
+
+// TestREADMEFuzzers checks that the README's "make fuzz" line names every
+// fuzzer the Makefile runs, with its time.
+func TestREADMEFuzzers(t *testing.T) {
+	makefile, err := os.ReadFile("../../Makefile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme, err := os.ReadFile(readmePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var line string
+	for _, l := range strings.Split(string(readme), "\n") {
+		if strings.HasPrefix(l, "make fuzz ") {
+			line = l
+		}
+	}
+	if line == "" {
+		t.Fatal(`README.md has no "make fuzz" line`)
+	}
+	fuzz := regexp.MustCompile(`-fuzz (\w+) -fuzztime (\d+)s`)
+	found := fuzz.FindAllStringSubmatch(string(makefile), -1)
+	if len(found) == 0 {
+		t.Fatal("the Makefile runs no fuzzer")
+	}
+	for _, m := range found {
+		// "60 s each: FuzzA, FuzzB; 30 s each: FuzzC": the fuzzer after its time.
+		at := strings.Index(line, m[1])
+		if at < 0 {
+			t.Errorf("the README's make fuzz line does not name %s", m[1])
+			continue
+		}
+		each := regexp.MustCompile(`(\d+) s each`).FindAllStringSubmatch(line[:at], -1)
+		if len(each) == 0 || each[len(each)-1][1] != m[2] {
+			t.Errorf("the README's make fuzz line does not give %s its %s s", m[1], m[2])
+		}
+	}
+}
