@@ -585,3 +585,42 @@ func TestREADMEFuzzers(t *testing.T) {
 		}
 	}
 }
+
+// TestRecipeCommandLines parses the crmbatch command lines of the cron wrapper
+// and of the systemd service as crmbatch would: a flag renamed or removed
+// fails here, not on a server at night.
+func TestRecipeCommandLines(t *testing.T) {
+	for _, tc := range []struct {
+		name, file string
+		line       *regexp.Regexp // the command line in the file: its arguments after "crmbatch"
+	}{
+		{"systemd service", "../../contrib/systemd/crmbatch-drop.service", regexp.MustCompile(`(?m)^ExecStart=/usr/local/bin/crmbatch (.*)$`)},
+		{"cron wrapper", "../../contrib/cron/crmbatch-cron", regexp.MustCompile(`(?m)^"\$\{CRMBATCH:-crmbatch\}" (.*?) "\$@"`)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			data, err := os.ReadFile(tc.file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := tc.line.FindSubmatch(data)
+			if m == nil {
+				t.Fatalf("%s: no crmbatch command line matching %s", tc.file, tc.line)
+			}
+			args := strings.Fields(strings.ReplaceAll(string(m[1]), `"$drop"`, "/data/drop"))
+			root := NewCmdRoot(testFactory())
+			cmd, rest, err := root.Find(args)
+			if err != nil || cmd == root {
+				t.Fatalf("%s: %q names no command", tc.file, args)
+			}
+			if err := cmd.ParseFlags(rest); err != nil {
+				t.Fatalf("%s: crmbatch %s: %v", tc.file, strings.Join(args, " "), err)
+			}
+			if watch, _ := cmd.Flags().GetString("watch"); watch != "/data/drop" {
+				t.Errorf("%s: --watch is %q, want the drop folder", tc.file, watch)
+			}
+			if once, _ := cmd.Flags().GetBool("once"); !once {
+				t.Errorf("%s: without --once, a scan never ends", tc.file)
+			}
+		})
+	}
+}
