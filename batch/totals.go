@@ -78,9 +78,18 @@ func (t *totals) list() []Total {
 		out = append(out, *tot)
 	}
 	rank := map[string]int{"input": 0, string(StatusOK): 1, string(StatusFailed): 2, string(StatusInvalid): 3, string(StatusSkipped): 4, string(StatusPlanned): 5}
+	order := func(status string) int {
+		if r, ok := rank[status]; ok {
+			return r
+		}
+		return len(rank) // an export's charge status: after the reports' own, by name
+	}
 	sort.Slice(out, func(a, b int) bool {
 		if out[a].Status != out[b].Status {
-			return rank[out[a].Status] < rank[out[b].Status]
+			if ra, rb := order(out[a].Status), order(out[b].Status); ra != rb {
+				return ra < rb
+			}
+			return out[a].Status < out[b].Status
 		}
 		return out[a].Currency < out[b].Currency
 	})

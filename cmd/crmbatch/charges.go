@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -110,8 +112,8 @@ func (f *factory) chargesExport(ctx context.Context, o *ChargesExportOptions) er
 		return err
 	}
 	fmt.Fprintf(f.stderr, "crmbatch: exported %d %s charges to %s (%d calls, %d passes)\n", e.Charges, o.Status, e.Path, e.Calls, e.Passes)
-	for st, n := range e.PerStatus {
-		fmt.Fprintf(f.stderr, "  %-12s %d\n", st, n)
+	for _, st := range slices.Sorted(maps.Keys(e.PerStatus)) {
+		fmt.Fprintf(f.stderr, "  %-12s %d\n", st, e.PerStatus[st])
 	}
 	for _, t := range e.Totals {
 		if t.Status == "input" {
