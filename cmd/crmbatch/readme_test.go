@@ -283,30 +283,57 @@ func rewriteCommand(cmd string) string {
 	return goBuild.ReplaceAllLiteralString(cmd, `mkdir -p bin && ln -sf "$(command -v crmbatch)" bin/crmbatch`)
 }
 
-// script is the block as a testscript archive.
+// script is the block as a testscript archive of its own: the earlier steps
+// it names (after=) first.
 func (b readmeBlock) script() []byte {
+	comment, files := b.steps("block", true)
+	return txtar.Format(&txtar.Archive{Comment: []byte(comment), Files: files})
+}
+
+// inOrder is every block of the README as one testscript, in the README's
+// order and in one folder, as a reader who follows it from the top runs them.
+func inOrder(blocks []readmeBlock) []byte {
+	var comment strings.Builder
+	var files []txtar.File
+	for i, b := range blocks {
+		if b.skip != "" {
+			continue
+		}
+		c, f := b.steps(strconv.Itoa(i+1), false)
+		comment.WriteString(c)
+		files = append(files, f...)
+	}
+	return txtar.Format(&txtar.Archive{Comment: []byte(comment.String()), Files: files})
+}
+
+// steps are the testscript lines and files that run the block and check it,
+// named after n (in .readme/), with the commands of the blocks it follows
+// first when withPrelude.
+func (b readmeBlock) steps(n string, withPrelude bool) (string, []txtar.File) {
 	var s strings.Builder
-	fmt.Fprintf(&s, "# README.md line %d\n", b.line)
+	fmt.Fprintf(&s, "\n# README.md line %d: %s\n", b.line, b.name)
 	for _, l := range b.setup {
 		s.WriteString(l + "\n")
 	}
+	name := func(ext string) string { return ".readme/" + n + "." + ext }
 	files := append([]txtar.File{}, b.files...)
 	var want strings.Builder
 	for _, l := range b.output {
 		want.WriteString(l + "\n")
 	}
-	files = append(files, txtar.File{Name: "readme.want-output", Data: []byte(want.String())})
+	files = append(files, txtar.File{Name: name("want-output"), Data: []byte(want.String())})
 	if b.background {
-		files = append(files, txtar.File{Name: "readme.sh", Data: []byte("exec " + rewriteCommand(b.commands[0]) + " >readme.out 2>&1\n")})
+		files = append(files, txtar.File{Name: name("sh"), Data: []byte("exec " + rewriteCommand(b.commands[0]) + " >" + name("out") + " 2>&1\n")})
 		last := ""
 		if len(b.output) > 0 {
 			last = b.output[len(b.output)-1]
 		}
-		fmt.Fprintf(&s, "exec sh readme.sh &served&\nreadme-waitfor readme.out %s\nkill -INT served\nwait served\n", quoteArg(last))
-		s.WriteString("readme-output readme.want-output readme.out\n")
+		fmt.Fprintf(&s, "exec sh %s &served%s&\nreadme-waitfor %s %s\nkill -INT served%s\nwait served%s\n",
+			name("sh"), n, name("out"), quoteArg(last), n, n)
+		fmt.Fprintf(&s, "readme-output %s %s\n", name("want-output"), name("out"))
 	} else {
 		var sh, exits strings.Builder
-		if len(b.prelude) > 0 {
+		if withPrelude && len(b.prelude) > 0 {
 			// The earlier steps, checked by their own tests: here their
 			// files matter, not what they print.
 			sh.WriteString("{\n")
@@ -317,19 +344,20 @@ func (b readmeBlock) script() []byte {
 		}
 		sh.WriteString("exec 2>&1\n")
 		for i, c := range b.commands {
-			fmt.Fprintf(&sh, "%s\necho $? >>\"$WORK/readme.exits\"\n", rewriteCommand(c))
+			fmt.Fprintf(&sh, "%s\necho $? >>\"$WORK/%s\"\n", rewriteCommand(c), name("exits"))
 			fmt.Fprintf(&exits, "%d\n", b.exits[i])
 		}
 		sh.WriteString("exit 0\n")
 		files = append(files,
-			txtar.File{Name: "readme.sh", Data: []byte(sh.String())},
-			txtar.File{Name: "readme.want-exits", Data: []byte(exits.String())})
-		s.WriteString("exec sh readme.sh\ncp stdout readme.out\ncmp readme.exits readme.want-exits\nreadme-output readme.want-output readme.out\n")
+			txtar.File{Name: name("sh"), Data: []byte(sh.String())},
+			txtar.File{Name: name("want-exits"), Data: []byte(exits.String())})
+		fmt.Fprintf(&s, "exec sh %s\ncp stdout %s\ncmp %s %s\nreadme-output %s %s\n",
+			name("sh"), name("out"), name("exits"), name("want-exits"), name("want-output"), name("out"))
 	}
 	for _, l := range b.checks {
 		s.WriteString(l + "\n")
 	}
-	return txtar.Format(&txtar.Archive{Comment: []byte(s.String()), Files: files})
+	return s.String(), files
 }
 
 // quoteArg quotes s as one testscript argument.
@@ -337,7 +365,8 @@ func quoteArg(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
 }
 
-// TestREADME runs every ```sh block of README.md as a testscript.
+// TestREADME runs every ```sh block of README.md as a testscript of its own,
+// and all of them in order as one more.
 func TestREADME(t *testing.T) {
 	blocks, err := readmeBlocks(readmePath)
 	if err != nil {
@@ -352,6 +381,11 @@ func TestREADME(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(dir, b.name+".txtar"), b.script(), 0o644); err != nil {
 			t.Fatal(err)
 		}
+	}
+	// And all of them in one folder, top to bottom, as a reader runs them:
+	// a step that depends on what an earlier section left fails here.
+	if err := os.WriteFile(filepath.Join(dir, "in-order.txtar"), inOrder(blocks), 0o644); err != nil {
+		t.Fatal(err)
 	}
 	repo, err := filepath.Abs("../..")
 	if err != nil {
