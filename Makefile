@@ -25,11 +25,11 @@ lint:
 
 fuzz:
 	go test -run '^$$' -fuzz FuzzCSVReader -fuzztime 60s ./formats
-	go test -run '^$$' -fuzz FuzzXLSXReader -fuzztime 60s ./formats
-	go test -run '^$$' -fuzz FuzzXLSXSheet -fuzztime 60s ./formats
-	go test -run '^$$' -fuzz FuzzXMLScanner -fuzztime 60s ./formats
+	go test -run '^$$' -fuzz FuzzXLSXReader -fuzztime 60s ./formats/xlsx
+	go test -run '^$$' -fuzz FuzzXLSXSheet -fuzztime 60s ./formats/xlsx
+	go test -run '^$$' -fuzz FuzzXMLScanner -fuzztime 60s ./formats/xlsx/internal/xmlscan
 	go test -run '^$$' -fuzz FuzzXLSXReport -fuzztime 30s ./formats
-	go test -run '^$$' -fuzz FuzzNumberPattern -fuzztime 30s ./formats
+	go test -run '^$$' -fuzz FuzzNumberPattern -fuzztime 30s ./formats/xlsx
 	go test -run '^$$' -fuzz FuzzParseRow -fuzztime 60s ./batch
 
 sandbox: build

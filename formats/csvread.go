@@ -6,14 +6,14 @@ import (
 	"encoding/binary"
 	"encoding/csv"
 	"errors"
-	"fmt"
 	"io"
 	"os"
 	"slices"
 	"strings"
-	"unicode/utf16"
 	"unicode/utf8"
 
+	"github.com/crmbatch/crmbatch/formats/internal/sniff"
+	"github.com/crmbatch/crmbatch/formats/internal/table"
 	"golang.org/x/text/encoding/charmap"
 	"golang.org/x/text/encoding/unicode"
 	"golang.org/x/text/transform"
@@ -87,7 +87,7 @@ func NewCSVReader(r io.Reader, name string, opts Options) (Reader, error) {
 }
 
 func newCSVReader(src io.Reader, name string, opts Options, closer io.Closer) (*csvReader, error) {
-	opts = opts.withDefaults()
+	opts = opts.WithDefaults()
 	r := &csvReader{name: name, opts: opts, closer: closer}
 	// A record may not pull more than this from the file: it bounds memory when a
 	// quote is never closed or a line never ends. (A full row of full cells
@@ -105,12 +105,12 @@ func newCSVReader(src io.Reader, name string, opts Options, closer io.Closer) (*
 	}
 	// A file of another kind under a CSV name would otherwise fail on some
 	// byte of its content, with a message about quotes or encodings.
-	if k := binaryKind(head); k.what != "" {
+	if k := sniff.Binary(head); k.What != "" {
 		sentinel := ErrMalformed
-		if bytes.HasPrefix(head, cfbMagic) {
+		if bytes.HasPrefix(head, []byte(sniff.OLEMagic)) {
 			sentinel = ErrEncrypted
 		}
-		return nil, &InputError{File: name, Err: because(sentinel, "this is %s, not CSV text\nhint: %s", k.what, k.hint)}
+		return nil, &InputError{File: name, Err: because(sentinel, "this is %s, not CSV text\nhint: %s", k.What, k.Hint)}
 	}
 	// text is what encoding/csv reads, br a reader that can peek at its
 	// start: raw itself for UTF-8 and a start that is ASCII (the same
@@ -125,11 +125,11 @@ func newCSVReader(src io.Reader, name string, opts Options, closer io.Closer) (*
 	case bytes.HasPrefix(head, []byte{0xFF, 0xFE}), bytes.HasPrefix(head, []byte{0xFE, 0xFF}):
 		br = bufio.NewReaderSize(transform.NewReader(raw, unicode.UTF16(unicode.LittleEndian, unicode.ExpectBOM).NewDecoder()), sniffBytes+16)
 		text = br
-	case utf16Order(head) != "":
+	case sniff.UTF16Order(head) != "":
 		// UTF-16 without a byte order mark (Gnumeric's "Unicode" export):
 		// said here, before a NUL fails as an encoding error of a cell.
 		return nil, &InputError{File: name, Err: because(ErrEncoding,
-			"this is UTF-16 (%s) text without a byte order mark, not CSV text\nhint: save the file as \"CSV UTF-8\" (or as Unicode text, which has the mark)", utf16Order(head))}
+			"this is UTF-16 (%s) text without a byte order mark, not CSV text\nhint: save the file as \"CSV UTF-8\" (or as Unicode text, which has the mark)", sniff.UTF16Order(head))}
 	default:
 		r.text = &textDecoder{r: raw}
 		text = r.text
@@ -177,7 +177,7 @@ func newCSVReader(src io.Reader, name string, opts Options, closer io.Closer) (*
 		if err != nil {
 			return nil, err
 		}
-		if blankRow(rec) {
+		if table.BlankRow(rec) {
 			continue
 		}
 		if err := r.checkText(rec, nil); err != nil {
@@ -192,7 +192,7 @@ func newCSVReader(src io.Reader, name string, opts Options, closer io.Closer) (*
 			}
 			rec[i] = excelText(c)
 		}
-		r.header, err = buildHeader(rec, opts.MaxColumns, opts.MaxCellChars, r.locate)
+		r.header, err = table.BuildHeader(rec, opts.MaxColumns, opts.MaxCellChars, r.locate)
 		if err != nil {
 			return nil, err
 		}
@@ -231,13 +231,13 @@ func (r *csvReader) next() (Record, error) {
 		if err != nil {
 			return Record{}, err
 		}
-		if blankRow(rec) {
+		if table.BlankRow(rec) {
 			continue
 		}
 		if err := r.checkText(rec, r.header); err != nil {
 			return Record{}, err
 		}
-		if err := checkRecord(r.header, rec, r.locate); err != nil {
+		if err := table.CheckRecord(r.header, rec, r.locate); err != nil {
 			return Record{}, err
 		}
 		out := &r.out
@@ -252,7 +252,7 @@ func (r *csvReader) next() (Record, error) {
 				out.Fields[i], out.Kinds[i] = excelText(rec[i]), Text
 			}
 		}
-		out.Problems = longCells(out.Problems, out.Fields, r.row, r.opts.MaxCellChars)
+		out.Problems = table.LongCells(out.Problems, out.Fields, r.row, r.opts.MaxCellChars)
 		got := *out
 		if len(got.Problems) == 0 {
 			got.Problems = nil
@@ -285,7 +285,7 @@ func (r *csvReader) read() ([]string, error) {
 		row := r.rowAt(line)
 		name := columnLetters(col)
 		if r.header != nil {
-			name = columnName(r.header, col)
+			name = table.ColumnName(r.header, col)
 		}
 		if errors.Is(err, errRecordTooLong) {
 			return nil, r.fail(row, name, because(ErrTooLarge, "record longer than %d bytes (unclosed quote?)", r.guard.limit-2*sniffBytes))
@@ -311,7 +311,7 @@ func (r *csvReader) quoteError(p *quoteProblem, row int) error {
 	line := p.quote + r.sepLines
 	col := columnLetters(p.field)
 	if r.header != nil {
-		col = columnName(r.header, p.field)
+		col = table.ColumnName(r.header, p.field)
 	}
 	if p.unclosed {
 		return r.fail(row, col, because(ErrMalformed,
@@ -354,7 +354,7 @@ func (r *csvReader) checkText(rec, header []string) error {
 		}
 		col := ""
 		if header != nil {
-			col = columnName(header, i)
+			col = table.ColumnName(header, i)
 		} else {
 			col = columnLetters(i)
 		}
@@ -397,20 +397,6 @@ func excelText(s string) string {
 		}
 	}
 	return s
-}
-
-// longCells appends to problems the cells longer than max characters: such
-// a cell is copied to the reports, but a job that reads its column should
-// not take it.
-func longCells(problems []CellProblem, cells []string, row, max int) []CellProblem {
-	for i, c := range cells {
-		if longerThan(c, max) {
-			problems = append(problems, CellProblem{Column: i, Cell: cellName(i, row),
-				Reason: fmt.Sprintf("is longer than %d characters", max),
-				Hint:   fmt.Sprintf("shorten it (Excel keeps at most %d characters in a cell)", max)})
-		}
-	}
-	return problems
 }
 
 // sepLine reads Excel's delimiter hint: a first line "sep=X". It returns
@@ -804,55 +790,6 @@ func looksWindows1252(head []byte, cut bool) bool {
 		i += n
 	}
 	return invalid && !multi
-}
-
-// utf16Order tells whether head looks like UTF-16 text without a byte order
-// mark: the delimiters and line ends of a CSV are ASCII, so in UTF-16 they
-// have a NUL byte beside them, at odd offsets in little-endian, at even ones
-// in big-endian, and (but for a rare character such as U+0100) never at the
-// other; and the whole decodes as UTF-16 with a line end or a delimiter and
-// no NUL character. It returns "little-endian", "big-endian" or "".
-func utf16Order(head []byte) string {
-	var even, odd int
-	for i, c := range head {
-		if c == 0 {
-			if i%2 == 0 {
-				even++
-			} else {
-				odd++
-			}
-		}
-	}
-	var order binary.ByteOrder
-	name := ""
-	switch {
-	case odd > 0 && even*16 <= odd:
-		order, name = binary.LittleEndian, "little-endian"
-	case even > 0 && odd*16 <= even:
-		order, name = binary.BigEndian, "big-endian"
-	default:
-		return ""
-	}
-	units := make([]uint16, len(head)/2)
-	for i := range units {
-		units[i] = order.Uint16(head[2*i:])
-	}
-	if len(units) > 0 && utf16.IsSurrogate(rune(units[len(units)-1])) {
-		units = units[:len(units)-1] // a pair cut at the sniff limit
-	}
-	separated := false
-	for _, r := range utf16.Decode(units) {
-		switch r {
-		case 0, utf8.RuneError:
-			return ""
-		case '\n', '\r', ',', ';', '\t':
-			separated = true
-		}
-	}
-	if !separated {
-		return ""
-	}
-	return name
 }
 
 // sniffDelimiter picks the most frequent of , ; and tab outside quotes on the
