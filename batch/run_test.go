@@ -30,17 +30,20 @@ func startSandbox(t *testing.T, opts sandbox.Options) (*sandbox.Server, crm.Conf
 	}
 }
 
-// waitFor polls cond until it holds, for at most 30 s; then it reports what it
-// waited for (t.Error: it may be called from another goroutine) and returns false.
+// waitFor polls cond until it holds, or until shortly before the test's
+// deadline (a hang, however slow the machine); then it reports what it
+// waited for (t.Error: it may be called from another goroutine) and returns
+// false.
 func waitFor(t *testing.T, what string, cond func() bool) bool {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
+	hang := beforeDeadline(t)
 	for !cond() {
-		if time.Now().After(deadline) {
-			t.Errorf("waited 30 s for %s", what)
+		select {
+		case <-hang:
+			t.Errorf("waited until the test's deadline for %s", what)
 			return false
+		case <-time.After(2 * time.Millisecond):
 		}
-		time.Sleep(2 * time.Millisecond)
 	}
 	return true
 }
