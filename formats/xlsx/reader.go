@@ -135,7 +135,26 @@ func newReader(ra io.ReaderAt, size int64, name string, opts table.Options, clos
 	return x, nil
 }
 
+// open reads the workbook in ra up to the chosen sheet's header (or, for
+// SheetNames, up to the sheet names).
 func (x *Reader) open(ra io.ReaderAt, size int64) error {
+	if err := x.openZip(ra, size); err != nil {
+		return err
+	}
+	wb, rels, wbDir, err := x.readWorkbook()
+	if err != nil {
+		return err
+	}
+	sheetPath, err := x.chooseSheet(wb, rels, wbDir)
+	if err != nil || x.namesOnly {
+		return err
+	}
+	return x.openSheet(rels, wbDir, sheetPath)
+}
+
+// openZip opens the zip in ra, decrypting a password-protected workbook
+// first, and indexes its members by lower-case name.
+func (x *Reader) openZip(ra io.ReaderAt, size int64) error {
 	if size == 0 {
 		return x.fail(0, "", table.ErrEmptyFile)
 	}
@@ -149,41 +168,52 @@ func (x *Reader) open(ra io.ReaderAt, size int64) error {
 	}
 	zr, err := zip.NewReader(ra, size)
 	if err != nil {
-		head := make([]byte, 512)
-		n, _ := ra.ReadAt(head, 0)
-		if k := sniff.Binary(head[:n]); k.What != "" && !bytes.HasPrefix(head, []byte("PK")) {
-			return x.fail(0, "", table.Because(table.ErrUnsupportedFormat, "this is %s, not an .xlsx workbook\nhint: %s", k.What, k.Hint))
-		}
-		if sniff.UTF16Order(head[:n]) != "" || bytes.HasPrefix(head, []byte{0xFF, 0xFE}) || bytes.HasPrefix(head, []byte{0xFE, 0xFF}) {
-			return x.fail(0, "", table.Because(table.ErrUnsupportedFormat, "this is UTF-16 text (CSV or tab-separated?), not an .xlsx workbook\nhint: rename it to .csv, or save it as \"CSV UTF-8\""))
-		}
-		if sniff.Text(head[:n]) {
-			return x.fail(0, "", table.Because(table.ErrTruncated, "not a readable .xlsx (zip) file: %v; it holds text (CSV?)\nhint: if it is CSV, rename it to .csv", err))
-		}
-		return x.fail(0, "", table.Because(table.ErrTruncated, "not a readable .xlsx (zip) file: %v\nhint: the file may be incomplete; save or download it again", err))
+		return x.notZip(ra, err)
 	}
 	x.parts = make(map[string]*zip.File, len(zr.File))
 	for _, zf := range zr.File {
 		x.parts[strings.ToLower(strings.TrimPrefix(zf.Name, "/"))] = zf
 	}
+	return nil
+}
 
+// notZip says what the file in ra is, since archive/zip cannot read it
+// (err): another kind of file, UTF-16 or other text, or a damaged zip.
+func (x *Reader) notZip(ra io.ReaderAt, err error) error {
+	head := make([]byte, 512)
+	n, _ := ra.ReadAt(head, 0)
+	if k := sniff.Binary(head[:n]); k.What != "" && !bytes.HasPrefix(head, []byte("PK")) {
+		return x.fail(0, "", table.Because(table.ErrUnsupportedFormat, "this is %s, not an .xlsx workbook\nhint: %s", k.What, k.Hint))
+	}
+	if sniff.UTF16Order(head[:n]) != "" || bytes.HasPrefix(head, []byte{0xFF, 0xFE}) || bytes.HasPrefix(head, []byte{0xFE, 0xFF}) {
+		return x.fail(0, "", table.Because(table.ErrUnsupportedFormat, "this is UTF-16 text (CSV or tab-separated?), not an .xlsx workbook\nhint: rename it to .csv, or save it as \"CSV UTF-8\""))
+	}
+	if sniff.Text(head[:n]) {
+		return x.fail(0, "", table.Because(table.ErrTruncated, "not a readable .xlsx (zip) file: %v; it holds text (CSV?)\nhint: if it is CSV, rename it to .csv", err))
+	}
+	return x.fail(0, "", table.Because(table.ErrTruncated, "not a readable .xlsx (zip) file: %v\nhint: the file may be incomplete; save or download it again", err))
+}
+
+// readWorkbook reads the workbook part (where the package's relationships
+// say it is), its settings and its relationships; wbDir is its folder.
+func (x *Reader) readWorkbook() (wb *workbookXML, rels *relsXML, wbDir string, err error) {
 	wbPath := "xl/workbook.xml"
 	var root relsXML
 	if ok, err := x.readPart("_rels/.rels", &root); err != nil {
-		return err
+		return nil, nil, "", err
 	} else if ok {
 		if t := root.target("", "/officeDocument"); t != "" {
 			wbPath = t
 		}
 	}
-	var wb workbookXML
-	if ok, err := x.readPart(wbPath, &wb); err != nil {
-		return err
+	wb = &workbookXML{}
+	if ok, err := x.readPart(wbPath, wb); err != nil {
+		return nil, nil, "", err
 	} else if !ok {
 		if k := x.archiveKind(); k.What != "" {
-			return x.fail(0, "", table.Because(table.ErrUnsupportedFormat, "this is %s, not an .xlsx workbook\nhint: %s", k.What, k.Hint))
+			return nil, nil, "", x.fail(0, "", table.Because(table.ErrUnsupportedFormat, "this is %s, not an .xlsx workbook\nhint: %s", k.What, k.Hint))
 		}
-		return x.fail(0, "", table.Because(table.ErrTruncated, "no workbook part (%s) in the file\nhint: is this really an .xlsx workbook?", wbPath))
+		return nil, nil, "", x.fail(0, "", table.Because(table.ErrTruncated, "no workbook part (%s) in the file\nhint: is this really an .xlsx workbook?", wbPath))
 	}
 	if wb.Pr != nil {
 		x.date1904 = xmlTrue(wb.Pr.Date1904)
@@ -191,16 +221,17 @@ func (x *Reader) open(ra io.ReaderAt, size int64) error {
 	if wb.Calc != nil {
 		x.fullCalc = xmlTrue(wb.Calc.FullCalcOnLoad)
 	}
-	wbDir := path.Dir(wbPath)
-	var rels relsXML
-	if _, err := x.readPart(path.Join(wbDir, "_rels", path.Base(wbPath)+".rels"), &rels); err != nil {
-		return err
+	wbDir = path.Dir(wbPath)
+	rels = &relsXML{}
+	if _, err := x.readPart(path.Join(wbDir, "_rels", path.Base(wbPath)+".rels"), rels); err != nil {
+		return nil, nil, "", err
 	}
+	return wb, rels, wbDir, nil
+}
 
-	sheetPath, err := x.chooseSheet(&wb, &rels, wbDir)
-	if err != nil || x.namesOnly {
-		return err
-	}
+// openSheet loads the styles and shared strings the workbook's
+// relationships name, opens the sheet part and reads its header.
+func (x *Reader) openSheet(rels *relsXML, wbDir, sheetPath string) error {
 	if p := rels.target(wbDir, "/styles"); p != "" {
 		if err := x.loadStyles(p); err != nil {
 			return err
@@ -212,11 +243,11 @@ func (x *Reader) open(ra io.ReaderAt, size int64) error {
 			return err
 		}
 	}
-
 	zf := x.parts[strings.ToLower(sheetPath)]
 	if zf == nil {
 		return x.fail(0, "", table.Because(table.ErrTruncated, "the sheet's part %s is missing", sheetPath))
 	}
+	var err error
 	if x.member, err = x.openMember(zf); err != nil {
 		return err
 	}
@@ -487,135 +518,197 @@ func (x *Reader) Next() (table.Record, error) {
 func (x *Reader) readRow(limit int, header []string) (int, error) {
 	x.vals, x.kinds, x.spans, x.rowText = x.vals[:0], x.kinds[:0], x.spans[:0], x.rowText[:0]
 	x.problems = x.problems[:0]
-	inRow, inCell := false, false
-	row, lastCol := 0, -1
-	var c cell
+	st := rowState{lastCol: -1}
 	sc := x.sc
 	for {
 		tok, err := sc.Next()
 		if err != nil {
-			if err == io.EOF {
-				return 0, x.fail(0, "", table.Because(table.ErrTruncated,
-					"the sheet ends after row %d, before its end (no </sheetData>)\nhint: the file may be incomplete; save or download it again", x.row))
-			}
-			if inRow && errors.Is(err, table.ErrTooLarge) {
-				return 0, x.xmlError(err, row) // in the row being read
-			}
-			return 0, x.xmlError(err, x.row)
+			return 0, x.scanError(err, &st)
 		}
 		switch tok {
 		case xmlscan.Start:
 			if !x.inData {
-				if string(sc.Name()) == "sheetData" {
-					if x.done {
-						return 0, x.malformed(0, "second <sheetData> in the sheet")
-					}
-					x.inData = true
+				if err := x.enterData(); err != nil {
+					return 0, err
 				}
 				continue
 			}
-			switch string(sc.Name()) {
-			case "row":
-				if inRow {
-					return 0, x.malformed(x.row, "row inside a row")
-				}
-				inRow = true
-				row = x.row + 1
-				for _, a := range sc.Attrs() {
-					if string(a.Name) != "r" {
-						continue
-					}
-					n, ok := parseInt(a.Value)
-					if !ok || n < 1 || n > MaxSheetRows {
-						return 0, x.malformed(x.row, "bad row number %q", a.Value)
-					}
-					if n <= x.row {
-						return 0, x.malformed(n, "row %d comes after row %d", n, x.row)
-					}
-					row = n
-					break
-				}
-				if row > MaxSheetRows {
-					return 0, x.malformed(x.row, "more than %d rows", MaxSheetRows)
-				}
-			case "c":
-				if !inRow || inCell {
-					return 0, x.malformed(row, "cell outside a row")
-				}
-				inCell = true
-				c = cell{col: lastCol + 1}
-				if err := x.cellAttrs(&c, row); err != nil {
-					return 0, err
-				}
-				if c.col <= lastCol || c.col >= MaxSheetColumns {
-					return 0, x.malformed(row, "cell %s out of order", cellName(c.col, row))
-				}
-				lastCol = c.col
-				x.buf = x.buf[:0]
-			case "v":
-				if inCell {
-					c.inV, c.hasV = true, true
-				}
-			case "f":
-				if inCell {
-					c.hasF = true
-				}
-			case "is":
-				if inCell {
-					c.inIS, c.hasV = true, true
-				}
-			case "rPh":
-				c.inRPh = c.inIS
-			case "t":
-				c.inT = c.inIS && !c.inRPh
+			if err := x.startTag(&st); err != nil {
+				return 0, err
 			}
 		case xmlscan.End:
 			if !x.inData {
 				continue
 			}
-			switch string(sc.Name()) {
-			case "v":
-				c.inV = false
-			case "t":
-				c.inT = false
-			case "rPh":
-				c.inRPh = false
-			case "is":
-				c.inIS = false
-			case "c":
-				if inCell {
-					inCell = false
-					if err := x.finishCell(row, &c, limit, header); err != nil {
-						return 0, err
-					}
-				}
-			case "row":
-				if !inRow || inCell {
-					return 0, x.malformed(row, "unbalanced row")
-				}
-				x.row = row
-				x.placeText()
-				return row, nil
-			case "sheetData":
-				if inRow {
-					return 0, x.malformed(row, "unclosed row")
-				}
-				x.inData, x.done = false, true
-				return 0, io.EOF
+			if row, end, err := x.endTag(&st, limit, header); end || err != nil {
+				return row, err
 			}
 		case xmlscan.Text:
-			if c.inV || c.inT {
-				x.buf = append(x.buf, sc.Text()...)
-				if len(x.buf) > x.rawCellLimit() {
-					col := table.ColumnLetters(c.col)
-					if header != nil {
-						col = table.ColumnName(header, c.col)
-					}
-					return 0, x.fail(row, col, table.Because(table.ErrTooLarge, "cell longer than %d characters", x.opts.MaxCellChars))
-				}
+			if err := x.cellText(&st, header); err != nil {
+				return 0, err
 			}
 		}
 	}
+}
+
+// rowState is where readRow is in the row it reads.
+type rowState struct {
+	inRow, inCell bool
+	row           int // the row's number
+	lastCol       int // the column of the row's last cell, -1 before the first
+	c             cell
+}
+
+// scanError is the error of a sheet whose XML stops being readable while
+// readRow is at st: cut short, damaged, or a token over its limit.
+func (x *Reader) scanError(err error, st *rowState) error {
+	if err == io.EOF {
+		return x.fail(0, "", table.Because(table.ErrTruncated,
+			"the sheet ends after row %d, before its end (no </sheetData>)\nhint: the file may be incomplete; save or download it again", x.row))
+	}
+	if st.inRow && errors.Is(err, table.ErrTooLarge) {
+		return x.xmlError(err, st.row) // in the row being read
+	}
+	return x.xmlError(err, x.row)
+}
+
+// enterData notes a <sheetData> start tag: the rows begin. Other tags before
+// it (the sheet's properties, its columns) are skipped.
+func (x *Reader) enterData() error {
+	if string(x.sc.Name()) != "sheetData" {
+		return nil
+	}
+	if x.done {
+		return x.malformed(0, "second <sheetData> in the sheet")
+	}
+	x.inData = true
+	return nil
+}
+
+// startTag reads a start tag inside <sheetData>: a row, a cell, or the
+// parts of a cell that hold its value.
+func (x *Reader) startTag(st *rowState) error {
+	c := &st.c
+	switch string(x.sc.Name()) {
+	case "row":
+		if st.inRow {
+			return x.malformed(x.row, "row inside a row")
+		}
+		st.inRow = true
+		row, err := x.rowNumber()
+		st.row = row
+		return err
+	case "c":
+		if !st.inRow || st.inCell {
+			return x.malformed(st.row, "cell outside a row")
+		}
+		st.inCell = true
+		*c = cell{col: st.lastCol + 1}
+		if err := x.cellAttrs(c, st.row); err != nil {
+			return err
+		}
+		if c.col <= st.lastCol || c.col >= MaxSheetColumns {
+			return x.malformed(st.row, "cell %s out of order", cellName(c.col, st.row))
+		}
+		st.lastCol = c.col
+		x.buf = x.buf[:0]
+	case "v":
+		if st.inCell {
+			c.inV, c.hasV = true, true
+		}
+	case "f":
+		if st.inCell {
+			c.hasF = true
+		}
+	case "is":
+		if st.inCell {
+			c.inIS, c.hasV = true, true
+		}
+	case "rPh":
+		c.inRPh = c.inIS
+	case "t":
+		c.inT = c.inIS && !c.inRPh
+	}
+	return nil
+}
+
+// rowNumber is the number of the <row> just started: its r attribute, which
+// must come after the last row's, or the next number when it has none.
+func (x *Reader) rowNumber() (int, error) {
+	row := x.row + 1
+	for _, a := range x.sc.Attrs() {
+		if string(a.Name) != "r" {
+			continue
+		}
+		n, ok := parseInt(a.Value)
+		if !ok || n < 1 || n > MaxSheetRows {
+			return 0, x.malformed(x.row, "bad row number %q", a.Value)
+		}
+		if n <= x.row {
+			return 0, x.malformed(n, "row %d comes after row %d", n, x.row)
+		}
+		row = n
+		break
+	}
+	if row > MaxSheetRows {
+		return 0, x.malformed(x.row, "more than %d rows", MaxSheetRows)
+	}
+	return row, nil
+}
+
+// endTag reads an end tag inside <sheetData>. end says the row is read
+// (with its number) or the sheet is (io.EOF).
+func (x *Reader) endTag(st *rowState, limit int, header []string) (row int, end bool, err error) {
+	c := &st.c
+	switch string(x.sc.Name()) {
+	case "v":
+		c.inV = false
+	case "t":
+		c.inT = false
+	case "rPh":
+		c.inRPh = false
+	case "is":
+		c.inIS = false
+	case "c":
+		if st.inCell {
+			st.inCell = false
+			if err := x.finishCell(st.row, c, limit, header); err != nil {
+				return 0, true, err
+			}
+		}
+	case "row":
+		if !st.inRow || st.inCell {
+			return 0, true, x.malformed(st.row, "unbalanced row")
+		}
+		x.row = st.row
+		x.placeText()
+		return st.row, true, nil
+	case "sheetData":
+		if st.inRow {
+			return 0, true, x.malformed(st.row, "unclosed row")
+		}
+		x.inData, x.done = false, true
+		return 0, true, io.EOF
+	}
+	return 0, false, nil
+}
+
+// cellText gathers the text of the value being read, up to the longest raw
+// cell the options allow.
+func (x *Reader) cellText(st *rowState, header []string) error {
+	c := &st.c
+	if !c.inV && !c.inT {
+		return nil
+	}
+	x.buf = append(x.buf, x.sc.Text()...)
+	if len(x.buf) > x.rawCellLimit() {
+		col := table.ColumnLetters(c.col)
+		if header != nil {
+			col = table.ColumnName(header, c.col)
+		}
+		return x.fail(st.row, col, table.Because(table.ErrTooLarge, "cell longer than %d characters", x.opts.MaxCellChars))
+	}
+	return nil
 }
 
 // cellAttrs reads the attributes of a <c> start tag into c.
@@ -792,48 +885,66 @@ func (x *Reader) cellValue(row int, c *cell) (string, table.CellKind, error) {
 		if len(raw) == 0 {
 			return "", table.Empty, nil
 		}
-		var st cellStyle
-		if c.style >= 0 && c.style < len(x.styles) {
-			st = x.styles[c.style]
-		}
-		switch st.shown {
-		case shownDate:
-			if s, ok := x.dates[string(raw)]; ok {
-				return s, table.Date, nil
-			}
-			f, err := strconv.ParseFloat(string(raw), 64)
-			if err == nil {
-				if s, ok := serialDate(f, x.date1904); ok {
-					if x.dates == nil || len(x.dates) >= maxDateCache {
-						x.dates = make(map[string]string)
-					}
-					x.dates[string(raw)] = s
-					return s, table.Date, nil
-				}
-			}
-		case shownTime, shownElapsed, shownLocale:
-			if s, ok := x.timeValue(st.shown, string(raw)); ok {
-				return s, table.Date, nil
-			}
-		case shownPattern:
-			text, changes, odd := st.pattern.render(string(raw))
-			switch {
-			case changes && odd != "":
-				stored, _ := plainNumber(raw)
-				return x.unusable(stored, fmt.Sprintf("shows %s through the number format %q, which crmbatch does not apply (its %q)", stored, st.pattern.code, odd),
-					"format the column as Text in Excel (or LibreOffice) and type the values as they should be read")
-			case changes:
-				x.rowText = append(x.rowText, text...)
-				return "", table.Number, nil
-			}
-		}
-		var ok bool
-		if x.rowText, ok = appendPlainNumber(x.rowText, raw); !ok {
-			return "", table.Empty, table.Because(table.ErrMalformed, "cell %s has the numeric value %q", cellName(c.col, row), raw)
-		}
-		return "", table.Number, nil
+		return x.numberValue(row, c, raw)
 	}
 	return "", table.Empty, table.Because(table.ErrMalformed, "cell %s has the unknown type %q", cellName(c.col, row), c.typName)
+}
+
+// numberValue renders the number raw as c's style shows it: a date or a
+// time, a number whose format pads it or adds text (or Unusable when the
+// format also does what crmbatch does not apply), else the number as stored.
+func (x *Reader) numberValue(row int, c *cell, raw []byte) (string, table.CellKind, error) {
+	var st cellStyle
+	if c.style >= 0 && c.style < len(x.styles) {
+		st = x.styles[c.style]
+	}
+	switch st.shown {
+	case shownDate:
+		if s, ok := x.dateValue(raw); ok {
+			return s, table.Date, nil
+		}
+	case shownTime, shownElapsed, shownLocale:
+		if s, ok := x.timeValue(st.shown, string(raw)); ok {
+			return s, table.Date, nil
+		}
+	case shownPattern:
+		text, changes, odd := st.pattern.render(string(raw))
+		switch {
+		case changes && odd != "":
+			stored, _ := plainNumber(raw)
+			return x.unusable(stored, fmt.Sprintf("shows %s through the number format %q, which crmbatch does not apply (its %q)", stored, st.pattern.code, odd),
+				"format the column as Text in Excel (or LibreOffice) and type the values as they should be read")
+		case changes:
+			x.rowText = append(x.rowText, text...)
+			return "", table.Number, nil
+		}
+	}
+	var ok bool
+	if x.rowText, ok = appendPlainNumber(x.rowText, raw); !ok {
+		return "", table.Empty, table.Because(table.ErrMalformed, "cell %s has the numeric value %q", cellName(c.col, row), raw)
+	}
+	return "", table.Number, nil
+}
+
+// dateValue renders the date serial raw, each serial once while the cache
+// of the rendered ones holds (a sheet's dates repeat).
+func (x *Reader) dateValue(raw []byte) (string, bool) {
+	if s, ok := x.dates[string(raw)]; ok {
+		return s, true
+	}
+	f, err := strconv.ParseFloat(string(raw), 64)
+	if err != nil {
+		return "", false
+	}
+	s, ok := serialDate(f, x.date1904)
+	if !ok {
+		return "", false
+	}
+	if x.dates == nil || len(x.dates) >= maxDateCache {
+		x.dates = make(map[string]string)
+	}
+	x.dates[string(raw)] = s
+	return s, true
 }
 
 // timeValue renders the serial raw as a time of day, elapsed hours, or (a
