@@ -225,8 +225,8 @@ func TestSchemaUpgrade(t *testing.T) {
 		file    string
 		// What layout 1 could not hold reads as its default.
 		lineage2, endpoint, name2 string
-		uncertainRef                   func(id string) string
-		claim                          bool // a charge done through a claim (layout 2)
+		uncertainRef              func(id string) string
+		claim                     bool // a charge done through a claim (layout 2)
 	}{
 		{name: "layout 1", version: 1, file: "schema1.db", lineage2: "k2-1",
 			uncertainRef: func(id string) string { return "CRMB-" + id + "-2" }},
