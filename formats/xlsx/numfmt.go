@@ -306,7 +306,7 @@ func (p *sectionParser) symbol(sec string, i int) int {
 		}
 	case c == '%' || c == '@' || c == '/' || c == 'E' || c == 'e':
 		p.odds = append(p.odds, string(c))
-	case strings.HasPrefix(strings.ToLower(sec[i:]), "general"):
+	case strings.EqualFold(sec[i:min(i+len("general"), len(sec))], "general"):
 		s.parts = append(s.parts, numPart{ph: 'G'})
 		return i + len("general") - 1
 	case strings.IndexByte("$-+():!^&'~{}<>= ", c) >= 0:
