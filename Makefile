@@ -38,7 +38,7 @@ fuzz:
 	go test -run '^$$' -fuzz FuzzXMLScanner -fuzztime 60s $(FUZZMIN) ./formats/xlsx/internal/xmlscan
 	go test -run '^$$' -fuzz FuzzXLSXReport -fuzztime 30s $(FUZZMIN) ./formats
 	go test -run '^$$' -fuzz FuzzNumberPattern -fuzztime 30s $(FUZZMIN) ./formats/xlsx
-	go test -run '^$$' -fuzz FuzzParseRow -fuzztime 60s $(FUZZMIN) ./batch
+	go test -run '^$$' -fuzz FuzzParseRow -fuzztime 60s $(FUZZMIN) ./kind
 
 sandbox: build
 	bin/crmbatch sandbox
