@@ -189,6 +189,10 @@ func (x *executor) retry(ctx context.Context, call func(context.Context) error, 
 			applied, rerr := onAmbiguous(ctx)
 			switch {
 			case rerr != nil:
+				if c := crm.ClassOf(rerr); c == crm.Auth || c == crm.Endpoint {
+					// No later call can succeed either: stop the run.
+					x.fail(rerr)
+				}
 				return attempts, &unknownError{err: fmt.Errorf("%w; reading it back failed: %w", err, rerr)}
 			case applied:
 				return attempts, nil
