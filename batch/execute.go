@@ -20,11 +20,11 @@ func execute(parent context.Context, cfg Config, j *job, led *ledger.Ledger, h h
 	defer stop()
 	sendStart := cfg.Now()
 	defer func() { done.seconds = cfg.Now().Sub(sendStart).Seconds() }()
-	x, err := login(ctx, cfg)
+	x, err := login(ctx, cfg, h.run.ID)
 	if err != nil {
 		return done, err
 	}
-	x.runID, x.stop, x.readBefore = h.run.ID, stop, cfg.ReadBefore
+	x.stop, x.readBefore = stop, cfg.ReadBefore
 	x.intend = func(items []Item, note string) (string, error) {
 		seqs := make([]int, len(items))
 		keys := make([]uint64, len(items))

@@ -401,7 +401,11 @@ func (x *executor) logAttempt(ctx context.Context, attempt int, latency time.Dur
 		return
 	}
 	chunk, _ := ctx.Value(chunkKey{}).(string)
-	attrs := []any{"run_id", x.runID, "chunk", chunk, "attempt", attempt, "elapsed_ms", latency.Milliseconds()}
+	var attrs []any
+	if x.runID != "" {
+		attrs = append(attrs, "run_id", x.runID)
+	}
+	attrs = append(attrs, "chunk", chunk, "attempt", attempt, "elapsed_ms", latency.Milliseconds())
 	if err == nil {
 		x.log.DebugContext(ctx, "call ok", attrs...)
 		return

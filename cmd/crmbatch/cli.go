@@ -126,21 +126,24 @@ func (f *factory) runJob(ctx context.Context, o *RunOptions) error {
 		return f.watch(ctx, cfg, o)
 	}
 	s, err := batch.Run(ctx, cfg)
+	if s != nil && s.RunID != "" {
+		f.log = f.log.With("run_id", s.RunID) // the lines below are the run's too
+	}
 	if s != nil && err != nil {
 		// The run stopped: why comes first, then what became of the rows.
-		f.report(err, resolveExitCode(err))
-		f.printSummary(s)
+		code := resolveExitCode(err)
+		f.report(err, code)
+		f.printSummary(s, code)
 		return &reported{err}
-	}
-	if s != nil {
-		f.printSummary(s)
 	}
 	if err != nil {
 		return err
 	}
 	if n := s.Problems(); n > 0 {
+		f.printSummary(s, exitRows)
 		return &rowsError{n}
 	}
+	f.printSummary(s, exitOK)
 	return nil
 }
 
@@ -205,7 +208,11 @@ func (f *factory) fileDone(w batch.Watched, err error, code exitCode) {
 		if w.Reason != "" {
 			attrs = append(attrs, "reason", w.Reason)
 		}
+		attrs = append(attrs, "exit", code.word())
 		if s := w.Summary; s != nil {
+			if s.RunID != "" {
+				attrs = append(attrs, "run_id", s.RunID)
+			}
 			attrs = append(attrs, summaryAttrs(s)...)
 		}
 		var rows *rowsError
@@ -223,7 +230,7 @@ func (f *factory) fileDone(w batch.Watched, err error, code exitCode) {
 		return
 	}
 	if w.Summary != nil {
-		f.printSummary(w.Summary)
+		f.printSummary(w.Summary, code)
 	}
 	f.report(err, code)
 	fmt.Fprintf(f.stderr, "crmbatch: %s: %s", filepath.Base(w.Input), where)
@@ -384,15 +391,17 @@ func summaryAttrs(s *batch.Summary) []any {
 	return append(attrs, "results", s.Reports.Results, "failures", s.Reports.Failures, "summary", s.Reports.Summary)
 }
 
-// printSummary tells what a run or a validation did: a few lines of text, or
-// one JSON line.
-func (f *factory) printSummary(s *batch.Summary) {
+// printSummary tells what a run or a validation did, which exits code: a few
+// lines of text, or one JSON line ("run finished", with the exit code and its
+// word, or "validated").
+func (f *factory) printSummary(s *batch.Summary, code exitCode) {
 	if f.json {
-		msg := "summary"
 		if s.DryRun {
-			msg = "validated"
+			f.log.Info("validated", summaryAttrs(s)...)
+			return
 		}
-		f.log.Info(msg, summaryAttrs(s)...)
+		attrs := append(summaryAttrs(s), "exit_code", int(code), "exit", code.word())
+		f.log.Log(context.Background(), logLevel(code), "run finished", attrs...)
 		return
 	}
 	w := f.stderr

@@ -114,7 +114,7 @@ func (f *factory) report(err error, code exitCode) {
 		hint = defaultHint(err, code)
 	}
 	if f.json && f.log != nil {
-		attrs := []any{"exit_code", code}
+		attrs := []any{"exit_code", int(code), "exit", code.word()}
 		if hint != "" {
 			attrs = append(attrs, "hint", hint)
 		}

@@ -71,7 +71,9 @@ func TestResolveExitCode(t *testing.T) {
 		{"file", &batch.FileError{File: "f", Msg: "x"}, exitUsage},
 		{"input", fmt.Errorf("reading: %w", &formats.InputError{}), exitUsage},
 		{"fatal", &batch.FatalError{Err: errors.New("x")}, exitStopped},
-		{"login refused", &batch.FatalError{Err: &crm.Error{Class: crm.Auth}}, exitStopped},
+		{"login refused", &batch.FatalError{Err: &crm.Error{Class: crm.Auth}}, exitAct},
+		{"not the Web API", &batch.FatalError{Err: fmt.Errorf("login: %w", &crm.Error{Class: crm.Endpoint})}, exitAct},
+		{"unreachable", &batch.FatalError{Err: &crm.Error{Class: crm.Transient}}, exitStopped},
 		{"fatal, reported", &reported{&batch.FatalError{Err: errors.New("x")}}, exitStopped},
 		{"unforeseen", errors.New("x"), exitStopped},
 	} {
