@@ -62,8 +62,11 @@ func (f *factory) warn(msg string) {
 }
 
 // runJob is run and validate.
-func (f *factory) runJob(ctx context.Context, o *RunOptions) error {
+func (f *factory) runJob(ctx context.Context, o *RunOptions) (err error) {
 	dryRun := o.Validate || o.DryRun
+	if o.MetricsFile != "" && !dryRun {
+		defer func() { f.writeMetrics(o, err) }()
+	}
 	f.json = o.LogFormat == "json"
 	progress := !dryRun && !o.NoProgress && !o.Quiet
 	var bar *batch.Bar
@@ -81,7 +84,6 @@ func (f *factory) runJob(ctx context.Context, o *RunOptions) error {
 		NewLedger: o.NewLedger, MaxWait: o.MaxWait,
 		Overrides: map[string]string{},
 	}
-	var err error
 	if cfg.XLSXPassword, err = crm.SecretFromEnv(f.getenv, envXLSXPassword, envXLSXPasswordFile); err != nil {
 		return &batch.UsageError{Msg: strings.TrimPrefix(err.Error(), "crm: ")}
 	}
@@ -126,6 +128,9 @@ func (f *factory) runJob(ctx context.Context, o *RunOptions) error {
 		return f.watch(ctx, cfg, o)
 	}
 	s, err := batch.Run(ctx, cfg)
+	if s != nil {
+		f.ran = append(f.ran, s)
+	}
 	if s != nil && s.RunID != "" {
 		f.log = f.log.With("run_id", s.RunID) // the lines below are the run's too
 	}
@@ -154,6 +159,9 @@ func (f *factory) watch(ctx context.Context, cfg batch.Config, o *RunOptions) er
 	err := batch.Watch(ctx, cfg, batch.WatchOptions{
 		Dir: o.Watch, Once: o.Once, Settle: o.Settle, Poll: 2 * time.Second,
 		Done: func(w batch.Watched) {
+			if w.Summary != nil {
+				f.ran = append(f.ran, w.Summary)
+			}
 			err := w.Err
 			if err == nil && w.Summary != nil && w.Summary.Problems() > 0 {
 				err = &rowsError{w.Summary.Problems()}

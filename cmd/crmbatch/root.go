@@ -31,6 +31,7 @@ type factory struct {
 	log    *slog.Logger // set by run and validate, or for an error under --log-format json
 	json   bool         // --log-format json: stderr carries JSON lines only
 	args   []string     // the command line, without "crmbatch"
+	ran    []*batch.Summary // the summaries of the runs so far, for --metrics-file
 }
 
 // Main runs the command line args on the streams ios and returns the exit code.

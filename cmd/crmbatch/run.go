@@ -77,12 +77,14 @@ type RunOptions struct {
 	Watch                                         string
 	Once                                          bool
 	Settle                                        time.Duration
+	Done                                          string // with --watch: refuse or skip a file whose job is done
+	MetricsFile                                   string
 }
 
 // runOnly are the flags of run that mean nothing to validate: validate
 // accepts them, so that a run's command line validates as it is, but its help
 // and its completion do not show them.
-var runOnly = []string{"concurrency", "dry-run", "state", "fresh", "rerun", "force", "no-progress", "new-ledger", "max-wait"}
+var runOnly = []string{"concurrency", "dry-run", "state", "fresh", "rerun", "force", "no-progress", "new-ledger", "max-wait", "metrics-file"}
 
 // NewCmdRun is "crmbatch run": runF, when not nil, is called with the parsed
 // options instead of running the job (for tests of the flags).
@@ -160,6 +162,7 @@ also checks what only the endpoint knows, such as promotion codes.`
 	fs.BoolVar(&opts.Quiet, "quiet", false, "log warnings and errors only")
 	fs.BoolVar(&opts.NoProgress, "no-progress", false, "no progress bar or progress lines")
 	fs.BoolVar(&opts.Strict, "strict", false, "refuse a file with columns the job does not read (a misnamed column), sending nothing")
+	fs.StringVar(&opts.MetricsFile, "metrics-file", "", "write the run's figures to PATH in Prometheus text format at its end (for node_exporter's textfile collector: PATH ending in .prom)")
 	fs.BoolVar(&opts.ReadBefore, "read-before", false, "subscriptions: read each customer's subscription before its first row (one call a customer), so that a lost answer on that row can be proven too (default: read back only after a lost answer)")
 	if !validate {
 		fs.StringVar(&opts.Watch, "watch", "", "run every job file dropped into DIR (which must exist), then move it with its reports into DIR/processed or DIR/failed")
@@ -177,6 +180,7 @@ also checks what only the endpoint knows, such as promotion codes.`
 	_ = cmd.RegisterFlagCompletionFunc("sheet", f.completeSheets)
 	_ = cmd.RegisterFlagCompletionFunc("out", completeDirs)
 	_ = cmd.RegisterFlagCompletionFunc("state", completeDirs)
+	_ = cmd.RegisterFlagCompletionFunc("metrics-file", cobra.FixedCompletions(nil, cobra.ShellCompDirectiveDefault))
 	return cmd
 }
 
