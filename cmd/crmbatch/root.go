@@ -27,10 +27,10 @@ func init() {
 type factory struct {
 	io     *IOStreams
 	getenv func(string) string
-	stderr io.Writer    // io.ErrOut, or the progress bar while a run may show one
-	log    *slog.Logger // set by run and validate, or for an error under --log-format json
-	json   bool         // --log-format json: stderr carries JSON lines only
-	args   []string     // the command line, without "crmbatch"
+	stderr io.Writer        // io.ErrOut, or the progress bar while a run may show one
+	log    *slog.Logger     // set by run and validate, or for an error under --log-format json
+	json   bool             // --log-format json: stderr carries JSON lines only
+	args   []string         // the command line, without "crmbatch"
 	ran    []*batch.Summary // the summaries of the runs so far, for --metrics-file
 }
 
