@@ -36,7 +36,7 @@ func execute(parent context.Context, cfg Config, j *job, led *ledger.Ledger, h h
 	if j.kind.rows.claims() {
 		x.claim = claimer(cfg, led, j.kind, h.run, canonicalEndpoint(endpointOf(cfg)))
 	}
-	cfg.Progress.Begin(rows - h.progress.Done.Len())
+	cfg.Progress.Begin(rows, h.progress.Done.Len())
 	defer cfg.Progress.End()
 
 	g, gctx := errgroup.WithContext(ctx)
@@ -44,8 +44,12 @@ func execute(parent context.Context, cfg Config, j *job, led *ledger.Ledger, h h
 	rec.stream = st
 	add, expire, flush := schedule(gctx, g, cfg, j, x, rec.record, &done.chunks)
 	feedErr := j.scanToSend(rows, func(r *row) error {
-		if r.err != nil || h.progress.Done.Has(r.seq) {
-			return nil // invalid, or done before the run stopped
+		if r.err != nil {
+			cfg.Progress.Outcome(StatusInvalid, 1)
+			return nil
+		}
+		if h.progress.Done.Has(r.seq) {
+			return nil // done before the run stopped
 		}
 		// The reading waits for the reports (their stream holds what is
 		// read ahead of them), after sending what it would hold back.

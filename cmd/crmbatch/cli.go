@@ -21,6 +21,7 @@ import (
 	"github.com/crmbatch/crmbatch/batch"
 	"github.com/crmbatch/crmbatch/crm"
 	"github.com/crmbatch/crmbatch/formats"
+	"github.com/crmbatch/crmbatch/internal/termbar"
 	"github.com/crmbatch/crmbatch/sandbox"
 )
 
@@ -46,8 +47,12 @@ func newLogger(w io.Writer, format string, quiet, terminal bool, getenv func(str
 		level = slog.LevelWarn
 	}
 	opts := &slog.HandlerOptions{Level: level}
-	if format == "json" {
+	switch {
+	case format == "json":
 		return slog.New(slog.NewJSONHandler(w, opts))
+	case terminal && level >= slog.LevelInfo:
+		// A person reads it: one plain sentence a line, above the bar.
+		return slog.New(termbar.NewHandler(w, level))
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
 }
@@ -69,13 +74,20 @@ func (f *factory) runJob(ctx context.Context, o *RunOptions) (err error) {
 	}
 	f.json = o.LogFormat == "json"
 	progress := !dryRun && !o.NoProgress && !o.Quiet
-	var bar *batch.Bar
+	var bar *termbar.Bar
 	if progress && !f.json && f.io.IsStderrTTY() {
 		// Everything written to the terminal from now on passes the bar.
-		bar = batch.NewBar(f.io.ErrOut, f.io.TerminalWidth(), time.Now)
-		f.stderr = bar
+		bar = termbar.NewBar(f.io.ErrOut, f.io.TerminalWidth(), time.Now)
+		bar.RedrawLate()
 	}
-	f.log = newLogger(f.stderr, o.LogFormat, o.Quiet, f.io.IsStderrTTY(), f.getenv)
+	stderr := f.stderr
+	if bar != nil {
+		stderr = bar
+	}
+	f.setOutput(stderr, newLogger(stderr, o.LogFormat, o.Quiet, f.io.IsStderrTTY() && !f.json, f.getenv))
+	if bar != nil {
+		f.setProgress(bar)
+	}
 	cfg := batch.Config{
 		Path: o.File, Job: o.Job, Sheet: o.Sheet, OutDir: o.Out, Format: formats.Format(o.Format),
 		Concurrency: o.Concurrency, ChunkSize: o.ChunkSize, Retries: o.Attempts, Rate: o.Rate,
@@ -99,7 +111,9 @@ func (f *factory) runJob(ctx context.Context, o *RunOptions) (err error) {
 	case bar != nil:
 		cfg.Progress = bar
 	case progress:
-		cfg.Progress = batch.NewLogProgress(f.log, 10*time.Second)
+		lp := termbar.NewLogProgress(f.log, 10*time.Second)
+		f.setProgress(lp)
+		cfg.Progress = lp
 	}
 	// validate asks the endpoint, when there is one, for what only it knows
 	// (the promotion codes); a run needs it.
@@ -132,7 +146,7 @@ func (f *factory) runJob(ctx context.Context, o *RunOptions) (err error) {
 		f.ran = append(f.ran, s)
 	}
 	if s != nil && s.RunID != "" {
-		f.log = f.log.With("run_id", s.RunID) // the lines below are the run's too
+		f.setOutput(f.stderr, f.log.With("run_id", s.RunID)) // the lines below are the run's too
 	}
 	if s != nil && err != nil {
 		// The run stopped: why comes first, then what became of the rows.
