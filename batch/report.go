@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/crmbatch/crmbatch/formats"
+	"github.com/crmbatch/crmbatch/internal/tempfile"
 	"github.com/crmbatch/crmbatch/ledger"
 )
 
@@ -146,7 +147,9 @@ func finish(cfg Config, j *job, earlier *ledgerOutcomes, st *stream, rows int) (
 		}
 		o.Row = rep.rowNumber(r.rec)
 		st := Status(o.Status)
-		rp.counts[st]++
+		if o.Code != codeNotSent {
+			rp.counts[st]++ // those never sent are counted apart (notSent)
+		}
 		if tot != nil {
 			tot.add(r.rec.Fields, st)
 		}
@@ -202,7 +205,8 @@ func reportFits(cfg Config, rows int, known bool) error {
 }
 
 // codeNotSent is the error code of the rows a stopped run never sent: they
-// are counted apart (Summary.NotSent) and not listed one by one.
+// are counted apart (Summary.NotSent, not in Summary.Counts) and not listed
+// one by one.
 const codeNotSent = "NOT_SENT"
 
 // problem reports whether rows of a status go to the failures report.
@@ -500,7 +504,7 @@ func summarySheet(s *Summary) ([][]string, [][]formats.CellKind) {
 		}
 	}
 	if s.NotSent > 0 {
-		l.figure("of them not sent", strconv.Itoa(s.NotSent), "failed rows the run stopped before sending")
+		l.figure("not sent", strconv.Itoa(s.NotSent), "rows the run stopped before sending (status failed, error NOT_SENT, in the reports); the same command sends them")
 	}
 	codes := make([]string, 0, len(s.ErrorCodes))
 	for c := range s.ErrorCodes {
@@ -534,7 +538,7 @@ func writeSummary(s *Summary) error {
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(s.Reports.Summary), ".crmbatch-summary-*")
+	tmp, err := tempfile.Create(filepath.Dir(s.Reports.Summary), ".crmbatch-summary-*", 0o666) // the umask says who reads it
 	if err != nil {
 		return err
 	}

@@ -81,7 +81,7 @@ type Summary struct {
 	DryRun           bool              `json:"dry_run,omitempty"`
 	Rows             int               `json:"rows"`
 	Counts           map[Status]int    `json:"counts"`
-	NotSent          int               `json:"not_sent"` // of the failed rows, those a stopped run never sent`
+	NotSent          int               `json:"not_sent"` // rows a stopped run never sent: apart from Counts (their report rows say failed, NOT_SENT)
 	ErrorCodes       map[string]int    `json:"error_codes"`
 	ErrorMessages    map[string]string `json:"error_messages,omitempty"` // each error code's first message, which describes it
 	Chunks           int               `json:"chunks"`
@@ -132,10 +132,10 @@ func (s *Summary) add(d sent, r reported, end time.Time, protect bool) {
 	s.DurationSeconds = end.Sub(s.Start).Seconds()
 }
 
-// Problems is the number of rows that failed, were invalid or have an unknown
-// outcome.
+// Problems is the number of rows that failed, were invalid, have an unknown
+// outcome or were never sent.
 func (s *Summary) Problems() int {
-	return s.Counts[StatusFailed] + s.Counts[StatusInvalid] + s.Counts[StatusUnknown]
+	return s.Counts[StatusFailed] + s.Counts[StatusInvalid] + s.Counts[StatusUnknown] + s.NotSent
 }
 
 func (c *Config) defaults() error {
@@ -187,7 +187,7 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 	defer j.pin.Close()
 	s := &Summary{Input: cfg.Path, Job: j.kind.Name, DryRun: cfg.DryRun, ReadBefore: cfg.ReadBefore && j.kind == Subscriptions, Start: start,
 		Counts: map[Status]int{}, ErrorCodes: map[string]int{}, Reports: reportPaths(cfg), UnusedColumns: j.unused}
-	if err := os.MkdirAll(filepath.Dir(s.Reports.Results), 0o700); err != nil {
+	if err := os.MkdirAll(filepath.Dir(s.Reports.Results), 0o777); err != nil { // the umask says who reads the reports
 		return nil, &UsageError{Msg: fmt.Sprintf("--out: %v", err)}
 	}
 	if cfg.DryRun {
@@ -282,16 +282,16 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 	if err := writeSummary(s); err != nil {
 		return nil, reportsError(err)
 	}
-	cfg.Log.Info("run finished", "run_id", s.RunID, "job", s.Job, "input", s.Input, "rows", s.Rows,
-		"ok", s.Counts[StatusOK], "failed", s.Counts[StatusFailed], "not_sent", s.NotSent, "invalid", s.Counts[StatusInvalid],
-		"unknown", s.Counts[StatusUnknown], "skipped", s.Counts[StatusSkipped], "calls", s.Calls, "retries", s.Retries,
-		"throttled", s.Throttled, "duration_seconds", s.DurationSeconds, "stopped", s.Stopped, "results", s.Reports.Results)
-	if runErr != nil {
-		return s, runErr // not finished: the same command resumes it
-	}
-	if s.Counts[StatusUnknown] > 0 {
-		// Not finished either: the same command reads those rows back again.
-		return s, nil
+	// The command line logs the "run finished" line, with the exit code.
+	if runErr != nil || s.Counts[StatusUnknown] > 0 {
+		// Not finished: the same command resumes it, or reads the rows of
+		// unknown outcome back. History tells its counts meanwhile.
+		if b, err := json.Marshal(s); err == nil {
+			if err := led.SaveSummary(context.WithoutCancel(ctx), s.RunID, b); err != nil {
+				cfg.Log.Warn("the ledger could not keep the summary of this run for history", "error", err.Error())
+			}
+		}
+		return s, runErr
 	}
 	b, err := json.Marshal(s)
 	if err == nil {

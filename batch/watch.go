@@ -73,7 +73,7 @@ func Watch(ctx context.Context, cfg Config, o WatchOptions) error {
 		return &UsageError{Msg: fmt.Sprintf("--watch %s is a file, not a folder\nhint: crmbatch run FILE runs one file", o.Dir)}
 	}
 	for _, sub := range []string{"processed", "failed", ".reports"} {
-		if err := os.MkdirAll(filepath.Join(o.Dir, sub), 0o700); err != nil {
+		if err := os.MkdirAll(filepath.Join(o.Dir, sub), 0o777); err != nil { // the umask says who reads them
 			return &UsageError{Msg: fmt.Sprintf("--watch: %v", err)}
 		}
 	}
@@ -228,7 +228,7 @@ func runDropped(ctx context.Context, cfg Config, dir, file string, now func() ti
 	_ = os.RemoveAll(c.OutDir) // what an earlier, stopped run of this name left
 	if w.To == "failed" {
 		w.Reason = filepath.Join(runDir, strings.TrimSuffix(name, filepath.Ext(name))+".reason.txt")
-		if err := os.WriteFile(w.Reason, []byte(reason(name, s, err)), 0o600); err != nil {
+		if err := os.WriteFile(w.Reason, []byte(reason(name, s, err)), 0o666); err != nil {
 			w.Reason, w.Err = "", errors.Join(w.Err, err)
 		}
 	}
@@ -244,7 +244,7 @@ func newRunDir(parent string, t time.Time, name string) (string, error) {
 		if i > 1 {
 			d = fmt.Sprintf("%s-%d", base, i)
 		}
-		err := os.Mkdir(d, 0o700)
+		err := os.Mkdir(d, 0o777)
 		if err == nil {
 			return d, nil
 		}

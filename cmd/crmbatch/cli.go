@@ -445,11 +445,7 @@ func (f *factory) printSummary(s *batch.Summary, code exitCode) {
 	}
 	fmt.Fprintf(w, "crmbatch: %s %s (%s job): %d rows", verb, s.Input, s.Job, s.Rows)
 	for _, st := range statuses(s) {
-		n := s.Counts[st]
-		if st == batch.StatusFailed {
-			n -= s.NotSent // told apart: they were never tried
-		}
-		if n > 0 {
+		if n := s.Counts[st]; n > 0 {
 			fmt.Fprintf(w, ", %d %s", n, st)
 		}
 	}

@@ -142,7 +142,6 @@ func runCounts(ctx context.Context, led *ledger.Ledger, dir string, r ledger.Run
 			c.counts[st] = n
 		}
 		c.notSnt = s.NotSent
-		c.counts[batch.StatusFailed] -= s.NotSent // counted apart
 	}
 	if !r.Finished.IsZero() {
 		c.outcome = "done"

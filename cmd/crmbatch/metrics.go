@@ -30,14 +30,13 @@ func (f *factory) writeMetrics(o *RunOptions, err error) {
 }
 
 // metricsRun is a summary's figures for the metrics file: rows per status,
-// those never sent apart.
+// those never sent apart, as the summary counts them.
 func metricsRun(s *batch.Summary) textfile.Run {
 	r := textfile.Run{Job: s.Job, Rows: map[string]int{}, Calls: s.Calls, Retries: s.Retries,
 		Throttled: s.Throttled, DurationSeconds: s.DurationSeconds}
 	for st, n := range s.Counts {
 		r.Rows[string(st)] += n
 	}
-	r.Rows["not_sent"] = s.NotSent
-	r.Rows[string(batch.StatusFailed)] -= s.NotSent // counted apart
+	r.Rows["not_sent"] = s.NotSent // apart from the statuses
 	return r
 }

@@ -164,4 +164,3 @@ func cause(err string) string {
 func oneLine(s string) string {
 	return strings.ReplaceAll(strings.TrimSpace(s), "\n", "; ")
 }
-
