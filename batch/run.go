@@ -46,6 +46,10 @@ type Config struct {
 	// protected with it too. It is never logged nor written.
 	XLSXPassword string
 	SkipDone     bool // after a finished run of the job (or of the file this is an edit of), send only the rows it did not apply
+	// DoneHint is the hint of the refusal of a job that ran to the end, when
+	// the flags --skip-done and --rerun are not the user's to pass (a watched
+	// folder's); "" = the hint naming them.
+	DoneHint string
 	Strict       bool // refuse a file with columns the job does not read
 	Force        bool // send charges that an earlier run already acknowledged or accepted
 	// ReadBefore reads each customer's subscription before its first row of a

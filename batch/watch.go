@@ -183,6 +183,11 @@ func runDropped(ctx context.Context, cfg Config, dir, file string, now func() ti
 	c := cfg
 	c.Path = file
 	c.OutDir = filepath.Join(dir, ".reports", name)
+	if c.DoneHint == "" {
+		c.DoneHint = "nothing was sent; the file is moved to failed/. To send only the rows that run did not apply, " +
+			"let the folder skip done work (--done skip), or run the file by hand: crmbatch run --skip-done FILE " +
+			"(--rerun sends every row again)"
+	}
 	if c.Log != nil {
 		// The reports move once the run is over: the paths it would log are
 		// stale by then, and Done tells the final ones.

@@ -139,6 +139,7 @@ func (f *factory) runJob(ctx context.Context, o *RunOptions) (err error) {
 		}
 	}
 	if o.Watch != "" {
+		cfg.SkipDone = cfg.SkipDone || o.Done == "skip"
 		return f.watch(ctx, cfg, o)
 	}
 	s, err := batch.Run(ctx, cfg)

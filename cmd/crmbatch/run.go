@@ -168,6 +168,8 @@ also checks what only the endpoint knows, such as promotion codes.`
 		fs.StringVar(&opts.Watch, "watch", "", "run every job file dropped into DIR (which must exist), then move it with its reports into DIR/processed or DIR/failed")
 		fs.BoolVar(&opts.Once, "once", false, "with --watch: scan the folder once and exit (for cron)")
 		fs.DurationVar(&opts.Settle, "settle", 10*time.Second, "with --watch: a file is run once it has not changed for this long")
+		fs.StringVar(&opts.Done, "done", "refuse", "with --watch: a file whose job ran to the end before: refuse (moved to failed/, naming the earlier run's reports) or skip (its done rows skipped, the others sent)")
+		_ = cmd.RegisterFlagCompletionFunc("done", completeWords("refuse", "skip"))
 		_ = cmd.RegisterFlagCompletionFunc("watch", completeDirs)
 	} else {
 		for _, name := range runOnly {
@@ -205,6 +207,10 @@ func (o *RunOptions) check(args []string) error {
 		return &usageError{msg: fmt.Sprintf("--format %q: csv or xlsx", o.Format)}
 	case o.Watch != "" && o.Out != "":
 		return &usageError{msg: "--watch puts the reports beside each file in processed/ or failed/: drop --out"}
+	case o.Done != "" && o.Done != "refuse" && o.Done != "skip":
+		return &usageError{msg: fmt.Sprintf("--done %q: refuse or skip", o.Done)}
+	case o.Watch == "" && o.Done == "skip":
+		return &usageError{msg: "--done is the policy of a watched folder: with one file, pass --skip-done", hint: usage}
 	case o.MaxWait <= 0:
 		return &usageError{msg: "--max-wait must be positive, e.g. 5m"}
 	}
