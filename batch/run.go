@@ -50,8 +50,8 @@ type Config struct {
 	// the flags --skip-done and --rerun are not the user's to pass (a watched
 	// folder's); "" = the hint naming them.
 	DoneHint string
-	Strict       bool // refuse a file with columns the job does not read
-	Force        bool // send charges that an earlier run already acknowledged or accepted
+	Strict   bool // refuse a file with columns the job does not read
+	Force    bool // send charges that an earlier run already acknowledged or accepted
 	// ReadBefore reads each customer's subscription before its first row of a
 	// subscriptions job (one subscriptions/show a customer), so that a lost
 	// answer on that row can be judged too; without it the state is read back
