@@ -91,7 +91,8 @@ func Sentence(level slog.Level, msg string, a map[string]slog.Value) (string, bo
 		if num("http_status") == 429 {
 			return "", false
 		}
-		return prefix + callFailed(str("method"), str("error_class"), num("http_status"), str("error_code"), str("error"), num("attempt")), true
+		// A retry is no warning to act on: the bar counts them.
+		return "crmbatch: " + callFailed(str("method"), str("error_class"), num("http_status"), str("error_code"), str("error")), true
 	case "resuming a run that stopped":
 		s := "crmbatch: resuming run " + str("run_id")
 		if t, err := time.Parse(time.RFC3339, str("started")); err == nil {
@@ -118,35 +119,36 @@ func Sentence(level slog.Level, msg string, a map[string]slog.Value) (string, bo
 	return s, true
 }
 
-// callFailed says what became of one attempt of a call.
-func callFailed(method, class string, status int64, code, err string, attempt int64) string {
+// callFailed says what became of one attempt of a call, short enough for a
+// line of 70 columns: the bar counts the retries, the log file has the rest.
+func callFailed(method, class string, status int64, code, err string) string {
+	if parts := strings.Split(method, "/"); len(parts) > 2 {
+		method = strings.Join(parts[len(parts)-2:], "/") // operators/register_devices
+	}
 	if method == "" {
 		method = "a call"
 	}
 	var what string
 	switch class {
 	case "ambiguous":
-		what = "lost its answer: it may have been applied, so it is checked before it is sent again"
+		what = "answer lost, reading it back"
 	case "transient":
 		if status != 0 {
-			what = fmt.Sprintf("was answered HTTP %d (the server's trouble; nothing applied)", status)
+			what = fmt.Sprintf("HTTP %d, nothing applied", status)
 		} else {
-			what = "got no answer (" + cause(err) + "; nothing applied)"
+			what = "no answer (" + cause(err) + "), nothing applied"
 		}
 	case "auth":
-		what = "was refused the credentials"
+		what = "credentials refused"
 	case "endpoint":
-		what = "found no Web API at the endpoint (" + cause(err) + ")"
+		what = "no Web API there (" + cause(err) + ")"
 	default:
-		what = "was refused"
+		what = "refused"
 		if code != "" {
 			what += " (" + code + ")"
 		}
 	}
-	if attempt > 0 {
-		return fmt.Sprintf("%s %s, attempt %d", method, what, attempt)
-	}
-	return method + " " + what
+	return method + ": " + what
 }
 
 // cause is the end of a client error's first line: what went wrong, without
