@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -109,6 +110,11 @@ func (f *factory) report(err error, code exitCode) {
 	msg, hint := splitHint(err.Error())
 	if h := endpointHint(err); h != "" {
 		hint = h
+	}
+	var stopped *batch.FatalError
+	if errors.As(err, &stopped) && errors.Is(err, context.Canceled) {
+		// Ctrl-C or SIGTERM: said plainly, not as the signal's Go text.
+		msg = "stopped when asked (Ctrl-C or SIGTERM): the calls in flight finished and the reports are written"
 	}
 	if hint == "" {
 		hint = defaultHint(err, code)

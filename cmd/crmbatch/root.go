@@ -111,7 +111,7 @@ func (f *factory) watchSignals(sigs <-chan os.Signal, ended <-chan struct{}) {
 		msg += fmt.Sprintf(": %d of %d rows done, %d left", done, rows, rows-done)
 		attrs = append(attrs, "rows_done", done, "rows", rows)
 	}
-	msg += "; the reports were not written. Run the same command again: it reads back the calls that were in flight, sends the rest and writes the reports"
+	msg += "\nhint: run the same command again to resume: it checks the calls that were in flight, sends the rest and writes the reports"
 	f.notice(msg, "stopped at once", attrs)
 	signal.Reset(os.Interrupt, syscall.SIGTERM)
 	if proc, err := os.FindProcess(os.Getpid()); err == nil && proc.Signal(sig) == nil {
@@ -127,11 +127,21 @@ func (f *factory) notice(text, msg string, attrs []any) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.logJSON && f.log != nil {
-		f.log.Warn(msg, append(attrs, "detail", text)...)
+		detail, hint := splitHint(text)
+		attrs = append(attrs, "detail", detail)
+		if hint != "" {
+			attrs = append(attrs, "hint", hint)
+		}
+		f.log.Warn(msg, attrs...)
 		return
 	}
-	if e, ok := f.progress.(interface{ End() }); ok && strings.HasPrefix(msg, "stopped") {
-		e.End() // the bar's line is the message's
+	if strings.HasPrefix(msg, "stopped") {
+		if e, ok := f.progress.(interface{ End() }); ok {
+			e.End() // the bar's line is the message's
+		}
+		if f.io.IsStderrTTY() {
+			fmt.Fprint(f.stderr, "\r\x1b[K") // and the ^C the terminal echoed
+		}
 	}
 	fmt.Fprintf(f.stderr, "crmbatch: %s\n", text)
 }

@@ -8,7 +8,6 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"time"
 )
 
 // Handler is the log of a run at a terminal: each record at its level or
@@ -94,13 +93,10 @@ func Sentence(level slog.Level, msg string, a map[string]slog.Value) (string, bo
 		// A retry is no warning to act on: the bar counts them.
 		return "crmbatch: " + callFailed(str("method"), str("error_class"), num("http_status"), str("error_code"), str("error")), true
 	case "resuming a run that stopped":
-		s := "crmbatch: resuming run " + str("run_id")
-		if t, err := time.Parse(time.RFC3339, str("started")); err == nil {
-			s += " of " + t.Local().Format(time.DateTime)
-		}
-		s += fmt.Sprintf(": %d rows were done before", num("rows_done"))
+		// The run id and its start are in the log files and history.
+		s := fmt.Sprintf("crmbatch: resuming a stopped run: %d rows done", num("rows_done"))
 		if n := num("rows_uncertain"); n > 0 {
-			s += fmt.Sprintf("; %d sent without a known outcome are read back first", n)
+			s += fmt.Sprintf(", %d to check first", n)
 		}
 		return s, true
 	}
@@ -131,7 +127,7 @@ func callFailed(method, class string, status int64, code, err string) string {
 	var what string
 	switch class {
 	case "ambiguous":
-		what = "answer lost, reading it back"
+		what = "answer lost, checking it"
 	case "transient":
 		if status != 0 {
 			what = fmt.Sprintf("HTTP %d, nothing applied", status)
