@@ -86,18 +86,18 @@ func Main(args []string, getenv func(string) string, ios *IOStreams) exitCode {
 }
 
 // watchSignals tells, at the first signal, that the run winds down, and at
-// the second, what was left and how to resume; then it ends the process by
-// that signal, as an interrupted program does.
+// the second, what was left and how to resume; then it ends the process, exit
+// 3. The ledger is safe against a stop at any moment (a claim precedes each
+// send); the calls in flight are read back by the resume.
 func (f *factory) watchSignals(sigs <-chan os.Signal, ended <-chan struct{}) {
 	select {
 	case <-sigs:
-		f.notice("stopping: the calls in flight finish and the reports are written (press Ctrl-C again to stop at once)", "stopping", nil)
+		f.notice("finishing the calls in flight; Ctrl-C again to stop at once", "stopping", nil)
 	case <-ended:
 		return
 	}
-	var sig os.Signal
 	select {
-	case sig = <-sigs:
+	case <-sigs:
 	case <-ended:
 		return
 	}
@@ -113,11 +113,9 @@ func (f *factory) watchSignals(sigs <-chan os.Signal, ended <-chan struct{}) {
 	}
 	msg += "\nhint: run the same command again to resume: it checks the calls that were in flight, sends the rest and writes the reports"
 	f.notice(msg, "stopped at once", attrs)
-	signal.Reset(os.Interrupt, syscall.SIGTERM)
-	if proc, err := os.FindProcess(os.Getpid()); err == nil && proc.Signal(sig) == nil {
-		<-ended // the signal ends the process
-		return
-	}
+	// At once: not when the signal is next handled, by which time the run
+	// may have written more that would say otherwise. Exit 3: stopped, and
+	// the same command resumes.
 	os.Exit(int(exitStopped))
 }
 
