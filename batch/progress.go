@@ -1,5 +1,7 @@
 package batch
 
+import "github.com/crmbatch/crmbatch/report"
+
 // Progress is told how far a run is; the command line shows it as a bar on a
 // terminal or as a log line every few seconds elsewhere. Its methods are called
 // from every worker at once.
@@ -11,7 +13,7 @@ package batch
 type Progress interface {
 	Begin(rows, done int)
 	Advance(rows int)
-	Outcome(st Status, rows int)
+	Outcome(st report.Status, rows int)
 	Retried()
 	Throttled()
 	End()
@@ -19,9 +21,9 @@ type Progress interface {
 
 type silent struct{}
 
-func (silent) Begin(int, int)      {}
-func (silent) Advance(int)         {}
-func (silent) Outcome(Status, int) {}
-func (silent) Retried()            {}
-func (silent) Throttled()          {}
-func (silent) End()                {}
+func (silent) Begin(int, int)             {}
+func (silent) Advance(int)                {}
+func (silent) Outcome(report.Status, int) {}
+func (silent) Retried()                   {}
+func (silent) Throttled()                 {}
+func (silent) End()                       {}

@@ -20,9 +20,13 @@ import (
 
 	"github.com/crmbatch/crmbatch/batch"
 	"github.com/crmbatch/crmbatch/crm"
+	"github.com/crmbatch/crmbatch/fault"
 	"github.com/crmbatch/crmbatch/formats"
 	"github.com/crmbatch/crmbatch/internal/termbar"
+	"github.com/crmbatch/crmbatch/kind"
+	"github.com/crmbatch/crmbatch/report"
 	"github.com/crmbatch/crmbatch/sandbox"
+	"github.com/crmbatch/crmbatch/watch"
 )
 
 // The password of a protected XLSX job file, from the environment or a file:
@@ -97,10 +101,10 @@ func (f *factory) runJob(ctx context.Context, o *RunOptions) (err error) {
 		Overrides: map[string]string{},
 	}
 	if cfg.XLSXPassword, err = crm.SecretFromEnv(f.getenv, envXLSXPassword, envXLSXPasswordFile); err != nil {
-		return &batch.UsageError{Msg: strings.TrimPrefix(err.Error(), "crm: ")}
+		return &fault.UsageError{Msg: strings.TrimPrefix(err.Error(), "crm: ")}
 	}
 	if o.GroupCode != "" {
-		return &batch.UsageError{Msg: "--group-code names no field of the API's group identifier\nhint: " + batch.GroupCodeHint}
+		return &fault.UsageError{Msg: "--group-code names no field of the API's group identifier\nhint: " + kind.GroupCodeHint}
 	}
 	for col, v := range map[string]string{"action": o.Action, "group_id": o.GroupID, "group_name": o.GroupName, "group_alternative_code": o.GroupAlternativeCode} {
 		if v != "" {
@@ -171,9 +175,9 @@ func (f *factory) runJob(ctx context.Context, o *RunOptions) (err error) {
 // their runs'.
 func (f *factory) watch(ctx context.Context, cfg batch.Config, o *RunOptions) error {
 	var worst error
-	err := batch.Watch(ctx, cfg, batch.WatchOptions{
+	err := watch.Watch(ctx, cfg, watch.Options{
 		Dir: o.Watch, Once: o.Once, Settle: o.Settle, Poll: 2 * time.Second,
-		Done: func(w batch.Watched) {
+		Done: func(w watch.Watched) {
 			if w.Summary != nil {
 				f.ran = append(f.ran, w.Summary)
 			}
@@ -210,7 +214,7 @@ func (f *factory) watch(ctx context.Context, cfg batch.Config, o *RunOptions) er
 
 // fileDone tells what became of one file of a watched folder: in text, the
 // run's summary, its error and where the file went; in JSON, one line.
-func (f *factory) fileDone(w batch.Watched, err error, code exitCode) {
+func (f *factory) fileDone(w watch.Watched, err error, code exitCode) {
 	where := "left in place, to be resumed at the next scan"
 	switch {
 	case w.Busy:
@@ -371,13 +375,13 @@ func defaultStateDir(getenv func(string) string) (string, error) {
 
 // statuses are a summary's statuses in the order they are told: the known
 // ones first, then any other, sorted.
-func statuses(s *batch.Summary) []batch.Status {
-	order := []batch.Status{batch.StatusOK, batch.StatusPlanned, batch.StatusFailed, batch.StatusInvalid, batch.StatusUnknown, batch.StatusSkipped}
-	known := map[batch.Status]bool{}
+func statuses(s *report.Summary) []report.Status {
+	order := []report.Status{report.StatusOK, report.StatusPlanned, report.StatusFailed, report.StatusInvalid, report.StatusUnknown, report.StatusSkipped}
+	known := map[report.Status]bool{}
 	for _, st := range order {
 		known[st] = true
 	}
-	var other []batch.Status
+	var other []report.Status
 	for st := range s.Counts {
 		if !known[st] {
 			other = append(other, st)
@@ -388,7 +392,7 @@ func statuses(s *batch.Summary) []batch.Status {
 }
 
 // summaryAttrs are a summary's figures as log attributes.
-func summaryAttrs(s *batch.Summary) []any {
+func summaryAttrs(s *report.Summary) []any {
 	attrs := []any{"input", s.Input, "job", s.Job, "rows", s.Rows}
 	for _, st := range statuses(s) {
 		if n := s.Counts[st]; n > 0 {
@@ -417,7 +421,7 @@ func summaryAttrs(s *batch.Summary) []any {
 // printSummary tells what a run or a validation did, which exits code: a few
 // lines of text, or one JSON line ("run finished", with the exit code and its
 // word, or "validated").
-func (f *factory) printSummary(s *batch.Summary, code exitCode) {
+func (f *factory) printSummary(s *report.Summary, code exitCode) {
 	if f.json {
 		if s.DryRun {
 			f.log.Info("validated", summaryAttrs(s)...)
@@ -478,7 +482,7 @@ func (f *factory) printSummary(s *batch.Summary, code exitCode) {
 	if s.NotSent > 0 {
 		fmt.Fprintf(w, "\n  %d rows not sent: the run stopped before them; the same command sends them", s.NotSent)
 	}
-	if n := s.Counts[batch.StatusUnknown]; n > 0 && s.Resolve != "" {
+	if n := s.Counts[report.StatusUnknown]; n > 0 && s.Resolve != "" {
 		fmt.Fprintf(w, "\n  %d rows unknown: they may have been applied; %s (the same command) reads them back, as does crmbatch run %s", n, s.Resolve, s.Reports.Failures)
 	}
 	if s.DryRun {

@@ -8,8 +8,8 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/crmbatch/crmbatch/batch"
 	"github.com/crmbatch/crmbatch/crm"
+	"github.com/crmbatch/crmbatch/fault"
 	"github.com/crmbatch/crmbatch/formats"
 )
 
@@ -70,10 +70,10 @@ func resolveExitCode(err error) exitCode {
 	var (
 		rows    *rowsError
 		usage   *usageError
-		bUsage  *batch.UsageError
-		file    *batch.FileError
+		bUsage  *fault.UsageError
+		file    *fault.FileError
 		input   *formats.InputError
-		stopped *batch.FatalError
+		stopped *fault.FatalError
 	)
 	switch {
 	case err == nil:
@@ -111,7 +111,7 @@ func (f *factory) report(err error, code exitCode) {
 	if h := endpointHint(err); h != "" {
 		hint = h
 	}
-	var stopped *batch.FatalError
+	var stopped *fault.FatalError
 	if errors.As(err, &stopped) && errors.Is(err, context.Canceled) {
 		// Ctrl-C or SIGTERM: said plainly, not as the signal's Go text.
 		msg = "stopped when asked (Ctrl-C or SIGTERM): the calls in flight finished and the reports are written"

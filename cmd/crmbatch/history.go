@@ -11,8 +11,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/crmbatch/crmbatch/batch"
+	"github.com/crmbatch/crmbatch/kind"
 	"github.com/crmbatch/crmbatch/ledger"
+	"github.com/crmbatch/crmbatch/report"
 )
 
 // HistoryOptions are the flags of history.
@@ -77,7 +78,7 @@ func (f *factory) history(ctx context.Context, dir, runID, charge string) error 
 			fmt.Fprintf(out, "charge %s: no run of this ledger acknowledged or accepted it\n", charge)
 			return &rowsError{1}
 		}
-		fmt.Fprintf(out, "charge %s: %s by run %s on %s", charge, batch.Past(d.Action), d.RunID, d.Recorded.Local().Format(time.DateTime))
+		fmt.Fprintf(out, "charge %s: %s by run %s on %s", charge, kind.Past(d.Action), d.RunID, d.Recorded.Local().Format(time.DateTime))
 		if d.Detail != "" {
 			fmt.Fprintf(out, " with reference %s", d.Detail)
 		}
@@ -109,7 +110,7 @@ func (f *factory) history(ctx context.Context, dir, runID, charge string) error 
 			return &usageError{msg: err.Error()}
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Started.Local().Format(time.DateTime), r.Job, r.Input,
-			c.n(batch.StatusOK), c.n(batch.StatusFailed), c.n(batch.StatusInvalid), c.n(batch.StatusUnknown), c.n(batch.StatusSkipped),
+			c.n(report.StatusOK), c.n(report.StatusFailed), c.n(report.StatusInvalid), c.n(report.StatusUnknown), c.n(report.StatusSkipped),
 			c.notSent(), c.outcome)
 	}
 	return tw.Flush()
@@ -117,12 +118,12 @@ func (f *factory) history(ctx context.Context, dir, runID, charge string) error 
 
 // historyCounts are one run's rows per status and its outcome, for history.
 type historyCounts struct {
-	counts  map[batch.Status]int
+	counts  map[report.Status]int
 	notSnt  int // rows a stopped run never sent; -1: not known (the run has not finished)
 	outcome string
 }
 
-func (c historyCounts) n(st batch.Status) string { return strconv.Itoa(c.counts[st]) }
+func (c historyCounts) n(st report.Status) string { return strconv.Itoa(c.counts[st]) }
 
 func (c historyCounts) notSent() string {
 	if c.notSnt < 0 {
@@ -134,8 +135,8 @@ func (c historyCounts) notSent() string {
 // runCounts are r's counts: its summary's once it finished; else the outcomes
 // the ledger recorded so far (the rows not recorded yet are not known apart).
 func runCounts(ctx context.Context, led *ledger.Ledger, dir string, r ledger.Run) (c historyCounts, err error) {
-	c = historyCounts{counts: map[batch.Status]int{}, notSnt: -1}
-	var s batch.Summary
+	c = historyCounts{counts: map[report.Status]int{}, notSnt: -1}
+	var s report.Summary
 	summarised := len(r.Summary) > 0 && json.Unmarshal(r.Summary, &s) == nil
 	if summarised {
 		for st, n := range s.Counts {
@@ -156,7 +157,7 @@ func runCounts(ctx context.Context, led *ledger.Ledger, dir string, r ledger.Run
 			c.outcome = "abandoned (--fresh) by run " + r.Abandoned
 		case led.Running(dir, r.Lineage):
 			c.outcome = "running"
-		case c.counts[batch.StatusUnknown] > 0:
+		case c.counts[report.StatusUnknown] > 0:
 			c.outcome = "unfinished: rows unknown; the same command reads them back"
 		default:
 			c.outcome = "stopped: the same command resumes it"
@@ -180,7 +181,7 @@ func runCounts(ctx context.Context, led *ledger.Ledger, dir string, r ledger.Run
 		if o.Code == "NOT_SENT" {
 			continue
 		}
-		c.counts[batch.Status(o.Status)]++
+		c.counts[report.Status(o.Status)]++
 	}
 	return c, cur.Err()
 }

@@ -3,8 +3,8 @@ package main
 import (
 	"time"
 
-	"github.com/crmbatch/crmbatch/batch"
 	"github.com/crmbatch/crmbatch/internal/textfile"
+	"github.com/crmbatch/crmbatch/report"
 )
 
 // writeMetrics writes --metrics-file at the end of a run or a watch folder's
@@ -31,7 +31,7 @@ func (f *factory) writeMetrics(o *RunOptions, err error) {
 
 // metricsRun is a summary's figures for the metrics file: rows per status,
 // those never sent apart, as the summary counts them.
-func metricsRun(s *batch.Summary) textfile.Run {
+func metricsRun(s *report.Summary) textfile.Run {
 	r := textfile.Run{Job: s.Job, Rows: map[string]int{}, Calls: s.Calls, Retries: s.Retries,
 		Throttled: s.Throttled, DurationSeconds: s.DurationSeconds}
 	for st, n := range s.Counts {

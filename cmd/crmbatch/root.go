@@ -12,10 +12,10 @@ import (
 	"sync"
 	"syscall"
 
+	"github.com/crmbatch/crmbatch/jobfile"
+	"github.com/crmbatch/crmbatch/report"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
-
-	"github.com/crmbatch/crmbatch/batch"
 )
 
 func init() {
@@ -28,11 +28,11 @@ func init() {
 type factory struct {
 	io     *IOStreams
 	getenv func(string) string
-	stderr io.Writer        // io.ErrOut, or the progress bar while a run may show one
-	log    *slog.Logger     // set by run and validate, or for an error under --log-format json
-	json   bool             // --log-format json: stderr carries JSON lines only
-	args   []string         // the command line, without "crmbatch"
-	ran    []*batch.Summary // the summaries of the runs so far, for --metrics-file
+	stderr io.Writer         // io.ErrOut, or the progress bar while a run may show one
+	log    *slog.Logger      // set by run and validate, or for an error under --log-format json
+	json   bool              // --log-format json: stderr carries JSON lines only
+	args   []string          // the command line, without "crmbatch"
+	ran    []*report.Summary // the summaries of the runs so far, for --metrics-file
 
 	// mu guards stderr, log and progress for the signal watcher, which reads
 	// them from its own goroutine; the command's goroutine sets them under mu.
@@ -337,7 +337,7 @@ func nearest(typed string, names []string) string {
 	limit := max(1, min(3, len(typed)/3))
 	best, bestD := "", limit+1
 	for _, n := range names {
-		if d := batch.EditDistance(typed, n); d < bestD || (d == bestD && n < best) {
+		if d := jobfile.EditDistance(typed, n); d < bestD || (d == bestD && n < best) {
 			best, bestD = n, d
 		}
 	}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/crmbatch/crmbatch/batch"
+	"github.com/crmbatch/crmbatch/report"
 )
 
 // tally counts what a Progress was told.
@@ -22,7 +23,7 @@ type tally struct {
 	total     int
 	before    int // rows done by the runs this one resumes
 	done      int // rows done, before included
-	by        map[batch.Status]int
+	by        map[report.Status]int
 	retries   int
 	throttled int
 	counting  bool // the run reports statuses, retries and 429s: show their counts
@@ -31,17 +32,17 @@ type tally struct {
 func (t *tally) begin(rows, done int) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.total, t.before, t.done, t.by = rows, done, done, map[batch.Status]int{}
+	t.total, t.before, t.done, t.by = rows, done, done, map[report.Status]int{}
 }
 
-func (t *tally) advance(st batch.Status, rows int) {
+func (t *tally) advance(st report.Status, rows int) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.done += rows
 	if st != "" {
 		t.counting = true
 		if t.by == nil {
-			t.by = map[batch.Status]int{}
+			t.by = map[report.Status]int{}
 		}
 		t.by[st] += rows
 	}
@@ -77,10 +78,10 @@ func (t *tally) snap() snapshot {
 	if !t.counting {
 		return s
 	}
-	s.counts = []count{{"ok", t.by[batch.StatusOK]}, {"failed", t.by[batch.StatusFailed]}}
+	s.counts = []count{{"ok", t.by[report.StatusOK]}, {"failed", t.by[report.StatusFailed]}}
 	var other []count
 	for st, n := range t.by {
-		if st != batch.StatusOK && st != batch.StatusFailed && n > 0 {
+		if st != report.StatusOK && st != report.StatusFailed && n > 0 {
 			other = append(other, count{string(st), n})
 		}
 	}
@@ -177,7 +178,7 @@ func (b *Bar) Begin(rows, done int) {
 func (b *Bar) Advance(rows int) { b.t.advance("", rows); b.changed() }
 
 // Outcome counts rows done with status st.
-func (b *Bar) Outcome(st batch.Status, rows int) { b.t.advance(st, rows); b.changed() }
+func (b *Bar) Outcome(st report.Status, rows int) { b.t.advance(st, rows); b.changed() }
 
 // Retried counts an attempt after a call's first.
 func (b *Bar) Retried() { b.t.retried(); b.changed() }
@@ -375,7 +376,7 @@ func (p *LogProgress) line() {
 func (p *LogProgress) Advance(rows int) { p.t.advance("", rows) }
 
 // Outcome counts rows done with status st.
-func (p *LogProgress) Outcome(st batch.Status, rows int) { p.t.advance(st, rows) }
+func (p *LogProgress) Outcome(st report.Status, rows int) { p.t.advance(st, rows) }
 
 // Retried counts an attempt after a call's first.
 func (p *LogProgress) Retried() { p.t.retried() }

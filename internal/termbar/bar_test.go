@@ -13,8 +13,8 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/crmbatch/crmbatch/batch"
 	"github.com/crmbatch/crmbatch/internal/termscreen"
+	"github.com/crmbatch/crmbatch/report"
 )
 
 // ticking is a clock that moves on by step at each reading.
@@ -41,9 +41,9 @@ func TestBarLine(t *testing.T) {
 			var out bytes.Buffer
 			b := NewBar(&out, tc.width, ticking(time.Second))
 			b.Begin(1000, 0)
-			b.Outcome(batch.StatusOK, 480)
-			b.Outcome(batch.StatusFailed, 15)
-			b.Outcome(batch.StatusInvalid, 5)
+			b.Outcome(report.StatusOK, 480)
+			b.Outcome(report.StatusFailed, 15)
+			b.Outcome(report.StatusInvalid, 5)
 			for range 7 {
 				b.Retried()
 			}
@@ -100,7 +100,7 @@ func TestBarLogLinesPassAbove(t *testing.T) {
 					bar.Throttled()
 				}
 				log.Warn("call failed", "worker", w, "attempt", i, "error", "HTTP 503: the server is busy")
-				bar.Outcome(batch.StatusOK, 2)
+				bar.Outcome(report.StatusOK, 2)
 			}
 		}()
 	}
@@ -138,7 +138,7 @@ func TestBarWaitsForTheEndOfALine(t *testing.T) {
 	bar := NewBar(&out, 80, ticking(time.Second))
 	bar.Begin(10, 0)
 	fmt.Fprint(bar, "crmbatch: warning: ")
-	bar.Outcome(batch.StatusOK, 5) // no redraw in the middle of the line
+	bar.Outcome(report.StatusOK, 5) // no redraw in the middle of the line
 	fmt.Fprint(bar, "the password file can be read by others\n")
 	lines, current := termscreen.Screen(out.String())
 	if len(lines) != 1 || lines[0] != "crmbatch: warning: the password file can be read by others" {
@@ -155,8 +155,8 @@ func TestLogProgressCounts(t *testing.T) {
 	var out bytes.Buffer
 	p := NewLogProgress(slog.New(slog.NewJSONHandler(&out, nil)), time.Hour)
 	p.Begin(10, 0)
-	p.Outcome(batch.StatusOK, 6)
-	p.Outcome(batch.StatusFailed, 1)
+	p.Outcome(report.StatusOK, 6)
+	p.Outcome(report.StatusFailed, 1)
 	p.Advance(1)
 	p.Retried()
 	p.Throttled()
@@ -191,8 +191,8 @@ func TestBarNarrowDropsFields(t *testing.T) {
 			t.Parallel()
 			fill := func(b *Bar) {
 				b.Begin(77000, 0)
-				b.Outcome(batch.StatusOK, 5990)
-				b.Outcome(batch.StatusFailed, 10)
+				b.Outcome(report.StatusOK, 5990)
+				b.Outcome(report.StatusFailed, 10)
 				for range 748 {
 					b.Retried()
 				}
@@ -237,7 +237,7 @@ func TestBarOfAResumedRun(t *testing.T) {
 	var out bytes.Buffer
 	b := NewBar(&out, 120, ticking(time.Second))
 	b.Begin(150000, 73000)
-	b.Outcome(batch.StatusOK, 15001)
+	b.Outcome(report.StatusOK, 15001)
 	_, current := termscreen.Screen(out.String())
 	b.mu.Lock()
 	_ = b.draw()

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/crmbatch/crmbatch/batch"
 	"github.com/crmbatch/crmbatch/internal/termscreen"
+	"github.com/crmbatch/crmbatch/report"
 )
 
 // TestSentences: each record a run logs is one plain sentence at a terminal.
@@ -69,7 +69,7 @@ func TestBurstOfWarningsAboveTheBar(t *testing.T) {
 				bar.Retried()
 				log.Warn("call failed", "attempt", i+1, "method", "netflix/operators/register_devices", "http_status", 0,
 					"error_class", "ambiguous", "error", "crm: x: ambiguous error: EOF (the call may have been applied)")
-				bar.Outcome(batch.StatusOK, 2)
+				bar.Outcome(report.StatusOK, 2)
 			}
 		}()
 	}
