@@ -161,13 +161,13 @@ also checks what only the endpoint knows, such as promotion codes.`
 	fs.BoolVar(&opts.Quiet, "quiet", false, "log warnings and errors only")
 	fs.BoolVar(&opts.NoProgress, "no-progress", false, "no progress bar or progress lines")
 	fs.BoolVar(&opts.Strict, "strict", false, "refuse a file with columns the job does not read (a misnamed column), sending nothing")
-	fs.StringVar(&opts.MetricsFile, "metrics-file", "", "write the run's figures to PATH in Prometheus text format at its end (for node_exporter's textfile collector: PATH ending in .prom)")
+	fs.StringVar(&opts.MetricsFile, "metrics-file", "", "write the run's figures in Prometheus text format at its end (for node_exporter's textfile collector: a name ending in .prom)")
 	fs.BoolVar(&opts.ReadBefore, "read-before", false, "subscriptions: read each customer's subscription before its first row (one call a customer), so that a lost answer on that row can be proven too (default: read back only after a lost answer)")
 	if !validate {
 		fs.StringVar(&opts.Watch, "watch", "", "run every job file dropped into DIR (which must exist), then move it with its reports into DIR/processed or DIR/failed")
 		fs.BoolVar(&opts.Once, "once", false, "with --watch: scan the folder once and exit (for cron)")
 		fs.DurationVar(&opts.Settle, "settle", 10*time.Second, "with --watch: a file is run once it has not changed for this long")
-		fs.StringVar(&opts.Done, "done", "refuse", "with --watch: a file whose job ran to the end before: refuse (moved to failed/, naming the earlier run's reports) or skip (its done rows skipped, the others sent)")
+		fs.StringVar(&opts.Done, "done", "refuse", "with --watch: a file whose job ran to the end before is refused (moved to failed/, naming the earlier run's reports) or its done rows skipped and the others sent")
 		_ = cmd.RegisterFlagCompletionFunc("done", completeWords("refuse", "skip"))
 		_ = cmd.RegisterFlagCompletionFunc("watch", completeDirs)
 	} else {
