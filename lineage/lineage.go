@@ -236,7 +236,7 @@ type Options struct {
 	// --skip-done and --rerun are not the user's to pass (a watched folder's);
 	// "" = the hint naming them.
 	DoneHint string
-	Log       *slog.Logger
+	Log      *slog.Logger
 }
 
 // Begin finds what the ledger knows of the job and starts its run: it resumes
