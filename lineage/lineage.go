@@ -509,8 +509,9 @@ func alreadyRan(o Options, prev ledger.Run, edits string) error {
 		hint = o.DoneHint
 	}
 	return &fault.FileError{File: o.Path,
-		Msg: fmt.Sprintf("%s on %s (run %s); its reports are in %s", what,
-			prev.Finished.Local().Format(time.DateTime), prev.ID, reportsFolder(prev.ID, was.Reports)),
+		Msg: fmt.Sprintf("%s on %s (run %s); its reports are in %s (%s, %s)", what,
+			prev.Finished.Local().Format(time.DateTime), prev.ID, reportsFolder(prev.ID, was.Reports),
+			filepath.Base(was.Reports.Results), filepath.Base(was.Reports.Failures)),
 		Hint: hint}
 }
 

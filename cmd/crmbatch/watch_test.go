@@ -93,7 +93,7 @@ func TestNightlyDropRecipe(t *testing.T) {
 	}
 	// The refusal names the folder where the earlier run's reports are now,
 	// and a hint a watched folder can follow.
-	if dir := filepath.Dir(glob("processed/*-good/good.csv")); !strings.Contains(stderr, "its reports are in "+dir+"\n") {
+	if dir := filepath.Dir(glob("processed/*-good/good.csv")); !strings.Contains(stderr, "its reports are in "+dir+" (good.results.csv, good.failures.csv)\n") {
 		t.Errorf("the refusal does not name %s:\n%s", dir, stderr)
 	}
 	if !strings.Contains(stderr, "--done skip") || strings.Contains(stderr, "pass --skip-done") {

@@ -238,11 +238,10 @@ func TestBarOfAResumedRun(t *testing.T) {
 	b := NewBar(&out, 120, ticking(time.Second))
 	b.Begin(150000, 73000)
 	b.Outcome(report.StatusOK, 15001)
-	_, current := termscreen.Screen(out.String())
 	b.mu.Lock()
 	_ = b.draw()
 	b.mu.Unlock()
-	_, current = termscreen.Screen(out.String())
+	_, current := termscreen.Screen(out.String())
 	for _, want := range []string{"88001/150000 rows", "ok 15001", "73000 done before", " 58% "} {
 		if !strings.Contains(current, want) {
 			t.Errorf("the bar %q lacks %q", current, want)
