@@ -223,6 +223,11 @@ func (f *factory) fileDone(w watch.Watched, err error, code exitCode) {
 		where = "moved to " + w.Dir
 	}
 	if f.json {
+		if w.Summary != nil {
+			// The file's run, as a run of one file tells it.
+			f.log.With("run_id", w.Summary.RunID).Log(context.Background(), logLevel(code), "run finished",
+				append(summaryAttrs(w.Summary), "exit_code", int(code), "exit", code.word())...)
+		}
 		attrs := []any{"file", w.Input, "outcome", w.To, "exit_code", code}
 		switch {
 		case w.Busy:

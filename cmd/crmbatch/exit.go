@@ -120,10 +120,11 @@ func (f *factory) report(err error, code exitCode) {
 		hint = defaultHint(err, code)
 	}
 	if f.json && f.log != nil {
-		attrs := []any{"exit_code", int(code), "exit", code.word()}
+		attrs := []any{"exit_code", int(code)}
 		if hint != "" {
 			attrs = append(attrs, "hint", hint)
 		}
+		attrs = append(attrs, "exit", code.word())
 		f.log.Error(msg, attrs...)
 		return
 	}

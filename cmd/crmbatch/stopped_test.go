@@ -52,7 +52,7 @@ func TestStoppedRunSaysWhyFirst(t *testing.T) {
 			if hint < 0 || summary < hint {
 				t.Errorf("want the cause, then %q, then the summary:\n%s", tc.hint, out)
 			}
-			if strings.Contains(told, tc.notHint) {
+			if _, hintLine, _ := strings.Cut(told, "\nhint: "); strings.Contains(strings.SplitN(hintLine, "\n", 2)[0], tc.notHint) {
 				t.Errorf("the hint says %q:\n%s", tc.notHint, out)
 			}
 			for _, want := range []string{"2 rows, 2 not sent;", "2 rows not sent: the run stopped before them"} {
