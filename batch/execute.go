@@ -25,11 +25,11 @@ func execute(parent context.Context, cfg Config, j *jobfile.File, led *ledger.Le
 	defer stop()
 	sendStart := cfg.Now()
 	defer func() { done.seconds = cfg.Now().Sub(sendStart).Seconds() }()
-	x, err := login(ctx, cfg)
+	x, err := login(ctx, cfg, h.Run.ID)
 	if err != nil {
 		return done, err
 	}
-	x.runID, x.stop, x.readBefore = h.Run.ID, stop, cfg.ReadBefore
+	x.stop, x.readBefore = stop, cfg.ReadBefore
 	x.intend = func(items []kind.Item, note string) (string, error) {
 		seqs := make([]int, len(items))
 		keys := make([]uint64, len(items))
@@ -41,7 +41,7 @@ func execute(parent context.Context, cfg Config, j *jobfile.File, led *ledger.Le
 	if j.Kind.Claims() {
 		x.claim = claimer(cfg, led, j.Kind, h.Run, lineage.CanonicalEndpoint(endpointOf(cfg)))
 	}
-	cfg.Progress.Begin(rows - h.Progress.Done.Len())
+	cfg.Progress.Begin(rows, h.Progress.Done.Len())
 	defer cfg.Progress.End()
 
 	g, gctx := errgroup.WithContext(ctx)
@@ -49,8 +49,12 @@ func execute(parent context.Context, cfg Config, j *jobfile.File, led *ledger.Le
 	rec.stream = st
 	add, expire, flush := schedule(gctx, g, cfg, j, x, rec.record, &done.chunks)
 	feedErr := j.ScanToSend(rows, func(r *jobfile.Row) error {
-		if r.Err != nil || h.Progress.Done.Has(r.Seq) {
-			return nil // invalid, or done before the run stopped
+		if r.Err != nil {
+			cfg.Progress.Outcome(report.StatusInvalid, 1)
+			return nil
+		}
+		if h.Progress.Done.Has(r.Seq) {
+			return nil // done before the run stopped
 		}
 		// The reading waits for the reports (their stream holds what is
 		// read ahead of them), after sending what it would hold back.

@@ -177,6 +177,10 @@ func (x *executor) Retry(ctx context.Context, call func(context.Context) error, 
 			applied, rerr := onAmbiguous(ctx)
 			switch {
 			case rerr != nil:
+				if c := crm.ClassOf(rerr); c == crm.Auth || c == crm.Endpoint {
+					// No later call can succeed either: stop the run.
+					x.fail(rerr)
+				}
 				return attempts, &kind.UnknownError{Err: fmt.Errorf("%w; reading it back failed: %w", err, rerr)}
 			case applied:
 				return attempts, nil
@@ -385,7 +389,11 @@ func (x *executor) logAttempt(ctx context.Context, attempt int, latency time.Dur
 		return
 	}
 	chunk, _ := ctx.Value(chunkKey{}).(string)
-	attrs := []any{"run_id", x.runID, "chunk", chunk, "attempt", attempt, "elapsed_ms", latency.Milliseconds()}
+	var attrs []any
+	if x.runID != "" {
+		attrs = append(attrs, "run_id", x.runID)
+	}
+	attrs = append(attrs, "chunk", chunk, "attempt", attempt, "elapsed_ms", latency.Milliseconds())
 	if err == nil {
 		x.log.DebugContext(ctx, "call ok", attrs...)
 		return

@@ -117,7 +117,9 @@ func finish(cfg Config, j *jobfile.File, earlier *ledgerOutcomes, st *stream, ro
 		}
 		o.Row = jobfile.RowNumber(r.Rec, rep.RowColumn())
 		st := report.Status(o.Status)
-		rp.counts[st]++
+		if o.Code != codeNotSent {
+			rp.counts[st]++ // those never sent are counted apart (notSent)
+		}
 		if tot != nil {
 			tot.Add(r.Rec.Fields, st)
 		}
@@ -186,7 +188,8 @@ func reportFits(cfg Config, rows int, known bool) error {
 }
 
 // codeNotSent is the error code of the rows a stopped run never sent: they
-// are counted apart (Summary.NotSent) and not listed one by one.
+// are counted apart (Summary.NotSent, not in Summary.Counts) and not listed
+// one by one.
 const codeNotSent = "NOT_SENT"
 
 // outcomesBySeq walks a run's outcomes (ordered by seq) alongside the rows:

@@ -51,8 +51,12 @@ type Config struct {
 	// protected with it too. It is never logged nor written.
 	XLSXPassword string
 	SkipDone     bool // after a finished run of the job (or of the file this is an edit of), send only the rows it did not apply
-	Strict       bool // refuse a file with columns the job does not read
-	Force        bool // send charges that an earlier run already acknowledged or accepted
+	// DoneHint is the hint of the refusal of a job that ran to the end, when
+	// the flags --skip-done and --rerun are not the user's to pass (a watched
+	// folder's); "" = the hint naming them.
+	DoneHint string
+	Strict   bool // refuse a file with columns the job does not read
+	Force    bool // send charges that an earlier run already acknowledged or accepted
 	// ReadBefore reads each customer's subscription before its first row of a
 	// subscriptions job (one subscriptions/show a customer), so that a lost
 	// answer on that row can be judged too; without it the state is read back
@@ -95,7 +99,7 @@ func complete(s *report.Summary, d sent, r reported, end time.Time, protect bool
 // depends on.
 func (c *Config) lineage() lineage.Options {
 	return lineage.Options{Path: c.Path, Job: c.Job, Sheet: c.Sheet, Overrides: c.Overrides,
-		Fresh: c.Fresh, Rerun: c.Rerun, SkipDone: c.SkipDone, Log: c.Log}
+		Fresh: c.Fresh, Rerun: c.Rerun, SkipDone: c.SkipDone, DoneHint: c.DoneHint, Log: c.Log}
 }
 
 func (c *Config) defaults() error {
@@ -147,7 +151,7 @@ func Run(ctx context.Context, cfg Config) (*report.Summary, error) {
 	defer j.Pin.Close()
 	s := &report.Summary{Input: cfg.Path, Job: j.Kind.Name, DryRun: cfg.DryRun, ReadBefore: cfg.ReadBefore && j.Kind == kind.Subscriptions, Start: start,
 		Counts: map[report.Status]int{}, ErrorCodes: map[string]int{}, Reports: report.PathsFor(cfg.Path, cfg.OutDir, cfg.Format, cfg.DryRun), UnusedColumns: j.Unused}
-	if err := os.MkdirAll(filepath.Dir(s.Reports.Results), 0o700); err != nil {
+	if err := os.MkdirAll(filepath.Dir(s.Reports.Results), 0o777); err != nil { // the umask says who reads the reports
 		return nil, &fault.UsageError{Msg: fmt.Sprintf("--out: %v", err)}
 	}
 	if cfg.DryRun {
@@ -242,16 +246,16 @@ func Run(ctx context.Context, cfg Config) (*report.Summary, error) {
 	if err := report.WriteSummary(s); err != nil {
 		return nil, reportsError(err)
 	}
-	cfg.Log.Info("run finished", "run_id", s.RunID, "job", s.Job, "input", s.Input, "rows", s.Rows,
-		"ok", s.Counts[report.StatusOK], "failed", s.Counts[report.StatusFailed], "not_sent", s.NotSent, "invalid", s.Counts[report.StatusInvalid],
-		"unknown", s.Counts[report.StatusUnknown], "skipped", s.Counts[report.StatusSkipped], "calls", s.Calls, "retries", s.Retries,
-		"throttled", s.Throttled, "duration_seconds", s.DurationSeconds, "stopped", s.Stopped, "results", s.Reports.Results)
-	if runErr != nil {
-		return s, runErr // not finished: the same command resumes it
-	}
-	if s.Counts[report.StatusUnknown] > 0 {
-		// Not finished either: the same command reads those rows back again.
-		return s, nil
+	// The command line logs the "run finished" line, with the exit code.
+	if runErr != nil || s.Counts[report.StatusUnknown] > 0 {
+		// Not finished: the same command resumes it, or reads the rows of
+		// unknown outcome back. History tells its counts meanwhile.
+		if b, err := json.Marshal(s); err == nil {
+			if err := led.SaveSummary(context.WithoutCancel(ctx), s.RunID, b); err != nil {
+				cfg.Log.Warn("the ledger could not keep the summary of this run for history", "error", err.Error())
+			}
+		}
+		return s, runErr
 	}
 	b, err := json.Marshal(s)
 	if err == nil {

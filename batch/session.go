@@ -23,7 +23,7 @@ func Connect(ctx context.Context, cfg Config) (*Session, error) {
 	if err := cfg.defaults(); err != nil {
 		return nil, err
 	}
-	x, err := login(ctx, cfg)
+	x, err := login(ctx, cfg, "")
 	if err != nil {
 		return nil, err
 	}
@@ -35,8 +35,9 @@ const defaultMaxWait = 5 * time.Minute
 
 // login builds the client of a run or a session, paced by one pacer that stops
 // with ctx, and logs in with retries. Its calls and retries count from zero
-// after the login: summaries count the job's calls.
-func login(ctx context.Context, cfg Config) (*executor, error) {
+// after the login: summaries count the job's calls. runID, "" outside a run,
+// is told on the log lines of every attempt, the login's included.
+func login(ctx context.Context, cfg Config, runID string) (*executor, error) {
 	pace := pacer.New(cfg.Rate, cfg.Backoff, cfg.Now, ctx.Done())
 	api := cfg.API
 	api.Wait = pace.Wait
@@ -55,7 +56,7 @@ func login(ctx context.Context, cfg Config) (*executor, error) {
 	if maxWait <= 0 {
 		maxWait = defaultMaxWait
 	}
-	x := &executor{client: client, pace: pace, retries: cfg.Retries, maxWait: maxWait, log: cfg.Log, progress: progress}
+	x := &executor{client: client, pace: pace, retries: cfg.Retries, maxWait: maxWait, log: cfg.Log, progress: progress, runID: runID}
 	if _, err := x.Retry(ctx, client.Login, nil, false); err != nil {
 		var ce *crm.Error
 		var we *waitError

@@ -3,6 +3,8 @@ package crm
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -351,7 +353,88 @@ const (
 	CodeRedirected = "REDIRECTED"
 	// CodeAnswerTooLarge: the answer was larger than MaxResponse.
 	CodeAnswerTooLarge = "ANSWER_TOO_LARGE"
+	// CodeNotWebAPI: the endpoint answered, but not as the Web API does (no
+	// JSON envelope, or HTTP 404, 405 or 501 on a method's path).
+	CodeNotWebAPI = "NOT_WEB_API"
+	// CodeTLS: no TLS conversation with the endpoint (a plain http port, or a
+	// certificate that is not trusted for its name).
+	CodeTLS = "TLS"
 )
+
+// endpointExample is the shape of an --endpoint, for hints.
+const endpointExample = "https://crm.example.com/crmapi/rest/v2/"
+
+// notTheAPI makes e an Endpoint error: the server that answered is not the Web
+// API at the endpoint's path, so no call, and no retry, can succeed until a
+// person fixes --endpoint.
+func notTheAPI(e *Error, parsed bool) *Error {
+	e.Class = Endpoint
+	if e.Code == "" {
+		e.Code = CodeNotWebAPI
+	}
+	switch {
+	case parsed:
+		// A JSON envelope, but no such method here: the path or version is wrong.
+	case e.HTTPStatus >= 200 && e.HTTPStatus <= 299:
+		e.Message = "the answer is not the Web API's JSON (a web page, or another service)"
+	default:
+		e.Message = fmt.Sprintf("HTTP %d %s, not the Web API's JSON", e.HTTPStatus, http.StatusText(e.HTTPStatus))
+	}
+	switch e.HTTPStatus {
+	case http.StatusBadRequest:
+		e.Hint = "check --endpoint (or CRMBATCH_ENDPOINT): plain http to an https port is answered so; the Web API's URL looks like " + endpointExample
+	case http.StatusNotFound, http.StatusMethodNotAllowed, http.StatusNotImplemented:
+		e.Hint = "no Web API method answers at this path: set --endpoint (or CRMBATCH_ENDPOINT) to the installation's Web API URL, e.g. " + endpointExample
+	default:
+		e.Hint = "the endpoint is not a CRM.COM Web API: set --endpoint (or CRMBATCH_ENDPOINT) to the installation's Web API URL, e.g. " + endpointExample
+	}
+	return e
+}
+
+// pageNotAPI reports whether a 4xx answer without an envelope means the
+// endpoint is not the Web API. 401 and 403 are the credentials' (a login
+// follows), 408 and 413 the request's own.
+func pageNotAPI(code int) bool {
+	switch code {
+	case http.StatusUnauthorized, http.StatusForbidden, http.StatusRequestTimeout, http.StatusRequestEntityTooLarge:
+		return false
+	}
+	return code >= 400 && code <= 499
+}
+
+// cutShort reports whether body is JSON that was cut off (it begins as JSON
+// but does not parse), rather than an answer of another kind.
+func cutShort(body []byte) bool {
+	b := bytes.TrimSpace(body)
+	return len(b) > 0 && (b[0] == '{' || b[0] == '[') && !json.Valid(b)
+}
+
+// errHTTPToHTTPS is the text of net/http's error for an https request answered
+// in plain http. It has no type of its own (net/http replaces the
+// tls.RecordHeaderError with errors.New), so its text is all there is to know
+// it by.
+const errHTTPToHTTPS = "http: server gave HTTP response to HTTPS client"
+
+// tlsHint is the hint for a transport error that means no TLS conversation
+// could be had with the endpoint, else "".
+func tlsHint(err error) string {
+	var (
+		rec      tls.RecordHeaderError
+		verify   *tls.CertificateVerificationError
+		unknown  x509.UnknownAuthorityError
+		hostname x509.HostnameError
+		invalid  x509.CertificateInvalidError
+	)
+	switch {
+	case errors.As(err, &rec), err.Error() == errHTTPToHTTPS:
+		return "the endpoint's port speaks plain http, not https: check --endpoint (or CRMBATCH_ENDPOINT) for the scheme and port of the Web API, e.g. " + endpointExample
+	case errors.As(err, &hostname):
+		return "the endpoint's certificate is not for its host name: check --endpoint's host"
+	case errors.As(err, &verify), errors.As(err, &unknown), errors.As(err, &invalid):
+		return "the endpoint's certificate is not trusted: if it is signed by your organisation's CA, pass --ca-file with that CA's PEM certificate"
+	}
+	return ""
+}
 
 // redirected is the error of a 3xx answer with a Location. No redirect is
 // followed, to any host: a POST's body holds the password or the token, a GET's
@@ -394,12 +477,17 @@ func (c *Client) redirected(m method, resp *http.Response) error {
 //   - no answer (transport error, dropped connection, Config.Timeout): Transient
 //     when the request was not fully written (dial refused, DNS, TLS) or the
 //     method is idempotent; Ambiguous when a state-changing request was written;
+//   - no TLS conversation (an http port, an untrusted certificate): Endpoint;
 //   - HTTP 3xx with a Location: Endpoint (see redirected);
+//   - HTTP 404, 405, 501: Endpoint (no Web API method at this path);
 //   - HTTP 429, 5xx: Transient, with the Retry-After wait;
 //   - other HTTP 4xx (and anything not 2xx): Permanent; 401 and 403 make the
-//     caller log in again and replay once;
-//   - HTTP 2xx with a body that is no envelope: Ambiguous for a state-changing
-//     method (something answered, we cannot tell what), Transient otherwise;
+//     caller log in again and replay once; a 4xx page without an envelope
+//     (but 408, 413) is Endpoint: the server is not the Web API;
+//   - HTTP 2xx with a body that is no envelope: JSON cut short is Ambiguous
+//     for a state-changing method, Transient otherwise; any other body (a web
+//     page) is Endpoint, but Ambiguous for a state-changing method that was
+//     sent (something answered, we cannot tell what it did);
 //   - a non-OK status.code: Permanent, with Code and Message; one that mentions
 //     the token makes the caller log in again and replay once;
 //   - status.code OK: the data.
@@ -419,6 +507,10 @@ func (c *Client) classify(ctx context.Context, m method, resp *http.Response, bo
 			err = fmt.Errorf("no answer within %s", c.timeout)
 		}
 		e := &Error{Method: m.path, Class: lost, Err: err}
+		if h := tlsHint(err); h != "" {
+			// No TLS conversation: nothing was sent, and no retry can help.
+			e.Class, e.Code, e.Hint = Endpoint, CodeTLS, h
+		}
 		if resp != nil {
 			e.HTTPStatus = resp.StatusCode // the body was cut off
 		}
@@ -435,6 +527,10 @@ func (c *Client) classify(ctx context.Context, m method, resp *http.Response, bo
 	switch code := resp.StatusCode; {
 	case code >= 300 && code <= 399 && resp.Header.Get("Location") != "":
 		return nil, c.redirected(m, resp)
+	case code == http.StatusNotFound || code == http.StatusMethodNotAllowed || code == http.StatusNotImplemented:
+		// No Web API method at this path: the endpoint (or its version) is
+		// wrong, or it is some other web server. Every call would get the same.
+		return nil, notTheAPI(e, parsed)
 	case code == http.StatusTooManyRequests || code >= 500:
 		e.Class = Transient
 		e.RetryAfter = c.retryAfter(resp.Header.Get("Retry-After"))
@@ -443,12 +539,23 @@ func (c *Client) classify(ctx context.Context, m method, resp *http.Response, bo
 		e.Class = Permanent
 		if !parsed {
 			e.Message = http.StatusText(code)
+			if pageNotAPI(code) {
+				return nil, notTheAPI(e, parsed)
+			}
 		}
 		return nil, e
-	case !parsed:
+	case !parsed && cutShort(body):
+		// JSON cut off: the server's answer was lost on the way.
 		e.Class = lost
 		e.Message = "the answer is not a Web API envelope"
 		return nil, e
+	case !parsed && lost == Ambiguous:
+		// Something answered a state-changing call, and it may have applied it.
+		e.Class = Ambiguous
+		e.Message = "the answer is not a Web API envelope"
+		return nil, e
+	case !parsed:
+		return nil, notTheAPI(e, parsed)
 	case env.Status.Code != "OK":
 		e.Class = Permanent
 		return nil, e

@@ -14,9 +14,12 @@
 //     so read the state back before resending.
 //   - Auth: the credentials were refused, or a token refused even after a fresh
 //     login; the run cannot go on.
-//   - Endpoint: the endpoint answered with a redirect (code REDIRECTED); the run
-//     cannot go on until --endpoint is fixed (crmbatch exits 3). The message names
-//     where it pointed, without the query, and the hint what to set --endpoint to.
+//   - Endpoint: the endpoint is not the Web API as configured: it redirected
+//     (code REDIRECTED), answered a page rather than the JSON envelope or HTTP
+//     404, 405 or 501 on a method's path (NOT_WEB_API), or no TLS conversation
+//     could be had with it (TLS). No retry can help: the run stops until a
+//     person fixes --endpoint (crmbatch exits 4). A redirect's message names
+//     where it pointed, without the query; the hint says what to set.
 //
 // No redirect is followed, to any host or scheme: a POST's body holds the password
 // or the token, a GET's query the token, an API key login's Basic auth the key,

@@ -54,6 +54,13 @@ func refusedURL(t *testing.T) string {
 	return "http://" + addr + testBasePath
 }
 
+// The hints of Endpoint errors.
+const (
+	noMethodHint = "no Web API method answers at this path: set --endpoint (or CRMBATCH_ENDPOINT) to the installation's Web API URL, e.g. " + endpointExample
+	schemeHint   = "check --endpoint (or CRMBATCH_ENDPOINT): plain http to an https port is answered so; the Web API's URL looks like " + endpointExample
+	notAPIHint   = "the endpoint is not a CRM.COM Web API: set --endpoint (or CRMBATCH_ENDPOINT) to the installation's Web API URL, e.g. " + endpointExample
+)
+
 // TestErrorClasses drives each failure over real HTTP and checks its class.
 // addS1 is an installed-items call for the tests that need one that is not
 // idempotent.
@@ -132,7 +139,37 @@ func TestErrorClasses(t *testing.T) {
 			name:    "404 without envelope",
 			handler: status(404, "not here"),
 			call:    suspend,
-			want:    Error{Method: "netflix/subscriptions/suspend", Class: Permanent, HTTPStatus: 404, Message: "Not Found"},
+			want:    Error{Method: "netflix/subscriptions/suspend", Class: Endpoint, HTTPStatus: 404, Code: CodeNotWebAPI, Message: "HTTP 404 Not Found, not the Web API's JSON", Hint: noMethodHint},
+		},
+		{
+			name:    "404 with the envelope of an unknown method",
+			handler: status(404, `{"data":null,"status":{"code":"UNKNOWN_METHOD","message":"no Web API method here","description":""}}`),
+			call:    promotions,
+			want:    Error{Method: "netflix/promotions/list", Class: Endpoint, HTTPStatus: 404, Code: "UNKNOWN_METHOD", Message: "no Web API method here", Hint: noMethodHint},
+		},
+		{
+			name:    "405 from a plain web server",
+			handler: status(405, "<html><body>Method Not Allowed</body></html>"),
+			call:    suspend,
+			want:    Error{Method: "netflix/subscriptions/suspend", Class: Endpoint, HTTPStatus: 405, Code: CodeNotWebAPI, Message: "HTTP 405 Method Not Allowed, not the Web API's JSON", Hint: noMethodHint},
+		},
+		{
+			name:    "501 from a plain web server",
+			handler: status(501, "<html><body>Unsupported method ('POST')</body></html>"),
+			call:    suspend,
+			want:    Error{Method: "netflix/subscriptions/suspend", Class: Endpoint, HTTPStatus: 501, Code: CodeNotWebAPI, Message: "HTTP 501 Not Implemented, not the Web API's JSON", Hint: noMethodHint},
+		},
+		{
+			name:    "400 page: http to an https port",
+			handler: status(400, "Client sent an HTTP request to an HTTPS server.\n"),
+			call:    promotions,
+			want:    Error{Method: "netflix/promotions/list", Class: Endpoint, HTTPStatus: 400, Code: CodeNotWebAPI, Message: "HTTP 400 Bad Request, not the Web API's JSON", Hint: schemeHint},
+		},
+		{
+			name:    "502 page from a proxy stays transient",
+			handler: status(502, "<html>bad gateway</html>"),
+			call:    promotions,
+			want:    Error{Method: "netflix/promotions/list", Class: Transient, HTTPStatus: 502},
 		},
 		{
 			name:    "dropped connection after POST was read",
@@ -171,10 +208,22 @@ func TestErrorClasses(t *testing.T) {
 			want:    Error{Method: "netflix/subscriptions/suspend", Class: Ambiguous, HTTPStatus: 200, Message: "the answer is not a Web API envelope"},
 		},
 		{
-			name:    "HTTP 200 with no envelope, GET",
+			name:    "HTTP 200 with JSON cut short, GET",
 			handler: serveBody(`{"data":[`),
 			call:    promotions,
 			want:    Error{Method: "netflix/promotions/list", Class: Transient, HTTPStatus: 200, Message: "the answer is not a Web API envelope"},
+		},
+		{
+			name:    "HTTP 200 web page, GET",
+			handler: serveBody("<!DOCTYPE html><html><title>It works!</title></html>"),
+			call:    promotions,
+			want:    Error{Method: "netflix/promotions/list", Class: Endpoint, HTTPStatus: 200, Code: CodeNotWebAPI, Message: "the answer is not the Web API's JSON (a web page, or another service)", Hint: notAPIHint},
+		},
+		{
+			name:    "HTTP 200 JSON of another service, GET",
+			handler: serveBody(`{"hello":"world"}`),
+			call:    promotions,
+			want:    Error{Method: "netflix/promotions/list", Class: Endpoint, HTTPStatus: 200, Code: CodeNotWebAPI, Message: "the answer is not the Web API's JSON (a web page, or another service)", Hint: notAPIHint},
 		},
 		{
 			name:    "OK envelope with data of the wrong shape, POST",
@@ -426,7 +475,8 @@ func TestRefusalOrCredentials(t *testing.T) {
 	}{
 		{"PROMOTION_EXPIRED", refusal("PROMOTION_EXPIRED", "The promotion has expired"), okBody, Permanent, "PROMOTION_EXPIRED", 1, 1},
 		{"a message naming a token", refusal("INVALID_VALUE", "The netflix token has expired"), okBody, Permanent, "INVALID_VALUE", 1, 1},
-		{"HTTP 400 saying expired", status(400, "expired"), okBody, Permanent, "", 1, 1},
+		{"HTTP 400 envelope saying expired", status(400, `{"data":null,"status":{"code":"INVALID_VALUE","message":"expired"}}`), okBody, Permanent, "INVALID_VALUE", 1, 1},
+		{"HTTP 400 page saying expired", status(400, "expired"), okBody, Endpoint, CodeNotWebAPI, 1, 1},
 		{"HTTP 500 saying session expired", status(500, `{"data":null,"status":{"code":"SESSION_EXPIRED"}}`), okBody, Transient, "SESSION_EXPIRED", 1, 1},
 		{"INVALID_TOKEN once", refusal("INVALID_TOKEN", "The token is invalid or has expired"), okBody, -1, "", 2, 2},
 		{"SESSION_EXPIRED once", refusal("SESSION_EXPIRED", ""), okBody, -1, "", 2, 2},
@@ -467,6 +517,39 @@ func TestRefusalOrCredentials(t *testing.T) {
 			}
 			if n := suspends.Load(); int(n) != tc.suspends {
 				t.Errorf("%d suspend requests, want %d", n, tc.suspends)
+			}
+		})
+	}
+}
+
+// TestTLSMismatch checks that an https endpoint that speaks plain http, or
+// whose certificate is not trusted, is an Endpoint error at the login: no
+// retry can help, a person must fix --endpoint or --ca-file.
+func TestTLSMismatch(t *testing.T) {
+	t.Parallel()
+	plain := httptest.NewServer(serveBody(`{"data":{},"status":{"code":"OK"}}`))
+	t.Cleanup(plain.Close)
+	untrusted := httptest.NewTLSServer(serveBody(`{"data":{},"status":{"code":"OK"}}`))
+	t.Cleanup(untrusted.Close)
+	for _, tc := range []struct {
+		name, base, hint string
+	}{
+		{"https to an http port", strings.Replace(plain.URL, "http://", "https://", 1), "plain http, not https"},
+		{"certificate of an unknown authority", untrusted.URL, "--ca-file"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c := newTestClient(t, Config{BaseURL: tc.base + testBasePath})
+			_, err := c.Promotions(t.Context())
+			var e *Error
+			if !errors.As(err, &e) {
+				t.Fatalf("error %v (%T) is no *Error", err, err)
+			}
+			if e.Class != Endpoint || e.Code != CodeTLS || e.Method != "authentication/token" {
+				t.Errorf("error = %#v, want an Endpoint TLS error at the login", e)
+			}
+			if !strings.Contains(e.Hint, tc.hint) {
+				t.Errorf("hint %q does not say %q", e.Hint, tc.hint)
 			}
 		})
 	}

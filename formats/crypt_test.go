@@ -116,7 +116,7 @@ func TestEncryptedReport(t *testing.T) {
 	if err := w.Commit(); err != nil {
 		t.Fatal(err)
 	}
-	onlyFile(t, dir, "charges.results.xlsx")
+	onlyFileMode(t, dir, "charges.results.xlsx", 0o600) // a protected workbook's report is the owner's alone
 	if ok, err := Encrypted(path); !ok || err != nil {
 		t.Fatalf("Encrypted = %v, %v", ok, err)
 	}

@@ -119,7 +119,8 @@
 // CSV reports are UTF-8 without a byte order mark (so machines reading them
 // get clean first headers; people should ask for XLSX), with every cell passed
 // through NeutraliseFormula. Both are written to a temporary file beside the
-// target, synced and renamed on Commit, mode 0600.
+// target, synced and renamed on Commit, with the mode the umask gives (0600
+// for the reports of a password-protected workbook).
 //
 // XLSX reports are written by our own streaming writer (xlsxwrite.go):
 // archive/zip and hand-written SpreadsheetML. The results sheet is a zip

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/crmbatch/crmbatch/internal/tempfile"
 )
 
 // RowStyle is how a report row is shown.
@@ -35,7 +37,8 @@ type ReportWriter interface {
 	// rows; nil = all text): Number cells holding a plain number are number
 	// cells, so that a spreadsheet sums them.
 	AddTypedSheet(name string, rows [][]string, kinds [][]CellKind) error
-	// Commit flushes, syncs and renames the file into place, with mode 0600.
+	// Commit flushes, syncs and renames the file into place, with the mode
+	// the umask gives (0600 for a password-protected workbook's).
 	Commit() error
 	// Abort removes the temporary file. After Commit it does nothing, so it
 	// can be deferred.
@@ -99,13 +102,14 @@ func CreateReportWith(path string, f Format, header []string, opts ReportOptions
 	if opts.Password != "" && f != XLSX {
 		return nil, fmt.Errorf("report %s: %w\nhint: the job file is password-protected, so its reports are too: ask for XLSX reports (--format xlsx)", path, ErrReportNotEncryptable)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return nil, err
+	// The umask decides who may read a report, as for any file; the reports
+	// of a password-protected workbook are the owner's alone.
+	perm := os.FileMode(0o666)
+	if opts.Password != "" {
+		perm = 0o600
 	}
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
+	tmp, err := tempfile.Create(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp", perm)
+	if err != nil {
 		return nil, err
 	}
 	var w ReportWriter

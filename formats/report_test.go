@@ -49,8 +49,16 @@ func writeReport(t *testing.T, path string, f Format) {
 	}
 }
 
-// onlyFile checks that dir holds exactly the named file, with mode 0600.
+// onlyFile checks that dir holds exactly the named file, with the mode the
+// umask gives a new file.
 func onlyFile(t *testing.T, dir, name string) {
+	t.Helper()
+	onlyFileMode(t, dir, name, 0)
+}
+
+// onlyFileMode is onlyFile with the file's mode: perm, or (0) the one the
+// umask gives a new file.
+func onlyFileMode(t *testing.T, dir, name string, perm os.FileMode) {
 	t.Helper()
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -67,8 +75,25 @@ func onlyFile(t *testing.T, dir, name string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.Mode().Perm() != 0o600 {
-		t.Errorf("mode %v, want 0600", st.Mode().Perm())
+	// The mode the umask gives a new file, as for any file a program creates.
+	probe := filepath.Join(t.TempDir(), "probe")
+	f, err := os.OpenFile(probe, os.O_CREATE|os.O_WRONLY, 0o666)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	pst, err := os.Stat(probe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if perm != 0 {
+		if st.Mode().Perm() != perm {
+			t.Errorf("mode %v, want %v", st.Mode().Perm(), perm)
+		}
+		return
+	}
+	if st.Mode().Perm() != pst.Mode().Perm() {
+		t.Errorf("mode %v, want %v (what the umask gives)", st.Mode().Perm(), pst.Mode().Perm())
 	}
 }
 

@@ -683,6 +683,21 @@ func (l *Ledger) FinishRun(ctx context.Context, id string, finished time.Time, s
 	return nil
 }
 
+// SaveSummary keeps the summary of a run that stopped (or left rows unknown)
+// without marking it finished: history tells its counts, and a resume goes on.
+func (l *Ledger) SaveSummary(ctx context.Context, id string, summary []byte) (err error) {
+	defer func() { err = l.written(err) }()
+	if err := l.check(); err != nil {
+		return err
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if _, err := l.db.ExecContext(ctx, `UPDATE runs SET summary = ? WHERE id = ? AND finished IS NULL`, string(summary), id); err != nil {
+		return fmt.Errorf("ledger: %w", err)
+	}
+	return nil
+}
+
 // Abandon marks an unfinished run abandoned by run by: a run with other flags
 // that starts over, by the user's choice, where its reports were.
 func (l *Ledger) Abandon(ctx context.Context, id, by string) (err error) {

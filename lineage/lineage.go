@@ -232,7 +232,11 @@ type Options struct {
 	Fresh     bool              // --fresh
 	Rerun     bool              // --rerun
 	SkipDone  bool              // --skip-done
-	Log       *slog.Logger
+	// DoneHint is the hint of the refusal of a job that ran to the end when
+	// --skip-done and --rerun are not the user's to pass (a watched folder's);
+	// "" = the hint naming them.
+	DoneHint string
+	Log      *slog.Logger
 }
 
 // Begin finds what the ledger knows of the job and starts its run: it resumes
@@ -500,10 +504,36 @@ func alreadyRan(o Options, prev ledger.Run, edits string) error {
 	if edits != "" && prev.JobKey != "" {
 		what = fmt.Sprintf("most rows of this file are rows of %s, whose job already ran to the end", filepath.Base(prev.Input))
 	}
+	hint := "nothing was sent; pass --skip-done to send only the rows that run did not apply, or --rerun to send every row again (or run its failures report to retry the rows that failed)"
+	if o.DoneHint != "" {
+		hint = o.DoneHint
+	}
 	return &fault.FileError{File: o.Path,
-		Msg: fmt.Sprintf("%s on %s (run %s); its reports: %s, %s", what,
-			prev.Finished.Local().Format(time.DateTime), prev.ID, was.Reports.Results, was.Reports.Failures),
-		Hint: "nothing was sent; pass --skip-done to send only the rows that run did not apply, or --rerun to send every row again (or run its failures report to retry the rows that failed)"}
+		Msg: fmt.Sprintf("%s on %s (run %s); its reports are in %s (%s, %s)", what,
+			prev.Finished.Local().Format(time.DateTime), prev.ID, reportsFolder(prev.ID, was.Reports),
+			filepath.Base(was.Reports.Results), filepath.Base(was.Reports.Failures)),
+		Hint: hint}
+}
+
+// reportsFolder is the folder that holds the reports of run id now: where it
+// wrote them, or, for a watched folder's file, the folder of processed/ or
+// failed/ they were moved to with it (the one whose summary names the run).
+func reportsFolder(id string, r report.Paths) string {
+	dir := filepath.Dir(r.Results)
+	if _, err := os.Stat(r.Summary); err == nil || filepath.Base(filepath.Dir(dir)) != ".reports" {
+		return dir
+	}
+	drop := filepath.Dir(filepath.Dir(dir))
+	for _, to := range []string{"processed", "failed"} {
+		found, _ := filepath.Glob(filepath.Join(drop, to, "*", filepath.Base(r.Summary)))
+		for _, f := range found {
+			var s report.Summary
+			if b, err := os.ReadFile(f); err == nil && json.Unmarshal(b, &s) == nil && s.RunID == id {
+				return filepath.Dir(f)
+			}
+		}
+	}
+	return dir
 }
 
 // doneEarlier is the skipped result of a row that an earlier run of the same

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/crmbatch/crmbatch/formats"
+	"github.com/crmbatch/crmbatch/internal/tempfile"
 	"github.com/crmbatch/crmbatch/ledger"
 )
 
@@ -22,7 +23,7 @@ type Summary struct {
 	DryRun           bool              `json:"dry_run,omitempty"`
 	Rows             int               `json:"rows"`
 	Counts           map[Status]int    `json:"counts"`
-	NotSent          int               `json:"not_sent"` // of the failed rows, those a stopped run never sent`
+	NotSent          int               `json:"not_sent"` // rows a stopped run never sent: apart from Counts (their report rows say failed, NOT_SENT)
 	ErrorCodes       map[string]int    `json:"error_codes"`
 	ErrorMessages    map[string]string `json:"error_messages,omitempty"` // each error code's first message, which describes it
 	Chunks           int               `json:"chunks"`
@@ -59,10 +60,10 @@ type Paths struct {
 	Summary  string `json:"summary"`
 }
 
-// Problems is the number of rows that failed, were invalid or have an unknown
-// outcome.
+// Problems is the number of rows that failed, were invalid, have an unknown
+// outcome or were never sent.
 func (s *Summary) Problems() int {
-	return s.Counts[StatusFailed] + s.Counts[StatusInvalid] + s.Counts[StatusUnknown]
+	return s.Counts[StatusFailed] + s.Counts[StatusInvalid] + s.Counts[StatusUnknown] + s.NotSent
 }
 
 // UnusedColumn is a header column that the job does not read: it is copied
@@ -180,7 +181,7 @@ func SummarySheet(s *Summary) ([][]string, [][]formats.CellKind) {
 		}
 	}
 	if s.NotSent > 0 {
-		l.Figure("of them not sent", strconv.Itoa(s.NotSent), "failed rows the run stopped before sending")
+		l.Figure("not sent", strconv.Itoa(s.NotSent), "rows the run stopped before sending (status failed, error NOT_SENT, in the reports); the same command sends them")
 	}
 	codes := make([]string, 0, len(s.ErrorCodes))
 	for c := range s.ErrorCodes {
@@ -214,7 +215,7 @@ func WriteSummary(s *Summary) error {
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(s.Reports.Summary), ".crmbatch-summary-*")
+	tmp, err := tempfile.Create(filepath.Dir(s.Reports.Summary), ".crmbatch-summary-*", 0o666) // the umask says who reads it
 	if err != nil {
 		return err
 	}

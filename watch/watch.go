@@ -81,7 +81,7 @@ func Watch(ctx context.Context, cfg batch.Config, o Options) error {
 		return &fault.UsageError{Msg: fmt.Sprintf("--watch %s is a file, not a folder\nhint: crmbatch run FILE runs one file", o.Dir)}
 	}
 	for _, sub := range []string{"processed", "failed", ".reports"} {
-		if err := os.MkdirAll(filepath.Join(o.Dir, sub), 0o700); err != nil {
+		if err := os.MkdirAll(filepath.Join(o.Dir, sub), 0o777); err != nil { // the umask says who reads them
 			return &fault.UsageError{Msg: fmt.Sprintf("--watch: %v", err)}
 		}
 	}
@@ -191,6 +191,11 @@ func runDropped(ctx context.Context, cfg batch.Config, dir, file string, now fun
 	c := cfg
 	c.Path = file
 	c.OutDir = filepath.Join(dir, ".reports", name)
+	if c.DoneHint == "" {
+		c.DoneHint = "nothing was sent; the file is moved to failed/. To send only the rows that run did not apply, " +
+			"let the folder skip done work (--done skip), or run the file by hand: crmbatch run --skip-done FILE " +
+			"(--rerun sends every row again)"
+	}
 	if c.Log != nil {
 		// The reports move once the run is over: the paths it would log are
 		// stale by then, and Done tells the final ones.
@@ -236,7 +241,7 @@ func runDropped(ctx context.Context, cfg batch.Config, dir, file string, now fun
 	_ = os.RemoveAll(c.OutDir) // what an earlier, stopped run of this name left
 	if w.To == "failed" {
 		w.Reason = filepath.Join(runDir, strings.TrimSuffix(name, filepath.Ext(name))+".reason.txt")
-		if err := os.WriteFile(w.Reason, []byte(reason(name, s, err)), 0o600); err != nil {
+		if err := os.WriteFile(w.Reason, []byte(reason(name, s, err)), 0o666); err != nil {
 			w.Reason, w.Err = "", errors.Join(w.Err, err)
 		}
 	}
@@ -252,7 +257,7 @@ func newRunDir(parent string, t time.Time, name string) (string, error) {
 		if i > 1 {
 			d = fmt.Sprintf("%s-%d", base, i)
 		}
-		err := os.Mkdir(d, 0o700)
+		err := os.Mkdir(d, 0o777)
 		if err == nil {
 			return d, nil
 		}

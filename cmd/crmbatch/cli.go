@@ -22,6 +22,7 @@ import (
 	"github.com/crmbatch/crmbatch/crm"
 	"github.com/crmbatch/crmbatch/fault"
 	"github.com/crmbatch/crmbatch/formats"
+	"github.com/crmbatch/crmbatch/internal/termbar"
 	"github.com/crmbatch/crmbatch/kind"
 	"github.com/crmbatch/crmbatch/report"
 	"github.com/crmbatch/crmbatch/sandbox"
@@ -50,8 +51,12 @@ func newLogger(w io.Writer, format string, quiet, terminal bool, getenv func(str
 		level = slog.LevelWarn
 	}
 	opts := &slog.HandlerOptions{Level: level}
-	if format == "json" {
+	switch {
+	case format == "json":
 		return slog.New(slog.NewJSONHandler(w, opts))
+	case terminal && level >= slog.LevelInfo:
+		// A person reads it: one plain sentence a line, above the bar.
+		return slog.New(termbar.NewHandler(w, level))
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
 }
@@ -66,17 +71,27 @@ func (f *factory) warn(msg string) {
 }
 
 // runJob is run and validate.
-func (f *factory) runJob(ctx context.Context, o *RunOptions) error {
+func (f *factory) runJob(ctx context.Context, o *RunOptions) (err error) {
 	dryRun := o.Validate || o.DryRun
+	if o.MetricsFile != "" && !dryRun {
+		defer func() { f.writeMetrics(o, err) }()
+	}
 	f.json = o.LogFormat == "json"
 	progress := !dryRun && !o.NoProgress && !o.Quiet
-	var bar *batch.Bar
+	var bar *termbar.Bar
 	if progress && !f.json && f.io.IsStderrTTY() {
 		// Everything written to the terminal from now on passes the bar.
-		bar = batch.NewBar(f.io.ErrOut, f.io.TerminalWidth(), time.Now)
-		f.stderr = bar
+		bar = termbar.NewBar(f.io.ErrOut, f.io.TerminalWidth(), time.Now)
+		bar.RedrawLate()
 	}
-	f.log = newLogger(f.stderr, o.LogFormat, o.Quiet, f.io.IsStderrTTY(), f.getenv)
+	stderr := f.stderr
+	if bar != nil {
+		stderr = bar
+	}
+	f.setOutput(stderr, newLogger(stderr, o.LogFormat, o.Quiet, f.io.IsStderrTTY() && !f.json, f.getenv))
+	if bar != nil {
+		f.setProgress(bar)
+	}
 	cfg := batch.Config{
 		Path: o.File, Job: o.Job, Sheet: o.Sheet, OutDir: o.Out, Format: formats.Format(o.Format),
 		Concurrency: o.Concurrency, ChunkSize: o.ChunkSize, Retries: o.Attempts, Rate: o.Rate,
@@ -85,7 +100,6 @@ func (f *factory) runJob(ctx context.Context, o *RunOptions) error {
 		NewLedger: o.NewLedger, MaxWait: o.MaxWait,
 		Overrides: map[string]string{},
 	}
-	var err error
 	if cfg.XLSXPassword, err = crm.SecretFromEnv(f.getenv, envXLSXPassword, envXLSXPasswordFile); err != nil {
 		return &fault.UsageError{Msg: strings.TrimPrefix(err.Error(), "crm: ")}
 	}
@@ -101,7 +115,9 @@ func (f *factory) runJob(ctx context.Context, o *RunOptions) error {
 	case bar != nil:
 		cfg.Progress = bar
 	case progress:
-		cfg.Progress = batch.NewLogProgress(f.log, 10*time.Second)
+		lp := termbar.NewLogProgress(f.log, 10*time.Second)
+		f.setProgress(lp)
+		cfg.Progress = lp
 	}
 	// validate asks the endpoint, when there is one, for what only it knows
 	// (the promotion codes); a run needs it.
@@ -127,24 +143,31 @@ func (f *factory) runJob(ctx context.Context, o *RunOptions) error {
 		}
 	}
 	if o.Watch != "" {
+		cfg.SkipDone = cfg.SkipDone || o.Done == "skip"
 		return f.watch(ctx, cfg, o)
 	}
 	s, err := batch.Run(ctx, cfg)
+	if s != nil {
+		f.ran = append(f.ran, s)
+	}
+	if s != nil && s.RunID != "" {
+		f.setOutput(f.stderr, f.log.With("run_id", s.RunID)) // the lines below are the run's too
+	}
 	if s != nil && err != nil {
 		// The run stopped: why comes first, then what became of the rows.
-		f.report(err, resolveExitCode(err))
-		f.printSummary(s)
+		code := resolveExitCode(err)
+		f.report(err, code)
+		f.printSummary(s, code)
 		return &reported{err}
-	}
-	if s != nil {
-		f.printSummary(s)
 	}
 	if err != nil {
 		return err
 	}
 	if n := s.Problems(); n > 0 {
+		f.printSummary(s, exitRows)
 		return &rowsError{n}
 	}
+	f.printSummary(s, exitOK)
 	return nil
 }
 
@@ -155,6 +178,9 @@ func (f *factory) watch(ctx context.Context, cfg batch.Config, o *RunOptions) er
 	err := watch.Watch(ctx, cfg, watch.Options{
 		Dir: o.Watch, Once: o.Once, Settle: o.Settle, Poll: 2 * time.Second,
 		Done: func(w watch.Watched) {
+			if w.Summary != nil {
+				f.ran = append(f.ran, w.Summary)
+			}
 			err := w.Err
 			if err == nil && w.Summary != nil && w.Summary.Problems() > 0 {
 				err = &rowsError{w.Summary.Problems()}
@@ -197,6 +223,11 @@ func (f *factory) fileDone(w watch.Watched, err error, code exitCode) {
 		where = "moved to " + w.Dir
 	}
 	if f.json {
+		if w.Summary != nil {
+			// The file's run, as a run of one file tells it.
+			f.log.With("run_id", w.Summary.RunID).Log(context.Background(), logLevel(code), "run finished",
+				append(summaryAttrs(w.Summary), "exit_code", int(code), "exit", code.word())...)
+		}
 		attrs := []any{"file", w.Input, "outcome", w.To, "exit_code", code}
 		switch {
 		case w.Busy:
@@ -209,7 +240,11 @@ func (f *factory) fileDone(w watch.Watched, err error, code exitCode) {
 		if w.Reason != "" {
 			attrs = append(attrs, "reason", w.Reason)
 		}
+		attrs = append(attrs, "exit", code.word())
 		if s := w.Summary; s != nil {
+			if s.RunID != "" {
+				attrs = append(attrs, "run_id", s.RunID)
+			}
 			attrs = append(attrs, summaryAttrs(s)...)
 		}
 		var rows *rowsError
@@ -227,7 +262,7 @@ func (f *factory) fileDone(w watch.Watched, err error, code exitCode) {
 		return
 	}
 	if w.Summary != nil {
-		f.printSummary(w.Summary)
+		f.printSummary(w.Summary, code)
 	}
 	f.report(err, code)
 	fmt.Fprintf(f.stderr, "crmbatch: %s: %s", filepath.Base(w.Input), where)
@@ -388,15 +423,17 @@ func summaryAttrs(s *report.Summary) []any {
 	return append(attrs, "results", s.Reports.Results, "failures", s.Reports.Failures, "summary", s.Reports.Summary)
 }
 
-// printSummary tells what a run or a validation did: a few lines of text, or
-// one JSON line.
-func (f *factory) printSummary(s *report.Summary) {
+// printSummary tells what a run or a validation did, which exits code: a few
+// lines of text, or one JSON line ("run finished", with the exit code and its
+// word, or "validated").
+func (f *factory) printSummary(s *report.Summary, code exitCode) {
 	if f.json {
-		msg := "summary"
 		if s.DryRun {
-			msg = "validated"
+			f.log.Info("validated", summaryAttrs(s)...)
+			return
 		}
-		f.log.Info(msg, summaryAttrs(s)...)
+		attrs := append(summaryAttrs(s), "exit_code", int(code), "exit", code.word())
+		f.log.Log(context.Background(), logLevel(code), "run finished", attrs...)
 		return
 	}
 	w := f.stderr
@@ -418,11 +455,7 @@ func (f *factory) printSummary(s *report.Summary) {
 	}
 	fmt.Fprintf(w, "crmbatch: %s %s (%s job): %d rows", verb, s.Input, s.Job, s.Rows)
 	for _, st := range statuses(s) {
-		n := s.Counts[st]
-		if st == report.StatusFailed {
-			n -= s.NotSent // told apart: they were never tried
-		}
-		if n > 0 {
+		if n := s.Counts[st]; n > 0 {
 			fmt.Fprintf(w, ", %d %s", n, st)
 		}
 	}

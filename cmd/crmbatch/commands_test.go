@@ -49,7 +49,7 @@ func TestNewCmdRun(t *testing.T) {
 	t.Parallel()
 	defaults := func(o *RunOptions) {
 		o.ConnOptions = ConnOptions{Timeout: 30 * time.Second, Attempts: 5, Rate: 10}
-		o.Concurrency, o.LogFormat, o.Settle, o.MaxWait = 4, "text", 10*time.Second, 5*time.Minute
+		o.Concurrency, o.LogFormat, o.Settle, o.MaxWait, o.Done = 4, "text", 10*time.Second, 5*time.Minute, "refuse"
 	}
 	for _, tc := range []struct {
 		name     string
@@ -122,7 +122,7 @@ func TestNewCmdRun(t *testing.T) {
 			want := &RunOptions{}
 			defaults(want)
 			if tc.validate {
-				want.Validate, want.Settle = true, 0 // validate has no --settle
+				want.Validate, want.Settle, want.Done = true, 0, "" // validate has no --settle, no --done
 			}
 			tc.want(want)
 			if !reflect.DeepEqual(got, want) {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -20,8 +21,26 @@ const (
 	exitOK      exitCode = 0 // every row ok or skipped
 	exitRows    exitCode = 1 // some rows failed or invalid; reports written
 	exitUsage   exitCode = 2 // usage, config or input-file error; nothing sent
-	exitStopped exitCode = 3 // the run could not finish; a re-run resumes
+	exitStopped exitCode = 3 // stopped for a reason that passes; the same command resumes
+	exitAct     exitCode = 4 // a person must act (credentials, endpoint) before a re-run can help
 )
+
+// word is the exit code's meaning in one word, for the "run finished" line.
+func (c exitCode) word() string {
+	switch c {
+	case exitOK:
+		return "ok"
+	case exitRows:
+		return "rows_not_done"
+	case exitUsage:
+		return "usage"
+	case exitStopped:
+		return "stopped"
+	case exitAct:
+		return "act"
+	}
+	return "unknown"
+}
 
 // usageError is a command line that cannot be run as given: nothing was sent.
 type usageError struct {
@@ -63,10 +82,19 @@ func resolveExitCode(err error) exitCode {
 		return exitRows
 	case errors.As(err, &usage), errors.As(err, &bUsage), errors.As(err, &file), errors.As(err, &input):
 		return exitUsage
+	case mustAct(err):
+		return exitAct
 	case errors.As(err, &stopped):
 		return exitStopped
 	}
 	return exitStopped // unforeseen: the run may not have finished
+}
+
+// mustAct reports whether err is one that no re-run can get past until a
+// person acts: credentials refused, or an endpoint that is not the Web API.
+func mustAct(err error) bool {
+	var ce *crm.Error
+	return errors.As(err, &ce) && (ce.Class == crm.Auth || ce.Class == crm.Endpoint)
 }
 
 // report shows a command's error on stderr, as a "crmbatch: ..." line and a
@@ -83,14 +111,20 @@ func (f *factory) report(err error, code exitCode) {
 	if h := endpointHint(err); h != "" {
 		hint = h
 	}
+	var stopped *fault.FatalError
+	if errors.As(err, &stopped) && errors.Is(err, context.Canceled) {
+		// Ctrl-C or SIGTERM: said plainly, not as the signal's Go text.
+		msg = "stopped when asked (Ctrl-C or SIGTERM): the calls in flight finished and the reports are written"
+	}
 	if hint == "" {
 		hint = defaultHint(err, code)
 	}
 	if f.json && f.log != nil {
-		attrs := []any{"exit_code", code}
+		attrs := []any{"exit_code", int(code)}
 		if hint != "" {
 			attrs = append(attrs, "hint", hint)
 		}
+		attrs = append(attrs, "exit", code.word())
 		f.log.Error(msg, attrs...)
 		return
 	}
@@ -143,7 +177,9 @@ func defaultHint(err error, code exitCode) string {
 	case code == exitUsage:
 		return "nothing was sent; fix the file or the flags and run again"
 	case errors.As(err, &ce) && ce.Class == crm.Auth:
-		return "the login was refused: check CRMBATCH_USERNAME, CRMBATCH_PASSWORD and CRMBATCH_ORGANISATION (or CRMBATCH_API_KEY); what was done is recorded"
+		return "the login was refused: check CRMBATCH_USERNAME, CRMBATCH_PASSWORD and CRMBATCH_ORGANISATION (or CRMBATCH_API_KEY), then run the same command again; what was done is recorded"
+	case code == exitAct:
+		return "fix the endpoint, then run the same command again; what was done is recorded"
 	case code == exitStopped:
 		return "what was done is recorded; run the same command again to resume"
 	}

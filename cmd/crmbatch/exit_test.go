@@ -72,7 +72,9 @@ func TestResolveExitCode(t *testing.T) {
 		{"file", &fault.FileError{File: "f", Msg: "x"}, exitUsage},
 		{"input", fmt.Errorf("reading: %w", &formats.InputError{}), exitUsage},
 		{"fatal", &fault.FatalError{Err: errors.New("x")}, exitStopped},
-		{"login refused", &fault.FatalError{Err: &crm.Error{Class: crm.Auth}}, exitStopped},
+		{"login refused", &fault.FatalError{Err: &crm.Error{Class: crm.Auth}}, exitAct},
+		{"not the Web API", &fault.FatalError{Err: fmt.Errorf("login: %w", &crm.Error{Class: crm.Endpoint})}, exitAct},
+		{"unreachable", &fault.FatalError{Err: &crm.Error{Class: crm.Transient}}, exitStopped},
 		{"fatal, reported", &reported{&fault.FatalError{Err: errors.New("x")}}, exitStopped},
 		{"unforeseen", errors.New("x"), exitStopped},
 	} {

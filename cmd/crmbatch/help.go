@@ -83,7 +83,9 @@ CRMBATCH_ORGANISATION, optional CRMBATCH_UNIT; or CRMBATCH_API_KEY (or
 CRMBATCH_API_KEY_FILE). --sandbox runs against an in-process emulator instead.
 
 Exit codes: 0 every row ok or skipped, 1 some rows failed or invalid, 2 usage or
-input-file error (nothing sent), 3 the run could not finish (a re-run resumes).
+input-file error (nothing sent), 3 stopped for a reason that passes (the same
+command resumes), 4 a person must act first (credentials refused, the endpoint
+not a CRM.COM Web API).
 `)
 }
 
@@ -147,7 +149,7 @@ var valueNames = map[string]string{
 	"job": "KIND", "action": "ACTION", "group-id": "ID", "group-name": "NAME", "group-code": "CODE",
 	"group-alternative-code": "CODE", "sheet": "NAME", "out": "DIR", "state": "DIR",
 	"log-format": "text|json", "endpoint": "URL", "ca-file": "PEM", "watch": "DIR", "listen": "ADDR",
-	"run": "ID", "charge": "NUMBER", "status": "STATUS",
+	"run": "ID", "charge": "NUMBER", "status": "STATUS", "done": "refuse|skip", "metrics-file": "PATH",
 }
 
 // valueName is how the help names a flag's value: "" for a switch.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"text/tabwriter"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 
 	"github.com/crmbatch/crmbatch/kind"
 	"github.com/crmbatch/crmbatch/ledger"
+	"github.com/crmbatch/crmbatch/report"
 )
 
 // HistoryOptions are the flags of history.
@@ -101,13 +103,85 @@ func (f *factory) history(ctx context.Context, dir, runID, charge string) error 
 		return nil
 	}
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "RUN\tJOB\tINPUT\tSTARTED\tFINISHED")
+	fmt.Fprintln(tw, "RUN\tSTARTED\tJOB\tINPUT\tOK\tFAILED\tINVALID\tUNKNOWN\tSKIPPED\tNOT SENT\tOUTCOME")
 	for _, r := range runs {
-		fin := "(not finished)"
-		if !r.Finished.IsZero() {
-			fin = r.Finished.Local().Format(time.DateTime)
+		c, err := runCounts(ctx, led, dir, r)
+		if err != nil {
+			return &usageError{msg: err.Error()}
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.ID, r.Job, r.Input, r.Started.Local().Format(time.DateTime), fin)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Started.Local().Format(time.DateTime), r.Job, r.Input,
+			c.n(report.StatusOK), c.n(report.StatusFailed), c.n(report.StatusInvalid), c.n(report.StatusUnknown), c.n(report.StatusSkipped),
+			c.notSent(), c.outcome)
 	}
 	return tw.Flush()
+}
+
+// historyCounts are one run's rows per status and its outcome, for history.
+type historyCounts struct {
+	counts  map[report.Status]int
+	notSnt  int // rows a stopped run never sent; -1: not known (the run has not finished)
+	outcome string
+}
+
+func (c historyCounts) n(st report.Status) string { return strconv.Itoa(c.counts[st]) }
+
+func (c historyCounts) notSent() string {
+	if c.notSnt < 0 {
+		return "-"
+	}
+	return strconv.Itoa(c.notSnt)
+}
+
+// runCounts are r's counts: its summary's once it finished; else the outcomes
+// the ledger recorded so far (the rows not recorded yet are not known apart).
+func runCounts(ctx context.Context, led *ledger.Ledger, dir string, r ledger.Run) (c historyCounts, err error) {
+	c = historyCounts{counts: map[report.Status]int{}, notSnt: -1}
+	var s report.Summary
+	summarised := len(r.Summary) > 0 && json.Unmarshal(r.Summary, &s) == nil
+	if summarised {
+		for st, n := range s.Counts {
+			c.counts[st] = n
+		}
+		c.notSnt = s.NotSent
+	}
+	if !r.Finished.IsZero() {
+		c.outcome = "done"
+		if s.Problems() > 0 {
+			c.outcome = "done, rows not ok: see its failures report"
+		}
+		return c, nil
+	}
+	defer func() {
+		switch {
+		case r.Abandoned != "":
+			c.outcome = "abandoned (--fresh) by run " + r.Abandoned
+		case led.Running(dir, r.Lineage):
+			c.outcome = "running"
+		case c.counts[report.StatusUnknown] > 0:
+			c.outcome = "unfinished: rows unknown; the same command reads them back"
+		default:
+			c.outcome = "stopped: the same command resumes it"
+		}
+	}()
+	if summarised {
+		return c, nil
+	}
+	// A run that stopped before it could write its summary: what the ledger
+	// recorded of it.
+	cur, err := led.Outcomes(ctx, r.ID)
+	if err != nil {
+		return c, err
+	}
+	defer cur.Close()
+	for {
+		o, ok := cur.Next()
+		if !ok {
+			break
+		}
+		if o.Code == "NOT_SENT" {
+			continue
+		}
+		c.counts[report.Status(o.Status)]++
+	}
+	return c, cur.Err()
 }

@@ -80,8 +80,8 @@ func TestRedirectStopsTheRun(t *testing.T) {
 						var stderr bytes.Buffer
 						got := Main(append(args, job), env(vars), onBuffers(&bytes.Buffer{}, &stderr))
 						out := stderr.String()
-						if got != exitStopped {
-							t.Errorf("exit %d, want %d:\n%s", got, exitStopped, out)
+						if got != exitAct {
+							t.Errorf("exit %d, want %d:\n%s", got, exitAct, out)
 						}
 						if n := reached.Load(); n != 0 {
 							t.Errorf("%d requests reached the other host", n)

@@ -9,9 +9,11 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"syscall"
 
 	"github.com/crmbatch/crmbatch/jobfile"
+	"github.com/crmbatch/crmbatch/report"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
@@ -26,25 +28,52 @@ func init() {
 type factory struct {
 	io     *IOStreams
 	getenv func(string) string
-	stderr io.Writer    // io.ErrOut, or the progress bar while a run may show one
-	log    *slog.Logger // set by run and validate, or for an error under --log-format json
-	json   bool         // --log-format json: stderr carries JSON lines only
-	args   []string     // the command line, without "crmbatch"
+	stderr io.Writer         // io.ErrOut, or the progress bar while a run may show one
+	log    *slog.Logger      // set by run and validate, or for an error under --log-format json
+	json   bool              // --log-format json: stderr carries JSON lines only
+	args   []string          // the command line, without "crmbatch"
+	ran    []*report.Summary // the summaries of the runs so far, for --metrics-file
+
+	// mu guards stderr, log and progress for the signal watcher, which reads
+	// them from its own goroutine; the command's goroutine sets them under mu.
+	mu       sync.Mutex
+	progress rowsDone // the run's progress, for a second Ctrl-C; nil before
+	logJSON  bool     // f.json as of the last setOutput
+}
+
+// rowsDone is a run's progress as the signal watcher asks for it.
+type rowsDone interface{ Done() (done, rows int) }
+
+// setOutput makes stderr and log what the command writes and logs through.
+func (f *factory) setOutput(stderr io.Writer, log *slog.Logger) {
+	f.mu.Lock()
+	f.stderr, f.log, f.logJSON = stderr, log, f.json
+	f.mu.Unlock()
+}
+
+// setProgress makes p the progress a second Ctrl-C tells.
+func (f *factory) setProgress(p rowsDone) {
+	f.mu.Lock()
+	f.progress = p
+	f.mu.Unlock()
 }
 
 // Main runs the command line args on the streams ios and returns the exit code.
 func Main(args []string, getenv func(string) string, ios *IOStreams) exitCode {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	go func() {
-		// After the first signal the run winds down; a second one kills at once.
-		<-ctx.Done()
-		stop()
-	}()
 	if args == nil {
 		args = []string{} // cobra reads os.Args for nil
 	}
 	f := &factory{io: ios, getenv: getenv, stderr: ios.ErrOut, args: args}
+	// After the first signal the run winds down; a second one stops it at
+	// once, saying what was left and how to resume.
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	ended := make(chan struct{})
+	defer close(ended)
+	go f.watchSignals(sigs, ended)
 	root := NewCmdRoot(f)
 	root.SetArgs(oneDashLongFlags(root, args))
 	root.SetIn(ios.In)
@@ -54,6 +83,65 @@ func Main(args []string, getenv func(string) string, ios *IOStreams) exitCode {
 	code := resolveExitCode(err)
 	f.report(err, code)
 	return code
+}
+
+// watchSignals tells, at the first signal, that the run winds down, and at
+// the second, what was left and how to resume; then it ends the process, exit
+// 3. The ledger is safe against a stop at any moment (a claim precedes each
+// send); the calls in flight are read back by the resume.
+func (f *factory) watchSignals(sigs <-chan os.Signal, ended <-chan struct{}) {
+	select {
+	case <-sigs:
+		f.notice("finishing the calls in flight; Ctrl-C again to stop at once", "stopping", nil)
+	case <-ended:
+		return
+	}
+	select {
+	case <-sigs:
+	case <-ended:
+		return
+	}
+	f.mu.Lock()
+	p := f.progress
+	f.mu.Unlock()
+	msg := "stopped at once"
+	attrs := []any{}
+	if p != nil {
+		done, rows := p.Done()
+		msg += fmt.Sprintf(": %d of %d rows done, %d left", done, rows, rows-done)
+		attrs = append(attrs, "rows_done", done, "rows", rows)
+	}
+	msg += "\nhint: run the same command again to resume: it checks the calls that were in flight, sends the rest and writes the reports"
+	f.notice(msg, "stopped at once", attrs)
+	// At once: not when the signal is next handled, by which time the run
+	// may have written more that would say otherwise. Exit 3: stopped, and
+	// the same command resumes.
+	os.Exit(int(exitStopped))
+}
+
+// notice tells the person at the terminal (above the bar), or the JSON log,
+// of a signal: text on stderr, or a warning line with attrs.
+func (f *factory) notice(text, msg string, attrs []any) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.logJSON && f.log != nil {
+		detail, hint := splitHint(text)
+		attrs = append(attrs, "detail", detail)
+		if hint != "" {
+			attrs = append(attrs, "hint", hint)
+		}
+		f.log.Warn(msg, attrs...)
+		return
+	}
+	if strings.HasPrefix(msg, "stopped") {
+		if e, ok := f.progress.(interface{ End() }); ok {
+			e.End() // the bar's line is the message's
+		}
+		if f.io.IsStderrTTY() {
+			fmt.Fprint(f.stderr, "\r\x1b[K") // and the ^C the terminal echoed
+		}
+	}
+	fmt.Fprintf(f.stderr, "crmbatch: %s\n", text)
 }
 
 // NewCmdRoot is crmbatch's command tree.

@@ -76,12 +76,14 @@ type RunOptions struct {
 	Watch                                         string
 	Once                                          bool
 	Settle                                        time.Duration
+	Done                                          string // with --watch: refuse or skip a file whose job is done
+	MetricsFile                                   string
 }
 
 // runOnly are the flags of run that mean nothing to validate: validate
 // accepts them, so that a run's command line validates as it is, but its help
 // and its completion do not show them.
-var runOnly = []string{"concurrency", "dry-run", "state", "fresh", "rerun", "force", "no-progress", "new-ledger", "max-wait"}
+var runOnly = []string{"concurrency", "dry-run", "state", "fresh", "rerun", "force", "no-progress", "new-ledger", "max-wait", "metrics-file"}
 
 // NewCmdRun is "crmbatch run": runF, when not nil, is called with the parsed
 // options instead of running the job (for tests of the flags).
@@ -159,11 +161,14 @@ also checks what only the endpoint knows, such as promotion codes.`
 	fs.BoolVar(&opts.Quiet, "quiet", false, "log warnings and errors only")
 	fs.BoolVar(&opts.NoProgress, "no-progress", false, "no progress bar or progress lines")
 	fs.BoolVar(&opts.Strict, "strict", false, "refuse a file with columns the job does not read (a misnamed column), sending nothing")
+	fs.StringVar(&opts.MetricsFile, "metrics-file", "", "write the run's figures in Prometheus text format at its end (for node_exporter's textfile collector: a name ending in .prom)")
 	fs.BoolVar(&opts.ReadBefore, "read-before", false, "subscriptions: read each customer's subscription before its first row (one call a customer), so that a lost answer on that row can be proven too (default: read back only after a lost answer)")
 	if !validate {
 		fs.StringVar(&opts.Watch, "watch", "", "run every job file dropped into DIR (which must exist), then move it with its reports into DIR/processed or DIR/failed")
 		fs.BoolVar(&opts.Once, "once", false, "with --watch: scan the folder once and exit (for cron)")
 		fs.DurationVar(&opts.Settle, "settle", 10*time.Second, "with --watch: a file is run once it has not changed for this long")
+		fs.StringVar(&opts.Done, "done", "refuse", "with --watch: a file whose job ran to the end before is refused (moved to failed/, naming the earlier run's reports) or its done rows skipped and the others sent")
+		_ = cmd.RegisterFlagCompletionFunc("done", completeWords("refuse", "skip"))
 		_ = cmd.RegisterFlagCompletionFunc("watch", completeDirs)
 	} else {
 		for _, name := range runOnly {
@@ -176,6 +181,7 @@ also checks what only the endpoint knows, such as promotion codes.`
 	_ = cmd.RegisterFlagCompletionFunc("sheet", f.completeSheets)
 	_ = cmd.RegisterFlagCompletionFunc("out", completeDirs)
 	_ = cmd.RegisterFlagCompletionFunc("state", completeDirs)
+	_ = cmd.RegisterFlagCompletionFunc("metrics-file", cobra.FixedCompletions(nil, cobra.ShellCompDirectiveDefault))
 	return cmd
 }
 
@@ -200,6 +206,10 @@ func (o *RunOptions) check(args []string) error {
 		return &usageError{msg: fmt.Sprintf("--format %q: csv or xlsx", o.Format)}
 	case o.Watch != "" && o.Out != "":
 		return &usageError{msg: "--watch puts the reports beside each file in processed/ or failed/: drop --out"}
+	case o.Done != "" && o.Done != "refuse" && o.Done != "skip":
+		return &usageError{msg: fmt.Sprintf("--done %q: refuse or skip", o.Done)}
+	case o.Watch == "" && o.Done == "skip":
+		return &usageError{msg: "--done is the policy of a watched folder: with one file, pass --skip-done", hint: usage}
 	case o.MaxWait <= 0:
 		return &usageError{msg: "--max-wait must be positive, e.g. 5m"}
 	}

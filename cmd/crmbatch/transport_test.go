@@ -40,7 +40,7 @@ func TestTLSIsVerified(t *testing.T) {
 		code exitCode
 		want string
 	}{
-		{"unknown certificate authority", []string{"--retries", "2"}, exitStopped, "certificate"},
+		{"unknown certificate authority", []string{"--retries", "2"}, exitAct, "certificate"},
 		{"with --ca-file", []string{"--ca-file", ca}, exitOK, "1 ok"},
 		{"--ca-file without a certificate", []string{"--ca-file", job}, exitUsage, "holds no PEM certificate"},
 	} {

@@ -91,6 +91,26 @@ func TestNightlyDropRecipe(t *testing.T) {
 	if sb.Calls()["netflix/operators/register_devices"] != calls {
 		t.Errorf("the refused file was sent")
 	}
+	// The refusal names the folder where the earlier run's reports are now,
+	// and a hint a watched folder can follow.
+	if dir := filepath.Dir(glob("processed/*-good/good.csv")); !strings.Contains(stderr, "its reports are in "+dir+" (good.results.csv, good.failures.csv)\n") {
+		t.Errorf("the refusal does not name %s:\n%s", dir, stderr)
+	}
+	if !strings.Contains(stderr, "--done skip") || strings.Contains(stderr, "pass --skip-done") {
+		t.Errorf("the hint is not the watched folder's:\n%s", stderr)
+	}
+
+	// --done skip: the same file again is done work, its rows skipped.
+	write("good-third.csv", good, old)
+	var errOut bytes.Buffer
+	code = Main([]string{"run", "--watch", drop, "--once", "--settle", "10s", "--no-progress", "--done", "skip"}, env, onBuffers(&bytes.Buffer{}, &errOut))
+	if code != exitOK || !strings.Contains(errOut.String(), "2 rows, 2 skipped") {
+		t.Fatalf("--done skip: exit %d, want 0 and the rows skipped:\n%s", code, errOut.String())
+	}
+	glob("processed/*-good-third/good-third.csv")
+	if sb.Calls()["netflix/operators/register_devices"] != calls {
+		t.Errorf("the done file was sent")
+	}
 	for _, esn := range []string{"N-1", "N-2", "N-3"} {
 		if n := sb.Applied()[sandbox.Effect{Method: "netflix/operators/register_devices", Key: esn}]; n != 1 {
 			t.Errorf("%s registered %d times", esn, n)

@@ -1,10 +1,11 @@
-package batch
+package termbar
 
 import (
 	"bytes"
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -13,7 +14,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/crmbatch/crmbatch/internal/termscreen"
-
 	"github.com/crmbatch/crmbatch/report"
 )
 
@@ -40,7 +40,7 @@ func TestBarLine(t *testing.T) {
 			t.Parallel()
 			var out bytes.Buffer
 			b := NewBar(&out, tc.width, ticking(time.Second))
-			b.Begin(1000)
+			b.Begin(1000, 0)
 			b.Outcome(report.StatusOK, 480)
 			b.Outcome(report.StatusFailed, 15)
 			b.Outcome(report.StatusInvalid, 5)
@@ -73,7 +73,7 @@ func TestBarWithoutCounts(t *testing.T) {
 	t.Parallel()
 	var out bytes.Buffer
 	b := NewBar(&out, 100, ticking(time.Second))
-	b.Begin(10)
+	b.Begin(10, 0)
 	b.Advance(5)
 	if line := b.line(b.now()); !strings.Contains(line, " 5/10 rows · ") || strings.Contains(line, "ok") || strings.Contains(line, "retries") {
 		t.Errorf("%q", line)
@@ -88,7 +88,7 @@ func TestBarLogLinesPassAbove(t *testing.T) {
 	var out bytes.Buffer
 	bar := NewBar(&out, 120, ticking(time.Millisecond))
 	log := slog.New(slog.NewTextHandler(bar, nil))
-	bar.Begin(800)
+	bar.Begin(800, 0)
 	var wg sync.WaitGroup
 	for w := range 8 {
 		wg.Add(1)
@@ -136,7 +136,7 @@ func TestBarWaitsForTheEndOfALine(t *testing.T) {
 	t.Parallel()
 	var out bytes.Buffer
 	bar := NewBar(&out, 80, ticking(time.Second))
-	bar.Begin(10)
+	bar.Begin(10, 0)
 	fmt.Fprint(bar, "crmbatch: warning: ")
 	bar.Outcome(report.StatusOK, 5) // no redraw in the middle of the line
 	fmt.Fprint(bar, "the password file can be read by others\n")
@@ -153,8 +153,8 @@ func TestBarWaitsForTheEndOfALine(t *testing.T) {
 func TestLogProgressCounts(t *testing.T) {
 	t.Parallel()
 	var out bytes.Buffer
-	p := NewLogProgress(slog.New(slog.NewJSONHandler(&out, nil)), time.Hour).(*logProgress)
-	p.Begin(10)
+	p := NewLogProgress(slog.New(slog.NewJSONHandler(&out, nil)), time.Hour)
+	p.Begin(10, 0)
 	p.Outcome(report.StatusOK, 6)
 	p.Outcome(report.StatusFailed, 1)
 	p.Advance(1)
@@ -170,5 +170,84 @@ func TestLogProgressCounts(t *testing.T) {
 		if got[k] != want {
 			t.Errorf("%s = %v, want %v", k, got[k], want)
 		}
+	}
+}
+
+// TestBarNarrowDropsFields: at 70 columns and below, whole fields are left
+// out (the rate first, the time left late), never a word cut in two.
+func TestBarNarrowDropsFields(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name  string
+		width int
+		want  []string
+		not   []string
+	}{
+		{"100 columns: all", 100, []string{"6000/77000 rows", "ok 5990", "failed 10", "retries 748", "429 3", "rows/s", "left"}, nil},
+		{"70 columns", 70, []string{"6000/77000 rows", "ok 5990", "failed 10", "left"}, []string{"["}},
+		{"40 columns", 40, []string{"6000/77000 rows", "ok 5990"}, []string{"retries"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			fill := func(b *Bar) {
+				b.Begin(77000, 0)
+				b.Outcome(report.StatusOK, 5990)
+				b.Outcome(report.StatusFailed, 10)
+				for range 748 {
+					b.Retried()
+				}
+				for range 3 {
+					b.Throttled()
+				}
+			}
+			b := NewBar(&bytes.Buffer{}, tc.width, ticking(time.Second))
+			fill(b)
+			line := b.line(b.now())
+			if n := utf8.RuneCountInString(line); n > tc.width-1 {
+				t.Errorf("%d columns on a terminal of %d: %q", n, tc.width, line)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(line, w) {
+					t.Errorf("%q lacks %q", line, w)
+				}
+			}
+			for _, w := range tc.not {
+				if strings.Contains(line, w) {
+					t.Errorf("%q has %q", line, w)
+				}
+			}
+			// Every field is whole: each " · "-separated part is one a full line has.
+			full := NewBar(&bytes.Buffer{}, 300, ticking(time.Second))
+			fill(full)
+			digits := regexp.MustCompile(`[0-9]+`)
+			whole := digits.ReplaceAllString(full.line(b.now()), "#")
+			for _, part := range strings.Split(line, " · ")[1:] {
+				if !strings.Contains(whole, " · "+digits.ReplaceAllString(part, "#")) {
+					t.Errorf("field %q is cut (the whole line: %q)", part, whole)
+				}
+			}
+		})
+	}
+}
+
+// TestBarOfAResumedRun: a resumed run's bar counts the whole job, the rows
+// done before included, and its rate only this run's rows.
+func TestBarOfAResumedRun(t *testing.T) {
+	t.Parallel()
+	var out bytes.Buffer
+	b := NewBar(&out, 120, ticking(time.Second))
+	b.Begin(150000, 73000)
+	b.Outcome(report.StatusOK, 15001)
+	b.mu.Lock()
+	_ = b.draw()
+	b.mu.Unlock()
+	_, current := termscreen.Screen(out.String())
+	for _, want := range []string{"88001/150000 rows", "ok 15001", "73000 done before", " 58% "} {
+		if !strings.Contains(current, want) {
+			t.Errorf("the bar %q lacks %q", current, want)
+		}
+	}
+	if done, rows := b.Done(); done != 88001 || rows != 150000 {
+		t.Errorf("Done() = %d, %d; want 88001, 150000", done, rows)
 	}
 }
