@@ -31,6 +31,7 @@ fuzz:
 	go test -run '^$$' -fuzz FuzzXLSXReport -fuzztime 30s ./formats
 	go test -run '^$$' -fuzz FuzzNumberPattern -fuzztime 30s ./formats
 	go test -run '^$$' -fuzz FuzzParseRow -fuzztime 60s ./batch
+	go test -run '^$$' -fuzz FuzzRead -fuzztime 30s ./amount
 
 sandbox: build
 	bin/crmbatch sandbox
