@@ -7,8 +7,8 @@ import (
 	"math/big"
 	"sort"
 	"strconv"
-	"strings"
 
+	"github.com/crmbatch/crmbatch/amount"
 	"github.com/crmbatch/crmbatch/crm"
 	"github.com/crmbatch/crmbatch/formats"
 )
@@ -30,6 +30,11 @@ type Export struct {
 	Calls     int            `json:"calls"`
 	Passes    int            `json:"passes"`
 }
+
+// exportDates are the date columns of a charges export: dates in an XLSX
+// export, and in the reports of a job run from one.
+var exportDates = map[string]bool{"paid_through_date": true, "received_on": true, "set_as_approved_on": true,
+	"set_as_declined_on": true, "set_as_bad_request_on": true, "set_as_rejected_request_on": true}
 
 // pageSize is the most charges/list returns in one call.
 const pageSize = 50
@@ -135,10 +140,7 @@ func (e *Export) write(charges []crm.Charge, f formats.Format) error {
 
 	kinds := make([]formats.CellKind, len(ExportColumns))
 	for i, c := range ExportColumns {
-		switch {
-		case c == "amount" || c == "local_currency_amount":
-			kinds[i] = formats.Number
-		case c == "paid_through_date" || c == "received_on" || strings.HasPrefix(c, "set_as_"):
+		if exportDates[c] {
 			kinds[i] = formats.Date
 		}
 	}
@@ -147,18 +149,21 @@ func (e *Export) write(charges []crm.Charge, f formats.Format) error {
 		return &UsageError{Msg: err.Error()}
 	}
 	defer w.Abort()
-	tot := newTotalsAt(4, 5) // amount, currency
+	var tot exportTotals
+	cells := make([]formats.CellKind, len(ExportColumns))
 	for _, c := range charges {
 		row := []string{c.Number, c.BillingSystemCustomerIdentifier, "", ActionAcknowledge,
 			money(c.Amount, c.Currency), c.Currency, money(c.LocalCurrencyAmount, c.LocalCurrency), c.LocalCurrency,
 			c.ChargeStatus, deref(c.PaidThroughDate), deref(c.ReceivedOn), deref(c.SetAsApprovedOn),
 			deref(c.SetAsDeclinedOn), deref(c.SetAsBadRequestOn), deref(c.SetAsRejectedRequestOn),
 			string(c.Amount), string(c.LocalCurrencyAmount)}
-		if err := w.WriteRow(row, formats.Plain); err != nil {
+		// Amounts are numbers in their currency's decimals.
+		cells[4], cells[6] = formats.AmountKind(amount.Decimals(c.Currency)), formats.AmountKind(amount.Decimals(c.LocalCurrency))
+		if err := w.WriteCells(row, cells, formats.Plain); err != nil {
 			return err
 		}
 		e.PerStatus[c.ChargeStatus]++
-		tot.add(row, Status(c.ChargeStatus))
+		tot.add(row[4], c.Currency, c.ChargeStatus)
 	}
 	e.Charges = len(charges)
 	e.Totals = tot.list()
@@ -191,7 +196,7 @@ func money(n json.Number, currency string) string {
 	if !ok {
 		return string(n)
 	}
-	return r.FloatString(minorUnits(currency))
+	return amount.Format(r, currency)
 }
 
 func deref(s *string) string {

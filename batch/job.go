@@ -69,6 +69,8 @@ type job struct {
 	rowCol int
 	// pin is the file held open for the run (nil: read by path).
 	pin *pinnedFile
+	// amounts are a charges job's amount columns (nil: none).
+	amounts *chargeAmounts
 }
 
 // openJob reads the header of the file, works out the kind (from --job or the
@@ -318,6 +320,9 @@ func (j *job) read(limit int, p pass, rep *repeats, fn func(r *row) error) error
 			h = effects.start
 		}
 		err = j.cellProblem(rec)
+		if err == nil && j.amounts != nil {
+			err = j.amounts.check(rec)
+		}
 		if err == nil {
 			uniq, h, err = j.kind.rows.check(v, p == passSend, uniq[:0], h, &r.item)
 		}

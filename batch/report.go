@@ -15,6 +15,7 @@ import (
 
 	"github.com/crmbatch/crmbatch/formats"
 	"github.com/crmbatch/crmbatch/ledger"
+	"github.com/crmbatch/crmbatch/report"
 )
 
 // reportPaths names the reports of X.csv: X.results.csv, X.failures.csv and
@@ -43,14 +44,15 @@ func reportPaths(cfg Config) Reports {
 // reported is what pass 3 wrote: every row's status, the counts, the first
 // problems and the control totals; for a dry run, the calls planned too.
 type reported struct {
-	cut           error // the file changed in place: no row past it is reported
-	rows, notSent int
-	counts        map[Status]int
-	errorCodes    map[string]int
-	errorMessages map[string]string // the first message of each code
-	firstProblems []string
-	totals        []Total
-	planned       planned
+	cut            error // the file changed in place: no row past it is reported
+	rows, notSent  int
+	counts         map[Status]int
+	errorCodes     map[string]int
+	errorMessages  map[string]string // the first message of each code
+	firstProblems  []string
+	totals         []Total
+	reconciliation *report.Reconciliation
+	planned        planned
 }
 
 // ledgerOutcomes are the outcomes in the ledger of a run that stopped, which
@@ -145,11 +147,11 @@ func finish(cfg Config, j *job, earlier *ledgerOutcomes, st *stream, rows int) (
 			rp.notSent++
 		}
 		o.Row = rep.rowNumber(r.rec)
+		if tot != nil {
+			o = tot.add(r.rec, r.item, o)
+		}
 		st := Status(o.Status)
 		rp.counts[st]++
-		if tot != nil {
-			tot.add(r.rec.Fields, st)
-		}
 		if o.Code != "" {
 			if rp.errorCodes[o.Code]++; rp.errorMessages[o.Code] == "" {
 				rp.errorMessages[o.Code] = o.Message
@@ -174,7 +176,8 @@ func finish(cfg Config, j *job, earlier *ledgerOutcomes, st *stream, rows int) (
 		rep.abort()
 		return nil, rp, err
 	}
-	rp.totals = tot.list()
+	rp.reconciliation = tot.reconciliation()
+	rp.totals = listTotals(rp.reconciliation)
 	return rep, rp, nil
 }
 
@@ -229,6 +232,10 @@ type reports struct {
 	line              []string
 	kinds             []formats.CellKind
 	results, failures formats.ReportWriter
+	// typed: the reports are XLSX, whose cells keep types; amounts are the
+	// charges job's amount columns, written as numbers (nil: none).
+	typed   bool
+	amounts *chargeAmounts
 }
 
 // reportColumn is where a report's column comes from: an input column (in >=
@@ -251,7 +258,7 @@ type reportColumn struct {
 // itself a job: readers ignore the report and output columns. With a
 // password (the job file's), the XLSX reports are protected with it.
 func newReports(j *job, paths Reports, f formats.Format, overrides map[string]string, password string) (*reports, error) {
-	rep := &reports{kind: j.kind, rowCol: -1}
+	rep := &reports{kind: j.kind, rowCol: -1, amounts: j.amounts, typed: f == formats.XLSX}
 	var keys, others []reportColumn
 	has := map[string]bool{}
 	for i, h := range j.header {
@@ -338,8 +345,18 @@ func (rep *reports) write(rec formats.Record, o ledger.Outcome) error {
 			if c.in < len(rec.Kinds) {
 				k = rec.Kinds[c.in]
 			}
+			if rep.amounts != nil && rep.typed {
+				if tv, tk, ok := rep.amounts.cells(rec, c.in); ok {
+					v, k = tv, tk
+				} else if k == formats.Text && exportDates[formats.NormalizeHeader(c.name)] {
+					k = formats.Date
+				}
+			}
 		case c.report >= 0:
 			v = [...]string{strconv.Itoa(o.Row), o.Status, o.Code, o.Message, strconv.Itoa(o.Attempts)}[c.report]
+			if c.report == 0 || c.report == 4 {
+				k = formats.Integer
+			}
 		case c.output != "":
 			v = o.Outputs[c.output]
 		default:

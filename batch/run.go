@@ -16,9 +16,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/crmbatch/crmbatch/amount"
 	"github.com/crmbatch/crmbatch/crm"
 	"github.com/crmbatch/crmbatch/formats"
 	"github.com/crmbatch/crmbatch/ledger"
+	"github.com/crmbatch/crmbatch/report"
 )
 
 // Config is everything a run needs, built by the command line.
@@ -64,6 +66,10 @@ type Config struct {
 	// in this run before its writes fail as on a full disk: a write budget
 	// for tests.
 	LedgerPages int
+	// DecimalMark is how the text amounts of a charges sheet write their
+	// decimals (--decimal-mark); Unknown: as the file's unambiguous
+	// amounts agree, else an amount that reads two ways is invalid.
+	DecimalMark amount.Mark
 
 	Log      *slog.Logger
 	Progress Progress
@@ -97,7 +103,10 @@ type Summary struct {
 	Resumed          bool              `json:"resumed,omitempty"`        // this run went on with one that had stopped
 	FirstProblems    []string          `json:"first_problems,omitempty"` // the first failed, invalid or unknown rows, for the log, but those not sent
 	Totals           []Total           `json:"totals,omitempty"`         // a charges job's control totals per status and currency
-	Reports          Reports           `json:"reports"`
+	// Reconciliation is a charges job's rows and amounts per action, status
+	// and currency, with a check per currency (the Reconciliation sheet).
+	Reconciliation *report.Reconciliation `json:"reconciliation,omitempty"`
+	Reports        Reports                `json:"reports"`
 	// Resolve is the command that reads the rows of unknown outcome back
 	// (the same command; running the failures report does too).
 	Resolve string `json:"resolve,omitempty"`
@@ -122,7 +131,7 @@ type Reports struct {
 func (s *Summary) add(d sent, r reported, end time.Time, protect bool) {
 	s.Calls, s.Retries, s.Throttled, s.Chunks, s.SendSeconds = d.calls, d.retries, d.throttled, d.chunks, d.seconds
 	s.Rows, s.Counts, s.ErrorCodes, s.ErrorMessages, s.NotSent = r.rows, r.counts, r.errorCodes, r.errorMessages, r.notSent
-	s.FirstProblems, s.Totals = r.firstProblems, r.totals
+	s.FirstProblems, s.Totals, s.Reconciliation = r.firstProblems, r.totals, r.reconciliation
 	if protect {
 		// The summary is not encrypted: it names no row's values of a
 		// password-protected workbook (the reports, encrypted, have them).
@@ -387,6 +396,9 @@ func openInput(ctx context.Context, cfg *Config) (ret *job, _ os.FileInfo, _ err
 			pin.Close()
 		}
 	}()
+	if j.amounts, err = newChargeAmounts(j, cfg.DecimalMark); err != nil {
+		return nil, nil, err
+	}
 	if j.protect, err = formats.Encrypted(cfg.Path); err == nil && j.protect && cfg.Format != formats.XLSX {
 		return nil, nil, &UsageError{Msg: "the job file is password-protected, so its reports must be too: XLSX, not " + string(cfg.Format) +
 			"\nhint: drop --format " + string(cfg.Format)}

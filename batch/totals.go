@@ -2,8 +2,12 @@ package batch
 
 import (
 	"math/big"
-	"sort"
 	"strings"
+
+	"github.com/crmbatch/crmbatch/amount"
+	"github.com/crmbatch/crmbatch/formats"
+	"github.com/crmbatch/crmbatch/ledger"
+	"github.com/crmbatch/crmbatch/report"
 )
 
 // Total is a control total of a charges job: how many rows of a status, and
@@ -18,104 +22,92 @@ type Total struct {
 	Unparsed int `json:"unparsed_amounts,omitempty"`
 }
 
-// totals sums the amount column of a charges job per status and currency.
+// totals sums a charges job's amounts per action, status and currency as
+// the rows are reported, with the one amount reader.
 type totals struct {
-	amountCol, currencyCol int
-	sums                   map[[2]string]*Total
-	rats                   map[[2]string]*big.Rat
+	cols *chargeAmounts
+	rec  *report.Reconciler
 }
 
-// newTotals returns nil when the file has no amount column to total.
+// newTotals returns nil when the job has no amount column to total.
 func newTotals(j *job) *totals {
-	a, ok := j.index["amount"]
-	if !ok || j.kind != Charges {
+	if j.amounts == nil {
 		return nil
 	}
-	c, ok := j.index["currency"]
-	if !ok {
-		c = -1
-	}
-	return newTotalsAt(a, c)
+	return &totals{cols: j.amounts, rec: report.NewReconciler(j.amounts.exported >= 0)}
 }
 
-// newTotalsAt totals the amounts of column a in the currencies of column c
-// (-1: no currency column).
-func newTotalsAt(a, c int) *totals {
-	return &totals{amountCol: a, currencyCol: c, sums: map[[2]string]*Total{}, rats: map[[2]string]*big.Rat{}}
-}
-
-func (t *totals) add(fields []string, status Status) {
-	cur := ""
-	if t.currencyCol >= 0 {
-		cur = strings.ToUpper(strings.TrimSpace(fields[t.currencyCol]))
+// add counts a reported row with its outcome, and returns the outcome with
+// the AMOUNT_EDITED warning when its amount is not the one exported.
+func (t *totals) add(rec formats.Record, item Item, o ledger.Outcome) ledger.Outcome {
+	c := t.cols
+	amt, err := c.read(rec, c.amount)
+	if err != nil {
+		amt = nil
 	}
-	amount, ok := parseAmount(fields[t.amountCol])
-	for _, st := range []string{"input", string(status)} {
-		k := [2]string{st, cur}
-		tot := t.sums[k]
-		if tot == nil {
-			tot = &Total{Status: st, Currency: cur}
-			t.sums[k] = tot
-			t.rats[k] = new(big.Rat)
-		}
-		tot.Count++
-		if ok {
-			t.rats[k].Add(t.rats[k], amount)
+	var exported *big.Rat
+	if c.exported >= 0 {
+		exported, _ = amount.Number(strings.TrimSpace(rec.Fields[c.exported]))
+	}
+	cur := c.currencyOf(rec, c.currency)
+	edited := false
+	if a, x := c.edited(rec); a != nil && Status(o.Status) != StatusInvalid {
+		edited = true
+		msg := editedMessage(a, x, cur)
+		if o.Code == "" {
+			o.Code, o.Message = codeAmountEdited, msg
 		} else {
-			tot.Unparsed++
+			o.Message += "; " + msg
 		}
 	}
+	t.rec.Add(c.actionOf(rec, item), o.Status, cur, amt, exported, edited)
+	return o
 }
 
-// list returns the totals, input first, then by status and currency.
-func (t *totals) list() []Total {
+// reconciliation is the totals' Reconciliation (nil for no totals).
+func (t *totals) reconciliation() *report.Reconciliation {
 	if t == nil {
 		return nil
 	}
-	out := make([]Total, 0, len(t.sums))
-	for k, tot := range t.sums {
-		tot.Amount = t.rats[k].FloatString(minorUnits(tot.Currency))
-		out = append(out, *tot)
+	return t.rec.Result()
+}
+
+// listTotals are the control totals per status and currency of a
+// reconciliation, input first.
+func listTotals(r *report.Reconciliation) []Total {
+	if r == nil {
+		return nil
 	}
-	rank := map[string]int{"input": 0, string(StatusOK): 1, string(StatusFailed): 2, string(StatusInvalid): 3, string(StatusSkipped): 4, string(StatusPlanned): 5}
-	sort.Slice(out, func(a, b int) bool {
-		if out[a].Status != out[b].Status {
-			return rank[out[a].Status] < rank[out[b].Status]
+	var out []Total
+	for _, ch := range r.Checks {
+		notRead := map[string]int{}
+		for _, l := range r.Lines {
+			if l.Currency == ch.Currency {
+				notRead[l.Status] += l.NotRead
+			}
 		}
-		return out[a].Currency < out[b].Currency
-	})
+		out = append(out, Total{Status: "input", Currency: ch.Currency, Count: ch.Input.Rows, Amount: ch.Input.Amount, Unparsed: notRead["input"]})
+		for _, p := range ch.Parts {
+			if p.Rows > 0 {
+				out = append(out, Total{Status: p.Status, Currency: ch.Currency, Count: p.Rows, Amount: p.Amount, Unparsed: notRead[p.Status]})
+			}
+		}
+	}
 	return out
 }
 
-// parseAmount reads an amount as a spreadsheet user wrote it: 5.99, 5,99 (a
-// decimal comma), 1,234.56 or 1 234,56 (grouped), -3.
-func parseAmount(s string) (*big.Rat, bool) {
-	s = strings.ReplaceAll(strings.TrimSpace(s), " ", "")
-	if s == "" {
-		return nil, false
+// exportTotals sums a charges export's amounts per charge status and currency.
+type exportTotals struct{ rec *report.Reconciler }
+
+func (t *exportTotals) add(amountText, currency, status string) {
+	if t.rec == nil {
+		t.rec = report.NewReconciler(false)
 	}
-	if strings.Contains(s, ".") && strings.Contains(s, ",") {
-		if strings.LastIndex(s, ",") > strings.LastIndex(s, ".") {
-			s = strings.ReplaceAll(s, ".", "") // 1.234,56
-		} else {
-			s = strings.ReplaceAll(s, ",", "") // 1,234.56
-		}
+	a, err := amount.Number(amountText)
+	if err != nil {
+		a = nil
 	}
-	s = strings.ReplaceAll(s, ",", ".")
-	if strings.ContainsAny(s, "eE/") { // big.Rat would take 1e3 and 1/3: an amount is neither
-		return nil, false
-	}
-	r, ok := new(big.Rat).SetString(s)
-	return r, ok
+	t.rec.Add("", status, currency, a, nil, false)
 }
 
-// minorUnits is how many decimals a currency's amounts have (ISO 4217).
-func minorUnits(currency string) int {
-	switch currency {
-	case "JPY", "KRW", "CLP", "ISK", "VND", "XAF", "XOF", "UGX", "PYG", "RWF":
-		return 0
-	case "BHD", "KWD", "OMR", "JOD", "TND", "LYD", "IQD":
-		return 3
-	}
-	return 2
-}
+func (t *exportTotals) list() []Total { return listTotals(t.rec.Result()) }

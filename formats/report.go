@@ -18,22 +18,54 @@ const (
 	Tinted
 )
 
+// Kinds a report gives its cells, beyond those a reader finds in a file.
+// In XLSX: an Integer cell holding a whole number is a number shown as it
+// is (a row number, attempts); an amount kind (AmountKind) holding a plain
+// decimal is a number shown with the currency's decimals and thousands
+// separators; a Heading cell is bold text. A cell whose text is not such a
+// number stays text, as written. CSV has no kinds.
+const (
+	Integer CellKind = 32 + iota
+	Heading
+	amountKinds // AmountKind(0); AmountKind(d) is amountKinds+d
+)
+
+// maxAmountDecimals is the most decimals an amount kind shows (ISO 4217's
+// CLF has 4).
+const maxAmountDecimals = 4
+
+// AmountKind is the kind of an amount cell shown with decimals decimals (0
+// to 4): 1,234 JPY, 1,234.56 USD, 1.234 BHD.
+func AmountKind(decimals int) CellKind {
+	return amountKinds + CellKind(min(max(decimals, 0), maxAmountDecimals))
+}
+
+// amountDecimals returns the decimals of an amount kind, or false.
+func amountDecimals(k CellKind) (int, bool) {
+	if k >= amountKinds && k <= amountKinds+maxAmountDecimals {
+		return int(k - amountKinds), true
+	}
+	return 0, false
+}
+
 // ReportWriter writes a report to a temporary file and puts it in place only
 // on Commit, so a reader never sees half a report.
 type ReportWriter interface {
 	// WriteRow appends a row; fields are aligned with the header.
 	WriteRow(fields []string, style RowStyle) error
-	// WriteCells is WriteRow with the kind each cell had in the job file
-	// (aligned with fields; nil = none): in XLSX a Date cell holding an ISO
-	// date is written as a real date. Other kinds stay text, so an ID typed
-	// as a number keeps its digits. CSV has no kinds.
+	// WriteCells is WriteRow with a kind for each cell (aligned with
+	// fields; nil = none): in XLSX a Date cell holding an ISO date is written
+	// as a real date, Integer and amount kinds (AmountKind) as numbers. A
+	// Number cell stays text, so an ID typed as a number keeps its digits.
+	// CSV has no kinds.
 	WriteCells(fields []string, kinds []CellKind, style RowStyle) error
 	// AddSheet adds a simple sheet (for example "Summary") whose first row is
 	// bold. XLSX only; a no-op for CSV.
 	AddSheet(name string, rows [][]string) error
 	// AddTypedSheet is AddSheet with a kind per cell (kinds aligned with
-	// rows; nil = all text): Number cells holding a plain number are number
-	// cells, so that a spreadsheet sums them.
+	// rows; nil = all text): Number, Integer and amount cells holding a plain
+	// number are number cells, so that a spreadsheet sums them; Heading
+	// cells are bold.
 	AddTypedSheet(name string, rows [][]string, kinds [][]CellKind) error
 	// Commit flushes, syncs and renames the file into place, with mode 0600.
 	Commit() error

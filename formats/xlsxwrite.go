@@ -46,6 +46,13 @@ const (
 	xfTintedWrap
 	xfInteger // a whole number with thousands separators
 	xfNumber  // a number in the General format
+	xfWhole   // a whole number as it is: a row number, attempts
+	xfWholeTinted
+	xfDateTinted
+	xfHeadNumber // bold, right-aligned: the heading of a column of numbers
+	// xfAmounts is the first of the amount formats: xfAmounts+2*d shows d
+	// decimals with thousands separators, xfAmounts+2*d+1 the same tinted.
+	xfAmounts
 )
 
 // Namespaces and part types of SpreadsheetML.
@@ -237,8 +244,11 @@ func (r *xlsxReport) appendRow(b []byte, n int, fields []string, kinds []CellKin
 		b = append(b, r.colRef(i)...)
 		b = append(b, row...)
 		b = append(b, `" s="`...)
-		if v, xf, ok := r.typed(i, f, n, kinds); ok {
-			b = strconv.AppendInt(b, int64(xf), 10)
+		if v, cx, ok := r.typed(i, f, n, kinds); ok {
+			if xf == xfTinted {
+				cx = tinted(cx)
+			}
+			b = strconv.AppendInt(b, int64(cx), 10)
 			b = append(b, `"><v>`...)
 			b = append(b, v...)
 			b = append(b, `</v></c>`...)
@@ -289,16 +299,38 @@ func (r *xlsxReport) typed(col int, f string, row int, kinds []CellKind) (string
 	switch {
 	case col < len(r.kinds) && r.kinds[col] != Text:
 		kind = r.kinds[col]
-	case col < len(kinds) && kinds[col] == Date:
-		kind = Date
+	case col < len(kinds) && kinds[col] != Number:
+		kind = kinds[col]
 	}
 	return typedValue(f, kind, xfAmount)
+}
+
+// tinted is the tinted variant of a number format.
+func tinted(xf int) int {
+	switch {
+	case xf == xfWhole:
+		return xfWholeTinted
+	case xf == xfDate:
+		return xfDateTinted
+	case xf >= xfAmounts && (xf-xfAmounts)%2 == 0:
+		return xf + 1
+	}
+	return xf
 }
 
 // typedValue is f as the value of a number cell of kind (Number in the
 // format numXF), or false when f is not a plain number or an ISO date.
 func typedValue(f string, kind CellKind, numXF int) (string, int, bool) {
+	if d, ok := amountDecimals(kind); ok {
+		kind, numXF = Number, xfAmounts+2*d
+	}
 	switch kind {
+	case Integer:
+		digits := strings.TrimPrefix(f, "-")
+		if digits == "" || len(digits) > 15 || strings.Trim(digits, "0123456789") != "" {
+			return "", 0, false
+		}
+		return f, xfWhole, true
 	case Number:
 		if _, err := strconv.ParseFloat(f, 64); err != nil || strings.ContainsAny(f, "eEinIN") {
 			return "", 0, false
@@ -634,39 +666,36 @@ func (r *xlsxReport) writeExtra(part string, s extraSheet) error {
 
 // appendExtraRow appends a row of an added sheet: its Number cells are
 // numbers (whole ones with thousands separators, amounts with two decimals),
-// the others text in the format xf.
+// its Integer and amount cells numbers as in the results, its Heading cells
+// bold text, the others text in the format xf.
 func appendExtraRow(b []byte, r *xlsxReport, n int, fields []string, kinds []CellKind, xf int) []byte {
-	typed := false
-	for i, f := range fields {
-		if i < len(kinds) && kinds[i] == Number {
-			if _, _, ok := typedValue(f, Number, xfNumber); ok {
-				typed = true
-			}
-		}
-	}
-	if !typed {
-		return r.appendRow(b, n, fields, nil, xf)
-	}
 	var nb [20]byte
 	row := strconv.AppendInt(nb[:0], int64(n), 10)
 	b = append(b, `<row r="`...)
 	b = append(b, row...)
 	b = append(b, `">`...)
 	for i, f := range fields {
-		if i < len(kinds) && kinds[i] == Number {
-			if v, _, ok := typedValue(f, Number, xfNumber); ok {
-				cx := xfNumber
+		k := Text
+		if i < len(kinds) {
+			k = kinds[i]
+		}
+		if v, cx, ok := typedValue(f, k, xfNumber); ok {
+			if k == Number {
 				switch dot := strings.IndexByte(f, '.'); {
 				case dot < 0:
 					cx = xfInteger
 				case len(f)-dot-1 == 2:
 					cx = xfAmount
 				}
-				b = fmt.Appendf(b, `<c r="%s%s" s="%d"><v>%s</v></c>`, r.colRef(i), row, cx, v)
-				continue
 			}
+			b = fmt.Appendf(b, `<c r="%s%s" s="%d"><v>%s</v></c>`, r.colRef(i), row, cx, v)
+			continue
 		}
-		b = fmt.Appendf(b, `<c r="%s%s" s="%d"`, r.colRef(i), row, xf)
+		cx := xf
+		if k == Heading {
+			cx = xfBold
+		}
+		b = fmt.Appendf(b, `<c r="%s%s" s="%d"`, r.colRef(i), row, cx)
 		if f == "" {
 			b = append(b, `/>`...)
 			continue
@@ -732,10 +761,11 @@ func (r *xlsxReport) Abort() error {
 	return os.Remove(r.tmp.Name())
 }
 
-// xlsxStyles holds the cell formats xfDefault, xfText, xfBold, xfTinted,
-// xfAmount, xfDate, xfWrap, xfTintedWrap, xfInteger and xfNumber.
+// xlsxStyles holds the cell formats of the xf constants, by index.
 const xlsxStyles = xmlDecl + `<styleSheet xmlns="` + nsMain + `">` +
-	`<numFmts count="1"><numFmt numFmtId="164" formatCode="yyyy\-mm\-dd\ hh:mm:ss"/></numFmts>` +
+	`<numFmts count="4"><numFmt numFmtId="164" formatCode="yyyy\-mm\-dd\ hh:mm:ss"/>` +
+	`<numFmt numFmtId="165" formatCode="#,##0.0"/><numFmt numFmtId="166" formatCode="#,##0.000"/>` +
+	`<numFmt numFmtId="167" formatCode="#,##0.0000"/></numFmts>` +
 	`<fonts count="2">` +
 	`<font><sz val="11"/><color theme="1"/><name val="Calibri"/><family val="2"/><scheme val="minor"/></font>` +
 	`<font><b val="1"/><sz val="11"/><color theme="1"/><name val="Calibri"/><family val="2"/><scheme val="minor"/></font>` +
@@ -747,7 +777,7 @@ const xlsxStyles = xmlDecl + `<styleSheet xmlns="` + nsMain + `">` +
 	`</fills>` +
 	`<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>` +
 	`<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>` +
-	`<cellXfs count="10">` +
+	`<cellXfs count="24">` +
 	`<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>` +
 	`<xf numFmtId="49" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>` +
 	`<xf numFmtId="49" fontId="1" fillId="0" borderId="0" xfId="0" applyNumberFormat="1" applyFont="1"/>` +
@@ -758,6 +788,20 @@ const xlsxStyles = xmlDecl + `<styleSheet xmlns="` + nsMain + `">` +
 	`<xf numFmtId="49" fontId="0" fillId="2" borderId="0" xfId="0" applyNumberFormat="1" applyFill="1" applyAlignment="1"><alignment vertical="top" wrapText="1"/></xf>` +
 	`<xf numFmtId="3" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>` +
 	`<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>` +
+	`<xf numFmtId="1" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>` +
+	`<xf numFmtId="1" fontId="0" fillId="2" borderId="0" xfId="0" applyNumberFormat="1" applyFill="1"/>` +
+	`<xf numFmtId="164" fontId="0" fillId="2" borderId="0" xfId="0" applyNumberFormat="1" applyFill="1"/>` +
+	`<xf numFmtId="49" fontId="1" fillId="0" borderId="0" xfId="0" applyNumberFormat="1" applyFont="1" applyAlignment="1"><alignment horizontal="right"/></xf>` +
+	`<xf numFmtId="3" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>` +
+	`<xf numFmtId="3" fontId="0" fillId="2" borderId="0" xfId="0" applyNumberFormat="1" applyFill="1"/>` +
+	`<xf numFmtId="165" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>` +
+	`<xf numFmtId="165" fontId="0" fillId="2" borderId="0" xfId="0" applyNumberFormat="1" applyFill="1"/>` +
+	`<xf numFmtId="4" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>` +
+	`<xf numFmtId="4" fontId="0" fillId="2" borderId="0" xfId="0" applyNumberFormat="1" applyFill="1"/>` +
+	`<xf numFmtId="166" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>` +
+	`<xf numFmtId="166" fontId="0" fillId="2" borderId="0" xfId="0" applyNumberFormat="1" applyFill="1"/>` +
+	`<xf numFmtId="167" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>` +
+	`<xf numFmtId="167" fontId="0" fillId="2" borderId="0" xfId="0" applyNumberFormat="1" applyFill="1"/>` +
 	`</cellXfs>` +
 	`<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>` +
 	`<dxfs count="0"/><tableStyles count="0" defaultTableStyle="TableStyleMedium2" defaultPivotStyle="PivotStyleLight16"/>` +
