@@ -377,11 +377,21 @@ func (rep *reports) write(rec formats.Record, o ledger.Outcome) error {
 	return rep.results.WriteCells(line, kinds, style)
 }
 
-// commit adds the Summary sheet and puts the reports in place.
-func (rep *reports) commit(sheet [][]string, kinds [][]formats.CellKind) error {
+// commit adds the Reconciliation sheet of a charges job and the Summary
+// sheet, and puts the reports in place. It completes the summary's
+// Reconciliation with what to do.
+func (rep *reports) commit(s *Summary) error {
+	reconcileToDo(s)
+	sheet, kinds := summarySheet(s)
 	for _, w := range []formats.ReportWriter{rep.results, rep.failures} {
 		if w == nil {
 			continue
+		}
+		if s.Reconciliation != nil {
+			rows, rowKinds := s.Reconciliation.Sheet()
+			if err := w.AddTypedSheet("Reconciliation", rows, rowKinds); err != nil {
+				return err
+			}
 		}
 		if err := w.AddTypedSheet("Summary", sheet, kinds); err != nil {
 			return err

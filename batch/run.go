@@ -285,7 +285,7 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 	if s.Counts[StatusUnknown] > 0 {
 		s.Resolve = strings.TrimSpace("crmbatch run "+id.flags) + " " + shellQuote(cfg.Path)
 	}
-	if err := rep.commit(summarySheet(s)); err != nil {
+	if err := rep.commit(s); err != nil {
 		return nil, reportsError(err)
 	}
 	if err := writeSummary(s); err != nil {
@@ -454,7 +454,7 @@ func dryRun(cfg Config, j *job, s *Summary) error {
 	}
 	s.EstimatedSeconds = float64(s.Calls) / cfg.Rate
 	s.ReadBeforeCalls = rp.planned.readBefore
-	if err := rep.commit(summarySheet(s)); err != nil {
+	if err := rep.commit(s); err != nil {
 		return err
 	}
 	return writeSummary(s)
@@ -469,7 +469,7 @@ func nothingToDo(cfg Config, j *job, s *Summary) error {
 	}
 	defer rep.abort()
 	s.add(sent{}, rp, cfg.Now(), j.protect)
-	if err := rep.commit(summarySheet(s)); err != nil {
+	if err := rep.commit(s); err != nil {
 		return reportsError(err)
 	}
 	if err := writeSummary(s); err != nil {

@@ -18,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/crmbatch/crmbatch/amount"
 	"github.com/crmbatch/crmbatch/batch"
 	"github.com/crmbatch/crmbatch/crm"
 	"github.com/crmbatch/crmbatch/formats"
@@ -82,6 +83,9 @@ func (f *factory) runJob(ctx context.Context, o *RunOptions) error {
 		Overrides: map[string]string{},
 	}
 	var err error
+	if cfg.DecimalMark, err = amount.ParseMark(o.DecimalMark); err != nil {
+		return &batch.UsageError{Msg: "--" + err.Error()}
+	}
 	if cfg.XLSXPassword, err = crm.SecretFromEnv(f.getenv, envXLSXPassword, envXLSXPasswordFile); err != nil {
 		return &batch.UsageError{Msg: strings.TrimPrefix(err.Error(), "crm: ")}
 	}
@@ -453,6 +457,7 @@ func (f *factory) printSummary(s *batch.Summary) {
 	if n := s.Counts[batch.StatusUnknown]; n > 0 && s.Resolve != "" {
 		fmt.Fprintf(w, "\n  %d rows unknown: they may have been applied; %s (the same command) reads them back, as does crmbatch run %s", n, s.Resolve, s.Reports.Failures)
 	}
+	printReconciliation(w, s)
 	if s.DryRun {
 		fmt.Fprintf(w, "\n  plan:     %s\n  summary:  %s\n", s.Reports.Results, s.Reports.Summary)
 		return

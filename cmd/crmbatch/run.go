@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/crmbatch/crmbatch/amount"
 	"github.com/crmbatch/crmbatch/batch"
 )
 
@@ -70,6 +71,7 @@ type RunOptions struct {
 	Concurrency, ChunkSize                        int
 	DryRun, Fresh, Rerun, SkipDone, Force, Strict bool
 	ReadBefore, NewLedger                         bool
+	DecimalMark                                   string
 	MaxWait                                       time.Duration
 	State                                         string
 	LogFormat                                     string
@@ -160,6 +162,7 @@ also checks what only the endpoint knows, such as promotion codes.`
 	fs.BoolVar(&opts.Quiet, "quiet", false, "log warnings and errors only")
 	fs.BoolVar(&opts.NoProgress, "no-progress", false, "no progress bar or progress lines")
 	fs.BoolVar(&opts.Strict, "strict", false, "refuse a file with columns the job does not read (a misnamed column), sending nothing")
+	fs.StringVar(&opts.DecimalMark, "decimal-mark", "", "charges: the decimal mark of text amounts, , or . (default: as the file's unambiguous amounts agree; an amount that reads two ways, such as 1,234, is invalid: AMBIGUOUS_AMOUNT)")
 	fs.BoolVar(&opts.ReadBefore, "read-before", false, "subscriptions: read each customer's subscription before its first row (one call a customer), so that a lost answer on that row can be proven too (default: read back only after a lost answer)")
 	if !validate {
 		fs.StringVar(&opts.Watch, "watch", "", "run every job file dropped into DIR (which must exist), then move it with its reports into DIR/processed or DIR/failed")
@@ -174,6 +177,7 @@ also checks what only the endpoint knows, such as promotion codes.`
 	_ = cmd.RegisterFlagCompletionFunc("job", completeWords(batch.KindNames()...))
 	_ = cmd.RegisterFlagCompletionFunc("format", completeWords("csv", "xlsx"))
 	_ = cmd.RegisterFlagCompletionFunc("log-format", completeWords("text", "json"))
+	_ = cmd.RegisterFlagCompletionFunc("decimal-mark", completeWords(",", "."))
 	_ = cmd.RegisterFlagCompletionFunc("sheet", f.completeSheets)
 	_ = cmd.RegisterFlagCompletionFunc("out", completeDirs)
 	_ = cmd.RegisterFlagCompletionFunc("state", completeDirs)
@@ -203,6 +207,9 @@ func (o *RunOptions) check(args []string) error {
 		return &usageError{msg: "--watch puts the reports beside each file in processed/ or failed/: drop --out"}
 	case o.MaxWait <= 0:
 		return &usageError{msg: "--max-wait must be positive, e.g. 5m"}
+	}
+	if _, err := amount.ParseMark(o.DecimalMark); err != nil {
+		return &usageError{msg: "--" + err.Error(), hint: "--decimal-mark , reads 1.234,56 and 1,5; --decimal-mark . reads 1,234.56 and 1.5"}
 	}
 	return o.ConnOptions.check()
 }
