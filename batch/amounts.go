@@ -214,6 +214,6 @@ func (c *chargeAmounts) cells(rec formats.Record, col int) (string, formats.Cell
 
 // editedMessage is the AMOUNT_EDITED warning of a row.
 func editedMessage(amt, exported *big.Rat, currency string) string {
-	return fmt.Sprintf("amount %s differs from amount_raw %s, the amount as exported: the Reconciliation sheet sums both; CRM.COM takes no amount, it keeps the charge's own",
+	return fmt.Sprintf("amount %s, exported as %s (amount_raw): edited since the export; CRM.COM keeps its own amount, the Reconciliation sheet sums both",
 		plainDecimal(amt), amount.Format(exported, currency))
 }

@@ -33,7 +33,11 @@ func reconcileToDo(s *Summary) {
 		r.ToDo = append(r.ToDo, fmt.Sprintf("%d rows not sent (NOT_SENT, counted as failed): the run stopped before them; the same command sends them", s.NotSent))
 	}
 	if n := s.Counts[StatusInvalid]; n > 0 {
-		r.ToDo = append(r.ToDo, fmt.Sprintf("%d invalid rows (%s): never sent. Correct the cell each error_message names (AMBIGUOUS_AMOUNT: pass --decimal-mark , or .), then run: crmbatch run %s", n, amounts(string(StatusInvalid)), shellQuote(failures)))
+		hint := ""
+		if s.ErrorCodes[codeAmbiguousAmount] > 0 {
+			hint = " (AMBIGUOUS_AMOUNT: or pass --decimal-mark , or --decimal-mark .)"
+		}
+		r.ToDo = append(r.ToDo, fmt.Sprintf("%d invalid rows (%s): never sent. Correct the cell each error_message names%s, then run: crmbatch run %s", n, amounts(string(StatusInvalid)), hint, shellQuote(failures)))
 	}
 	if n := s.Counts[StatusUnknown]; n > 0 {
 		resolve := s.Resolve

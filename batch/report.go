@@ -314,6 +314,11 @@ func newReports(j *job, paths Reports, f formats.Format, overrides map[string]st
 		wrap[i] = c.report >= 0 && reportColumns[c.report] == "error_message"
 	}
 	opts := formats.ReportOptions{Wrap: wrap, Password: password}
+	if f == formats.XLSX {
+		// Printed, the first pages hold the key columns, the status and
+		// the whole error; the key columns name the rows on every page.
+		opts.PageOne, opts.Titles = len(keys)+len(tail), len(keys)
+	}
 	var err error
 	if rep.results, err = formats.CreateReportWith(paths.Results, f, header, opts); err != nil {
 		return nil, err

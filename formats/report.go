@@ -117,6 +117,15 @@ type ReportOptions struct {
 	// Wrap marks the columns (by index) whose long texts wrap in a wide
 	// column of an XLSX report, such as an error message.
 	Wrap []bool
+	// PageOne, when positive, is how many leading columns of an XLSX report
+	// are printed on the first pages: as wide as they are, at a scale that
+	// keeps its 11-point text at 9 points or more on A4 or Letter
+	// landscape (a wrapped column narrows to fit), the other columns on the
+	// pages after them. 0: the sheet prints one page wide.
+	PageOne int
+	// Titles is how many leading columns are printed on every page, with
+	// the header row: those that name a row.
+	Titles int
 	// Password encrypts an XLSX report, as Excel does a password-protected
 	// workbook: the reports of a password-protected job file are protected
 	// with its password. A CSV report cannot be encrypted and is refused.
@@ -148,6 +157,7 @@ func CreateReportWith(path string, f Format, header []string, opts ReportOptions
 		var x *xlsxReport
 		if x, err = newXLSXReport(path, tmp, header); err == nil {
 			x.kinds, x.wrap, x.password = opts.Kinds, opts.Wrap, opts.Password
+			x.pageOne, x.titles = min(opts.PageOne, len(header)), min(opts.Titles, len(header))
 			w = x
 		}
 	default:

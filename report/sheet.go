@@ -23,7 +23,6 @@ func (r *Reconciliation) Sheet() ([][]string, [][]formats.CellKind) {
 		head = append(head, "amount as exported", "rows edited")
 	}
 	head = append(head, "amounts not read")
-	add(head, nil)
 	figures := func(c string) []formats.CellKind {
 		k := []formats.CellKind{formats.Text, formats.Text, formats.Text, formats.Integer, formats.AmountKind(amount.Decimals(c))}
 		if r.Exported {
@@ -31,6 +30,7 @@ func (r *Reconciliation) Sheet() ([][]string, [][]formats.CellKind) {
 		}
 		return append(k, formats.Integer)
 	}
+	add(head, figures(""))
 	for _, l := range r.Lines {
 		row := []string{l.Action, l.Status, l.Currency, strconv.Itoa(l.Rows), l.Amount}
 		if r.Exported {
