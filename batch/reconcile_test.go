@@ -2,8 +2,11 @@ package batch_test
 
 import (
 	"context"
+	"fmt"
 	"math/big"
+	"os"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -321,5 +324,42 @@ func TestAmbiguousAmount(t *testing.T) {
 				t.Errorf("ok total %s, want %s", ok, r.FloatString(3))
 			}
 		})
+	}
+}
+
+// TestFinanceFixture runs the charges sheet behind the rendered pages of
+// docs/finance.md (an export of 60 pending charges, edited as a finance team
+// would: decimal commas, JPY, grouped amounts, edited amounts, a wrong
+// customer, a blank one, an identifier turned into a number) and checks its
+// reconciliation.
+func TestFinanceFixture(t *testing.T) {
+	t.Parallel()
+	_, api := startSandbox(t, sandbox.Options{})
+	dir := t.TempDir()
+	path := filepath.Join(dir, "charges.xlsx")
+	b, err := os.ReadFile(filepath.Join("testdata", "finance-charges.xlsx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s, err := batch.Run(context.Background(), runConfig(t, path, api))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Counts[batch.StatusOK] != 56 || s.Counts[batch.StatusFailed] != 2 || s.Counts[batch.StatusInvalid] != 2 || s.ErrorCodes["AMOUNT_EDITED"] != 8 {
+		t.Errorf("counts %v, codes %v", s.Counts, s.ErrorCodes)
+	}
+	got := map[string]string{}
+	for _, c := range s.Reconciliation.Checks {
+		if !c.Holds {
+			t.Errorf("%s: the check does not hold: %+v", c.Currency, c)
+		}
+		got[c.Currency] = fmt.Sprintf("%d %s", c.Input.Rows, c.Input.Amount)
+	}
+	want := map[string]string{"EUR": "12 1393.45", "JPY": "3 14813", "USD": "45 432.55"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("input totals %v, want %v", got, want)
 	}
 }
