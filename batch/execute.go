@@ -105,7 +105,7 @@ func (h history) prepare(r *row, k *Kind) (Item, *result) {
 		it.EKey = key
 	}
 	if note, ok := h.progress.Uncertain[r.seq]; ok {
-		it.Uncertain, it.Note = true, note
+		it.Uncertain, it.Note, it.EndedUnknown = true, note, h.progress.EndedUnknown[r.seq]
 	}
 	if d, ok := h.earlier.Done[it.EKey]; ok {
 		done := doneEarlier(d)
@@ -113,6 +113,7 @@ func (h history) prepare(r *row, k *Kind) (Item, *result) {
 	}
 	if note, ok := h.earlier.Uncertain[it.EKey]; ok {
 		it.Uncertain, it.Note = true, note
+		it.EndedUnknown = it.EndedUnknown || h.earlier.EndedUnknown[it.EKey]
 	}
 	if it.Uncertain && it.Note != "" && !k.Sequential {
 		it.Key = "replay\x00" + it.Note

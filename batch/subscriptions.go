@@ -315,6 +315,7 @@ func callSubscription(ctx context.Context, x *executor, items []Item, ps []subsc
 	c := &subscriptionCall{x: x, action: items[0].Action, sub: ps[0], why: "no usable answer came back"}
 	it := items[0]
 	c.before, c.known = parseState(it.Note)
+	c.movedOn = it.Uncertain && it.EndedUnknown
 	if !it.Uncertain {
 		if c.before, c.known = x.states.get(c.sub.Customer); !c.known && x.readBefore {
 			var err error
@@ -369,6 +370,7 @@ type subscriptionCall struct {
 	known     bool  // before is known
 	created   *crm.CreatedSubscription
 	now       state  // the state last read back
+	movedOn   bool   // an earlier run ended the row unknown and went on to the customer's later rows
 	confirmed bool   // now proved the row applied
 	why       string // why it was read back: the answer lost, or the run stopped
 }
@@ -402,6 +404,10 @@ func (c *subscriptionCall) readBack(ctx context.Context) (bool, error) {
 		c.confirmed = true
 		return true, nil
 	case verdictNotApplied:
+		if c.movedOn {
+			// The customer's later rows may have undone this one since.
+			return false, &readBackDoubt{call: c, verdict: verdictMovedOn}
+		}
 		// The state before the next attempt is known now, even when it was
 		// not before the first.
 		c.before, c.known = after, true
@@ -419,6 +425,7 @@ const (
 	verdictApplied                    // the state moved from before to the action's end state
 	verdictMayHaveBeen                // the action's end state, with the state before not known: the customer may have been in it already
 	verdictNeither                    // a state the action does not make, and not the state before
+	verdictMovedOn                    // not applied by the state, but the customer's later rows may have moved it since
 )
 
 // judge tells what a state read back after a lost answer says of an action.
@@ -452,6 +459,11 @@ type readBackDoubt struct {
 
 func (d *readBackDoubt) Error() string {
 	c := d.call
+	if d.verdict == verdictMovedOn {
+		return fmt.Sprintf("%s; read back, the customer has %s, as if this row was not applied, but the run that sent it went on "+
+			"to the customer's later rows, which may have changed it since, so whether this row %s it cannot be told; check it in CRM.COM",
+			c.why, c.now.describe(), pastOf(c.action))
+	}
 	if d.verdict == verdictMayHaveBeen {
 		return fmt.Sprintf("%s; read back, the customer has %s, as a %s leaves it, but may have had it before this row "+
 			"(the state before was not read: --read-before reads it), so whether this row %s it cannot be told; check it in CRM.COM",

@@ -892,6 +892,10 @@ func (l *Ledger) reference(intent int64) string {
 type Progress struct {
 	Done      Seqs
 	Uncertain map[int]string
+	// EndedUnknown are the uncertain rows the run ended unknown and went
+	// past: the later rows of their lanes may have been sent since (as
+	// opposed to rows whose call was in flight when the run stopped).
+	EndedUnknown map[int]bool
 }
 
 // Seqs is a set of rows (their seq), a bit a row: what a run of 10 million
@@ -924,8 +928,7 @@ func (s *Seqs) Len() int { return s.n }
 
 // RunProgress reads what an unfinished run did, to resume it.
 func (l *Ledger) RunProgress(ctx context.Context, runID string) (Progress, error) {
-	p := Progress{Uncertain: map[int]string{}}
-	unknown := map[int]bool{}
+	p := Progress{Uncertain: map[int]string{}, EndedUnknown: map[int]bool{}}
 	rows, err := l.db.QueryContext(ctx, `SELECT seq, status FROM outcomes WHERE run_id = ?`, runID)
 	if err != nil {
 		return p, fmt.Errorf("ledger: %w", err)
@@ -938,7 +941,7 @@ func (l *Ledger) RunProgress(ctx context.Context, runID string) (Progress, error
 			return p, fmt.Errorf("ledger: %w", err)
 		}
 		if status == "unknown" {
-			unknown[seq] = true
+			p.EndedUnknown[seq] = true
 		} else {
 			p.Done.Add(seq)
 		}
@@ -951,7 +954,7 @@ func (l *Ledger) RunProgress(ctx context.Context, runID string) (Progress, error
 			}
 		}
 	})
-	for seq := range unknown {
+	for seq := range p.EndedUnknown {
 		if _, ok := p.Uncertain[seq]; !ok {
 			p.Uncertain[seq] = ""
 		}
@@ -997,13 +1000,16 @@ func (l *Ledger) intents(ctx context.Context, where string, args []any, fn func(
 type Earlier struct {
 	Done      map[uint64]DoneKey
 	Uncertain map[uint64]string // effect key → transaction reference of its call
+	// EndedUnknown are the uncertain effects a run ended unknown and went
+	// past (see Progress.EndedUnknown).
+	EndedUnknown map[uint64]bool
 }
 
 // LineageProgress reads what the runs of a lineage did, but the run except
 // (the run being resumed, whose rows RunProgress reads: holding them twice
 // took ~100 bytes a row).
 func (l *Ledger) LineageProgress(ctx context.Context, lineage, except string) (Earlier, error) {
-	e := Earlier{Done: map[uint64]DoneKey{}, Uncertain: map[uint64]string{}}
+	e := Earlier{Done: map[uint64]DoneKey{}, Uncertain: map[uint64]string{}, EndedUnknown: map[uint64]bool{}}
 	rows, err := l.db.QueryContext(ctx, `SELECT o.ekey, o.status, o.run_id, o.recorded, o.message FROM outcomes o JOIN runs r ON r.id = o.run_id
 		WHERE r.lineage = ? AND o.run_id != ? AND o.ekey != 0 ORDER BY o.recorded`, lineage, except)
 	if err != nil {
@@ -1023,6 +1029,7 @@ func (l *Ledger) LineageProgress(ctx context.Context, lineage, except string) (E
 		case "ok":
 			e.Done[k] = DoneKey{RunID: run, Recorded: time.UnixMilli(rec)}
 			delete(e.Uncertain, k)
+			delete(e.EndedUnknown, k)
 		case "skipped":
 			if _, ok := e.Done[k]; !ok {
 				e.Done[k] = DoneKey{RunID: run, Recorded: time.UnixMilli(rec), Detail: msg}
@@ -1031,6 +1038,7 @@ func (l *Ledger) LineageProgress(ctx context.Context, lineage, except string) (E
 			if _, ok := e.Uncertain[k]; !ok {
 				e.Uncertain[k] = "" // no intent note known yet; an intent below may give one
 			}
+			e.EndedUnknown[k] = true
 		}
 		final[k] = status != "unknown"
 	}
