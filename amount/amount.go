@@ -39,7 +39,7 @@ func ParseMark(s string) (Mark, error) {
 	case ".":
 		return Point, nil
 	}
-	return Unknown, fmt.Errorf("decimal mark %q: give , or .", s)
+	return Unknown, fmt.Errorf("decimal mark %q: give \",\" or \".\"", s)
 }
 
 // String is the mark as typed: "," or ".", or "" when Unknown.
@@ -48,13 +48,6 @@ func (m Mark) String() string {
 		return ""
 	}
 	return string(rune(m))
-}
-
-func (m Mark) other() Mark {
-	if m == Comma {
-		return Point
-	}
-	return Comma
 }
 
 // ErrAmbiguous is the error of a text that reads two ways: "1,234" or

@@ -84,7 +84,7 @@ func (f *factory) runJob(ctx context.Context, o *RunOptions) error {
 	}
 	var err error
 	if cfg.DecimalMark, err = amount.ParseMark(o.DecimalMark); err != nil {
-		return &batch.UsageError{Msg: "--" + err.Error()}
+		return &batch.UsageError{Msg: "--decimal-mark: " + err.Error()}
 	}
 	if cfg.XLSXPassword, err = crm.SecretFromEnv(f.getenv, envXLSXPassword, envXLSXPasswordFile); err != nil {
 		return &batch.UsageError{Msg: strings.TrimPrefix(err.Error(), "crm: ")}

@@ -209,7 +209,7 @@ func (o *RunOptions) check(args []string) error {
 		return &usageError{msg: "--max-wait must be positive, e.g. 5m"}
 	}
 	if _, err := amount.ParseMark(o.DecimalMark); err != nil {
-		return &usageError{msg: "--" + err.Error(), hint: "--decimal-mark , reads 1.234,56 and 1,5; --decimal-mark . reads 1,234.56 and 1.5"}
+		return &usageError{msg: fmt.Sprintf("--decimal-mark %q: give \",\" or \".\"", o.DecimalMark), hint: "--decimal-mark , reads 1.234,56 and 1,5; --decimal-mark . reads 1,234.56 and 1.5"}
 	}
 	return o.ConnOptions.check()
 }
