@@ -2,6 +2,7 @@ package batch
 
 import (
 	"math/big"
+	"sort"
 	"strings"
 
 	"github.com/crmbatch/crmbatch/amount"
@@ -73,7 +74,7 @@ func (t *totals) reconciliation() *report.Reconciliation {
 }
 
 // listTotals are the control totals per status and currency of a
-// reconciliation, input first.
+// reconciliation: input first, then by status, then by currency.
 func listTotals(r *report.Reconciliation) []Total {
 	if r == nil {
 		return nil
@@ -93,7 +94,24 @@ func listTotals(r *report.Reconciliation) []Total {
 			}
 		}
 	}
+	sort.SliceStable(out, func(a, b int) bool {
+		if out[a].Status != out[b].Status {
+			return statusRank(out[a].Status) < statusRank(out[b].Status)
+		}
+		return out[a].Currency < out[b].Currency
+	})
 	return out
+}
+
+// statusRank orders the statuses of the totals: input, ok, failed, invalid,
+// unknown, skipped, planned, then any other (a charge status of an export).
+func statusRank(s string) int {
+	for i, st := range []Status{"input", StatusOK, StatusFailed, StatusInvalid, StatusUnknown, StatusSkipped, StatusPlanned} {
+		if Status(s) == st {
+			return i
+		}
+	}
+	return 7
 }
 
 // exportTotals sums a charges export's amounts per charge status and currency.
