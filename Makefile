@@ -30,7 +30,7 @@ fuzz:
 	go test -run '^$$' -fuzz FuzzXMLScanner -fuzztime 60s ./formats
 	go test -run '^$$' -fuzz FuzzXLSXReport -fuzztime 30s ./formats
 	go test -run '^$$' -fuzz FuzzNumberPattern -fuzztime 30s ./formats
-	go test -run '^$$' -fuzz FuzzParseRow -fuzztime 60s ./batch
+	go test -run '^$$' -fuzz FuzzParseRow -fuzztime 60s ./kind
 	go test -run '^$$' -fuzz FuzzRead -fuzztime 30s ./amount
 
 sandbox: build

@@ -9,7 +9,9 @@ import (
 	"testing"
 
 	"github.com/crmbatch/crmbatch/batch"
+	"github.com/crmbatch/crmbatch/fault"
 	"github.com/crmbatch/crmbatch/formats"
+	"github.com/crmbatch/crmbatch/report"
 	"github.com/crmbatch/crmbatch/sandbox"
 )
 
@@ -37,7 +39,7 @@ func TestLineEndsEveryKind(t *testing.T) {
 					t.Fatalf("Run: %v", err)
 				}
 				want := strings.Count(strings.TrimRight(lf, "\n"), "\n") // the rows but the header
-				if s.Rows != want || s.Counts[batch.StatusOK] != want {
+				if s.Rows != want || s.Counts[report.StatusOK] != want {
 					t.Errorf("%d rows, %v; want %d ok", s.Rows, s.Counts, want)
 				}
 				if len(sb.Applied()) == 0 {
@@ -133,7 +135,7 @@ func TestJobFilesAsExcelShowsThem(t *testing.T) {
 			s, err := batch.Validate(context.Background(), cfg)
 			if tc.err != "" {
 				var ie *formats.InputError
-				var fe *batch.FileError
+				var fe *fault.FileError
 				if !errors.As(err, &ie) && !errors.As(err, &fe) {
 					t.Fatalf("err %v (%T), want an input error (exit 2)", err, err)
 				}

@@ -8,14 +8,19 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/crmbatch/crmbatch/fault"
+	"github.com/crmbatch/crmbatch/jobfile"
+	"github.com/crmbatch/crmbatch/kind"
 	"github.com/crmbatch/crmbatch/ledger"
+	"github.com/crmbatch/crmbatch/lineage"
+	"github.com/crmbatch/crmbatch/report"
 )
 
 // execute is pass 2: the rows pass 1 validated are read again, those done
 // before are skipped, the others scheduled as they come (chunks of calls, or
 // rows one by one for a sequential kind) with at most Concurrency calls in
 // flight. Every outcome is recorded in the ledger as it comes.
-func execute(parent context.Context, cfg Config, j *job, led *ledger.Ledger, h history, rows int, st *stream) (done sent, err error) {
+func execute(parent context.Context, cfg Config, j *jobfile.File, led *ledger.Ledger, h lineage.History, rows int, st *stream) (done sent, err error) {
 	ctx, stop := context.WithCancel(parent)
 	defer stop()
 	sendStart := cfg.Now()
@@ -24,43 +29,43 @@ func execute(parent context.Context, cfg Config, j *job, led *ledger.Ledger, h h
 	if err != nil {
 		return done, err
 	}
-	x.runID, x.stop, x.readBefore = h.run.ID, stop, cfg.ReadBefore
-	x.intend = func(items []Item, note string) (string, error) {
+	x.runID, x.stop, x.readBefore = h.Run.ID, stop, cfg.ReadBefore
+	x.intend = func(items []kind.Item, note string) (string, error) {
 		seqs := make([]int, len(items))
 		keys := make([]uint64, len(items))
 		for i, it := range items {
 			seqs[i], keys[i] = it.Seq, it.EKey
 		}
-		return led.Intend(context.WithoutCancel(parent), h.run.ID, seqs, keys, note)
+		return led.Intend(context.WithoutCancel(parent), h.Run.ID, seqs, keys, note)
 	}
-	if j.kind.rows.claims() {
-		x.claim = claimer(cfg, led, j.kind, h.run, canonicalEndpoint(endpointOf(cfg)))
+	if j.Kind.Claims() {
+		x.claim = claimer(cfg, led, j.Kind, h.Run, lineage.CanonicalEndpoint(endpointOf(cfg)))
 	}
-	cfg.Progress.Begin(rows - h.progress.Done.Len())
+	cfg.Progress.Begin(rows - h.Progress.Done.Len())
 	defer cfg.Progress.End()
 
 	g, gctx := errgroup.WithContext(ctx)
-	rec := newRecorder(gctx, cfg, j.kind, led, h.run.ID, x)
+	rec := newRecorder(gctx, cfg, j.Kind, led, h.Run.ID, x)
 	rec.stream = st
 	add, expire, flush := schedule(gctx, g, cfg, j, x, rec.record, &done.chunks)
-	feedErr := j.scanToSend(rows, func(r *row) error {
-		if r.err != nil || h.progress.Done.Has(r.seq) {
+	feedErr := j.ScanToSend(rows, func(r *jobfile.Row) error {
+		if r.Err != nil || h.Progress.Done.Has(r.Seq) {
 			return nil // invalid, or done before the run stopped
 		}
 		// The reading waits for the reports (their stream holds what is
 		// read ahead of them), after sending what it would hold back.
-		if err := expire(r.seq); err != nil {
+		if err := expire(r.Seq); err != nil {
 			return err
 		}
-		if err := st.admit(gctx, r.seq); err != nil {
+		if err := st.admit(gctx, r.Seq); err != nil {
 			if gctx.Err() == nil {
 				x.fail(fmt.Errorf("writing the reports: %w", err))
 			}
 			return err
 		}
-		it, done := h.prepare(r, j.kind)
+		it, done := h.Prepare(r, j.Kind)
 		if done != nil {
-			return rec.record([]Item{it}, []result{*done})
+			return rec.record([]kind.Item{it}, []kind.Result{*done})
 		}
 		return add(it)
 	})
@@ -76,11 +81,11 @@ func execute(parent context.Context, cfg Config, j *job, led *ledger.Ledger, h h
 	case x.fatal != nil:
 		return done, x.fatal
 	case parent.Err() != nil:
-		return done, &FatalError{Err: fmt.Errorf("interrupted: %w", context.Cause(parent))}
+		return done, &fault.FatalError{Err: fmt.Errorf("interrupted: %w", context.Cause(parent))}
 	case feedErr != nil && !errors.Is(feedErr, context.Canceled):
-		return done, &FatalError{Err: feedErr}
+		return done, &fault.FatalError{Err: feedErr}
 	case waitErr != nil && !errors.Is(waitErr, context.Canceled):
-		return done, &FatalError{Err: waitErr}
+		return done, &fault.FatalError{Err: waitErr}
 	}
 	return done, nil
 }
@@ -93,34 +98,6 @@ type sent struct {
 	seconds                   float64
 }
 
-// prepare makes a row read again ready to send: a row done by an earlier run
-// of the lineage gets its skipped result; a row that may have been applied is
-// marked uncertain, with what was recorded with its call, and the rows of one
-// earlier call go together again.
-func (h history) prepare(r *row, k *Kind) (Item, *result) {
-	it := r.item
-	if key, ok := h.retried[it.Row]; ok {
-		// A row of a failures report whose outcome was unknown: it is that
-		// row of the first file, read back as the run that sent it would.
-		it.EKey = key
-	}
-	if note, ok := h.progress.Uncertain[r.seq]; ok {
-		it.Uncertain, it.Note, it.EndedUnknown = true, note, h.progress.EndedUnknown[r.seq]
-	}
-	if d, ok := h.earlier.Done[it.EKey]; ok {
-		done := doneEarlier(d)
-		return it, &done
-	}
-	if note, ok := h.earlier.Uncertain[it.EKey]; ok {
-		it.Uncertain, it.Note = true, note
-		it.EndedUnknown = it.EndedUnknown || h.earlier.EndedUnknown[it.EKey]
-	}
-	if it.Uncertain && it.Note != "" && !k.Sequential {
-		it.Key = "replay\x00" + it.Note
-	}
-	return it, nil
-}
-
 // recorder records outcomes in the ledger: in the background, many calls to a
 // transaction, or at once where the next call depends on it (a sequential
 // kind's next row, a charge's claim). The reports are given an outcome only
@@ -130,7 +107,7 @@ func (h history) prepare(r *row, k *Kind) (Item, *result) {
 type recorder struct {
 	ctx     context.Context
 	cfg     Config
-	kind    *Kind
+	kind    *kind.Kind
 	led     *ledger.Ledger
 	runID   string
 	x       *executor
@@ -138,7 +115,7 @@ type recorder struct {
 	stream  *stream // the reports being written meanwhile (nil = none)
 }
 
-func newRecorder(ctx context.Context, cfg Config, k *Kind, led *ledger.Ledger, runID string, x *executor) *recorder {
+func newRecorder(ctx context.Context, cfg Config, k *kind.Kind, led *ledger.Ledger, runID string, x *executor) *recorder {
 	rc := &recorder{ctx: ctx, cfg: cfg, kind: k, led: led, runID: runID, x: x}
 	rc.journal = led.NewWriterNotify(runID, rc.recorded)
 	return rc
@@ -146,7 +123,7 @@ func newRecorder(ctx context.Context, cfg Config, k *Kind, led *ledger.Ledger, r
 
 // record records the results of items; a result without a status (a row not
 // sent) is not recorded: the report says NOT_SENT and a resume sends it.
-func (rc *recorder) record(items []Item, res []result) error {
+func (rc *recorder) record(items []kind.Item, res []kind.Result) error {
 	outs := make([]ledger.Outcome, 0, len(items))
 	var unsent []int
 	now := rc.cfg.Now()
@@ -158,11 +135,11 @@ func (rc *recorder) record(items []Item, res []result) error {
 		}
 		o := ledger.Outcome{Seq: it.Seq, Row: it.Row, Status: string(r.Status), Code: r.Code,
 			Message: r.Message, Attempts: r.Attempts, Outputs: r.Outputs, Recorded: now, EKey: it.EKey}
-		if rc.kind.rows.claims() && r.Code != codeClaimed {
+		if rc.kind.Claims() && r.Code != codeClaimed {
 			o.Scope, o.Action = claimScope(rc.kind, endpointOf(rc.cfg)), it.Action
-			o.Key, o.Detail = rc.kind.rows.claimKey(it)
-			if r.kept != nil {
-				o.Detail = *r.kept
+			o.Key, o.Detail = rc.kind.ClaimKey(it)
+			if r.Kept != nil {
+				o.Detail = *r.Kept
 			}
 		}
 		outs = append(outs, o)
@@ -173,7 +150,7 @@ func (rc *recorder) record(items []Item, res []result) error {
 	// A sequential kind's outcome is durable before the next row of its lane
 	// is intended, so after a crash at most one row per lane is uncertain and
 	// reading its subscription back tells what came of it.
-	if rc.kind.Sequential || rc.kind.rows.claims() {
+	if rc.kind.Sequential || rc.kind.Claims() {
 		err := rc.led.Record(context.WithoutCancel(rc.ctx), rc.runID, outs)
 		rc.recorded(outs, err)
 		return err
@@ -193,7 +170,7 @@ func (rc *recorder) recorded(outs []ledger.Outcome, err error) {
 		rc.stream.put(outs, nil)
 	}
 	for _, o := range outs {
-		rc.cfg.Progress.Outcome(Status(o.Status), 1)
+		rc.cfg.Progress.Outcome(report.Status(o.Status), 1)
 	}
 }
 
@@ -213,7 +190,7 @@ func notRecorded(outs []ledger.Outcome, err error) []ledger.Outcome {
 	out := make([]ledger.Outcome, len(outs))
 	for i, o := range outs {
 		out[i] = o
-		if Status(o.Status) == StatusSkipped {
+		if report.Status(o.Status) == report.StatusSkipped {
 			continue
 		}
 		answer := o.Status
@@ -223,7 +200,7 @@ func notRecorded(outs []ledger.Outcome, err error) []ledger.Outcome {
 		if o.Message != "" {
 			answer += " (" + o.Message + ")"
 		}
-		out[i].Status, out[i].Code = string(StatusUnknown), codeNotRecorded
+		out[i].Status, out[i].Code = string(report.StatusUnknown), codeNotRecorded
 		out[i].Message = fmt.Sprintf("sent, and the answer was %s, but the ledger could not record it (%s); run the same command once the ledger can be written: it reads this row back", answer, cause)
 	}
 	return out
@@ -234,14 +211,14 @@ func (rc *recorder) close() error { return rc.journal.Close() }
 // schedule returns how rows are handed to the workers: planned into chunks, each
 // run by a worker of g after the earlier calls of its lanes; or, for a
 // sequential kind, one by one (rowScheduler). chunks counts what is scheduled.
-func schedule(ctx context.Context, g *errgroup.Group, cfg Config, j *job, x *executor, record func([]Item, []result) error, chunks *int) (add func(Item) error, expire func(seq int) error, flush func() error) {
-	k, ln := j.kind, newLanes()
+func schedule(ctx context.Context, g *errgroup.Group, cfg Config, j *jobfile.File, x *executor, record func([]kind.Item, []kind.Result) error, chunks *int) (add func(kind.Item) error, expire func(seq int) error, flush func() error) {
+	k, ln := j.Kind, newLanes()
 	if k.Sequential {
 		send := rowScheduler(ctx, g, x, k, ln, cfg.Concurrency, record)
-		return func(it Item) error { *chunks++; return send(it) }, func(int) error { return nil }, func() error { return nil }
+		return func(it kind.Item) error { *chunks++; return send(it) }, func(int) error { return nil }, func() error { return nil }
 	}
 	g.SetLimit(cfg.Concurrency)
-	plan := newPlanner(j.chunkSize, 4*cfg.Concurrency+16, ln, func(c *chunk) error {
+	plan := newPlanner(j.ChunkSize, 4*cfg.Concurrency+16, ln, func(c *chunk) error {
 		if ctx.Err() != nil {
 			for _, t := range c.tickets {
 				ln.leave(t)
@@ -264,7 +241,7 @@ func endpointOf(cfg Config) string {
 }
 
 // runChunk runs the call of one chunk, after the earlier calls of its lanes.
-func runChunk(ctx context.Context, x *executor, k *Kind, ln *lanes, c *chunk, record func([]Item, []result) error) error {
+func runChunk(ctx context.Context, x *executor, k *kind.Kind, ln *lanes, c *chunk, record func([]kind.Item, []kind.Result) error) error {
 	defer func() {
 		for _, t := range c.tickets {
 			ln.leave(t)
@@ -287,10 +264,10 @@ const seqWindow = 2048
 // and takes one of the concurrency slots only to be sent, so rows of other
 // customers go on meanwhile. A row's outcome is recorded before the next row of
 // its lanes starts. At most seqWindow rows are in flight or waiting.
-func rowScheduler(ctx context.Context, g *errgroup.Group, x *executor, k *Kind, ln *lanes, concurrency int, record func([]Item, []result) error) func(Item) error {
+func rowScheduler(ctx context.Context, g *errgroup.Group, x *executor, k *kind.Kind, ln *lanes, concurrency int, record func([]kind.Item, []kind.Result) error) func(kind.Item) error {
 	slots := make(chan struct{}, concurrency)
 	window := make(chan struct{}, seqWindow)
-	return func(it Item) error {
+	return func(it kind.Item) error {
 		select {
 		case window <- struct{}{}:
 		case <-ctx.Done():
@@ -308,9 +285,9 @@ func rowScheduler(ctx context.Context, g *errgroup.Group, x *executor, k *Kind, 
 			case <-ctx.Done():
 				return nil
 			}
-			res := x.send(ctx, k, []Item{it})
+			res := x.send(ctx, k, []kind.Item{it})
 			<-slots
-			return record([]Item{it}, res)
+			return record([]kind.Item{it}, res)
 		})
 		return nil
 	}
@@ -319,7 +296,9 @@ func rowScheduler(ctx context.Context, g *errgroup.Group, x *executor, k *Kind, 
 // codeClaimed is the code of a row whose entity another run holds now.
 const codeClaimed = "CLAIMED_BY_ANOTHER_RUN"
 
-func claimScope(k *Kind, endpoint string) string { return k.Name + "@" + canonicalEndpoint(endpoint) }
+func claimScope(k *kind.Kind, endpoint string) string {
+	return k.Name + "@" + lineage.CanonicalEndpoint(endpoint)
+}
 
 // claimer claims the entities of a call's rows in the ledger before they are
 // sent, atomically, so that two runs on one ledger never send the same charge.
@@ -328,12 +307,12 @@ func claimScope(k *Kind, endpoint string) string { return k.Name + "@" + canonic
 // sent when that run stopped without knowing what came of it. An earlier run
 // of this run's own lineage (the file this one is an edit of) is stopped: this
 // run holds its lineage's lock.
-func claimer(cfg Config, led *ledger.Ledger, k *Kind, run ledger.Run, endpoint string) func(ctx context.Context, items []Item) (map[int]result, error) {
+func claimer(cfg Config, led *ledger.Ledger, k *kind.Kind, run ledger.Run, endpoint string) func(ctx context.Context, items []kind.Item) (map[int]kind.Result, error) {
 	scope, runID := claimScope(k, endpoint), run.ID
-	return func(ctx context.Context, items []Item) (map[int]result, error) {
+	return func(ctx context.Context, items []kind.Item) (map[int]kind.Result, error) {
 		claims := make([]ledger.Claim, len(items))
 		for i, it := range items {
-			key, detail := k.rows.claimKey(it)
+			key, detail := k.ClaimKey(it)
 			claims[i] = ledger.Claim{Key: key, Action: it.Action, Detail: detail}
 		}
 		taken := map[int]ledger.Holder{}
@@ -350,18 +329,18 @@ func claimer(cfg Config, led *ledger.Ledger, k *Kind, run ledger.Run, endpoint s
 		if err != nil {
 			return nil, err
 		}
-		out := map[int]result{}
+		out := map[int]kind.Result{}
 		for i, h := range held {
 			when := h.Recorded.Local().Format(time.DateTime)
 			if h.State == "done" {
-				msg := fmt.Sprintf("%s already by run %s on %s", Past(h.Action), h.RunID, when)
+				msg := fmt.Sprintf("%s already by run %s on %s", kind.Past(h.Action), h.RunID, when)
 				if h.Detail != "" {
 					msg += " with reference " + h.Detail
 				}
-				out[i] = result{Status: StatusSkipped, Code: "ALREADY_DONE", Message: msg + "; pass --force to send it again"}
+				out[i] = kind.Result{Status: report.StatusSkipped, Code: "ALREADY_DONE", Message: msg + "; pass --force to send it again"}
 				continue
 			}
-			out[i] = result{Status: StatusSkipped, Code: codeClaimed,
+			out[i] = kind.Result{Status: report.StatusSkipped, Code: codeClaimed,
 				Message: fmt.Sprintf("another crmbatch run (%s) is sending this %s now; see its reports", h.RunID, k.Name)}
 		}
 		for i, h := range taken {
@@ -369,7 +348,7 @@ func claimer(cfg Config, led *ledger.Ledger, k *Kind, run ledger.Run, endpoint s
 				continue
 			}
 			items[i].Uncertain = true // read back before it is sent
-			items[i].taken = &h
+			items[i].Taken = &h
 		}
 		return out, nil
 	}

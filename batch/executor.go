@@ -11,31 +11,32 @@ import (
 	"time"
 
 	"github.com/crmbatch/crmbatch/crm"
+	"github.com/crmbatch/crmbatch/fault"
+	"github.com/crmbatch/crmbatch/kind"
+	"github.com/crmbatch/crmbatch/pacer"
 )
 
 // executor makes the calls of a run: it owns the client, the pacer and the retry
 // policy shared by every worker, and counts calls and retries.
 type executor struct {
 	client  *crm.Client
-	pace    *pacer
+	pace    *pacer.Pacer
 	retries int           // attempts per call, the first included
 	maxWait time.Duration // the longest Retry-After waited out; a longer one stops the run
 	runID   string        // the same when a stopped run is resumed
 	// intend records durably that items are about to be sent, with a note
 	// (see Item.Note), and returns the call's transaction reference.
-	intend func(items []Item, note string) (string, error)
+	intend func(items []kind.Item, note string) (string, error)
 	// claim claims the entities of items that must not be done twice across
 	// runs and returns the results of the rows it could not claim (nil = the
 	// kind has no such entities).
-	claim func(ctx context.Context, items []Item) (map[int]result, error)
+	claim func(ctx context.Context, items []kind.Item) (map[int]kind.Result, error)
 
-	// states is what the run knows of subscriptions after their rows.
-	states states
+	// memory is what the run knows of the server between calls.
+	memory kind.Memory
 	// readBefore reads a customer's subscription before its row when the run
 	// does not know it (--read-before): every lost answer can then be judged.
 	readBefore bool
-	// sighted is what the run saw of the charges lists.
-	sighted sightings
 
 	calls     atomic.Int64
 	retried   atomic.Int64
@@ -48,12 +49,6 @@ type executor struct {
 	fatal     error // set once: the run must stop
 	stop      context.CancelFunc
 }
-
-// ambiguity reads back whether a call that may have been applied was: applied
-// true when it was, false when it certainly was not (then it is sent again). A
-// nil ambiguity means the call is idempotent: it is simply sent again, and the
-// row stays uncertain until an attempt is answered.
-type ambiguity func(ctx context.Context) (applied bool, err error)
 
 // waitError stops a run whose server asked for a longer wait (Retry-After)
 // than --max-wait allows.
@@ -71,16 +66,9 @@ func (e *waitError) Error() string {
 
 func (e *waitError) Unwrap() error { return e.err }
 
-// FatalError stops a run: authentication refused, the endpoint unreachable after
-// every retry, or an interruption. What was done is journaled; a re-run resumes.
-type FatalError struct{ Err error }
-
-func (e *FatalError) Error() string { return "the run could not finish: " + e.Err.Error() }
-func (e *FatalError) Unwrap() error { return e.Err }
-
 func (x *executor) fail(err error) {
 	x.fatalOnce.Do(func() {
-		x.fatal = &FatalError{Err: err}
+		x.fatal = &fault.FatalError{Err: err}
 		if x.stop != nil {
 			x.stop()
 		}
@@ -117,21 +105,21 @@ func decide(ce *crm.Error, strict bool) step {
 	return giveUp
 }
 
-// retry makes one logical call and returns the number of attempts sent and the
+// Retry makes one logical call and returns the number of attempts sent and the
 // final error. 429s cost time, never an attempt of the budget (x.retries);
 // transient failures back off; an attempt that may have been applied is read
 // back with onAmbiguous (or, for an idempotent call, sent again) and, until an
 // answer proves otherwise, makes the outcome unknown: a later attempt's error
 // never erases it. When the run must stop (credentials refused, the endpoint
-// unreachable), a call that surely applied nothing ends in errStopped, so that
+// unreachable), a call that surely applied nothing ends in pacer.ErrStopped, so that
 // its rows are not recorded and a resume sends them.
-func (x *executor) retry(ctx context.Context, call func(context.Context) error, onAmbiguous ambiguity, strict bool) (int, error) {
+func (x *executor) Retry(ctx context.Context, call func(context.Context) error, onAmbiguous kind.Ambiguity, strict bool) (int, error) {
 	attempts, budget := 0, 0
 	uncertain := false
 	for {
 		if ctx.Err() != nil {
 			// Stopping: no new attempt starts.
-			return attempts, unknownOutcome(uncertain, fmt.Errorf("%w: %w", errStopped, ctx.Err()))
+			return attempts, kind.UnknownOutcome(uncertain, fmt.Errorf("%w: %w", pacer.ErrStopped, ctx.Err()))
 		}
 		attempts++
 		if attempts > 1 {
@@ -144,40 +132,40 @@ func (x *executor) retry(ctx context.Context, call func(context.Context) error, 
 		began := time.Now()
 		err := call(context.WithoutCancel(ctx))
 		x.logAttempt(ctx, attempts, time.Since(began), err)
-		if errors.Is(err, errStopped) {
+		if errors.Is(err, pacer.ErrStopped) {
 			// The run stopped while this attempt waited its turn: it was never sent.
 			x.calls.Add(-1)
-			return attempts - 1, unknownOutcome(uncertain, err)
+			return attempts - 1, kind.UnknownOutcome(uncertain, err)
 		}
 		if err == nil {
-			x.pace.succeeded()
+			x.pace.Succeeded()
 			return attempts, nil
 		}
 		var ce *crm.Error
 		if !errors.As(err, &ce) {
-			return attempts, unknownOutcome(uncertain, err)
+			return attempts, kind.UnknownOutcome(uncertain, err)
 		}
 		next := decide(ce, strict)
 		if (next == throttle || next == backOff) && x.maxWait > 0 && ce.RetryAfter > x.maxWait {
 			// The server asks for a longer wait than the user allows: stop,
 			// saying when to come back, rather than hold the run silently.
-			werr := &waitError{wait: ce.RetryAfter, max: x.maxWait, until: x.pace.now().Add(ce.RetryAfter), err: ce}
+			werr := &waitError{wait: ce.RetryAfter, max: x.maxWait, until: x.pace.Now().Add(ce.RetryAfter), err: ce}
 			x.fail(werr)
-			return attempts, unknownOutcome(uncertain, fmt.Errorf("%w: %w", errStopped, werr))
+			return attempts, kind.UnknownOutcome(uncertain, fmt.Errorf("%w: %w", pacer.ErrStopped, werr))
 		}
 		if next != throttle {
 			budget++
 		}
 		switch next {
 		case giveUp:
-			return attempts, unknownOutcome(uncertain, err)
+			return attempts, kind.UnknownOutcome(uncertain, err)
 		case stopRun:
 			x.fail(err)
-			return attempts, unknownOutcome(uncertain, fmt.Errorf("%w: %w", errStopped, err))
+			return attempts, kind.UnknownOutcome(uncertain, fmt.Errorf("%w: %w", pacer.ErrStopped, err))
 		case throttle:
 			x.throttled.Add(1)
 			x.progress.Throttled()
-			x.pace.throttled(x.pace.backoff(budget+1, ce.RetryAfter))
+			x.pace.Throttled(x.pace.Backoff(budget+1, ce.RetryAfter))
 			continue // the next attempt waits in the client's Wait, the pacer's
 		case readBack:
 			if onAmbiguous == nil {
@@ -189,7 +177,7 @@ func (x *executor) retry(ctx context.Context, call func(context.Context) error, 
 			applied, rerr := onAmbiguous(ctx)
 			switch {
 			case rerr != nil:
-				return attempts, &unknownError{err: fmt.Errorf("%w; reading it back failed: %w", err, rerr)}
+				return attempts, &kind.UnknownError{Err: fmt.Errorf("%w; reading it back failed: %w", err, rerr)}
 			case applied:
 				return attempts, nil
 			}
@@ -199,12 +187,12 @@ func (x *executor) retry(ctx context.Context, call func(context.Context) error, 
 			if ce.HTTPStatus == 0 && !uncertain && next == backOff {
 				// Not a single answer from the server: the endpoint is unreachable.
 				x.fail(err)
-				return attempts, fmt.Errorf("%w: %w", errStopped, err)
+				return attempts, fmt.Errorf("%w: %w", pacer.ErrStopped, err)
 			}
-			return attempts, unknownOutcome(uncertain, err)
+			return attempts, kind.UnknownOutcome(uncertain, err)
 		}
-		if err := sleep(ctx, x.pace.backoff(budget, ce.RetryAfter)); err != nil {
-			return attempts, unknownOutcome(uncertain, fmt.Errorf("%w: %w", errStopped, err))
+		if err := pacer.Sleep(ctx, x.pace.Backoff(budget, ce.RetryAfter)); err != nil {
+			return attempts, kind.UnknownOutcome(uncertain, fmt.Errorf("%w: %w", pacer.ErrStopped, err))
 		}
 	}
 }
@@ -218,7 +206,7 @@ func (x *executor) retry(ctx context.Context, call func(context.Context) error, 
 // about rows in both halves: every row fails with the answer its half got,
 // without more calls (3 calls when every row is refused, at most 2·log2(n)+1
 // for one bad row).
-func (x *executor) send(ctx context.Context, k *Kind, items []Item) []result {
+func (x *executor) send(ctx context.Context, k *kind.Kind, items []kind.Item) []kind.Result {
 	if x.claim == nil {
 		res, attempts, err := x.call(ctx, k, items)
 		if err == nil {
@@ -229,15 +217,15 @@ func (x *executor) send(ctx context.Context, k *Kind, items []Item) []result {
 	held, err := x.claim(ctx, items)
 	if err != nil {
 		x.fail(err)
-		return make([]result, len(items)) // not sent
+		return make([]kind.Result, len(items)) // not sent
 	}
-	var free []Item
+	var free []kind.Item
 	for i, it := range items {
 		if _, ok := held[i]; !ok {
 			free = append(free, it)
 		}
 	}
-	var res []result
+	var res []kind.Result
 	if len(free) > 0 {
 		r, attempts, err := x.call(ctx, k, free)
 		if err != nil {
@@ -245,7 +233,7 @@ func (x *executor) send(ctx context.Context, k *Kind, items []Item) []result {
 		}
 		res = r
 	}
-	out := make([]result, len(items))
+	out := make([]kind.Result, len(items))
 	for i := range items {
 		if r, ok := held[i]; ok {
 			out[i] = r
@@ -258,7 +246,7 @@ func (x *executor) send(ctx context.Context, k *Kind, items []Item) []result {
 
 // intent is the intent of one call: recorded once, by begin, before its first send.
 type intent struct {
-	items    []Item
+	items    []kind.Item
 	ref      string
 	recorded bool
 }
@@ -266,14 +254,14 @@ type intent struct {
 type intentKey struct{}
 
 // call makes one call of k with items, under an intent of its own.
-func (x *executor) call(ctx context.Context, k *Kind, items []Item) ([]result, int, error) {
+func (x *executor) call(ctx context.Context, k *kind.Kind, items []kind.Item) ([]kind.Result, int, error) {
 	ctx = context.WithValue(withChunk(ctx, items), intentKey{}, &intent{items: items})
-	return k.rows.call(ctx, x, items)
+	return k.Call(ctx, x, items)
 }
 
-// begin records the intent of the call in ctx, once, before it is first sent,
+// Begin records the intent of the call in ctx, once, before it is first sent,
 // and returns its transaction reference. A kind's call calls it first.
-func (x *executor) begin(ctx context.Context, note string) (string, error) {
+func (x *executor) Begin(ctx context.Context, note string) (string, error) {
 	in, _ := ctx.Value(intentKey{}).(*intent)
 	if in == nil {
 		return "", errors.New("a call without an intent")
@@ -288,13 +276,13 @@ func (x *executor) begin(ctx context.Context, note string) (string, error) {
 	ref, err := x.intend(in.items, note)
 	if err != nil {
 		x.fail(err)
-		return "", fmt.Errorf("%w: %w", errStopped, err)
+		return "", fmt.Errorf("%w: %w", pacer.ErrStopped, err)
 	}
 	in.ref, in.recorded = ref, true
 	return ref, nil
 }
 
-func (x *executor) isolate(ctx context.Context, k *Kind, items []Item, attempts int, err error) []result {
+func (x *executor) isolate(ctx context.Context, k *kind.Kind, items []kind.Item, attempts int, err error) []kind.Result {
 	return x.split(ctx, k, items, attempts, err, false)
 }
 
@@ -303,10 +291,10 @@ func (x *executor) isolate(ctx context.Context, k *Kind, items []Item, attempts 
 // rows since proven good: then a single row is sent alone rather than blamed
 // (a row is failed for a refusal only once it was refused on its own or with
 // a half that was refused).
-func (x *executor) split(ctx context.Context, k *Kind, items []Item, attempts int, err error, inferred bool) []result {
+func (x *executor) split(ctx context.Context, k *kind.Kind, items []kind.Item, attempts int, err error, inferred bool) []kind.Result {
 	if inferred && len(items) == 1 {
 		if ctx.Err() != nil {
-			return make([]result, 1) // never sent alone: not recorded, a resume sends it
+			return make([]kind.Result, 1) // never sent alone: not recorded, a resume sends it
 		}
 		res, n, err := x.call(ctx, k, items)
 		if err != nil {
@@ -319,13 +307,13 @@ func (x *executor) split(ctx context.Context, k *Kind, items []Item, attempts in
 	}
 	if len(items) < 2 || !refusedWhole(err) || ctx.Err() != nil {
 		if inferred && refusedWhole(err) {
-			return make([]result, len(items)) // stopping before they were sent apart
+			return make([]kind.Result, len(items)) // stopping before they were sent apart
 		}
 		return failAll(items, attempts, err)
 	}
-	halves := [2][]Item{items[:len(items)/2], items[len(items)/2:]}
+	halves := [2][]kind.Item{items[:len(items)/2], items[len(items)/2:]}
 	var (
-		res       [2][]result
+		res       [2][]kind.Result
 		n         [2]int
 		errs      [2]error
 		inferred2 [2]bool
@@ -337,7 +325,7 @@ func (x *executor) split(ctx context.Context, k *Kind, items []Item, attempts in
 		res[1], n[1], errs[1] = x.call(ctx, k, halves[1])
 	}
 	bothRefused := refusedWhole(errs[0]) && refusedWhole(errs[1]) && !inferred2[1]
-	var out []result
+	var out []kind.Result
 	for i, h := range halves {
 		r := res[i]
 		switch {
@@ -356,10 +344,10 @@ func (x *executor) split(ctx context.Context, k *Kind, items []Item, attempts in
 }
 
 // failAll gives every row the failure of their call.
-func failAll(items []Item, attempts int, err error) []result {
-	r := failedResult(err)
+func failAll(items []kind.Item, attempts int, err error) []kind.Result {
+	r := kind.FailedResult(err)
 	r.Attempts = attempts
-	out := make([]result, len(items))
+	out := make([]kind.Result, len(items))
 	for i := range out {
 		out[i] = r
 	}
@@ -371,13 +359,13 @@ func failAll(items []Item, attempts int, err error) []result {
 // about the call itself: split halves would carry new references and apply.
 func refusedWhole(err error) bool {
 	var ce *crm.Error
-	return errors.As(err, &ce) && ce.Class == crm.Permanent && ce.Code != "" && !referenceUsed(ce)
+	return errors.As(err, &ce) && ce.Class == crm.Permanent && ce.Code != "" && !kind.ReferenceUsed(ce)
 }
 
 type chunkKey struct{}
 
 // withChunk names the rows a call carries, for the log lines of its attempts.
-func withChunk(ctx context.Context, items []Item) context.Context {
+func withChunk(ctx context.Context, items []kind.Item) context.Context {
 	if len(items) == 0 {
 		return ctx
 	}
@@ -393,7 +381,7 @@ func withChunk(ctx context.Context, items []Item) context.Context {
 // with the fields a scheduler's log search needs. elapsed_ms counts the wait for
 // the rate limiter too; CRMBATCH_DEBUG=1 logs each HTTP exchange's own latency.
 func (x *executor) logAttempt(ctx context.Context, attempt int, latency time.Duration, err error) {
-	if x.log == nil || errors.Is(err, errStopped) {
+	if x.log == nil || errors.Is(err, pacer.ErrStopped) {
 		return
 	}
 	chunk, _ := ctx.Value(chunkKey{}).(string)
@@ -408,3 +396,22 @@ func (x *executor) logAttempt(ctx context.Context, attempt int, latency time.Dur
 	}
 	x.log.WarnContext(ctx, "call failed", append(attrs, "error", err.Error())...)
 }
+
+// Client is the run's logged-in client.
+func (x *executor) Client() *crm.Client { return x.client }
+
+// Now is the run's clock.
+func (x *executor) Now() time.Time { return x.pace.Now() }
+
+// ReadBefore says to read a customer's subscription before its row when the
+// run does not know it (--read-before).
+func (x *executor) ReadBefore() bool { return x.readBefore }
+
+// Resent counts a call sent once more outside Retry, as a call and a retry.
+func (x *executor) Resent() {
+	x.calls.Add(1)
+	x.retried.Add(1)
+}
+
+// Memory is what the run knows of the server between calls.
+func (x *executor) Memory() *kind.Memory { return &x.memory }

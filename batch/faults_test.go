@@ -12,6 +12,8 @@ import (
 
 	"github.com/crmbatch/crmbatch/batch"
 	"github.com/crmbatch/crmbatch/crm"
+	"github.com/crmbatch/crmbatch/fault"
+	"github.com/crmbatch/crmbatch/report"
 	"github.com/crmbatch/crmbatch/sandbox"
 )
 
@@ -32,7 +34,7 @@ func faultConfig(t *testing.T, path string, api crm.Config, limit float64) batch
 
 // checkExactlyOnce asserts that every row is ok and applied once, or failed and
 // not applied at all.
-func checkExactlyOnce(t *testing.T, s *batch.Summary, sb *sandbox.Server, method string, keys []string, keyCol string) {
+func checkExactlyOnce(t *testing.T, s *report.Summary, sb *sandbox.Server, method string, keys []string, keyCol string) {
 	t.Helper()
 	if s.Rows != len(keys) {
 		t.Fatalf("summary has %d rows, want %d", s.Rows, len(keys))
@@ -61,7 +63,7 @@ func checkExactlyOnce(t *testing.T, s *batch.Summary, sb *sandbox.Server, method
 			t.Fatalf("%s: status %q", k, r["status"])
 		}
 	}
-	if s.Counts[batch.StatusOK] != len(keys) {
+	if s.Counts[report.StatusOK] != len(keys) {
 		t.Errorf("counts %v: want every row ok with %d retries allowed", s.Counts, 12)
 	}
 	if s.Retries == 0 {
@@ -176,7 +178,7 @@ func TestInterruptedRunAccountsForEveryRow(t *testing.T) {
 		cancel()
 	}()
 	s, err := batch.Run(ctx, cfg)
-	var fatal *batch.FatalError
+	var fatal *fault.FatalError
 	if !errors.As(err, &fatal) {
 		t.Fatalf("err = %v, want a FatalError", err)
 	}
@@ -212,7 +214,7 @@ func TestInterruptedRunAccountsForEveryRow(t *testing.T) {
 	if err != nil {
 		t.Fatalf("resume: %v", err)
 	}
-	if !s.Resumed || s.Counts[batch.StatusOK] != 3000 {
+	if !s.Resumed || s.Counts[report.StatusOK] != 3000 {
 		t.Fatalf("resume: resumed %v, counts %v", s.Resumed, s.Counts)
 	}
 	applied = sb.Applied()
@@ -263,7 +265,7 @@ func TestFaultsInstalledItems(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Run: %v", err)
 	}
-	if s.Counts[batch.StatusOK] != len(rows)-1 {
+	if s.Counts[report.StatusOK] != len(rows)-1 {
 		for _, r := range readCSV(t, s.Reports.Results) {
 			if r["status"] != "ok" {
 				t.Logf("row %s: %s %s %s", r["row"], r["status"], r["error_code"], r["error_message"])

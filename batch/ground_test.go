@@ -12,7 +12,9 @@ import (
 	"testing"
 
 	"github.com/crmbatch/crmbatch/batch"
+	"github.com/crmbatch/crmbatch/fault"
 	"github.com/crmbatch/crmbatch/ledger"
+	"github.com/crmbatch/crmbatch/report"
 	"github.com/crmbatch/crmbatch/sandbox"
 )
 
@@ -50,14 +52,14 @@ func TestSameRowsReSavedAreTheSameJob(t *testing.T) {
 		sb, api := startSandbox(t, sandbox.Options{})
 		dir := t.TempDir()
 		cfg := runConfig(t, writeCSV(t, dir, "toggle.csv", rows), api)
-		if s := mustRun(t, cfg); s.Counts[batch.StatusOK] != 4 {
+		if s := mustRun(t, cfg); s.Counts[report.StatusOK] != 4 {
 			t.Fatalf("first run: %v", s.Counts)
 		}
 		for _, name := range []string{"toggle (excel).csv", "toggle.csv"} {
 			again := cfg
 			again.Path = writeExcelCSV(t, dir, name, rows)
 			_, err := batch.Run(context.Background(), again)
-			var fe *batch.FileError
+			var fe *fault.FileError
 			if !errors.As(err, &fe) || !strings.Contains(err.Error(), "ran to the end") {
 				t.Fatalf("%s, the same rows re-saved: %v, want them refused as done", name, err)
 			}
@@ -83,7 +85,7 @@ func TestSameRowsReSavedAreTheSameJob(t *testing.T) {
 		again := cfg
 		again.Path = writeExcelCSV(t, dir, "toggle (excel).csv", rows)
 		s := mustRun(t, again)
-		if !s.Resumed || s.Counts[batch.StatusOK]+s.Counts[batch.StatusSkipped] != 4 {
+		if !s.Resumed || s.Counts[report.StatusOK]+s.Counts[report.StatusSkipped] != 4 {
 			t.Fatalf("the re-saved copy: resumed %v, counts %v; want the first run resumed, every row ok", s.Resumed, s.Counts)
 		}
 		checkApplied(t, sb, []string{"pci011", "pci012"}, map[string]int{"suspend": 1, "unsuspend": 1})
@@ -242,7 +244,7 @@ func TestForgottenFlagDoesNotReplaceAnUnfinishedRun(t *testing.T) {
 	flagged.Overrides = map[string]string{"group_name": "OPERATOR1"}
 	flagged.ChunkSize, flagged.Concurrency = 50, 1
 	first, err := batch.Run(ctx, flagged)
-	var fatal *batch.FatalError
+	var fatal *fault.FatalError
 	if !errors.As(err, &fatal) || first.NotSent == 0 {
 		t.Fatalf("interrupted run: %v, %d not sent; want it stopped with rows not sent", err, first.NotSent)
 	}
@@ -255,7 +257,7 @@ func TestForgottenFlagDoesNotReplaceAnUnfinishedRun(t *testing.T) {
 	forgot.Overrides = nil
 	before := totalCalls(sb)
 	_, err = batch.Run(context.Background(), forgot)
-	var fe *batch.FileError
+	var fe *fault.FileError
 	if !errors.As(err, &fe) || !strings.Contains(err.Error(), "--group-name OPERATOR1") || !strings.Contains(err.Error(), "crmbatch run --group-name OPERATOR1 ") {
 		t.Fatalf("the flag forgotten: %v; want a refusal naming --group-name OPERATOR1 and how to resume", err)
 	}
@@ -267,7 +269,7 @@ func TestForgottenFlagDoesNotReplaceAnUnfinishedRun(t *testing.T) {
 	}
 
 	s := mustRun(t, flagged)
-	if !s.Resumed || s.Counts[batch.StatusOK] != 300 {
+	if !s.Resumed || s.Counts[report.StatusOK] != 300 {
 		t.Fatalf("with the flag: resumed %v, counts %v; want every row ok", s.Resumed, s.Counts)
 	}
 	applied := sb.Applied()
@@ -288,7 +290,7 @@ func TestForgottenFlagDoesNotReplaceAnUnfinishedRun(t *testing.T) {
 		t.Fatalf("second interrupted run: %v", err)
 	}
 	forgot.Fresh = true
-	if s, err := batch.Run(context.Background(), forgot); err != nil || s.Counts[batch.StatusInvalid] != 100 {
+	if s, err := batch.Run(context.Background(), forgot); err != nil || s.Counts[report.StatusInvalid] != 100 {
 		t.Fatalf("--fresh without the flag: %v; want it run, every row invalid", err)
 	}
 	kept, _ := filepath.Glob(filepath.Join(dir, "mig.failures.abandoned-*.csv"))
@@ -312,7 +314,7 @@ func pendingCharges(n int) [][]string {
 // checkNothingLost checks a stopped run's reports against what the sandbox
 // applied: no row applied is reported failed (not sent or refused), none
 // applied twice, every row ok was applied.
-func checkNothingLost(t *testing.T, s *batch.Summary, sb *sandbox.Server, effect effectOf) (unknown int) {
+func checkNothingLost(t *testing.T, s *report.Summary, sb *sandbox.Server, effect effectOf) (unknown int) {
 	t.Helper()
 	applied := sb.Applied()
 	for _, r := range readCSV(t, s.Reports.Results) {
@@ -352,7 +354,7 @@ func TestLedgerThatCannotBeWritten(t *testing.T) {
 		cfg.ChunkSize, cfg.Concurrency = 100, 2
 		cfg.LedgerPages = 6
 		s, err := batch.Run(context.Background(), cfg)
-		var fatal *batch.FatalError
+		var fatal *fault.FatalError
 		if !errors.As(err, &fatal) || !strings.Contains(err.Error(), "the ledger ") || !strings.Contains(err.Error(), "full") {
 			t.Fatalf("run on a full disk: %v; want it stopped, saying the ledger is full", err)
 		}
@@ -360,7 +362,7 @@ func TestLedgerThatCannotBeWritten(t *testing.T) {
 
 		cfg.LedgerPages = 0
 		s = mustRun(t, cfg)
-		if s.Counts[batch.StatusOK] != 2000 {
+		if s.Counts[report.StatusOK] != 2000 {
 			t.Fatalf("the same command with room again: %v, want every row ok", s.Counts)
 		}
 		checkNothingLost(t, s, sb, deviceEffect)
@@ -382,7 +384,7 @@ func TestLedgerThatCannotBeWritten(t *testing.T) {
 		cfg.Concurrency = 1
 		state = cfg.StateDir
 		s, err := batch.Run(context.Background(), cfg)
-		var fatal *batch.FatalError
+		var fatal *fault.FatalError
 		if !errors.As(err, &fatal) || !strings.Contains(err.Error(), "the ledger ") || !errors.Is(err, ledger.ErrVanished) {
 			t.Fatalf("the ledger deleted mid-run: %v; want the run stopped, saying the ledger was removed", err)
 		}
@@ -629,7 +631,7 @@ func TestRetryAfterLongerThanMaxWait(t *testing.T) {
 	}))
 	cfg := truthConfig(t, devicesFile(t, t.TempDir(), 20, "WAIT"), api)
 	s, err := batch.Run(ctx, cfg)
-	var fatal *batch.FatalError
+	var fatal *fault.FatalError
 	if !errors.As(err, &fatal) || !strings.Contains(err.Error(), "--max-wait") || !strings.Contains(err.Error(), "come back after") {
 		t.Fatalf("Retry-After 3600: %v; want the run stopped, naming --max-wait and when to come back", err)
 	}
@@ -686,7 +688,7 @@ func TestFileChangedInPlaceWhileRunning(t *testing.T) {
 			cfg := runConfig(t, path, api)
 			cfg.ChunkSize, cfg.Concurrency = 100, 1
 			s, err := batch.Run(context.Background(), cfg)
-			var fatal *batch.FatalError
+			var fatal *fault.FatalError
 			if !errors.As(err, &fatal) || !strings.Contains(err.Error(), "changed in place") {
 				t.Errorf("run: %v; want it stopped, saying the file changed in place", err)
 			}
@@ -712,7 +714,7 @@ func TestFileChangedInPlaceWhileRunning(t *testing.T) {
 			if sent < 300 {
 				t.Fatalf("%d rows applied; the change came after three calls", sent)
 			}
-			if ok := s.Counts[batch.StatusOK]; ok != sent {
+			if ok := s.Counts[report.StatusOK]; ok != sent {
 				t.Errorf("%d rows ok, %d applied", ok, sent)
 			}
 		})
@@ -742,7 +744,7 @@ func TestResumeThatStopsAtOnceKeepsUnknownRows(t *testing.T) {
 	checkTruth(t, s, sb, itemEffect, []rowWant{{status: "unknown", code: "NOT_EXECUTED", applied: 1}, {status: "unknown", code: "NOT_EXECUTED", applied: 1}})
 	refuse.Store(true)
 	s, err := batch.Run(context.Background(), cfg)
-	var fatal *batch.FatalError
+	var fatal *fault.FatalError
 	if !errors.As(err, &fatal) || !s.Resumed {
 		t.Fatalf("the resumed run: %v (resumed %v), want it stopped at the login", err, s != nil && s.Resumed)
 	}

@@ -17,7 +17,9 @@ import (
 
 	"github.com/crmbatch/crmbatch/batch"
 	"github.com/crmbatch/crmbatch/crm"
+	"github.com/crmbatch/crmbatch/fault"
 	"github.com/crmbatch/crmbatch/ledger"
+	"github.com/crmbatch/crmbatch/report"
 	"github.com/crmbatch/crmbatch/sandbox"
 )
 
@@ -144,7 +146,7 @@ func TestSameWorkWhateverItIsCalled(t *testing.T) {
 	for _, c := range []batch.Config{again, cfg} {
 		before := sb.Applied()
 		_, err := batch.Run(context.Background(), c)
-		var fe *batch.FileError
+		var fe *fault.FileError
 		if !errors.As(err, &fe) || !strings.Contains(fe.Error(), "ran to the end") {
 			t.Fatalf("a finished file run again: %v, want a refusal", err)
 		}
@@ -160,7 +162,7 @@ func TestSameWorkWhateverItIsCalled(t *testing.T) {
 	}
 	next := cfg
 	next.Path = writeCSV(t, dir, "next-month.csv", later)
-	if s, err := batch.Run(context.Background(), next); err != nil || s.Counts[batch.StatusOK] != 4 {
+	if s, err := batch.Run(context.Background(), next); err != nil || s.Counts[report.StatusOK] != 4 {
 		t.Fatalf("a later file: %v, counts %v", err, s.Counts)
 	}
 	checkApplied(t, sb, cs[1:5], map[string]int{"suspend": 2})
@@ -198,7 +200,7 @@ func TestTwoSheetsOfTheSameChargesAtOnce(t *testing.T) {
 		paths = append(paths, writeCSV(t, dir, name, rows))
 	}
 	var wg sync.WaitGroup
-	sums := make([]*batch.Summary, 2)
+	sums := make([]*report.Summary, 2)
 	for i, p := range paths {
 		wg.Add(1)
 		go func() {
@@ -266,7 +268,7 @@ func TestInstalledItemsReferenceIsPerLedger(t *testing.T) {
 		{"add", "S0000000007", "STB-7002", "Main"},
 	})
 	first := runConfig(t, path, api)
-	if s, err := batch.Run(context.Background(), first); err != nil || s.Counts[batch.StatusOK] != 2 {
+	if s, err := batch.Run(context.Background(), first); err != nil || s.Counts[report.StatusOK] != 2 {
 		t.Fatalf("first run: %v, %v", err, s.Counts)
 	}
 	second := runConfig(t, path, api) // another --state: another ledger
@@ -274,7 +276,7 @@ func TestInstalledItemsReferenceIsPerLedger(t *testing.T) {
 	if err != nil {
 		t.Fatalf("second run: %v", err)
 	}
-	if s.Counts[batch.StatusOK] != 0 {
+	if s.Counts[report.StatusOK] != 0 {
 		t.Fatalf("second run reports %v: ok for rows the server did not apply", s.Counts)
 	}
 	for _, serial := range []string{"STB-7001", "STB-7002"} {
@@ -307,16 +309,16 @@ func TestResumeAfterTheEndpointWentDown(t *testing.T) {
 	cfg := runConfig(t, path, api)
 	cfg.ChunkSize, cfg.Concurrency, cfg.Retries = 50, 1, 3
 	s, err := batch.Run(context.Background(), cfg)
-	var fe *batch.FatalError
+	var fe *fault.FatalError
 	if !errors.As(err, &fe) {
 		t.Fatalf("run with the endpoint down: %v, want a FatalError", err)
 	}
-	if s.Counts[batch.StatusFailed] != s.NotSent || s.NotSent == 0 {
+	if s.Counts[report.StatusFailed] != s.NotSent || s.NotSent == 0 {
 		t.Fatalf("counts %v, not sent %d: every failed row should be one never sent", s.Counts, s.NotSent)
 	}
 	down.Store(0)
 	s, err = batch.Run(context.Background(), cfg)
-	if err != nil || s.Counts[batch.StatusOK] != 500 || !s.Resumed {
+	if err != nil || s.Counts[report.StatusOK] != 500 || !s.Resumed {
 		t.Fatalf("resumed run: %v, %v resumed %v", err, s.Counts, s.Resumed)
 	}
 	applied := sb.Applied()
@@ -378,11 +380,11 @@ func TestFileAppendedWhileRunning(t *testing.T) {
 	cfg := runConfig(t, path, api)
 	cfg.ChunkSize = 100
 	s, err := batch.Run(context.Background(), cfg)
-	var fe *batch.FatalError
+	var fe *fault.FatalError
 	if !errors.As(err, &fe) || !strings.Contains(err.Error(), "grew") {
 		t.Fatalf("run: %v, want a FatalError saying the file grew", err)
 	}
-	if s == nil || s.Counts[batch.StatusOK] != 300 || s.Rows != 300 {
+	if s == nil || s.Counts[report.StatusOK] != 300 || s.Rows != 300 {
 		t.Fatalf("summary %+v, want the 300 rows first read ok", s)
 	}
 	if len(readCSV(t, s.Reports.Results)) != 300 {

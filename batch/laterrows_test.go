@@ -4,7 +4,7 @@ import (
 	"net/http"
 	"testing"
 
-	"github.com/crmbatch/crmbatch/batch"
+	"github.com/crmbatch/crmbatch/report"
 	"github.com/crmbatch/crmbatch/sandbox"
 )
 
@@ -86,7 +86,7 @@ func TestUnknownRowRetriedAfterTheCustomersLaterRows(t *testing.T) {
 				wants = []rowWant{wantUnknown, wantOK}
 			}
 			checkTruth(t, s, sb, subscriptionEffect, wants)
-			if s.Counts[batch.StatusFailed] != 0 {
+			if s.Counts[report.StatusFailed] != 0 {
 				t.Errorf("counts %v: a row failed that was applied", s.Counts)
 			}
 		})

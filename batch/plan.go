@@ -4,16 +4,18 @@ import (
 	"container/list"
 	"context"
 	"sync"
+
+	"github.com/crmbatch/crmbatch/kind"
 )
 
 // chunk is the rows of one call.
 type chunk struct {
 	key     string
-	first   int      // the seq of its first row
-	n       int      // rows
-	lanes   []string // the lanes of its rows, which share its key
-	items   []Item   // the rows; nil when the planner only counts
-	tickets []ticket // at most one: the chunk's place in its lanes
+	first   int         // the seq of its first row
+	n       int         // rows
+	lanes   []string    // the lanes of its rows, which share its key
+	items   []kind.Item // the rows; nil when the planner only counts
+	tickets []ticket    // at most one: the chunk's place in its lanes
 }
 
 // ticket keeps the rows of its lanes (customer, subscription) in file order: the
@@ -118,7 +120,7 @@ func (p *planner) expire(seq int) error {
 }
 
 // add places one valid row in its chunk.
-func (p *planner) add(it Item) error {
+func (p *planner) add(it kind.Item) error {
 	if err := p.expire(it.Seq); err != nil {
 		return err
 	}

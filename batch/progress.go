@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/crmbatch/crmbatch/report"
 )
 
 // Progress is told how far a run is; the command line shows it as a bar on a
@@ -21,7 +23,7 @@ import (
 type Progress interface {
 	Begin(rows int)
 	Advance(rows int)
-	Outcome(st Status, rows int)
+	Outcome(st report.Status, rows int)
 	Retried()
 	Throttled()
 	End()
@@ -29,19 +31,19 @@ type Progress interface {
 
 type silent struct{}
 
-func (silent) Begin(int)           {}
-func (silent) Advance(int)         {}
-func (silent) Outcome(Status, int) {}
-func (silent) Retried()            {}
-func (silent) Throttled()          {}
-func (silent) End()                {}
+func (silent) Begin(int)                  {}
+func (silent) Advance(int)                {}
+func (silent) Outcome(report.Status, int) {}
+func (silent) Retried()                   {}
+func (silent) Throttled()                 {}
+func (silent) End()                       {}
 
 // tally counts what a Progress was told.
 type tally struct {
 	mu        sync.Mutex
 	total     int
 	done      int
-	by        map[Status]int
+	by        map[report.Status]int
 	retries   int
 	throttled int
 	counting  bool // the run reports statuses, retries and 429s: show their counts
@@ -50,17 +52,17 @@ type tally struct {
 func (t *tally) begin(rows int) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.total, t.done, t.by = rows, 0, map[Status]int{}
+	t.total, t.done, t.by = rows, 0, map[report.Status]int{}
 }
 
-func (t *tally) advance(st Status, rows int) {
+func (t *tally) advance(st report.Status, rows int) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.done += rows
 	if st != "" {
 		t.counting = true
 		if t.by == nil {
-			t.by = map[Status]int{}
+			t.by = map[report.Status]int{}
 		}
 		t.by[st] += rows
 	}
@@ -89,10 +91,10 @@ func (t *tally) counts() []count {
 	if !t.counting {
 		return nil
 	}
-	c := []count{{"ok", t.by[StatusOK]}, {"failed", t.by[StatusFailed]}}
+	c := []count{{"ok", t.by[report.StatusOK]}, {"failed", t.by[report.StatusFailed]}}
 	var other []count
 	for st, n := range t.by {
-		if st != StatusOK && st != StatusFailed && n > 0 {
+		if st != report.StatusOK && st != report.StatusFailed && n > 0 {
 			other = append(other, count{string(st), n})
 		}
 	}
@@ -173,7 +175,7 @@ func (b *Bar) Begin(rows int) {
 func (b *Bar) Advance(rows int) { b.t.advance("", rows); b.changed() }
 
 // Outcome counts rows done with status st.
-func (b *Bar) Outcome(st Status, rows int) { b.t.advance(st, rows); b.changed() }
+func (b *Bar) Outcome(st report.Status, rows int) { b.t.advance(st, rows); b.changed() }
 
 // Retried counts an attempt after a call's first.
 func (b *Bar) Retried() { b.t.retried(); b.changed() }
@@ -299,10 +301,10 @@ func (p *logProgress) line() {
 	p.log.Info("progress", append(attrs, "rows_per_second", int(rate), "seconds_left", int(left))...)
 }
 
-func (p *logProgress) Advance(rows int)            { p.t.advance("", rows) }
-func (p *logProgress) Outcome(st Status, rows int) { p.t.advance(st, rows) }
-func (p *logProgress) Retried()                    { p.t.retried() }
-func (p *logProgress) Throttled()                  { p.t.throttle() }
+func (p *logProgress) Advance(rows int)                   { p.t.advance("", rows) }
+func (p *logProgress) Outcome(st report.Status, rows int) { p.t.advance(st, rows) }
+func (p *logProgress) Retried()                           { p.t.retried() }
+func (p *logProgress) Throttled()                         { p.t.throttle() }
 
 func (p *logProgress) End() {
 	if p.stop != nil {

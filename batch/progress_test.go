@@ -13,6 +13,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/crmbatch/crmbatch/internal/termscreen"
+
+	"github.com/crmbatch/crmbatch/report"
 )
 
 // ticking is a clock that moves on by step at each reading.
@@ -39,9 +41,9 @@ func TestBarLine(t *testing.T) {
 			var out bytes.Buffer
 			b := NewBar(&out, tc.width, ticking(time.Second))
 			b.Begin(1000)
-			b.Outcome(StatusOK, 480)
-			b.Outcome(StatusFailed, 15)
-			b.Outcome(StatusInvalid, 5)
+			b.Outcome(report.StatusOK, 480)
+			b.Outcome(report.StatusFailed, 15)
+			b.Outcome(report.StatusInvalid, 5)
 			for range 7 {
 				b.Retried()
 			}
@@ -98,7 +100,7 @@ func TestBarLogLinesPassAbove(t *testing.T) {
 					bar.Throttled()
 				}
 				log.Warn("call failed", "worker", w, "attempt", i, "error", "HTTP 503: the server is busy")
-				bar.Outcome(StatusOK, 2)
+				bar.Outcome(report.StatusOK, 2)
 			}
 		}()
 	}
@@ -136,7 +138,7 @@ func TestBarWaitsForTheEndOfALine(t *testing.T) {
 	bar := NewBar(&out, 80, ticking(time.Second))
 	bar.Begin(10)
 	fmt.Fprint(bar, "crmbatch: warning: ")
-	bar.Outcome(StatusOK, 5) // no redraw in the middle of the line
+	bar.Outcome(report.StatusOK, 5) // no redraw in the middle of the line
 	fmt.Fprint(bar, "the password file can be read by others\n")
 	lines, current := termscreen.Screen(out.String())
 	if len(lines) != 1 || lines[0] != "crmbatch: warning: the password file can be read by others" {
@@ -153,8 +155,8 @@ func TestLogProgressCounts(t *testing.T) {
 	var out bytes.Buffer
 	p := NewLogProgress(slog.New(slog.NewJSONHandler(&out, nil)), time.Hour).(*logProgress)
 	p.Begin(10)
-	p.Outcome(StatusOK, 6)
-	p.Outcome(StatusFailed, 1)
+	p.Outcome(report.StatusOK, 6)
+	p.Outcome(report.StatusFailed, 1)
 	p.Advance(1)
 	p.Retried()
 	p.Throttled()

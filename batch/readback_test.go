@@ -11,6 +11,8 @@ import (
 
 	"github.com/crmbatch/crmbatch/batch"
 	"github.com/crmbatch/crmbatch/crm"
+	"github.com/crmbatch/crmbatch/kind"
+	"github.com/crmbatch/crmbatch/report"
 	"github.com/crmbatch/crmbatch/sandbox"
 )
 
@@ -52,13 +54,13 @@ func setState(t *testing.T, sb *sandbox.Server, actions [][2]string) {
 	ctx := context.Background()
 	for _, a := range actions {
 		switch a[0] {
-		case batch.ActionSuspend:
+		case kind.ActionSuspend:
 			err = c.SuspendSubscription(ctx, a[1])
-		case batch.ActionUnsuspend:
+		case kind.ActionUnsuspend:
 			err = c.UnsuspendSubscription(ctx, a[1])
-		case batch.ActionCancel:
+		case kind.ActionCancel:
 			err = c.CancelSubscription(ctx, a[1])
-		case batch.ActionCreate:
+		case kind.ActionCreate:
 			_, err = c.CreateSubscription(ctx, crm.CreateSubscriptionRequest{BillingSystemCustomerIdentifier: a[1]})
 		}
 		if err != nil {
@@ -290,7 +292,7 @@ func TestLostSubscriptionAnswers(t *testing.T) {
 			if got := sb.Calls()["netflix/subscriptions/show"]; got != tc.shows {
 				t.Errorf("%d subscriptions/show calls, want %d", got, tc.shows)
 			}
-			if got, want := s.Counts[batch.StatusUnknown], countStatus(tc.wants, "unknown"); got != want {
+			if got, want := s.Counts[report.StatusUnknown], countStatus(tc.wants, "unknown"); got != want {
 				t.Errorf("summary: %d unknown, want %d", got, want)
 			}
 		})
@@ -344,7 +346,7 @@ func TestNoCallTheFileDidNotAsk(t *testing.T) {
 					plan.Calls, plan.ReadBeforeCalls, plan.ReadBefore, wantCalls, customers, tc.readBefore)
 			}
 			s := mustRun(t, cfg)
-			if s.Counts[batch.StatusOK] != len(rows)-1 {
+			if s.Counts[report.StatusOK] != len(rows)-1 {
 				t.Fatalf("counts %v, want every row ok", s.Counts)
 			}
 			calls := sb.Calls()

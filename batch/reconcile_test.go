@@ -16,6 +16,7 @@ import (
 	"github.com/crmbatch/crmbatch/amount"
 	"github.com/crmbatch/crmbatch/batch"
 	"github.com/crmbatch/crmbatch/formats"
+	"github.com/crmbatch/crmbatch/report"
 	"github.com/crmbatch/crmbatch/sandbox"
 )
 
@@ -284,12 +285,12 @@ func TestAmbiguousAmount(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		mark   amount.Mark
-		status batch.Status
+		status report.Status
 		total  string
 	}{
-		{"no mark", amount.Unknown, batch.StatusInvalid, "1000"},
-		{"comma mark", amount.Comma, batch.StatusOK, "1001.234"},
-		{"point mark", amount.Point, batch.StatusOK, "2234"},
+		{"no mark", amount.Unknown, report.StatusInvalid, "1000"},
+		{"comma mark", amount.Comma, report.StatusOK, "1001.234"},
+		{"point mark", amount.Point, report.StatusOK, "2234"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
@@ -306,7 +307,7 @@ func TestAmbiguousAmount(t *testing.T) {
 			if s.Counts[tc.status] == 0 {
 				t.Fatalf("counts %v, want a %s row", s.Counts, tc.status)
 			}
-			if tc.status == batch.StatusInvalid {
+			if tc.status == report.StatusInvalid {
 				if s.ErrorCodes["AMBIGUOUS_AMOUNT"] != 1 || !strings.Contains(s.FirstProblems[0], `cell C2 "1,234" reads as 1.234`) {
 					t.Errorf("codes %v, problems %q", s.ErrorCodes, s.FirstProblems)
 				}
@@ -348,7 +349,7 @@ func TestFinanceFixture(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.Counts[batch.StatusOK] != 56 || s.Counts[batch.StatusFailed] != 2 || s.Counts[batch.StatusInvalid] != 2 || s.ErrorCodes["AMOUNT_EDITED"] != 8 {
+	if s.Counts[report.StatusOK] != 56 || s.Counts[report.StatusFailed] != 2 || s.Counts[report.StatusInvalid] != 2 || s.ErrorCodes["AMOUNT_EDITED"] != 8 {
 		t.Errorf("counts %v, codes %v", s.Counts, s.ErrorCodes)
 	}
 	got := map[string]string{}

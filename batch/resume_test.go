@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/crmbatch/crmbatch/batch"
+	"github.com/crmbatch/crmbatch/fault"
+	"github.com/crmbatch/crmbatch/report"
 	"github.com/crmbatch/crmbatch/sandbox"
 )
 
@@ -34,7 +36,7 @@ func TestCompletedJobIsRefusedUnlessRerun(t *testing.T) {
 	before := totalCalls(sb)
 
 	_, err := batch.Run(context.Background(), cfg)
-	var fe *batch.FileError
+	var fe *fault.FileError
 	if !errors.As(err, &fe) || !strings.Contains(err.Error(), "already ran to the end") || !strings.Contains(err.Error(), "devices.results.csv") {
 		t.Fatalf("second run: err = %v, want a FileError naming the earlier reports", err)
 	}
@@ -47,7 +49,7 @@ func TestCompletedJobIsRefusedUnlessRerun(t *testing.T) {
 	if err != nil {
 		t.Fatalf("--rerun: %v", err)
 	}
-	if s.Counts[batch.StatusOK] != 30 || !strings.HasSuffix(s.RunID, "-2") {
+	if s.Counts[report.StatusOK] != 30 || !strings.HasSuffix(s.RunID, "-2") {
 		t.Fatalf("--rerun: run %s counts %v", s.RunID, s.Counts)
 	}
 }
@@ -117,7 +119,7 @@ func TestSecondConcurrentRunIsRefused(t *testing.T) {
 		t.FailNow()
 	}
 	_, err := batch.Run(context.Background(), cfg)
-	var ue *batch.UsageError
+	var ue *fault.UsageError
 	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "another crmbatch is running this job") {
 		t.Fatalf("second run: err = %v, want it refused", err)
 	}

@@ -18,8 +18,12 @@ import (
 
 	"github.com/crmbatch/crmbatch/amount"
 	"github.com/crmbatch/crmbatch/crm"
+	"github.com/crmbatch/crmbatch/fault"
 	"github.com/crmbatch/crmbatch/formats"
+	"github.com/crmbatch/crmbatch/jobfile"
+	"github.com/crmbatch/crmbatch/kind"
 	"github.com/crmbatch/crmbatch/ledger"
+	"github.com/crmbatch/crmbatch/lineage"
 	"github.com/crmbatch/crmbatch/report"
 )
 
@@ -78,57 +82,8 @@ type Config struct {
 	hooks *hooks // nil but in this package's tests
 }
 
-// Summary is the outcome of a run, also written as X.summary.json.
-type Summary struct {
-	RunID            string            `json:"run_id,omitempty"`
-	Input            string            `json:"input"`
-	InputSHA256      string            `json:"input_sha256"`
-	Job              string            `json:"job"`
-	DryRun           bool              `json:"dry_run,omitempty"`
-	Rows             int               `json:"rows"`
-	Counts           map[Status]int    `json:"counts"`
-	NotSent          int               `json:"not_sent"` // of the failed rows, those a stopped run never sent`
-	ErrorCodes       map[string]int    `json:"error_codes"`
-	ErrorMessages    map[string]string `json:"error_messages,omitempty"` // each error code's first message, which describes it
-	Chunks           int               `json:"chunks"`
-	Calls            int64             `json:"calls"`
-	Retries          int64             `json:"retries"`
-	Throttled        int64             `json:"throttled"`
-	EstimatedSeconds float64           `json:"estimated_seconds,omitempty"`
-	Start            time.Time         `json:"start"`
-	End              time.Time         `json:"end"`
-	DurationSeconds  float64           `json:"duration_seconds"`
-	SendSeconds      float64           `json:"send_seconds"` // from the login to the last outcome
-	Stopped          string            `json:"stopped,omitempty"`
-	Resumed          bool              `json:"resumed,omitempty"`        // this run went on with one that had stopped
-	FirstProblems    []string          `json:"first_problems,omitempty"` // the first failed, invalid or unknown rows, for the log, but those not sent
-	Totals           []Total           `json:"totals,omitempty"`         // a charges job's control totals per status and currency
-	// Reconciliation is a charges job's rows and amounts per action, status
-	// and currency, with a check per currency (the Reconciliation sheet).
-	Reconciliation *report.Reconciliation `json:"reconciliation,omitempty"`
-	Reports        Reports                `json:"reports"`
-	// Resolve is the command that reads the rows of unknown outcome back
-	// (the same command; running the failures report does too).
-	Resolve string `json:"resolve,omitempty"`
-	// UnusedColumns are the header's columns the job does not read: copied
-	// to the reports, never sent.
-	UnusedColumns []UnusedColumn `json:"unused_columns,omitempty"`
-	// ReadBefore says a subscriptions job reads each customer's subscription
-	// before its first row (--read-before). ReadBeforeCalls, in a plan, are
-	// those reads: part of Calls when ReadBefore, else what it would add.
-	ReadBefore      bool  `json:"read_before,omitempty"`
-	ReadBeforeCalls int64 `json:"read_before_calls,omitempty"`
-}
-
-// Reports are the paths of a run's report files.
-type Reports struct {
-	Results  string `json:"results"`
-	Failures string `json:"failures,omitempty"` // "" for a dry run's plan
-	Summary  string `json:"summary"`
-}
-
-// add completes the summary with what pass 2 sent and pass 3 reported.
-func (s *Summary) add(d sent, r reported, end time.Time, protect bool) {
+// complete completes the summary with what pass 2 sent and pass 3 reported.
+func complete(s *report.Summary, d sent, r reported, end time.Time, protect bool) {
 	s.Calls, s.Retries, s.Throttled, s.Chunks, s.SendSeconds = d.calls, d.retries, d.throttled, d.chunks, d.seconds
 	s.Rows, s.Counts, s.ErrorCodes, s.ErrorMessages, s.NotSent = r.rows, r.counts, r.errorCodes, r.errorMessages, r.notSent
 	s.FirstProblems, s.Totals, s.Reconciliation = r.firstProblems, r.totals, r.reconciliation
@@ -141,10 +96,11 @@ func (s *Summary) add(d sent, r reported, end time.Time, protect bool) {
 	s.DurationSeconds = end.Sub(s.Start).Seconds()
 }
 
-// Problems is the number of rows that failed, were invalid or have an unknown
-// outcome.
-func (s *Summary) Problems() int {
-	return s.Counts[StatusFailed] + s.Counts[StatusInvalid] + s.Counts[StatusUnknown]
+// lineage is what of the run's flags its place among the job's runs
+// depends on.
+func (c *Config) lineage() lineage.Options {
+	return lineage.Options{Path: c.Path, Job: c.Job, Sheet: c.Sheet, Overrides: c.Overrides,
+		Fresh: c.Fresh, Rerun: c.Rerun, SkipDone: c.SkipDone, Log: c.Log}
 }
 
 func (c *Config) defaults() error {
@@ -159,20 +115,20 @@ func (c *Config) defaults() error {
 	}
 	switch {
 	case c.Concurrency < 1:
-		return &UsageError{Msg: "--concurrency must be at least 1"}
+		return &fault.UsageError{Msg: "--concurrency must be at least 1"}
 	case c.Retries < 1:
-		return &UsageError{Msg: "--retries must be at least 1 (the first attempt counts)"}
+		return &fault.UsageError{Msg: "--retries must be at least 1 (the first attempt counts)"}
 	case c.Rate <= 0 || math.IsNaN(c.Rate) || math.IsInf(c.Rate, 0):
-		return &UsageError{Msg: "--rate must be a positive number of requests per second"}
+		return &fault.UsageError{Msg: "--rate must be a positive number of requests per second"}
 	case c.ChunkSize < 0:
-		return &UsageError{Msg: "--chunk-size must be positive"}
+		return &fault.UsageError{Msg: "--chunk-size must be positive"}
 	}
 	return nil
 }
 
 // Validate reads, validates and plans a job file, sends nothing, and writes the
 // reports with every row planned or invalid.
-func Validate(ctx context.Context, cfg Config) (*Summary, error) {
+func Validate(ctx context.Context, cfg Config) (*report.Summary, error) {
 	cfg.DryRun = true
 	return Run(ctx, cfg)
 }
@@ -184,7 +140,7 @@ func Validate(ctx context.Context, cfg Config) (*Summary, error) {
 // the reports (finish). The error is a *UsageError, *FileError or
 // *formats.InputError when nothing was sent, and a *FatalError when the run
 // could not finish; rows that failed are counted in the summary instead.
-func Run(ctx context.Context, cfg Config) (*Summary, error) {
+func Run(ctx context.Context, cfg Config) (*report.Summary, error) {
 	if err := cfg.defaults(); err != nil {
 		return nil, err
 	}
@@ -193,11 +149,11 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer j.pin.Close()
-	s := &Summary{Input: cfg.Path, Job: j.kind.Name, DryRun: cfg.DryRun, ReadBefore: cfg.ReadBefore && j.kind == Subscriptions, Start: start,
-		Counts: map[Status]int{}, ErrorCodes: map[string]int{}, Reports: reportPaths(cfg), UnusedColumns: j.unused}
+	defer j.Pin.Close()
+	s := &report.Summary{Input: cfg.Path, Job: j.Kind.Name, DryRun: cfg.DryRun, ReadBefore: cfg.ReadBefore && j.Kind == kind.Subscriptions, Start: start,
+		Counts: map[report.Status]int{}, ErrorCodes: map[string]int{}, Reports: report.PathsFor(cfg.Path, cfg.OutDir, cfg.Format, cfg.DryRun), UnusedColumns: j.Unused}
 	if err := os.MkdirAll(filepath.Dir(s.Reports.Results), 0o700); err != nil {
-		return nil, &UsageError{Msg: fmt.Sprintf("--out: %v", err)}
+		return nil, &fault.UsageError{Msg: fmt.Sprintf("--out: %v", err)}
 	}
 	if cfg.DryRun {
 		if err := dryRun(cfg, j, s); err != nil {
@@ -212,7 +168,7 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 	hashCtx, stopHash := context.WithCancel(ctx)
 	go func() {
 		var err error
-		s.InputSHA256, err = j.pin.sha256(hashCtx)
+		s.InputSHA256, err = j.Pin.SHA256(hashCtx)
 		sum <- err
 	}()
 	opened := openLedgerEarly(cfg.StateDir, ledger.Options{NewLedger: cfg.NewLedger, GrowthPages: cfg.LedgerPages})
@@ -222,7 +178,7 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 	if err != nil {
 		stopHash() // a broken file is said at once, however large
 		<-sum
-		if changed := j.pin.change(); changed != nil {
+		if changed := j.Pin.Change(); changed != nil {
 			return nil, changedWhileRead(cfg.Path)
 		}
 		return nil, err
@@ -230,12 +186,12 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 	err = <-sum
 	stopHash()
 	switch {
-	case j.pin.change() != nil:
+	case j.Pin.Change() != nil:
 		return nil, changedWhileRead(cfg.Path)
 	case ctx.Err() != nil:
-		return nil, &FatalError{Err: fmt.Errorf("interrupted before anything was sent: %w", context.Cause(ctx))}
+		return nil, &fault.FatalError{Err: fmt.Errorf("interrupted before anything was sent: %w", context.Cause(ctx))}
 	case err != nil:
-		return nil, &FileError{File: cfg.Path, Msg: err.Error()}
+		return nil, &fault.FileError{File: cfg.Path, Msg: err.Error()}
 	}
 	s.Rows = plan.rows
 	if err := reportFits(cfg, plan.rows, true); err != nil {
@@ -255,7 +211,7 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 		return nil, err
 	}
 	if ctx.Err() != nil {
-		return nil, &FatalError{Err: fmt.Errorf("interrupted before anything was sent: %w", context.Cause(ctx))}
+		return nil, &fault.FatalError{Err: fmt.Errorf("interrupted before anything was sent: %w", context.Cause(ctx))}
 	}
 	led, h, release, err := openLedger(ctx, cfg, j, id, s, opened)
 	if err != nil {
@@ -270,35 +226,35 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 	if repErr != nil {
 		return nil, reportsError(repErr)
 	}
-	defer rep.abort()
-	s.add(done, rp, cfg.Now(), j.protect)
+	defer rep.Abort()
+	complete(s, done, rp, cfg.Now(), j.Protect)
 	cfg.Log.Debug("calls done and reports written", "calls", s.Calls, "seconds", s.DurationSeconds)
 	if rp.cut != nil && runErr == nil {
-		runErr = &FatalError{Err: rp.cut}
+		runErr = &fault.FatalError{Err: rp.cut}
 	}
 	if changed := changedUnder(cfg.Path, info, s.InputSHA256); runErr == nil && changed != nil {
-		runErr = &FatalError{Err: changed}
+		runErr = &fault.FatalError{Err: changed}
 	}
 	if runErr != nil {
 		s.Stopped = runErr.Error()
 	}
-	if s.Counts[StatusUnknown] > 0 {
-		s.Resolve = strings.TrimSpace("crmbatch run "+id.flags) + " " + shellQuote(cfg.Path)
+	if s.Counts[report.StatusUnknown] > 0 {
+		s.Resolve = strings.TrimSpace("crmbatch run "+id.Flags) + " " + lineage.ShellQuote(cfg.Path)
 	}
-	if err := rep.commit(s); err != nil {
+	if err := commit(rep, s); err != nil {
 		return nil, reportsError(err)
 	}
-	if err := writeSummary(s); err != nil {
+	if err := report.WriteSummary(s); err != nil {
 		return nil, reportsError(err)
 	}
 	cfg.Log.Info("run finished", "run_id", s.RunID, "job", s.Job, "input", s.Input, "rows", s.Rows,
-		"ok", s.Counts[StatusOK], "failed", s.Counts[StatusFailed], "not_sent", s.NotSent, "invalid", s.Counts[StatusInvalid],
-		"unknown", s.Counts[StatusUnknown], "skipped", s.Counts[StatusSkipped], "calls", s.Calls, "retries", s.Retries,
+		"ok", s.Counts[report.StatusOK], "failed", s.Counts[report.StatusFailed], "not_sent", s.NotSent, "invalid", s.Counts[report.StatusInvalid],
+		"unknown", s.Counts[report.StatusUnknown], "skipped", s.Counts[report.StatusSkipped], "calls", s.Calls, "retries", s.Retries,
 		"throttled", s.Throttled, "duration_seconds", s.DurationSeconds, "stopped", s.Stopped, "results", s.Reports.Results)
 	if runErr != nil {
 		return s, runErr // not finished: the same command resumes it
 	}
-	if s.Counts[StatusUnknown] > 0 {
+	if s.Counts[report.StatusUnknown] > 0 {
 		// Not finished either: the same command reads those rows back again.
 		return s, nil
 	}
@@ -307,7 +263,7 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 		err = led.FinishRun(context.WithoutCancel(ctx), s.RunID, s.End, b)
 	}
 	if err != nil {
-		return s, &FatalError{Err: err}
+		return s, &fault.FatalError{Err: err}
 	}
 	return s, nil
 }
@@ -316,23 +272,23 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 // each did; the reports are left to commit with the Summary. The reports are
 // written while the rows are sent, from the outcomes as they come (and, for a
 // resumed run, from the ledger for the rows done before it stopped).
-func sendAndReport(ctx context.Context, cfg Config, j *job, led *ledger.Ledger, h history, rows int) (runErr error, done sent, rep *reports, rp reported, repErr error) {
+func sendAndReport(ctx context.Context, cfg Config, j *jobfile.File, led *ledger.Ledger, h lineage.History, rows int) (runErr error, done sent, rep *report.Writer, rp reported, repErr error) {
 	st := newStream(reportWindow(j, cfg.Concurrency))
 	if cfg.hooks != nil && cfg.hooks.stream != nil {
 		cfg.hooks.stream(st)
 	}
 	var earlier *ledgerOutcomes
-	if h.resumed {
+	if h.Resumed {
 		// The rows done before the run stopped have their outcomes in the
 		// ledger; the others come from this run as it sends them.
-		earlier = &ledgerOutcomes{led: led, runID: h.run.ID, done: h.progress.Done, uncertain: h.progress.Uncertain}
+		earlier = &ledgerOutcomes{led: led, runID: h.Run.ID, done: h.Progress.Done, uncertain: h.Progress.Uncertain}
 	}
-	type result struct {
-		rep *reports
+	type reportsDone struct {
+		rep *report.Writer
 		rp  reported
 		err error
 	}
-	written := make(chan result, 1)
+	written := make(chan reportsDone, 1)
 	go func() {
 		rep, rp, err := finish(cfg, j, earlier, st, rows)
 		if err != nil {
@@ -343,7 +299,7 @@ func sendAndReport(ctx context.Context, cfg Config, j *job, led *ledger.Ledger, 
 			st.over() // every row reported, or the file changed under the reports
 		}
 		st.ended() // the summary's calls and times are final
-		written <- result{rep, rp, err}
+		written <- reportsDone{rep, rp, err}
 	}()
 	done, runErr = execute(ctx, cfg, j, led, h, rows, st)
 	st.close()
@@ -355,13 +311,13 @@ func sendAndReport(ctx context.Context, cfg Config, j *job, led *ledger.Ledger, 
 // reportsError stops a run whose reports could not be written: every
 // outcome is in the ledger, and the same command writes them.
 func reportsError(err error) error {
-	return &FatalError{Err: fmt.Errorf("writing the reports: %w\nhint: every row's outcome is in the ledger: once the report folder is writable (space, permissions), run the same command again; it writes the reports and sends only what was not sent", err)}
+	return &fault.FatalError{Err: fmt.Errorf("writing the reports: %w\nhint: every row's outcome is in the ledger: once the report folder is writable (space, permissions), run the same command again; it writes the reports and sends only what was not sent", err)}
 }
 
 // openInput checks the job file and opens it: its format, that it is a regular
 // file, its header and kind; for a subscriptions job with promotion codes, the
 // whole file is checked before the endpoint is asked for its promotions.
-func openInput(ctx context.Context, cfg *Config) (ret *job, _ os.FileInfo, _ error) {
+func openInput(ctx context.Context, cfg *Config) (ret *jobfile.File, _ os.FileInfo, _ error) {
 	inFormat, err := formats.FormatOf(cfg.Path)
 	if err != nil {
 		return nil, nil, err // it names the file, and says what a job file is
@@ -380,13 +336,13 @@ func openInput(ctx context.Context, cfg *Config) (ret *job, _ os.FileInfo, _ err
 		err = errors.New("is not a regular file (a pipe or a device?)")
 	}
 	if err != nil {
-		return nil, nil, &FileError{File: cfg.Path, Msg: err.Error(), Hint: "give the path of a .csv or .xlsx job file"}
+		return nil, nil, &fault.FileError{File: cfg.Path, Msg: err.Error(), Hint: "give the path of a .csv or .xlsx job file"}
 	}
-	pin, info, err := pinFile(cfg.Path)
+	pin, info, err := jobfile.Pin(cfg.Path)
 	if err != nil {
-		return nil, nil, &FileError{File: cfg.Path, Msg: err.Error(), Hint: "give the path of a .csv or .xlsx job file"}
+		return nil, nil, &fault.FileError{File: cfg.Path, Msg: err.Error(), Hint: "give the path of a .csv or .xlsx job file"}
 	}
-	j, err := openPinnedJob(pin, cfg.Path, cfg.Job, formats.Options{Sheet: cfg.Sheet, Password: cfg.XLSXPassword}, cfg.Overrides, cfg.ChunkSize)
+	j, err := jobfile.OpenPinned(pin, cfg.Path, cfg.Job, formats.Options{Sheet: cfg.Sheet, Password: cfg.XLSXPassword}, cfg.Overrides, cfg.ChunkSize)
 	if err != nil {
 		pin.Close()
 		return nil, nil, err
@@ -396,26 +352,26 @@ func openInput(ctx context.Context, cfg *Config) (ret *job, _ os.FileInfo, _ err
 			pin.Close()
 		}
 	}()
-	if j.amounts, err = newChargeAmounts(j, cfg.DecimalMark); err != nil {
+	if err = j.LearnAmounts(cfg.DecimalMark); err != nil {
 		return nil, nil, err
 	}
-	if j.protect, err = formats.Encrypted(cfg.Path); err == nil && j.protect && cfg.Format != formats.XLSX {
-		return nil, nil, &UsageError{Msg: "the job file is password-protected, so its reports must be too: XLSX, not " + string(cfg.Format) +
+	if j.Protect, err = formats.Encrypted(cfg.Path); err == nil && j.Protect && cfg.Format != formats.XLSX {
+		return nil, nil, &fault.UsageError{Msg: "the job file is password-protected, so its reports must be too: XLSX, not " + string(cfg.Format) +
 			"\nhint: drop --format " + string(cfg.Format)}
 	}
 	if err != nil {
-		return nil, nil, &FileError{File: cfg.Path, Msg: err.Error()}
+		return nil, nil, &fault.FileError{File: cfg.Path, Msg: err.Error()}
 	}
-	if cfg.Strict && len(j.unused) > 0 {
-		return nil, nil, strictError(cfg.Path, j.kind, j.unused)
+	if cfg.Strict && len(j.Unused) > 0 {
+		return nil, nil, jobfile.StrictError(cfg.Path, j.Kind, j.Unused)
 	}
-	if _, has := j.index["promotion_code"]; has && cfg.API.BaseURL != "" && j.kind == Subscriptions {
+	if _, has := j.Index["promotion_code"]; has && cfg.API.BaseURL != "" && j.Kind == kind.Subscriptions {
 		// Unknown promotion codes are invalid rows, found before anything is
 		// sent; a broken file is found before the endpoint is asked.
-		if err := j.scan(0, func(*row) error { return nil }); err != nil {
+		if err := j.Scan(0, func(*jobfile.Row) error { return nil }); err != nil {
 			return nil, nil, err
 		}
-		if j.promotions, err = promotionCodes(ctx, *cfg); err != nil {
+		if j.Promotions, err = promotionCodes(ctx, *cfg); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -425,12 +381,12 @@ func openInput(ctx context.Context, cfg *Config) (ret *job, _ os.FileInfo, _ err
 // dryRun reads the file once: its reports say planned or invalid. A CSV file
 // whose plan is an XLSX report is counted first: one too large for a sheet is
 // refused before any of it is written.
-func dryRun(cfg Config, j *job, s *Summary) error {
+func dryRun(cfg Config, j *jobfile.File, s *report.Summary) error {
 	counted := false
 	if in, _ := formats.FormatOf(cfg.Path); cfg.Format == formats.XLSX && in != formats.XLSX {
 		counted = true // a first whole read: the plan's read tells repeats exactly
 		rows := 0
-		if err := j.scan(0, func(*row) error { rows++; return nil }); err != nil {
+		if err := j.Scan(0, func(*jobfile.Row) error { rows++; return nil }); err != nil {
 			return err
 		}
 		if err := reportFits(cfg, rows, true); err != nil {
@@ -438,41 +394,41 @@ func dryRun(cfg Config, j *job, s *Summary) error {
 		}
 	}
 	rep, rp, err := finish(cfg, j, nil, nil, 0)
-	if err == nil && j.suspected && !counted {
+	if err == nil && j.Suspected && !counted {
 		// The first read could only suspect repeated values; now they are
 		// known, the reports are written again.
-		rep.abort()
+		rep.Abort()
 		rep, rp, err = finish(cfg, j, nil, nil, 0)
 	}
 	if err != nil {
 		return err
 	}
-	defer rep.abort()
-	s.add(sent{calls: rp.planned.calls, chunks: rp.planned.chunks}, rp, cfg.Now(), j.protect)
-	if s.InputSHA256, err = j.pin.sha256(context.Background()); err != nil {
-		return &FileError{File: cfg.Path, Msg: err.Error()}
+	defer rep.Abort()
+	complete(s, sent{calls: rp.planned.calls, chunks: rp.planned.chunks}, rp, cfg.Now(), j.Protect)
+	if s.InputSHA256, err = j.Pin.SHA256(context.Background()); err != nil {
+		return &fault.FileError{File: cfg.Path, Msg: err.Error()}
 	}
 	s.EstimatedSeconds = float64(s.Calls) / cfg.Rate
 	s.ReadBeforeCalls = rp.planned.readBefore
-	if err := rep.commit(s); err != nil {
+	if err := commit(rep, s); err != nil {
 		return err
 	}
-	return writeSummary(s)
+	return report.WriteSummary(s)
 }
 
 // nothingToDo writes the reports of a file with no rows: a header each, and
 // the summary. No endpoint is asked and no ledger is opened.
-func nothingToDo(cfg Config, j *job, s *Summary) error {
+func nothingToDo(cfg Config, j *jobfile.File, s *report.Summary) error {
 	rep, rp, err := finish(cfg, j, nil, nil, 0)
 	if err != nil {
 		return reportsError(err)
 	}
-	defer rep.abort()
-	s.add(sent{}, rp, cfg.Now(), j.protect)
-	if err := rep.commit(s); err != nil {
+	defer rep.Abort()
+	complete(s, sent{}, rp, cfg.Now(), j.Protect)
+	if err := commit(rep, s); err != nil {
 		return reportsError(err)
 	}
-	if err := writeSummary(s); err != nil {
+	if err := report.WriteSummary(s); err != nil {
 		return reportsError(err)
 	}
 	cfg.Log.Info("nothing to do: the file has no rows", "job", s.Job, "input", s.Input, "results", s.Reports.Results)
@@ -486,61 +442,61 @@ type planned struct {
 	calls       int64
 	readBefore  int64 // the reads --read-before makes (in calls when it is given)
 	chunks      int
-	fp          *fingerprint
+	fp          *lineage.Fingerprint
 	digest      string // of the rows as read: the job's identity (see rowsDigest)
 }
 
 // validatePass is pass 1: the whole file is read and validated before anything
 // is sent.
-func validatePass(cfg Config, j *job) (planned, error) {
-	p := planned{fp: &fingerprint{}}
+func validatePass(cfg Config, j *jobfile.File) (planned, error) {
+	p := planned{fp: &lineage.Fingerprint{}}
 	count, flush := callCounter(j, cfg.Concurrency, cfg.ReadBefore, &p)
-	digest := newRowsDigest(j)
-	if err := j.scan(0, func(r *row) error {
+	digest := lineage.NewRowsDigest(j)
+	if err := j.Scan(0, func(r *jobfile.Row) error {
 		p.rows++
-		digest.add(r.rec)
-		if r.err != nil {
+		digest.Add(r.Rec)
+		if r.Err != nil {
 			return nil
 		}
 		p.valid++
-		p.fp.add(r.item.EKey)
-		return count(r.item)
+		p.fp.Add(r.Item.EKey)
+		return count(r.Item)
 	}); err != nil {
 		return p, err
 	}
 	if err := flush(); err != nil {
 		return p, err
 	}
-	p.digest = digest.sum()
+	p.digest = digest.Sum()
 	cfg.Log.Debug("validated", "rows", p.rows, "valid", p.valid, "calls", p.calls)
 	return p, nil
 }
 
 // identify names the job: its rows as read by pass 1, kind, sheet, flags and
 // endpoint.
-func identify(cfg Config, j *job, plan planned, info os.FileInfo) (identity, error) {
+func identify(cfg Config, j *jobfile.File, plan planned, info os.FileInfo) (lineage.Identity, error) {
 	var err error
 	if err := unchanged(cfg.Path, info); err != nil {
-		return identity{}, err
+		return lineage.Identity{}, err
 	}
 	if cfg.StateDir == "" {
-		return identity{}, &UsageError{Msg: "no state folder for the ledger: pass --state DIR or set CRMBATCH_STATE"}
+		return lineage.Identity{}, &fault.UsageError{Msg: "no state folder for the ledger: pass --state DIR or set CRMBATCH_STATE"}
 	}
 	if _, err := crm.New(cfg.API); err != nil {
-		return identity{}, &UsageError{Msg: err.Error()}
+		return lineage.Identity{}, &fault.UsageError{Msg: err.Error()}
 	}
 	endpoint := cfg.Endpoint
 	if endpoint == "" {
 		endpoint = cfg.API.BaseURL
 	}
-	id := identity{endpoint: canonicalEndpoint(endpoint), name: filepath.Base(cfg.Path), fp: plan.fp}
-	if id.input, err = filepath.Abs(cfg.Path); err != nil {
-		id.input = cfg.Path
+	id := lineage.Identity{Endpoint: lineage.CanonicalEndpoint(endpoint), Name: filepath.Base(cfg.Path), Fingerprint: plan.fp}
+	if id.Input, err = filepath.Abs(cfg.Path); err != nil {
+		id.Input = cfg.Path
 	}
-	id.key = jobKey(plan.digest, j.kind.Name, cfg.Sheet, cfg.Overrides, id.endpoint)
-	id.flags = jobFlags(cfg)
-	id.reports = reportPaths(cfg)
-	for _, p := range []*string{&id.reports.Results, &id.reports.Failures, &id.reports.Summary} {
+	id.Key = lineage.JobKey(plan.digest, j.Kind.Name, cfg.Sheet, cfg.Overrides, id.Endpoint)
+	id.Flags = lineage.JobFlags(cfg.lineage())
+	id.Reports = report.PathsFor(cfg.Path, cfg.OutDir, cfg.Format, cfg.DryRun)
+	for _, p := range []*string{&id.Reports.Results, &id.Reports.Failures, &id.Reports.Summary} {
 		if abs, err := filepath.Abs(*p); err == nil {
 			*p = abs
 		}
@@ -550,13 +506,13 @@ func identify(cfg Config, j *job, plan planned, info os.FileInfo) (identity, err
 
 // openLedger opens the ledger, locks the job and begins its run (see begin).
 // release lets the locks go.
-func openLedger(ctx context.Context, cfg Config, j *job, id identity, s *Summary, opened *ledgerOpening) (*ledger.Ledger, history, func(), error) {
+func openLedger(ctx context.Context, cfg Config, j *jobfile.File, id lineage.Identity, s *report.Summary, opened *ledgerOpening) (*ledger.Ledger, lineage.History, func(), error) {
 	led, err := opened.take(cfg.StateDir)
 	if err != nil {
 		if strings.Contains(err.Error(), "\nhint: ") {
-			return nil, history{}, nil, &UsageError{Msg: err.Error()}
+			return nil, lineage.History{}, nil, &fault.UsageError{Msg: err.Error()}
 		}
-		return nil, history{}, nil, &UsageError{Msg: fmt.Sprintf("%v\nhint: --state DIR (or CRMBATCH_STATE) names the folder of crmbatch's ledger", err)}
+		return nil, lineage.History{}, nil, &fault.UsageError{Msg: fmt.Sprintf("%v\nhint: --state DIR (or CRMBATCH_STATE) names the folder of crmbatch's ledger", err)}
 	}
 	var locks []*ledger.Lock
 	release := func() {
@@ -567,44 +523,44 @@ func openLedger(ctx context.Context, cfg Config, j *job, id identity, s *Summary
 	lock := func(name string) error {
 		l, err := led.Lock(cfg.StateDir, name)
 		if errors.Is(err, ledger.ErrLocked) {
-			return &UsageError{Msg: fmt.Sprintf("%s: another crmbatch is running this job (or an edit of its file) now\nhint: wait for it to end; nothing was sent", cfg.Path), Err: ledger.ErrLocked}
+			return &fault.UsageError{Msg: fmt.Sprintf("%s: another crmbatch is running this job (or an edit of its file) now\nhint: wait for it to end; nothing was sent", cfg.Path), Err: ledger.ErrLocked}
 		}
 		if err == nil {
 			locks = append(locks, l)
 		}
 		return err
 	}
-	fail := func(err error) (*ledger.Ledger, history, func(), error) {
+	fail := func(err error) (*ledger.Ledger, lineage.History, func(), error) {
 		release()
 		led.Close()
-		var ue *UsageError
-		var fe *FileError
+		var ue *fault.UsageError
+		var fe *fault.FileError
 		switch {
 		case ctx.Err() != nil:
-			err = &FatalError{Err: fmt.Errorf("interrupted before anything was sent: %w", context.Cause(ctx))}
+			err = &fault.FatalError{Err: fmt.Errorf("interrupted before anything was sent: %w", context.Cause(ctx))}
 		case errors.As(err, &ue), errors.As(err, &fe):
 		default:
-			err = &UsageError{Msg: err.Error()}
+			err = &fault.UsageError{Msg: err.Error()}
 		}
-		return nil, history{}, nil, err
+		return nil, lineage.History{}, nil, err
 	}
-	if err := lock(id.key); err != nil {
+	if err := lock(id.Key); err != nil {
 		return fail(err)
 	}
-	h, err := begin(ctx, cfg, led, id, j, s.InputSHA256, s.Start, lock)
+	h, err := lineage.Begin(ctx, cfg.lineage(), led, id, j, s.InputSHA256, s.Start, lock)
 	if err != nil {
 		return fail(err)
 	}
-	s.RunID, s.Resumed = h.run.ID, h.resumed
+	s.RunID, s.Resumed = h.Run.ID, h.Resumed
 	switch {
-	case h.resumed:
-		cfg.Log.Warn("resuming a run that stopped", "run_id", h.run.ID, "started", h.run.Started.Format(time.RFC3339),
-			"rows_done", h.progress.Done.Len(), "rows_uncertain", len(h.progress.Uncertain))
-	case h.edits != "":
-		cfg.Log.Warn("the file is an edit of an earlier run's file: rows that run applied are skipped", "run_id", h.run.ID,
-			"continues", h.edits, "rows_done_before", len(h.earlier.Done), "rows_uncertain", len(h.earlier.Uncertain))
+	case h.Resumed:
+		cfg.Log.Warn("resuming a run that stopped", "run_id", h.Run.ID, "started", h.Run.Started.Format(time.RFC3339),
+			"rows_done", h.Progress.Done.Len(), "rows_uncertain", len(h.Progress.Uncertain))
+	case h.Edits != "":
+		cfg.Log.Warn("the file is an edit of an earlier run's file: rows that run applied are skipped", "run_id", h.Run.ID,
+			"continues", h.Edits, "rows_done_before", len(h.Earlier.Done), "rows_uncertain", len(h.Earlier.Uncertain))
 	default:
-		cfg.Log.Info("run started", "run_id", h.run.ID, "job", j.kind.Name, "input", cfg.Path, "rows", s.Rows)
+		cfg.Log.Info("run started", "run_id", h.Run.ID, "job", j.Kind.Name, "input", cfg.Path, "rows", s.Rows)
 	}
 	return led, h, release, nil
 }
@@ -707,7 +663,7 @@ func prefixSHA256(ctx context.Context, path string, size int64) (string, error) 
 
 // changedWhileRead is the refusal of a file that changed while pass 1 read it.
 func changedWhileRead(path string) error {
-	return &FileError{File: path, Msg: "the file changed while crmbatch was reading it", Hint: "let the file be written completely before running it (write to a temporary name, then rename); nothing was sent"}
+	return &fault.FileError{File: path, Msg: "the file changed while crmbatch was reading it", Hint: "let the file be written completely before running it (write to a temporary name, then rename); nothing was sent"}
 }
 
 // unchanged checks that the job file is still the one that was validated: the
@@ -719,7 +675,7 @@ func unchanged(path string, was os.FileInfo) error {
 		err = errors.New("the file changed while crmbatch was reading it")
 	}
 	if err != nil {
-		return &FileError{File: path, Msg: err.Error(), Hint: "let the file be written completely before running it (write to a temporary name, then rename)"}
+		return &fault.FileError{File: path, Msg: err.Error(), Hint: "let the file be written completely before running it (write to a temporary name, then rename)"}
 	}
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/crmbatch/crmbatch/batch"
 	"github.com/crmbatch/crmbatch/crm"
+	"github.com/crmbatch/crmbatch/report"
 	"github.com/crmbatch/crmbatch/sandbox"
 )
 
@@ -123,7 +124,7 @@ func TestRunDevicesEveryRowOnce(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Run: %v", err)
 			}
-			if s.Counts[batch.StatusOK] != tc.rows || s.Rows != tc.rows {
+			if s.Counts[report.StatusOK] != tc.rows || s.Rows != tc.rows {
 				t.Fatalf("counts %v of %d rows, want all %d ok", s.Counts, s.Rows, tc.rows)
 			}
 			applied := sb.Applied()
@@ -338,7 +339,7 @@ func TestRunSubscriptionsInFileOrderUnderFaults(t *testing.T) {
 					t.Errorf("create row without subscription_number: %v", r)
 				}
 			}
-			if tc.readBefore && s.Counts[batch.StatusOK] != 3*customers {
+			if tc.readBefore && s.Counts[report.StatusOK] != 3*customers {
 				t.Errorf("counts %v, want %d ok", s.Counts, 3*customers)
 			}
 		})

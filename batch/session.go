@@ -4,11 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
-	"strings"
 	"time"
 
 	"github.com/crmbatch/crmbatch/crm"
+	"github.com/crmbatch/crmbatch/fault"
+	"github.com/crmbatch/crmbatch/pacer"
 )
 
 // Session is a logged-in connection for the commands that read (promotions,
@@ -37,7 +37,7 @@ const defaultMaxWait = 5 * time.Minute
 // with ctx, and logs in with retries. Its calls and retries count from zero
 // after the login: summaries count the job's calls.
 func login(ctx context.Context, cfg Config) (*executor, error) {
-	pace := newPacer(cfg.Rate, cfg.Backoff, cfg.Now, ctx.Done())
+	pace := pacer.New(cfg.Rate, cfg.Backoff, cfg.Now, ctx.Done())
 	api := cfg.API
 	api.Wait = pace.Wait
 	if api.Now == nil {
@@ -45,7 +45,7 @@ func login(ctx context.Context, cfg Config) (*executor, error) {
 	}
 	client, err := crm.New(api)
 	if err != nil {
-		return nil, &UsageError{Msg: err.Error()}
+		return nil, &fault.UsageError{Msg: err.Error()}
 	}
 	progress := cfg.Progress
 	if progress == nil {
@@ -56,7 +56,7 @@ func login(ctx context.Context, cfg Config) (*executor, error) {
 		maxWait = defaultMaxWait
 	}
 	x := &executor{client: client, pace: pace, retries: cfg.Retries, maxWait: maxWait, log: cfg.Log, progress: progress}
-	if _, err := x.retry(ctx, client.Login, nil, false); err != nil {
+	if _, err := x.Retry(ctx, client.Login, nil, false); err != nil {
 		var ce *crm.Error
 		var we *waitError
 		switch {
@@ -67,23 +67,23 @@ func login(ctx context.Context, cfg Config) (*executor, error) {
 		case errors.As(err, &ce):
 			err = ce // the login's own answer, not how the run took it
 		}
-		return nil, &FatalError{Err: err}
+		return nil, &fault.FatalError{Err: err}
 	}
 	x.calls.Store(0)
 	x.retried.Store(0)
 	return x, nil
 }
 
-// read makes a read-only call with the run's retries.
-func (s *Session) read(ctx context.Context, call func(context.Context) error) error {
-	_, err := s.x.retry(ctx, call, nil, false)
+// Read makes a read-only call with the run's retries.
+func (s *Session) Read(ctx context.Context, call func(context.Context) error) error {
+	_, err := s.x.Retry(ctx, call, nil, false)
 	return err
 }
 
 // Promotions lists the operator's promotions (netflix/promotions/list).
 func (s *Session) Promotions(ctx context.Context) ([]crm.Promotion, error) {
 	var p []crm.Promotion
-	err := s.read(ctx, func(ctx context.Context) (err error) {
+	err := s.Read(ctx, func(ctx context.Context) (err error) {
 		p, err = s.x.client.Promotions(ctx)
 		return err
 	})
@@ -93,7 +93,7 @@ func (s *Session) Promotions(ctx context.Context) ([]crm.Promotion, error) {
 // Show reads a customer's subscription (netflix/subscriptions/show).
 func (s *Session) Show(ctx context.Context, customer string) (*crm.Subscription, error) {
 	var sub *crm.Subscription
-	err := s.read(ctx, func(ctx context.Context) (err error) {
+	err := s.Read(ctx, func(ctx context.Context) (err error) {
 		sub, err = s.x.client.ShowSubscription(ctx, customer)
 		return err
 	})
@@ -109,7 +109,7 @@ func promotionCodes(ctx context.Context, cfg Config) (map[string]bool, error) {
 	}
 	promos, err := sess.Promotions(ctx)
 	if err != nil {
-		return nil, &FatalError{Err: fmt.Errorf("checking the promotion codes: %w", err)}
+		return nil, &fault.FatalError{Err: fmt.Errorf("checking the promotion codes: %w", err)}
 	}
 	codes := make(map[string]bool, len(promos))
 	for _, p := range promos {
@@ -118,11 +118,5 @@ func promotionCodes(ctx context.Context, cfg Config) (map[string]bool, error) {
 	return codes, nil
 }
 
-func sortedKeys(m map[string]bool) string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return strings.Join(keys, ", ")
-}
+// Client is the session's logged-in client, for calls made through Read.
+func (s *Session) Client() *crm.Client { return s.x.client }

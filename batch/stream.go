@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 
+	"github.com/crmbatch/crmbatch/jobfile"
 	"github.com/crmbatch/crmbatch/ledger"
 )
 
@@ -167,11 +168,11 @@ func (st *stream) held() int {
 // few times the rows in flight (concurrency × chunk size, or the rows a
 // sequential kind schedules ahead), so that in the steady state neither waits
 // for the other, and memory is bounded by them rather than by the file.
-func reportWindow(j *job, concurrency int) int {
-	if j.kind.Sequential {
+func reportWindow(j *jobfile.File, concurrency int) int {
+	if j.Kind.Sequential {
 		return 2 * seqWindow
 	}
-	return max(4*concurrency*j.chunkSize, 4096)
+	return max(4*concurrency*j.ChunkSize, 4096)
 }
 
 // waited is how many times the sending waited for the reports.

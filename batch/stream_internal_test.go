@@ -13,7 +13,11 @@ import (
 	"time"
 
 	"github.com/crmbatch/crmbatch/crm"
+	"github.com/crmbatch/crmbatch/fault"
 	"github.com/crmbatch/crmbatch/formats"
+	"github.com/crmbatch/crmbatch/jobfile"
+	"github.com/crmbatch/crmbatch/kind"
+	"github.com/crmbatch/crmbatch/report"
 	"github.com/crmbatch/crmbatch/sandbox"
 )
 
@@ -127,10 +131,10 @@ func TestReportsBoundWhatIsReadAhead(t *testing.T) {
 					invalid++
 				}
 			}
-			if s.Counts[StatusOK] != rows-invalid || s.Counts[StatusInvalid] != invalid {
+			if s.Counts[report.StatusOK] != rows-invalid || s.Counts[report.StatusInvalid] != invalid {
 				t.Fatalf("counts %v, want %d ok and %d invalid", s.Counts, rows-invalid, invalid)
 			}
-			if got, window := st.held(), reportWindow(&job{kind: Devices, chunkSize: 1000}, 1); got > window {
+			if got, window := st.held(), reportWindow(&jobfile.File{Kind: kind.Devices, ChunkSize: 1000}, 1); got > window {
 				t.Errorf("the reports' stream held %d outcomes at once, more than its window of %d rows", got, window)
 			}
 		})
@@ -164,9 +168,9 @@ func TestReportWriterFailureStopsTheRun(t *testing.T) {
 	first := cfg
 	first.hooks = &hooks{writer: func(w formats.ReportWriter) formats.ReportWriter { return &failingWriter{ReportWriter: w, at: 5000} }}
 	_, err := Run(context.Background(), first)
-	var fatal *FatalError
+	var fatal *fault.FatalError
 	if !errors.As(err, &fatal) || !errors.Is(err, errDiskFull) || !strings.Contains(err.Error(), "writing the reports") {
-		t.Fatalf("the first run: %v, want a *FatalError writing the reports", err)
+		t.Fatalf("the first run: %v, want a *fault.FatalError writing the reports", err)
 	}
 	// Row 5,000 failed: the sending went at most a window (4,096 rows) past
 	// it, and one call it had begun.
@@ -183,7 +187,7 @@ func TestReportWriterFailureStopsTheRun(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the same command again: %v", err)
 	}
-	if !s.Resumed || s.Counts[StatusOK] != rows {
+	if !s.Resumed || s.Counts[report.StatusOK] != rows {
 		t.Fatalf("the same command again: resumed %v, counts %v, want every one of %d rows ok", s.Resumed, s.Counts, rows)
 	}
 	for e, n := range sb.Applied() {
@@ -222,7 +226,7 @@ func TestReportFits(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := reportFits(Config{Path: "big.csv", Format: tc.format}, tc.rows, true)
-			var ue *UsageError
+			var ue *fault.UsageError
 			switch {
 			case tc.fits && err != nil:
 				t.Errorf("refused: %v", err)

@@ -19,6 +19,8 @@ import (
 
 	"github.com/crmbatch/crmbatch/batch"
 	"github.com/crmbatch/crmbatch/crm"
+	"github.com/crmbatch/crmbatch/fault"
+	"github.com/crmbatch/crmbatch/report"
 	"github.com/crmbatch/crmbatch/sandbox"
 )
 
@@ -221,7 +223,7 @@ func subscriptionEffect(r map[string]string) sandbox.Effect {
 // checkTruth checks the rows of a run's results report against wants, and that
 // the report is true to what the sandbox applied: no effect applied twice, no
 // row ok that was not applied, no row failed that was.
-func checkTruth(t *testing.T, s *batch.Summary, sb *sandbox.Server, effect effectOf, wants []rowWant) {
+func checkTruth(t *testing.T, s *report.Summary, sb *sandbox.Server, effect effectOf, wants []rowWant) {
 	t.Helper()
 	res := readCSV(t, s.Reports.Results)
 	if len(res) != len(wants) {
@@ -248,13 +250,13 @@ func checkTruth(t *testing.T, s *batch.Summary, sb *sandbox.Server, effect effec
 	if t.Failed() {
 		return
 	}
-	if got := s.Counts[batch.StatusUnknown]; got > 0 && len(readCSV(t, s.Reports.Failures)) < got {
+	if got := s.Counts[report.StatusUnknown]; got > 0 && len(readCSV(t, s.Reports.Failures)) < got {
 		t.Errorf("the failures report leaves out unknown rows")
 	}
 }
 
 // mustRun runs cfg and fails the test on a run error.
-func mustRun(t *testing.T, cfg batch.Config) *batch.Summary {
+func mustRun(t *testing.T, cfg batch.Config) *report.Summary {
 	t.Helper()
 	s, err := batch.Run(context.Background(), cfg)
 	if err != nil {
@@ -961,7 +963,7 @@ func TestEditedFileReadsBackItsUncertainCharge(t *testing.T) {
 	cfg := truthConfig(t, writeCSV(t, dir, "monday.csv", [][]string{header, exportedRow(1), exportedRow(2), exportedRow(4)}), api)
 	cfg.StateDir = filepath.Join(dir, "state")
 	s, err := batch.Run(context.Background(), cfg)
-	var fatal *batch.FatalError
+	var fatal *fault.FatalError
 	if !errors.As(err, &fatal) {
 		t.Fatalf("first run: err = %v, want it stopped", err)
 	}

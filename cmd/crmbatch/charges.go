@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/crmbatch/crmbatch/crm"
+	"github.com/crmbatch/crmbatch/export"
 	"github.com/crmbatch/crmbatch/formats"
 )
 
@@ -100,7 +101,7 @@ func (f *factory) chargesExport(ctx context.Context, o *ChargesExportOptions) er
 		return err
 	}
 	last := time.Now()
-	e, err := sess.ExportCharges(ctx, o.Status, out, format, func(n int) {
+	e, err := export.Charges(ctx, sess, o.Status, out, format, func(n int) {
 		if time.Since(last) > 2*time.Second {
 			fmt.Fprintf(f.stderr, "crmbatch: %d charges listed so far\n", n)
 			last = time.Now()

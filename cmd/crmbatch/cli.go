@@ -21,8 +21,12 @@ import (
 	"github.com/crmbatch/crmbatch/amount"
 	"github.com/crmbatch/crmbatch/batch"
 	"github.com/crmbatch/crmbatch/crm"
+	"github.com/crmbatch/crmbatch/fault"
 	"github.com/crmbatch/crmbatch/formats"
+	"github.com/crmbatch/crmbatch/kind"
+	"github.com/crmbatch/crmbatch/report"
 	"github.com/crmbatch/crmbatch/sandbox"
+	"github.com/crmbatch/crmbatch/watch"
 )
 
 // The password of a protected XLSX job file, from the environment or a file:
@@ -84,13 +88,13 @@ func (f *factory) runJob(ctx context.Context, o *RunOptions) error {
 	}
 	var err error
 	if cfg.DecimalMark, err = amount.ParseMark(o.DecimalMark); err != nil {
-		return &batch.UsageError{Msg: "--decimal-mark: " + err.Error()}
+		return &fault.UsageError{Msg: "--decimal-mark: " + err.Error()}
 	}
 	if cfg.XLSXPassword, err = crm.SecretFromEnv(f.getenv, envXLSXPassword, envXLSXPasswordFile); err != nil {
-		return &batch.UsageError{Msg: strings.TrimPrefix(err.Error(), "crm: ")}
+		return &fault.UsageError{Msg: strings.TrimPrefix(err.Error(), "crm: ")}
 	}
 	if o.GroupCode != "" {
-		return &batch.UsageError{Msg: "--group-code names no field of the API's group identifier\nhint: " + batch.GroupCodeHint}
+		return &fault.UsageError{Msg: "--group-code names no field of the API's group identifier\nhint: " + kind.GroupCodeHint}
 	}
 	for col, v := range map[string]string{"action": o.Action, "group_id": o.GroupID, "group_name": o.GroupName, "group_alternative_code": o.GroupAlternativeCode} {
 		if v != "" {
@@ -152,9 +156,9 @@ func (f *factory) runJob(ctx context.Context, o *RunOptions) error {
 // their runs'.
 func (f *factory) watch(ctx context.Context, cfg batch.Config, o *RunOptions) error {
 	var worst error
-	err := batch.Watch(ctx, cfg, batch.WatchOptions{
+	err := watch.Watch(ctx, cfg, watch.Options{
 		Dir: o.Watch, Once: o.Once, Settle: o.Settle, Poll: 2 * time.Second,
-		Done: func(w batch.Watched) {
+		Done: func(w watch.Watched) {
 			err := w.Err
 			if err == nil && w.Summary != nil && w.Summary.Problems() > 0 {
 				err = &rowsError{w.Summary.Problems()}
@@ -188,7 +192,7 @@ func (f *factory) watch(ctx context.Context, cfg batch.Config, o *RunOptions) er
 
 // fileDone tells what became of one file of a watched folder: in text, the
 // run's summary, its error and where the file went; in JSON, one line.
-func (f *factory) fileDone(w batch.Watched, err error, code exitCode) {
+func (f *factory) fileDone(w watch.Watched, err error, code exitCode) {
 	where := "left in place, to be resumed at the next scan"
 	switch {
 	case w.Busy:
@@ -345,13 +349,13 @@ func defaultStateDir(getenv func(string) string) (string, error) {
 
 // statuses are a summary's statuses in the order they are told: the known
 // ones first, then any other, sorted.
-func statuses(s *batch.Summary) []batch.Status {
-	order := []batch.Status{batch.StatusOK, batch.StatusPlanned, batch.StatusFailed, batch.StatusInvalid, batch.StatusUnknown, batch.StatusSkipped}
-	known := map[batch.Status]bool{}
+func statuses(s *report.Summary) []report.Status {
+	order := []report.Status{report.StatusOK, report.StatusPlanned, report.StatusFailed, report.StatusInvalid, report.StatusUnknown, report.StatusSkipped}
+	known := map[report.Status]bool{}
 	for _, st := range order {
 		known[st] = true
 	}
-	var other []batch.Status
+	var other []report.Status
 	for st := range s.Counts {
 		if !known[st] {
 			other = append(other, st)
@@ -362,7 +366,7 @@ func statuses(s *batch.Summary) []batch.Status {
 }
 
 // summaryAttrs are a summary's figures as log attributes.
-func summaryAttrs(s *batch.Summary) []any {
+func summaryAttrs(s *report.Summary) []any {
 	attrs := []any{"input", s.Input, "job", s.Job, "rows", s.Rows}
 	for _, st := range statuses(s) {
 		if n := s.Counts[st]; n > 0 {
@@ -390,7 +394,7 @@ func summaryAttrs(s *batch.Summary) []any {
 
 // printSummary tells what a run or a validation did: a few lines of text, or
 // one JSON line.
-func (f *factory) printSummary(s *batch.Summary) {
+func (f *factory) printSummary(s *report.Summary) {
 	if f.json {
 		msg := "summary"
 		if s.DryRun {
@@ -419,7 +423,7 @@ func (f *factory) printSummary(s *batch.Summary) {
 	fmt.Fprintf(w, "crmbatch: %s %s (%s job): %d rows", verb, s.Input, s.Job, s.Rows)
 	for _, st := range statuses(s) {
 		n := s.Counts[st]
-		if st == batch.StatusFailed {
+		if st == report.StatusFailed {
 			n -= s.NotSent // told apart: they were never tried
 		}
 		if n > 0 {
@@ -454,7 +458,7 @@ func (f *factory) printSummary(s *batch.Summary) {
 	if s.NotSent > 0 {
 		fmt.Fprintf(w, "\n  %d rows not sent: the run stopped before them; the same command sends them", s.NotSent)
 	}
-	if n := s.Counts[batch.StatusUnknown]; n > 0 && s.Resolve != "" {
+	if n := s.Counts[report.StatusUnknown]; n > 0 && s.Resolve != "" {
 		fmt.Fprintf(w, "\n  %d rows unknown: they may have been applied; %s (the same command) reads them back, as does crmbatch run %s", n, s.Resolve, s.Reports.Failures)
 	}
 	printReconciliation(w, s)

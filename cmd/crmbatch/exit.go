@@ -7,8 +7,8 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/crmbatch/crmbatch/batch"
 	"github.com/crmbatch/crmbatch/crm"
+	"github.com/crmbatch/crmbatch/fault"
 	"github.com/crmbatch/crmbatch/formats"
 )
 
@@ -51,10 +51,10 @@ func resolveExitCode(err error) exitCode {
 	var (
 		rows    *rowsError
 		usage   *usageError
-		bUsage  *batch.UsageError
-		file    *batch.FileError
+		bUsage  *fault.UsageError
+		file    *fault.FileError
 		input   *formats.InputError
-		stopped *batch.FatalError
+		stopped *fault.FatalError
 	)
 	switch {
 	case err == nil:

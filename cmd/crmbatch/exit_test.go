@@ -7,9 +7,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/crmbatch/crmbatch/batch"
 	"github.com/crmbatch/crmbatch/crm"
+	"github.com/crmbatch/crmbatch/fault"
 	"github.com/crmbatch/crmbatch/formats"
+	"github.com/crmbatch/crmbatch/jobfile"
 )
 
 func TestEditDistance(t *testing.T) {
@@ -20,7 +21,7 @@ func TestEditDistance(t *testing.T) {
 	}{
 		{"", "", 0}, {"run", "run", 0}, {"rnu", "run", 1}, {"run", "ru", 1}, {"kitten", "sitting", 3}, {"", "abc", 3},
 	} {
-		if got := batch.EditDistance(tc.a, tc.b); got != tc.want {
+		if got := jobfile.EditDistance(tc.a, tc.b); got != tc.want {
 			t.Errorf("%q %q: %d, want %d", tc.a, tc.b, got, tc.want)
 		}
 	}
@@ -67,12 +68,12 @@ func TestResolveExitCode(t *testing.T) {
 		{"rows", &rowsError{3}, exitRows},
 		{"rows, reported", &reported{&rowsError{3}}, exitRows},
 		{"usage", &usageError{msg: "x"}, exitUsage},
-		{"batch usage", &batch.UsageError{Msg: "x"}, exitUsage},
-		{"file", &batch.FileError{File: "f", Msg: "x"}, exitUsage},
+		{"batch usage", &fault.UsageError{Msg: "x"}, exitUsage},
+		{"file", &fault.FileError{File: "f", Msg: "x"}, exitUsage},
 		{"input", fmt.Errorf("reading: %w", &formats.InputError{}), exitUsage},
-		{"fatal", &batch.FatalError{Err: errors.New("x")}, exitStopped},
-		{"login refused", &batch.FatalError{Err: &crm.Error{Class: crm.Auth}}, exitStopped},
-		{"fatal, reported", &reported{&batch.FatalError{Err: errors.New("x")}}, exitStopped},
+		{"fatal", &fault.FatalError{Err: errors.New("x")}, exitStopped},
+		{"login refused", &fault.FatalError{Err: &crm.Error{Class: crm.Auth}}, exitStopped},
+		{"fatal, reported", &reported{&fault.FatalError{Err: errors.New("x")}}, exitStopped},
 		{"unforeseen", errors.New("x"), exitStopped},
 	} {
 		if got := resolveExitCode(tc.err); got != tc.want {
@@ -89,10 +90,10 @@ func TestReport(t *testing.T) {
 		want string
 	}{
 		{"usage", &usageError{msg: "no endpoint", hint: "pass --endpoint URL"}, "crmbatch: no endpoint\nhint: pass --endpoint URL\n"},
-		{"hint in the text", &batch.UsageError{Msg: "locked\nhint: wait for it"}, "crmbatch: locked\nhint: wait for it\n"},
-		{"file, default hint", &batch.FileError{File: "f.csv", Msg: "empty"}, "crmbatch: f.csv: empty\nhint: nothing was sent; fix the file or the flags and run again\n"},
-		{"stopped", &batch.FatalError{Err: errors.New("endpoint down")}, "crmbatch: the run could not finish: endpoint down\nhint: what was done is recorded; run the same command again to resume\n"},
-		{"login refused", &batch.FatalError{Err: &crm.Error{Class: crm.Auth, Message: "wrong password"}}, "hint: check the credentials"},
+		{"hint in the text", &fault.UsageError{Msg: "locked\nhint: wait for it"}, "crmbatch: locked\nhint: wait for it\n"},
+		{"file, default hint", &fault.FileError{File: "f.csv", Msg: "empty"}, "crmbatch: f.csv: empty\nhint: nothing was sent; fix the file or the flags and run again\n"},
+		{"stopped", &fault.FatalError{Err: errors.New("endpoint down")}, "crmbatch: the run could not finish: endpoint down\nhint: what was done is recorded; run the same command again to resume\n"},
+		{"login refused", &fault.FatalError{Err: &crm.Error{Class: crm.Auth, Message: "wrong password"}}, "hint: check the credentials"},
 		{"rows: already said", &rowsError{2}, ""},
 		{"reported", &reported{&usageError{msg: "x"}}, ""},
 	} {

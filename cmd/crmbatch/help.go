@@ -5,10 +5,9 @@ import (
 	"io"
 	"strings"
 
+	"github.com/crmbatch/crmbatch/kind"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
-
-	"github.com/crmbatch/crmbatch/batch"
 )
 
 // annotationMoreUsage holds a command's further usage line, without "crmbatch ".
@@ -74,7 +73,7 @@ func usage(c *cobra.Command) string {
 func overview(b *strings.Builder, root *cobra.Command) {
 	b.WriteString("crmbatch drives the CRM.COM Web API from CSV and XLSX job files.\n\nusage:\n")
 	usageLines(b, available(root))
-	fmt.Fprintf(b, "\nJob kinds (--job, or guessed from the header): %s.\n", strings.Join(batch.KindNames(), ", "))
+	fmt.Fprintf(b, "\nJob kinds (--job, or guessed from the header): %s.\n", strings.Join(kind.Names(), ", "))
 	b.WriteString(`"crmbatch COMMAND -h" or "crmbatch help COMMAND" shows a command's flags;
 flags may come before or after the file. "crmbatch --version" prints the version.
 

@@ -10,7 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/crmbatch/crmbatch/batch"
+	"github.com/crmbatch/crmbatch/kind"
 	"github.com/crmbatch/crmbatch/ledger"
 )
 
@@ -76,7 +76,7 @@ func (f *factory) history(ctx context.Context, dir, runID, charge string) error 
 			fmt.Fprintf(out, "charge %s: no run of this ledger acknowledged or accepted it\n", charge)
 			return &rowsError{1}
 		}
-		fmt.Fprintf(out, "charge %s: %s by run %s on %s", charge, batch.Past(d.Action), d.RunID, d.Recorded.Local().Format(time.DateTime))
+		fmt.Fprintf(out, "charge %s: %s by run %s on %s", charge, kind.Past(d.Action), d.RunID, d.Recorded.Local().Format(time.DateTime))
 		if d.Detail != "" {
 			fmt.Fprintf(out, " with reference %s", d.Detail)
 		}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/crmbatch/crmbatch/batch"
 	"github.com/crmbatch/crmbatch/crm"
+	"github.com/crmbatch/crmbatch/fault"
 )
 
 // session logs in to the endpoint of a command that only asks it.
@@ -66,7 +67,7 @@ func (f *factory) promotions(ctx context.Context, o *PromotionsOptions) error {
 	}
 	promos, err := sess.Promotions(ctx)
 	if err != nil {
-		return &batch.FatalError{Err: err}
+		return &fault.FatalError{Err: err}
 	}
 	str := func(p *string) string {
 		if p == nil {
@@ -138,7 +139,7 @@ func (f *factory) show(ctx context.Context, o *ShowOptions) error {
 			fmt.Fprintf(tw, "%s\t-\t%s: %s\t\n", c, ce.Code, ce.Message)
 			missing++
 		case err != nil:
-			return &batch.FatalError{Err: err}
+			return &fault.FatalError{Err: err}
 		default:
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", c, sub.SubscriptionNumber, sub.LifeCycleState, sub.NetflixState)
 		}

@@ -4,13 +4,13 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/crmbatch/crmbatch/batch"
+	"github.com/crmbatch/crmbatch/report"
 )
 
 // printReconciliation adds a charges job's check per currency to the end
 // line: "USD: input 1234.56 (448 rows) = ok 1200.00 (440) + failed 34.56
 // (8): holds", the figures of the Reconciliation sheet.
-func printReconciliation(w io.Writer, s *batch.Summary) {
+func printReconciliation(w io.Writer, s *report.Summary) {
 	if s.Reconciliation == nil {
 		return
 	}

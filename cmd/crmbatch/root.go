@@ -11,10 +11,9 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/crmbatch/crmbatch/jobfile"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
-
-	"github.com/crmbatch/crmbatch/batch"
 )
 
 func init() {
@@ -250,7 +249,7 @@ func nearest(typed string, names []string) string {
 	limit := max(1, min(3, len(typed)/3))
 	best, bestD := "", limit+1
 	for _, n := range names {
-		if d := batch.EditDistance(typed, n); d < bestD || (d == bestD && n < best) {
+		if d := jobfile.EditDistance(typed, n); d < bestD || (d == bestD && n < best) {
 			best, bestD = n, d
 		}
 	}

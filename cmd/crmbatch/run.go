@@ -5,11 +5,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/crmbatch/crmbatch/kind"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/crmbatch/crmbatch/amount"
-	"github.com/crmbatch/crmbatch/batch"
 )
 
 // ConnOptions are the flags of every command that asks the endpoint.
@@ -138,7 +138,7 @@ also checks what only the endpoint knows, such as promotion codes.`
 	}
 	cmd.DisableFlagsInUseLine = true
 	fs := cmd.Flags()
-	fs.StringVar(&opts.Job, "job", "", "job kind: "+strings.Join(batch.KindNames(), ", ")+" (default: from the header)")
+	fs.StringVar(&opts.Job, "job", "", "job kind: "+strings.Join(kind.Names(), ", ")+" (default: from the header)")
 	fs.StringVar(&opts.Action, "action", "", "set the action column of every row")
 	fs.StringVar(&opts.GroupID, "group-id", "", "devices: set group_id of every row")
 	fs.StringVar(&opts.GroupName, "group-name", "", "devices: set group_name of every row (the group's name, which the API calls its code)")
@@ -174,7 +174,7 @@ also checks what only the endpoint knows, such as promotion codes.`
 			_ = fs.MarkHidden(name)
 		}
 	}
-	_ = cmd.RegisterFlagCompletionFunc("job", completeWords(batch.KindNames()...))
+	_ = cmd.RegisterFlagCompletionFunc("job", completeWords(kind.Names()...))
 	_ = cmd.RegisterFlagCompletionFunc("format", completeWords("csv", "xlsx"))
 	_ = cmd.RegisterFlagCompletionFunc("log-format", completeWords("text", "json"))
 	_ = cmd.RegisterFlagCompletionFunc("decimal-mark", completeWords(",", "."))
