@@ -28,6 +28,15 @@ func printReconciliation(w io.Writer, s *report.Summary) {
 			fmt.Fprintf(w, " %s %s %s (%d)", sign, p.Status, p.Amount, p.Rows)
 			sign = "+"
 		}
+		notRead := 0
+		for _, l := range s.Reconciliation.Lines {
+			if l.Status == "input" && l.Currency == c.Currency {
+				notRead += l.NotRead
+			}
+		}
+		if notRead > 0 {
+			fmt.Fprintf(w, " (%d amounts not read, in the rows but not the sums)", notRead)
+		}
 		if c.Holds {
 			fmt.Fprint(w, ": holds")
 		} else {
