@@ -4,7 +4,9 @@ import (
 	"math/big"
 	"testing"
 
+	"github.com/crmbatch/crmbatch/amount"
 	"github.com/crmbatch/crmbatch/formats"
+	"github.com/crmbatch/crmbatch/ledger"
 )
 
 func rat(s string) *big.Rat {
@@ -64,4 +66,42 @@ func amountKindDecimals(k formats.CellKind) (int, bool) {
 		}
 	}
 	return 0, false
+}
+
+// TestTotalsCountNotSentApart: rows a stopped run never sent are reported
+// failed NOT_SENT; the reconciliation counts them as not_sent, apart from the
+// failed rows CRM.COM refused, and the check per currency still holds.
+func TestTotalsCountNotSentApart(t *testing.T) {
+	tot := NewTotals(AmountColumns(map[string]int{"amount": 0, "currency": 1}, amount.Point))
+	for _, tc := range []struct {
+		amount string
+		o      ledger.Outcome
+	}{
+		{"1.00", ledger.Outcome{Status: "ok"}},
+		{"2.00", ledger.Outcome{Status: "failed", Code: "1", Message: "refused"}},
+		{"4.00", ledger.Outcome{Status: "failed", Code: CodeNotSent}},
+		{"8.00", ledger.Outcome{Status: "failed", Code: CodeNotSent}},
+	} {
+		tot.Add(formats.Record{Fields: []string{tc.amount, "EUR"}}, "acknowledge", tc.o)
+	}
+	r := tot.Reconciliation()
+	if len(r.Checks) != 1 || !r.Checks[0].Holds {
+		t.Fatalf("checks %+v, want one that holds", r.Checks)
+	}
+	got := map[string]CheckPart{}
+	for _, p := range r.Checks[0].Parts {
+		got[p.Status] = p
+	}
+	for status, want := range map[string]CheckPart{
+		"ok":       {Status: "ok", Rows: 1, Amount: "1.00"},
+		"failed":   {Status: "failed", Rows: 1, Amount: "2.00"},
+		"not_sent": {Status: "not_sent", Rows: 2, Amount: "12.00"},
+	} {
+		if got[status] != want {
+			t.Errorf("%s: %+v, want %+v", status, got[status], want)
+		}
+	}
+	if last := r.Checks[0].Parts[len(r.Checks[0].Parts)-1]; last.Status != "not_sent" {
+		t.Errorf("the check ends with %q, want not_sent after the statuses every check shows", last.Status)
+	}
 }
