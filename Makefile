@@ -43,6 +43,7 @@ fuzz:
 	go test -run '^$$' -fuzz FuzzXLSXReport -fuzztime 30s $(FUZZMIN) ./formats
 	go test -run '^$$' -fuzz FuzzNumberPattern -fuzztime 30s $(FUZZMIN) ./formats/xlsx
 	go test -run '^$$' -fuzz FuzzParseRow -fuzztime 60s $(FUZZMIN) ./kind
+	go test -run '^$$' -fuzz FuzzRead -fuzztime 30s $(FUZZMIN) ./amount
 
 sandbox: build
 	bin/crmbatch sandbox

@@ -17,14 +17,15 @@ import (
 // reported is what pass 3 wrote: every row's status, the counts, the first
 // problems and the control totals; for a dry run, the calls planned too.
 type reported struct {
-	cut           error // the file changed in place: no row past it is reported
-	rows, notSent int
-	counts        map[report.Status]int
-	errorCodes    map[string]int
-	errorMessages map[string]string // the first message of each code
-	firstProblems []string
-	totals        []report.Total
-	planned       planned
+	cut            error // the file changed in place: no row past it is reported
+	rows, notSent  int
+	counts         map[report.Status]int
+	errorCodes     map[string]int
+	errorMessages  map[string]string // the first message of each code
+	firstProblems  []string
+	totals         []report.Total
+	reconciliation *report.Reconciliation
+	planned        planned
 }
 
 // ledgerOutcomes are the outcomes in the ledger of a run that stopped, which
@@ -88,7 +89,7 @@ func finish(cfg Config, j *jobfile.File, earlier *ledgerOutcomes, st *stream, ro
 			return ledger.Outcome{}, false
 		}
 	}
-	tot := newTotals(j)
+	tot := report.NewTotals(j.Amounts)
 	plan, flush := callCounter(j, cfg.Concurrency, cfg.ReadBefore, &rp.planned)
 	err = j.ScanToReport(rows, func(r *jobfile.Row) error {
 		if rp.rows++; rows == 0 {
@@ -116,12 +117,12 @@ func finish(cfg Config, j *jobfile.File, earlier *ledgerOutcomes, st *stream, ro
 			rp.notSent++
 		}
 		o.Row = jobfile.RowNumber(r.Rec, rep.RowColumn())
+		if tot != nil {
+			o = tot.Add(r.Rec, rowAction(j, r), o)
+		}
 		st := report.Status(o.Status)
 		if o.Code != codeNotSent {
 			rp.counts[st]++ // those never sent are counted apart (notSent)
-		}
-		if tot != nil {
-			tot.Add(r.Rec.Fields, st)
 		}
 		if o.Code != "" {
 			if rp.errorCodes[o.Code]++; rp.errorMessages[o.Code] == "" {
@@ -147,21 +148,9 @@ func finish(cfg Config, j *jobfile.File, earlier *ledgerOutcomes, st *stream, ro
 		rep.Abort()
 		return nil, rp, err
 	}
-	rp.totals = tot.List()
+	rp.reconciliation = tot.Reconciliation()
+	rp.totals = report.ListTotals(rp.reconciliation)
 	return rep, rp, nil
-}
-
-// newTotals returns nil when the file has no amount column to total.
-func newTotals(j *jobfile.File) *report.Totals {
-	a, ok := j.Index["amount"]
-	if !ok || j.Kind != kind.Charges {
-		return nil
-	}
-	c, ok := j.Index["currency"]
-	if !ok {
-		c = -1
-	}
-	return report.NewTotals(a, c)
 }
 
 // xlsxReportRows is the most rows an XLSX report holds: a sheet's 1,048,576
@@ -190,7 +179,7 @@ func reportFits(cfg Config, rows int, known bool) error {
 // codeNotSent is the error code of the rows a stopped run never sent: they
 // are counted apart (Summary.NotSent, not in Summary.Counts) and not listed
 // one by one.
-const codeNotSent = "NOT_SENT"
+const codeNotSent = report.CodeNotSent
 
 // outcomesBySeq walks a run's outcomes (ordered by seq) alongside the rows:
 // the outcome of row seq, if it has one.
@@ -251,5 +240,5 @@ const maxFirstProblems = 10
 
 // newReports creates the reports of job j.
 func newReports(j *jobfile.File, paths report.Paths, f formats.Format, overrides map[string]string, password string) (*report.Writer, error) {
-	return report.Create(paths, f, report.Layout{Header: j.Header, Required: j.Kind.Required, Outputs: j.Kind.Outputs, Overrides: overrides}, password)
+	return report.Create(paths, f, report.Layout{Header: j.Header, Required: j.Kind.Required, Outputs: j.Kind.Outputs, Overrides: overrides, Amounts: j.Amounts}, password)
 }

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/crmbatch/crmbatch/amount"
 	"github.com/crmbatch/crmbatch/crm"
 	"github.com/crmbatch/crmbatch/fault"
 	"github.com/crmbatch/crmbatch/formats"
@@ -73,6 +74,10 @@ type Config struct {
 	// in this run before its writes fail as on a full disk: a write budget
 	// for tests.
 	LedgerPages int
+	// DecimalMark is how the text amounts of a charges sheet write their
+	// decimals (--decimal-mark); Unknown: as the file's unambiguous
+	// amounts agree, else an amount that reads two ways is invalid.
+	DecimalMark amount.Mark
 
 	Log      *slog.Logger
 	Progress Progress
@@ -85,7 +90,7 @@ type Config struct {
 func complete(s *report.Summary, d sent, r reported, end time.Time, protect bool) {
 	s.Calls, s.Retries, s.Throttled, s.Chunks, s.SendSeconds = d.calls, d.retries, d.throttled, d.chunks, d.seconds
 	s.Rows, s.Counts, s.ErrorCodes, s.ErrorMessages, s.NotSent = r.rows, r.counts, r.errorCodes, r.errorMessages, r.notSent
-	s.FirstProblems, s.Totals = r.firstProblems, r.totals
+	s.FirstProblems, s.Totals, s.Reconciliation = r.firstProblems, r.totals, r.reconciliation
 	if protect {
 		// The summary is not encrypted: it names no row's values of a
 		// password-protected workbook (the reports, encrypted, have them).
@@ -240,7 +245,7 @@ func Run(ctx context.Context, cfg Config) (*report.Summary, error) {
 	if s.Counts[report.StatusUnknown] > 0 {
 		s.Resolve = strings.TrimSpace("crmbatch run "+id.Flags) + " " + lineage.ShellQuote(cfg.Path)
 	}
-	if err := rep.Commit(report.SummarySheet(s)); err != nil {
+	if err := commit(rep, s); err != nil {
 		return nil, reportsError(err)
 	}
 	if err := report.WriteSummary(s); err != nil {
@@ -351,6 +356,9 @@ func openInput(ctx context.Context, cfg *Config) (ret *jobfile.File, _ os.FileIn
 			pin.Close()
 		}
 	}()
+	if err = j.LearnAmounts(cfg.DecimalMark); err != nil {
+		return nil, nil, err
+	}
 	if j.Protect, err = formats.Encrypted(cfg.Path); err == nil && j.Protect && cfg.Format != formats.XLSX {
 		return nil, nil, &fault.UsageError{Msg: "the job file is password-protected, so its reports must be too: XLSX, not " + string(cfg.Format) +
 			"\nhint: drop --format " + string(cfg.Format)}
@@ -406,7 +414,7 @@ func dryRun(cfg Config, j *jobfile.File, s *report.Summary) error {
 	}
 	s.EstimatedSeconds = float64(s.Calls) / cfg.Rate
 	s.ReadBeforeCalls = rp.planned.readBefore
-	if err := rep.Commit(report.SummarySheet(s)); err != nil {
+	if err := commit(rep, s); err != nil {
 		return err
 	}
 	return report.WriteSummary(s)
@@ -421,7 +429,7 @@ func nothingToDo(cfg Config, j *jobfile.File, s *report.Summary) error {
 	}
 	defer rep.Abort()
 	complete(s, sent{}, rp, cfg.Now(), j.Protect)
-	if err := rep.Commit(report.SummarySheet(s)); err != nil {
+	if err := commit(rep, s); err != nil {
 		return reportsError(err)
 	}
 	if err := report.WriteSummary(s); err != nil {

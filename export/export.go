@@ -12,8 +12,8 @@ import (
 	"math/big"
 	"sort"
 	"strconv"
-	"strings"
 
+	"github.com/crmbatch/crmbatch/amount"
 	"github.com/crmbatch/crmbatch/batch"
 	"github.com/crmbatch/crmbatch/crm"
 	"github.com/crmbatch/crmbatch/fault"
@@ -137,10 +137,7 @@ func (e *Result) write(charges []crm.Charge, f formats.Format) error {
 
 	kinds := make([]formats.CellKind, len(kind.ExportColumns))
 	for i, c := range kind.ExportColumns {
-		switch {
-		case c == "amount" || c == "local_currency_amount":
-			kinds[i] = formats.Number
-		case c == "paid_through_date" || c == "received_on" || strings.HasPrefix(c, "set_as_"):
+		if report.ExportDates[c] {
 			kinds[i] = formats.Date
 		}
 	}
@@ -149,18 +146,21 @@ func (e *Result) write(charges []crm.Charge, f formats.Format) error {
 		return &fault.UsageError{Msg: err.Error()}
 	}
 	defer w.Abort()
-	tot := report.NewTotals(4, 5) // amount, currency
+	var tot report.ExportTotals
+	cells := make([]formats.CellKind, len(kind.ExportColumns))
 	for _, c := range charges {
 		row := []string{c.Number, c.BillingSystemCustomerIdentifier, "", kind.ActionAcknowledge,
 			money(c.Amount, c.Currency), c.Currency, money(c.LocalCurrencyAmount, c.LocalCurrency), c.LocalCurrency,
 			c.ChargeStatus, deref(c.PaidThroughDate), deref(c.ReceivedOn), deref(c.SetAsApprovedOn),
 			deref(c.SetAsDeclinedOn), deref(c.SetAsBadRequestOn), deref(c.SetAsRejectedRequestOn),
 			string(c.Amount), string(c.LocalCurrencyAmount)}
-		if err := w.WriteRow(row, formats.Plain); err != nil {
+		// Amounts are numbers in their currency's decimals.
+		cells[4], cells[6] = formats.AmountKind(amount.Decimals(c.Currency)), formats.AmountKind(amount.Decimals(c.LocalCurrency))
+		if err := w.WriteCells(row, cells, formats.Plain); err != nil {
 			return err
 		}
 		e.PerStatus[c.ChargeStatus]++
-		tot.Add(row, report.Status(c.ChargeStatus))
+		tot.Add(row[4], c.Currency, c.ChargeStatus)
 	}
 	e.Charges = len(charges)
 	e.Totals = tot.List()
@@ -193,7 +193,7 @@ func money(n json.Number, currency string) string {
 	if !ok {
 		return string(n)
 	}
-	return r.FloatString(report.MinorUnits(currency))
+	return amount.Format(r, currency)
 }
 
 func deref(s *string) string {

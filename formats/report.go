@@ -20,22 +20,54 @@ const (
 	Tinted
 )
 
+// Kinds a report gives its cells, beyond those a reader finds in a file.
+// In XLSX: an Integer cell holding a whole number is a number shown as it
+// is (a row number, attempts); an amount kind (AmountKind) holding a plain
+// decimal is a number shown with the currency's decimals and thousands
+// separators; a Heading cell is bold text. A cell whose text is not such a
+// number stays text, as written. CSV has no kinds.
+const (
+	Integer CellKind = 32 + iota
+	Heading
+	amountKinds // AmountKind(0); AmountKind(d) is amountKinds+d
+)
+
+// maxAmountDecimals is the most decimals an amount kind shows (ISO 4217's
+// CLF has 4).
+const maxAmountDecimals = 4
+
+// AmountKind is the kind of an amount cell shown with decimals decimals (0
+// to 4): 1,234 JPY, 1,234.56 USD, 1.234 BHD.
+func AmountKind(decimals int) CellKind {
+	return amountKinds + CellKind(min(max(decimals, 0), maxAmountDecimals))
+}
+
+// amountDecimals returns the decimals of an amount kind, or false.
+func amountDecimals(k CellKind) (int, bool) {
+	if k >= amountKinds && k <= amountKinds+maxAmountDecimals {
+		return int(k - amountKinds), true
+	}
+	return 0, false
+}
+
 // ReportWriter writes a report to a temporary file and puts it in place only
 // on Commit, so a reader never sees half a report.
 type ReportWriter interface {
 	// WriteRow appends a row; fields are aligned with the header.
 	WriteRow(fields []string, style RowStyle) error
-	// WriteCells is WriteRow with the kind each cell had in the job file
-	// (aligned with fields; nil = none): in XLSX a Date cell holding an ISO
-	// date is written as a real date. Other kinds stay text, so an ID typed
-	// as a number keeps its digits. CSV has no kinds.
+	// WriteCells is WriteRow with a kind for each cell (aligned with
+	// fields; nil = none): in XLSX a Date cell holding an ISO date is written
+	// as a real date, Integer and amount kinds (AmountKind) as numbers. A
+	// Number cell stays text, so an ID typed as a number keeps its digits.
+	// CSV has no kinds.
 	WriteCells(fields []string, kinds []CellKind, style RowStyle) error
 	// AddSheet adds a simple sheet (for example "Summary") whose first row is
 	// bold. XLSX only; a no-op for CSV.
 	AddSheet(name string, rows [][]string) error
 	// AddTypedSheet is AddSheet with a kind per cell (kinds aligned with
-	// rows; nil = all text): Number cells holding a plain number are number
-	// cells, so that a spreadsheet sums them.
+	// rows; nil = all text): Number, Integer and amount cells holding a plain
+	// number are number cells, so that a spreadsheet sums them; Heading
+	// cells are bold.
 	AddTypedSheet(name string, rows [][]string, kinds [][]CellKind) error
 	// Commit flushes, syncs and renames the file into place, with the mode
 	// the umask gives (0600 for a password-protected workbook's).
@@ -88,6 +120,15 @@ type ReportOptions struct {
 	// Wrap marks the columns (by index) whose long texts wrap in a wide
 	// column of an XLSX report, such as an error message.
 	Wrap []bool
+	// PageOne, when positive, is how many leading columns of an XLSX report
+	// are printed on the first pages: as wide as they are, at a scale that
+	// keeps its 11-point text at 9 points or more on A4 or Letter
+	// landscape (a wrapped column narrows to fit), the other columns on the
+	// pages after them. 0: the sheet prints one page wide.
+	PageOne int
+	// Titles is how many leading columns are printed on every page, with
+	// the header row: those that name a row.
+	Titles int
 	// Password encrypts an XLSX report, as Excel does a password-protected
 	// workbook: the reports of a password-protected job file are protected
 	// with its password. A CSV report cannot be encrypted and is refused.
@@ -120,6 +161,7 @@ func CreateReportWith(path string, f Format, header []string, opts ReportOptions
 		var x *xlsxReport
 		if x, err = newXLSXReport(path, tmp, header); err == nil {
 			x.kinds, x.wrap, x.password = opts.Kinds, opts.Wrap, opts.Password
+			x.pageOne, x.titles = min(opts.PageOne, len(header)), min(opts.Titles, len(header))
 			w = x
 		}
 	default:

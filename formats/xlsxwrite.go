@@ -46,6 +46,20 @@ const (
 	xfTintedWrap
 	xfInteger // a whole number with thousands separators
 	xfNumber  // a number in the General format
+	xfWhole   // a whole number as it is: a row number, attempts
+	xfWholeTinted
+	xfDateTinted
+	xfHeadNumber // bold, right-aligned: the heading of a column of numbers
+	// xfAmounts is the first of the amount formats: xfAmounts+2*d shows d
+	// decimals with thousands separators, xfAmounts+2*d+1 the same tinted.
+	xfAmounts
+)
+
+// xfWholeCentred is xfWhole centred, in the results sheet, where a row number
+// stands between texts; the amount formats come before it.
+const (
+	xfWholeCentred = xfAmounts + 2*(maxAmountDecimals+1) + iota
+	xfWholeCentredTinted
 )
 
 // Namespaces and part types of SpreadsheetML.
@@ -58,6 +72,14 @@ const (
 	xmlDecl    = `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>` + "\n"
 	sheetStart = xmlDecl + `<worksheet xmlns="` + nsMain + `" xmlns:r="` + nsRels + `">`
 )
+
+// heldRow is a row of the results sheet held back until the columns' widths
+// are known.
+type heldRow struct {
+	fields []string
+	kinds  []CellKind
+	xf     int
+}
 
 type extraSheet struct {
 	name  string
@@ -86,10 +108,16 @@ type xlsxReport struct {
 	// Until the sheet's head is written (started), rows wait in pending and
 	// their widths are measured.
 	started bool
-	pending []byte
+	pending []heldRow
 	widths  []int
+	// shown are the columns' widths as written: a wrapped cell's row is as
+	// tall as its lines in them.
+	shown []int
 	// password, when set, encrypts the finished file (never logged).
 	password string
+	// pageOne columns are printed first at scale percent, titles columns
+	// on every page (see ReportOptions).
+	pageOne, titles, scale int
 }
 
 func newXLSXReport(path string, tmp *os.File, header []string) (*xlsxReport, error) {
@@ -133,8 +161,10 @@ func (r *xlsxReport) begin(header []string) error {
 func (r *xlsxReport) start() error {
 	r.started = true
 	b := append(r.line[:0], sheetStart...)
-	b = append(b, `<sheetPr><pageSetUpPr fitToPage="1"/></sheetPr>`+
-		`<sheetViews><sheetView tabSelected="1" workbookViewId="0">`+
+	if r.pageOne == 0 {
+		b = append(b, `<sheetPr><pageSetUpPr fitToPage="1"/></sheetPr>`...)
+	}
+	b = append(b, `<sheetViews><sheetView tabSelected="1" workbookViewId="0">`+
 		`<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>`+
 		`<selection pane="bottomLeft" activeCell="A2" sqref="A2"/></sheetView></sheetViews>`+
 		`<sheetFormatPr defaultRowHeight="15"/>`...)
@@ -148,15 +178,76 @@ func (r *xlsxReport) start() error {
 		}
 		widths[i] = w
 	}
-	b = appendCols(b, widths)
-	b = append(b, "<sheetData>"...)
-	if _, err := r.sheet.Write(b); err != nil {
-		return err
+	if r.pageOne > 0 {
+		r.scale = printScale(widths[:r.pageOne], r.wrap)
 	}
-	r.line = b[:0]
-	_, err := r.sheet.Write(r.pending)
+	b = appendCols(b, widths)
+	r.shown = widths
+	b = append(b, "<sheetData>"...)
+	for i, h := range r.pending {
+		b = r.appendRow(b, i+1, h.fields, h.kinds, h.xf)
+	}
 	r.pending = nil
+	_, err := r.sheet.Write(b)
+	r.line = b[:0]
 	return err
+}
+
+// lineHeight is the height in points of a line of 11-point text.
+const lineHeight = 15
+
+// lines is how many lines the row's wrapped cells take in their columns
+// (1 when none wraps), so that the whole text shows.
+func (r *xlsxReport) lines(fields []string) int {
+	n := 1
+	for i, f := range fields {
+		if i >= len(r.wrap) || !r.wrap[i] || i >= len(r.shown) || len(f) <= r.shown[i] {
+			continue
+		}
+		// A line holds about 1.17 characters per unit of width (a digit's),
+		// less a part word carried over to the next line when it wraps.
+		per := max(r.shown[i]*117/100-1, 8)
+		k := 0
+		for _, para := range strings.Split(f, "\n") {
+			n := utf8.RuneCountInString(para)
+			if n > per {
+				n = (n + per - 7) / (per - 6)
+			} else {
+				n = 1
+			}
+			k += n
+		}
+		n = max(n, k)
+	}
+	return min(n, 409/lineHeight) // Excel's tallest row is 409 points
+}
+
+// Printing the first columns: the narrowest page is Letter landscape, 11
+// inches less the margins; the text is 11 points and must print at 9 or more.
+const (
+	printWidthInches = (11 - 0.4 - 0.4) * 0.95 // and a margin for a font a little wider than Calibri
+	minPrintScale    = 82                      // percent: 9 of 11 points
+	minWrapWidth     = 30                      // characters: a wrapped column narrows to no less
+)
+
+// printScale is the scale (percent, at most 100) at which the columns of
+// widths (characters) fit a page's width, their wrapped columns narrowed as
+// far as minWrapWidth first when they do not fit at minPrintScale.
+func printScale(widths []int, wrap []bool) int {
+	inches := func() float64 {
+		n := 0.0
+		for _, w := range widths {
+			w = min(max(w, minColumnWidth), max(maxColumnWidth, wrapColumnWidth))
+			n += float64(7*w+5) / 96 // Excel's pixels of a column, at 96 per inch
+		}
+		return n
+	}
+	for i := range widths {
+		for i < len(wrap) && wrap[i] && widths[i] > minWrapWidth && printWidthInches/inches()*100 < minPrintScale {
+			widths[i]--
+		}
+	}
+	return max(minPrintScale, min(100, int(printWidthInches/inches()*100)))
 }
 
 // appendCols appends <cols> with the widths, clamped, in characters.
@@ -209,7 +300,7 @@ func (r *xlsxReport) writeRow(fields []string, kinds []CellKind, xf int) error {
 	r.row++
 	if !r.started {
 		r.measure(fields, kinds)
-		r.pending = r.appendRow(r.pending, r.row, fields, kinds, xf)
+		r.pending = append(r.pending, heldRow{fields: append([]string(nil), fields...), kinds: append([]CellKind(nil), kinds...), xf: xf})
 		if r.row > measuredRows {
 			return r.start()
 		}
@@ -231,14 +322,28 @@ func (r *xlsxReport) appendRow(b []byte, n int, fields []string, kinds []CellKin
 	b = append(b, row...)
 	b = append(b, `" s="`...)
 	b = strconv.AppendInt(b, int64(xf), 10)
-	b = append(b, `" customFormat="1">`...)
+	b = append(b, `" customFormat="1"`...)
+	if n > 1 {
+		if k := r.lines(fields); k > 1 {
+			b = append(b, ` ht="`...)
+			b = strconv.AppendInt(b, int64(k*lineHeight), 10)
+			b = append(b, `" customHeight="1"`...)
+		}
+	}
+	b = append(b, '>')
 	for i, f := range fields {
 		b = append(b, `<c r="`...)
 		b = append(b, r.colRef(i)...)
 		b = append(b, row...)
 		b = append(b, `" s="`...)
-		if v, xf, ok := r.typed(i, f, n, kinds); ok {
-			b = strconv.AppendInt(b, int64(xf), 10)
+		if v, cx, ok := r.typed(i, f, n, kinds); ok {
+			if cx == xfWhole {
+				cx = xfWholeCentred
+			}
+			if xf == xfTinted {
+				cx = tinted(cx)
+			}
+			b = strconv.AppendInt(b, int64(cx), 10)
 			b = append(b, `"><v>`...)
 			b = append(b, v...)
 			b = append(b, `</v></c>`...)
@@ -289,16 +394,40 @@ func (r *xlsxReport) typed(col int, f string, row int, kinds []CellKind) (string
 	switch {
 	case col < len(r.kinds) && r.kinds[col] != Text:
 		kind = r.kinds[col]
-	case col < len(kinds) && kinds[col] == Date:
-		kind = Date
+	case col < len(kinds) && kinds[col] != Number:
+		kind = kinds[col]
 	}
 	return typedValue(f, kind, xfAmount)
+}
+
+// tinted is the tinted variant of a number format.
+func tinted(xf int) int {
+	switch {
+	case xf == xfWhole:
+		return xfWholeTinted
+	case xf == xfWholeCentred:
+		return xfWholeCentredTinted
+	case xf == xfDate:
+		return xfDateTinted
+	case xf >= xfAmounts && (xf-xfAmounts)%2 == 0:
+		return xf + 1
+	}
+	return xf
 }
 
 // typedValue is f as the value of a number cell of kind (Number in the
 // format numXF), or false when f is not a plain number or an ISO date.
 func typedValue(f string, kind CellKind, numXF int) (string, int, bool) {
+	if d, ok := amountDecimals(kind); ok {
+		kind, numXF = Number, xfAmounts+2*d
+	}
 	switch kind {
+	case Integer:
+		digits := strings.TrimPrefix(f, "-")
+		if digits == "" || len(digits) > 15 || strings.Trim(digits, "0123456789") != "" {
+			return "", 0, false
+		}
+		return f, xfWhole, true
 	case Number:
 		if _, err := strconv.ParseFloat(f, 64); err != nil || strings.ContainsAny(f, "eEinIN") {
 			return "", 0, false
@@ -539,11 +668,19 @@ func (r *xlsxReport) finish() error {
 		b = append(b, columnLetters(r.width-1)...)
 		b = append(b, `1"/>`...)
 	}
-	// Printed: landscape, one page wide and as many long as it takes, the
-	// header row on every page (the workbook's Print_Titles).
-	b = append(b, `<pageMargins left="0.4" right="0.4" top="0.5" bottom="0.5" header="0.3" footer="0.3"/>`+
-		`<pageSetup orientation="landscape" fitToWidth="1" fitToHeight="0"/>`+
-		`<headerFooter><oddFooter>&amp;L&amp;F&amp;RPage &amp;P of &amp;N</oddFooter></headerFooter>`...)
+	// Printed: landscape, the header row on every page (the workbook's
+	// Print_Titles); one page wide, or the first columns on the first pages
+	// (a break after them) at a scale that keeps the text readable.
+	b = append(b, `<pageMargins left="0.4" right="0.4" top="0.5" bottom="0.5" header="0.3" footer="0.3"/>`...)
+	if r.pageOne > 0 {
+		b = fmt.Appendf(b, `<pageSetup orientation="landscape" scale="%d" pageOrder="downThenOver"/>`, r.scale)
+	} else {
+		b = append(b, `<pageSetup orientation="landscape" fitToWidth="1" fitToHeight="0"/>`...)
+	}
+	b = append(b, `<headerFooter><oddFooter>&amp;L&amp;F&amp;RPage &amp;P of &amp;N</oddFooter></headerFooter>`...)
+	if r.pageOne > 0 && r.pageOne < r.width {
+		b = fmt.Appendf(b, `<colBreaks count="1" manualBreakCount="1"><brk id="%d" max="1048575" man="1"/></colBreaks>`, r.pageOne)
+	}
 	b = append(b, "</worksheet>"...)
 	if _, err := r.sheet.Write(b); err != nil {
 		return err
@@ -583,7 +720,8 @@ func (r *xlsxReport) finish() error {
 }
 
 // writeExtra writes a sheet added by AddSheet: its first row bold, columns
-// as wide as their longest text.
+// as wide as their longest text but for a row's only cell (a title, a
+// sentence), which runs on over the empty cells beside it.
 func (r *xlsxReport) writeExtra(part string, s extraSheet) error {
 	w, err := r.create(part)
 	if err != nil {
@@ -591,14 +729,30 @@ func (r *xlsxReport) writeExtra(part string, s extraSheet) error {
 	}
 	bw := bufio.NewWriterSize(w, 32<<10)
 	var widths []int
-	for _, row := range s.rows {
+	for j, row := range s.rows {
 		for i, c := range row {
 			if i >= len(widths) {
 				widths = append(widths, 0)
 			}
-			widths[i] = max(widths[i], utf8.RuneCountInString(c)+2)
+			if len(row) > 1 {
+				n := utf8.RuneCountInString(c)
+				if j < len(s.kinds) && i < len(s.kinds[j]) {
+					if _, _, ok := typedValue(c, s.kinds[j][i], xfNumber); ok {
+						n += n / 3 // room for thousands separators
+					}
+				}
+				widths[i] = max(widths[i], n+2)
+			}
 		}
 	}
+	// A sentence on a row of its own wraps across the whole table.
+	table, inches := 0, 0.0
+	for _, w := range widths {
+		w = min(max(w, minColumnWidth), max(maxColumnWidth, wrapColumnWidth))
+		table += w
+		inches += float64(7*w+5) / 96
+	}
+	var merged []int
 	b := append(r.line[:0], sheetStart...)
 	b = append(b, `<sheetPr><pageSetUpPr fitToPage="1"/></sheetPr>`+
 		`<sheetViews><sheetView workbookViewId="0"/></sheetViews><sheetFormatPr defaultRowHeight="15"/>`...)
@@ -613,7 +767,15 @@ func (r *xlsxReport) writeExtra(part string, s extraSheet) error {
 		if i < len(s.kinds) {
 			kinds = s.kinds[i]
 		}
-		b = appendExtraRow(b, r, i+1, row, kinds, xf)
+		if len(row) == 1 && len(widths) > 1 && utf8.RuneCountInString(row[0]) > widths[0] && (len(kinds) == 0 || kinds[0] == Text) {
+			merged = append(merged, i+1)
+			lines := 1 + utf8.RuneCountInString(row[0])/max(table-6, 8)
+			b = fmt.Appendf(b, `<row r="%d" ht="%d" customHeight="1"><c r="A%d" s="%d" t="inlineStr"><is><t>`, i+1, lines*lineHeight, i+1, xfWrap)
+			b = appendCellText(b, row[0])
+			b = append(b, `</t></is></c></row>`...)
+		} else {
+			b = appendExtraRow(b, r, i+1, row, kinds, xf)
+		}
 		if len(b) > 16<<10 {
 			if _, err := bw.Write(b); err != nil {
 				return err
@@ -621,10 +783,22 @@ func (r *xlsxReport) writeExtra(part string, s extraSheet) error {
 			b = b[:0]
 		}
 	}
-	// Printed one page wide, as many long as it takes.
-	b = append(b, "</sheetData>"+
-		`<pageMargins left="0.4" right="0.4" top="0.5" bottom="0.5" header="0.3" footer="0.3"/>`+
-		`<pageSetup orientation="landscape" fitToWidth="1" fitToHeight="0"/></worksheet>`...)
+	b = append(b, "</sheetData>"...)
+	if len(merged) > 0 {
+		b = fmt.Appendf(b, `<mergeCells count="%d">`, len(merged))
+		for _, n := range merged {
+			b = fmt.Appendf(b, `<mergeCell ref="A%d:%s%d"/>`, n, columnLetters(len(widths)-1), n)
+		}
+		b = append(b, `</mergeCells>`...)
+	}
+	// Printed one page wide, as many long as it takes: upright when it fits
+	// a Letter or A4 page so at 9 points or more.
+	orientation := "landscape"
+	if inches*minPrintScale/100 <= 8.5-0.8 {
+		orientation = "portrait"
+	}
+	b = append(b, `<pageMargins left="0.4" right="0.4" top="0.5" bottom="0.5" header="0.3" footer="0.3"/>`...)
+	b = fmt.Appendf(b, `<pageSetup orientation="%s" fitToWidth="1" fitToHeight="0"/></worksheet>`, orientation)
 	r.line = b
 	if _, err := bw.Write(b); err != nil {
 		return err
@@ -634,39 +808,39 @@ func (r *xlsxReport) writeExtra(part string, s extraSheet) error {
 
 // appendExtraRow appends a row of an added sheet: its Number cells are
 // numbers (whole ones with thousands separators, amounts with two decimals),
-// the others text in the format xf.
+// its Integer and amount cells numbers as in the results, its Heading cells
+// bold text, the others text in the format xf.
 func appendExtraRow(b []byte, r *xlsxReport, n int, fields []string, kinds []CellKind, xf int) []byte {
-	typed := false
-	for i, f := range fields {
-		if i < len(kinds) && kinds[i] == Number {
-			if _, _, ok := typedValue(f, Number, xfNumber); ok {
-				typed = true
-			}
-		}
-	}
-	if !typed {
-		return r.appendRow(b, n, fields, nil, xf)
-	}
 	var nb [20]byte
 	row := strconv.AppendInt(nb[:0], int64(n), 10)
 	b = append(b, `<row r="`...)
 	b = append(b, row...)
 	b = append(b, `">`...)
 	for i, f := range fields {
-		if i < len(kinds) && kinds[i] == Number {
-			if v, _, ok := typedValue(f, Number, xfNumber); ok {
-				cx := xfNumber
+		k := Text
+		if i < len(kinds) {
+			k = kinds[i]
+		}
+		if v, cx, ok := typedValue(f, k, xfNumber); ok {
+			if k == Number {
 				switch dot := strings.IndexByte(f, '.'); {
 				case dot < 0:
 					cx = xfInteger
 				case len(f)-dot-1 == 2:
 					cx = xfAmount
 				}
-				b = fmt.Appendf(b, `<c r="%s%s" s="%d"><v>%s</v></c>`, r.colRef(i), row, cx, v)
-				continue
 			}
+			b = fmt.Appendf(b, `<c r="%s%s" s="%d"><v>%s</v></c>`, r.colRef(i), row, cx, v)
+			continue
 		}
-		b = fmt.Appendf(b, `<c r="%s%s" s="%d"`, r.colRef(i), row, xf)
+		cx := xf
+		switch _, amount := amountDecimals(k); {
+		case k == Heading:
+			cx = xfBold
+		case xf == xfBold && (k == Integer || amount):
+			cx = xfHeadNumber // the heading of a column of numbers
+		}
+		b = fmt.Appendf(b, `<c r="%s%s" s="%d"`, r.colRef(i), row, cx)
 		if f == "" {
 			b = append(b, `/>`...)
 			continue
@@ -707,7 +881,13 @@ func (r *xlsxReport) workbook() []byte {
 		b = append(b, `<definedNames><definedName name="_xlnm._FilterDatabase" localSheetId="0" hidden="1">'`+resultsSheet+`'!$A$1:$`...)
 		b = append(b, columnLetters(r.width-1)...)
 		b = append(b, `$1</definedName>`...)
-		b = append(b, `<definedName name="_xlnm.Print_Titles" localSheetId="0">'`+resultsSheet+`'!$1:$1</definedName></definedNames>`...)
+		b = append(b, `<definedName name="_xlnm.Print_Titles" localSheetId="0">`...)
+		if r.titles > 0 {
+			b = append(b, `'`+resultsSheet+`'!$A:$`...)
+			b = append(b, columnLetters(r.titles-1)...)
+			b = append(b, ',')
+		}
+		b = append(b, `'`+resultsSheet+`'!$1:$1</definedName></definedNames>`...)
 	}
 	return append(b, `</workbook>`...)
 }
@@ -732,10 +912,11 @@ func (r *xlsxReport) Abort() error {
 	return os.Remove(r.tmp.Name())
 }
 
-// xlsxStyles holds the cell formats xfDefault, xfText, xfBold, xfTinted,
-// xfAmount, xfDate, xfWrap, xfTintedWrap, xfInteger and xfNumber.
+// xlsxStyles holds the cell formats of the xf constants, by index.
 const xlsxStyles = xmlDecl + `<styleSheet xmlns="` + nsMain + `">` +
-	`<numFmts count="1"><numFmt numFmtId="164" formatCode="yyyy\-mm\-dd\ hh:mm:ss"/></numFmts>` +
+	`<numFmts count="4"><numFmt numFmtId="164" formatCode="yyyy\-mm\-dd\ hh:mm:ss"/>` +
+	`<numFmt numFmtId="165" formatCode="#,##0.0"/><numFmt numFmtId="166" formatCode="#,##0.000"/>` +
+	`<numFmt numFmtId="167" formatCode="#,##0.0000"/></numFmts>` +
 	`<fonts count="2">` +
 	`<font><sz val="11"/><color theme="1"/><name val="Calibri"/><family val="2"/><scheme val="minor"/></font>` +
 	`<font><b val="1"/><sz val="11"/><color theme="1"/><name val="Calibri"/><family val="2"/><scheme val="minor"/></font>` +
@@ -747,17 +928,33 @@ const xlsxStyles = xmlDecl + `<styleSheet xmlns="` + nsMain + `">` +
 	`</fills>` +
 	`<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>` +
 	`<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>` +
-	`<cellXfs count="10">` +
+	`<cellXfs count="26">` +
 	`<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>` +
-	`<xf numFmtId="49" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>` +
+	`<xf numFmtId="49" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1" applyAlignment="1"><alignment vertical="top"/></xf>` +
 	`<xf numFmtId="49" fontId="1" fillId="0" borderId="0" xfId="0" applyNumberFormat="1" applyFont="1"/>` +
-	`<xf numFmtId="49" fontId="0" fillId="2" borderId="0" xfId="0" applyNumberFormat="1" applyFill="1"/>` +
-	`<xf numFmtId="2" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>` +
-	`<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>` +
+	`<xf numFmtId="49" fontId="0" fillId="2" borderId="0" xfId="0" applyNumberFormat="1" applyFill="1" applyAlignment="1"><alignment vertical="top"/></xf>` +
+	`<xf numFmtId="2" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1" applyAlignment="1"><alignment vertical="top"/></xf>` +
+	`<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1" applyAlignment="1"><alignment vertical="top"/></xf>` +
 	`<xf numFmtId="49" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1" applyAlignment="1"><alignment vertical="top" wrapText="1"/></xf>` +
 	`<xf numFmtId="49" fontId="0" fillId="2" borderId="0" xfId="0" applyNumberFormat="1" applyFill="1" applyAlignment="1"><alignment vertical="top" wrapText="1"/></xf>` +
-	`<xf numFmtId="3" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>` +
+	`<xf numFmtId="3" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1" applyAlignment="1"><alignment vertical="top"/></xf>` +
 	`<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>` +
+	`<xf numFmtId="1" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1" applyAlignment="1"><alignment vertical="top"/></xf>` +
+	`<xf numFmtId="1" fontId="0" fillId="2" borderId="0" xfId="0" applyNumberFormat="1" applyFill="1" applyAlignment="1"><alignment vertical="top"/></xf>` +
+	`<xf numFmtId="164" fontId="0" fillId="2" borderId="0" xfId="0" applyNumberFormat="1" applyFill="1" applyAlignment="1"><alignment vertical="top"/></xf>` +
+	`<xf numFmtId="49" fontId="1" fillId="0" borderId="0" xfId="0" applyNumberFormat="1" applyFont="1" applyAlignment="1"><alignment horizontal="right"/></xf>` +
+	`<xf numFmtId="3" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1" applyAlignment="1"><alignment vertical="top"/></xf>` +
+	`<xf numFmtId="3" fontId="0" fillId="2" borderId="0" xfId="0" applyNumberFormat="1" applyFill="1" applyAlignment="1"><alignment vertical="top"/></xf>` +
+	`<xf numFmtId="165" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1" applyAlignment="1"><alignment vertical="top"/></xf>` +
+	`<xf numFmtId="165" fontId="0" fillId="2" borderId="0" xfId="0" applyNumberFormat="1" applyFill="1" applyAlignment="1"><alignment vertical="top"/></xf>` +
+	`<xf numFmtId="4" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1" applyAlignment="1"><alignment vertical="top"/></xf>` +
+	`<xf numFmtId="4" fontId="0" fillId="2" borderId="0" xfId="0" applyNumberFormat="1" applyFill="1" applyAlignment="1"><alignment vertical="top"/></xf>` +
+	`<xf numFmtId="166" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1" applyAlignment="1"><alignment vertical="top"/></xf>` +
+	`<xf numFmtId="166" fontId="0" fillId="2" borderId="0" xfId="0" applyNumberFormat="1" applyFill="1" applyAlignment="1"><alignment vertical="top"/></xf>` +
+	`<xf numFmtId="167" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1" applyAlignment="1"><alignment vertical="top"/></xf>` +
+	`<xf numFmtId="167" fontId="0" fillId="2" borderId="0" xfId="0" applyNumberFormat="1" applyFill="1" applyAlignment="1"><alignment vertical="top"/></xf>` +
+	`<xf numFmtId="1" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1" applyAlignment="1"><alignment vertical="top" horizontal="center"/></xf>` +
+	`<xf numFmtId="1" fontId="0" fillId="2" borderId="0" xfId="0" applyNumberFormat="1" applyFill="1" applyAlignment="1"><alignment vertical="top" horizontal="center"/></xf>` +
 	`</cellXfs>` +
 	`<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>` +
 	`<dxfs count="0"/><tableStyles count="0" defaultTableStyle="TableStyleMedium2" defaultPivotStyle="PivotStyleLight16"/>` +

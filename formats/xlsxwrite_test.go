@@ -292,3 +292,77 @@ func TestXLSXReportLayout(t *testing.T) {
 		})
 	}
 }
+
+// TestReportPrinting: with PageOne, the results sheet prints its first
+// columns at 9 points or more (scale >= 82%), breaks after them, repeats the
+// key columns and the header, and a row whose wrapped error is long is as
+// tall as its lines; without it, one page wide as before.
+func TestReportPrinting(t *testing.T) {
+	header := []string{"number", "billing_system_customer_identifier", "row", "status", "error_code", "error_message", "attempts", "amount", "currency", "note"}
+	long := strings.Repeat("the charge was not issued for the customer ", 5)
+	for _, tc := range []struct {
+		name      string
+		pageOne   int
+		wantScale bool
+	}{
+		{"key columns first", 7, true},
+		{"one page wide", 0, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "r.xlsx")
+			wrap := make([]bool, len(header))
+			wrap[5] = true
+			w, err := CreateReportWith(path, XLSX, header, ReportOptions{Wrap: wrap, PageOne: tc.pageOne, Titles: 2})
+			if err != nil {
+				t.Fatal(err)
+			}
+			kinds := []CellKind{Text, Text, Integer, Text, Text, Text, Integer, AmountKind(0), Text, Text}
+			for i, msg := range []string{"", long} {
+				row := []string{"I0001", "pci001", strconv.Itoa(i + 2), "ok", "", msg, "1", "1234", "JPY", "x"}
+				if err := w.WriteCells(row, kinds, Plain); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := w.Commit(); err != nil {
+				t.Fatal(err)
+			}
+			f, err := excelize.OpenFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			layout, err := f.GetPageLayout("Results")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.wantScale {
+				if layout.AdjustTo == nil || *layout.AdjustTo < 82 || *layout.AdjustTo > 100 {
+					t.Errorf("scale %v, want 82..100", layout.AdjustTo)
+				}
+				if layout.FitToWidth != nil && *layout.FitToWidth == 1 {
+					t.Error("fitted to one page wide")
+				}
+				names := f.GetDefinedName()
+				if len(names) != 2 || names[1].RefersTo != "'Results'!$A:$B,'Results'!$1:$1" {
+					t.Errorf("print titles %+v", names)
+				}
+				if h, _ := f.GetRowHeight("Results", 3); h < 3*15 {
+					t.Errorf("the row of a %d-character error is %.0f points tall", len(long), h)
+				}
+			} else if layout.FitToWidth == nil || *layout.FitToWidth != 1 {
+				t.Errorf("fit to width %v, want 1", layout.FitToWidth)
+			}
+			for _, c := range []struct {
+				ref  string
+				want excelize.CellType
+			}{{"C2", excelize.CellTypeUnset}, {"G3", excelize.CellTypeUnset}, {"H2", excelize.CellTypeUnset}, {"A2", excelize.CellTypeInlineString}} {
+				if k, _ := f.GetCellType("Results", c.ref); k != c.want {
+					t.Errorf("%s type %v, want %v", c.ref, k, c.want)
+				}
+			}
+			if v, _ := f.GetCellValue("Results", "H2"); v != "1,234" {
+				t.Errorf("H2 (1234 JPY) shows %q, want 1,234", v)
+			}
+		})
+	}
+}

@@ -43,6 +43,9 @@ type File struct {
 	RowCol int
 	// Pin is the file held open for the run (nil: read by path).
 	Pin *Pinned
+	// Amounts are a charges job's amount columns (nil: none): see
+	// LearnAmounts.
+	Amounts *report.Amounts
 }
 
 // Open reads the header of the file, works out the kind (from --job or the
@@ -290,6 +293,11 @@ func (j *File) read(limit int, p pass, rep *repeats, fn func(r *Row) error) erro
 			h = effects.start
 		}
 		err = j.cellProblem(rec)
+		if err == nil && j.Amounts != nil {
+			if msg := j.Amounts.Ambiguous(rec); msg != "" {
+				err = kind.Invalid("amount", report.CodeAmbiguousAmount, "%s", msg)
+			}
+		}
 		if err == nil {
 			uniq, h, err = j.Kind.Check(v, p == passSend, uniq[:0], h, &r.Item)
 		}

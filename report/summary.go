@@ -39,7 +39,10 @@ type Summary struct {
 	Resumed          bool              `json:"resumed,omitempty"`        // this run went on with one that had stopped
 	FirstProblems    []string          `json:"first_problems,omitempty"` // the first failed, invalid or unknown rows, for the log, but those not sent
 	Totals           []Total           `json:"totals,omitempty"`         // a charges job's control totals per status and currency
-	Reports          Paths             `json:"reports"`
+	// Reconciliation is a charges job's rows and amounts per action, status
+	// and currency, with a check per currency (the Reconciliation sheet).
+	Reconciliation *Reconciliation `json:"reconciliation,omitempty"`
+	Reports        Paths           `json:"reports"`
 	// Resolve is the command that reads the rows of unknown outcome back
 	// (the same command; running the failures report does too).
 	Resolve string `json:"resolve,omitempty"`

@@ -4,6 +4,10 @@ import (
 	"math/big"
 	"sort"
 	"strings"
+
+	"github.com/crmbatch/crmbatch/amount"
+	"github.com/crmbatch/crmbatch/formats"
+	"github.com/crmbatch/crmbatch/ledger"
 )
 
 // Total is a control total of a charges job: how many rows of a status, and
@@ -18,101 +22,106 @@ type Total struct {
 	Unparsed int `json:"unparsed_amounts,omitempty"`
 }
 
-// Totals sums the amount column of a charges job per status and currency.
+// Totals sums a charges job's amounts per action, status and currency as
+// the rows are reported, with the one amount reader.
 type Totals struct {
-	amountCol, currencyCol int
-	sums                   map[[2]string]*Total
-	rats                   map[[2]string]*big.Rat
+	cols *Amounts
+	rec  *Reconciler
 }
 
-// NewTotals totals the amounts of column a in the currencies of column c
-// (-1: no currency column).
-func NewTotals(a, c int) *Totals {
-	return &Totals{amountCol: a, currencyCol: c, sums: map[[2]string]*Total{}, rats: map[[2]string]*big.Rat{}}
-}
-
-// Add counts a row of the status.
-func (t *Totals) Add(fields []string, status Status) {
-	cur := ""
-	if t.currencyCol >= 0 {
-		cur = strings.ToUpper(strings.TrimSpace(fields[t.currencyCol]))
+// NewTotals totals the amounts of the columns a; nil for nil.
+func NewTotals(a *Amounts) *Totals {
+	if a == nil {
+		return nil
 	}
-	amount, ok := parseAmount(fields[t.amountCol])
-	for _, st := range []string{"input", string(status)} {
-		k := [2]string{st, cur}
-		tot := t.sums[k]
-		if tot == nil {
-			tot = &Total{Status: st, Currency: cur}
-			t.sums[k] = tot
-			t.rats[k] = new(big.Rat)
-		}
-		tot.Count++
-		if ok {
-			t.rats[k].Add(t.rats[k], amount)
+	return &Totals{cols: a, rec: NewReconciler(a.exported >= 0)}
+}
+
+// Add counts a reported row of the action with its outcome, and returns the
+// outcome with the AMOUNT_EDITED warning when its amount is not the one
+// exported.
+func (t *Totals) Add(rec formats.Record, action string, o ledger.Outcome) ledger.Outcome {
+	c := t.cols
+	amt, err := c.read(rec, c.amount)
+	if err != nil {
+		amt = nil
+	}
+	var exported *big.Rat
+	if c.exported >= 0 && c.exported < len(rec.Fields) {
+		exported, _ = amount.Number(strings.TrimSpace(rec.Fields[c.exported]))
+	}
+	cur := currencyOf(rec, c.currency)
+	edited := false
+	if a, x := c.edited(rec); a != nil && Status(o.Status) != StatusInvalid {
+		edited = true
+		msg := editedMessage(a, x, cur)
+		if o.Code == "" {
+			o.Code, o.Message = CodeAmountEdited, msg
 		} else {
-			tot.Unparsed++
+			o.Message += "; " + msg
 		}
 	}
+	status := o.Status
+	if o.Code == CodeNotSent {
+		status = "not_sent"
+	}
+	t.rec.Add(action, status, cur, amt, exported, edited)
+	return o
 }
 
-// List returns the totals, input first, then by status and currency.
-func (t *Totals) List() []Total {
+// Reconciliation is the totals' Reconciliation (nil for no totals).
+func (t *Totals) Reconciliation() *Reconciliation {
 	if t == nil {
 		return nil
 	}
-	out := make([]Total, 0, len(t.sums))
-	for k, tot := range t.sums {
-		tot.Amount = t.rats[k].FloatString(MinorUnits(tot.Currency))
-		out = append(out, *tot)
+	return t.rec.Result()
+}
+
+// ListTotals are the control totals per status and currency of a
+// reconciliation: input first, then by status, then by currency.
+func ListTotals(r *Reconciliation) []Total {
+	if r == nil {
+		return nil
 	}
-	rank := map[string]int{"input": 0, string(StatusOK): 1, string(StatusFailed): 2, string(StatusInvalid): 3, string(StatusSkipped): 4, string(StatusPlanned): 5}
-	order := func(status string) int {
-		if r, ok := rank[status]; ok {
-			return r
-		}
-		return len(rank) // an export's charge status: after the reports' own, by name
-	}
-	sort.Slice(out, func(a, b int) bool {
-		if out[a].Status != out[b].Status {
-			if ra, rb := order(out[a].Status), order(out[b].Status); ra != rb {
-				return ra < rb
+	var out []Total
+	for _, ch := range r.Checks {
+		notRead := map[string]int{}
+		for _, l := range r.Lines {
+			if l.Currency == ch.Currency {
+				notRead[l.Status] += l.NotRead
 			}
-			return out[a].Status < out[b].Status
+		}
+		out = append(out, Total{Status: "input", Currency: ch.Currency, Count: ch.Input.Rows, Amount: ch.Input.Amount, Unparsed: notRead["input"]})
+		for _, p := range ch.Parts {
+			if p.Rows > 0 {
+				out = append(out, Total{Status: p.Status, Currency: ch.Currency, Count: p.Rows, Amount: p.Amount, Unparsed: notRead[p.Status]})
+			}
+		}
+	}
+	sort.SliceStable(out, func(a, b int) bool {
+		if out[a].Status != out[b].Status {
+			return rank(out[a].Status) < rank(out[b].Status)
 		}
 		return out[a].Currency < out[b].Currency
 	})
 	return out
 }
 
-// parseAmount reads an amount as a spreadsheet user wrote it: 5.99, 5,99 (a
-// decimal comma), 1,234.56 or 1 234,56 (grouped), -3.
-func parseAmount(s string) (*big.Rat, bool) {
-	s = strings.ReplaceAll(strings.TrimSpace(s), " ", "")
-	if s == "" {
-		return nil, false
+// ExportTotals sums a charges export's amounts per charge status and
+// currency.
+type ExportTotals struct{ rec *Reconciler }
+
+// Add counts a charge: its amount as written, currency and status.
+func (t *ExportTotals) Add(amountText, currency, status string) {
+	if t.rec == nil {
+		t.rec = NewReconciler(false)
 	}
-	if strings.Contains(s, ".") && strings.Contains(s, ",") {
-		if strings.LastIndex(s, ",") > strings.LastIndex(s, ".") {
-			s = strings.ReplaceAll(s, ".", "") // 1.234,56
-		} else {
-			s = strings.ReplaceAll(s, ",", "") // 1,234.56
-		}
+	a, err := amount.Number(amountText)
+	if err != nil {
+		a = nil
 	}
-	s = strings.ReplaceAll(s, ",", ".")
-	if strings.ContainsAny(s, "eE/") { // big.Rat would take 1e3 and 1/3: an amount is neither
-		return nil, false
-	}
-	r, ok := new(big.Rat).SetString(s)
-	return r, ok
+	t.rec.Add("", status, strings.ToUpper(strings.TrimSpace(currency)), a, nil, false)
 }
 
-// MinorUnits is how many decimals a currency's amounts have (ISO 4217).
-func MinorUnits(currency string) int {
-	switch currency {
-	case "JPY", "KRW", "CLP", "ISK", "VND", "XAF", "XOF", "UGX", "PYG", "RWF":
-		return 0
-	case "BHD", "KWD", "OMR", "JOD", "TND", "LYD", "IQD":
-		return 3
-	}
-	return 2
-}
+// List returns the totals, input first.
+func (t *ExportTotals) List() []Total { return ListTotals(t.rec.Result()) }

@@ -21,13 +21,20 @@ type Layout struct {
 	Required  []string
 	Outputs   []string
 	Overrides map[string]string
+	// Amounts are a charges sheet's amount columns (nil: none): in XLSX,
+	// numbers in their currency's decimals.
+	Amounts *Amounts
 }
 
 // Writer writes the results and failures reports of a run (a dry run's plan
 // has no failures report).
 type Writer struct {
-	cols              []reportColumn
-	rowCol            int // the row column of a report fed back in; -1 = none
+	cols   []reportColumn
+	rowCol int // the row column of a report fed back in; -1 = none
+	// typed: the reports are XLSX, whose cells keep types; amounts are the
+	// charges sheet's amount columns, written as numbers (nil: none).
+	typed             bool
+	amounts           *Amounts
 	line              []string
 	kinds             []formats.CellKind
 	results, failures formats.ReportWriter
@@ -54,7 +61,7 @@ type reportColumn struct {
 // password (the job file's), the XLSX reports are protected with it.
 func Create(paths Paths, f formats.Format, l Layout, password string) (*Writer, error) {
 	overrides := l.Overrides
-	rep := &Writer{rowCol: -1}
+	rep := &Writer{rowCol: -1, typed: f == formats.XLSX, amounts: l.Amounts}
 	var keys, others []reportColumn
 	has := map[string]bool{}
 	for i, h := range l.Header {
@@ -110,6 +117,11 @@ func Create(paths Paths, f formats.Format, l Layout, password string) (*Writer, 
 		wrap[i] = c.report >= 0 && Columns[c.report] == "error_message"
 	}
 	opts := formats.ReportOptions{Wrap: wrap, Password: password}
+	if f == formats.XLSX {
+		// Printed, the first pages hold the key columns, the status and
+		// the whole error; the key columns name the rows on every page.
+		opts.PageOne, opts.Titles = len(keys)+len(tail), len(keys)
+	}
 	var err error
 	if rep.results, err = formats.CreateReportWith(paths.Results, f, header, opts); err != nil {
 		return nil, err
@@ -141,8 +153,18 @@ func (rep *Writer) Write(rec formats.Record, o ledger.Outcome) error {
 			if c.in < len(rec.Kinds) {
 				k = rec.Kinds[c.in]
 			}
+			if rep.amounts != nil && rep.typed {
+				if tv, tk, ok := rep.amounts.cell(rec, c.in); ok {
+					v, k = tv, tk
+				} else if k == formats.Text && ExportDates[formats.NormalizeHeader(c.name)] {
+					k = formats.Date
+				}
+			}
 		case c.report >= 0:
 			v = [...]string{strconv.Itoa(o.Row), o.Status, o.Code, o.Message, strconv.Itoa(o.Attempts)}[c.report]
+			if c.report == 0 || c.report == 4 {
+				k = formats.Integer // row, attempts
+			}
 		case c.output != "":
 			v = o.Outputs[c.output]
 		default:
@@ -163,11 +185,19 @@ func (rep *Writer) Write(rec formats.Record, o ledger.Outcome) error {
 	return rep.results.WriteCells(line, kinds, style)
 }
 
-// Commit adds the Summary sheet and puts the reports in place.
-func (rep *Writer) Commit(sheet [][]string, kinds [][]formats.CellKind) error {
+// Commit adds the Reconciliation sheet of a charges job and the Summary
+// sheet of s, and puts the reports in place.
+func (rep *Writer) Commit(s *Summary) error {
+	sheet, kinds := SummarySheet(s)
 	for _, w := range []formats.ReportWriter{rep.results, rep.failures} {
 		if w == nil {
 			continue
+		}
+		if s.Reconciliation != nil {
+			rows, rowKinds := s.Reconciliation.Sheet()
+			if err := w.AddTypedSheet("Reconciliation", rows, rowKinds); err != nil {
+				return err
+			}
 		}
 		if err := w.AddTypedSheet("Summary", sheet, kinds); err != nil {
 			return err

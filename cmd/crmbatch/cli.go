@@ -18,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/crmbatch/crmbatch/amount"
 	"github.com/crmbatch/crmbatch/batch"
 	"github.com/crmbatch/crmbatch/crm"
 	"github.com/crmbatch/crmbatch/fault"
@@ -99,6 +100,9 @@ func (f *factory) runJob(ctx context.Context, o *RunOptions) (err error) {
 		Fresh: o.Fresh, Rerun: o.Rerun, SkipDone: o.SkipDone, Force: o.Force, Strict: o.Strict, ReadBefore: o.ReadBefore,
 		NewLedger: o.NewLedger, MaxWait: o.MaxWait,
 		Overrides: map[string]string{},
+	}
+	if cfg.DecimalMark, err = amount.ParseMark(o.DecimalMark); err != nil {
+		return &fault.UsageError{Msg: "--decimal-mark: " + err.Error()}
 	}
 	if cfg.XLSXPassword, err = crm.SecretFromEnv(f.getenv, envXLSXPassword, envXLSXPasswordFile); err != nil {
 		return &fault.UsageError{Msg: strings.TrimPrefix(err.Error(), "crm: ")}
@@ -490,6 +494,7 @@ func (f *factory) printSummary(s *report.Summary, code exitCode) {
 	if n := s.Counts[report.StatusUnknown]; n > 0 && s.Resolve != "" {
 		fmt.Fprintf(w, "\n  %d rows unknown: they may have been applied; %s (the same command) reads them back, as does crmbatch run %s", n, s.Resolve, s.Reports.Failures)
 	}
+	printReconciliation(w, s)
 	if s.DryRun {
 		fmt.Fprintf(w, "\n  plan:     %s\n  summary:  %s\n", s.Reports.Results, s.Reports.Summary)
 		return

@@ -149,7 +149,7 @@ var valueNames = map[string]string{
 	"job": "KIND", "action": "ACTION", "group-id": "ID", "group-name": "NAME", "group-code": "CODE",
 	"group-alternative-code": "CODE", "sheet": "NAME", "out": "DIR", "state": "DIR",
 	"log-format": "text|json", "endpoint": "URL", "ca-file": "PEM", "watch": "DIR", "listen": "ADDR",
-	"run": "ID", "charge": "NUMBER", "status": "STATUS", "done": "refuse|skip", "metrics-file": "PATH",
+	"run": "ID", "charge": "NUMBER", "status": "STATUS", "done": "refuse|skip", "metrics-file": "PATH", "decimal-mark": ",|.",
 }
 
 // valueName is how the help names a flag's value: "" for a switch.

@@ -8,6 +8,8 @@ import (
 	"github.com/crmbatch/crmbatch/kind"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+
+	"github.com/crmbatch/crmbatch/amount"
 )
 
 // ConnOptions are the flags of every command that asks the endpoint.
@@ -69,6 +71,7 @@ type RunOptions struct {
 	Concurrency, ChunkSize                        int
 	DryRun, Fresh, Rerun, SkipDone, Force, Strict bool
 	ReadBefore, NewLedger                         bool
+	DecimalMark                                   string
 	MaxWait                                       time.Duration
 	State                                         string
 	LogFormat                                     string
@@ -162,6 +165,7 @@ also checks what only the endpoint knows, such as promotion codes.`
 	fs.BoolVar(&opts.NoProgress, "no-progress", false, "no progress bar or progress lines")
 	fs.BoolVar(&opts.Strict, "strict", false, "refuse a file with columns the job does not read (a misnamed column), sending nothing")
 	fs.StringVar(&opts.MetricsFile, "metrics-file", "", "write the run's figures in Prometheus text format at its end (for node_exporter's textfile collector: a name ending in .prom)")
+	fs.StringVar(&opts.DecimalMark, "decimal-mark", "", "charges: the decimal mark of text amounts, , or . (default: as the file's unambiguous amounts agree; an amount that reads two ways, such as 1,234, is invalid: AMBIGUOUS_AMOUNT)")
 	fs.BoolVar(&opts.ReadBefore, "read-before", false, "subscriptions: read each customer's subscription before its first row (one call a customer), so that a lost answer on that row can be proven too (default: read back only after a lost answer)")
 	if !validate {
 		fs.StringVar(&opts.Watch, "watch", "", "run every job file dropped into DIR (which must exist), then move it with its reports into DIR/processed or DIR/failed")
@@ -178,6 +182,7 @@ also checks what only the endpoint knows, such as promotion codes.`
 	_ = cmd.RegisterFlagCompletionFunc("job", completeWords(kind.Names()...))
 	_ = cmd.RegisterFlagCompletionFunc("format", completeWords("csv", "xlsx"))
 	_ = cmd.RegisterFlagCompletionFunc("log-format", completeWords("text", "json"))
+	_ = cmd.RegisterFlagCompletionFunc("decimal-mark", completeWords(",", "."))
 	_ = cmd.RegisterFlagCompletionFunc("sheet", f.completeSheets)
 	_ = cmd.RegisterFlagCompletionFunc("out", completeDirs)
 	_ = cmd.RegisterFlagCompletionFunc("state", completeDirs)
@@ -212,6 +217,9 @@ func (o *RunOptions) check(args []string) error {
 		return &usageError{msg: "--done is the policy of a watched folder: with one file, pass --skip-done", hint: usage}
 	case o.MaxWait <= 0:
 		return &usageError{msg: "--max-wait must be positive, e.g. 5m"}
+	}
+	if _, err := amount.ParseMark(o.DecimalMark); err != nil {
+		return &usageError{msg: fmt.Sprintf("--decimal-mark %q: give \",\" or \".\"", o.DecimalMark), hint: "--decimal-mark , reads 1.234,56 and 1,5; --decimal-mark . reads 1,234.56 and 1.5"}
 	}
 	return o.ConnOptions.check()
 }
