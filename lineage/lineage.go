@@ -258,6 +258,7 @@ func Begin(ctx context.Context, o Options, led *ledger.Ledger, id Identity, j *j
 		found = false // started over by the user's choice: no longer this job's
 	}
 	lineage, edits := "", ""
+	var editOf ledger.Run // the earlier run whose file this one is an edit of
 	if found {
 		lineage = prev.Lineage
 	} else if !o.Fresh {
@@ -274,7 +275,7 @@ func Begin(ctx context.Context, o Options, led *ledger.Ledger, id Identity, j *j
 				if latest.Abandoned != "" {
 					continue
 				}
-				lineage, edits, prev, found = c.Lineage, c.ID, latest, true
+				lineage, edits, editOf, prev, found = c.Lineage, c.ID, c, latest, true
 				break
 			}
 		}
@@ -299,7 +300,7 @@ func Begin(ctx context.Context, o Options, led *ledger.Ledger, id Identity, j *j
 		h.Earlier, err = led.LineageProgress(ctx, lineage, prev.ID)
 		return h, err
 	case found && !prev.Finished.IsZero() && !o.Rerun && !o.SkipDone:
-		return h, alreadyRan(o, prev, edits)
+		return h, alreadyRan(o, prev, editOf)
 	case found && !o.Rerun && !o.Fresh:
 		// An edit of an unfinished run's file, or --skip-done: the lineage's
 		// rows done are skipped.
@@ -496,22 +497,30 @@ func ShellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
-// alreadyRan is the refusal of a job (or an edit of one) that ran to the end.
-func alreadyRan(o Options, prev ledger.Run, edits string) error {
+// alreadyRan is the refusal of a job that ran to the end, or of an edit of
+// the file of run editOf (zero when it is not one) whose job did: prev is the
+// job's last run (editOf itself, or a later one, such as its failures report's).
+func alreadyRan(o Options, prev, editOf ledger.Run) error {
 	var was report.Summary
 	_ = json.Unmarshal(prev.Summary, &was)
 	what := "this job already ran to the end"
-	if edits != "" && prev.JobKey != "" {
-		what = fmt.Sprintf("most rows of this file are rows of %s, whose job already ran to the end", filepath.Base(prev.Input))
+	if editOf.ID != "" && prev.JobKey != "" {
+		what = fmt.Sprintf("most rows of this file are rows of %s (run %s), whose job already ran to the end", filepath.Base(editOf.Input), editOf.ID)
+		if prev.ID != editOf.ID {
+			what = fmt.Sprintf("most rows of this file are rows of %s (run %s), whose job, with its later run of %s, already ran to the end",
+				filepath.Base(editOf.Input), editOf.ID, filepath.Base(prev.Input))
+		}
 	}
 	hint := "nothing was sent; pass --skip-done to send only the rows that run did not apply, or --rerun to send every row again (or run its failures report to retry the rows that failed)"
 	if o.DoneHint != "" {
 		hint = o.DoneHint
 	}
+	reports := fmt.Sprintf("its reports: %s, %s", filepath.Base(was.Reports.Results), filepath.Base(was.Reports.Failures))
+	if dir := reportsFolder(prev.ID, was.Reports); dir != "." {
+		reports = fmt.Sprintf("its reports are in %s (%s, %s)", dir, filepath.Base(was.Reports.Results), filepath.Base(was.Reports.Failures))
+	}
 	return &fault.FileError{File: o.Path,
-		Msg: fmt.Sprintf("%s on %s (run %s); its reports are in %s (%s, %s)", what,
-			prev.Finished.Local().Format(time.DateTime), prev.ID, reportsFolder(prev.ID, was.Reports),
-			filepath.Base(was.Reports.Results), filepath.Base(was.Reports.Failures)),
+		Msg:  fmt.Sprintf("%s on %s (run %s); %s", what, prev.Finished.Local().Format(time.DateTime), prev.ID, reports),
 		Hint: hint}
 }
 
