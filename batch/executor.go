@@ -19,11 +19,11 @@ import (
 // executor makes the calls of a run: it owns the client, the pacer and the retry
 // policy shared by every worker, and counts calls and retries.
 type executor struct {
-	client  *crm.Client
-	pace    *pacer.Pacer
-	retries int           // attempts per call, the first included
-	maxWait time.Duration // the longest Retry-After waited out; a longer one stops the run
-	runID   string        // the same when a stopped run is resumed
+	client   *crm.Client
+	pace     *pacer.Pacer
+	attempts int           // per call, the first included
+	maxWait  time.Duration // the longest Retry-After waited out; a longer one stops the run
+	runID    string        // the same when a stopped run is resumed
 	// intend records durably that items are about to be sent, with a note
 	// (see Item.Note), and returns the call's transaction reference.
 	intend func(items []kind.Item, note string) (string, error)
@@ -106,7 +106,7 @@ func decide(ce *crm.Error, strict bool) step {
 }
 
 // Retry makes one logical call and returns the number of attempts sent and the
-// final error. 429s cost time, never an attempt of the budget (x.retries);
+// final error. 429s cost time, never an attempt of the budget (x.attempts);
 // transient failures back off; an attempt that may have been applied is read
 // back with onAmbiguous (or, for an idempotent call, sent again) and, until an
 // answer proves otherwise, makes the outcome unknown: a later attempt's error
@@ -183,7 +183,7 @@ func (x *executor) Retry(ctx context.Context, call func(context.Context) error, 
 			}
 			uncertain = false // read back: not applied
 		}
-		if budget >= x.retries {
+		if budget >= x.attempts {
 			if ce.HTTPStatus == 0 && !uncertain && next == backOff {
 				// Not a single answer from the server: the endpoint is unreachable.
 				x.fail(err)

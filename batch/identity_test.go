@@ -307,7 +307,7 @@ func TestResumeAfterTheEndpointWentDown(t *testing.T) {
 	})
 	path := devicesFile(t, t.TempDir(), 500, "DOWN")
 	cfg := runConfig(t, path, api)
-	cfg.ChunkSize, cfg.Concurrency, cfg.Retries = 50, 1, 3
+	cfg.ChunkSize, cfg.Concurrency, cfg.Attempts = 50, 1, 3
 	s, err := batch.Run(context.Background(), cfg)
 	var fe *fault.FatalError
 	if !errors.As(err, &fe) {

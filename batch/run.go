@@ -37,7 +37,7 @@ type Config struct {
 
 	Concurrency int           // calls in flight at once
 	ChunkSize   int           // rows per call; 0 = the kind's maximum
-	Retries     int           // attempts per call, the first included
+	Attempts    int           // attempts per call, the first included (--retries)
 	Rate        float64       // requests per second, every attempt and login included
 	Backoff     time.Duration // base of the exponential backoff; 0 = 250ms
 
@@ -111,7 +111,7 @@ func (c *Config) defaults() error {
 	switch {
 	case c.Concurrency < 1:
 		return &fault.UsageError{Msg: "--concurrency must be at least 1"}
-	case c.Retries < 1:
+	case c.Attempts < 1:
 		return &fault.UsageError{Msg: "--retries must be at least 1 (the first attempt counts)"}
 	case c.Rate <= 0 || math.IsNaN(c.Rate) || math.IsInf(c.Rate, 0):
 		return &fault.UsageError{Msg: "--rate must be a positive number of requests per second"}

@@ -87,7 +87,7 @@ func readCSV(t *testing.T, path string) []map[string]string {
 
 func runConfig(t *testing.T, path string, api crm.Config) batch.Config {
 	return batch.Config{
-		Path: path, Concurrency: 4, Retries: 8, Rate: 1000, Backoff: 5 * time.Millisecond,
+		Path: path, Concurrency: 4, Attempts: 8, Rate: 1000, Backoff: 5 * time.Millisecond,
 		API: api, StateDir: filepath.Join(t.TempDir(), "state"),
 	}
 }
@@ -224,7 +224,7 @@ func TestValidateSendsNothing(t *testing.T) {
 		{"suspend", "C1", "", "", "", ""},
 		{"explode", "C1", "", "", "", ""},
 	})
-	s, err := batch.Validate(context.Background(), batch.Config{Path: path, Concurrency: 1, Retries: 1, Rate: 10})
+	s, err := batch.Validate(context.Background(), batch.Config{Path: path, Concurrency: 1, Attempts: 1, Rate: 10})
 	if err != nil {
 		t.Fatalf("Validate: %v", err)
 	}

@@ -18,7 +18,7 @@ type Session struct {
 	x *executor
 }
 
-// Connect logs in with cfg.API, paced by cfg.Rate and retried cfg.Retries times.
+// Connect logs in with cfg.API, paced by cfg.Rate and retried cfg.Attempts times.
 func Connect(ctx context.Context, cfg Config) (*Session, error) {
 	if err := cfg.defaults(); err != nil {
 		return nil, err
@@ -55,7 +55,7 @@ func login(ctx context.Context, cfg Config) (*executor, error) {
 	if maxWait <= 0 {
 		maxWait = defaultMaxWait
 	}
-	x := &executor{client: client, pace: pace, retries: cfg.Retries, maxWait: maxWait, log: cfg.Log, progress: progress}
+	x := &executor{client: client, pace: pace, attempts: cfg.Attempts, maxWait: maxWait, log: cfg.Log, progress: progress}
 	if _, err := x.Retry(ctx, client.Login, nil, false); err != nil {
 		var ce *crm.Error
 		var we *waitError

@@ -79,7 +79,7 @@ func (f *factory) runJob(ctx context.Context, o *RunOptions) error {
 	f.log = newLogger(f.stderr, o.LogFormat, o.Quiet, f.io.IsStderrTTY(), f.getenv)
 	cfg := batch.Config{
 		Path: o.File, Job: o.Job, Sheet: o.Sheet, OutDir: o.Out, Format: formats.Format(o.Format),
-		Concurrency: o.Concurrency, ChunkSize: o.ChunkSize, Retries: o.Attempts, Rate: o.Rate,
+		Concurrency: o.Concurrency, ChunkSize: o.ChunkSize, Attempts: o.Attempts, Rate: o.Rate,
 		DryRun: dryRun, Log: f.log,
 		Fresh: o.Fresh, Rerun: o.Rerun, SkipDone: o.SkipDone, Force: o.Force, Strict: o.Strict, ReadBefore: o.ReadBefore,
 		NewLedger: o.NewLedger, MaxWait: o.MaxWait,
