@@ -539,7 +539,7 @@ func openLedger(ctx context.Context, cfg Config, j *jobfile.File, id lineage.Ide
 	if err := lock(id.Key); err != nil {
 		return fail(err)
 	}
-	h, err := lineage.Begin(ctx, cfg.lineage(), led, id, j, s.InputSHA256, s.Start, lock)
+	h, err := lineage.Place(ctx, cfg.lineage(), led, id, j, s.InputSHA256, s.Start, lock)
 	if err != nil {
 		return fail(err)
 	}
