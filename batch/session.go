@@ -37,7 +37,17 @@ const defaultMaxWait = 5 * time.Minute
 // with ctx, and logs in with retries. Its calls and retries count from zero
 // after the login: summaries count the job's calls.
 func login(ctx context.Context, cfg Config) (*executor, error) {
-	pace := pacer.New(cfg.Rate, cfg.Backoff, cfg.Now, ctx.Done())
+	progress := cfg.Progress
+	if progress == nil {
+		progress = silent{}
+	}
+	maxWait := cfg.MaxWait
+	if maxWait <= 0 {
+		maxWait = defaultMaxWait
+	}
+	x := &executor{log: cfg.Log, progress: progress}
+	pace := pacer.New(pacer.Options{Rate: cfg.Rate, Backoff: cfg.Backoff, Attempts: cfg.Attempts, MaxWait: maxWait,
+		Now: cfg.Now, Stop: ctx.Done(), Fatal: x.fail, Watch: x})
 	api := cfg.API
 	api.Wait = pace.Wait
 	if api.Now == nil {
@@ -47,18 +57,10 @@ func login(ctx context.Context, cfg Config) (*executor, error) {
 	if err != nil {
 		return nil, &fault.UsageError{Msg: err.Error()}
 	}
-	progress := cfg.Progress
-	if progress == nil {
-		progress = silent{}
-	}
-	maxWait := cfg.MaxWait
-	if maxWait <= 0 {
-		maxWait = defaultMaxWait
-	}
-	x := &executor{client: client, pace: pace, attempts: cfg.Attempts, maxWait: maxWait, log: cfg.Log, progress: progress}
-	if _, err := x.Retry(ctx, client.Login, nil, false); err != nil {
+	x.client, x.pace = client, pace
+	if _, err := x.Call(ctx, pacer.Attempt{Send: client.Login}); err != nil {
 		var ce *crm.Error
-		var we *waitError
+		var we *pacer.WaitError
 		switch {
 		case ctx.Err() != nil:
 			err = fmt.Errorf("interrupted: %w", ctx.Err())
@@ -76,7 +78,7 @@ func login(ctx context.Context, cfg Config) (*executor, error) {
 
 // Read makes a read-only call with the run's retries.
 func (s *Session) Read(ctx context.Context, call func(context.Context) error) error {
-	_, err := s.x.Retry(ctx, call, nil, false)
+	_, err := s.x.Call(ctx, pacer.Attempt{Send: call})
 	return err
 }
 
