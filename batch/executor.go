@@ -19,11 +19,9 @@ import (
 // by every worker, records each call's intent before the kind sends it, and
 // counts calls and retries.
 type executor struct {
-	client   *crm.Client
-	pace     *pacer.Pacer
-	attempts int           // per call, the first included
-	maxWait  time.Duration // the longest Retry-After waited out; a longer one stops the run
-	runID    string        // the same when a stopped run is resumed
+	client *crm.Client
+	pace   *pacer.Pacer
+	runID  string // the same when a stopped run is resumed
 	// intend records durably that items are about to be sent, with a note
 	// (see Item.Note), and returns the call's transaction reference.
 	intend func(items []kind.Item, note string) (string, error)
