@@ -135,7 +135,10 @@ func Validate(ctx context.Context, cfg Config) (*report.Summary, error) {
 // the reports (finish). The error is a *UsageError, *FileError or
 // *formats.InputError when nothing was sent, and a *FatalError when the run
 // could not finish; rows that failed are counted in the summary instead.
-func Run(ctx context.Context, cfg Config) (*report.Summary, error) {
+func Run(ctx context.Context, cfg Config) (_ *report.Summary, err error) {
+	if cfg.DryRun {
+		defer func() { err = sentNothing(err) }()
+	}
 	if err := cfg.defaults(); err != nil {
 		return nil, err
 	}
@@ -148,7 +151,7 @@ func Run(ctx context.Context, cfg Config) (*report.Summary, error) {
 	s := &report.Summary{Input: cfg.Path, Job: j.Kind.Name, DryRun: cfg.DryRun, ReadBefore: cfg.ReadBefore && j.Kind == kind.Subscriptions, Start: start,
 		Counts: map[report.Status]int{}, ErrorCodes: map[string]int{}, Reports: report.PathsFor(cfg.Path, cfg.OutDir, cfg.Format, cfg.DryRun), UnusedColumns: j.Unused}
 	if err := os.MkdirAll(filepath.Dir(s.Reports.Results), 0o700); err != nil {
-		return nil, &fault.UsageError{Msg: fmt.Sprintf("--out: %v", err)}
+		return nil, &fault.UsageError{Msg: fmt.Sprintf("--out: %v", err), Err: err}
 	}
 	if cfg.DryRun {
 		if err := dryRun(cfg, j, s); err != nil {
@@ -186,7 +189,7 @@ func Run(ctx context.Context, cfg Config) (*report.Summary, error) {
 	case ctx.Err() != nil:
 		return nil, &fault.FatalError{Err: fmt.Errorf("interrupted before anything was sent: %w", context.Cause(ctx))}
 	case err != nil:
-		return nil, &fault.FileError{File: cfg.Path, Msg: err.Error()}
+		return nil, &fault.FileError{File: cfg.Path, Err: err}
 	}
 	s.Rows = plan.rows
 	if err := reportFits(cfg, plan.rows, true); err != nil {
@@ -263,6 +266,23 @@ func Run(ctx context.Context, cfg Config) (*report.Summary, error) {
 	return s, nil
 }
 
+// sentNothing classes an error of a dry run (validate), which sends nothing
+// and records nothing: one that is not already a usage, file, input or fatal
+// error (a plan that could not be written, say) is a usage error, its cause
+// kept, never "the run could not finish" with nothing to resume.
+func sentNothing(err error) error {
+	var (
+		usage *fault.UsageError
+		file  *fault.FileError
+		input *formats.InputError
+		fatal *fault.FatalError
+	)
+	if err == nil || errors.As(err, &usage) || errors.As(err, &file) || errors.As(err, &input) || errors.As(err, &fatal) {
+		return err
+	}
+	return &fault.UsageError{Msg: "validate: " + err.Error(), Err: err}
+}
+
 // sendAndReport runs pass 2 (execute) and pass 3 (finish), and returns what
 // each did; the reports are left to commit with the Summary. The reports are
 // written while the rows are sent, from the outcomes as they come (and, for a
@@ -331,11 +351,11 @@ func openInput(ctx context.Context, cfg *Config) (ret *jobfile.File, _ os.FileIn
 		err = errors.New("is not a regular file (a pipe or a device?)")
 	}
 	if err != nil {
-		return nil, nil, &fault.FileError{File: cfg.Path, Msg: err.Error(), Hint: "give the path of a .csv or .xlsx job file"}
+		return nil, nil, &fault.FileError{File: cfg.Path, Err: err, Hint: "give the path of a .csv or .xlsx job file"}
 	}
 	pin, info, err := jobfile.Pin(cfg.Path)
 	if err != nil {
-		return nil, nil, &fault.FileError{File: cfg.Path, Msg: err.Error(), Hint: "give the path of a .csv or .xlsx job file"}
+		return nil, nil, &fault.FileError{File: cfg.Path, Err: err, Hint: "give the path of a .csv or .xlsx job file"}
 	}
 	j, err := jobfile.OpenPinned(pin, cfg.Path, cfg.Job, formats.Options{Sheet: cfg.Sheet, Password: cfg.XLSXPassword}, cfg.Overrides, cfg.ChunkSize)
 	if err != nil {
@@ -352,7 +372,7 @@ func openInput(ctx context.Context, cfg *Config) (ret *jobfile.File, _ os.FileIn
 			"\nhint: drop --format " + string(cfg.Format)}
 	}
 	if err != nil {
-		return nil, nil, &fault.FileError{File: cfg.Path, Msg: err.Error()}
+		return nil, nil, &fault.FileError{File: cfg.Path, Err: err}
 	}
 	if cfg.Strict && len(j.Unused) > 0 {
 		return nil, nil, jobfile.StrictError(cfg.Path, j.Kind, j.Unused)
@@ -398,7 +418,7 @@ func dryRun(cfg Config, j *jobfile.File, s *report.Summary) error {
 	defer rep.Abort()
 	complete(s, sent{calls: rp.planned.calls, chunks: rp.planned.chunks}, rp, cfg.Now(), j.Protect)
 	if s.InputSHA256, err = j.Pin.SHA256(context.Background()); err != nil {
-		return &fault.FileError{File: cfg.Path, Msg: err.Error()}
+		return &fault.FileError{File: cfg.Path, Err: err}
 	}
 	s.EstimatedSeconds = float64(s.Calls) / cfg.Rate
 	s.ReadBeforeCalls = rp.planned.readBefore
@@ -475,7 +495,7 @@ func identify(cfg Config, j *jobfile.File, plan planned, info os.FileInfo) (line
 		return lineage.Identity{}, &fault.UsageError{Msg: "no state folder for the ledger: pass --state DIR or set CRMBATCH_STATE"}
 	}
 	if _, err := crm.New(cfg.API); err != nil {
-		return lineage.Identity{}, &fault.UsageError{Msg: err.Error()}
+		return lineage.Identity{}, &fault.UsageError{Err: err}
 	}
 	endpoint := cfg.Endpoint
 	if endpoint == "" {
@@ -502,9 +522,9 @@ func openLedger(ctx context.Context, cfg Config, j *jobfile.File, id lineage.Ide
 	led, err := opened.take(cfg.StateDir)
 	if err != nil {
 		if strings.Contains(err.Error(), "\nhint: ") {
-			return nil, lineage.History{}, nil, &fault.UsageError{Msg: err.Error()}
+			return nil, lineage.History{}, nil, &fault.UsageError{Err: err}
 		}
-		return nil, lineage.History{}, nil, &fault.UsageError{Msg: fmt.Sprintf("%v\nhint: --state DIR (or CRMBATCH_STATE) names the folder of crmbatch's ledger", err)}
+		return nil, lineage.History{}, nil, &fault.UsageError{Msg: fmt.Sprintf("%v\nhint: --state DIR (or CRMBATCH_STATE) names the folder of crmbatch's ledger", err), Err: err}
 	}
 	var locks []*ledger.Lock
 	release := func() {
@@ -532,7 +552,7 @@ func openLedger(ctx context.Context, cfg Config, j *jobfile.File, id lineage.Ide
 			err = &fault.FatalError{Err: fmt.Errorf("interrupted before anything was sent: %w", context.Cause(ctx))}
 		case errors.As(err, &ue), errors.As(err, &fe):
 		default:
-			err = &fault.UsageError{Msg: err.Error()}
+			err = &fault.UsageError{Err: err}
 		}
 		return nil, lineage.History{}, nil, err
 	}
@@ -667,7 +687,7 @@ func unchanged(path string, was os.FileInfo) error {
 		err = errors.New("the file changed while crmbatch was reading it")
 	}
 	if err != nil {
-		return &fault.FileError{File: path, Msg: err.Error(), Hint: "let the file be written completely before running it (write to a temporary name, then rename)"}
+		return &fault.FileError{File: path, Err: err, Hint: "let the file be written completely before running it (write to a temporary name, then rename)"}
 	}
 	return nil
 }

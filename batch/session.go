@@ -55,7 +55,7 @@ func login(ctx context.Context, cfg Config) (*executor, error) {
 	}
 	client, err := crm.New(api)
 	if err != nil {
-		return nil, &fault.UsageError{Msg: err.Error()}
+		return nil, &fault.UsageError{Err: err}
 	}
 	x.client, x.pace = client, pace
 	if _, err := x.Call(ctx, pacer.Attempt{Send: client.Login}); err != nil {

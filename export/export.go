@@ -146,7 +146,7 @@ func (e *Result) write(charges []crm.Charge, f formats.Format) error {
 	}
 	w, err := formats.CreateTypedReport(out, f, kind.ExportColumns, kinds)
 	if err != nil {
-		return &fault.UsageError{Msg: err.Error()}
+		return &fault.UsageError{Err: err}
 	}
 	defer w.Abort()
 	tot := report.NewTotals(4, 5) // amount, currency

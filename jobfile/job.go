@@ -151,7 +151,7 @@ func (j *File) checkColumns() error {
 		}
 	}
 	if err := k.CheckHeader(cols); err != nil {
-		return &fault.FileError{File: j.Path, Msg: err.Error()}
+		return &fault.FileError{File: j.Path, Err: err}
 	}
 	return nil
 }

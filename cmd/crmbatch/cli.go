@@ -87,7 +87,7 @@ func (f *factory) runJob(ctx context.Context, o *RunOptions) error {
 	}
 	var err error
 	if cfg.XLSXPassword, err = crm.SecretFromEnv(f.getenv, envXLSXPassword, envXLSXPasswordFile); err != nil {
-		return &fault.UsageError{Msg: strings.TrimPrefix(err.Error(), "crm: ")}
+		return &fault.UsageError{Msg: strings.TrimPrefix(err.Error(), "crm: "), Err: err}
 	}
 	if o.GroupCode != "" {
 		return &fault.UsageError{Msg: "--group-code names no field of the API's group identifier\nhint: " + kind.GroupCodeHint}
@@ -117,7 +117,7 @@ func (f *factory) runJob(ctx context.Context, o *RunOptions) error {
 				// its runs would refuse the next try of the same sample.
 				tmp, err := os.MkdirTemp("", "crmbatch-sandbox-state-")
 				if err != nil {
-					return &usageError{msg: err.Error()}
+					return &usageError{msg: err.Error(), err: err}
 				}
 				defer os.RemoveAll(tmp)
 				cfg.StateDir = tmp
@@ -245,7 +245,7 @@ func (f *factory) connect(ctx context.Context, o *ConnOptions, cfg *batch.Config
 		}
 		base, err := startSandbox(ctx, sandbox.Options{})
 		if err != nil {
-			return &usageError{msg: "sandbox: " + err.Error()}
+			return &usageError{msg: "sandbox: " + err.Error(), err: err}
 		}
 		cfg.API = crm.Config{BaseURL: base, Credentials: crm.Credentials{
 			Username: sandbox.DemoUsername, Password: sandbox.DemoPassword, Organisation: sandbox.DemoOrganisation}}
@@ -259,11 +259,11 @@ func (f *factory) connect(ctx context.Context, o *ConnOptions, cfg *batch.Config
 			return &usageError{msg: "no endpoint", hint: "pass --endpoint URL, set CRMBATCH_ENDPOINT, or try --sandbox"}
 		}
 		if err := checkEndpoint(endpoint, o.InsecureHTTP); err != nil {
-			return &usageError{msg: err.Error()}
+			return &usageError{msg: err.Error(), err: err}
 		}
 		creds, err := crm.CredentialsFromEnv(f.getenv)
 		if err != nil {
-			return &usageError{msg: err.Error()}
+			return &usageError{msg: err.Error(), err: err}
 		}
 		for _, w := range crm.SecretFileWarnings(f.getenv) {
 			f.warn(w)
@@ -276,7 +276,7 @@ func (f *factory) connect(ctx context.Context, o *ConnOptions, cfg *batch.Config
 	if o.CAFile != "" {
 		pem, err := os.ReadFile(o.CAFile)
 		if err != nil {
-			return &usageError{msg: "--ca-file: " + err.Error()}
+			return &usageError{msg: "--ca-file: " + err.Error(), err: err}
 		}
 		pool, err := x509.SystemCertPool()
 		if err != nil {
