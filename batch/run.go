@@ -130,7 +130,7 @@ func Validate(ctx context.Context, cfg Config) (*report.Summary, error) {
 
 // Run runs a job file. It reads as the journey of its rows: the file is opened
 // and checked (openInput), every row is read and validated before anything is
-// sent (validatePass), the job is found in the ledger (identify, begin), the
+// sent (validatePass), the job is found in the ledger (identify, openLedger), the
 // rows are read again and sent (execute), and every row's outcome is written to
 // the reports (finish). The error is a *UsageError, *FileError or
 // *formats.InputError when nothing was sent, and a *FatalError when the run
@@ -159,37 +159,14 @@ func Run(ctx context.Context, cfg Config) (_ *report.Summary, err error) {
 		}
 		return s, nil
 	}
-	// The file's sha256 and the opening of an existing ledger do not depend
-	// on the rows: they are done while pass 1 reads them. (The login waits:
-	// a broken file contacts nothing.)
-	sum := make(chan error, 1)
-	hashCtx, stopHash := context.WithCancel(ctx)
-	go func() {
-		var err error
-		s.InputSHA256, err = j.Pin.SHA256(hashCtx)
-		sum <- err
-	}()
+	// The opening of an existing ledger does not depend on the rows: it is
+	// done while pass 1 reads them. (The login waits: a broken file contacts
+	// nothing.)
 	opened := openLedgerEarly(cfg.StateDir, ledger.Options{NewLedger: cfg.NewLedger, GrowthPages: cfg.LedgerPages})
 	defer opened.drop()
-
-	plan, err := validatePass(cfg, j)
+	plan, err := validateAndHash(ctx, cfg, j, s)
 	if err != nil {
-		stopHash() // a broken file is said at once, however large
-		<-sum
-		if changed := j.Pin.Change(); changed != nil {
-			return nil, changedWhileRead(cfg.Path)
-		}
 		return nil, err
-	}
-	err = <-sum
-	stopHash()
-	switch {
-	case j.Pin.Change() != nil:
-		return nil, changedWhileRead(cfg.Path)
-	case ctx.Err() != nil:
-		return nil, &fault.FatalError{Err: fmt.Errorf("interrupted before anything was sent: %w", context.Cause(ctx))}
-	case err != nil:
-		return nil, &fault.FileError{File: cfg.Path, Err: err}
 	}
 	s.Rows = plan.rows
 	if err := reportFits(cfg, plan.rows, true); err != nil {
@@ -226,13 +203,53 @@ func Run(ctx context.Context, cfg Config) (_ *report.Summary, err error) {
 	}
 	defer rep.Abort()
 	complete(s, done, rp, cfg.Now(), j.Protect)
-	cfg.Log.Debug("calls done and reports written", "calls", s.Calls, "seconds", s.DurationSeconds)
 	if rp.cut != nil && runErr == nil {
 		runErr = &fault.FatalError{Err: rp.cut}
 	}
 	if changed := changedUnder(cfg.Path, info, s.InputSHA256); runErr == nil && changed != nil {
 		runErr = &fault.FatalError{Err: changed}
 	}
+	return conclude(ctx, cfg, s, led, id, rep, runErr)
+}
+
+// validateAndHash runs pass 1 (validatePass) and hashes the file meanwhile
+// (s.InputSHA256): the hash does not depend on the rows. A broken file is
+// said at once, however large; a file changed while it was read is refused.
+func validateAndHash(ctx context.Context, cfg Config, j *jobfile.File, s *report.Summary) (planned, error) {
+	sum := make(chan error, 1)
+	hashCtx, stopHash := context.WithCancel(ctx)
+	go func() {
+		var err error
+		s.InputSHA256, err = j.Pin.SHA256(hashCtx)
+		sum <- err
+	}()
+	plan, err := validatePass(cfg, j)
+	if err != nil {
+		stopHash() // a broken file is said at once, however large
+		<-sum
+		if changed := j.Pin.Change(); changed != nil {
+			return planned{}, changedWhileRead(cfg.Path)
+		}
+		return planned{}, err
+	}
+	err = <-sum
+	stopHash()
+	switch {
+	case j.Pin.Change() != nil:
+		return planned{}, changedWhileRead(cfg.Path)
+	case ctx.Err() != nil:
+		return planned{}, &fault.FatalError{Err: fmt.Errorf("interrupted before anything was sent: %w", context.Cause(ctx))}
+	case err != nil:
+		return planned{}, &fault.FileError{File: cfg.Path, Err: err}
+	}
+	return plan, nil
+}
+
+// conclude ends a run that sent: the summary says why it stopped (runErr)
+// and how to read back its unknown rows, the reports are put in place with
+// it, and a run with every row's outcome known is finished in the ledger.
+func conclude(ctx context.Context, cfg Config, s *report.Summary, led *ledger.Ledger, id lineage.Identity, rep *report.Writer, runErr error) (*report.Summary, error) {
+	cfg.Log.Debug("calls done and reports written", "calls", s.Calls, "seconds", s.DurationSeconds)
 	if runErr != nil {
 		s.Stopped = runErr.Error()
 	}
