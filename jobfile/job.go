@@ -80,6 +80,9 @@ func OpenPinned(pin *Pinned, path, jobName string, opts formats.Options, overrid
 	place := func(err error) error {
 		var fe *fault.FileError
 		if errors.As(err, &fe) {
+			if fe.Msg == "" && fe.Err != nil {
+				fe.Msg = fe.Err.Error() // said where, in the user's words; Err stays the cause
+			}
 			fe.Msg = headerPlace(r) + fe.Msg
 			if other := otherSheet(r, path, opts, jobName); other != "" {
 				fe.Hint = fmt.Sprintf("sheet %q fits a job: pass --sheet %q", other, other)
