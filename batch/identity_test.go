@@ -32,7 +32,6 @@ func serve(t *testing.T, sb *sandbox.Server, front func(w http.ResponseWriter, r
 		BaseURL: srv.URL + sandbox.BasePath,
 		Credentials: crm.Credentials{Username: sandbox.DemoUsername, Password: sandbox.DemoPassword,
 			Organisation: sandbox.DemoOrganisation},
-		Timeout: 5 * time.Second,
 	}
 }
 

@@ -13,7 +13,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/crmbatch/crmbatch/batch"
 	"github.com/crmbatch/crmbatch/crm"
@@ -46,7 +45,7 @@ func TestInstalledItemsRequestsMatchTheSeed(t *testing.T) {
 		{"remove", "S60225", "SC1-000A-0006", "", "Remove Hardware", "Remove Installed Item", "JackH", "2014-07-16T05:07:41", ""},
 		{"swap", "S60250", "smartcard_1_01", "IS000002", "Swap Installed Item", "Swap Inst Item", "JackH", "2014-07-16T05:07:41", ""},
 	})
-	cfg := runConfig(t, path, crm.Config{BaseURL: srv.URL + sandbox.BasePath, Timeout: 5 * time.Second,
+	cfg := runConfig(t, path, crm.Config{BaseURL: srv.URL + sandbox.BasePath,
 		Credentials: crm.Credentials{Username: sandbox.DemoUsername, Password: sandbox.DemoPassword, Organisation: sandbox.DemoOrganisation}})
 	if _, err := batch.Run(context.Background(), cfg); err != nil {
 		t.Fatal(err)

@@ -58,7 +58,7 @@ func sandboxConfig(t *testing.T, path string) (*sandbox.Server, Config) {
 	return sb, Config{
 		Path: path, Concurrency: 1, Attempts: 3, Rate: 1e6, Backoff: time.Millisecond,
 		StateDir: filepath.Join(t.TempDir(), "state"),
-		API: crm.Config{BaseURL: srv.URL + sandbox.BasePath, Timeout: 10 * time.Second, Credentials: crm.Credentials{
+		API: crm.Config{BaseURL: srv.URL + sandbox.BasePath, Credentials: crm.Credentials{
 			Username: sandbox.DemoUsername, Password: sandbox.DemoPassword, Organisation: sandbox.DemoOrganisation}},
 	}
 }

@@ -44,7 +44,6 @@ func startBehind(t *testing.T, opts sandbox.Options, mw middleware) (*sandbox.Se
 		BaseURL: srv.URL + sandbox.BasePath,
 		Credentials: crm.Credentials{Username: sandbox.DemoUsername, Password: sandbox.DemoPassword,
 			Organisation: sandbox.DemoOrganisation},
-		Timeout: 5 * time.Second,
 	}
 }
 

@@ -267,7 +267,7 @@ func TestExportAgainstServerIgnoringOffset(t *testing.T) {
 			}()
 			select {
 			case <-done:
-			case <-time.After(20 * time.Second):
+			case <-beforeDeadline(t):
 				t.Fatalf("the export has not ended after %d calls", lists.Load())
 			}
 			rows := readCSV(t, out)

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/crmbatch/crmbatch/formats/internal/table"
 	"github.com/xuri/excelize/v2"
 )
 
@@ -30,7 +31,7 @@ func corpusCells(t *testing.T, path, sheet string) map[string]string {
 	defer r.Close()
 	cells := map[string]string{}
 	for i, h := range r.Header() {
-		cells[cellName(i, 1)] = h
+		cells[table.CellName(i, 1)] = h
 	}
 	for {
 		rec, err := r.Next()
@@ -45,7 +46,7 @@ func corpusCells(t *testing.T, path, sheet string) map[string]string {
 				f = "#UNUSABLE"
 			}
 			if f != "" {
-				cells[cellName(i, rec.Row)] = f
+				cells[table.CellName(i, rec.Row)] = f
 			}
 		}
 	}
@@ -63,7 +64,7 @@ func excelizeCells(t *testing.T, f *excelize.File, sheet string) map[string]stri
 	for r, row := range rows {
 		for c, v := range row {
 			if v != "" {
-				cells[cellName(c, r+1)] = v
+				cells[table.CellName(c, r+1)] = v
 			}
 		}
 	}
@@ -276,7 +277,7 @@ func TestProducerCases(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			col, row, _ := parseCellRef(tc.cell)
+			col, row := cellRef(tc.cell)
 			_, recs, err := readAll(t, filepath.Join("testdata", "producers", tc.file), tc.opts)
 			if err != nil {
 				t.Fatal(err)
@@ -400,4 +401,14 @@ func readWant(t *testing.T, path string) (string, []wantSheet) {
 		}
 	}
 	return first, sheets
+}
+
+// cellRef splits an A1 name into its 0-based column and its row.
+func cellRef(name string) (col, row int) {
+	i := strings.IndexAny(name, "0123456789")
+	for _, c := range name[:i] {
+		col = col*26 + int(c-'A'+1)
+	}
+	row, _ = strconv.Atoi(name[i:])
+	return col - 1, row
 }

@@ -6,14 +6,14 @@ import (
 	"encoding/binary"
 	"encoding/csv"
 	"errors"
-	"fmt"
 	"io"
 	"os"
 	"slices"
 	"strings"
-	"unicode/utf16"
 	"unicode/utf8"
 
+	"github.com/crmbatch/crmbatch/formats/internal/sniff"
+	"github.com/crmbatch/crmbatch/formats/internal/table"
 	"golang.org/x/text/encoding/charmap"
 	"golang.org/x/text/encoding/unicode"
 	"golang.org/x/text/transform"
@@ -87,7 +87,7 @@ func NewCSVReader(r io.Reader, name string, opts Options) (Reader, error) {
 }
 
 func newCSVReader(src io.Reader, name string, opts Options, closer io.Closer) (*csvReader, error) {
-	opts = opts.withDefaults()
+	opts = opts.WithDefaults()
 	r := &csvReader{name: name, opts: opts, closer: closer}
 	// A record may not pull more than this from the file: it bounds memory when a
 	// quote is never closed or a line never ends. (A full row of full cells
@@ -105,18 +105,30 @@ func newCSVReader(src io.Reader, name string, opts Options, closer io.Closer) (*
 	}
 	// A file of another kind under a CSV name would otherwise fail on some
 	// byte of its content, with a message about quotes or encodings.
-	if k := binaryKind(head); k.what != "" {
+	if k := sniff.Binary(head); k.What != "" {
 		sentinel := ErrMalformed
-		if bytes.HasPrefix(head, cfbMagic) {
+		if bytes.HasPrefix(head, []byte(sniff.OLEMagic)) {
 			sentinel = ErrEncrypted
 		}
-		return nil, &InputError{File: name, Err: because(sentinel, "this is %s, not CSV text\nhint: %s", k.what, k.hint)}
+		return nil, &InputError{File: name, Err: because(sentinel, "this is %s, not CSV text\nhint: %s", k.What, k.Hint)}
 	}
-	// text is what encoding/csv reads, br a reader that can peek at its
-	// start: raw itself for UTF-8 and a start that is ASCII (the same
-	// bytes), a buffer of its own for decoded text.
-	var text io.Reader
-	br := raw
+	text, br, err := r.decodeText(raw, head)
+	if err != nil {
+		return nil, err
+	}
+	sepLen := r.startRecords(text, br)
+	if err := r.readHeader(sepLen); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// decodeText chooses the file's encoding from head, its start, and returns
+// text, what encoding/csv is to read, and br, a reader that can peek at its
+// start: raw itself for UTF-8 and a start that is ASCII (the same bytes), a
+// buffer of its own for decoded text.
+func (r *csvReader) decodeText(raw *bufio.Reader, head []byte) (text io.Reader, br *bufio.Reader, err error) {
+	br = raw
 	switch {
 	case bytes.HasPrefix(head, []byte{0xEF, 0xBB, 0xBF}):
 		raw.Discard(3)
@@ -125,11 +137,11 @@ func newCSVReader(src io.Reader, name string, opts Options, closer io.Closer) (*
 	case bytes.HasPrefix(head, []byte{0xFF, 0xFE}), bytes.HasPrefix(head, []byte{0xFE, 0xFF}):
 		br = bufio.NewReaderSize(transform.NewReader(raw, unicode.UTF16(unicode.LittleEndian, unicode.ExpectBOM).NewDecoder()), sniffBytes+16)
 		text = br
-	case utf16Order(head) != "":
+	case sniff.UTF16Order(head) != "":
 		// UTF-16 without a byte order mark (Gnumeric's "Unicode" export):
 		// said here, before a NUL fails as an encoding error of a cell.
-		return nil, &InputError{File: name, Err: because(ErrEncoding,
-			"this is UTF-16 (%s) text without a byte order mark, not CSV text\nhint: save the file as \"CSV UTF-8\" (or as Unicode text, which has the mark)", utf16Order(head))}
+		return nil, nil, &InputError{File: r.name, Err: because(ErrEncoding,
+			"this is UTF-16 (%s) text without a byte order mark, not CSV text\nhint: save the file as \"CSV UTF-8\" (or as Unicode text, which has the mark)", sniff.UTF16Order(head))}
 	default:
 		r.text = &textDecoder{r: raw}
 		text = r.text
@@ -144,6 +156,13 @@ func newCSVReader(src io.Reader, name string, opts Options, closer io.Closer) (*
 			}
 		}
 	}
+	return text, br, nil
+}
+
+// startRecords sets encoding/csv to read text: the delimiter from a sep=
+// line (skipped; sepLen is its length) or sniffed from the header line,
+// and CR-only line ends when the header line ends so.
+func (r *csvReader) startRecords(text io.Reader, br *bufio.Reader) (sepLen int) {
 	sample, _ := br.Peek(sniffBytes)
 	comma, sepLen := sepLine(sample)
 	if sepLen > 0 {
@@ -165,39 +184,45 @@ func newCSVReader(src io.Reader, name string, opts Options, closer io.Closer) (*
 	r.cr.FieldsPerRecord = -1
 	r.cr.LazyQuotes = true
 	r.cr.ReuseRecord = true
+	return sepLen
+}
 
+// readHeader reads the first non-blank record as the header. A file with
+// none is empty (nothing but a sep= line, when sepLen says there was one,
+// is not) or has no header.
+func (r *csvReader) readHeader(sepLen int) error {
 	for {
 		rec, err := r.read()
 		if err == io.EOF {
 			if r.row == 0 && r.endLine == 0 && sepLen == 0 {
-				return nil, &InputError{File: name, Err: ErrEmptyFile}
+				return &InputError{File: r.name, Err: ErrEmptyFile}
 			}
-			return nil, &InputError{File: name, Err: because(ErrNoHeader, "no header row: every line is blank")}
+			return &InputError{File: r.name, Err: because(ErrNoHeader, "no header row: every line is blank")}
 		}
 		if err != nil {
-			return nil, err
+			return err
 		}
-		if blankRow(rec) {
+		if table.BlankRow(rec) {
 			continue
 		}
 		if err := r.checkText(rec, nil); err != nil {
-			return nil, err
+			return err
 		}
 		rec = slices.Clone(rec)
 		for i, c := range rec {
 			if strings.ContainsAny(c, "\r\n") && !isBlank(c) {
-				return nil, r.fail(r.row, columnLetters(i), because(ErrMalformed,
+				return r.fail(r.row, columnLetters(i), because(ErrMalformed,
 					"the header cell %s holds a line break (%.40q): the header swallowed lines of the file (a quote never closed, or line ends crmbatch does not know)\nhint: open the file in Excel and save it as \"CSV UTF-8\"",
 					columnLetters(i), c))
 			}
 			rec[i] = excelText(c)
 		}
-		r.header, err = buildHeader(rec, opts.MaxColumns, opts.MaxCellChars, r.locate)
+		r.header, err = table.BuildHeader(rec, r.opts.MaxColumns, r.opts.MaxCellChars, r.locate)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		r.headerRow = r.row
-		return r, nil
+		return nil
 	}
 }
 
@@ -231,13 +256,13 @@ func (r *csvReader) next() (Record, error) {
 		if err != nil {
 			return Record{}, err
 		}
-		if blankRow(rec) {
+		if table.BlankRow(rec) {
 			continue
 		}
 		if err := r.checkText(rec, r.header); err != nil {
 			return Record{}, err
 		}
-		if err := checkRecord(r.header, rec, r.locate); err != nil {
+		if err := table.CheckRecord(r.header, rec, r.locate); err != nil {
 			return Record{}, err
 		}
 		out := &r.out
@@ -252,7 +277,7 @@ func (r *csvReader) next() (Record, error) {
 				out.Fields[i], out.Kinds[i] = excelText(rec[i]), Text
 			}
 		}
-		out.Problems = longCells(out.Problems, out.Fields, r.row, r.opts.MaxCellChars)
+		out.Problems = table.LongCells(out.Problems, out.Fields, r.row, r.opts.MaxCellChars)
 		got := *out
 		if len(got.Problems) == 0 {
 			got.Problems = nil
@@ -285,7 +310,7 @@ func (r *csvReader) read() ([]string, error) {
 		row := r.rowAt(line)
 		name := columnLetters(col)
 		if r.header != nil {
-			name = columnName(r.header, col)
+			name = table.ColumnName(r.header, col)
 		}
 		if errors.Is(err, errRecordTooLong) {
 			return nil, r.fail(row, name, because(ErrTooLarge, "record longer than %d bytes (unclosed quote?)", r.guard.limit-2*sniffBytes))
@@ -311,7 +336,7 @@ func (r *csvReader) quoteError(p *quoteProblem, row int) error {
 	line := p.quote + r.sepLines
 	col := columnLetters(p.field)
 	if r.header != nil {
-		col = columnName(r.header, p.field)
+		col = table.ColumnName(r.header, p.field)
 	}
 	if p.unclosed {
 		return r.fail(row, col, because(ErrMalformed,
@@ -354,7 +379,7 @@ func (r *csvReader) checkText(rec, header []string) error {
 		}
 		col := ""
 		if header != nil {
-			col = columnName(header, i)
+			col = table.ColumnName(header, i)
 		} else {
 			col = columnLetters(i)
 		}
@@ -397,20 +422,6 @@ func excelText(s string) string {
 		}
 	}
 	return s
-}
-
-// longCells appends to problems the cells longer than max characters: such
-// a cell is copied to the reports, but a job that reads its column should
-// not take it.
-func longCells(problems []CellProblem, cells []string, row, max int) []CellProblem {
-	for i, c := range cells {
-		if longerThan(c, max) {
-			problems = append(problems, CellProblem{Column: i, Cell: cellName(i, row),
-				Reason: fmt.Sprintf("is longer than %d characters", max),
-				Hint:   fmt.Sprintf("shorten it (Excel keeps at most %d characters in a cell)", max)})
-		}
-	}
-	return problems
 }
 
 // sepLine reads Excel's delimiter hint: a first line "sep=X". It returns
@@ -546,101 +557,138 @@ func (q *quoteWatch) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// watch follows b, the next bytes encoding/csv reads, through the quote
+// states, and sets q.problem at the first quote Excel would read otherwise.
 func (q *quoteWatch) watch(b []byte) {
-	comma := q.comma
 	if q.state <= qPlain && bytes.IndexByte(b, '"') < 0 {
-		// No quote: only where lines and fields start matters, to say
-		// where a quote that comes later opened.
-		q.line += bytes.Count(b, []byte{'\n'})
-		rest := b
-		if k := bytes.LastIndexByte(b, '\n'); k >= 0 {
-			q.state, rest = qRecord, b[k+1:]
-			if len(rest) > 0 {
-				q.record, q.field = q.line, 0
-			}
-		}
-		if len(rest) > 0 {
-			q.field += bytes.Count(rest, []byte{comma})
-			q.state = qPlain
-			if rest[len(rest)-1] == comma {
-				q.state = qField
-			}
-		}
+		q.skipUnquoted(b)
 		return
 	}
 	for i := 0; i < len(b); i++ {
-		c := b[i]
 		switch q.state {
 		case qRecord, qField:
-			if c == '\n' {
-				q.line++
-				q.state = qRecord
-				continue
-			}
-			if q.state == qRecord {
-				q.record, q.field = q.line, 0
-			}
-			switch c {
-			case '"':
-				q.state, q.quote, q.lazy = qQuoted, q.line, false
-			case comma:
-				q.state = qField
-				q.field++
-			default:
-				q.state = qPlain
-				// Jump to the field's end: only a delimiter or line end matters.
-				j := indexEither(b[i+1:], comma, '\n')
-				if j < 0 {
-					i = len(b) - 1
-					continue
-				}
-				i += j
-			}
+			i = q.fieldStart(b, i)
 		case qPlain:
-			switch c {
-			case '\n':
-				q.line++
-				q.state = qRecord
-			case comma:
-				q.state = qField
-				q.field++
-			}
+			q.plain(b[i])
 		case qQuoted:
-			switch c {
-			case '"':
-				q.state = qQuote
-			case '\n':
-				q.line++
-				if q.lazy {
-					q.problem = &quoteProblem{record: q.record, quote: q.quote, field: q.field}
-					return
-				}
-			default:
-				j := indexEither(b[i+1:], '"', '\n')
-				if j < 0 {
-					i = len(b) - 1
-					continue
-				}
-				i += j
+			var stop bool
+			if i, stop = q.quoted(b, i); stop {
+				return
 			}
 		case qQuote, qQuoteCR:
-			switch {
-			case c == '"' && q.state == qQuote:
-				q.state = qQuoted
-			case c == comma && q.state == qQuote:
-				q.state = qField
-				q.field++
-			case c == '\n':
-				q.line++
-				q.state = qRecord
-			case c == '\r' && q.state == qQuote:
-				q.state = qQuoteCR
-			default:
-				q.state, q.lazy = qQuoted, true
+			if q.afterQuote(b[i]) {
 				i-- // the byte is inside the quotes
 			}
 		}
 	}
+}
+
+// skipUnquoted follows b, which holds no quote and starts outside quotes:
+// only where lines and fields start matters, to say where a quote that
+// comes later opened.
+func (q *quoteWatch) skipUnquoted(b []byte) {
+	q.line += bytes.Count(b, []byte{'\n'})
+	rest := b
+	if k := bytes.LastIndexByte(b, '\n'); k >= 0 {
+		q.state, rest = qRecord, b[k+1:]
+		if len(rest) > 0 {
+			q.record, q.field = q.line, 0
+		}
+	}
+	if len(rest) > 0 {
+		q.field += bytes.Count(rest, []byte{q.comma})
+		q.state = qPlain
+		if rest[len(rest)-1] == q.comma {
+			q.state = qField
+		}
+	}
+}
+
+// fieldStart reads b[i], the first byte of a record or a field, and returns
+// the index of the last byte it read (a plain field is skipped to its end).
+func (q *quoteWatch) fieldStart(b []byte, i int) int {
+	c := b[i]
+	if c == '\n' {
+		q.line++
+		q.state = qRecord
+		return i
+	}
+	if q.state == qRecord {
+		q.record, q.field = q.line, 0
+	}
+	switch c {
+	case '"':
+		q.state, q.quote, q.lazy = qQuoted, q.line, false
+	case q.comma:
+		q.state = qField
+		q.field++
+	default:
+		q.state = qPlain
+		// Jump to the field's end: only a delimiter or line end matters.
+		j := indexEither(b[i+1:], q.comma, '\n')
+		if j < 0 {
+			return len(b) - 1
+		}
+		return i + j
+	}
+	return i
+}
+
+// plain reads c inside a field that does not start with a quote.
+func (q *quoteWatch) plain(c byte) {
+	switch c {
+	case '\n':
+		q.line++
+		q.state = qRecord
+	case q.comma:
+		q.state = qField
+		q.field++
+	}
+}
+
+// quoted reads b[i] inside quotes and returns the index of the last byte
+// it read; stop says a line break came after a quote LazyQuotes kept: the
+// problem is found.
+func (q *quoteWatch) quoted(b []byte, i int) (int, bool) {
+	switch b[i] {
+	case '"':
+		q.state = qQuote
+	case '\n':
+		q.line++
+		if q.lazy {
+			q.problem = &quoteProblem{record: q.record, quote: q.quote, field: q.field}
+			return i, true
+		}
+	default:
+		j := indexEither(b[i+1:], '"', '\n')
+		if j < 0 {
+			return len(b) - 1, false
+		}
+		return i + j, false
+	}
+	return i, false
+}
+
+// afterQuote reads c after a quote inside quotes (and a CR after it): a
+// second quote, the cell's end, or a quote LazyQuotes keeps. inside says c
+// is back inside the quotes, to be read there.
+func (q *quoteWatch) afterQuote(c byte) (inside bool) {
+	switch {
+	case c == '"' && q.state == qQuote:
+		q.state = qQuoted
+	case c == q.comma && q.state == qQuote:
+		q.state = qField
+		q.field++
+	case c == '\n':
+		q.line++
+		q.state = qRecord
+	case c == '\r' && q.state == qQuote:
+		q.state = qQuoteCR
+	default:
+		q.state, q.lazy = qQuoted, true
+		return true
+	}
+	return false
 }
 
 // indexEither is the index of the first a or b in s, or -1.
@@ -804,55 +852,6 @@ func looksWindows1252(head []byte, cut bool) bool {
 		i += n
 	}
 	return invalid && !multi
-}
-
-// utf16Order tells whether head looks like UTF-16 text without a byte order
-// mark: the delimiters and line ends of a CSV are ASCII, so in UTF-16 they
-// have a NUL byte beside them, at odd offsets in little-endian, at even ones
-// in big-endian, and (but for a rare character such as U+0100) never at the
-// other; and the whole decodes as UTF-16 with a line end or a delimiter and
-// no NUL character. It returns "little-endian", "big-endian" or "".
-func utf16Order(head []byte) string {
-	var even, odd int
-	for i, c := range head {
-		if c == 0 {
-			if i%2 == 0 {
-				even++
-			} else {
-				odd++
-			}
-		}
-	}
-	var order binary.ByteOrder
-	name := ""
-	switch {
-	case odd > 0 && even*16 <= odd:
-		order, name = binary.LittleEndian, "little-endian"
-	case even > 0 && odd*16 <= even:
-		order, name = binary.BigEndian, "big-endian"
-	default:
-		return ""
-	}
-	units := make([]uint16, len(head)/2)
-	for i := range units {
-		units[i] = order.Uint16(head[2*i:])
-	}
-	if len(units) > 0 && utf16.IsSurrogate(rune(units[len(units)-1])) {
-		units = units[:len(units)-1] // a pair cut at the sniff limit
-	}
-	separated := false
-	for _, r := range utf16.Decode(units) {
-		switch r {
-		case 0, utf8.RuneError:
-			return ""
-		case '\n', '\r', ',', ';', '\t':
-			separated = true
-		}
-	}
-	if !separated {
-		return ""
-	}
-	return name
 }
 
 // sniffDelimiter picks the most frequent of , ; and tab outside quotes on the

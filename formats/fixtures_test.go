@@ -13,6 +13,7 @@ import (
 	"time"
 	"unicode/utf16"
 
+	"github.com/crmbatch/crmbatch/formats/internal/sniff"
 	"github.com/xuri/excelize/v2"
 )
 
@@ -241,7 +242,7 @@ func xlsxFixtures(t testing.TB) map[string][]byte {
 		"truncated-sheet.xlsx": fxBook{sheets: []fxSheet{{name: "Sheet1", raw: true, data: `<?xml version="1.0"?><worksheet><sheetData>` + hdr + row(2, str("A2", "1"))}}}.bytes(),
 		"cut-tag.xlsx":         fxBook{sheets: []fxSheet{{name: "Sheet1", raw: true, data: `<?xml version="1.0"?><worksheet><sheetData>` + hdr + `<row r="2"><c r="A2" t="inl`}}}.bytes(),
 		"bomb.xlsx":            book(hdr + row(2, str("A2", "1"), str("B2", strings.Repeat(" ", 2<<20)))),
-		"encrypted.xlsx":       append(append([]byte(nil), cfbMagic...), make([]byte, 504)...),
+		"encrypted.xlsx":       append(append([]byte(nil), []byte(sniff.OLEMagic)...), make([]byte, 504)...),
 		"not-zip.xlsx":         []byte("esn,action\n1,register\n"),
 		"excelize.xlsx":        excelizeFixture(t),
 	}

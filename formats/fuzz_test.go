@@ -1,7 +1,6 @@
 package formats
 
 import (
-	"archive/zip"
 	"bytes"
 	"errors"
 	"io"
@@ -78,49 +77,5 @@ func FuzzCSVReader(f *testing.F) {
 				}
 			}
 		}
-	})
-}
-
-func FuzzXLSXReader(f *testing.F) {
-	seedFiles(f, "*.xlsx")
-	f.Fuzz(func(t *testing.T, data []byte) {
-		r, err := newXLSXReader(bytes.NewReader(data), int64(len(data)), "fuzz.xlsx", Options{MaxXLSXBytes: 1 << 20}, nil)
-		if err != nil {
-			checkFuzzErr(t, err)
-			return
-		}
-		drain(t, r)
-	})
-}
-
-// FuzzXLSXSheet fuzzes the sheet, shared strings and styles XML inside a valid
-// zip, where FuzzXLSXReader's mutations seldom reach.
-func FuzzXLSXSheet(f *testing.F) {
-	f.Add(`<sheetData>`+row(1, str("A1", "esn"), sst("B1", 0))+row(2, num("A2", "1E+3"), styled("B2", 1, "45306"))+`</sheetData>`,
-		`<si><t>a_x000D_</t></si>`, `<cellXfs><xf numFmtId="0"/><xf numFmtId="14"/></cellXfs>`)
-	f.Add(dateSheet(), `<si><r><t>x</t></r><rPh><t>y</t></rPh></si>`,
-		`<numFmts><numFmt numFmtId="164" formatCode="dd/mm/yyyy hh:mm"/></numFmts><cellXfs><xf/><xf numFmtId="14"/><xf numFmtId="164"/></cellXfs>`)
-	f.Fuzz(func(t *testing.T, sheet, strs, styles string) {
-		var buf bytes.Buffer
-		zw := zip.NewWriter(&buf)
-		put := func(name, body string) {
-			w, _ := zw.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Store})
-			io.WriteString(w, body)
-		}
-		const rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/"
-		put("xl/workbook.xml", `<workbook xmlns:r="r"><sheets><sheet name="S" r:id="rId1"/></sheets></workbook>`)
-		put("xl/_rels/workbook.xml.rels", `<Relationships><Relationship Id="rId1" Type="`+rel+`worksheet" Target="s.xml"/>`+
-			`<Relationship Id="rId2" Type="`+rel+`sharedStrings" Target="ss.xml"/><Relationship Id="rId3" Type="`+rel+`styles" Target="st.xml"/></Relationships>`)
-		put("xl/s.xml", `<worksheet>`+sheet+`</worksheet>`)
-		put("xl/ss.xml", `<sst>`+strs+`</sst>`)
-		put("xl/st.xml", `<styleSheet>`+styles+`</styleSheet>`)
-		zw.Close()
-		data := buf.Bytes()
-		r, err := newXLSXReader(bytes.NewReader(data), int64(len(data)), "fuzz.xlsx", Options{MaxColumns: 64}, nil)
-		if err != nil {
-			checkFuzzErr(t, err)
-			return
-		}
-		drain(t, r)
 	})
 }

@@ -115,13 +115,24 @@ func wantWritten(s string) string {
 // FuzzXLSXReport writes rows of random text, in text and typed columns, and
 // reads the file back with excelize: every cell must hold what was written
 // (cut at 32,767 characters), text cells must be strings, and nothing panics.
+//
+// The long cells are made from a short input: a is head followed by unit n
+// times (at most 256 KiB). Given whole, a 40,000-character seed made every
+// input the fuzzer kept as long, and Go minimizes each kept input by
+// removing each span of its bytes, a search quadratic in its length of
+// ~10 ms writes and reads, which reports no exec until it ends: make fuzz
+// stood at "0 execs/sec" for its whole 30 s.
 func FuzzXLSXReport(f *testing.F) {
-	f.Add("350000000000000", "12.50", false)
-	f.Add(strings.Repeat("a", 39999)+"&", "2024-01-15T08:30:00", true)
-	f.Add(strings.Repeat("Λ", 20000), "=1+1", true)
-	f.Add("a\rb\x00c\uFFFF_x000D_", "caf\xe9 "+strings.Repeat("😀", 16400), false)
-	f.Add("", " ", true)
-	f.Fuzz(func(t *testing.T, a, b string, typed bool) {
+	f.Add("350000000000000", "", uint16(0), "12.50", false)
+	f.Add("", "a&", uint16(20000), "2024-01-15T08:30:00", true)
+	f.Add("", "Λ", uint16(20000), "=1+1", true)
+	f.Add("caf\xe9 ", "😀", uint16(16400), "a\rb\x00c\uFFFF_x000D_", false)
+	f.Add("", "", uint16(0), " ", true)
+	f.Fuzz(func(t *testing.T, head, unit string, n uint16, b string, typed bool) {
+		if len(unit) > 0 && len(unit)*int(n) > 256<<10 {
+			n = uint16((256 << 10) / len(unit))
+		}
+		a := head + strings.Repeat(unit, int(n))
 		header := []string{"text", "number", "date"}
 		var kinds []CellKind
 		if typed {

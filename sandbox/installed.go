@@ -159,6 +159,22 @@ func (s *Server) installedItems(q *request, a itemAction) reply {
 	if len(moves) > maxItems {
 		return fail("TOO_MANY_INSTALLED_ITEMS", "at most %d installed items can be sent in one call, not %d", maxItems, len(moves))
 	}
+	if bad := s.checkMoves(a, sub, moves); bad != nil {
+		return *bad
+	}
+	s.applyMoves(a, sub, moves)
+	number := fmt.Sprintf("SA%06d", s.st.nextAction)
+	s.st.nextAction++
+	if p.TransactionReferenceNumber != "" {
+		s.st.txRefs[p.TransactionReferenceNumber] = number
+	}
+	return ok(fieldsSet(q, s.actionObject(q, a, p, number, sub), "job"))
+}
+
+// checkMoves refuses a call that names an item twice, adds an item that is
+// installed, removes, swaps or moves one that is not installed on sub, or
+// swaps to one that is installed.
+func (s *Server) checkMoves(a itemAction, sub *subscription, moves []move) *reply {
 	seen := map[string]bool{}
 	for _, m := range moves {
 		for _, serial := range []string{m.serial, m.toSerial} {
@@ -166,7 +182,7 @@ func (s *Server) installedItems(q *request, a itemAction) reply {
 				continue
 			}
 			if seen[serial] {
-				return fail("INVALID_VALUE", "installed item %s appears more than once in the call", serial)
+				return failReply("INVALID_VALUE", "installed item %s appears more than once in the call", serial)
 			}
 			seen[serial] = true
 		}
@@ -175,17 +191,22 @@ func (s *Server) installedItems(q *request, a itemAction) reply {
 		on, installed := s.st.items[m.serial]
 		switch {
 		case a == addAction && installed:
-			return fail("ITEM_ALREADY_INSTALLED", "Installed item %s is already installed on subscription %s", m.serial, on)
+			return failReply("ITEM_ALREADY_INSTALLED", "Installed item %s is already installed on subscription %s", m.serial, on)
 		case a != addAction && on != sub.number:
-			return fail("ITEM_NOT_INSTALLED", "Installed item %s is not installed on subscription %s", m.serial, sub.number)
+			return failReply("ITEM_NOT_INSTALLED", "Installed item %s is not installed on subscription %s", m.serial, sub.number)
 		}
 		if a.swap {
 			if on, installed := s.st.items[m.toSerial]; installed {
-				return fail("ITEM_ALREADY_INSTALLED", "Installed item %s is already installed on subscription %s", m.toSerial, on)
+				return failReply("ITEM_ALREADY_INSTALLED", "Installed item %s is already installed on subscription %s", m.toSerial, on)
 			}
 		}
 	}
+	return nil
+}
 
+// applyMoves installs, removes, swaps or moves the items of a checked call,
+// counting each item's effect.
+func (s *Server) applyMoves(a itemAction, sub *subscription, moves []move) {
 	for _, m := range moves {
 		switch a {
 		case addAction:
@@ -201,12 +222,12 @@ func (s *Server) installedItems(q *request, a itemAction) reply {
 		}
 		s.apply(a.method, m.serial)
 	}
-	number := fmt.Sprintf("SA%06d", s.st.nextAction)
-	s.st.nextAction++
-	if p.TransactionReferenceNumber != "" {
-		s.st.txRefs[p.TransactionReferenceNumber] = number
-	}
-	return ok(fieldsSet(q, s.actionObject(q, a, p, number, sub), "job"))
+}
+
+// failReply is fail as a *reply, for the checks that return one or nil.
+func failReply(code, format string, args ...any) *reply {
+	r := fail(code, format, args...)
+	return &r
 }
 
 // installedMoves reads the items of a call from the set its method documents:
@@ -216,89 +237,110 @@ func (s *Server) installedItems(q *request, a itemAction) reply {
 // {to_subscription, installed_item_identifier, installed_items_distribution_set}
 // for move.
 func (s *Server) installedMoves(a itemAction, p installedParams, sub *subscription) ([]move, *reply) {
-	refuse := func(code, format string, args ...any) ([]move, *reply) {
-		r := fail(code, format, args...)
-		return nil, &r
-	}
-	hasSwapSet := !isNull(p.InstalledItemsSwapSet)
-	var moves []move
-	switch {
-	case a.swap || a.move:
-		if len(p.InstalledItemsSet) > 0 {
-			return refuse("INVALID_VALUE", "%s takes installed_items_swap_set, not installed_items_set", a.method)
-		}
-		if !hasSwapSet {
-			return refuse("MISSING_PARAMETER", "installed_items_swap_set is mandatory")
-		}
-	default:
-		if hasSwapSet {
-			return refuse("INVALID_VALUE", "installed_items_swap_set is only for swap and move_to_another_subscription")
-		}
-		if len(p.InstalledItemsSet) == 0 {
-			return refuse("MISSING_PARAMETER", "installed_items_set is mandatory")
-		}
+	if bad := checkItemSets(a, p); bad != nil {
+		return nil, bad
 	}
 	switch {
 	case a.swap:
-		var set []swapParam
-		if err := json.Unmarshal(p.InstalledItemsSwapSet, &set); err != nil {
-			return refuse("INVALID_VALUE", "installed_items_swap_set must be an array of {from_installed_item, to_installed_item}")
-		}
-		for _, sw := range set {
-			if sw.FromInstalledItem == nil || sw.ToInstalledItem == nil {
-				return refuse("MISSING_PARAMETER", "each installed_items_swap_set entry needs from_installed_item and to_installed_item")
-			}
-			for side, it := range map[string]*swapSide{"from_installed_item": sw.FromInstalledItem, "to_installed_item": sw.ToInstalledItem} {
-				if !isNull(it.InstalledItemsDistributionSet) {
-					return refuse("INVALID_VALUE", "swap's %s documents no installed_items_distribution_set", side)
-				}
-			}
-			from, bad := serialOf("from_installed_item", sw.FromInstalledItem.InstalledItemIdentifier)
-			if bad != nil {
-				return nil, bad
-			}
-			to, bad := serialOf("to_installed_item", sw.ToInstalledItem.InstalledItemIdentifier)
-			if bad != nil {
-				return nil, bad
-			}
-			moves = append(moves, move{serial: from, toSerial: to})
-		}
+		return swapMoves(p)
 	case a.move:
-		var set []moveParam
-		if err := json.Unmarshal(p.InstalledItemsSwapSet, &set); err != nil {
-			return refuse("INVALID_VALUE", "installed_items_swap_set must be an array of {to_subscription, installed_item_identifier}")
+		return s.moveMoves(p, sub)
+	}
+	var moves []move
+	for _, it := range p.InstalledItemsSet {
+		if a == removeAction && len(it.InstalledItemsDistributionSet) > 0 {
+			return nil, failReply("INVALID_VALUE", "remove's installed_items_set documents no installed_items_distribution_set")
 		}
-		for _, mv := range set {
-			if !isNull(mv.FromInstalledItem) || !isNull(mv.ToInstalledItem) {
-				return refuse("INVALID_VALUE", "a move's installed_items_swap_set entry is {to_subscription, installed_item_identifier}, not a swap pair")
-			}
-			if len(mv.ToSubscription) == 0 {
-				return refuse("MISSING_PARAMETER", "installed_items_swap_set.to_subscription is mandatory")
-			}
-			to, bad := s.lookupSubscription("installed_items_swap_set.to_subscription", mv.ToSubscription)
-			if bad != nil {
-				return nil, bad
-			}
-			if to == sub {
-				return refuse("INVALID_VALUE", "installed_items_swap_set.to_subscription names the source subscription %s", sub.number)
-			}
-			serial, bad := serialOf("installed_items_swap_set", mv.InstalledItemIdentifier)
-			if bad != nil {
-				return nil, bad
-			}
-			moves = append(moves, move{serial: serial, to: to})
+		serial, bad := serialOf("installed_items_set", it.InstalledItemIdentifier)
+		if bad != nil {
+			return nil, bad
+		}
+		moves = append(moves, move{serial: serial})
+	}
+	return moves, nil
+}
+
+// checkItemSets refuses a call that does not give its items in the set its
+// method takes, or gives them in the other one too.
+func checkItemSets(a itemAction, p installedParams) *reply {
+	hasSwapSet := !isNull(p.InstalledItemsSwapSet)
+	switch {
+	case a.swap || a.move:
+		if len(p.InstalledItemsSet) > 0 {
+			return failReply("INVALID_VALUE", "%s takes installed_items_swap_set, not installed_items_set", a.method)
+		}
+		if !hasSwapSet {
+			return failReply("MISSING_PARAMETER", "installed_items_swap_set is mandatory")
 		}
 	default:
-		for _, it := range p.InstalledItemsSet {
-			if a == removeAction && len(it.InstalledItemsDistributionSet) > 0 {
-				return refuse("INVALID_VALUE", "remove's installed_items_set documents no installed_items_distribution_set")
-			}
-			serial, bad := serialOf("installed_items_set", it.InstalledItemIdentifier)
-			if bad != nil {
-				return nil, bad
-			}
-			moves = append(moves, move{serial: serial})
+		if hasSwapSet {
+			return failReply("INVALID_VALUE", "installed_items_swap_set is only for swap and move_to_another_subscription")
 		}
+		if len(p.InstalledItemsSet) == 0 {
+			return failReply("MISSING_PARAMETER", "installed_items_set is mandatory")
+		}
+	}
+	return nil
+}
+
+// swapMoves reads a swap's installed_items_swap_set of
+// {from_installed_item, to_installed_item}.
+func swapMoves(p installedParams) ([]move, *reply) {
+	var set []swapParam
+	if err := json.Unmarshal(p.InstalledItemsSwapSet, &set); err != nil {
+		return nil, failReply("INVALID_VALUE", "installed_items_swap_set must be an array of {from_installed_item, to_installed_item}")
+	}
+	var moves []move
+	for _, sw := range set {
+		if sw.FromInstalledItem == nil || sw.ToInstalledItem == nil {
+			return nil, failReply("MISSING_PARAMETER", "each installed_items_swap_set entry needs from_installed_item and to_installed_item")
+		}
+		for side, it := range map[string]*swapSide{"from_installed_item": sw.FromInstalledItem, "to_installed_item": sw.ToInstalledItem} {
+			if !isNull(it.InstalledItemsDistributionSet) {
+				return nil, failReply("INVALID_VALUE", "swap's %s documents no installed_items_distribution_set", side)
+			}
+		}
+		from, bad := serialOf("from_installed_item", sw.FromInstalledItem.InstalledItemIdentifier)
+		if bad != nil {
+			return nil, bad
+		}
+		to, bad := serialOf("to_installed_item", sw.ToInstalledItem.InstalledItemIdentifier)
+		if bad != nil {
+			return nil, bad
+		}
+		moves = append(moves, move{serial: from, toSerial: to})
+	}
+	return moves, nil
+}
+
+// moveMoves reads a move's installed_items_swap_set of {to_subscription,
+// installed_item_identifier}: each item goes to a subscription other than
+// sub.
+func (s *Server) moveMoves(p installedParams, sub *subscription) ([]move, *reply) {
+	var set []moveParam
+	if err := json.Unmarshal(p.InstalledItemsSwapSet, &set); err != nil {
+		return nil, failReply("INVALID_VALUE", "installed_items_swap_set must be an array of {to_subscription, installed_item_identifier}")
+	}
+	var moves []move
+	for _, mv := range set {
+		if !isNull(mv.FromInstalledItem) || !isNull(mv.ToInstalledItem) {
+			return nil, failReply("INVALID_VALUE", "a move's installed_items_swap_set entry is {to_subscription, installed_item_identifier}, not a swap pair")
+		}
+		if len(mv.ToSubscription) == 0 {
+			return nil, failReply("MISSING_PARAMETER", "installed_items_swap_set.to_subscription is mandatory")
+		}
+		to, bad := s.lookupSubscription("installed_items_swap_set.to_subscription", mv.ToSubscription)
+		if bad != nil {
+			return nil, bad
+		}
+		if to == sub {
+			return nil, failReply("INVALID_VALUE", "installed_items_swap_set.to_subscription names the source subscription %s", sub.number)
+		}
+		serial, bad := serialOf("installed_items_swap_set", mv.InstalledItemIdentifier)
+		if bad != nil {
+			return nil, bad
+		}
+		moves = append(moves, move{serial: serial, to: to})
 	}
 	return moves, nil
 }

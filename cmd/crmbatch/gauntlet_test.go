@@ -162,9 +162,9 @@ func runGauntletCase(t *testing.T, tc gauntletCase) {
 	}()
 	select {
 	case r.code = <-done:
-	case <-time.After(30 * time.Second):
-		// A watchdog, not a timing assertion: a case takes well under a second
-		// or two; only a hang gets here.
+	case <-beforeDeadline(t):
+		// Only a hang gets here, however slow the machine: the test binary
+		// would stop at its -timeout anyway; this names the case first.
 		if tc.unblock != nil {
 			tc.unblock(r)
 		}
@@ -214,6 +214,19 @@ func runGauntletCase(t *testing.T, tc gauntletCase) {
 	if tc.check != nil && !t.Failed() {
 		tc.check(t, r)
 	}
+}
+
+// beforeDeadline fires shortly before the test binary's -timeout, so that a
+// run that never returns fails naming itself instead of in the binary's
+// panic; with no deadline (-timeout 0) it never fires. It is no time budget:
+// a slow machine makes the run late, never failed.
+func beforeDeadline(t *testing.T) <-chan time.Time {
+	deadline, ok := t.Deadline()
+	if !ok {
+		return nil
+	}
+	left := time.Until(deadline)
+	return time.After(left - min(left/10, 30*time.Second))
 }
 
 // listTree lists the paths under dir, with a mark for the kind of each.

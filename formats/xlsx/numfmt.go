@@ -1,4 +1,4 @@
-package formats
+package xlsx
 
 import (
 	"math"
@@ -197,104 +197,131 @@ func splitSections(code string) []string {
 
 // parseSection reads one section; what it cannot render is kept in odd.
 func parseSection(sec string) numSection {
-	var s numSection
-	var text strings.Builder // literal text, for changes
-	var odds []string        // what cannot be rendered, in order
-	addLit := func(lit string, counts bool) {
-		if n := len(s.parts); n > 0 && s.parts[n-1].ph == 0 {
-			s.parts[n-1].lit += lit
-		} else {
-			s.parts = append(s.parts, numPart{lit: lit})
-		}
-		if counts {
-			text.WriteString(lit)
-		}
-	}
-	frac := false
+	var p sectionParser
 	for i := 0; i < len(sec); i++ {
-		c := sec[i]
-		switch {
-		case c == '"':
-			j := strings.IndexByte(sec[i+1:], '"')
-			if j < 0 {
-				j = len(sec) - i - 1
-			}
-			addLit(sec[i+1:i+1+j], true)
-			i += j + 1
-		case c == '\\' && i+1 < len(sec):
-			_, n := utf8.DecodeRuneInString(sec[i+1:])
-			addLit(sec[i+1:i+1+n], true)
-			i += n
-		case c == '_' && i+1 < len(sec):
-			_, n := utf8.DecodeRuneInString(sec[i+1:])
-			addLit(" ", false) // the width of the next character
-			i += n
-		case c == '*' && i+1 < len(sec):
-			_, n := utf8.DecodeRuneInString(sec[i+1:]) // fill to the column's width
-			i += n
-		case c == '[':
-			j := strings.IndexByte(sec[i:], ']')
-			if j < 0 {
-				j = len(sec) - i
-			}
-			in := sec[i+1 : min(i+j, len(sec))]
-			switch {
-			case strings.HasPrefix(in, "$"): // [$€-407], [$-409]: a currency and a locale
-				cur, _, _ := strings.Cut(in[1:], "-")
-				addLit(cur, false)
-			case strings.ContainsAny(in, "<>="):
-				odds = append(odds, "["+in+"]") // a condition
-			}
-			i += j // colours change nothing
-		case c == '0' || c == '#' || c == '?':
-			if frac {
-				s.fracPH++
-			} else {
-				s.intPH++
-				if c == '0' {
-					s.minInt++
-				}
-			}
-			s.parts = append(s.parts, numPart{ph: c, frac: frac})
-		case c == '.':
-			if frac {
-				odds = append(odds, ".")
-			}
-			frac = true
-			s.parts = append(s.parts, numPart{ph: '.'})
-		case c == ',':
-			if !frac && s.intPH > 0 && i+1 < len(sec) && (sec[i+1] == '0' || sec[i+1] == '#' || sec[i+1] == '?') {
-				s.grouping = true
-			} else if s.intPH > 0 || s.fracPH > 0 {
-				odds = append(odds, ",") // scaling by a thousand
-			} else {
-				addLit(",", false)
-			}
-		case c == '%' || c == '@' || c == '/' || c == 'E' || c == 'e':
-			odds = append(odds, string(c))
-		case strings.HasPrefix(strings.ToLower(sec[i:]), "general"):
-			s.parts = append(s.parts, numPart{ph: 'G'})
-			i += len("general") - 1
-		case strings.IndexByte("$-+():!^&'~{}<>= ", c) >= 0:
-			addLit(string(c), false)
-		default:
-			r, n := utf8.DecodeRuneInString(sec[i:])
-			if unicode.Is(unicode.Sc, r) { // currency symbols are shown as they are
-				addLit(sec[i:i+n], false)
-			} else {
-				odds = append(odds, sec[i:i+n])
-				text.WriteString(sec[i : i+n]) // unquoted text is text all the same
-			}
-			i += n - 1
+		if end, ok := p.literal(sec, i); ok {
+			i = end
+			continue
 		}
+		i = p.symbol(sec, i)
 	}
-	if len(odds) > 0 {
-		s.odd = odds[0]
+	if len(p.odds) > 0 {
+		p.s.odd = p.odds[0]
 	}
-	s.split = s.literalInInteger()
-	hasText := strings.IndexFunc(text.String(), func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }) >= 0
-	s.changes = s.minInt >= 2 || hasText
-	return s
+	p.s.split = p.s.literalInInteger()
+	hasText := strings.IndexFunc(p.text.String(), func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }) >= 0
+	p.s.changes = p.s.minInt >= 2 || hasText
+	return p.s
+}
+
+// sectionParser is what parseSection has read of a section so far.
+type sectionParser struct {
+	s    numSection
+	text strings.Builder // literal text, for changes
+	odds []string        // what cannot be rendered, in order
+	frac bool            // past the decimal point
+}
+
+// addLit appends literal text to the section; counts says it is text the
+// user reads (quoted or escaped), not spacing or a currency symbol.
+func (p *sectionParser) addLit(lit string, counts bool) {
+	if n := len(p.s.parts); n > 0 && p.s.parts[n-1].ph == 0 {
+		p.s.parts[n-1].lit += lit
+	} else {
+		p.s.parts = append(p.s.parts, numPart{lit: lit})
+	}
+	if counts {
+		p.text.WriteString(lit)
+	}
+}
+
+// literal reads the quoted text, escape, spacing, fill or [bracket] that
+// starts at sec[i], if one does, and returns the index of its last byte.
+func (p *sectionParser) literal(sec string, i int) (end int, ok bool) {
+	switch c := sec[i]; {
+	case c == '"':
+		j := strings.IndexByte(sec[i+1:], '"')
+		if j < 0 {
+			j = len(sec) - i - 1
+		}
+		p.addLit(sec[i+1:i+1+j], true)
+		return i + j + 1, true
+	case c == '\\' && i+1 < len(sec):
+		_, n := utf8.DecodeRuneInString(sec[i+1:])
+		p.addLit(sec[i+1:i+1+n], true)
+		return i + n, true
+	case c == '_' && i+1 < len(sec):
+		_, n := utf8.DecodeRuneInString(sec[i+1:])
+		p.addLit(" ", false) // the width of the next character
+		return i + n, true
+	case c == '*' && i+1 < len(sec):
+		_, n := utf8.DecodeRuneInString(sec[i+1:]) // fill to the column's width
+		return i + n, true
+	case c == '[':
+		j := strings.IndexByte(sec[i:], ']')
+		if j < 0 {
+			j = len(sec) - i
+		}
+		in := sec[i+1 : min(i+j, len(sec))]
+		switch {
+		case strings.HasPrefix(in, "$"): // [$€-407], [$-409]: a currency and a locale
+			cur, _, _ := strings.Cut(in[1:], "-")
+			p.addLit(cur, false)
+		case strings.ContainsAny(in, "<>="):
+			p.odds = append(p.odds, "["+in+"]") // a condition
+		}
+		return i + j, true // colours change nothing
+	}
+	return i, false
+}
+
+// symbol reads the placeholder, point, comma, keyword or character at
+// sec[i] and returns the index of its last byte.
+func (p *sectionParser) symbol(sec string, i int) int {
+	s := &p.s
+	switch c := sec[i]; {
+	case c == '0' || c == '#' || c == '?':
+		if p.frac {
+			s.fracPH++
+		} else {
+			s.intPH++
+			if c == '0' {
+				s.minInt++
+			}
+		}
+		s.parts = append(s.parts, numPart{ph: c, frac: p.frac})
+	case c == '.':
+		if p.frac {
+			p.odds = append(p.odds, ".")
+		}
+		p.frac = true
+		s.parts = append(s.parts, numPart{ph: '.'})
+	case c == ',':
+		if !p.frac && s.intPH > 0 && i+1 < len(sec) && (sec[i+1] == '0' || sec[i+1] == '#' || sec[i+1] == '?') {
+			s.grouping = true
+		} else if s.intPH > 0 || s.fracPH > 0 {
+			p.odds = append(p.odds, ",") // scaling by a thousand
+		} else {
+			p.addLit(",", false)
+		}
+	case c == '%' || c == '@' || c == '/' || c == 'E' || c == 'e':
+		p.odds = append(p.odds, string(c))
+	case strings.EqualFold(sec[i:min(i+len("general"), len(sec))], "general"):
+		s.parts = append(s.parts, numPart{ph: 'G'})
+		return i + len("general") - 1
+	case strings.IndexByte("$-+():!^&'~{}<>= ", c) >= 0:
+		p.addLit(string(c), false)
+	default:
+		r, n := utf8.DecodeRuneInString(sec[i:])
+		if unicode.Is(unicode.Sc, r) { // currency symbols are shown as they are
+			p.addLit(sec[i:i+n], false)
+		} else {
+			p.odds = append(p.odds, sec[i:i+n])
+			p.text.WriteString(sec[i : i+n]) // unquoted text is text all the same
+		}
+		return i + n - 1
+	}
+	return i
 }
 
 // literalInInteger reports whether literal text stands between two
@@ -350,7 +377,13 @@ func (p *numPattern) render(raw string) (text string, changes bool, odd string) 
 	if sec.grouping && sec.split {
 		return "", true, ","
 	}
-	abs := math.Abs(v)
+	return sec.format(math.Abs(v), minus), true, ""
+}
+
+// format writes abs (negative when minus) through the section's parts.
+// Integer placeholders take the digits from the right, the first one all
+// that are left; fraction placeholders take them from the left.
+func (sec *numSection) format(abs float64, minus bool) string {
 	intDigits, fracDigits := digitsOf(abs, sec.fracPH)
 	if intDigits == "0" {
 		intDigits = "" // #.00 shows .50; 0.00 pads it back to 0.50
@@ -362,8 +395,6 @@ func (p *numPattern) render(raw string) (text string, changes bool, odd string) 
 	if minus {
 		b.WriteByte('-')
 	}
-	// Integer placeholders take the digits from the right; the first one takes
-	// all that are left. Fraction placeholders take them from the left.
 	left, k, f := intDigits, sec.intPH, 0
 	for _, part := range sec.parts {
 		switch {
@@ -374,14 +405,7 @@ func (p *numPattern) render(raw string) (text string, changes bool, odd string) 
 		case part.ph == '.':
 			b.WriteByte('.')
 		case part.frac:
-			switch {
-			case f < len(fracDigits) && !trailingZeros(fracDigits[f:]):
-				b.WriteByte(fracDigits[f])
-			case part.ph == '0':
-				b.WriteByte('0')
-			case part.ph == '?':
-				b.WriteByte(' ')
-			}
+			b.WriteString(fracDigit(part.ph, fracDigits, f))
 			f++
 		case sec.grouping:
 			if k == sec.intPH {
@@ -398,17 +422,39 @@ func (p *numPattern) render(raw string) (text string, changes bool, odd string) 
 			case len(left) > k:
 				take, left = left[:len(left)-k], left[len(left)-k:]
 			}
-			switch {
-			case take != "":
-				b.WriteString(take)
-			case part.ph == '0':
-				b.WriteByte('0')
-			case part.ph == '?':
-				b.WriteByte(' ')
-			}
+			b.WriteString(intDigit(part.ph, take))
 		}
 	}
-	return b.String(), true, ""
+	return b.String()
+}
+
+// fracDigit is what the fraction placeholder ph shows as the f-th decimal of
+// digits: the digit while one that is not a trailing zero is left, else 0
+// for 0, a space for ?, nothing for #.
+func fracDigit(ph byte, digits string, f int) string {
+	switch {
+	case f < len(digits) && !trailingZeros(digits[f:]):
+		return digits[f : f+1]
+	case ph == '0':
+		return "0"
+	case ph == '?':
+		return " "
+	}
+	return ""
+}
+
+// intDigit is what the integer placeholder ph shows of the digits it takes:
+// them, else 0 for 0, a space for ?, nothing for #.
+func intDigit(ph byte, take string) string {
+	switch {
+	case take != "":
+		return take
+	case ph == '0':
+		return "0"
+	case ph == '?':
+		return " "
+	}
+	return ""
 }
 
 // digitsOf renders abs with n decimals as its integer and fraction digits,

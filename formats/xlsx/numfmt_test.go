@@ -1,6 +1,9 @@
-package formats
+package xlsx
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // TestNumberPatterns: formats that pad with zeros or add text are applied as
 // Excel shows them; others leave the stored number; what cannot be rendered
@@ -133,4 +136,26 @@ func FuzzNumberPattern(f *testing.F) {
 			t.Fatalf("%q on %q: %q, odd %q, without a change", code, raw, text, odd)
 		}
 	})
+}
+
+// TestNumberPatternLongCode reads format codes of 4,096 bytes, which a
+// damaged or hostile styles part can hold: in time and memory linear in
+// the code, counted in allocations (no clock). Lowering the rest of the
+// code at each byte to look for "General" made it quadratic: a code of
+// 10,000 bytes that are no character took 5 s, one of 100,000 bytes 9 min.
+func TestNumberPatternLongCode(t *testing.T) {
+	for _, tc := range []struct {
+		name, unit string
+	}{
+		{"bytes that are no character", "\xba"},
+		{"letters", "Λ"},
+		{"text and placeholders", `"pci"0`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code := strings.Repeat(tc.unit, 4096/len(tc.unit))
+			if n := testing.AllocsPerRun(3, func() { parsePattern(code) }); n > 200 {
+				t.Errorf("%.0f allocations for a code of %d bytes, want a few dozen", n, len(code))
+			}
+		})
+	}
 }

@@ -1,4 +1,4 @@
-package formats
+package xmlscan
 
 import (
 	"bytes"
@@ -10,10 +10,10 @@ import (
 	"testing/iotest"
 )
 
-// scanAll renders the tokens of xmlScanner over r, text runs merged, as
+// scanAll renders the tokens of Scanner over r, text runs merged, as
 // lines; err is the error that stopped it (nil at io.EOF).
 func scanAll(r io.Reader) (string, error) {
-	s := newXMLScanner(r)
+	s := New(r)
 	var b strings.Builder
 	var text []byte
 	flush := func() {
@@ -23,7 +23,7 @@ func scanAll(r io.Reader) (string, error) {
 		}
 	}
 	for {
-		tok, err := s.next()
+		tok, err := s.Next()
 		if err == io.EOF {
 			flush()
 			return b.String(), nil
@@ -32,18 +32,18 @@ func scanAll(r io.Reader) (string, error) {
 			return b.String(), err
 		}
 		switch tok {
-		case tokText:
-			text = append(text, s.text...)
-		case tokStart:
+		case Text:
+			text = append(text, s.Text()...)
+		case Start:
 			flush()
-			fmt.Fprintf(&b, "start %s", s.name)
-			for _, a := range s.attrs {
-				fmt.Fprintf(&b, " %s=%q", a.name, a.value)
+			fmt.Fprintf(&b, "start %s", s.Name())
+			for _, a := range s.Attrs() {
+				fmt.Fprintf(&b, " %s=%q", a.Name, a.Value)
 			}
 			b.WriteByte('\n')
-		case tokEnd:
+		case End:
 			flush()
-			fmt.Fprintf(&b, "end %s\n", s.name)
+			fmt.Fprintf(&b, "end %s\n", s.Name())
 		}
 	}
 }

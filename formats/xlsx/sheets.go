@@ -1,6 +1,10 @@
-package formats
+package xlsx
 
-import "os"
+import (
+	"os"
+
+	"github.com/crmbatch/crmbatch/formats/internal/table"
+)
 
 // SheetNames returns the names of an XLSX workbook's worksheets, in order,
 // reading only the workbook's parts, not its sheets or shared strings: what a
@@ -15,7 +19,7 @@ func SheetNames(path, password string) ([]string, error) {
 		f.Close()
 		return nil, err
 	}
-	x := &xlsxReader{name: path, opts: Options{Password: password}.withDefaults(), closer: f, namesOnly: true}
+	x := &Reader{name: path, opts: table.Options{Password: password}.WithDefaults(), closer: f, namesOnly: true}
 	defer x.Close()
 	if err := x.open(f, st.Size()); err != nil {
 		return nil, err

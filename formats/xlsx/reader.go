@@ -1,4 +1,4 @@
-package formats
+package xlsx
 
 import (
 	"archive/zip"
@@ -14,25 +14,31 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/crmbatch/crmbatch/formats/internal/sniff"
+	"github.com/crmbatch/crmbatch/formats/internal/table"
+	"github.com/crmbatch/crmbatch/formats/xlsx/internal/xmlscan"
 )
 
-// Excel's sheet limits.
+// Excel's sheet limits: a reference past them is no cell of a sheet.
 const (
-	maxSheetRows    = 1 << 20
-	maxSheetColumns = 1 << 14
+	MaxSheetRows    = 1 << 20
+	MaxSheetColumns = 1 << 14
 )
 
-type xlsxReader struct {
+// Reader streams the records of one worksheet. After Next returns an error
+// other than io.EOF it is spent: every later call returns the same error.
+type Reader struct {
 	name   string
 	sheet  string
-	opts   Options
+	opts   table.Options
 	closer io.Closer
 	parts  map[string]*zip.File
 	// namesOnly stops open once the sheet names are known (SheetNames).
 	namesOnly bool
 
 	member   io.ReadCloser
-	sc       *xmlScanner
+	sc       *xmlscan.Scanner
 	sst      *stringTable
 	styles   []cellStyle // by cellXfs index
 	date1904 bool
@@ -51,8 +57,8 @@ type xlsxReader struct {
 	err    error
 
 	vals     []string
-	kinds    []CellKind
-	problems []CellProblem // the row's Unusable cells
+	kinds    []table.CellKind
+	problems []table.CellProblem // the row's Unusable cells
 	// reason and hint say why cellValue returned Unusable.
 	reason, hint string
 	spans        []span // where in rowText a value is, when it is there
@@ -93,7 +99,10 @@ type cell struct {
 	inT, inRPh bool
 }
 
-func openXLSX(path string, opts Options) (Reader, error) {
+// Open opens the workbook at path and reads its header from the sheet
+// opts.Sheet names (the first visible worksheet when it names none). Errors
+// are *table.InputError naming path.
+func Open(path string, opts table.Options) (*Reader, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -103,16 +112,22 @@ func openXLSX(path string, opts Options) (Reader, error) {
 		f.Close()
 		return nil, err
 	}
-	x, err := newXLSXReader(f, st.Size(), path, opts, f)
+	x, err := newReader(f, st.Size(), path, opts, f)
 	if err != nil {
 		return nil, err // x.Close closed f
 	}
 	return x, nil
 }
 
-// newXLSXReader reads the workbook in ra; closer, if not nil, is closed by Close.
-func newXLSXReader(ra io.ReaderAt, size int64, name string, opts Options, closer io.Closer) (*xlsxReader, error) {
-	x := &xlsxReader{name: name, opts: opts.withDefaults(), closer: closer}
+// OpenAt reads the workbook of size bytes in ra as Open does; errors name
+// name, and Close does not close ra.
+func OpenAt(ra io.ReaderAt, size int64, name string, opts table.Options) (*Reader, error) {
+	return newReader(ra, size, name, opts, nil)
+}
+
+// newReader reads the workbook in ra; closer, if not nil, is closed by Close.
+func newReader(ra io.ReaderAt, size int64, name string, opts table.Options, closer io.Closer) (*Reader, error) {
+	x := &Reader{name: name, opts: opts.WithDefaults(), closer: closer}
 	if err := x.open(ra, size); err != nil {
 		x.Close()
 		return nil, err
@@ -120,12 +135,31 @@ func newXLSXReader(ra io.ReaderAt, size int64, name string, opts Options, closer
 	return x, nil
 }
 
-func (x *xlsxReader) open(ra io.ReaderAt, size int64) error {
-	if size == 0 {
-		return x.fail(0, "", ErrEmptyFile)
+// open reads the workbook in ra up to the chosen sheet's header (or, for
+// SheetNames, up to the sheet names).
+func (x *Reader) open(ra io.ReaderAt, size int64) error {
+	if err := x.openZip(ra, size); err != nil {
+		return err
 	}
-	magic := make([]byte, len(cfbMagic))
-	if n, _ := ra.ReadAt(magic, 0); n == len(magic) && bytes.Equal(magic, cfbMagic) {
+	wb, rels, wbDir, err := x.readWorkbook()
+	if err != nil {
+		return err
+	}
+	sheetPath, err := x.chooseSheet(wb, rels, wbDir)
+	if err != nil || x.namesOnly {
+		return err
+	}
+	return x.openSheet(rels, wbDir, sheetPath)
+}
+
+// openZip opens the zip in ra, decrypting a password-protected workbook
+// first, and indexes its members by lower-case name.
+func (x *Reader) openZip(ra io.ReaderAt, size int64) error {
+	if size == 0 {
+		return x.fail(0, "", table.ErrEmptyFile)
+	}
+	magic := make([]byte, len(sniff.OLEMagic))
+	if n, _ := ra.ReadAt(magic, 0); n == len(magic) && string(magic) == sniff.OLEMagic {
 		plain, err := x.decryptWorkbook(ra, size)
 		if err != nil {
 			return err
@@ -134,41 +168,52 @@ func (x *xlsxReader) open(ra io.ReaderAt, size int64) error {
 	}
 	zr, err := zip.NewReader(ra, size)
 	if err != nil {
-		head := make([]byte, 512)
-		n, _ := ra.ReadAt(head, 0)
-		if k := binaryKind(head[:n]); k.what != "" && !bytes.HasPrefix(head, []byte("PK")) {
-			return x.fail(0, "", because(ErrUnsupportedFormat, "this is %s, not an .xlsx workbook\nhint: %s", k.what, k.hint))
-		}
-		if utf16Order(head[:n]) != "" || bytes.HasPrefix(head, []byte{0xFF, 0xFE}) || bytes.HasPrefix(head, []byte{0xFE, 0xFF}) {
-			return x.fail(0, "", because(ErrUnsupportedFormat, "this is UTF-16 text (CSV or tab-separated?), not an .xlsx workbook\nhint: rename it to .csv, or save it as \"CSV UTF-8\""))
-		}
-		if looksText(head[:n]) {
-			return x.fail(0, "", because(ErrTruncated, "not a readable .xlsx (zip) file: %v; it holds text (CSV?)\nhint: if it is CSV, rename it to .csv", err))
-		}
-		return x.fail(0, "", because(ErrTruncated, "not a readable .xlsx (zip) file: %v\nhint: the file may be incomplete; save or download it again", err))
+		return x.notZip(ra, err)
 	}
 	x.parts = make(map[string]*zip.File, len(zr.File))
 	for _, zf := range zr.File {
 		x.parts[strings.ToLower(strings.TrimPrefix(zf.Name, "/"))] = zf
 	}
+	return nil
+}
 
+// notZip says what the file in ra is, since archive/zip cannot read it
+// (err): another kind of file, UTF-16 or other text, or a damaged zip.
+func (x *Reader) notZip(ra io.ReaderAt, err error) error {
+	head := make([]byte, 512)
+	n, _ := ra.ReadAt(head, 0)
+	if k := sniff.Binary(head[:n]); k.What != "" && !bytes.HasPrefix(head, []byte("PK")) {
+		return x.fail(0, "", table.Because(table.ErrUnsupportedFormat, "this is %s, not an .xlsx workbook\nhint: %s", k.What, k.Hint))
+	}
+	if sniff.UTF16Order(head[:n]) != "" || bytes.HasPrefix(head, []byte{0xFF, 0xFE}) || bytes.HasPrefix(head, []byte{0xFE, 0xFF}) {
+		return x.fail(0, "", table.Because(table.ErrUnsupportedFormat, "this is UTF-16 text (CSV or tab-separated?), not an .xlsx workbook\nhint: rename it to .csv, or save it as \"CSV UTF-8\""))
+	}
+	if sniff.Text(head[:n]) {
+		return x.fail(0, "", table.Because(table.ErrTruncated, "not a readable .xlsx (zip) file: %v; it holds text (CSV?)\nhint: if it is CSV, rename it to .csv", err))
+	}
+	return x.fail(0, "", table.Because(table.ErrTruncated, "not a readable .xlsx (zip) file: %v\nhint: the file may be incomplete; save or download it again", err))
+}
+
+// readWorkbook reads the workbook part (where the package's relationships
+// say it is), its settings and its relationships; wbDir is its folder.
+func (x *Reader) readWorkbook() (wb *workbookXML, rels *relsXML, wbDir string, err error) {
 	wbPath := "xl/workbook.xml"
 	var root relsXML
 	if ok, err := x.readPart("_rels/.rels", &root); err != nil {
-		return err
+		return nil, nil, "", err
 	} else if ok {
 		if t := root.target("", "/officeDocument"); t != "" {
 			wbPath = t
 		}
 	}
-	var wb workbookXML
-	if ok, err := x.readPart(wbPath, &wb); err != nil {
-		return err
+	wb = &workbookXML{}
+	if ok, err := x.readPart(wbPath, wb); err != nil {
+		return nil, nil, "", err
 	} else if !ok {
-		if k := x.zipKind(); k.what != "" {
-			return x.fail(0, "", because(ErrUnsupportedFormat, "this is %s, not an .xlsx workbook\nhint: %s", k.what, k.hint))
+		if k := x.archiveKind(); k.What != "" {
+			return nil, nil, "", x.fail(0, "", table.Because(table.ErrUnsupportedFormat, "this is %s, not an .xlsx workbook\nhint: %s", k.What, k.Hint))
 		}
-		return x.fail(0, "", because(ErrTruncated, "no workbook part (%s) in the file\nhint: is this really an .xlsx workbook?", wbPath))
+		return nil, nil, "", x.fail(0, "", table.Because(table.ErrTruncated, "no workbook part (%s) in the file\nhint: is this really an .xlsx workbook?", wbPath))
 	}
 	if wb.Pr != nil {
 		x.date1904 = xmlTrue(wb.Pr.Date1904)
@@ -176,16 +221,17 @@ func (x *xlsxReader) open(ra io.ReaderAt, size int64) error {
 	if wb.Calc != nil {
 		x.fullCalc = xmlTrue(wb.Calc.FullCalcOnLoad)
 	}
-	wbDir := path.Dir(wbPath)
-	var rels relsXML
-	if _, err := x.readPart(path.Join(wbDir, "_rels", path.Base(wbPath)+".rels"), &rels); err != nil {
-		return err
+	wbDir = path.Dir(wbPath)
+	rels = &relsXML{}
+	if _, err := x.readPart(path.Join(wbDir, "_rels", path.Base(wbPath)+".rels"), rels); err != nil {
+		return nil, nil, "", err
 	}
+	return wb, rels, wbDir, nil
+}
 
-	sheetPath, err := x.chooseSheet(&wb, &rels, wbDir)
-	if err != nil || x.namesOnly {
-		return err
-	}
+// openSheet loads the styles and shared strings the workbook's
+// relationships name, opens the sheet part and reads its header.
+func (x *Reader) openSheet(rels *relsXML, wbDir, sheetPath string) error {
 	if p := rels.target(wbDir, "/styles"); p != "" {
 		if err := x.loadStyles(p); err != nil {
 			return err
@@ -197,23 +243,23 @@ func (x *xlsxReader) open(ra io.ReaderAt, size int64) error {
 			return err
 		}
 	}
-
 	zf := x.parts[strings.ToLower(sheetPath)]
 	if zf == nil {
-		return x.fail(0, "", because(ErrTruncated, "the sheet's part %s is missing", sheetPath))
+		return x.fail(0, "", table.Because(table.ErrTruncated, "the sheet's part %s is missing", sheetPath))
 	}
+	var err error
 	if x.member, err = x.openMember(zf); err != nil {
 		return err
 	}
-	x.sc = newXMLScanner(x.member)
-	x.sc.limit = x.tokenLimit()
+	x.sc = xmlscan.New(x.member)
+	x.sc.Limit = x.tokenLimit()
 	return x.readHeader()
 }
 
-// zipKind names the kind of a zip archive without a workbook from its
+// archiveKind names the kind of a zip archive without a workbook from its
 // members: a Word or PowerPoint document, an OpenDocument spreadsheet, or
 // any other archive.
-func (x *xlsxReader) zipKind() fileKind {
+func (x *Reader) archiveKind() sniff.Kind {
 	var names []byte
 	for name := range x.parts {
 		names = append(append(names, name...), ' ')
@@ -225,9 +271,9 @@ func (x *xlsxReader) zipKind() fileKind {
 			names = append(names, mime...)
 		}
 	}
-	k := zipKind(names)
-	if strings.HasPrefix(k.what, "an XLSX") {
-		return fileKind{} // a workbook's parts, but not where they should be
+	k := sniff.Zip(names)
+	if strings.HasPrefix(k.What, "an XLSX") {
+		return sniff.Kind{} // a workbook's parts, but not where they should be
 	}
 	return k
 }
@@ -235,7 +281,7 @@ func (x *xlsxReader) zipKind() fileKind {
 // tokenLimit bounds one XML token (tag, text, comment, directive) of the
 // sheet and shared strings parts: a zip member of 1 GiB that is a single
 // cell or a single DOCTYPE must fail at the limit, not be held in memory.
-func (x *xlsxReader) tokenLimit() int {
+func (x *Reader) tokenLimit() int {
 	return max(16<<20, 8*x.opts.MaxCellChars)
 }
 
@@ -243,13 +289,13 @@ func (x *xlsxReader) tokenLimit() int {
 // from its runs. A raw value may be longer than the text it decodes to
 // (a character takes up to 3 bytes of UTF-8, an _xHHHH_ escape 7), hence
 // the margin: past it the cell is surely longer than MaxCellChars.
-func (x *xlsxReader) rawCellLimit() int {
+func (x *Reader) rawCellLimit() int {
 	return 8 * x.opts.MaxCellChars
 }
 
 // chooseSheet finds the sheet named in the options, or the first visible
 // worksheet, and returns its part name.
-func (x *xlsxReader) chooseSheet(wb *workbookXML, rels *relsXML, wbDir string) (string, error) {
+func (x *Reader) chooseSheet(wb *workbookXML, rels *relsXML, wbDir string) (string, error) {
 	type sheet struct {
 		name, part       string
 		worksheet, shown bool
@@ -275,7 +321,7 @@ func (x *xlsxReader) chooseSheet(wb *workbookXML, rels *relsXML, wbDir string) (
 			return "", x.fail(0, "", err)
 		}
 		if !all[i].worksheet {
-			return "", x.fail(0, "", because(ErrSheetNotFound, "sheet %q is not a worksheet (a chart or dialog sheet?)", all[i].name))
+			return "", x.fail(0, "", table.Because(table.ErrSheetNotFound, "sheet %q is not a worksheet (a chart or dialog sheet?)", all[i].name))
 		}
 		x.sheet = all[i].name
 		return all[i].part, nil
@@ -296,7 +342,7 @@ func (x *xlsxReader) chooseSheet(wb *workbookXML, rels *relsXML, wbDir string) (
 		}
 	}
 	if first < 0 {
-		return "", x.fail(0, "", because(ErrSheetNotFound, "the workbook has no worksheet"))
+		return "", x.fail(0, "", table.Because(table.ErrSheetNotFound, "the workbook has no worksheet"))
 	}
 	x.sheet = all[first].name
 	return all[first].part, nil
@@ -304,7 +350,7 @@ func (x *xlsxReader) chooseSheet(wb *workbookXML, rels *relsXML, wbDir string) (
 
 // chartOnly reports whether the worksheet part holds a drawing and no
 // cell: a chart sheet in all but name, as LibreOffice saves one.
-func (x *xlsxReader) chartOnly(part string) bool {
+func (x *Reader) chartOnly(part string) bool {
 	var rels relsXML
 	if ok, err := x.readPart(path.Join(path.Dir(part), "_rels", path.Base(part)+".rels"), &rels); !ok || err != nil ||
 		rels.target("", "/drawing") == "" {
@@ -319,17 +365,17 @@ func (x *xlsxReader) chartOnly(part string) bool {
 		return false
 	}
 	defer rc.Close()
-	sc := newXMLScanner(rc)
-	sc.limit = x.tokenLimit()
+	sc := xmlscan.New(rc)
+	sc.Limit = x.tokenLimit()
 	for {
-		tok, err := sc.next()
+		tok, err := sc.Next()
 		if err != nil {
 			return false // the reading proper says what is wrong
 		}
 		switch {
-		case tok == tokStart && string(sc.name) == "c":
+		case tok == xmlscan.Start && string(sc.Name()) == "c":
 			return false
-		case tok == tokEnd && string(sc.name) == "sheetData":
+		case tok == xmlscan.End && string(sc.Name()) == "sheetData":
 			return true
 		}
 	}
@@ -362,31 +408,31 @@ func matchSheet(want string, names []string) (int, error) {
 	}
 	switch {
 	case len(fits) > 1:
-		return -1, because(ErrSheetNotFound, "sheet %q fits several sheets once spaces are trimmed: %s\nhint: give the name exactly, spaces included",
+		return -1, table.Because(table.ErrSheetNotFound, "sheet %q fits several sheets once spaces are trimmed: %s\nhint: give the name exactly, spaces included",
 			want, strings.Join(fits, ", "))
 	case found < 0:
 		quoted := make([]string, len(names))
 		for i, n := range names {
 			quoted[i] = strconv.Quote(n)
 		}
-		return -1, because(ErrSheetNotFound, "sheet %q not found; the workbook has %s", want, strings.Join(quoted, ", "))
+		return -1, table.Because(table.ErrSheetNotFound, "sheet %q not found; the workbook has %s", want, strings.Join(quoted, ", "))
 	}
 	return found, nil
 }
 
-func (x *xlsxReader) readHeader() error {
+func (x *Reader) readHeader() error {
 	for {
 		_, err := x.readRow(x.opts.MaxColumns, nil)
 		if err == io.EOF {
-			return x.fail(0, "", because(ErrNoHeader, "no header row: the sheet is empty"))
+			return x.fail(0, "", table.Because(table.ErrNoHeader, "no header row: the sheet is empty"))
 		}
 		if err != nil {
 			return err
 		}
-		if blankRow(x.vals) {
+		if table.BlankRow(x.vals) {
 			continue
 		}
-		header, err := buildHeader(x.vals, x.opts.MaxColumns, x.opts.MaxCellChars, x.locate)
+		header, err := table.BuildHeader(x.vals, x.opts.MaxColumns, x.opts.MaxCellChars, x.locate)
 		if err != nil {
 			return err
 		}
@@ -395,13 +441,18 @@ func (x *xlsxReader) readHeader() error {
 	}
 }
 
-func (x *xlsxReader) Header() []string { return x.header }
+// Header returns the header texts (trimmed) in column order; trailing
+// blank header cells are dropped.
+func (x *Reader) Header() []string { return x.header }
 
-func (x *xlsxReader) HeaderAt() (string, int) { return x.sheet, x.headerRow }
+// HeaderAt says on which sheet and row the header was read.
+func (x *Reader) HeaderAt() (string, int) { return x.sheet, x.headerRow }
 
-func (x *xlsxReader) Sheets() []string { return x.sheets }
+// Sheets are the names of the workbook's worksheets, in order.
+func (x *Reader) Sheets() []string { return x.sheets }
 
-func (x *xlsxReader) Close() error {
+// Close releases the file.
+func (x *Reader) Close() error {
 	if x.member != nil {
 		x.member.Close()
 		x.member = nil
@@ -414,40 +465,41 @@ func (x *xlsxReader) Close() error {
 	return nil
 }
 
-func (x *xlsxReader) Next() (Record, error) {
+// Next returns the next non-blank record, or io.EOF after </sheetData>.
+func (x *Reader) Next() (table.Record, error) {
 	if x.err != nil {
-		return Record{}, x.err
+		return table.Record{}, x.err
 	}
 	for {
 		if x.done {
-			return Record{}, io.EOF
+			return table.Record{}, io.EOF
 		}
 		row, err := x.readRow(len(x.header), x.header)
 		if err == io.EOF {
-			return Record{}, io.EOF
+			return table.Record{}, io.EOF
 		}
 		if err != nil {
 			x.err = err
-			return Record{}, err
+			return table.Record{}, err
 		}
 		for len(x.vals) < len(x.header) {
 			x.vals = append(x.vals, "")
-			x.kinds = append(x.kinds, Empty)
+			x.kinds = append(x.kinds, table.Empty)
 		}
-		if blankRow(x.vals) && len(x.problems) == 0 {
+		if table.BlankRow(x.vals) && len(x.problems) == 0 {
 			continue
 		}
-		if err := checkRecord(x.header, x.vals, x.locate); err != nil {
+		if err := table.CheckRecord(x.header, x.vals, x.locate); err != nil {
 			x.err = err
-			return Record{}, err
+			return table.Record{}, err
 		}
-		if n := len(x.problems); anyLongerThan(x.vals, x.opts.MaxCellChars) {
-			x.problems = longCells(x.problems, x.vals, row, x.opts.MaxCellChars)
+		if n := len(x.problems); table.AnyLongerThan(x.vals, x.opts.MaxCellChars) {
+			x.problems = table.LongCells(x.problems, x.vals, row, x.opts.MaxCellChars)
 			if n > 0 {
-				slices.SortStableFunc(x.problems, func(a, b CellProblem) int { return a.Column - b.Column })
+				slices.SortStableFunc(x.problems, func(a, b table.CellProblem) int { return a.Column - b.Column })
 			}
 		}
-		rec := Record{Sheet: x.sheet, Row: row, Fields: x.vals, Kinds: x.kinds}
+		rec := table.Record{Sheet: x.sheet, Row: row, Fields: x.vals, Kinds: x.kinds}
 		if len(x.problems) > 0 {
 			rec.Problems = x.problems
 		}
@@ -463,152 +515,214 @@ func (x *xlsxReader) Next() (Record, error) {
 // and returns its number; io.EOF after </sheetData>. Cells at or beyond limit
 // must be blank; header names the columns in messages (nil while reading the
 // header itself).
-func (x *xlsxReader) readRow(limit int, header []string) (int, error) {
+func (x *Reader) readRow(limit int, header []string) (int, error) {
 	x.vals, x.kinds, x.spans, x.rowText = x.vals[:0], x.kinds[:0], x.spans[:0], x.rowText[:0]
 	x.problems = x.problems[:0]
-	inRow, inCell := false, false
-	row, lastCol := 0, -1
-	var c cell
+	st := rowState{lastCol: -1}
 	sc := x.sc
 	for {
-		tok, err := sc.next()
+		tok, err := sc.Next()
 		if err != nil {
-			if err == io.EOF {
-				return 0, x.fail(0, "", because(ErrTruncated,
-					"the sheet ends after row %d, before its end (no </sheetData>)\nhint: the file may be incomplete; save or download it again", x.row))
-			}
-			if inRow && errors.Is(err, ErrTooLarge) {
-				return 0, x.xmlError(err, row) // in the row being read
-			}
-			return 0, x.xmlError(err, x.row)
+			return 0, x.scanError(err, &st)
 		}
 		switch tok {
-		case tokStart:
+		case xmlscan.Start:
 			if !x.inData {
-				if string(sc.name) == "sheetData" {
-					if x.done {
-						return 0, x.malformed(0, "second <sheetData> in the sheet")
-					}
-					x.inData = true
-				}
-				continue
-			}
-			switch string(sc.name) {
-			case "row":
-				if inRow {
-					return 0, x.malformed(x.row, "row inside a row")
-				}
-				inRow = true
-				row = x.row + 1
-				for _, a := range sc.attrs {
-					if string(a.name) != "r" {
-						continue
-					}
-					n, ok := parseInt(a.value)
-					if !ok || n < 1 || n > maxSheetRows {
-						return 0, x.malformed(x.row, "bad row number %q", a.value)
-					}
-					if n <= x.row {
-						return 0, x.malformed(n, "row %d comes after row %d", n, x.row)
-					}
-					row = n
-					break
-				}
-				if row > maxSheetRows {
-					return 0, x.malformed(x.row, "more than %d rows", maxSheetRows)
-				}
-			case "c":
-				if !inRow || inCell {
-					return 0, x.malformed(row, "cell outside a row")
-				}
-				inCell = true
-				c = cell{col: lastCol + 1}
-				if err := x.cellAttrs(&c, row); err != nil {
+				if err := x.enterData(); err != nil {
 					return 0, err
 				}
-				if c.col <= lastCol || c.col >= maxSheetColumns {
-					return 0, x.malformed(row, "cell %s out of order", cellName(c.col, row))
-				}
-				lastCol = c.col
-				x.buf = x.buf[:0]
-			case "v":
-				if inCell {
-					c.inV, c.hasV = true, true
-				}
-			case "f":
-				if inCell {
-					c.hasF = true
-				}
-			case "is":
-				if inCell {
-					c.inIS, c.hasV = true, true
-				}
-			case "rPh":
-				c.inRPh = c.inIS
-			case "t":
-				c.inT = c.inIS && !c.inRPh
+				continue
 			}
-		case tokEnd:
+			if err := x.startTag(&st); err != nil {
+				return 0, err
+			}
+		case xmlscan.End:
 			if !x.inData {
 				continue
 			}
-			switch string(sc.name) {
-			case "v":
-				c.inV = false
-			case "t":
-				c.inT = false
-			case "rPh":
-				c.inRPh = false
-			case "is":
-				c.inIS = false
-			case "c":
-				if inCell {
-					inCell = false
-					if err := x.finishCell(row, &c, limit, header); err != nil {
-						return 0, err
-					}
-				}
-			case "row":
-				if !inRow || inCell {
-					return 0, x.malformed(row, "unbalanced row")
-				}
-				x.row = row
-				x.placeText()
-				return row, nil
-			case "sheetData":
-				if inRow {
-					return 0, x.malformed(row, "unclosed row")
-				}
-				x.inData, x.done = false, true
-				return 0, io.EOF
+			if row, end, err := x.endTag(&st, limit, header); end || err != nil {
+				return row, err
 			}
-		case tokText:
-			if c.inV || c.inT {
-				x.buf = append(x.buf, sc.text...)
-				if len(x.buf) > x.rawCellLimit() {
-					col := columnLetters(c.col)
-					if header != nil {
-						col = columnName(header, c.col)
-					}
-					return 0, x.fail(row, col, because(ErrTooLarge, "cell longer than %d characters", x.opts.MaxCellChars))
-				}
+		case xmlscan.Text:
+			if err := x.cellText(&st, header); err != nil {
+				return 0, err
 			}
 		}
 	}
 }
 
+// rowState is where readRow is in the row it reads.
+type rowState struct {
+	inRow, inCell bool
+	row           int // the row's number
+	lastCol       int // the column of the row's last cell, -1 before the first
+	c             cell
+}
+
+// scanError is the error of a sheet whose XML stops being readable while
+// readRow is at st: cut short, damaged, or a token over its limit.
+func (x *Reader) scanError(err error, st *rowState) error {
+	if err == io.EOF {
+		return x.fail(0, "", table.Because(table.ErrTruncated,
+			"the sheet ends after row %d, before its end (no </sheetData>)\nhint: the file may be incomplete; save or download it again", x.row))
+	}
+	if st.inRow && errors.Is(err, table.ErrTooLarge) {
+		return x.xmlError(err, st.row) // in the row being read
+	}
+	return x.xmlError(err, x.row)
+}
+
+// enterData notes a <sheetData> start tag: the rows begin. Other tags before
+// it (the sheet's properties, its columns) are skipped.
+func (x *Reader) enterData() error {
+	if string(x.sc.Name()) != "sheetData" {
+		return nil
+	}
+	if x.done {
+		return x.malformed(0, "second <sheetData> in the sheet")
+	}
+	x.inData = true
+	return nil
+}
+
+// startTag reads a start tag inside <sheetData>: a row, a cell, or the
+// parts of a cell that hold its value.
+func (x *Reader) startTag(st *rowState) error {
+	c := &st.c
+	switch string(x.sc.Name()) {
+	case "row":
+		if st.inRow {
+			return x.malformed(x.row, "row inside a row")
+		}
+		st.inRow = true
+		row, err := x.rowNumber()
+		st.row = row
+		return err
+	case "c":
+		if !st.inRow || st.inCell {
+			return x.malformed(st.row, "cell outside a row")
+		}
+		st.inCell = true
+		*c = cell{col: st.lastCol + 1}
+		if err := x.cellAttrs(c, st.row); err != nil {
+			return err
+		}
+		if c.col <= st.lastCol || c.col >= MaxSheetColumns {
+			return x.malformed(st.row, "cell %s out of order", cellName(c.col, st.row))
+		}
+		st.lastCol = c.col
+		x.buf = x.buf[:0]
+	case "v":
+		if st.inCell {
+			c.inV, c.hasV = true, true
+		}
+	case "f":
+		if st.inCell {
+			c.hasF = true
+		}
+	case "is":
+		if st.inCell {
+			c.inIS, c.hasV = true, true
+		}
+	case "rPh":
+		c.inRPh = c.inIS
+	case "t":
+		c.inT = c.inIS && !c.inRPh
+	}
+	return nil
+}
+
+// rowNumber is the number of the <row> just started: its r attribute, which
+// must come after the last row's, or the next number when it has none.
+func (x *Reader) rowNumber() (int, error) {
+	row := x.row + 1
+	for _, a := range x.sc.Attrs() {
+		if string(a.Name) != "r" {
+			continue
+		}
+		n, ok := parseInt(a.Value)
+		if !ok || n < 1 || n > MaxSheetRows {
+			return 0, x.malformed(x.row, "bad row number %q", a.Value)
+		}
+		if n <= x.row {
+			return 0, x.malformed(n, "row %d comes after row %d", n, x.row)
+		}
+		row = n
+		break
+	}
+	if row > MaxSheetRows {
+		return 0, x.malformed(x.row, "more than %d rows", MaxSheetRows)
+	}
+	return row, nil
+}
+
+// endTag reads an end tag inside <sheetData>. end says the row is read
+// (with its number) or the sheet is (io.EOF).
+func (x *Reader) endTag(st *rowState, limit int, header []string) (row int, end bool, err error) {
+	c := &st.c
+	switch string(x.sc.Name()) {
+	case "v":
+		c.inV = false
+	case "t":
+		c.inT = false
+	case "rPh":
+		c.inRPh = false
+	case "is":
+		c.inIS = false
+	case "c":
+		if st.inCell {
+			st.inCell = false
+			if err := x.finishCell(st.row, c, limit, header); err != nil {
+				return 0, true, err
+			}
+		}
+	case "row":
+		if !st.inRow || st.inCell {
+			return 0, true, x.malformed(st.row, "unbalanced row")
+		}
+		x.row = st.row
+		x.placeText()
+		return st.row, true, nil
+	case "sheetData":
+		if st.inRow {
+			return 0, true, x.malformed(st.row, "unclosed row")
+		}
+		x.inData, x.done = false, true
+		return 0, true, io.EOF
+	}
+	return 0, false, nil
+}
+
+// cellText gathers the text of the value being read, up to the longest raw
+// cell the options allow.
+func (x *Reader) cellText(st *rowState, header []string) error {
+	c := &st.c
+	if !c.inV && !c.inT {
+		return nil
+	}
+	x.buf = append(x.buf, x.sc.Text()...)
+	if len(x.buf) > x.rawCellLimit() {
+		col := table.ColumnLetters(c.col)
+		if header != nil {
+			col = table.ColumnName(header, c.col)
+		}
+		return x.fail(st.row, col, table.Because(table.ErrTooLarge, "cell longer than %d characters", x.opts.MaxCellChars))
+	}
+	return nil
+}
+
 // cellAttrs reads the attributes of a <c> start tag into c.
-func (x *xlsxReader) cellAttrs(c *cell, row int) error {
-	for _, a := range x.sc.attrs {
-		switch string(a.name) {
+func (x *Reader) cellAttrs(c *cell, row int) error {
+	for _, a := range x.sc.Attrs() {
+		switch string(a.Name) {
 		case "r":
-			col, r, ok := parseCellRef(a.value)
+			col, r, ok := parseCellRef(a.Value)
 			if !ok || r != row {
-				return x.malformed(row, "bad cell reference %q", a.value)
+				return x.malformed(row, "bad cell reference %q", a.Value)
 			}
 			c.col = col
 		case "t":
-			switch string(a.value) {
+			switch string(a.Value) {
 			case "", "n":
 				c.typ = typNumber
 			case "s":
@@ -624,15 +738,15 @@ func (x *xlsxReader) cellAttrs(c *cell, row int) error {
 			case "d":
 				c.typ = typDate
 			default:
-				c.typ, c.typName = typUnknown, string(a.value)
+				c.typ, c.typName = typUnknown, string(a.Value)
 			}
 		case "s":
 			// As strconv.Atoi: a bad number is style 0, one out of range no style.
-			n, ok := parseInt(a.value)
+			n, ok := parseInt(a.Value)
 			switch {
 			case ok:
 				c.style = n
-			case isDigits(a.value):
+			case isDigits(a.Value):
 				c.style = -1
 			default:
 				c.style = 0
@@ -644,7 +758,7 @@ func (x *xlsxReader) cellAttrs(c *cell, row int) error {
 
 // placeText turns x.rowText into one string and points the values in it at
 // their parts, so a row's own text costs one allocation.
-func (x *xlsxReader) placeText() {
+func (x *Reader) placeText() {
 	if len(x.rowText) == 0 {
 		return
 	}
@@ -657,45 +771,45 @@ func (x *xlsxReader) placeText() {
 }
 
 // finishCell stores the decoded cell in x.vals, or its place in x.rowText.
-func (x *xlsxReader) finishCell(row int, c *cell, limit int, header []string) error {
+func (x *Reader) finishCell(row int, c *cell, limit int, header []string) error {
 	mark := len(x.rowText)
 	val, kind, err := x.cellValue(row, c)
 	if err != nil {
 		col := ""
 		if header != nil {
-			col = columnName(header, c.col)
+			col = table.ColumnName(header, c.col)
 		}
 		return x.fail(row, col, err)
 	}
 	own := x.rowText[mark:]
 	if c.col >= limit {
 		x.rowText = x.rowText[:mark]
-		if isBlank(val) && isBlank(string(own)) {
+		if table.IsBlank(val) && table.IsBlank(string(own)) {
 			return nil
 		}
 		if header == nil {
-			return x.fail(row, "", because(ErrRowTooWide, "header has more than %d columns", limit))
+			return x.fail(row, "", table.Because(table.ErrRowTooWide, "header has more than %d columns", limit))
 		}
-		return x.fail(row, "", because(ErrRowTooWide, "value in column %s (%d) but the header has only %d columns",
-			columnLetters(c.col), c.col+1, limit))
+		return x.fail(row, "", table.Because(table.ErrRowTooWide, "value in column %s (%d) but the header has only %d columns",
+			table.ColumnLetters(c.col), c.col+1, limit))
 	}
 	for len(x.vals) <= c.col {
 		x.vals = append(x.vals, "")
-		x.kinds = append(x.kinds, Empty)
+		x.kinds = append(x.kinds, table.Empty)
 		x.spans = append(x.spans, span{})
 	}
 	switch {
-	case kind == Unusable && header == nil:
-		return x.fail(row, columnLetters(c.col), because(ErrCellError, "header cell %s %s\nhint: %s", cellName(c.col, row), x.reason, x.hint))
-	case kind == Unusable:
-		x.problems = append(x.problems, CellProblem{Column: c.col, Cell: cellName(c.col, row), Reason: x.reason, Hint: x.hint})
+	case kind == table.Unusable && header == nil:
+		return x.fail(row, table.ColumnLetters(c.col), table.Because(table.ErrCellError, "header cell %s %s\nhint: %s", cellName(c.col, row), x.reason, x.hint))
+	case kind == table.Unusable:
+		x.problems = append(x.problems, table.CellProblem{Column: c.col, Cell: cellName(c.col, row), Reason: x.reason, Hint: x.hint})
 	case val == "" && len(own) == 0:
-		kind = Empty
+		kind = table.Empty
 	}
 	x.vals[c.col], x.kinds[c.col] = val, kind
 	if len(own) > 0 {
 		if len(x.rowText) > math.MaxInt32 {
-			return x.fail(row, "", because(ErrTooLarge, "row longer than 2 GiB"))
+			return x.fail(row, "", table.Because(table.ErrTooLarge, "row longer than 2 GiB"))
 		}
 		x.spans[c.col] = span{int32(mark), int32(len(x.rowText))}
 	}
@@ -710,16 +824,16 @@ const (
 )
 
 // unusable marks the cell being decoded Unusable, with its field text.
-func (x *xlsxReader) unusable(field, reason, hint string) (string, CellKind, error) {
+func (x *Reader) unusable(field, reason, hint string) (string, table.CellKind, error) {
 	x.reason, x.hint = reason, hint
-	return field, Unusable, nil
+	return field, table.Unusable, nil
 }
 
 // cellValue renders the raw value of c (in x.buf) as text: either the string
 // it returns or, when it returns "", what it appended to x.rowText. A cell
 // whose value cannot be used is Unusable, with x.reason and x.hint; an
 // error is for what breaks the file.
-func (x *xlsxReader) cellValue(row int, c *cell) (string, CellKind, error) {
+func (x *Reader) cellValue(row int, c *cell) (string, table.CellKind, error) {
 	raw := x.buf
 	if c.hasF {
 		// A formula's result is its cached value; an empty one is none unless
@@ -731,94 +845,112 @@ func (x *xlsxReader) cellValue(row int, c *cell) (string, CellKind, error) {
 	switch c.typ {
 	case typShared:
 		if len(raw) == 0 {
-			return "", Empty, nil
+			return "", table.Empty, nil
 		}
 		i, err := strconv.Atoi(string(raw))
 		s, ok := x.sst.get(i)
 		if err != nil || !ok {
-			return "", Empty, because(ErrMalformed, "cell %s refers to shared string %q, which does not exist", cellName(c.col, row), raw)
+			return "", table.Empty, table.Because(table.ErrMalformed, "cell %s refers to shared string %q, which does not exist", cellName(c.col, row), raw)
 		}
-		return s, Text, nil
+		return s, table.Text, nil
 	case typInline, typString:
 		x.rowText = appendUnescaped(x.rowText, raw)
-		return "", Text, nil
+		return "", table.Text, nil
 	case typBool:
 		switch string(raw) {
 		case "1", "true":
-			return "TRUE", Bool, nil
+			return "TRUE", table.Bool, nil
 		case "0", "false":
-			return "FALSE", Bool, nil
+			return "FALSE", table.Bool, nil
 		case "":
-			return "", Empty, nil
+			return "", table.Empty, nil
 		}
-		return "", Empty, because(ErrMalformed, "cell %s has the boolean value %q", cellName(c.col, row), raw)
+		return "", table.Empty, table.Because(table.ErrMalformed, "cell %s has the boolean value %q", cellName(c.col, row), raw)
 	case typError:
 		shown := decodeEscapes(string(raw)) // #N/A, #REF!, #DIV/0!
-		if isBlank(shown) {
+		if table.IsBlank(shown) {
 			return x.unusable(shown, "holds an error value", hintCellError)
 		}
 		return x.unusable(shown, "shows the error "+shown, hintCellError)
 	case typDate:
 		if len(raw) == 0 {
-			return "", Empty, nil
+			return "", table.Empty, nil
 		}
 		s, ok := isoDate(string(raw))
 		if !ok {
-			return "", Empty, because(ErrMalformed, "cell %s has the date value %q", cellName(c.col, row), raw)
+			return "", table.Empty, table.Because(table.ErrMalformed, "cell %s has the date value %q", cellName(c.col, row), raw)
 		}
-		return s, Date, nil
+		return s, table.Date, nil
 	case typNumber:
 		if len(raw) == 0 {
-			return "", Empty, nil
+			return "", table.Empty, nil
 		}
-		var st cellStyle
-		if c.style >= 0 && c.style < len(x.styles) {
-			st = x.styles[c.style]
-		}
-		switch st.shown {
-		case shownDate:
-			if s, ok := x.dates[string(raw)]; ok {
-				return s, Date, nil
-			}
-			f, err := strconv.ParseFloat(string(raw), 64)
-			if err == nil {
-				if s, ok := serialDate(f, x.date1904); ok {
-					if x.dates == nil || len(x.dates) >= maxDateCache {
-						x.dates = make(map[string]string)
-					}
-					x.dates[string(raw)] = s
-					return s, Date, nil
-				}
-			}
-		case shownTime, shownElapsed, shownLocale:
-			if s, ok := x.timeValue(st.shown, string(raw)); ok {
-				return s, Date, nil
-			}
-		case shownPattern:
-			text, changes, odd := st.pattern.render(string(raw))
-			switch {
-			case changes && odd != "":
-				stored, _ := plainNumber(raw)
-				return x.unusable(stored, fmt.Sprintf("shows %s through the number format %q, which crmbatch does not apply (its %q)", stored, st.pattern.code, odd),
-					"format the column as Text in Excel (or LibreOffice) and type the values as they should be read")
-			case changes:
-				x.rowText = append(x.rowText, text...)
-				return "", Number, nil
-			}
-		}
-		var ok bool
-		if x.rowText, ok = appendPlainNumber(x.rowText, raw); !ok {
-			return "", Empty, because(ErrMalformed, "cell %s has the numeric value %q", cellName(c.col, row), raw)
-		}
-		return "", Number, nil
+		return x.numberValue(row, c, raw)
 	}
-	return "", Empty, because(ErrMalformed, "cell %s has the unknown type %q", cellName(c.col, row), c.typName)
+	return "", table.Empty, table.Because(table.ErrMalformed, "cell %s has the unknown type %q", cellName(c.col, row), c.typName)
+}
+
+// numberValue renders the number raw as c's style shows it: a date or a
+// time, a number whose format pads it or adds text (or Unusable when the
+// format also does what crmbatch does not apply), else the number as stored.
+func (x *Reader) numberValue(row int, c *cell, raw []byte) (string, table.CellKind, error) {
+	var st cellStyle
+	if c.style >= 0 && c.style < len(x.styles) {
+		st = x.styles[c.style]
+	}
+	switch st.shown {
+	case shownDate:
+		if s, ok := x.dateValue(raw); ok {
+			return s, table.Date, nil
+		}
+	case shownTime, shownElapsed, shownLocale:
+		if s, ok := x.timeValue(st.shown, string(raw)); ok {
+			return s, table.Date, nil
+		}
+	case shownPattern:
+		text, changes, odd := st.pattern.render(string(raw))
+		switch {
+		case changes && odd != "":
+			stored, _ := plainNumber(raw)
+			return x.unusable(stored, fmt.Sprintf("shows %s through the number format %q, which crmbatch does not apply (its %q)", stored, st.pattern.code, odd),
+				"format the column as Text in Excel (or LibreOffice) and type the values as they should be read")
+		case changes:
+			x.rowText = append(x.rowText, text...)
+			return "", table.Number, nil
+		}
+	}
+	var ok bool
+	if x.rowText, ok = appendPlainNumber(x.rowText, raw); !ok {
+		return "", table.Empty, table.Because(table.ErrMalformed, "cell %s has the numeric value %q", cellName(c.col, row), raw)
+	}
+	return "", table.Number, nil
+}
+
+// dateValue renders the date serial raw, each serial once while the cache
+// of the rendered ones holds (a sheet's dates repeat).
+func (x *Reader) dateValue(raw []byte) (string, bool) {
+	if s, ok := x.dates[string(raw)]; ok {
+		return s, true
+	}
+	f, err := strconv.ParseFloat(string(raw), 64)
+	if err != nil {
+		return "", false
+	}
+	s, ok := serialDate(f, x.date1904)
+	if !ok {
+		return "", false
+	}
+	if x.dates == nil || len(x.dates) >= maxDateCache {
+		x.dates = make(map[string]string)
+	}
+	x.dates[string(raw)] = s
+	return s, true
 }
 
 // timeValue renders the serial raw as a time of day, elapsed hours, or (a
 // built-in East Asian format, which is a date or a time by locale) a date,
 // or a time when it has no day.
-func (x *xlsxReader) timeValue(shown shownAs, raw string) (string, bool) {
+func (x *Reader) timeValue(shown shownAs, raw string) (string, bool) {
 	f, err := strconv.ParseFloat(raw, 64)
 	if err != nil {
 		return "", false
@@ -832,45 +964,45 @@ func (x *xlsxReader) timeValue(shown shownAs, raw string) (string, bool) {
 	return serialDate(f, x.date1904)
 }
 
-func (x *xlsxReader) locate(column string, err error) error {
+func (x *Reader) locate(column string, err error) error {
 	return x.fail(x.row, column, err)
 }
 
-func (x *xlsxReader) fail(row int, column string, err error) error {
-	return &InputError{File: x.name, Sheet: x.sheet, Row: row, Column: column, Err: err}
+func (x *Reader) fail(row int, column string, err error) error {
+	return &table.InputError{File: x.name, Sheet: x.sheet, Row: row, Column: column, Err: err}
 }
 
-func (x *xlsxReader) malformed(row int, format string, args ...any) error {
-	return x.fail(row, "", because(ErrTruncated, "damaged sheet: "+format, args...))
+func (x *Reader) malformed(row int, format string, args ...any) error {
+	return x.fail(row, "", table.Because(table.ErrTruncated, "damaged sheet: "+format, args...))
 }
 
 // xmlError turns a decoding error of a part into an InputError.
-func (x *xlsxReader) xmlError(err error, row int) error {
-	var ie *InputError
+func (x *Reader) xmlError(err error, row int) error {
+	var ie *table.InputError
 	if errors.As(err, &ie) {
 		return err
 	}
-	if errors.Is(err, ErrTooLarge) {
+	if errors.Is(err, table.ErrTooLarge) {
 		return x.fail(row, "", err)
 	}
-	return x.fail(row, "", because(ErrTruncated, "damaged or incomplete file: %v\nhint: save or download it again", err))
+	return x.fail(row, "", table.Because(table.ErrTruncated, "damaged or incomplete file: %v\nhint: save or download it again", err))
 }
 
 // openMember opens a zip member, refusing one that expands past MaxXLSXBytes.
-func (x *xlsxReader) openMember(zf *zip.File) (io.ReadCloser, error) {
+func (x *Reader) openMember(zf *zip.File) (io.ReadCloser, error) {
 	max := x.opts.MaxXLSXBytes
 	if zf.UncompressedSize64 > uint64(max) {
-		return nil, x.fail(0, "", because(ErrTooLarge, "%s expands to %d bytes, over the limit of %d", zf.Name, zf.UncompressedSize64, max))
+		return nil, x.fail(0, "", table.Because(table.ErrTooLarge, "%s expands to %d bytes, over the limit of %d", zf.Name, zf.UncompressedSize64, max))
 	}
 	rc, err := zf.Open()
 	if err != nil {
-		return nil, x.fail(0, "", because(ErrTruncated, "cannot read %s: %v", zf.Name, err))
+		return nil, x.fail(0, "", table.Because(table.ErrTruncated, "cannot read %s: %v", zf.Name, err))
 	}
 	return &memberReader{rc: rc, name: zf.Name, left: max}, nil
 }
 
 // readPart decodes an XML part into v; ok is false when the part is absent.
-func (x *xlsxReader) readPart(name string, v any) (ok bool, err error) {
+func (x *Reader) readPart(name string, v any) (ok bool, err error) {
 	zf := x.parts[strings.ToLower(name)]
 	if zf == nil {
 		return false, nil
@@ -886,7 +1018,7 @@ func (x *xlsxReader) readPart(name string, v any) (ok bool, err error) {
 	return true, nil
 }
 
-func (x *xlsxReader) loadStyles(name string) error {
+func (x *Reader) loadStyles(name string) error {
 	var st stylesXML
 	if _, err := x.readPart(name, &st); err != nil {
 		return err
@@ -903,7 +1035,7 @@ func (x *xlsxReader) loadStyles(name string) error {
 	return nil
 }
 
-func (x *xlsxReader) loadSharedStrings(name string) error {
+func (x *Reader) loadSharedStrings(name string) error {
 	zf := x.parts[strings.ToLower(name)]
 	if zf == nil {
 		return nil
@@ -930,7 +1062,7 @@ func (m *memberReader) Read(p []byte) (int, error) {
 	n, err := m.rc.Read(p)
 	m.left -= int64(n)
 	if m.left < 0 {
-		return 0, because(ErrTooLarge, "%s expands past the size limit (zip bomb?)", m.name)
+		return 0, table.Because(table.ErrTooLarge, "%s expands past the size limit (zip bomb?)", m.name)
 	}
 	return n, err
 }
@@ -958,13 +1090,13 @@ func (t *stringTable) get(i int) (string, bool) {
 // load reads <sst>: the text of each <si>, without phonetic runs. limit
 // bounds one XML token, maxString the raw text of one <si>.
 func (t *stringTable) load(r io.Reader, limit, maxString int) error {
-	sc := newXMLScanner(r)
-	sc.limit = limit
+	sc := xmlscan.New(r)
+	sc.Limit = limit
 	var b strings.Builder
 	var si []byte
 	inSI, inT, inRPh, closed := false, false, false, false
 	for {
-		tok, err := sc.next()
+		tok, err := sc.Next()
 		if err == io.EOF {
 			break
 		}
@@ -972,8 +1104,8 @@ func (t *stringTable) load(r io.Reader, limit, maxString int) error {
 			return err
 		}
 		switch tok {
-		case tokStart:
-			switch string(sc.name) {
+		case xmlscan.Start:
+			switch string(sc.Name()) {
 			case "si":
 				inSI, si = true, si[:0]
 			case "rPh":
@@ -981,12 +1113,12 @@ func (t *stringTable) load(r io.Reader, limit, maxString int) error {
 			case "t":
 				inT = inSI && !inRPh
 			}
-		case tokEnd:
-			switch string(sc.name) {
+		case xmlscan.End:
+			switch string(sc.Name()) {
 			case "si":
 				writeUnescaped(&b, si)
 				if b.Len() > math.MaxUint32 {
-					return because(ErrTooLarge, "shared strings over 4 GiB")
+					return table.Because(table.ErrTooLarge, "shared strings over 4 GiB")
 				}
 				t.ends = append(t.ends, uint32(b.Len()))
 				inSI = false
@@ -997,11 +1129,11 @@ func (t *stringTable) load(r io.Reader, limit, maxString int) error {
 			case "sst":
 				closed = true
 			}
-		case tokText:
+		case xmlscan.Text:
 			if inT {
-				si = append(si, sc.text...)
+				si = append(si, sc.Text()...)
 				if len(si) > maxString {
-					return because(ErrTooLarge, "shared string %d is longer than %d bytes", len(t.ends), maxString)
+					return table.Because(table.ErrTooLarge, "shared string %d is longer than %d bytes", len(t.ends), maxString)
 				}
 			}
 		}
@@ -1138,7 +1270,7 @@ func parseCellRef[T string | []byte](s T) (col, row int, ok bool) {
 		}
 		col = col*26 + int(c-'a'+1)
 	}
-	if i == 0 || i == len(s) || col > maxSheetColumns {
+	if i == 0 || i == len(s) || col > MaxSheetColumns {
 		return 0, 0, false
 	}
 	for ; i < len(s); i++ {
@@ -1147,7 +1279,7 @@ func parseCellRef[T string | []byte](s T) (col, row int, ok bool) {
 			return 0, 0, false
 		}
 		row = row*10 + int(c-'0')
-		if row > maxSheetRows {
+		if row > MaxSheetRows {
 			return 0, 0, false
 		}
 	}
@@ -1158,7 +1290,7 @@ func parseCellRef[T string | []byte](s T) (col, row int, ok bool) {
 func xmlTrue(s string) bool { return s == "1" || strings.EqualFold(s, "true") }
 
 // cellName returns the A1 name of a cell.
-func cellName(col, row int) string { return columnLetters(col) + strconv.Itoa(row) }
+func cellName(col, row int) string { return table.CellName(col, row) }
 
 // resolvePart resolves a relationship target against the folder of its source part.
 func resolvePart(dir, target string) string {

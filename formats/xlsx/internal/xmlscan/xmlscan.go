@@ -1,28 +1,37 @@
-package formats
+// Package xmlscan is a pull tokenizer for the XML of SpreadsheetML parts,
+// working in place over one buffer. The XLSX reader uses it for the sheet
+// and the shared strings, the two parts that grow with the data:
+// encoding/xml's RawToken costs a function call per byte and an allocation
+// per token and per attribute (about 40 allocations a row), the scanner
+// none per token. It checks what RawToken checks, and FuzzXMLScanner
+// compares the two token by token.
+package xmlscan
 
 import (
 	"bytes"
 	"io"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/crmbatch/crmbatch/formats/internal/table"
 )
 
-// xmlToken is the kind of token xmlScanner.next returns.
-type xmlToken uint8
+// Token is the kind of token Scanner.Next returns.
+type Token uint8
 
 const (
-	tokText  xmlToken = iota + 1 // character data (text or a CDATA section)
-	tokStart                     // a start tag; a self-closing one is followed by its tokEnd
-	tokEnd                       // an end tag
+	Text  Token = iota + 1 // character data (text or a CDATA section)
+	Start                  // a start tag; a self-closing one is followed by its End
+	End                    // an end tag
 )
 
-// xmlAttr is an attribute of the start tag just scanned: its local name and
+// Attr is an attribute of the start tag just scanned: its local name and
 // its decoded value.
-type xmlAttr struct {
-	name, value []byte
+type Attr struct {
+	Name, Value []byte
 }
 
-// xmlScanner is a pull tokenizer for the XML that SpreadsheetML parts use:
+// Scanner is a pull tokenizer for the XML that SpreadsheetML parts use:
 // start and end tags with attributes, text with the five predefined entities
 // and character references, CDATA sections, comments, processing
 // instructions and directives (skipped). It checks well-formedness as
@@ -34,44 +43,54 @@ type xmlAttr struct {
 // It works in place over one buffer: a token is always whole in the buffer
 // (the buffer grows for a longer token), and the slices it returns (name,
 // attrs, text) are valid only until the next call.
-type xmlScanner struct {
+type Scanner struct {
 	r        io.Reader
 	buf      []byte
 	pos, end int   // unread input is buf[pos:end]
 	rerr     error // the error that ended reading, io.EOF at the end
 
-	name      []byte    // tokStart, tokEnd: the local name
-	attrs     []xmlAttr // tokStart: the attributes
-	text      []byte    // tokText: the decoded text
-	closeNext bool      // the last start tag was self-closing: its end comes next
+	name      []byte // Start, End: the local name
+	attrs     []Attr // Start: the attributes
+	text      []byte // Text: the decoded text
+	closeNext bool   // the last start tag was self-closing: its end comes next
 
 	dec  []byte // decoded text, when it differs from the input
 	adec []byte // decoded attribute values of the current tag
 
-	// limit, when positive, bounds the buffer: a token (a tag, a text, a
+	// Limit, when positive, bounds the buffer: a token (a tag, a text, a
 	// comment, a directive) that does not fit fails with ErrTooLarge instead
 	// of growing the buffer to the size of the part.
-	limit int
+	Limit int
 }
 
-// xmlScanBuffer is the scanner's initial buffer size.
-const xmlScanBuffer = 64 << 10
+// initialBuffer is the scanner's initial buffer size.
+const initialBuffer = 64 << 10
 
-// xmlSyntaxError is malformed XML.
-type xmlSyntaxError string
+// syntaxError is malformed XML.
+type syntaxError string
 
-func (e xmlSyntaxError) Error() string { return "XML syntax error: " + string(e) }
+func (e syntaxError) Error() string { return "XML syntax error: " + string(e) }
 
-var errXMLEOF = xmlSyntaxError("unexpected EOF")
+var errXMLEOF = syntaxError("unexpected EOF")
 
-func newXMLScanner(r io.Reader) *xmlScanner {
-	return &xmlScanner{r: r, buf: make([]byte, xmlScanBuffer)}
+// Name is the local name of the tag Next returned (Start, End).
+func (s *Scanner) Name() []byte { return s.name }
+
+// Attrs are the attributes of the start tag Next returned.
+func (s *Scanner) Attrs() []Attr { return s.attrs }
+
+// Text is the decoded text Next returned.
+func (s *Scanner) Text() []byte { return s.text }
+
+// New returns a Scanner reading r.
+func New(r io.Reader) *Scanner {
+	return &Scanner{r: r, buf: make([]byte, initialBuffer)}
 }
 
 // fill reads more input, keeping the unread bytes (moved to the start of the
 // buffer, which doubles when they fill it). It reports whether anything was
 // read; when not, s.rerr says why.
-func (s *xmlScanner) fill() bool {
+func (s *Scanner) fill() bool {
 	if s.rerr != nil {
 		return false
 	}
@@ -80,8 +99,8 @@ func (s *xmlScanner) fill() bool {
 		s.pos = 0
 	}
 	if s.end == len(s.buf) {
-		if s.limit > 0 && len(s.buf) >= s.limit {
-			s.rerr = because(ErrTooLarge, "an XML tag, text or comment longer than %d bytes", len(s.buf))
+		if s.Limit > 0 && len(s.buf) >= s.Limit {
+			s.rerr = table.Because(table.ErrTooLarge, "an XML tag, text or comment longer than %d bytes", len(s.buf))
 			return false
 		}
 		s.buf = append(s.buf, make([]byte, len(s.buf))...)
@@ -100,19 +119,19 @@ func (s *xmlScanner) fill() bool {
 }
 
 // cut is the error for input that ends inside a token.
-func (s *xmlScanner) cut() error {
+func (s *Scanner) cut() error {
 	if s.rerr == nil || s.rerr == io.EOF {
 		return errXMLEOF
 	}
 	return s.rerr
 }
 
-// next scans the next token. It returns io.EOF when the input ends between
-// tokens, and an xmlSyntaxError or the reader's error otherwise.
-func (s *xmlScanner) next() (xmlToken, error) {
+// Next scans the next token. It returns io.EOF when the input ends between
+// tokens, and a syntax error or the reader's error otherwise.
+func (s *Scanner) Next() (Token, error) {
 	if s.closeNext {
 		s.closeNext = false
-		return tokEnd, nil
+		return End, nil
 	}
 	for {
 		if s.pos >= s.end && !s.fill() {
@@ -130,7 +149,7 @@ func (s *xmlScanner) next() (xmlToken, error) {
 }
 
 // readText scans the text up to the next '<' or the end of the input.
-func (s *xmlScanner) readText() (xmlToken, error) {
+func (s *Scanner) readText() (Token, error) {
 	i := s.pos
 	for {
 		if j := bytes.IndexByte(s.buf[i:s.end], '<'); j >= 0 {
@@ -151,22 +170,22 @@ func (s *xmlScanner) readText() (xmlToken, error) {
 	s.pos = i
 	if plainText(raw) {
 		s.text = raw
-		return tokText, nil
+		return Text, nil
 	}
 	if bytes.Contains(raw, []byte("]]>")) {
-		return 0, xmlSyntaxError("unescaped ]]> not in CDATA section")
+		return 0, syntaxError("unescaped ]]> not in CDATA section")
 	}
 	var err error
 	if s.dec, err = appendXMLText(s.dec[:0], raw, true); err != nil {
 		return 0, err
 	}
 	s.text = s.dec
-	return tokText, nil
+	return Text, nil
 }
 
 // readMarkup scans the markup at s.pos. It returns a zero token for markup
 // that is skipped.
-func (s *xmlScanner) readMarkup() (xmlToken, error) {
+func (s *Scanner) readMarkup() (Token, error) {
 	if s.end-s.pos < 2 && !s.need(2) {
 		return 0, s.cut()
 	}
@@ -179,9 +198,9 @@ func (s *xmlScanner) readMarkup() (xmlToken, error) {
 	for {
 		var n int
 		var err error
-		tok := tokStart
+		tok := Start
 		if s.buf[s.pos+1] == '/' {
-			tok = tokEnd
+			tok = End
 			n, err = s.parseEnd(s.buf[s.pos:s.end])
 		} else {
 			n, err = s.parseStart(s.buf[s.pos:s.end])
@@ -200,11 +219,11 @@ func (s *xmlScanner) readMarkup() (xmlToken, error) {
 }
 
 // errIncomplete says that a tag goes on past the bytes read so far.
-var errIncomplete = xmlSyntaxError("incomplete tag")
+var errIncomplete = syntaxError("incomplete tag")
 
 // more reads until the unread bytes double, so that retrying a long tag
 // costs linear time; false when nothing more comes.
-func (s *xmlScanner) more() bool {
+func (s *Scanner) more() bool {
 	want, got := 2*(s.end-s.pos), false
 	for s.end-s.pos < want {
 		if !s.fill() {
@@ -216,7 +235,7 @@ func (s *xmlScanner) more() bool {
 }
 
 // need reads until n bytes are unread; false when the input ends first.
-func (s *xmlScanner) need(n int) bool {
+func (s *Scanner) need(n int) bool {
 	for s.end-s.pos < n {
 		if !s.fill() {
 			return false
@@ -227,7 +246,7 @@ func (s *xmlScanner) need(n int) bool {
 
 // find returns the offset from s.pos of the first seq at or after off,
 // reading more input as needed.
-func (s *xmlScanner) find(off int, seq string) (int, error) {
+func (s *Scanner) find(off int, seq string) (int, error) {
 	for {
 		if j := bytes.Index(s.buf[s.pos+off:s.end], []byte(seq)); j >= 0 {
 			return off + j, nil
@@ -242,13 +261,13 @@ func (s *xmlScanner) find(off int, seq string) (int, error) {
 // parseStart parses the start tag at the beginning of t,
 // "<name attr="value" ...>" or ".../>", and returns its length;
 // errIncomplete when t ends first.
-func (s *xmlScanner) parseStart(t []byte) (int, error) {
+func (s *Scanner) parseStart(t []byte) (int, error) {
 	name, local, i := scanName(t, 1)
 	if i >= len(t) {
 		return 0, errIncomplete
 	}
 	if name == nil || local == nil {
-		return 0, xmlSyntaxError("expected element name after <")
+		return 0, syntaxError("expected element name after <")
 	}
 	s.name = local
 	s.attrs, s.adec = s.attrs[:0], s.adec[:0]
@@ -264,7 +283,7 @@ func (s *xmlScanner) parseStart(t []byte) (int, error) {
 				return 0, errIncomplete
 			}
 			if t[i+1] != '>' {
-				return 0, xmlSyntaxError("expected /> in element")
+				return 0, syntaxError("expected /> in element")
 			}
 			s.closeNext = true
 			return i + 2, nil
@@ -274,20 +293,20 @@ func (s *xmlScanner) parseStart(t []byte) (int, error) {
 			return 0, errIncomplete
 		}
 		if an == nil || local == nil {
-			return 0, xmlSyntaxError("expected attribute name in element")
+			return 0, syntaxError("expected attribute name in element")
 		}
 		if i = skipSpace(t, j); i >= len(t) {
 			return 0, errIncomplete
 		}
 		if t[i] != '=' {
-			return 0, xmlSyntaxError("attribute name without = in element")
+			return 0, syntaxError("attribute name without = in element")
 		}
 		if i = skipSpace(t, i+1); i >= len(t) {
 			return 0, errIncomplete
 		}
 		q := t[i]
 		if q != '"' && q != '\'' {
-			return 0, xmlSyntaxError("unquoted or missing attribute value in element")
+			return 0, syntaxError("unquoted or missing attribute value in element")
 		}
 		j = bytes.IndexByte(t[i+1:], q)
 		if j < 0 {
@@ -298,7 +317,7 @@ func (s *xmlScanner) parseStart(t []byte) (int, error) {
 		val := raw
 		if !plainText(raw) {
 			if bytes.IndexByte(raw, '<') >= 0 {
-				return 0, xmlSyntaxError("unescaped < inside quoted string")
+				return 0, syntaxError("unescaped < inside quoted string")
 			}
 			start := len(s.adec)
 			var err error
@@ -307,33 +326,33 @@ func (s *xmlScanner) parseStart(t []byte) (int, error) {
 			}
 			val = s.adec[start:]
 		}
-		s.attrs = append(s.attrs, xmlAttr{name: local, value: val})
+		s.attrs = append(s.attrs, Attr{Name: local, Value: val})
 	}
 }
 
 // parseEnd parses the end tag "</name>" at the beginning of t and returns
 // its length; errIncomplete when t ends first.
-func (s *xmlScanner) parseEnd(t []byte) (int, error) {
+func (s *Scanner) parseEnd(t []byte) (int, error) {
 	name, local, i := scanName(t, 2)
 	if i >= len(t) {
 		return 0, errIncomplete
 	}
 	if name == nil || local == nil {
-		return 0, xmlSyntaxError("expected element name after </")
+		return 0, syntaxError("expected element name after </")
 	}
 	s.name = local
 	if i = skipSpace(t, i); i >= len(t) {
 		return 0, errIncomplete
 	}
 	if t[i] != '>' {
-		return 0, xmlSyntaxError("invalid characters between </" + string(local) + " and >")
+		return 0, syntaxError("invalid characters between </" + string(local) + " and >")
 	}
 	return i + 1, nil
 }
 
 // skipProcInst skips "<?target ...?>", checking that an XML declaration
 // declares version 1.0 and UTF-8, as encoding/xml requires.
-func (s *xmlScanner) skipProcInst() error {
+func (s *Scanner) skipProcInst() error {
 	e, err := s.find(2, "?>")
 	if err != nil {
 		return err
@@ -342,17 +361,17 @@ func (s *xmlScanner) skipProcInst() error {
 	s.pos += e + 2
 	target, _, i := scanName(pi, 0)
 	if target == nil {
-		return xmlSyntaxError("expected target name after <?")
+		return syntaxError("expected target name after <?")
 	}
 	if string(target) != "xml" {
 		return nil
 	}
 	content := string(pi[i:])
 	if v := declParam(content, "version"); v != "" && v != "1.0" {
-		return xmlSyntaxError("unsupported version " + v + "; only version 1.0 is supported")
+		return syntaxError("unsupported version " + v + "; only version 1.0 is supported")
 	}
 	if enc := declParam(content, "encoding"); enc != "" && !strings.EqualFold(enc, "utf-8") {
-		return xmlSyntaxError("encoding " + enc + " declared; only UTF-8 is supported")
+		return syntaxError("encoding " + enc + " declared; only UTF-8 is supported")
 	}
 	return nil
 }
@@ -375,7 +394,7 @@ func declParam(s, param string) string {
 }
 
 // readBang scans a comment or a directive (skipped) or a CDATA section (text).
-func (s *xmlScanner) readBang() (xmlToken, error) {
+func (s *Scanner) readBang() (Token, error) {
 	if !s.need(3) {
 		return 0, s.cut()
 	}
@@ -385,7 +404,7 @@ func (s *xmlScanner) readBang() (xmlToken, error) {
 			return 0, s.cut()
 		}
 		if s.buf[s.pos+3] != '-' {
-			return 0, xmlSyntaxError("invalid sequence <!- not part of <!--")
+			return 0, syntaxError("invalid sequence <!- not part of <!--")
 		}
 		e, err := s.find(4, "--")
 		if err != nil {
@@ -395,7 +414,7 @@ func (s *xmlScanner) readBang() (xmlToken, error) {
 			return 0, s.cut()
 		}
 		if s.buf[s.pos+e+2] != '>' {
-			return 0, xmlSyntaxError(`invalid sequence "--" not allowed in comments`)
+			return 0, syntaxError(`invalid sequence "--" not allowed in comments`)
 		}
 		s.pos += e + 3
 		return 0, nil
@@ -405,23 +424,23 @@ func (s *xmlScanner) readBang() (xmlToken, error) {
 			return 0, s.cut()
 		}
 		if string(s.buf[s.pos:s.pos+len(open)]) != open {
-			return 0, xmlSyntaxError("invalid <![ sequence")
+			return 0, syntaxError("invalid <![ sequence")
 		}
 		e, err := s.find(len(open), "]]>")
 		if err != nil {
-			return 0, xmlSyntaxError("unexpected EOF in CDATA section")
+			return 0, syntaxError("unexpected EOF in CDATA section")
 		}
 		raw := s.buf[s.pos+len(open) : s.pos+e]
 		s.pos += e + 3
 		if plainText(raw) {
 			s.text = raw
-			return tokText, nil
+			return Text, nil
 		}
 		if s.dec, err = appendXMLText(s.dec[:0], raw, false); err != nil {
 			return 0, err
 		}
 		s.text = s.dec
-		return tokText, nil
+		return Text, nil
 	}
 	return 0, s.skipDirective()
 }
@@ -429,7 +448,7 @@ func (s *xmlScanner) readBang() (xmlToken, error) {
 // skipDirective skips a directive such as <!DOCTYPE ...> as encoding/xml
 // does: to the first '>' outside quotes that closes as many '<' as came
 // before it, skipping comments; the byte after "<!" is taken as it is.
-func (s *xmlScanner) skipDirective() error {
+func (s *Scanner) skipDirective() error {
 	off, depth := 3, 0
 	var quote byte
 	for {
@@ -520,11 +539,11 @@ func parseEntity(s []byte) (rune, int, error) {
 		for n < len(s) && n < 16 && (isNameByte(s[n]) || s[n] == '#') {
 			n++
 		}
-		return 0, 0, xmlSyntaxError("invalid character entity " + string(s[:n]) + " (no semicolon)")
+		return 0, 0, syntaxError("invalid character entity " + string(s[:n]) + " (no semicolon)")
 	}
 	ent := s[1:end]
 	bad := func() (rune, int, error) {
-		return 0, 0, xmlSyntaxError("invalid character entity &" + string(ent) + ";")
+		return 0, 0, syntaxError("invalid character entity &" + string(ent) + ";")
 	}
 	switch string(ent) {
 	case "lt":
@@ -574,17 +593,17 @@ func checkXMLChars(b []byte) error {
 		c := b[i]
 		if c < utf8.RuneSelf {
 			if c < 0x20 && c != '\t' && c != '\n' && c != '\r' {
-				return xmlSyntaxError("illegal character code " + runeCode(rune(c)))
+				return syntaxError("illegal character code " + runeCode(rune(c)))
 			}
 			i++
 			continue
 		}
 		r, n := utf8.DecodeRune(b[i:])
 		if r == utf8.RuneError && n == 1 {
-			return xmlSyntaxError("invalid UTF-8")
+			return syntaxError("invalid UTF-8")
 		}
 		if r == 0xFFFE || r == 0xFFFF {
-			return xmlSyntaxError("illegal character code " + runeCode(r))
+			return syntaxError("illegal character code " + runeCode(r))
 		}
 		i += n
 	}
