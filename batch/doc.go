@@ -27,11 +27,11 @@
 //     job's identity. Nothing is sent if the file itself is broken.
 //  3. identify names the job (lineage.JobKey: its rows as read, kind, sheet,
 //     column flags and endpoint), and openLedger locks it and calls
-//     lineage.Begin: resume an unfinished run of the same job, refuse one
+//     lineage.Place: resume an unfinished run of the same job, refuse one
 //     that ran to the end, continue the lineage of an earlier run whose file
 //     this one is an edit of or whose failures report it is, or start a run
 //     of its own.
-//  4. execute is pass 2: the rows are read again; lineage.History.Prepare
+//  4. execute is pass 2: the rows are read again; lineage.History.Item
 //     skips those the lineage did and marks those that may have been
 //     applied; schedule hands the rest out: planned into chunks of one call
 //     (planner, kept in lane order by tickets) and run by runChunk, or, for a

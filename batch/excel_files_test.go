@@ -128,7 +128,7 @@ func TestJobFilesAsExcelShowsThem(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			cfg := batch.Config{Path: path, OutDir: dir, Concurrency: 1, Retries: 1, Rate: 10, Format: formats.Format(tc.format)}
+			cfg := batch.Config{Path: path, OutDir: dir, Concurrency: 1, Attempts: 1, Rate: 10, Format: formats.Format(tc.format)}
 			if tc.format == "" {
 				cfg.Format = formats.CSV
 			}

@@ -67,7 +67,7 @@ func execute(parent context.Context, cfg Config, j *jobfile.File, led *ledger.Le
 			}
 			return err
 		}
-		it, done := h.Prepare(r, j.Kind)
+		it, done := h.Item(r, j.Kind)
 		if done != nil {
 			return rec.record([]kind.Item{it}, []kind.Result{*done})
 		}

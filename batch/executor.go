@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -16,14 +15,13 @@ import (
 	"github.com/crmbatch/crmbatch/pacer"
 )
 
-// executor makes the calls of a run: it owns the client, the pacer and the retry
-// policy shared by every worker, and counts calls and retries.
+// executor makes the calls of a run: it owns the client and the pacer shared
+// by every worker, records each call's intent before the kind sends it, and
+// counts calls and retries.
 type executor struct {
-	client  *crm.Client
-	pace    *pacer.Pacer
-	retries int           // attempts per call, the first included
-	maxWait time.Duration // the longest Retry-After waited out; a longer one stops the run
-	runID   string        // the same when a stopped run is resumed
+	client *crm.Client
+	pace   *pacer.Pacer
+	runID  string // the same when a stopped run is resumed
 	// intend records durably that items are about to be sent, with a note
 	// (see Item.Note), and returns the call's transaction reference.
 	intend func(items []kind.Item, note string) (string, error)
@@ -50,22 +48,6 @@ type executor struct {
 	stop      context.CancelFunc
 }
 
-// waitError stops a run whose server asked for a longer wait (Retry-After)
-// than --max-wait allows.
-type waitError struct {
-	wait, max time.Duration
-	until     time.Time
-	err       error
-}
-
-func (e *waitError) Error() string {
-	return fmt.Sprintf("the server asked to wait %s before the next call (Retry-After), longer than --max-wait %s: come back after %s (%v)"+
-		"\nhint: run the same command again after then (rows done are skipped), or give a longer --max-wait to wait it out",
-		e.wait.Round(time.Second), e.max, e.until.Local().Format(time.DateTime), e.err)
-}
-
-func (e *waitError) Unwrap() error { return e.err }
-
 func (x *executor) fail(err error) {
 	x.fatalOnce.Do(func() {
 		x.fatal = &fault.FatalError{Err: err}
@@ -73,132 +55,6 @@ func (x *executor) fail(err error) {
 			x.stop()
 		}
 	})
-}
-
-// step is what the retry loop does after a failed attempt.
-type step int
-
-const (
-	giveUp   step = iota // the answer is final: the call failed
-	throttle             // HTTP 429: wait as the server says, costing no attempt
-	backOff              // not applied: wait, then send again
-	readBack             // may have been applied: find out before sending again
-	stopRun              // credentials refused: the run cannot go on
-)
-
-// decide classifies a failed attempt, like rclone's shouldRetry. For a call that
-// is not idempotent (strict), an HTTP 5xx counts as ambiguous: a proxy's 502 or
-// 504 may hide a call that was applied.
-func decide(ce *crm.Error, strict bool) step {
-	switch {
-	case ce.Class == crm.Transient && ce.HTTPStatus == http.StatusTooManyRequests:
-		return throttle
-	case ce.Class == crm.Transient && strict && ce.HTTPStatus >= 500:
-		return readBack
-	case ce.Class == crm.Transient:
-		return backOff
-	case ce.Class == crm.Ambiguous:
-		return readBack
-	case ce.Class == crm.Auth, ce.Class == crm.Endpoint:
-		return stopRun
-	}
-	return giveUp
-}
-
-// Retry makes one logical call and returns the number of attempts sent and the
-// final error. 429s cost time, never an attempt of the budget (x.retries);
-// transient failures back off; an attempt that may have been applied is read
-// back with onAmbiguous (or, for an idempotent call, sent again) and, until an
-// answer proves otherwise, makes the outcome unknown: a later attempt's error
-// never erases it. When the run must stop (credentials refused, the endpoint
-// unreachable), a call that surely applied nothing ends in pacer.ErrStopped, so that
-// its rows are not recorded and a resume sends them.
-func (x *executor) Retry(ctx context.Context, call func(context.Context) error, onAmbiguous kind.Ambiguity, strict bool) (int, error) {
-	attempts, budget := 0, 0
-	uncertain := false
-	for {
-		if ctx.Err() != nil {
-			// Stopping: no new attempt starts.
-			return attempts, kind.UnknownOutcome(uncertain, fmt.Errorf("%w: %w", pacer.ErrStopped, ctx.Err()))
-		}
-		attempts++
-		if attempts > 1 {
-			x.retried.Add(1)
-			x.progress.Retried()
-		}
-		x.calls.Add(1)
-		// A call in flight is let finish (or time out) even when the run stops,
-		// so that what it did is known and recorded.
-		began := time.Now()
-		err := call(context.WithoutCancel(ctx))
-		x.logAttempt(ctx, attempts, time.Since(began), err)
-		if errors.Is(err, pacer.ErrStopped) {
-			// The run stopped while this attempt waited its turn: it was never sent.
-			x.calls.Add(-1)
-			return attempts - 1, kind.UnknownOutcome(uncertain, err)
-		}
-		if err == nil {
-			x.pace.Succeeded()
-			return attempts, nil
-		}
-		var ce *crm.Error
-		if !errors.As(err, &ce) {
-			return attempts, kind.UnknownOutcome(uncertain, err)
-		}
-		next := decide(ce, strict)
-		if (next == throttle || next == backOff) && x.maxWait > 0 && ce.RetryAfter > x.maxWait {
-			// The server asks for a longer wait than the user allows: stop,
-			// saying when to come back, rather than hold the run silently.
-			werr := &waitError{wait: ce.RetryAfter, max: x.maxWait, until: x.pace.Now().Add(ce.RetryAfter), err: ce}
-			x.fail(werr)
-			return attempts, kind.UnknownOutcome(uncertain, fmt.Errorf("%w: %w", pacer.ErrStopped, werr))
-		}
-		if next != throttle {
-			budget++
-		}
-		switch next {
-		case giveUp:
-			return attempts, kind.UnknownOutcome(uncertain, err)
-		case stopRun:
-			x.fail(err)
-			return attempts, kind.UnknownOutcome(uncertain, fmt.Errorf("%w: %w", pacer.ErrStopped, err))
-		case throttle:
-			x.throttled.Add(1)
-			x.progress.Throttled()
-			x.pace.Throttled(x.pace.Backoff(budget+1, ce.RetryAfter))
-			continue // the next attempt waits in the client's Wait, the pacer's
-		case readBack:
-			if onAmbiguous == nil {
-				uncertain = true // idempotent: the resend tells
-				break
-			}
-			// Read back even after the last attempt: a row applied is never
-			// reported failed (its failures-report rerun would apply it again).
-			applied, rerr := onAmbiguous(ctx)
-			switch {
-			case rerr != nil:
-				if c := crm.ClassOf(rerr); c == crm.Auth || c == crm.Endpoint {
-					// No later call can succeed either: stop the run.
-					x.fail(rerr)
-				}
-				return attempts, &kind.UnknownError{Err: fmt.Errorf("%w; reading it back failed: %w", err, rerr)}
-			case applied:
-				return attempts, nil
-			}
-			uncertain = false // read back: not applied
-		}
-		if budget >= x.retries {
-			if ce.HTTPStatus == 0 && !uncertain && next == backOff {
-				// Not a single answer from the server: the endpoint is unreachable.
-				x.fail(err)
-				return attempts, fmt.Errorf("%w: %w", pacer.ErrStopped, err)
-			}
-			return attempts, kind.UnknownOutcome(uncertain, err)
-		}
-		if err := pacer.Sleep(ctx, x.pace.Backoff(budget, ce.RetryAfter)); err != nil {
-			return attempts, kind.UnknownOutcome(uncertain, fmt.Errorf("%w: %w", pacer.ErrStopped, err))
-		}
-	}
 }
 
 // send makes the call of a chunk. When a call of several rows is refused as a
@@ -248,41 +104,36 @@ func (x *executor) send(ctx context.Context, k *kind.Kind, items []kind.Item) []
 	return out
 }
 
-// intent is the intent of one call: recorded once, by begin, before its first send.
-type intent struct {
-	items    []kind.Item
-	ref      string
-	recorded bool
-}
-
-type intentKey struct{}
-
-// call makes one call of k with items, under an intent of its own.
+// call makes one call of k with items: it records the call's intent (the
+// rows, their effect keys and what the kind notes of the call: a replayed
+// transaction reference, a subscription's state before) before the first
+// send, then hands the call to the kind with that intent. A kind never
+// records it itself: no call is sent without one.
 func (x *executor) call(ctx context.Context, k *kind.Kind, items []kind.Item) ([]kind.Result, int, error) {
-	ctx = context.WithValue(withChunk(ctx, items), intentKey{}, &intent{items: items})
-	return k.Call(ctx, x, items)
+	ctx = withChunk(ctx, items)
+	note, err := k.Note(ctx, x, items)
+	if err != nil {
+		return nil, 0, err
+	}
+	ref, err := x.recordIntent(items, note)
+	if err != nil {
+		return nil, 0, err
+	}
+	return k.Send(ctx, x, kind.Intent{Ref: ref, Note: note}, items)
 }
 
-// Begin records the intent of the call in ctx, once, before it is first sent,
-// and returns its transaction reference. A kind's call calls it first.
-func (x *executor) Begin(ctx context.Context, note string) (string, error) {
-	in, _ := ctx.Value(intentKey{}).(*intent)
-	if in == nil {
-		return "", errors.New("a call without an intent")
-	}
-	if in.recorded {
-		return in.ref, nil
-	}
+// recordIntent records durably that items are about to be sent, with note,
+// and returns the call's transaction reference (the note where nothing is
+// recorded: a session's reads).
+func (x *executor) recordIntent(items []kind.Item, note string) (string, error) {
 	if x.intend == nil {
-		in.recorded = true
 		return note, nil
 	}
-	ref, err := x.intend(in.items, note)
+	ref, err := x.intend(items, note)
 	if err != nil {
 		x.fail(err)
 		return "", fmt.Errorf("%w: %w", pacer.ErrStopped, err)
 	}
-	in.ref, in.recorded = ref, true
 	return ref, nil
 }
 
@@ -415,10 +266,30 @@ func (x *executor) Now() time.Time { return x.pace.Now() }
 // run does not know it (--read-before).
 func (x *executor) ReadBefore() bool { return x.readBefore }
 
-// Resent counts a call sent once more outside Retry, as a call and a retry.
-func (x *executor) Resent() {
-	x.calls.Add(1)
+// Call makes one call through the run's pacer: its pace, its retries and its
+// lost answers (see pacer.Pacer.Call).
+func (x *executor) Call(ctx context.Context, a pacer.Attempt) (int, error) {
+	return x.pace.Call(ctx, a)
+}
+
+// Attempted counts an attempt that went out, and logs it.
+func (x *executor) Attempted(ctx context.Context, attempt int, elapsed time.Duration, err error) {
+	if !errors.Is(err, pacer.ErrStopped) {
+		x.calls.Add(1)
+	}
+	x.logAttempt(ctx, attempt, elapsed, err)
+}
+
+// Retried counts a retry, and tells the progress.
+func (x *executor) Retried() {
 	x.retried.Add(1)
+	x.progress.Retried()
+}
+
+// Throttled counts an answer HTTP 429, and tells the progress.
+func (x *executor) Throttled() {
+	x.throttled.Add(1)
+	x.progress.Throttled()
 }
 
 // Memory is what the run knows of the server between calls.

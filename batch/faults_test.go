@@ -28,7 +28,7 @@ func faulty(limit float64, charges int) sandbox.Options {
 // faultConfig runs at three times the server's limit.
 func faultConfig(t *testing.T, path string, api crm.Config, limit float64) batch.Config {
 	cfg := runConfig(t, path, api)
-	cfg.Concurrency, cfg.Rate, cfg.Retries, cfg.Backoff = 8, 3*limit, 12, 5*time.Millisecond
+	cfg.Concurrency, cfg.Rate, cfg.Attempts, cfg.Backoff = 8, 3*limit, 12, 5*time.Millisecond
 	return cfg
 }
 
@@ -260,7 +260,7 @@ func TestFaultsInstalledItems(t *testing.T) {
 	}
 	path := writeCSV(t, t.TempDir(), "items.csv", rows)
 	cfg := runConfig(t, path, api)
-	cfg.Retries = 15
+	cfg.Attempts = 15
 	s, err := batch.Run(context.Background(), cfg)
 	if err != nil {
 		t.Fatalf("Run: %v", err)
@@ -307,7 +307,7 @@ func TestThrottledRunSlowsDown(t *testing.T) {
 	})
 	path := devicesFile(t, t.TempDir(), 40, "THR")
 	cfg := runConfig(t, path, api)
-	cfg.ChunkSize, cfg.Concurrency, cfg.Rate, cfg.Retries = 1, 4, 1000, 2
+	cfg.ChunkSize, cfg.Concurrency, cfg.Rate, cfg.Attempts = 1, 4, 1000, 2
 	s, err := batch.Run(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)

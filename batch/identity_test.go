@@ -306,7 +306,7 @@ func TestResumeAfterTheEndpointWentDown(t *testing.T) {
 	})
 	path := devicesFile(t, t.TempDir(), 500, "DOWN")
 	cfg := runConfig(t, path, api)
-	cfg.ChunkSize, cfg.Concurrency, cfg.Retries = 50, 1, 3
+	cfg.ChunkSize, cfg.Concurrency, cfg.Attempts = 50, 1, 3
 	s, err := batch.Run(context.Background(), cfg)
 	var fe *fault.FatalError
 	if !errors.As(err, &fe) {
@@ -329,7 +329,8 @@ func TestResumeAfterTheEndpointWentDown(t *testing.T) {
 }
 
 // TestDamagedLedgerIsRefused truncates a ledger that knows a finished job: the
-// run is refused and sends nothing, rather than start a new ledger.
+// run is refused and sends nothing, rather than start a new ledger, with an
+// error that keeps its cause (ledger.ErrDamaged) through the usage error.
 func TestDamagedLedgerIsRefused(t *testing.T) {
 	t.Parallel()
 	sb, api := startSandbox(t, sandbox.Options{})
@@ -345,8 +346,9 @@ func TestDamagedLedgerIsRefused(t *testing.T) {
 		os.Remove(filepath.Join(cfg.StateDir, ledger.FileName+"-wal"))
 		before := totalCalls(sb)
 		_, err := batch.Run(context.Background(), cfg)
-		if !errors.Is(err, ledger.ErrDamaged) && (err == nil || !strings.Contains(err.Error(), "damaged")) {
-			t.Fatalf("ledger %q: %v, want a damaged-ledger refusal", damage, err)
+		var usage *fault.UsageError
+		if !errors.Is(err, ledger.ErrDamaged) || !errors.As(err, &usage) {
+			t.Fatalf("ledger %q: %v, want a usage error caused by ledger.ErrDamaged", damage, err)
 		}
 		if totalCalls(sb) != before {
 			t.Fatalf("ledger %q: calls were made", damage)

@@ -49,45 +49,20 @@ type ledgerOutcomes struct {
 // The reports are left to commit, with the report.Summary sheet, or to abort.
 func finish(cfg Config, j *jobfile.File, earlier *ledgerOutcomes, st *stream, rows int) (*report.Writer, reported, error) {
 	rp := reported{counts: map[report.Status]int{}, errorCodes: map[string]int{}, errorMessages: map[string]string{}}
-	password := ""
-	if j.Protect {
-		password = cfg.XLSXPassword
-	}
-	rep, err := newReports(j, report.PathsFor(cfg.Path, cfg.OutDir, cfg.Format, cfg.DryRun), cfg.Format, cfg.Overrides, password)
+	rep, err := newReports(cfg, j)
 	if err != nil {
 		return nil, rp, err
 	}
 	if cfg.hooks != nil && cfg.hooks.writer != nil {
 		rep.Wrap(cfg.hooks.writer)
 	}
-	outcomes := func(int) (ledger.Outcome, bool) { return ledger.Outcome{}, false }
-	if st != nil {
-		outcomes = st.wait
+	outcomes, cur, err := outcomesOf(st, earlier)
+	if err != nil {
+		rep.Abort()
+		return nil, rp, err
 	}
-	var cur *ledger.Cursor
-	if earlier != nil {
-		if cur, err = earlier.led.OutcomesApart(context.Background(), earlier.runID); err != nil {
-			rep.Abort()
-			return nil, rp, err
-		}
+	if cur != nil {
 		defer cur.Close()
-		recorded := outcomesBySeq(cur)
-		outcomes = func(seq int) (ledger.Outcome, bool) {
-			if earlier.done.Has(seq) {
-				return recorded(seq)
-			}
-			if o, ok := st.wait(seq); ok {
-				return o, true
-			}
-			if o, ok := recorded(seq); ok {
-				return o, true // unknown before, and this run stopped before it
-			}
-			if _, sent := earlier.uncertain[seq]; sent {
-				return ledger.Outcome{Status: string(report.StatusUnknown), Code: "UNKNOWN_OUTCOME",
-					Message: "sent by this run before it stopped, which then did not know what came of it; not read back yet: run the same command to read it back"}, true
-			}
-			return ledger.Outcome{}, false
-		}
 	}
 	tot := report.NewTotals(j.Amounts)
 	plan, flush := callCounter(j, cfg.Concurrency, cfg.ReadBefore, &rp.planned)
@@ -151,6 +126,42 @@ func finish(cfg Config, j *jobfile.File, earlier *ledgerOutcomes, st *stream, ro
 	rp.reconciliation = tot.Reconciliation()
 	rp.totals = report.ListTotals(rp.reconciliation)
 	return rep, rp, nil
+}
+
+// outcomesOf is where pass 3 finds the outcome of row seq: from st as the
+// calls are made (none for a dry run) and, for a resumed run, from the
+// ledger (cur, to close) for the rows done before it stopped, or sent and
+// unknown then and not sent again since.
+func outcomesOf(st *stream, earlier *ledgerOutcomes) (func(seq int) (ledger.Outcome, bool), *ledger.Cursor, error) {
+	outcomes := func(int) (ledger.Outcome, bool) { return ledger.Outcome{}, false }
+	if st != nil {
+		outcomes = st.wait
+	}
+	if earlier == nil {
+		return outcomes, nil, nil
+	}
+	cur, err := earlier.led.OutcomesApart(context.Background(), earlier.runID)
+	if err != nil {
+		return nil, nil, err
+	}
+	recorded := outcomesBySeq(cur)
+	outcomes = func(seq int) (ledger.Outcome, bool) {
+		if earlier.done.Has(seq) {
+			return recorded(seq)
+		}
+		if o, ok := st.wait(seq); ok {
+			return o, true
+		}
+		if o, ok := recorded(seq); ok {
+			return o, true // unknown before, and this run stopped before it
+		}
+		if _, sent := earlier.uncertain[seq]; sent {
+			return ledger.Outcome{Status: string(report.StatusUnknown), Code: "UNKNOWN_OUTCOME",
+				Message: "sent by this run before it stopped, which then did not know what came of it; not read back yet: run the same command to read it back"}, true
+		}
+		return ledger.Outcome{}, false
+	}
+	return outcomes, cur, nil
 }
 
 // xlsxReportRows is the most rows an XLSX report holds: a sheet's 1,048,576
@@ -238,7 +249,14 @@ func callCounter(j *jobfile.File, concurrency int, readBefore bool, p *planned) 
 
 const maxFirstProblems = 10
 
-// newReports creates the reports of job j.
-func newReports(j *jobfile.File, paths report.Paths, f formats.Format, overrides map[string]string, password string) (*report.Writer, error) {
-	return report.Create(paths, f, report.Layout{Header: j.Header, Required: j.Kind.Required, Outputs: j.Kind.Outputs, Overrides: overrides, Amounts: j.Amounts}, password)
+// newReports creates the reports of job j; those of a password-protected
+// workbook are protected with its password.
+func newReports(cfg Config, j *jobfile.File) (*report.Writer, error) {
+	password := ""
+	if j.Protect {
+		password = cfg.XLSXPassword
+	}
+	paths := report.PathsFor(cfg.Path, cfg.OutDir, cfg.Format, cfg.DryRun)
+	layout := report.Layout{Header: j.Header, Required: j.Kind.Required, Outputs: j.Kind.Outputs, Overrides: cfg.Overrides, Amounts: j.Amounts}
+	return report.Create(paths, cfg.Format, layout, password)
 }

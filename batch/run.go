@@ -38,7 +38,7 @@ type Config struct {
 
 	Concurrency int           // calls in flight at once
 	ChunkSize   int           // rows per call; 0 = the kind's maximum
-	Retries     int           // attempts per call, the first included
+	Attempts    int           // attempts per call, the first included (--retries)
 	Rate        float64       // requests per second, every attempt and login included
 	Backoff     time.Duration // base of the exponential backoff; 0 = 250ms
 
@@ -120,7 +120,7 @@ func (c *Config) defaults() error {
 	switch {
 	case c.Concurrency < 1:
 		return &fault.UsageError{Msg: "--concurrency must be at least 1"}
-	case c.Retries < 1:
+	case c.Attempts < 1:
 		return &fault.UsageError{Msg: "--retries must be at least 1 (the first attempt counts)"}
 	case c.Rate <= 0 || math.IsNaN(c.Rate) || math.IsInf(c.Rate, 0):
 		return &fault.UsageError{Msg: "--rate must be a positive number of requests per second"}
@@ -139,12 +139,15 @@ func Validate(ctx context.Context, cfg Config) (*report.Summary, error) {
 
 // Run runs a job file. It reads as the journey of its rows: the file is opened
 // and checked (openInput), every row is read and validated before anything is
-// sent (validatePass), the job is found in the ledger (identify, begin), the
+// sent (validatePass), the job is found in the ledger (identify, openLedger), the
 // rows are read again and sent (execute), and every row's outcome is written to
 // the reports (finish). The error is a *UsageError, *FileError or
 // *formats.InputError when nothing was sent, and a *FatalError when the run
 // could not finish; rows that failed are counted in the summary instead.
-func Run(ctx context.Context, cfg Config) (*report.Summary, error) {
+func Run(ctx context.Context, cfg Config) (_ *report.Summary, err error) {
+	if cfg.DryRun {
+		defer func() { err = sentNothing(err) }()
+	}
 	if err := cfg.defaults(); err != nil {
 		return nil, err
 	}
@@ -157,7 +160,7 @@ func Run(ctx context.Context, cfg Config) (*report.Summary, error) {
 	s := &report.Summary{Input: cfg.Path, Job: j.Kind.Name, DryRun: cfg.DryRun, ReadBefore: cfg.ReadBefore && j.Kind == kind.Subscriptions, Start: start,
 		Counts: map[report.Status]int{}, ErrorCodes: map[string]int{}, Reports: report.PathsFor(cfg.Path, cfg.OutDir, cfg.Format, cfg.DryRun), UnusedColumns: j.Unused}
 	if err := os.MkdirAll(filepath.Dir(s.Reports.Results), 0o777); err != nil { // the umask says who reads the reports
-		return nil, &fault.UsageError{Msg: fmt.Sprintf("--out: %v", err)}
+		return nil, &fault.UsageError{Msg: fmt.Sprintf("--out: %v", err), Err: err}
 	}
 	if cfg.DryRun {
 		if err := dryRun(cfg, j, s); err != nil {
@@ -165,37 +168,14 @@ func Run(ctx context.Context, cfg Config) (*report.Summary, error) {
 		}
 		return s, nil
 	}
-	// The file's sha256 and the opening of an existing ledger do not depend
-	// on the rows: they are done while pass 1 reads them. (The login waits:
-	// a broken file contacts nothing.)
-	sum := make(chan error, 1)
-	hashCtx, stopHash := context.WithCancel(ctx)
-	go func() {
-		var err error
-		s.InputSHA256, err = j.Pin.SHA256(hashCtx)
-		sum <- err
-	}()
+	// The opening of an existing ledger does not depend on the rows: it is
+	// done while pass 1 reads them. (The login waits: a broken file contacts
+	// nothing.)
 	opened := openLedgerEarly(cfg.StateDir, ledger.Options{NewLedger: cfg.NewLedger, GrowthPages: cfg.LedgerPages})
 	defer opened.drop()
-
-	plan, err := validatePass(cfg, j)
+	plan, err := validateAndHash(ctx, cfg, j, s)
 	if err != nil {
-		stopHash() // a broken file is said at once, however large
-		<-sum
-		if changed := j.Pin.Change(); changed != nil {
-			return nil, changedWhileRead(cfg.Path)
-		}
 		return nil, err
-	}
-	err = <-sum
-	stopHash()
-	switch {
-	case j.Pin.Change() != nil:
-		return nil, changedWhileRead(cfg.Path)
-	case ctx.Err() != nil:
-		return nil, &fault.FatalError{Err: fmt.Errorf("interrupted before anything was sent: %w", context.Cause(ctx))}
-	case err != nil:
-		return nil, &fault.FileError{File: cfg.Path, Msg: err.Error()}
 	}
 	s.Rows = plan.rows
 	if err := reportFits(cfg, plan.rows, true); err != nil {
@@ -232,13 +212,53 @@ func Run(ctx context.Context, cfg Config) (*report.Summary, error) {
 	}
 	defer rep.Abort()
 	complete(s, done, rp, cfg.Now(), j.Protect)
-	cfg.Log.Debug("calls done and reports written", "calls", s.Calls, "seconds", s.DurationSeconds)
 	if rp.cut != nil && runErr == nil {
 		runErr = &fault.FatalError{Err: rp.cut}
 	}
 	if changed := changedUnder(cfg.Path, info, s.InputSHA256); runErr == nil && changed != nil {
 		runErr = &fault.FatalError{Err: changed}
 	}
+	return conclude(ctx, cfg, s, led, id, rep, runErr)
+}
+
+// validateAndHash runs pass 1 (validatePass) and hashes the file meanwhile
+// (s.InputSHA256): the hash does not depend on the rows. A broken file is
+// said at once, however large; a file changed while it was read is refused.
+func validateAndHash(ctx context.Context, cfg Config, j *jobfile.File, s *report.Summary) (planned, error) {
+	sum := make(chan error, 1)
+	hashCtx, stopHash := context.WithCancel(ctx)
+	go func() {
+		var err error
+		s.InputSHA256, err = j.Pin.SHA256(hashCtx)
+		sum <- err
+	}()
+	plan, err := validatePass(cfg, j)
+	if err != nil {
+		stopHash() // a broken file is said at once, however large
+		<-sum
+		if changed := j.Pin.Change(); changed != nil {
+			return planned{}, changedWhileRead(cfg.Path)
+		}
+		return planned{}, err
+	}
+	err = <-sum
+	stopHash()
+	switch {
+	case j.Pin.Change() != nil:
+		return planned{}, changedWhileRead(cfg.Path)
+	case ctx.Err() != nil:
+		return planned{}, &fault.FatalError{Err: fmt.Errorf("interrupted before anything was sent: %w", context.Cause(ctx))}
+	case err != nil:
+		return planned{}, &fault.FileError{File: cfg.Path, Err: err}
+	}
+	return plan, nil
+}
+
+// conclude ends a run that sent: the summary says why it stopped (runErr)
+// and how to read back its unknown rows, the reports are put in place with
+// it, and a run with every row's outcome known is finished in the ledger.
+func conclude(ctx context.Context, cfg Config, s *report.Summary, led *ledger.Ledger, id lineage.Identity, rep *report.Writer, runErr error) (*report.Summary, error) {
+	cfg.Log.Debug("calls done and reports written", "calls", s.Calls, "seconds", s.DurationSeconds)
 	if runErr != nil {
 		s.Stopped = runErr.Error()
 	}
@@ -270,6 +290,23 @@ func Run(ctx context.Context, cfg Config) (*report.Summary, error) {
 		return s, &fault.FatalError{Err: err}
 	}
 	return s, nil
+}
+
+// sentNothing classes an error of a dry run (validate), which sends nothing
+// and records nothing: one that is not already a usage, file, input or fatal
+// error (a plan that could not be written, say) is a usage error, its cause
+// kept, never "the run could not finish" with nothing to resume.
+func sentNothing(err error) error {
+	var (
+		usage *fault.UsageError
+		file  *fault.FileError
+		input *formats.InputError
+		fatal *fault.FatalError
+	)
+	if err == nil || errors.As(err, &usage) || errors.As(err, &file) || errors.As(err, &input) || errors.As(err, &fatal) {
+		return err
+	}
+	return &fault.UsageError{Msg: "validate: " + err.Error(), Err: err}
 }
 
 // sendAndReport runs pass 2 (execute) and pass 3 (finish), and returns what
@@ -340,11 +377,11 @@ func openInput(ctx context.Context, cfg *Config) (ret *jobfile.File, _ os.FileIn
 		err = errors.New("is not a regular file (a pipe or a device?)")
 	}
 	if err != nil {
-		return nil, nil, &fault.FileError{File: cfg.Path, Msg: err.Error(), Hint: "give the path of a .csv or .xlsx job file"}
+		return nil, nil, &fault.FileError{File: cfg.Path, Err: err, Hint: "give the path of a .csv or .xlsx job file"}
 	}
 	pin, info, err := jobfile.Pin(cfg.Path)
 	if err != nil {
-		return nil, nil, &fault.FileError{File: cfg.Path, Msg: err.Error(), Hint: "give the path of a .csv or .xlsx job file"}
+		return nil, nil, &fault.FileError{File: cfg.Path, Err: err, Hint: "give the path of a .csv or .xlsx job file"}
 	}
 	j, err := jobfile.OpenPinned(pin, cfg.Path, cfg.Job, formats.Options{Sheet: cfg.Sheet, Password: cfg.XLSXPassword}, cfg.Overrides, cfg.ChunkSize)
 	if err != nil {
@@ -364,7 +401,7 @@ func openInput(ctx context.Context, cfg *Config) (ret *jobfile.File, _ os.FileIn
 			"\nhint: drop --format " + string(cfg.Format)}
 	}
 	if err != nil {
-		return nil, nil, &fault.FileError{File: cfg.Path, Msg: err.Error()}
+		return nil, nil, &fault.FileError{File: cfg.Path, Err: err}
 	}
 	if cfg.Strict && len(j.Unused) > 0 {
 		return nil, nil, jobfile.StrictError(cfg.Path, j.Kind, j.Unused)
@@ -410,7 +447,7 @@ func dryRun(cfg Config, j *jobfile.File, s *report.Summary) error {
 	defer rep.Abort()
 	complete(s, sent{calls: rp.planned.calls, chunks: rp.planned.chunks}, rp, cfg.Now(), j.Protect)
 	if s.InputSHA256, err = j.Pin.SHA256(context.Background()); err != nil {
-		return &fault.FileError{File: cfg.Path, Msg: err.Error()}
+		return &fault.FileError{File: cfg.Path, Err: err}
 	}
 	s.EstimatedSeconds = float64(s.Calls) / cfg.Rate
 	s.ReadBeforeCalls = rp.planned.readBefore
@@ -487,7 +524,7 @@ func identify(cfg Config, j *jobfile.File, plan planned, info os.FileInfo) (line
 		return lineage.Identity{}, &fault.UsageError{Msg: "no state folder for the ledger: pass --state DIR or set CRMBATCH_STATE"}
 	}
 	if _, err := crm.New(cfg.API); err != nil {
-		return lineage.Identity{}, &fault.UsageError{Msg: err.Error()}
+		return lineage.Identity{}, &fault.UsageError{Err: err}
 	}
 	endpoint := cfg.Endpoint
 	if endpoint == "" {
@@ -514,9 +551,9 @@ func openLedger(ctx context.Context, cfg Config, j *jobfile.File, id lineage.Ide
 	led, err := opened.take(cfg.StateDir)
 	if err != nil {
 		if strings.Contains(err.Error(), "\nhint: ") {
-			return nil, lineage.History{}, nil, &fault.UsageError{Msg: err.Error()}
+			return nil, lineage.History{}, nil, &fault.UsageError{Err: err}
 		}
-		return nil, lineage.History{}, nil, &fault.UsageError{Msg: fmt.Sprintf("%v\nhint: --state DIR (or CRMBATCH_STATE) names the folder of crmbatch's ledger", err)}
+		return nil, lineage.History{}, nil, &fault.UsageError{Msg: fmt.Sprintf("%v\nhint: --state DIR (or CRMBATCH_STATE) names the folder of crmbatch's ledger", err), Err: err}
 	}
 	var locks []*ledger.Lock
 	release := func() {
@@ -544,14 +581,14 @@ func openLedger(ctx context.Context, cfg Config, j *jobfile.File, id lineage.Ide
 			err = &fault.FatalError{Err: fmt.Errorf("interrupted before anything was sent: %w", context.Cause(ctx))}
 		case errors.As(err, &ue), errors.As(err, &fe):
 		default:
-			err = &fault.UsageError{Msg: err.Error()}
+			err = &fault.UsageError{Err: err}
 		}
 		return nil, lineage.History{}, nil, err
 	}
 	if err := lock(id.Key); err != nil {
 		return fail(err)
 	}
-	h, err := lineage.Begin(ctx, cfg.lineage(), led, id, j, s.InputSHA256, s.Start, lock)
+	h, err := lineage.Place(ctx, cfg.lineage(), led, id, j, s.InputSHA256, s.Start, lock)
 	if err != nil {
 		return fail(err)
 	}
@@ -679,7 +716,7 @@ func unchanged(path string, was os.FileInfo) error {
 		err = errors.New("the file changed while crmbatch was reading it")
 	}
 	if err != nil {
-		return &fault.FileError{File: path, Msg: err.Error(), Hint: "let the file be written completely before running it (write to a temporary name, then rename)"}
+		return &fault.FileError{File: path, Err: err, Hint: "let the file be written completely before running it (write to a temporary name, then rename)"}
 	}
 	return nil
 }

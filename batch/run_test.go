@@ -3,6 +3,7 @@ package batch_test
 import (
 	"context"
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"net/http/httptest"
 	"os"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/crmbatch/crmbatch/batch"
 	"github.com/crmbatch/crmbatch/crm"
+	"github.com/crmbatch/crmbatch/fault"
 	"github.com/crmbatch/crmbatch/report"
 	"github.com/crmbatch/crmbatch/sandbox"
 )
@@ -91,7 +93,7 @@ func readCSV(t *testing.T, path string) []map[string]string {
 
 func runConfig(t *testing.T, path string, api crm.Config) batch.Config {
 	return batch.Config{
-		Path: path, Concurrency: 4, Retries: 8, Rate: 1000, Backoff: 5 * time.Millisecond,
+		Path: path, Concurrency: 4, Attempts: 8, Rate: 1000, Backoff: 5 * time.Millisecond,
 		API: api, StateDir: filepath.Join(t.TempDir(), "state"),
 	}
 }
@@ -228,7 +230,7 @@ func TestValidateSendsNothing(t *testing.T) {
 		{"suspend", "C1", "", "", "", ""},
 		{"explode", "C1", "", "", "", ""},
 	})
-	s, err := batch.Validate(context.Background(), batch.Config{Path: path, Concurrency: 1, Retries: 1, Rate: 10})
+	s, err := batch.Validate(context.Background(), batch.Config{Path: path, Concurrency: 1, Attempts: 1, Rate: 10})
 	if err != nil {
 		t.Fatalf("Validate: %v", err)
 	}
@@ -460,5 +462,25 @@ func TestLanesKeepFileOrder(t *testing.T) {
 		if _, on := sb.InstalledItemSubscription(r["serial_number"]); on {
 			t.Errorf("%s is still installed after its remove", r["serial_number"])
 		}
+	}
+}
+
+// TestValidateUnforeseenError: validate, which sends and records nothing,
+// ends an error it does not foresee (its plan cannot be written) as a usage
+// error keeping its cause, never as a run that could not finish.
+func TestValidateUnforeseenError(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	path := devicesFile(t, dir, 3, "PLAN")
+	if err := os.Mkdir(filepath.Join(dir, "devices.plan.csv"), 0o700); err != nil { // where the plan goes
+		t.Fatal(err)
+	}
+	_, err := batch.Validate(context.Background(), batch.Config{Path: path, Concurrency: 1, Attempts: 1, Rate: 10})
+	var (
+		usage *fault.UsageError
+		fatal *fault.FatalError
+	)
+	if !errors.As(err, &usage) || errors.As(err, &fatal) || errors.Unwrap(usage) == nil {
+		t.Fatalf("err = %T %v, want a usage error that keeps its cause", err, err)
 	}
 }

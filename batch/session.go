@@ -18,7 +18,7 @@ type Session struct {
 	x *executor
 }
 
-// Connect logs in with cfg.API, paced by cfg.Rate and retried cfg.Retries times.
+// Connect logs in with cfg.API, paced by cfg.Rate and retried cfg.Attempts times.
 func Connect(ctx context.Context, cfg Config) (*Session, error) {
 	if err := cfg.defaults(); err != nil {
 		return nil, err
@@ -38,16 +38,6 @@ const defaultMaxWait = 5 * time.Minute
 // after the login: summaries count the job's calls. runID, "" outside a run,
 // is told on the log lines of every attempt, the login's included.
 func login(ctx context.Context, cfg Config, runID string) (*executor, error) {
-	pace := pacer.New(cfg.Rate, cfg.Backoff, cfg.Now, ctx.Done())
-	api := cfg.API
-	api.Wait = pace.Wait
-	if api.Now == nil {
-		api.Now = cfg.Now
-	}
-	client, err := crm.New(api)
-	if err != nil {
-		return nil, &fault.UsageError{Msg: err.Error()}
-	}
 	progress := cfg.Progress
 	if progress == nil {
 		progress = silent{}
@@ -56,10 +46,22 @@ func login(ctx context.Context, cfg Config, runID string) (*executor, error) {
 	if maxWait <= 0 {
 		maxWait = defaultMaxWait
 	}
-	x := &executor{client: client, pace: pace, retries: cfg.Retries, maxWait: maxWait, log: cfg.Log, progress: progress, runID: runID}
-	if _, err := x.Retry(ctx, client.Login, nil, false); err != nil {
+	x := &executor{log: cfg.Log, progress: progress, runID: runID}
+	pace := pacer.New(pacer.Options{Rate: cfg.Rate, Backoff: cfg.Backoff, Attempts: cfg.Attempts, MaxWait: maxWait,
+		Now: cfg.Now, Stop: ctx.Done(), Fatal: x.fail, Watch: x})
+	api := cfg.API
+	api.Wait = pace.Wait
+	if api.Now == nil {
+		api.Now = cfg.Now
+	}
+	client, err := crm.New(api)
+	if err != nil {
+		return nil, &fault.UsageError{Err: err}
+	}
+	x.client, x.pace = client, pace
+	if _, err := x.Call(ctx, pacer.Attempt{Send: client.Login}); err != nil {
 		var ce *crm.Error
-		var we *waitError
+		var we *pacer.WaitError
 		switch {
 		case ctx.Err() != nil:
 			err = fmt.Errorf("interrupted: %w", ctx.Err())
@@ -77,7 +79,7 @@ func login(ctx context.Context, cfg Config, runID string) (*executor, error) {
 
 // Read makes a read-only call with the run's retries.
 func (s *Session) Read(ctx context.Context, call func(context.Context) error) error {
-	_, err := s.x.Retry(ctx, call, nil, false)
+	_, err := s.x.Call(ctx, pacer.Attempt{Send: call})
 	return err
 }
 

@@ -56,7 +56,7 @@ func sandboxConfig(t *testing.T, path string) (*sandbox.Server, Config) {
 	srv := httptest.NewServer(sb)
 	t.Cleanup(srv.Close)
 	return sb, Config{
-		Path: path, Concurrency: 1, Retries: 3, Rate: 1e6, Backoff: time.Millisecond,
+		Path: path, Concurrency: 1, Attempts: 3, Rate: 1e6, Backoff: time.Millisecond,
 		StateDir: filepath.Join(t.TempDir(), "state"),
 		API: crm.Config{BaseURL: srv.URL + sandbox.BasePath, Credentials: crm.Credentials{
 			Username: sandbox.DemoUsername, Password: sandbox.DemoPassword, Organisation: sandbox.DemoOrganisation}},

@@ -184,7 +184,7 @@ func byMethod(routes map[string]middleware) middleware {
 // truthConfig is a run with few, fast retries.
 func truthConfig(t *testing.T, path string, api crm.Config) batch.Config {
 	cfg := runConfig(t, path, api)
-	cfg.Retries, cfg.Backoff = 3, time.Millisecond
+	cfg.Attempts, cfg.Backoff = 3, time.Millisecond
 	return cfg
 }
 

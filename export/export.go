@@ -143,7 +143,7 @@ func (e *Result) write(charges []crm.Charge, f formats.Format) error {
 	}
 	w, err := formats.CreateTypedReport(out, f, kind.ExportColumns, kinds)
 	if err != nil {
-		return &fault.UsageError{Msg: err.Error()}
+		return &fault.UsageError{Err: err}
 	}
 	defer w.Abort()
 	var tot report.ExportTotals

@@ -27,7 +27,7 @@ import (
 
 func connect(t *testing.T, api crm.Config) *batch.Session {
 	t.Helper()
-	sess, err := batch.Connect(context.Background(), batch.Config{Concurrency: 1, Retries: 5, Rate: 1000, API: api})
+	sess, err := batch.Connect(context.Background(), batch.Config{Concurrency: 1, Attempts: 5, Rate: 1000, API: api})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -52,7 +52,7 @@ func readCSV(t *testing.T, path string) []map[string]string {
 
 func runConfig(t *testing.T, path string, api crm.Config) batch.Config {
 	return batch.Config{
-		Path: path, Concurrency: 4, Retries: 8, Rate: 1000, Backoff: 5 * time.Millisecond,
+		Path: path, Concurrency: 4, Attempts: 8, Rate: 1000, Backoff: 5 * time.Millisecond,
 		API: api, StateDir: filepath.Join(t.TempDir(), "state"),
 	}
 }

@@ -7,25 +7,41 @@
 package fault
 
 // UsageError is a problem with the command line or the configuration: nothing
-// was sent. Err, when set, is the cause a caller may tell apart (ledger.ErrLocked:
-// another crmbatch runs the job now).
+// was sent. Err, when set, is the cause, kept for a caller to tell apart
+// (ledger.ErrLocked: another crmbatch runs the job now); Msg, when set, says
+// it in the user's words, else Err does.
 type UsageError struct {
 	Msg string
 	Err error
 }
 
-func (e *UsageError) Error() string { return e.Msg }
+func (e *UsageError) Error() string {
+	if e.Msg == "" && e.Err != nil {
+		return e.Err.Error()
+	}
+	return e.Msg
+}
+
 func (e *UsageError) Unwrap() error { return e.Err }
 
-// FileError is a problem with the job file as a whole: nothing was sent.
+// FileError is a problem with the job file as a whole: nothing was sent. Err,
+// when set, is the cause; Msg, when set, says it in the user's words, else Err
+// does.
 type FileError struct {
 	File string
 	Msg  string
+	Err  error
 	Hint string
 }
 
+func (e *FileError) Unwrap() error { return e.Err }
+
 func (e *FileError) Error() string {
-	s := e.File + ": " + e.Msg
+	msg := e.Msg
+	if msg == "" && e.Err != nil {
+		msg = e.Err.Error()
+	}
+	s := e.File + ": " + msg
 	if e.Hint != "" {
 		s += "\nhint: " + e.Hint
 	}

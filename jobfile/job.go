@@ -83,6 +83,9 @@ func OpenPinned(pin *Pinned, path, jobName string, opts formats.Options, overrid
 	place := func(err error) error {
 		var fe *fault.FileError
 		if errors.As(err, &fe) {
+			if fe.Msg == "" && fe.Err != nil {
+				fe.Msg = fe.Err.Error() // said where, in the user's words; Err stays the cause
+			}
 			fe.Msg = headerPlace(r) + fe.Msg
 			if other := otherSheet(r, path, opts, jobName); other != "" {
 				fe.Hint = fmt.Sprintf("sheet %q fits a job: pass --sheet %q", other, other)
@@ -154,7 +157,7 @@ func (j *File) checkColumns() error {
 		}
 	}
 	if err := k.CheckHeader(cols); err != nil {
-		return &fault.FileError{File: j.Path, Msg: err.Error()}
+		return &fault.FileError{File: j.Path, Err: err}
 	}
 	return nil
 }

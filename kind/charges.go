@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/crmbatch/crmbatch/crm"
+	"github.com/crmbatch/crmbatch/pacer"
 	"github.com/crmbatch/crmbatch/report"
 )
 
@@ -96,13 +97,10 @@ type chargeCall struct {
 // read of this run), an accept is sent again once (its answer, or a refusal
 // saying the charge is already accepted, tells). Rows sent by a run that
 // stopped before it knew (Uncertain) are read back before anything is sent.
-func callCharges(ctx context.Context, x Executor, items []Item, ps []chargeItem) ([]Result, int, error) {
+func callCharges(ctx context.Context, x Executor, _ Intent, items []Item, ps []chargeItem) ([]Result, int, error) {
 	c := &chargeCall{x: x, action: items[0].Action, items: items, ps: ps, out: make([]Result, len(items)), started: x.Now()}
 	for i := range items {
 		c.todo = append(c.todo, i)
-	}
-	if _, err := x.Begin(ctx, ""); err != nil {
-		return nil, 0, err
 	}
 	attempts := 0
 	var err error
@@ -112,11 +110,11 @@ func callCharges(ctx context.Context, x Executor, items []Item, ps []chargeItem)
 			return fill(c.out, 0), 0, nil
 		}
 		if err != nil {
-			err = &UnknownError{Err: fmt.Errorf("reading back the charges of a call a stopped run sent: %w", err)}
+			err = &pacer.UnknownError{Err: fmt.Errorf("reading back the charges of a call a stopped run sent: %w", err)}
 		}
 	}
 	if err == nil {
-		attempts, err = x.Retry(ctx, c.send, c.readBack, true)
+		attempts, err = x.Call(ctx, pacer.Attempt{Send: c.send, ReadBack: c.readBack, Strict: true})
 	}
 	switch {
 	case err != nil && len(c.todo) == len(items):
@@ -243,8 +241,7 @@ func (c *chargeCall) sendAgain(ctx context.Context) (bool, error) {
 		return false, errors.New("the answer of the accept sent again was lost too")
 	}
 	c.resent = true
-	c.x.Resent()
-	if err := c.send(ctx); err != nil {
+	if _, err := c.x.Call(ctx, pacer.Attempt{Send: c.send, Again: true}); err != nil {
 		return false, fmt.Errorf("sending the accept again: %w", err)
 	}
 	set := c.failures()
@@ -419,11 +416,11 @@ func scanCharges(ctx context.Context, x Executor, status string, see func(number
 	offset := 0
 	for page := 0; page < maxListPages; page++ {
 		var charges []crm.Charge
-		_, err := x.Retry(ctx, func(ctx context.Context) (err error) {
+		_, err := x.Call(ctx, pacer.Attempt{Send: func(ctx context.Context) (err error) {
 			charges, err = x.Client().ListCharges(ctx, crm.ListChargesRequest{
 				NumberOfResults: size, ChargeStatus: status, Offset: offset, FieldsSet: []string{"number"}})
 			return err
-		}, nil, false)
+		}})
 		if err != nil {
 			return err
 		}

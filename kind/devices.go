@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"github.com/crmbatch/crmbatch/crm"
+	"github.com/crmbatch/crmbatch/pacer"
 	"github.com/crmbatch/crmbatch/report"
 )
 
@@ -88,7 +89,7 @@ func checkGroupColumns(cols []string) error {
 	return nil
 }
 
-func callDevices(ctx context.Context, x Executor, items []Item, ps []deviceItem) ([]Result, int, error) {
+func callDevices(ctx context.Context, x Executor, _ Intent, items []Item, ps []deviceItem) ([]Result, int, error) {
 	first := ps[0]
 	devices := make([]crm.Device, len(ps))
 	for i, d := range ps {
@@ -103,12 +104,9 @@ func callDevices(ctx context.Context, x Executor, items []Item, ps []deviceItem)
 		}
 		return err
 	}
-	if _, err := x.Begin(ctx, ""); err != nil {
-		return nil, 0, err
-	}
 	// Registering and unregistering are idempotent: a resend after an ambiguous
 	// failure applies nothing twice, and its answer tells what came of the rows.
-	attempts, err := x.Retry(ctx, call, nil, false)
+	attempts, err := x.Call(ctx, pacer.Attempt{Send: call})
 	if err != nil {
 		return nil, attempts, err
 	}

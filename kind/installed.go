@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/crmbatch/crmbatch/crm"
+	"github.com/crmbatch/crmbatch/pacer"
 	"github.com/crmbatch/crmbatch/report"
 )
 
@@ -36,6 +37,7 @@ var InstalledItems = &Kind{
 		effectOf: func(h EffectHash, it Item, p installedItem) EffectHash {
 			return h.Add(it.Action).Add(p.Subscription).Add(p.Serial).Add(p.ToSerial).Add(p.ToSubscription)
 		},
+		note: replayedReference,
 		send: callInstalledItems,
 	},
 }
@@ -167,19 +169,22 @@ func ReferenceUsed(ce *crm.Error) bool {
 		(strings.Contains(text, "already") || strings.Contains(text, "duplicate") || strings.Contains(text, "used"))
 }
 
+// replayedReference is the note of an installed-items call's intent: the
+// transaction reference an earlier run sent the call with ("" = none: the
+// intent makes one).
+func replayedReference(_ context.Context, _ Executor, items []Item, _ []installedItem) (string, error) {
+	return items[0].Note, nil
+}
+
 // callInstalledItems makes the call of items of one (subscription, action). It
 // carries the transaction_reference_number of its intent, recorded in the
 // ledger before the first send and replayed unchanged by every resend and by a
 // resume: when the server refuses it as already used, the call was applied by
 // an earlier attempt whose answer was lost. The reference is unique across
 // ledgers, so another ledger's run of the same file is never taken for one.
-func callInstalledItems(ctx context.Context, x Executor, items []Item, ps []installedItem) ([]Result, int, error) {
+func callInstalledItems(ctx context.Context, x Executor, in Intent, items []Item, ps []installedItem) ([]Result, int, error) {
 	req := installedItemsRequest(ps)
-	ref, err := x.Begin(ctx, items[0].Note)
-	if err != nil {
-		return nil, 0, err
-	}
-	req.TransactionReferenceNumber = ref
+	req.TransactionReferenceNumber = in.Ref
 	sent := items[0].Note != "" // a replay: an earlier run sent this reference
 	var action *crm.SubscriptionAction
 	var already bool
@@ -202,12 +207,12 @@ func callInstalledItems(ctx context.Context, x Executor, items []Item, ps []inst
 		sent = true
 		return err
 	}
-	attempts, err := x.Retry(ctx, call, nil, false)
+	attempts, err := x.Call(ctx, pacer.Attempt{Send: call})
 	if err != nil {
 		var ce *crm.Error
 		if errors.As(err, &ce) && ReferenceUsed(ce) {
 			// Refused as used on its first send: another call carried it.
-			err = &UnknownError{Err: err}
+			err = &pacer.UnknownError{Err: err}
 		}
 		return nil, attempts, err
 	}

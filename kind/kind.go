@@ -57,7 +57,8 @@ type rules interface {
 	check(v Row, keep bool, u []Unique, h EffectHash, it *Item) ([]Unique, EffectHash, error)
 	claims() bool
 	claimKey(it Item) (key, detail string)
-	call(ctx context.Context, x Executor, items []Item) ([]Result, int, error)
+	intentNote(ctx context.Context, x Executor, items []Item) (string, error)
+	call(ctx context.Context, x Executor, in Intent, items []Item) ([]Result, int, error)
 }
 
 // spec is what a kind says about its rows, each with a payload of type P.
@@ -76,10 +77,13 @@ type spec[P payload] struct {
 	// on an endpoint (a charge number), and a detail the ledger keeps with it
 	// (its reference number); nil = none.
 	entity func(p P) (key, detail string)
-	// send makes the call of one chunk of items (all with the same Key) and
-	// returns one result per item, or the error that failed the call as a whole,
-	// with the attempts made.
-	send func(ctx context.Context, x Executor, items []Item, ps []P) ([]Result, int, error)
+	// note is what the intent of a call of items records with it, before its
+	// first send (see Item.Note); nil = nothing.
+	note func(ctx context.Context, x Executor, items []Item, ps []P) (string, error)
+	// send makes the call of one chunk of items (all with the same Key), whose
+	// intent the run recorded (in), and returns one result per item, or the
+	// error that failed the call as a whole, with the attempts made.
+	send func(ctx context.Context, x Executor, in Intent, items []Item, ps []P) ([]Result, int, error)
 }
 
 func (s spec[P]) check(v Row, keep bool, u []Unique, h EffectHash, dst *Item) ([]Unique, EffectHash, error) {
@@ -107,12 +111,24 @@ func (s spec[P]) claimKey(it Item) (string, string) {
 	return s.entity(it.payload.(P))
 }
 
-func (s spec[P]) call(ctx context.Context, x Executor, items []Item) ([]Result, int, error) {
+// payloads are the payloads of items, of the kind's type.
+func (s spec[P]) payloads(items []Item) []P {
 	ps := make([]P, len(items))
 	for i, it := range items {
 		ps[i] = it.payload.(P)
 	}
-	return s.send(ctx, x, items, ps)
+	return ps
+}
+
+func (s spec[P]) intentNote(ctx context.Context, x Executor, items []Item) (string, error) {
+	if s.note == nil {
+		return "", nil
+	}
+	return s.note(ctx, x, items, s.payloads(items))
+}
+
+func (s spec[P]) call(ctx context.Context, x Executor, in Intent, items []Item) ([]Result, int, error) {
+	return s.send(ctx, x, in, items, s.payloads(items))
 }
 
 // Item is one valid input row, ready to be sent.
@@ -378,7 +394,7 @@ const CodeReadBack = "CONFIRMED_BY_READ_BACK"
 // when the run stopped before the row was done (the report says NOT_SENT and a
 // resume sends it), unknown when the call may have been applied, else failed.
 func FailedResult(err error) Result {
-	var ue *UnknownError
+	var ue *pacer.UnknownError
 	if errors.As(err, &ue) {
 		return Result{Status: report.StatusUnknown, Code: "UNKNOWN_OUTCOME", Message: ue.Error()}
 	}
@@ -398,26 +414,6 @@ func FailedResult(err error) Result {
 		}
 	}
 	return r
-}
-
-// UnknownError is the end of a call that may have been applied, when nothing
-// proved whether it was.
-type UnknownError struct{ Err error }
-
-func (e *UnknownError) Error() string {
-	return "the call may have been applied and nothing could prove it either way (" + e.Err.Error() +
-		"); check it in CRM.COM, or run the same file again to read it back"
-}
-func (e *UnknownError) Unwrap() error { return e.Err }
-
-// UnknownOutcome wraps err as an unknown outcome when an earlier attempt may
-// have been applied: a later attempt's error never erases that.
-func UnknownOutcome(uncertain bool, err error) error {
-	var ue *UnknownError
-	if !uncertain || err == nil || errors.As(err, &ue) {
-		return err
-	}
-	return &UnknownError{Err: err}
 }
 
 // EffectHash is the FNV-1a hash of the parts of a row's effect, each ended by
@@ -452,9 +448,23 @@ func (k *Kind) Claims() bool { return k.rows.claims() }
 // its claim.
 func (k *Kind) ClaimKey(it Item) (key, detail string) { return k.rows.claimKey(it) }
 
-// Call makes the call of one chunk of items through x.
-func (k *Kind) Call(ctx context.Context, x Executor, items []Item) ([]Result, int, error) {
-	return k.rows.call(ctx, x, items)
+// Note is what the intent of a call of items records with it, before its
+// first send: what a replay of the call needs (see Item.Note).
+func (k *Kind) Note(ctx context.Context, x Executor, items []Item) (string, error) {
+	return k.rows.intentNote(ctx, x, items)
+}
+
+// Send makes the call of one chunk of items through x, once the run
+// recorded its intent (in).
+func (k *Kind) Send(ctx context.Context, x Executor, in Intent, items []Item) ([]Result, int, error) {
+	return k.rows.call(ctx, x, in, items)
+}
+
+// Intent is what the run recorded of a call before its first send: Ref is
+// the call's transaction reference (for a call that carries one), Note what
+// Kind.Note said of it.
+type Intent struct {
+	Ref, Note string
 }
 
 // CheckHeader refuses header columns the kind cannot use.
@@ -474,22 +484,17 @@ func NewRow(rec *formats.Record, cols *Columns, dotted []string, promotions map[
 }
 
 // Executor is the run's side of a kind's call: the logged-in client, the
-// run's clock, pace and retries, the intent of the call recorded before it
-// is first sent, and what the run knows of the server between calls.
+// run's clock, its one entry for every call (Call: pace, retries and the
+// lost answer; see pacer.Pacer.Call), and what the run knows of the server
+// between calls. The intent of a call is not the kind's to record: the run
+// records it before it hands the call to Kind.Send.
 type Executor interface {
 	Client() *crm.Client
 	Now() time.Time
-	// Begin records the intent of the call, once, before it is first sent,
-	// with a note (see Item.Note), and returns its transaction reference.
-	Begin(ctx context.Context, note string) (string, error)
-	// Retry makes one logical call and returns the attempts sent and the
-	// final error (see Ambiguity).
-	Retry(ctx context.Context, call func(context.Context) error, onAmbiguous Ambiguity, strict bool) (int, error)
+	Call(ctx context.Context, a pacer.Attempt) (int, error)
 	// ReadBefore says to read a customer's subscription before its row when
 	// the run does not know it (--read-before).
 	ReadBefore() bool
-	// Resent counts a call sent once more outside Retry, as a call and a retry.
-	Resent()
 	Memory() *Memory
 }
 
@@ -509,9 +514,3 @@ func sortedKeys(m map[string]bool) string {
 	sort.Strings(keys)
 	return strings.Join(keys, ", ")
 }
-
-// Ambiguity reads back whether a call that may have been applied was: applied
-// true when it was, false when it certainly was not (then it is sent again). A
-// nil Ambiguity means the call is idempotent: it is simply sent again, and the
-// row stays uncertain until an attempt is answered.
-type Ambiguity func(ctx context.Context) (applied bool, err error)

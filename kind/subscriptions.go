@@ -39,6 +39,7 @@ var Subscriptions = &Kind{
 	rows: spec[subscriptionItem]{
 		read:     parseSubscription,
 		effectOf: func(h EffectHash, it Item, p subscriptionItem) EffectHash { return h.Add(it.Action).Add(p.Customer) },
+		note:     stateBefore,
 		send:     callSubscription,
 	},
 }
@@ -299,6 +300,25 @@ func nestedValue(v Row, col, field, s string, n nested) (any, error) {
 	return s, nil
 }
 
+// stateBefore is the note of a subscriptions row's intent: the customer's
+// state before the call (see state.String), as a run that stopped with the row
+// sent recorded it, or as this run knows it from the customer's earlier rows,
+// or, with --read-before, as read now; "?" when not known.
+func stateBefore(ctx context.Context, x Executor, items []Item, ps []subscriptionItem) (string, error) {
+	it, customer := items[0], ps[0].Customer
+	before, known := parseState(it.Note)
+	if !it.Uncertain {
+		if before, known = x.Memory().states.get(customer); !known && x.ReadBefore() {
+			var err error
+			before, known, err = showState(ctx, x, customer)
+			if errors.Is(err, pacer.ErrStopped) {
+				return "", err
+			}
+		}
+	}
+	return before.String(known), nil
+}
+
 // callSubscription makes the call of one row. These calls are not idempotent,
 // and a subscription's state alone cannot tell whether this row changed it (the
 // customer may have had a subscription already, or been suspended already).
@@ -313,23 +333,11 @@ func nestedValue(v Row, col, field, s string, n nested) (any, error) {
 // when the read failed or cannot tell: the action's end state with the state
 // before not known (the customer may have been in it already), or a state the
 // action does not make.
-func callSubscription(ctx context.Context, x Executor, items []Item, ps []subscriptionItem) ([]Result, int, error) {
+func callSubscription(ctx context.Context, x Executor, in Intent, items []Item, ps []subscriptionItem) ([]Result, int, error) {
 	c := &subscriptionCall{x: x, action: items[0].Action, sub: ps[0], why: "no usable answer came back"}
 	it := items[0]
-	c.before, c.known = parseState(it.Note)
+	c.before, c.known = parseState(in.Note)
 	c.movedOn = it.Uncertain && it.EndedUnknown
-	if !it.Uncertain {
-		if c.before, c.known = x.Memory().states.get(c.sub.Customer); !c.known && x.ReadBefore() {
-			var err error
-			c.before, c.known, err = showState(ctx, x, c.sub.Customer)
-			if errors.Is(err, pacer.ErrStopped) {
-				return nil, 0, err
-			}
-		}
-	}
-	if _, err := x.Begin(ctx, c.before.String(c.known)); err != nil {
-		return nil, 0, err
-	}
 	attempts := 0
 	var err error
 	if it.Uncertain {
@@ -340,11 +348,11 @@ func callSubscription(ctx context.Context, x Executor, items []Item, ps []subscr
 			return []Result{c.applied(0)}, 0, nil
 		}
 		if err != nil {
-			err = &UnknownError{Err: err}
+			err = &pacer.UnknownError{Err: err}
 		}
 	}
 	if err == nil {
-		attempts, err = x.Retry(ctx, c.send, c.readBack, true)
+		attempts, err = x.Call(ctx, pacer.Attempt{Send: c.send, ReadBack: c.readBack, Strict: true})
 	}
 	if err == nil {
 		return []Result{c.applied(attempts)}, attempts, nil
@@ -606,7 +614,7 @@ func (c *states) forget(customer string) {
 func showState(ctx context.Context, x Executor, customer string) (state, bool, error) {
 	var s *crm.Subscription
 	none := false
-	_, err := x.Retry(ctx, func(ctx context.Context) (err error) {
+	_, err := x.Call(ctx, pacer.Attempt{Send: func(ctx context.Context) (err error) {
 		s, err = x.Client().ShowSubscription(ctx, customer)
 		var ce *crm.Error
 		if errors.As(err, &ce) && ce.Class == crm.Permanent && noSubscription(ce) {
@@ -614,7 +622,7 @@ func showState(ctx context.Context, x Executor, customer string) (state, bool, e
 			return nil
 		}
 		return err
-	}, nil, false)
+	}})
 	switch {
 	case err != nil:
 		return state{}, false, err

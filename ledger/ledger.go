@@ -197,7 +197,7 @@ func OpenOptions(dir string, o Options) (*Ledger, error) {
 	}
 	db.SetMaxOpenConns(1) // one writer; SQLite serialises anyway
 	l := &Ledger{db: db, inserts: map[insertShape]*sql.Stmt{}, path: path}
-	if err := l.prepare(path, true); err != nil {
+	if err := l.migrate(path, true); err != nil {
 		db.Close()
 		if readOnly(err) {
 			return nil, readOnlyError(path, err.Error())
@@ -377,7 +377,7 @@ func build(dir string) (string, error) {
 		return fail(fmt.Errorf("ledger: %w", err))
 	}
 	l := &Ledger{db: db}
-	err = l.prepare(name, false)
+	err = l.migrate(name, false)
 	if cerr := db.Close(); err == nil {
 		err = cerr
 	}
@@ -462,9 +462,9 @@ func damaged(path, why string) error {
 	return fmt.Errorf("%w: %s: %s\nhint: nothing was sent; restore the ledger from a backup, or give another --state folder to start a new ledger (which knows nothing of earlier runs)", ErrDamaged, path, why)
 }
 
-// prepare checks the layout of the database, creates or upgrades it, and reads
+// migrate checks the layout of the database, creates or upgrades it, and reads
 // the ledger's id. existed says the file was there before this Open.
-func (l *Ledger) prepare(path string, existed bool) error {
+func (l *Ledger) migrate(path string, existed bool) error {
 	var version int
 	if err := l.db.QueryRow(`PRAGMA user_version`).Scan(&version); err != nil {
 		return damaged(path, err.Error())

@@ -239,17 +239,17 @@ type Options struct {
 	Log      *slog.Logger
 }
 
-// Begin finds what the ledger knows of the job and starts its run: it resumes
-// an unfinished run of the same job (unless --fresh), refuses a job that ran to
-// the end (unless --rerun or --skip-done), and treats an edit of an earlier
-// run's file (same path or name, most rows the same) as that job: its rows done
-// are skipped, and after a finished run it is refused the same way. A failures
-// report fed back in goes on with the lineage of the run that wrote it: its
-// rows done since are skipped, its unknown rows read back. A run of its own
-// whose reports would replace those of an unfinished run of other flags is
-// refused, unless --fresh abandons that run. lock takes the lock of a lineage;
-// it is held until the run ends.
-func Begin(ctx context.Context, o Options, led *ledger.Ledger, id Identity, j *jobfile.File, sum string, start time.Time, lock func(lineage string) error) (History, error) {
+// Place finds what the ledger knows of the job and places its run among the
+// job's runs: it resumes an unfinished run of the same job (unless --fresh),
+// refuses a job that ran to the end (unless --rerun or --skip-done), and
+// treats an edit of an earlier run's file (same path or name, most rows the
+// same) as that job: its rows done are skipped, and after a finished run it is
+// refused the same way. A failures report fed back in goes on with the lineage
+// of the run that wrote it: its rows done since are skipped, its unknown rows
+// read back. A run of its own whose reports would replace those of an
+// unfinished run of other flags is refused, unless --fresh abandons that run.
+// lock takes the lock of a lineage; it is held until the run ends.
+func Place(ctx context.Context, o Options, led *ledger.Ledger, id Identity, j *jobfile.File, sum string, start time.Time, lock func(lineage string) error) (History, error) {
 	prev, found, err := led.LatestRun(ctx, id.Key)
 	if err != nil {
 		return History{}, err
@@ -555,11 +555,11 @@ func doneEarlier(d ledger.DoneKey) kind.Result {
 	return kind.Result{Status: report.StatusSkipped, Code: "ALREADY_DONE", Message: msg}
 }
 
-// Prepare makes a row read again ready to send: a row done by an earlier run
+// Item makes a row read again ready to send: a row done by an earlier run
 // of the lineage gets its skipped result; a row that may have been applied is
 // marked uncertain, with what was recorded with its call, and the rows of one
 // earlier call go together again.
-func (h History) Prepare(r *jobfile.Row, k *kind.Kind) (kind.Item, *kind.Result) {
+func (h History) Item(r *jobfile.Row, k *kind.Kind) (kind.Item, *kind.Result) {
 	it := r.Item
 	if key, ok := h.retried[it.Row]; ok {
 		// A row of a failures report whose outcome was unknown: it is that

@@ -1,7 +1,11 @@
-// Package pacer owns the pace of a run: one rate limiter and one backoff state
-// that every call of the run consults, so that a 429 met by one worker slows
-// the whole run, and no attempt is sent while the server asks to wait. It is
-// its own package so that the pace has one owner, passed in, never a global.
+// Package pacer owns how a run's calls are made: one rate limiter and one
+// backoff state that every call consults, so that a 429 met by one worker
+// slows the whole run and no attempt is sent while the server asks to wait,
+// and one entry, Call, that decides after each attempt what to do (the
+// decision table: back off, hold for a 429, read back a lost answer, give up,
+// stop the run) within the run's attempts. It is its own package so that
+// this policy has one owner, passed in, never a global, and one place where
+// it is tested.
 package pacer
 
 import (
@@ -39,6 +43,27 @@ type Pacer struct {
 	now   func() time.Time
 	sleep func(ctx context.Context, d time.Duration) error // waits d of now's time
 	rng   *rand.Rand
+
+	maxAttempts int           // attempts per call, the first included
+	maxWait     time.Duration // the longest Retry-After waited out; 0 = no bound
+	fatal       func(error)   // told when the run must stop
+	watch       Watcher
+}
+
+// Options make the pacer of a run.
+type Options struct {
+	Rate     float64       // attempts a second, every attempt and login included; 0 = no limit
+	Backoff  time.Duration // base of the exponential backoff; 0 = 250ms
+	Attempts int           // attempts per call, the first included; 429s cost none (0 = 1)
+	// MaxWait is the longest Retry-After waited out: a longer one stops the
+	// run (0 = no bound).
+	MaxWait time.Duration
+	Now     func() time.Time
+	Stop    <-chan struct{} // closed when the run stops: no new attempt starts
+	// Fatal is told when the run must stop: credentials refused, the
+	// endpoint unreachable, a wait longer than MaxWait (nil = none).
+	Fatal func(error)
+	Watch Watcher // nil = none
 }
 
 const (
@@ -52,28 +77,45 @@ const (
 // ErrStopped is what Wait returns once the run stops: the attempt is not sent.
 var ErrStopped = errors.New("the run stopped")
 
-// New returns the pacer of a run of perSecond attempts a second (0: no limit),
-// whose backoff starts at base (0: 250ms), on now's time; no attempt starts
-// once stop is closed.
-func New(perSecond float64, base time.Duration, now func() time.Time, stop <-chan struct{}) *Pacer {
+// New returns the pacer of a run.
+func New(o Options) *Pacer {
+	base := o.Backoff
 	if base <= 0 {
 		base = backoffBase
 	}
 	lim := rate.Inf
-	if perSecond > 0 {
-		lim = rate.Limit(perSecond)
+	if o.Rate > 0 {
+		lim = rate.Limit(o.Rate)
 	}
-	return &Pacer{
-		limiter: rate.NewLimiter(lim, 1),
-		target:  lim,
-		ceiling: lim,
-		base:    base,
-		stop:    stop,
-		now:     now,
-		sleep:   Sleep,
-		rng:     rand.New(rand.NewPCG(uint64(now().UnixNano()), 0x9e3779b97f4a7c15)),
+	p := &Pacer{
+		limiter:     rate.NewLimiter(lim, 1),
+		target:      lim,
+		ceiling:     lim,
+		base:        base,
+		stop:        o.Stop,
+		now:         o.Now,
+		sleep:       Sleep,
+		rng:         rand.New(rand.NewPCG(uint64(o.Now().UnixNano()), 0x9e3779b97f4a7c15)),
+		maxAttempts: max(o.Attempts, 1),
+		maxWait:     o.MaxWait,
+		fatal:       o.Fatal,
+		watch:       o.Watch,
 	}
+	if p.fatal == nil {
+		p.fatal = func(error) {}
+	}
+	if p.watch == nil {
+		p.watch = unwatched{}
+	}
+	return p
 }
+
+// unwatched is the Watcher of a pacer told of nothing.
+type unwatched struct{}
+
+func (unwatched) Attempted(context.Context, int, time.Duration, error) {}
+func (unwatched) Retried()                                             {}
+func (unwatched) Throttled()                                           {}
 
 // Wait blocks until the shared backoff has passed and the limiter grants a slot,
 // with no backoff begun meanwhile: a 429 holds every attempt not yet on the

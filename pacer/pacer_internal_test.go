@@ -12,9 +12,11 @@ import (
 // clock is a settable time for the pacer.
 type clock struct{ t time.Time }
 
-func (c *clock) now() time.Time               { return c.t }
-func (c *clock) add(d time.Duration)          { c.t = c.t.Add(d) }
-func newTestPacer(c *clock, r float64) *Pacer { return New(r, 100*time.Millisecond, c.now, nil) }
+func (c *clock) now() time.Time      { return c.t }
+func (c *clock) add(d time.Duration) { c.t = c.t.Add(d) }
+func newTestPacer(c *clock, r float64) *Pacer {
+	return New(Options{Rate: r, Backoff: 100 * time.Millisecond, Now: c.now})
+}
 
 func TestPacerBackoff(t *testing.T) {
 	t.Parallel()
@@ -150,7 +152,7 @@ func TestThrottleHoldsAttemptsWaitingForTheirSlot(t *testing.T) {
 	t.Parallel()
 	start := time.Unix(1e9, 0)
 	c := newFakeClock(start)
-	p := New(1, 100*time.Millisecond, c.now, nil)
+	p := New(Options{Rate: 1, Backoff: 100 * time.Millisecond, Now: c.now})
 	p.sleep = c.sleep
 	ctx := context.Background()
 	if err := p.Wait(ctx); err != nil { // the attempt that will meet the 429

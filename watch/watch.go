@@ -76,13 +76,13 @@ func Watch(ctx context.Context, cfg batch.Config, o Options) error {
 	case errors.Is(err, fs.ErrNotExist):
 		return &fault.UsageError{Msg: fmt.Sprintf("--watch %s: no such folder\nhint: check the path, or create the folder first: crmbatch does not create the folder it watches", o.Dir)}
 	case err != nil:
-		return &fault.UsageError{Msg: fmt.Sprintf("--watch: %v", err)}
+		return &fault.UsageError{Msg: fmt.Sprintf("--watch: %v", err), Err: err}
 	case !info.IsDir():
 		return &fault.UsageError{Msg: fmt.Sprintf("--watch %s is a file, not a folder\nhint: crmbatch run FILE runs one file", o.Dir)}
 	}
 	for _, sub := range []string{"processed", "failed", ".reports"} {
 		if err := os.MkdirAll(filepath.Join(o.Dir, sub), 0o777); err != nil { // the umask says who reads them
-			return &fault.UsageError{Msg: fmt.Sprintf("--watch: %v", err)}
+			return &fault.UsageError{Msg: fmt.Sprintf("--watch: %v", err), Err: err}
 		}
 	}
 	now := cfg.Now
@@ -114,13 +114,13 @@ func Watch(ctx context.Context, cfg batch.Config, o Options) error {
 				}
 				continue
 			case err != nil:
-				return &fault.UsageError{Msg: fmt.Sprintf("--watch: %v", err)}
+				return &fault.UsageError{Msg: fmt.Sprintf("--watch: %v", err), Err: err}
 			}
 			held = l
 		}
 		files, settling, err := scan(o.Dir, o.Settle, now())
 		if err != nil {
-			return &fault.UsageError{Msg: fmt.Sprintf("--watch: %v", err)}
+			return &fault.UsageError{Msg: fmt.Sprintf("--watch: %v", err), Err: err}
 		}
 		if key := strings.Join(settling, "\x00"); key != told && o.Settling != nil {
 			if len(settling) > 0 {

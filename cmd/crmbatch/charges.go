@@ -85,7 +85,7 @@ func (f *factory) chargesExport(ctx context.Context, o *ChargesExportOptions) er
 	out := o.Out
 	format, err := formats.FormatOf(out)
 	if err != nil {
-		return &usageError{msg: fmt.Sprintf("%s: %v", out, err)}
+		return &usageError{msg: fmt.Sprintf("%s: %v", out, err), err: err}
 	}
 	// A workbook of that name may be one reviewed by hand: it is replaced
 	// only when asked, and said before the endpoint is.
@@ -96,7 +96,7 @@ func (f *factory) chargesExport(ctx context.Context, o *ChargesExportOptions) er
 		return &usageError{msg: fmt.Sprintf("%s exists: the export does not replace it", out),
 			hint: "give another name, or pass --force to replace it (its reference numbers and actions would be lost)"}
 	case err != nil && !errors.Is(err, fs.ErrNotExist):
-		return &usageError{msg: err.Error()}
+		return &usageError{msg: err.Error(), err: err}
 	}
 	sess, err := f.session(ctx, &o.ConnOptions)
 	if err != nil {

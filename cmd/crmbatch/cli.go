@@ -95,7 +95,7 @@ func (f *factory) runJob(ctx context.Context, o *RunOptions) (err error) {
 	}
 	cfg := batch.Config{
 		Path: o.File, Job: o.Job, Sheet: o.Sheet, OutDir: o.Out, Format: formats.Format(o.Format),
-		Concurrency: o.Concurrency, ChunkSize: o.ChunkSize, Retries: o.Attempts, Rate: o.Rate,
+		Concurrency: o.Concurrency, ChunkSize: o.ChunkSize, Attempts: o.Attempts, Rate: o.Rate,
 		DryRun: dryRun, Log: f.log,
 		Fresh: o.Fresh, Rerun: o.Rerun, SkipDone: o.SkipDone, Force: o.Force, Strict: o.Strict, ReadBefore: o.ReadBefore,
 		NewLedger: o.NewLedger, MaxWait: o.MaxWait,
@@ -105,7 +105,7 @@ func (f *factory) runJob(ctx context.Context, o *RunOptions) (err error) {
 		return &fault.UsageError{Msg: "--decimal-mark: " + err.Error()}
 	}
 	if cfg.XLSXPassword, err = crm.SecretFromEnv(f.getenv, envXLSXPassword, envXLSXPasswordFile); err != nil {
-		return &fault.UsageError{Msg: strings.TrimPrefix(err.Error(), "crm: ")}
+		return &fault.UsageError{Msg: strings.TrimPrefix(err.Error(), "crm: "), Err: err}
 	}
 	if o.GroupCode != "" {
 		return &fault.UsageError{Msg: "--group-code names no field of the API's group identifier\nhint: " + kind.GroupCodeHint}
@@ -137,7 +137,7 @@ func (f *factory) runJob(ctx context.Context, o *RunOptions) (err error) {
 				// its runs would refuse the next try of the same sample.
 				tmp, err := os.MkdirTemp("", "crmbatch-sandbox-state-")
 				if err != nil {
-					return &usageError{msg: err.Error()}
+					return &usageError{msg: err.Error(), err: err}
 				}
 				defer os.RemoveAll(tmp)
 				cfg.StateDir = tmp
@@ -284,7 +284,7 @@ func (f *factory) connect(ctx context.Context, o *ConnOptions, cfg *batch.Config
 		}
 		base, err := startSandbox(ctx, sandbox.Options{})
 		if err != nil {
-			return &usageError{msg: "sandbox: " + err.Error()}
+			return &usageError{msg: "sandbox: " + err.Error(), err: err}
 		}
 		cfg.API = crm.Config{BaseURL: base, Credentials: crm.Credentials{
 			Username: sandbox.DemoUsername, Password: sandbox.DemoPassword, Organisation: sandbox.DemoOrganisation}}
@@ -298,11 +298,11 @@ func (f *factory) connect(ctx context.Context, o *ConnOptions, cfg *batch.Config
 			return &usageError{msg: "no endpoint", hint: "pass --endpoint URL, set CRMBATCH_ENDPOINT, or try --sandbox"}
 		}
 		if err := checkEndpoint(endpoint, o.InsecureHTTP); err != nil {
-			return &usageError{msg: err.Error()}
+			return &usageError{msg: err.Error(), err: err}
 		}
 		creds, err := crm.CredentialsFromEnv(f.getenv)
 		if err != nil {
-			return &usageError{msg: err.Error()}
+			return &usageError{msg: err.Error(), err: err}
 		}
 		for _, w := range crm.SecretFileWarnings(f.getenv) {
 			f.warn(w)
@@ -315,7 +315,7 @@ func (f *factory) connect(ctx context.Context, o *ConnOptions, cfg *batch.Config
 	if o.CAFile != "" {
 		pem, err := os.ReadFile(o.CAFile)
 		if err != nil {
-			return &usageError{msg: "--ca-file: " + err.Error()}
+			return &usageError{msg: "--ca-file: " + err.Error(), err: err}
 		}
 		pool, err := x509.SystemCertPool()
 		if err != nil {

@@ -46,9 +46,11 @@ func (c exitCode) word() string {
 type usageError struct {
 	msg  string
 	hint string // what to do; "" = the general one
+	err  error  // the cause, if any
 }
 
 func (e *usageError) Error() string { return e.msg }
+func (e *usageError) Unwrap() error { return e.err }
 
 // rowsError says that some rows (or customers, for show) were not done; the
 // command has already said which, so it is not printed again.

@@ -11,6 +11,8 @@ import (
 	"github.com/crmbatch/crmbatch/fault"
 	"github.com/crmbatch/crmbatch/formats"
 	"github.com/crmbatch/crmbatch/jobfile"
+	"github.com/crmbatch/crmbatch/ledger"
+	"github.com/crmbatch/crmbatch/pacer"
 )
 
 func TestEditDistance(t *testing.T) {
@@ -107,6 +109,35 @@ func TestReport(t *testing.T) {
 			got := stderr.String()
 			if tc.want == "" && got != "" || tc.want != "" && !strings.Contains(got, tc.want) {
 				t.Errorf("%q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestCauseThroughEveryWrapper: an error keeps its cause through every
+// wrapper crmbatch puts around it, and is classed by the wrapper.
+func TestCauseThroughEveryWrapper(t *testing.T) {
+	t.Parallel()
+	cause := fmt.Errorf("%w: /state/ledger.db: not a database", ledger.ErrDamaged)
+	for _, tc := range []struct {
+		name string
+		err  error
+		want exitCode
+	}{
+		{"usage error", &fault.UsageError{Msg: "the ledger cannot be opened", Err: cause}, exitUsage},
+		{"usage error in the cause's words", &fault.UsageError{Err: cause}, exitUsage},
+		{"file error", &fault.FileError{File: "jobs.csv", Err: cause}, exitUsage},
+		{"fatal error", &fault.FatalError{Err: cause}, exitStopped},
+		{"unknown outcome", &fault.FatalError{Err: &pacer.UnknownError{Err: cause}}, exitStopped},
+		{"a command line's usage error", &usageError{msg: cause.Error(), err: cause}, exitUsage},
+		{"an error already reported", &reported{&fault.FatalError{Err: cause}}, exitStopped},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if !errors.Is(tc.err, ledger.ErrDamaged) {
+				t.Errorf("errors.Is(%v, ledger.ErrDamaged) = false", tc.err)
+			}
+			if got := resolveExitCode(tc.err); got != tc.want {
+				t.Errorf("exit code %d, want %d", got, tc.want)
 			}
 		})
 	}

@@ -193,7 +193,7 @@ func newCmdHelp() *cobra.Command {
 			target, rest, err := cmd.Root().Find(args)
 			switch {
 			case err != nil:
-				return &usageError{msg: err.Error()}
+				return &usageError{msg: err.Error(), err: err}
 			case len(rest) > 0 && target.HasAvailableSubCommands():
 				return unknownCommand(target, rest[0])
 			case len(rest) > 0:

@@ -65,14 +65,14 @@ func (f *factory) history(ctx context.Context, dir, runID, charge string) error 
 			hint: "pass the --state (or CRMBATCH_STATE) the runs were given; without either, runs keep it in $XDG_STATE_HOME/crmbatch or ~/.local/state/crmbatch"}
 	}
 	if err != nil {
-		return &usageError{msg: err.Error()}
+		return &usageError{msg: err.Error(), err: err}
 	}
 	defer led.Close()
 	out := f.io.Out
 	if charge != "" {
 		d, found, err := led.Done(ctx, "charges", charge)
 		if err != nil {
-			return &usageError{msg: err.Error()}
+			return &usageError{msg: err.Error(), err: err}
 		}
 		if !found {
 			fmt.Fprintf(out, "charge %s: no run of this ledger acknowledged or accepted it\n", charge)
@@ -87,7 +87,7 @@ func (f *factory) history(ctx context.Context, dir, runID, charge string) error 
 	}
 	runs, err := led.Runs(ctx, runID)
 	if err != nil {
-		return &usageError{msg: err.Error()}
+		return &usageError{msg: err.Error(), err: err}
 	}
 	if runID != "" {
 		if len(runs) == 0 {

@@ -16,7 +16,7 @@ import (
 
 // session logs in to the endpoint of a command that only asks it.
 func (f *factory) session(ctx context.Context, o *ConnOptions) (*batch.Session, error) {
-	cfg := batch.Config{Concurrency: 1, Retries: o.Attempts, Rate: o.Rate}
+	cfg := batch.Config{Concurrency: 1, Attempts: o.Attempts, Rate: o.Rate}
 	if err := f.connect(ctx, o, &cfg); err != nil {
 		return nil, err
 	}

@@ -71,7 +71,7 @@ rate limit (429 with Retry-After), failures and dropped answers.`,
 func (f *factory) serveSandbox(ctx context.Context, listen string, o sandbox.Options) error {
 	ln, err := net.Listen("tcp", listen)
 	if err != nil {
-		return &usageError{msg: "sandbox: " + err.Error(), hint: "pass --listen 127.0.0.1:0 for a free port"}
+		return &usageError{msg: "sandbox: " + err.Error(), hint: "pass --listen 127.0.0.1:0 for a free port", err: err}
 	}
 	srv := &http.Server{Handler: sandbox.New(o), ReadHeaderTimeout: 10 * time.Second}
 	base := "http://" + ln.Addr().String() + sandbox.BasePath
