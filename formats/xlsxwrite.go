@@ -5,6 +5,7 @@ import (
 	"bufio"
 	"compress/flate"
 	"fmt"
+	"github.com/crmbatch/crmbatch/formats/xlsx"
 	"io"
 	"os"
 	"strconv"
@@ -524,7 +525,7 @@ func appendEscape(b []byte, r rune) []byte {
 }
 
 func isHex4(s string) bool {
-	_, ok := parseHex4([]byte(s))
+	_, ok := xlsx.ParseHex4([]byte(s))
 	return ok
 }
 

@@ -1162,7 +1162,7 @@ func writeUnescaped(b *strings.Builder, s []byte) {
 			return
 		}
 		b.Write(s[:i])
-		n, _ := parseHex4(s[i+2 : i+6])
+		n, _ := ParseHex4(s[i+2 : i+6])
 		b.WriteRune(rune(n))
 		s = s[i+7:]
 	}
@@ -1176,7 +1176,7 @@ func appendUnescaped(dst, s []byte) []byte {
 			return append(dst, s...)
 		}
 		dst = append(dst, s[:i]...)
-		n, _ := parseHex4(s[i+2 : i+6])
+		n, _ := ParseHex4(s[i+2 : i+6])
 		dst = utf8.AppendRune(dst, rune(n))
 		s = s[i+7:]
 	}
@@ -1191,7 +1191,7 @@ func escapeAt(s []byte) int {
 		}
 		i += j
 		if i+7 <= len(s) && s[i+6] == '_' {
-			if _, ok := parseHex4(s[i+2 : i+6]); ok {
+			if _, ok := ParseHex4(s[i+2 : i+6]); ok {
 				return i
 			}
 		}
@@ -1199,8 +1199,9 @@ func escapeAt(s []byte) int {
 	}
 }
 
-// parseHex4 parses four hexadecimal digits.
-func parseHex4(h []byte) (uint16, bool) {
+// ParseHex4 parses four hexadecimal digits (an _xHHHH_ escape's); the report
+// writer checks its escapes with it too.
+func ParseHex4(h []byte) (uint16, bool) {
 	var n uint16
 	for _, c := range h {
 		switch {
