@@ -34,6 +34,14 @@ func TestUnknownRowRetriedAfterTheCustomersLaterRows(t *testing.T) {
 			failures: true,
 		},
 		{
+			// Read back, the subscription is cancelled: a resend would
+			// create a second one.
+			name:     "a create, then a cancel; the failures report",
+			rows:     [][]string{{"create", "LR-3"}, {"cancel", "LR-3"}},
+			faults:   map[string]middleware{"netflix/subscriptions/create": lost},
+			failures: true,
+		},
+		{
 			name:   "a create, then a suspend; the same command",
 			rows:   [][]string{{"create", "LR-2"}, {"suspend", "LR-2"}},
 			faults: map[string]middleware{"netflix/subscriptions/create": lost},
