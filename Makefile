@@ -40,7 +40,7 @@ fuzz:
 	go test -run '^$$' -fuzz FuzzXLSXReader -fuzztime 60s $(FUZZMIN) ./formats/xlsx
 	go test -run '^$$' -fuzz FuzzXLSXSheet -fuzztime 60s $(FUZZMIN) ./formats/xlsx
 	go test -run '^$$' -fuzz FuzzXMLScanner -fuzztime 60s $(FUZZMIN) ./formats/xlsx/internal/xmlscan
-	go test -run '^$$' -fuzz FuzzXLSXReport -fuzztime 30s $(FUZZMIN) ./formats
+	go test -run '^$$' -fuzz FuzzXLSXReport -fuzztime 30s $(FUZZMIN) ./formats/xlsxreport
 	go test -run '^$$' -fuzz FuzzNumberPattern -fuzztime 30s $(FUZZMIN) ./formats/xlsx
 	go test -run '^$$' -fuzz FuzzParseRow -fuzztime 60s $(FUZZMIN) ./kind
 	go test -run '^$$' -fuzz FuzzRead -fuzztime 30s $(FUZZMIN) ./amount

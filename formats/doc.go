@@ -122,36 +122,9 @@
 // target, synced and renamed on Commit, with the mode the umask gives (0600
 // for the reports of a password-protected workbook).
 //
-// XLSX reports are written by our own streaming writer (xlsxwrite.go):
-// archive/zip and hand-written SpreadsheetML. The results sheet is a zip
-// member that rows go into as they come, so memory does not grow with the
-// rows; the parts that depend on the sheets added (workbook, relationships,
-// content types) and the fixed ones (styles, a minimal Office theme) are
-// written on Commit, then the extra sheets such as Summary. Every cell is an
-// inline string (t="inlineStr") in the text number format "@", so IDs keep
-// their digits and "=..." is text, never a formula. The header row is bold
-// with a frozen pane under it and an autofilter; tinted rows get a light red
-// fill. Text is XML-escaped; characters XML 1.0 forbids (C0 controls other
-// than tab and line feed, U+FFFE, U+FFFF) and carriage returns are written as
-// OOXML _xHHHH_ escapes, which Excel and our reader decode, so nothing is
-// dropped; a literal "_xHHHH_" gets its underscore escaped (_x005F_); bytes
-// that are not UTF-8 become U+FFFD; every cell, on every path, is cut at
-// Excel's 32,767 characters (server text such as error messages has no
-// limit of its own), ending in " [cut at 32,767 characters]" so that the
-// reader knows the cell held more. A CSV report writes every cell whole:
-// a CSV cell has no limit, and the report is what the job file held.
-// FuzzXLSXReport
-// writes random rows and reads them back with excelize. A sheet holds at most 1,048,576 rows; WriteRow fails past that.
-//
-// It replaced excelize's StreamWriter, which took 14 s and ~120-200 MB of
-// RSS and 80 allocations a row for 1,000,000 rows of 8 columns (it formats
-// every cell through reflection and keeps the whole workbook model until it
-// writes). BenchmarkXLSXReport1M: 1.7-2.0 s, no allocation per row, peak RSS
-// ~19 MB for the whole benchmark process, whatever the row count. Deflate
-// runs at BestSpeed: the file is ~25% larger (39 MB instead of 32 MB for that
-// benchmark) and compression four times faster.
-//
-// Together, `crmbatch validate` of a 1,000,000-row devices XLSX (reads it
-// twice, writes the results and failures reports) went from 21.9 s and
-// 167 MB peak RSS to 4.9 s and 80 MB, with reports identical cell for cell.
+// XLSX reports are written by formats/xlsxreport, our own streaming writer
+// (its documentation says why we write it ourselves): every cell text unless
+// typed, cut at Excel's 32,767 characters with a mark saying so. A CSV report
+// writes every cell whole: a CSV cell has no limit, and the report is what
+// the job file held.
 package formats

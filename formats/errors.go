@@ -52,9 +52,5 @@ func because(kind error, format string, args ...any) error {
 // columnLetters returns the spreadsheet name of the 0-based column i: A, B, ..., Z, AA.
 func columnLetters(i int) string { return table.ColumnLetters(i) }
 
-// longerThan reports whether s has more than n characters as Excel counts
-// them: UTF-16 code units.
-func longerThan(s string, n int) bool { return table.LongerThan(s, n) }
-
 // isBlank reports whether a cell holds nothing but white space.
 func isBlank(s string) bool { return table.IsBlank(s) }

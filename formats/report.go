@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/crmbatch/crmbatch/formats/internal/table"
+	"github.com/crmbatch/crmbatch/formats/xlsxreport"
 	"github.com/crmbatch/crmbatch/internal/tempfile"
 )
 
@@ -27,28 +29,13 @@ const (
 // separators; a Heading cell is bold text. A cell whose text is not such a
 // number stays text, as written. CSV has no kinds.
 const (
-	Integer CellKind = 32 + iota
-	Heading
-	amountKinds // AmountKind(0); AmountKind(d) is amountKinds+d
+	Integer = table.Integer
+	Heading = table.Heading
 )
-
-// maxAmountDecimals is the most decimals an amount kind shows (ISO 4217's
-// CLF has 4).
-const maxAmountDecimals = 4
 
 // AmountKind is the kind of an amount cell shown with decimals decimals (0
 // to 4): 1,234 JPY, 1,234.56 USD, 1.234 BHD.
-func AmountKind(decimals int) CellKind {
-	return amountKinds + CellKind(min(max(decimals, 0), maxAmountDecimals))
-}
-
-// amountDecimals returns the decimals of an amount kind, or false.
-func amountDecimals(k CellKind) (int, bool) {
-	if k >= amountKinds && k <= amountKinds+maxAmountDecimals {
-		return int(k - amountKinds), true
-	}
-	return 0, false
-}
+func AmountKind(decimals int) CellKind { return table.AmountKind(decimals) }
 
 // ReportWriter writes a report to a temporary file and puts it in place only
 // on Commit, so a reader never sees half a report.
@@ -158,12 +145,7 @@ func CreateReportWith(path string, f Format, header []string, opts ReportOptions
 	case CSV:
 		w, err = newCSVReport(path, tmp, header)
 	case XLSX:
-		var x *xlsxReport
-		if x, err = newXLSXReport(path, tmp, header); err == nil {
-			x.kinds, x.wrap, x.password = opts.Kinds, opts.Wrap, opts.Password
-			x.pageOne, x.titles = min(opts.PageOne, len(header)), min(opts.Titles, len(header))
-			w = x
-		}
+		w, err = newXLSXReport(path, tmp, header, opts)
 	default:
 		err = fmt.Errorf("report %s: %w %q", path, ErrUnsupportedFormat, f)
 	}
@@ -256,6 +238,78 @@ func (r *csvReport) Commit() error {
 }
 
 func (r *csvReport) Abort() error {
+	if r.done {
+		return nil
+	}
+	r.done = true
+	r.tmp.Close()
+	return os.Remove(r.tmp.Name())
+}
+
+// xlsxReport is an XLSX report: formats/xlsxreport writes the workbook into
+// the temporary file as rows come; Commit encrypts it when a password is set
+// and puts it in place.
+type xlsxReport struct {
+	path string
+	tmp  *os.File
+	w    *xlsxreport.Writer
+	done bool
+	// password, when set, encrypts the finished file (never logged).
+	password string
+}
+
+func newXLSXReport(path string, tmp *os.File, header []string, opts ReportOptions) (*xlsxReport, error) {
+	w, err := xlsxreport.New(tmp, header, xlsxreport.Options{
+		Kinds: opts.Kinds, Wrap: opts.Wrap, PageOne: opts.PageOne, Titles: opts.Titles})
+	if err != nil {
+		return nil, fmt.Errorf("create report %s: %w", path, err)
+	}
+	return &xlsxReport{path: path, tmp: tmp, w: w, password: opts.Password}, nil
+}
+
+func (r *xlsxReport) WriteRow(fields []string, style RowStyle) error {
+	return r.WriteCells(fields, nil, style)
+}
+
+func (r *xlsxReport) WriteCells(fields []string, kinds []CellKind, style RowStyle) error {
+	if r.done {
+		return ErrReportClosed
+	}
+	if err := r.w.WriteRow(fields, kinds, style == Tinted); err != nil {
+		return fmt.Errorf("write report %s: %w", r.path, err)
+	}
+	return nil
+}
+
+func (r *xlsxReport) AddSheet(name string, rows [][]string) error {
+	return r.AddTypedSheet(name, rows, nil)
+}
+
+func (r *xlsxReport) AddTypedSheet(name string, rows [][]string, kinds [][]CellKind) error {
+	if r.done {
+		return ErrReportClosed
+	}
+	return r.w.AddSheet(name, rows, kinds)
+}
+
+func (r *xlsxReport) Commit() error {
+	if r.done {
+		return ErrReportClosed
+	}
+	r.done = true
+	err := r.w.Close()
+	if err == nil && r.password != "" {
+		err = encryptFile(r.tmp, r.password)
+	}
+	if err != nil {
+		r.tmp.Close()
+		os.Remove(r.tmp.Name())
+		return fmt.Errorf("write report %s: %w", r.path, err)
+	}
+	return commitFile(r.tmp, r.path)
+}
+
+func (r *xlsxReport) Abort() error {
 	if r.done {
 		return nil
 	}

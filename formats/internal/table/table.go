@@ -4,7 +4,9 @@
 // file cannot be trusted. The CSV reader (package formats) and the XLSX
 // reader (package formats/xlsx) both give back these types and apply the
 // same header and row checks, so a job reads one file format like the
-// other; formats re-exports the types under their usual names.
+// other; formats re-exports the types under their usual names. The kinds a
+// report gives its cells (Integer, Heading, AmountKind) are here too, shared
+// by formats and its XLSX report writer (formats/xlsxreport).
 package table
 
 import (

@@ -1,17 +1,24 @@
-package formats
+package xlsxreport
 
 import (
 	"archive/zip"
 	"bufio"
 	"compress/flate"
 	"fmt"
-	"github.com/crmbatch/crmbatch/formats/xlsx"
 	"io"
-	"os"
 	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/crmbatch/crmbatch/formats/internal/table"
+	"github.com/crmbatch/crmbatch/formats/xlsx"
+)
+
+// The writer keeps to the sheet limits the reader knows.
+const (
+	maxSheetRows    = xlsx.MaxSheetRows
+	maxSheetColumns = xlsx.MaxSheetColumns
 )
 
 // resultsSheet names the XLSX report's sheet.
@@ -59,7 +66,7 @@ const (
 // xfWholeCentred is xfWhole centred, in the results sheet, where a row number
 // stands between texts; the amount formats come before it.
 const (
-	xfWholeCentred = xfAmounts + 2*(maxAmountDecimals+1) + iota
+	xfWholeCentred = xfAmounts + 2*(table.MaxAmountDecimals+1) + iota
 	xfWholeCentredTinted
 )
 
@@ -78,34 +85,52 @@ const (
 // are known.
 type heldRow struct {
 	fields []string
-	kinds  []CellKind
+	kinds  []table.CellKind
 	xf     int
 }
 
 type extraSheet struct {
 	name  string
 	rows  [][]string
-	kinds [][]CellKind // Number cells are numbers; nil = all text
+	kinds [][]table.CellKind // Number cells are numbers; nil = all text
 }
 
-// xlsxReport writes an XLSX report as a stream: the results sheet goes
+// Options tune a workbook.
+type Options struct {
+	// Kinds type the results sheet's columns: the cells of a Number column
+	// are numbers shown with two decimals, those of a Date column
+	// (YYYY-MM-DDTHH:MM:SS) real dates, of an Integer or amount column
+	// (table.AmountKind) numbers as the kind shows them; every other cell is
+	// text.
+	Kinds []table.CellKind
+	// Wrap marks the columns (by index) whose long texts wrap in a wide
+	// column, such as an error message.
+	Wrap []bool
+	// PageOne, when positive, is how many leading columns are printed on
+	// the first pages, at a scale that keeps the 11-point text at 9 points
+	// or more, the other columns on the pages after them; 0: the results
+	// sheet prints one page wide.
+	PageOne int
+	// Titles is how many leading columns are printed on every page, with
+	// the header row.
+	Titles int
+}
+
+// Writer writes an XLSX workbook as a stream: the results sheet goes
 // straight into its zip member as rows come, every cell an inline string,
 // so memory does not grow with the rows. The other parts, which depend on
-// the sheets added, are written on Commit.
-type xlsxReport struct {
-	path  string
-	tmp   *os.File
-	out   *bufio.Writer // tmp
+// the sheets added, are written on Close.
+type Writer struct {
+	out   *bufio.Writer // the workbook's file
 	zw    *zip.Writer
 	sheet *bufio.Writer // the results sheet's zip member
 	width int           // header columns
 	row   int           // rows written to the results sheet
 	line  []byte
-	refs  []string   // column letters, by column
-	kinds []CellKind // Number and Date columns of a typed report; others are text
-	wrap  []bool     // columns whose texts wrap in a wide column
+	refs  []string         // column letters, by column
+	kinds []table.CellKind // Number and Date columns of a typed report; others are text
+	wrap  []bool           // columns whose texts wrap in a wide column
 	extra []extraSheet
-	done  bool
 	// Until the sheet's head is written (started), rows wait in pending and
 	// their widths are measured.
 	started bool
@@ -114,16 +139,17 @@ type xlsxReport struct {
 	// shown are the columns' widths as written: a wrapped cell's row is as
 	// tall as its lines in them.
 	shown []int
-	// password, when set, encrypts the finished file (never logged).
-	password string
 	// pageOne columns are printed first at scale percent, titles columns
-	// on every page (see ReportOptions).
+	// on every page (see Options).
 	pageOne, titles, scale int
 }
 
-func newXLSXReport(path string, tmp *os.File, header []string) (*xlsxReport, error) {
-	r := &xlsxReport{path: path, tmp: tmp, width: len(header)}
-	r.out = bufio.NewWriterSize(tmp, 256<<10)
+// New starts a workbook written to w, its results sheet headed by header
+// (bold, frozen, with an autofilter). Rows follow with WriteRow, other
+// sheets with AddSheet; Close finishes the workbook.
+func New(w io.Writer, header []string, opts Options) (*Writer, error) {
+	r := &Writer{width: len(header)}
+	r.out = bufio.NewWriterSize(w, 256<<10)
 	r.zw = zip.NewWriter(r.out)
 	// The fastest deflate: report XML is repetitive enough that it still
 	// shrinks about tenfold, and the default level is four times slower.
@@ -131,19 +157,21 @@ func newXLSXReport(path string, tmp *os.File, header []string) (*xlsxReport, err
 		return flate.NewWriter(w, flate.BestSpeed)
 	})
 	if err := r.begin(header); err != nil {
-		return nil, fmt.Errorf("create report %s: %w", path, err)
+		return nil, err
 	}
+	r.kinds, r.wrap = opts.Kinds, opts.Wrap
+	r.pageOne, r.titles = min(opts.PageOne, len(header)), min(opts.Titles, len(header))
 	return r, nil
 }
 
 // create starts the zip member name.
-func (r *xlsxReport) create(name string) (io.Writer, error) {
+func (r *Writer) create(name string) (io.Writer, error) {
 	return r.zw.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Deflate, Modified: time.Now()})
 }
 
 // begin starts the results sheet with its header row, held back with the
 // first rows until their widths are known (see start).
-func (r *xlsxReport) begin(header []string) error {
+func (r *Writer) begin(header []string) error {
 	if len(header) > maxSheetColumns {
 		return fmt.Errorf("%d columns, more than a sheet's %d", len(header), maxSheetColumns)
 	}
@@ -159,7 +187,7 @@ func (r *xlsxReport) begin(header []string) error {
 // start writes the head of the results sheet: page set-up (landscape, one
 // page wide), the frozen header pane and the column widths measured on the
 // rows held back, then those rows.
-func (r *xlsxReport) start() error {
+func (r *Writer) start() error {
 	r.started = true
 	b := append(r.line[:0], sheetStart...)
 	if r.pageOne == 0 {
@@ -174,7 +202,7 @@ func (r *xlsxReport) start() error {
 		switch {
 		case i < len(r.wrap) && r.wrap[i]:
 			w = min(w, wrapColumnWidth) // longer texts wrap
-		case i < len(r.kinds) && r.kinds[i] == Date:
+		case i < len(r.kinds) && r.kinds[i] == table.Date:
 			w = max(w, dateColumnWidth)
 		}
 		widths[i] = w
@@ -199,7 +227,7 @@ const lineHeight = 15
 
 // lines is how many lines the row's wrapped cells take in their columns
 // (1 when none wraps), so that the whole text shows.
-func (r *xlsxReport) lines(fields []string) int {
+func (r *Writer) lines(fields []string) int {
 	n := 1
 	for i, f := range fields {
 		if i >= len(r.wrap) || !r.wrap[i] || i >= len(r.shown) || len(f) <= r.shown[i] {
@@ -266,7 +294,7 @@ func appendCols(b []byte, widths []int) []byte {
 
 // measure widens the columns to the row's texts, as shown: a date as
 // yyyy-mm-dd hh:mm:ss, the header with room for its filter button.
-func (r *xlsxReport) measure(fields []string, kinds []CellKind) {
+func (r *Writer) measure(fields []string, kinds []table.CellKind) {
 	for i, f := range fields {
 		if i >= len(r.widths) {
 			break
@@ -278,7 +306,7 @@ func (r *xlsxReport) measure(fields []string, kinds []CellKind) {
 		switch {
 		case r.row == 1:
 			n += filterMargin
-		case i < len(kinds) && kinds[i] == Date, i < len(r.kinds) && r.kinds[i] == Date:
+		case i < len(kinds) && kinds[i] == table.Date, i < len(r.kinds) && r.kinds[i] == table.Date:
 			n = max(n, dateColumnWidth-2)
 		}
 		limit := maxColumnWidth
@@ -291,7 +319,7 @@ func (r *xlsxReport) measure(fields []string, kinds []CellKind) {
 
 // writeRow appends a row of the results sheet; kinds (nil = none) are its
 // cells' kinds in the job file.
-func (r *xlsxReport) writeRow(fields []string, kinds []CellKind, xf int) error {
+func (r *Writer) writeRow(fields []string, kinds []table.CellKind, xf int) error {
 	if r.row >= maxSheetRows {
 		return fmt.Errorf("more than %d rows, the most a sheet holds", maxSheetRows)
 	}
@@ -301,7 +329,7 @@ func (r *xlsxReport) writeRow(fields []string, kinds []CellKind, xf int) error {
 	r.row++
 	if !r.started {
 		r.measure(fields, kinds)
-		r.pending = append(r.pending, heldRow{fields: append([]string(nil), fields...), kinds: append([]CellKind(nil), kinds...), xf: xf})
+		r.pending = append(r.pending, heldRow{fields: append([]string(nil), fields...), kinds: append([]table.CellKind(nil), kinds...), xf: xf})
 		if r.row > measuredRows {
 			return r.start()
 		}
@@ -316,7 +344,7 @@ func (r *xlsxReport) writeRow(fields []string, kinds []CellKind, xf int) error {
 // the format xf (the row too, so its empty cells share the look), or, in a
 // wrapped column, its wrapped variant; kinds are the cells' kinds in the job
 // file (nil = none): a date cell stays a date.
-func (r *xlsxReport) appendRow(b []byte, n int, fields []string, kinds []CellKind, xf int) []byte {
+func (r *Writer) appendRow(b []byte, n int, fields []string, kinds []table.CellKind, xf int) []byte {
 	var nb [20]byte
 	row := strconv.AppendInt(nb[:0], int64(n), 10)
 	b = append(b, `<row r="`...)
@@ -387,15 +415,15 @@ func wrapped(xf int) int {
 // header, or the text is not a plain number or an ISO date: such a cell
 // stays text, as written. A Number cell of the job file stays text: it may
 // be an ID.
-func (r *xlsxReport) typed(col int, f string, row int, kinds []CellKind) (string, int, bool) {
+func (r *Writer) typed(col int, f string, row int, kinds []table.CellKind) (string, int, bool) {
 	if row == 1 || f == "" {
 		return "", 0, false
 	}
-	kind := Text
+	kind := table.Text
 	switch {
-	case col < len(r.kinds) && r.kinds[col] != Text:
+	case col < len(r.kinds) && r.kinds[col] != table.Text:
 		kind = r.kinds[col]
-	case col < len(kinds) && kinds[col] != Number:
+	case col < len(kinds) && kinds[col] != table.Number:
 		kind = kinds[col]
 	}
 	return typedValue(f, kind, xfAmount)
@@ -418,23 +446,23 @@ func tinted(xf int) int {
 
 // typedValue is f as the value of a number cell of kind (Number in the
 // format numXF), or false when f is not a plain number or an ISO date.
-func typedValue(f string, kind CellKind, numXF int) (string, int, bool) {
-	if d, ok := amountDecimals(kind); ok {
-		kind, numXF = Number, xfAmounts+2*d
+func typedValue(f string, kind table.CellKind, numXF int) (string, int, bool) {
+	if d, ok := table.AmountDecimals(kind); ok {
+		kind, numXF = table.Number, xfAmounts+2*d
 	}
 	switch kind {
-	case Integer:
+	case table.Integer:
 		digits := strings.TrimPrefix(f, "-")
 		if digits == "" || len(digits) > 15 || strings.Trim(digits, "0123456789") != "" {
 			return "", 0, false
 		}
 		return f, xfWhole, true
-	case Number:
+	case table.Number:
 		if _, err := strconv.ParseFloat(f, 64); err != nil || strings.ContainsAny(f, "eEinIN") {
 			return "", 0, false
 		}
 		return f, numXF, true
-	case Date:
+	case table.Date:
 		for _, layout := range []string{"2006-01-02T15:04:05", "2006-01-02 15:04:05", "2006-01-02"} {
 			if t, err := time.Parse(layout, f); err == nil {
 				// Day 25569 is 1970-01-01 in the 1900 system (which counts
@@ -448,9 +476,9 @@ func typedValue(f string, kind CellKind, numXF int) (string, int, bool) {
 }
 
 // colRef returns the letters of column i, cached.
-func (r *xlsxReport) colRef(i int) string {
+func (r *Writer) colRef(i int) string {
 	for len(r.refs) <= i {
-		r.refs = append(r.refs, columnLetters(len(r.refs)))
+		r.refs = append(r.refs, table.ColumnLetters(len(r.refs)))
 	}
 	return r.refs[i]
 }
@@ -536,7 +564,7 @@ const cutMark = " [cut at 32,767 characters]"
 // cutCell returns s if it fits in an Excel cell, else its start and cutMark,
 // maxCellChars characters in all.
 func cutCell(s string) string {
-	if !longerThan(s, maxCellChars) {
+	if !table.LongerThan(s, maxCellChars) {
 		return s
 	}
 	return cutUTF16(s, maxCellChars-len(cutMark)) + cutMark
@@ -581,32 +609,23 @@ func appendAttr(b []byte, s string) []byte {
 	return b
 }
 
-func (r *xlsxReport) WriteRow(fields []string, style RowStyle) error {
-	return r.WriteCells(fields, nil, style)
-}
-
-func (r *xlsxReport) WriteCells(fields []string, kinds []CellKind, style RowStyle) error {
-	if r.done {
-		return ErrReportClosed
-	}
+// WriteRow appends a row to the results sheet; fields are aligned with the
+// header, kinds (nil = none) are the cells' kinds in the job file: a Date
+// cell holding an ISO date is written as a real date, Integer and amount
+// kinds as numbers, a Number cell stays text (it may be an ID). A tinted row
+// has a light red fill.
+func (r *Writer) WriteRow(fields []string, kinds []table.CellKind, tinted bool) error {
 	xf := xfText
-	if style == Tinted {
+	if tinted {
 		xf = xfTinted
 	}
-	if err := r.writeRow(fields, kinds, xf); err != nil {
-		return fmt.Errorf("write report %s: %w", r.path, err)
-	}
-	return nil
+	return r.writeRow(fields, kinds, xf)
 }
 
-func (r *xlsxReport) AddSheet(name string, rows [][]string) error {
-	return r.AddTypedSheet(name, rows, nil)
-}
-
-func (r *xlsxReport) AddTypedSheet(name string, rows [][]string, kinds [][]CellKind) error {
-	if r.done {
-		return ErrReportClosed
-	}
+// AddSheet adds a sheet written on Close, its first row bold, with a kind
+// per cell (kinds aligned with rows; nil = all text): Number, Integer and
+// amount cells holding a plain number are number cells, Heading cells bold.
+func (r *Writer) AddSheet(name string, rows [][]string, kinds [][]table.CellKind) error {
 	if strings.EqualFold(name, resultsSheet) {
 		return fmt.Errorf("report sheet %q already exists", name)
 	}
@@ -630,34 +649,17 @@ func (r *xlsxReport) AddTypedSheet(name string, rows [][]string, kinds [][]CellK
 		}
 		cp[i] = append([]string(nil), row...)
 	}
-	var kc [][]CellKind
+	var kc [][]table.CellKind
 	for _, k := range kinds {
-		kc = append(kc, append([]CellKind(nil), k...))
+		kc = append(kc, append([]table.CellKind(nil), k...))
 	}
 	r.extra = append(r.extra, extraSheet{name: name, rows: cp, kinds: kc})
 	return nil
 }
 
-func (r *xlsxReport) Commit() error {
-	if r.done {
-		return ErrReportClosed
-	}
-	r.done = true
-	err := r.finish()
-	if err == nil && r.password != "" {
-		err = encryptFile(r.tmp, r.password)
-	}
-	if err != nil {
-		r.tmp.Close()
-		os.Remove(r.tmp.Name())
-		return fmt.Errorf("write report %s: %w", r.path, err)
-	}
-	return commitFile(r.tmp, r.path)
-}
-
-// finish ends the results sheet, writes the extra sheets and the parts that
-// tie the workbook together.
-func (r *xlsxReport) finish() error {
+// Close ends the results sheet, writes the added sheets and the parts that
+// tie the workbook together, and flushes the workbook to its writer.
+func (r *Writer) Close() error {
 	if !r.started {
 		if err := r.start(); err != nil {
 			return err
@@ -666,7 +668,7 @@ func (r *xlsxReport) finish() error {
 	b := append(r.line[:0], "</sheetData>"...)
 	if r.width > 0 {
 		b = append(b, `<autoFilter ref="A1:`...)
-		b = append(b, columnLetters(r.width-1)...)
+		b = append(b, table.ColumnLetters(r.width-1)...)
 		b = append(b, `1"/>`...)
 	}
 	// Printed: landscape, the header row on every page (the workbook's
@@ -723,12 +725,42 @@ func (r *xlsxReport) finish() error {
 // writeExtra writes a sheet added by AddSheet: its first row bold, columns
 // as wide as their longest text but for a row's only cell (a title, a
 // sentence), which runs on over the empty cells beside it.
-func (r *xlsxReport) writeExtra(part string, s extraSheet) error {
+func (r *Writer) writeExtra(part string, s extraSheet) error {
 	w, err := r.create(part)
 	if err != nil {
 		return err
 	}
 	bw := bufio.NewWriterSize(w, 32<<10)
+	widths := extraWidths(s)
+	b := append(r.line[:0], sheetStart...)
+	b = append(b, `<sheetPr><pageSetUpPr fitToPage="1"/></sheetPr>`+
+		`<sheetViews><sheetView workbookViewId="0"/></sheetViews><sheetFormatPr defaultRowHeight="15"/>`...)
+	b = appendCols(b, widths)
+	b = append(b, "<sheetData>"...)
+	b, merged, err := r.appendExtraRows(b, bw, s, widths)
+	if err != nil {
+		return err
+	}
+	b = append(b, "</sheetData>"...)
+	if len(merged) > 0 {
+		b = fmt.Appendf(b, `<mergeCells count="%d">`, len(merged))
+		for _, n := range merged {
+			b = fmt.Appendf(b, `<mergeCell ref="A%d:%s%d"/>`, n, table.ColumnLetters(len(widths)-1), n)
+		}
+		b = append(b, `</mergeCells>`...)
+	}
+	b = appendExtraPrint(b, widths)
+	r.line = b
+	if _, err := bw.Write(b); err != nil {
+		return err
+	}
+	return bw.Flush()
+}
+
+// extraWidths returns the widths of an added sheet's columns, in
+// characters: as wide as their longest text, a number's with room for its
+// thousands separators, a row's only cell left out.
+func extraWidths(s extraSheet) []int {
 	var widths []int
 	for j, row := range s.rows {
 		for i, c := range row {
@@ -746,31 +778,31 @@ func (r *xlsxReport) writeExtra(part string, s extraSheet) error {
 			}
 		}
 	}
+	return widths
+}
+
+// appendExtraRows appends the rows of an added sheet to b, writing b to bw
+// as it grows, and returns the numbers of the rows whose only cell, a text
+// wider than its column, is merged across the table.
+func (r *Writer) appendExtraRows(b []byte, bw *bufio.Writer, s extraSheet, widths []int) ([]byte, []int, error) {
 	// A sentence on a row of its own wraps across the whole table.
-	table, inches := 0, 0.0
+	width := 0
 	for _, w := range widths {
-		w = min(max(w, minColumnWidth), max(maxColumnWidth, wrapColumnWidth))
-		table += w
-		inches += float64(7*w+5) / 96
+		width += min(max(w, minColumnWidth), max(maxColumnWidth, wrapColumnWidth))
 	}
 	var merged []int
-	b := append(r.line[:0], sheetStart...)
-	b = append(b, `<sheetPr><pageSetUpPr fitToPage="1"/></sheetPr>`+
-		`<sheetViews><sheetView workbookViewId="0"/></sheetViews><sheetFormatPr defaultRowHeight="15"/>`...)
-	b = appendCols(b, widths)
-	b = append(b, "<sheetData>"...)
 	for i, row := range s.rows {
 		xf := xfText
 		if i == 0 {
 			xf = xfBold
 		}
-		var kinds []CellKind
+		var kinds []table.CellKind
 		if i < len(s.kinds) {
 			kinds = s.kinds[i]
 		}
-		if len(row) == 1 && len(widths) > 1 && utf8.RuneCountInString(row[0]) > widths[0] && (len(kinds) == 0 || kinds[0] == Text) {
+		if len(row) == 1 && len(widths) > 1 && utf8.RuneCountInString(row[0]) > widths[0] && (len(kinds) == 0 || kinds[0] == table.Text) {
 			merged = append(merged, i+1)
-			lines := 1 + utf8.RuneCountInString(row[0])/max(table-6, 8)
+			lines := 1 + utf8.RuneCountInString(row[0])/max(width-6, 8)
 			b = fmt.Appendf(b, `<row r="%d" ht="%d" customHeight="1"><c r="A%d" s="%d" t="inlineStr"><is><t>`, i+1, lines*lineHeight, i+1, xfWrap)
 			b = appendCellText(b, row[0])
 			b = append(b, `</t></is></c></row>`...)
@@ -779,51 +811,48 @@ func (r *xlsxReport) writeExtra(part string, s extraSheet) error {
 		}
 		if len(b) > 16<<10 {
 			if _, err := bw.Write(b); err != nil {
-				return err
+				return b, nil, err
 			}
 			b = b[:0]
 		}
 	}
-	b = append(b, "</sheetData>"...)
-	if len(merged) > 0 {
-		b = fmt.Appendf(b, `<mergeCells count="%d">`, len(merged))
-		for _, n := range merged {
-			b = fmt.Appendf(b, `<mergeCell ref="A%d:%s%d"/>`, n, columnLetters(len(widths)-1), n)
-		}
-		b = append(b, `</mergeCells>`...)
+	return b, merged, nil
+}
+
+// appendExtraPrint appends the page set-up of an added sheet whose columns
+// are widths wide: printed one page wide, as many long as it takes, upright
+// when it fits a Letter or A4 page so at 9 points or more.
+func appendExtraPrint(b []byte, widths []int) []byte {
+	inches := 0.0
+	for _, w := range widths {
+		w = min(max(w, minColumnWidth), max(maxColumnWidth, wrapColumnWidth))
+		inches += float64(7*w+5) / 96
 	}
-	// Printed one page wide, as many long as it takes: upright when it fits
-	// a Letter or A4 page so at 9 points or more.
 	orientation := "landscape"
 	if inches*minPrintScale/100 <= 8.5-0.8 {
 		orientation = "portrait"
 	}
 	b = append(b, `<pageMargins left="0.4" right="0.4" top="0.5" bottom="0.5" header="0.3" footer="0.3"/>`...)
-	b = fmt.Appendf(b, `<pageSetup orientation="%s" fitToWidth="1" fitToHeight="0"/></worksheet>`, orientation)
-	r.line = b
-	if _, err := bw.Write(b); err != nil {
-		return err
-	}
-	return bw.Flush()
+	return fmt.Appendf(b, `<pageSetup orientation="%s" fitToWidth="1" fitToHeight="0"/></worksheet>`, orientation)
 }
 
 // appendExtraRow appends a row of an added sheet: its Number cells are
 // numbers (whole ones with thousands separators, amounts with two decimals),
 // its Integer and amount cells numbers as in the results, its Heading cells
 // bold text, the others text in the format xf.
-func appendExtraRow(b []byte, r *xlsxReport, n int, fields []string, kinds []CellKind, xf int) []byte {
+func appendExtraRow(b []byte, r *Writer, n int, fields []string, kinds []table.CellKind, xf int) []byte {
 	var nb [20]byte
 	row := strconv.AppendInt(nb[:0], int64(n), 10)
 	b = append(b, `<row r="`...)
 	b = append(b, row...)
 	b = append(b, `">`...)
 	for i, f := range fields {
-		k := Text
+		k := table.Text
 		if i < len(kinds) {
 			k = kinds[i]
 		}
 		if v, cx, ok := typedValue(f, k, xfNumber); ok {
-			if k == Number {
+			if k == table.Number {
 				switch dot := strings.IndexByte(f, '.'); {
 				case dot < 0:
 					cx = xfInteger
@@ -835,10 +864,10 @@ func appendExtraRow(b []byte, r *xlsxReport, n int, fields []string, kinds []Cel
 			continue
 		}
 		cx := xf
-		switch _, amount := amountDecimals(k); {
-		case k == Heading:
+		switch _, amount := table.AmountDecimals(k); {
+		case k == table.Heading:
 			cx = xfBold
-		case xf == xfBold && (k == Integer || amount):
+		case xf == xfBold && (k == table.Integer || amount):
 			cx = xfHeadNumber // the heading of a column of numbers
 		}
 		b = fmt.Appendf(b, `<c r="%s%s" s="%d"`, r.colRef(i), row, cx)
@@ -853,7 +882,7 @@ func appendExtraRow(b []byte, r *xlsxReport, n int, fields []string, kinds []Cel
 	return append(b, `</row>`...)
 }
 
-func (r *xlsxReport) contentTypes() []byte {
+func (r *Writer) contentTypes() []byte {
 	b := []byte(xmlDecl + `<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">` +
 		`<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>` +
 		`<Default Extension="xml" ContentType="application/xml"/>` +
@@ -866,7 +895,7 @@ func (r *xlsxReport) contentTypes() []byte {
 	return append(b, `</Types>`...)
 }
 
-func (r *xlsxReport) workbook() []byte {
+func (r *Writer) workbook() []byte {
 	b := []byte(xmlDecl + `<workbook xmlns="` + nsMain + `" xmlns:r="` + nsRels + `">` +
 		`<bookViews><workbookView activeTab="0"/></bookViews><sheets>` +
 		`<sheet name="` + resultsSheet + `" sheetId="1" r:id="rId1"/>`)
@@ -880,12 +909,12 @@ func (r *xlsxReport) workbook() []byte {
 		// The hidden name Excel keeps for an autofilter's range, and the
 		// header row printed on every page.
 		b = append(b, `<definedNames><definedName name="_xlnm._FilterDatabase" localSheetId="0" hidden="1">'`+resultsSheet+`'!$A$1:$`...)
-		b = append(b, columnLetters(r.width-1)...)
+		b = append(b, table.ColumnLetters(r.width-1)...)
 		b = append(b, `$1</definedName>`...)
 		b = append(b, `<definedName name="_xlnm.Print_Titles" localSheetId="0">`...)
 		if r.titles > 0 {
 			b = append(b, `'`+resultsSheet+`'!$A:$`...)
-			b = append(b, columnLetters(r.titles-1)...)
+			b = append(b, table.ColumnLetters(r.titles-1)...)
 			b = append(b, ',')
 		}
 		b = append(b, `'`+resultsSheet+`'!$1:$1</definedName></definedNames>`...)
@@ -893,7 +922,7 @@ func (r *xlsxReport) workbook() []byte {
 	return append(b, `</workbook>`...)
 }
 
-func (r *xlsxReport) workbookRels() []byte {
+func (r *Writer) workbookRels() []byte {
 	b := []byte(xmlDecl + `<Relationships xmlns="` + nsPkgRels + `">`)
 	n := 1 + len(r.extra)
 	for i := range n {
@@ -902,15 +931,6 @@ func (r *xlsxReport) workbookRels() []byte {
 	b = fmt.Appendf(b, `<Relationship Id="rId%d" Type="%sstyles" Target="styles.xml"/>`, n+1, relType)
 	b = fmt.Appendf(b, `<Relationship Id="rId%d" Type="%stheme" Target="theme/theme1.xml"/>`, n+2, relType)
 	return append(b, `</Relationships>`...)
-}
-
-func (r *xlsxReport) Abort() error {
-	if r.done {
-		return nil
-	}
-	r.done = true
-	r.tmp.Close()
-	return os.Remove(r.tmp.Name())
 }
 
 // xlsxStyles holds the cell formats of the xf constants, by index.

@@ -1,6 +1,8 @@
-package formats
+package xlsxreport
 
 import (
+	"io"
+	"os"
 	"path/filepath"
 	"reflect"
 	"strconv"
@@ -8,8 +10,60 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/crmbatch/crmbatch/formats/internal/table"
+	"github.com/crmbatch/crmbatch/formats/xlsx"
 	"github.com/xuri/excelize/v2"
 )
+
+// report is a workbook written to a file, as formats writes an XLSX report.
+type report struct {
+	*Writer
+	f *os.File
+}
+
+// create starts a workbook at path with the header.
+func create(t testing.TB, path string, header []string, opts Options) *report {
+	t.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	w, err := New(f, header, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &report{Writer: w, f: f}
+}
+
+// commit finishes the workbook and closes its file.
+func (r *report) commit() error {
+	if err := r.Close(); err != nil {
+		return err
+	}
+	return r.f.Close()
+}
+
+// readAll reads the results sheet back with our reader.
+func readAll(t *testing.T, path string, opts table.Options) ([]string, []table.Record, error) {
+	t.Helper()
+	r, err := xlsx.Open(path, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer r.Close()
+	var recs []table.Record
+	for {
+		rec, err := r.Next()
+		if err == io.EOF {
+			return r.Header(), recs, nil
+		}
+		if err != nil {
+			return r.Header(), recs, err
+		}
+		recs = append(recs, rec)
+	}
+}
 
 // TestXLSXReportText writes texts that need escaping and reads them back,
 // with our reader and with excelize.
@@ -40,21 +94,17 @@ func TestXLSXReportText(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			path := filepath.Join(t.TempDir(), "out.xlsx")
-			w, err := CreateReport(path, XLSX, []string{"id", "text"})
-			if err != nil {
+			w := create(t, path, []string{"id", "text"}, Options{})
+			if err := w.WriteRow([]string{"1", tc.in}, nil, true); err != nil {
 				t.Fatal(err)
 			}
-			defer w.Abort()
-			if err := w.WriteRow([]string{"1", tc.in}, Tinted); err != nil {
+			if err := w.AddSheet("R&D <1>", [][]string{{"text"}, {tc.in}}, nil); err != nil {
 				t.Fatal(err)
 			}
-			if err := w.AddSheet("R&D <1>", [][]string{{"text"}, {tc.in}}); err != nil {
+			if err := w.commit(); err != nil {
 				t.Fatal(err)
 			}
-			if err := w.Commit(); err != nil {
-				t.Fatal(err)
-			}
-			_, recs, err := readAll(t, path, Options{MaxCellChars: 1 << 20})
+			_, recs, err := readAll(t, path, table.Options{MaxCellChars: 1 << 20})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -134,26 +184,22 @@ func FuzzXLSXReport(f *testing.F) {
 		}
 		a := head + strings.Repeat(unit, int(n))
 		header := []string{"text", "number", "date"}
-		var kinds []CellKind
+		var kinds []table.CellKind
 		if typed {
-			kinds = []CellKind{Text, Number, Date}
+			kinds = []table.CellKind{table.Text, table.Number, table.Date}
 		}
 		rows := [][]string{{a, b, a}, {b, a, b}}
 		path := filepath.Join(t.TempDir(), "fuzz.xlsx")
-		w, err := CreateTypedReport(path, XLSX, header, kinds)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer w.Abort()
+		w := create(t, path, header, Options{Kinds: kinds})
 		for i, row := range rows {
-			if err := w.WriteRow(row, RowStyle(i%2)); err != nil {
+			if err := w.WriteRow(row, nil, i%2 == 1); err != nil {
 				t.Fatal(err)
 			}
 		}
-		if err := w.AddSheet("Summary", [][]string{{"x"}, {a}, {b}}); err != nil {
+		if err := w.AddSheet("Summary", [][]string{{"x"}, {a}, {b}}, nil); err != nil {
 			t.Fatal(err)
 		}
-		if err := w.Commit(); err != nil {
+		if err := w.commit(); err != nil {
 			t.Fatal(err)
 		}
 		x, err := excelize.OpenFile(path, excelize.Options{RawCellValue: true})
@@ -163,7 +209,7 @@ func FuzzXLSXReport(f *testing.F) {
 		defer x.Close()
 		check := func(sheet string, col, row int, in string, numeric bool) {
 			t.Helper()
-			ref := columnLetters(col) + strconv.Itoa(row)
+			ref := table.ColumnLetters(col) + strconv.Itoa(row)
 			got, err := x.GetCellValue(sheet, ref)
 			if err != nil {
 				t.Fatalf("%s!%s: %v", sheet, ref, err)
@@ -194,7 +240,7 @@ func FuzzXLSXReport(f *testing.F) {
 			for col, in := range row {
 				numeric := false
 				if typed && col > 0 {
-					w := &xlsxReport{kinds: kinds}
+					w := &Writer{kinds: kinds}
 					_, _, numeric = w.typed(col, in, i+2, nil)
 				}
 				check("Results", col, i+2, in, numeric)
@@ -216,11 +262,7 @@ func TestXLSXReportLayout(t *testing.T) {
 			t.Parallel()
 			path := filepath.Join(t.TempDir(), "out.xlsx")
 			header := []string{"number", "error_message", "received_on", "note"}
-			w, err := CreateReportWith(path, XLSX, header, ReportOptions{Wrap: []bool{false, true}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer w.Abort()
+			w := create(t, path, header, Options{Wrap: []bool{false, true}})
 			note := strings.Repeat("n", 30)
 			for i := range rows {
 				msg := "The specified charge cannot be acknowledged"
@@ -228,17 +270,17 @@ func TestXLSXReportLayout(t *testing.T) {
 					msg = strings.Repeat("a long message that wraps ", 10)
 				}
 				fields := []string{"0123", msg, "2026-03-01T10:20:30", note}
-				kinds := []CellKind{Number, Text, Date, Text}
-				if err := w.WriteCells(fields, kinds, RowStyle(i%2)); err != nil {
+				kinds := []table.CellKind{table.Number, table.Text, table.Date, table.Text}
+				if err := w.WriteRow(fields, kinds, i%2 == 1); err != nil {
 					t.Fatal(err)
 				}
 			}
-			err = w.AddTypedSheet("Summary", [][]string{{"what", "value", "about"}, {"rows", "197"}, {"amount ok EUR", "305.60", "40 rows"}, {"run_id", "0123"}},
-				[][]CellKind{nil, {Text, Number}, {Text, Number, Text}, {Text, Text}})
+			err := w.AddSheet("Summary", [][]string{{"what", "value", "about"}, {"rows", "197"}, {"amount ok EUR", "305.60", "40 rows"}, {"run_id", "0123"}},
+				[][]table.CellKind{nil, {table.Text, table.Number}, {table.Text, table.Number, table.Text}, {table.Text, table.Text}})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := w.Commit(); err != nil {
+			if err := w.commit(); err != nil {
 				t.Fatal(err)
 			}
 			f, err := excelize.OpenFile(path)
@@ -312,18 +354,15 @@ func TestReportPrinting(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "r.xlsx")
 			wrap := make([]bool, len(header))
 			wrap[5] = true
-			w, err := CreateReportWith(path, XLSX, header, ReportOptions{Wrap: wrap, PageOne: tc.pageOne, Titles: 2})
-			if err != nil {
-				t.Fatal(err)
-			}
-			kinds := []CellKind{Text, Text, Integer, Text, Text, Text, Integer, AmountKind(0), Text, Text}
+			w := create(t, path, header, Options{Wrap: wrap, PageOne: tc.pageOne, Titles: 2})
+			kinds := []table.CellKind{table.Text, table.Text, table.Integer, table.Text, table.Text, table.Text, table.Integer, table.AmountKind(0), table.Text, table.Text}
 			for i, msg := range []string{"", long} {
 				row := []string{"I0001", "pci001", strconv.Itoa(i + 2), "ok", "", msg, "1", "1234", "JPY", "x"}
-				if err := w.WriteCells(row, kinds, Plain); err != nil {
+				if err := w.WriteRow(row, kinds, false); err != nil {
 					t.Fatal(err)
 				}
 			}
-			if err := w.Commit(); err != nil {
+			if err := w.commit(); err != nil {
 				t.Fatal(err)
 			}
 			f, err := excelize.OpenFile(path)
