@@ -658,7 +658,8 @@ func (r *Writer) AddSheet(name string, rows [][]string, kinds [][]table.CellKind
 }
 
 // Close ends the results sheet, writes the added sheets and the parts that
-// tie the workbook together, and flushes the workbook to its writer.
+// tie the workbook together, and flushes the workbook to its writer. The
+// Writer is not used after it.
 func (r *Writer) Close() error {
 	if !r.started {
 		if err := r.start(); err != nil {
