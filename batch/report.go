@@ -183,8 +183,8 @@ func reportFits(cfg Config, rows int, known bool) error {
 	if cfg.DryRun {
 		what = "its plan"
 	}
-	return &fault.UsageError{Msg: fmt.Sprintf("%s: %s: %s would be XLSX, and an XLSX sheet holds at most %d rows and its header; nothing was sent\nhint: pass --format csv (a CSV report has no row limit), or split the file",
-		cfg.Path, n, what, xlsxReportRows)}
+	return &fault.UsageError{Msg: fmt.Sprintf("%s: %s: %s would be XLSX, and an XLSX sheet holds at most %d rows and its header; nothing was sent",
+		cfg.Path, n, what, xlsxReportRows), Fix: "pass --format csv (a CSV report has no row limit), or split the file"}
 }
 
 // codeNotSent is the error code of the rows a stopped run never sent: they

@@ -63,12 +63,20 @@ func newLogger(w io.Writer, format string, quiet, terminal bool, getenv func(str
 }
 
 // warn tells the user of something that does not stop the command.
-func (f *factory) warn(msg string) {
+func (f *factory) warn(w error) {
+	hint := fault.HintOf(w)
 	if f.json && f.log != nil {
-		f.log.Warn(msg)
+		if hint != "" {
+			f.log.Warn(w.Error(), "hint", hint)
+			return
+		}
+		f.log.Warn(w.Error())
 		return
 	}
-	fmt.Fprintf(f.stderr, "crmbatch: warning: %s\n", msg)
+	fmt.Fprintf(f.stderr, "crmbatch: warning: %s\n", w)
+	if hint != "" {
+		fmt.Fprintf(f.stderr, "hint: %s\n", hint)
+	}
 }
 
 // runJob is run and validate.
@@ -77,43 +85,10 @@ func (f *factory) runJob(ctx context.Context, o *RunOptions) (err error) {
 	if o.MetricsFile != "" && !dryRun {
 		defer func() { f.writeMetrics(o, err) }()
 	}
-	f.json = o.LogFormat == "json"
-	progress := !dryRun && !o.NoProgress && !o.Quiet
-	var bar *termbar.Bar
-	if progress && !f.json && f.io.IsStderrTTY() {
-		// Everything written to the terminal from now on passes the bar.
-		bar = termbar.NewBar(f.io.ErrOut, f.io.TerminalWidth(), time.Now)
-		bar.RedrawLate()
-	}
-	stderr := f.stderr
-	if bar != nil {
-		stderr = bar
-	}
-	f.setOutput(stderr, newLogger(stderr, o.LogFormat, o.Quiet, f.io.IsStderrTTY() && !f.json, f.getenv))
-	if bar != nil {
-		f.setProgress(bar)
-	}
-	cfg := batch.Config{
-		Path: o.File, Job: o.Job, Sheet: o.Sheet, OutDir: o.Out, Format: formats.Format(o.Format),
-		Concurrency: o.Concurrency, ChunkSize: o.ChunkSize, Attempts: o.Attempts, Rate: o.Rate,
-		DryRun: dryRun, Log: f.log,
-		Fresh: o.Fresh, Rerun: o.Rerun, SkipDone: o.SkipDone, Force: o.Force, Strict: o.Strict, ReadBefore: o.ReadBefore,
-		NewLedger: o.NewLedger, MaxWait: o.MaxWait,
-		Overrides: map[string]string{},
-	}
-	if cfg.DecimalMark, err = amount.ParseMark(o.DecimalMark); err != nil {
-		return &fault.UsageError{Msg: "--decimal-mark: " + err.Error()}
-	}
-	if cfg.XLSXPassword, err = crm.SecretFromEnv(f.getenv, envXLSXPassword, envXLSXPasswordFile); err != nil {
-		return &fault.UsageError{Msg: strings.TrimPrefix(err.Error(), "crm: "), Err: err}
-	}
-	if o.GroupCode != "" {
-		return &fault.UsageError{Msg: "--group-code names no field of the API's group identifier\nhint: " + kind.GroupCodeHint}
-	}
-	for col, v := range map[string]string{"action": o.Action, "group_id": o.GroupID, "group_name": o.GroupName, "group_alternative_code": o.GroupAlternativeCode} {
-		if v != "" {
-			cfg.Overrides[col] = v
-		}
+	bar, progress := f.startOutput(o, dryRun)
+	cfg, err := f.jobConfig(o, dryRun)
+	if err != nil {
+		return err
 	}
 	switch {
 	case bar != nil:
@@ -131,20 +106,11 @@ func (f *factory) runJob(ctx context.Context, o *RunOptions) (err error) {
 		}
 	}
 	if !dryRun {
-		if cfg.StateDir = o.State; cfg.StateDir == "" {
-			if o.Sandbox && f.getenv("CRMBATCH_STATE") == "" {
-				// Each --sandbox is a new, empty CRM.COM: a ledger that remembered
-				// its runs would refuse the next try of the same sample.
-				tmp, err := os.MkdirTemp("", "crmbatch-sandbox-state-")
-				if err != nil {
-					return &usageError{msg: err.Error(), err: err}
-				}
-				defer os.RemoveAll(tmp)
-				cfg.StateDir = tmp
-			} else if cfg.StateDir, err = defaultStateDir(f.getenv); err != nil {
-				return err
-			}
+		cleanup, err := f.stateDir(o, &cfg)
+		if err != nil {
+			return err
 		}
+		defer cleanup()
 	}
 	if o.Watch != "" {
 		cfg.SkipDone = cfg.SkipDone || o.Done == "skip"
@@ -173,6 +139,76 @@ func (f *factory) runJob(ctx context.Context, o *RunOptions) (err error) {
 	}
 	f.printSummary(s, exitOK)
 	return nil
+}
+
+// startOutput sets up the log, and the progress bar when stderr is a
+// terminal (bar; progress says whether a run shows its progress at all).
+func (f *factory) startOutput(o *RunOptions, dryRun bool) (bar *termbar.Bar, progress bool) {
+	f.json = o.LogFormat == "json"
+	progress = !dryRun && !o.NoProgress && !o.Quiet
+	if progress && !f.json && f.io.IsStderrTTY() {
+		// Everything written to the terminal from now on passes the bar.
+		bar = termbar.NewBar(f.io.ErrOut, f.io.TerminalWidth(), time.Now)
+		bar.RedrawLate()
+	}
+	stderr := f.stderr
+	if bar != nil {
+		stderr = bar
+	}
+	f.setOutput(stderr, newLogger(stderr, o.LogFormat, o.Quiet, f.io.IsStderrTTY() && !f.json, f.getenv))
+	if bar != nil {
+		f.setProgress(bar)
+	}
+	return bar, progress
+}
+
+// jobConfig is the run's configuration from its flags, but for the endpoint
+// and the state folder.
+func (f *factory) jobConfig(o *RunOptions, dryRun bool) (cfg batch.Config, err error) {
+	cfg = batch.Config{
+		Path: o.File, Job: o.Job, Sheet: o.Sheet, OutDir: o.Out, Format: formats.Format(o.Format),
+		Concurrency: o.Concurrency, ChunkSize: o.ChunkSize, Attempts: o.Attempts, Rate: o.Rate,
+		DryRun: dryRun, Log: f.log,
+		Fresh: o.Fresh, Rerun: o.Rerun, SkipDone: o.SkipDone, Force: o.Force, Strict: o.Strict, ReadBefore: o.ReadBefore,
+		NewLedger: o.NewLedger, MaxWait: o.MaxWait,
+		Overrides: map[string]string{},
+	}
+	if cfg.DecimalMark, err = amount.ParseMark(o.DecimalMark); err != nil {
+		return cfg, &fault.UsageError{Msg: "--decimal-mark: " + err.Error(), Err: err}
+	}
+	if cfg.XLSXPassword, err = crm.SecretFromEnv(f.getenv, envXLSXPassword, envXLSXPasswordFile); err != nil {
+		return cfg, &fault.UsageError{Msg: strings.TrimPrefix(err.Error(), "crm: "), Err: err}
+	}
+	if o.GroupCode != "" {
+		return cfg, &fault.UsageError{Msg: "--group-code names no field of the API's group identifier", Fix: kind.GroupCodeHint}
+	}
+	for col, v := range map[string]string{"action": o.Action, "group_id": o.GroupID, "group_name": o.GroupName, "group_alternative_code": o.GroupAlternativeCode} {
+		if v != "" {
+			cfg.Overrides[col] = v
+		}
+	}
+	return cfg, nil
+}
+
+// stateDir sets the folder of the run's ledger: --state, else the default;
+// under --sandbox, a folder of its own that cleanup removes.
+func (f *factory) stateDir(o *RunOptions, cfg *batch.Config) (cleanup func(), err error) {
+	cleanup = func() {}
+	if cfg.StateDir = o.State; cfg.StateDir != "" {
+		return cleanup, nil
+	}
+	if o.Sandbox && f.getenv("CRMBATCH_STATE") == "" {
+		// Each --sandbox is a new, empty CRM.COM: a ledger that remembered
+		// its runs would refuse the next try of the same sample.
+		tmp, err := os.MkdirTemp("", "crmbatch-sandbox-state-")
+		if err != nil {
+			return cleanup, &usageError{msg: err.Error(), err: err}
+		}
+		cfg.StateDir = tmp
+		return func() { os.RemoveAll(tmp) }, nil
+	}
+	cfg.StateDir, err = defaultStateDir(f.getenv)
+	return cleanup, err
 }
 
 // watch runs the files dropped into a folder; its exit code is the worst of
@@ -253,13 +289,7 @@ func (f *factory) fileDone(w watch.Watched, err error, code exitCode) {
 		}
 		var rows *rowsError
 		if err != nil && !errors.As(err, &rows) {
-			msg, hint := splitHint(err.Error())
-			if h := endpointHint(err); h != "" {
-				hint = h
-			}
-			if hint == "" {
-				hint = defaultHint(err, code)
-			}
+			msg, hint := explain(err, code)
 			attrs = append(attrs, "error", msg, "hint", hint)
 		}
 		f.log.Log(context.Background(), logLevel(code), "file done", attrs...)
@@ -354,7 +384,7 @@ func checkEndpoint(endpoint string, insecure bool) error {
 		if ip := net.ParseIP(host); (ip != nil && ip.IsLoopback()) || host == "localhost" || insecure {
 			return nil
 		}
-		return fmt.Errorf("--endpoint %s is plain http: passwords and tokens would cross the network unencrypted\nhint: use https://, or pass --insecure-http if you must", u.Redacted())
+		return fault.WithHint(fmt.Errorf("--endpoint %s is plain http: passwords and tokens would cross the network unencrypted", u.Redacted()), "use https://, or pass --insecure-http if you must")
 	}
 	return fmt.Errorf("--endpoint %s: the scheme must be https (or http to this machine)", u.Redacted())
 }
