@@ -14,7 +14,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"sort"
 	"strings"
 	"time"
 
@@ -266,7 +265,7 @@ func (f *factory) fileDone(w watch.Watched, err error, code exitCode) {
 		if w.Summary != nil {
 			// The file's run, as a run of one file tells it.
 			f.log.With("run_id", w.Summary.RunID).Log(context.Background(), logLevel(code), "run finished",
-				append(summaryAttrs(w.Summary), "exit_code", int(code), "exit", code.word())...)
+				append(w.Summary.LogAttrs(), "exit_code", int(code), "exit", code.word())...)
 		}
 		attrs := []any{"file", w.Input, "outcome", w.To, "exit_code", code}
 		switch {
@@ -285,7 +284,7 @@ func (f *factory) fileDone(w watch.Watched, err error, code exitCode) {
 			if s.RunID != "" {
 				attrs = append(attrs, "run_id", s.RunID)
 			}
-			attrs = append(attrs, summaryAttrs(s)...)
+			attrs = append(attrs, s.LogAttrs()...)
 		}
 		var rows *rowsError
 		if err != nil && !errors.As(err, &rows) {
@@ -412,132 +411,18 @@ func defaultStateDir(getenv func(string) string) (string, error) {
 	return filepath.Join(home, ".local", "state", "crmbatch"), nil
 }
 
-// statuses are a summary's statuses in the order they are told: the known
-// ones first, then any other, sorted.
-func statuses(s *report.Summary) []report.Status {
-	order := []report.Status{report.StatusOK, report.StatusPlanned, report.StatusFailed, report.StatusInvalid, report.StatusUnknown, report.StatusSkipped}
-	known := map[report.Status]bool{}
-	for _, st := range order {
-		known[st] = true
-	}
-	var other []report.Status
-	for st := range s.Counts {
-		if !known[st] {
-			other = append(other, st)
-		}
-	}
-	sort.Slice(other, func(i, j int) bool { return other[i] < other[j] })
-	return append(order, other...)
-}
-
-// summaryAttrs are a summary's figures as log attributes.
-func summaryAttrs(s *report.Summary) []any {
-	attrs := []any{"input", s.Input, "job", s.Job, "rows", s.Rows}
-	for _, st := range statuses(s) {
-		if n := s.Counts[st]; n > 0 {
-			attrs = append(attrs, string(st), n)
-		}
-	}
-	if s.NotSent > 0 {
-		attrs = append(attrs, "not_sent", s.NotSent)
-	}
-	if s.Resolve != "" {
-		attrs = append(attrs, "resolve", s.Resolve)
-	}
-	if len(s.UnusedColumns) > 0 {
-		attrs = append(attrs, "unused_columns", s.UnusedColumns)
-	}
-	attrs = append(attrs, "calls", s.Calls)
-	if !s.DryRun {
-		attrs = append(attrs, "retries", s.Retries, "throttled", s.Throttled, "duration_seconds", s.DurationSeconds)
-	}
-	if s.DryRun {
-		return append(attrs, "plan", s.Reports.Results, "summary", s.Reports.Summary)
-	}
-	return append(attrs, "results", s.Reports.Results, "failures", s.Reports.Failures, "summary", s.Reports.Summary)
-}
-
 // printSummary tells what a run or a validation did, which exits code: a few
 // lines of text, or one JSON line ("run finished", with the exit code and its
 // word, or "validated").
 func (f *factory) printSummary(s *report.Summary, code exitCode) {
 	if f.json {
 		if s.DryRun {
-			f.log.Info("validated", summaryAttrs(s)...)
+			f.log.Info("validated", s.LogAttrs()...)
 			return
 		}
-		attrs := append(summaryAttrs(s), "exit_code", int(code), "exit", code.word())
+		attrs := append(s.LogAttrs(), "exit_code", int(code), "exit", code.word())
 		f.log.Log(context.Background(), logLevel(code), "run finished", attrs...)
 		return
 	}
-	w := f.stderr
-	verb := "ran"
-	if s.DryRun {
-		verb = "validated"
-	}
-	for _, u := range s.UnusedColumns {
-		fmt.Fprintf(w, "crmbatch: warning: %s: %s by a %s job: copied to the reports, never sent\n", s.Input, u, s.Job)
-	}
-	if s.Rows == 0 {
-		fmt.Fprintf(w, "crmbatch: %s %s (%s job): no rows, nothing to do", verb, s.Input, s.Job)
-		if s.DryRun {
-			fmt.Fprintf(w, "\n  plan:     %s\n  summary:  %s\n", s.Reports.Results, s.Reports.Summary)
-			return
-		}
-		fmt.Fprintf(w, "\n  results:  %s\n  failures: %s\n  summary:  %s\n", s.Reports.Results, s.Reports.Failures, s.Reports.Summary)
-		return
-	}
-	fmt.Fprintf(w, "crmbatch: %s %s (%s job): %d rows", verb, s.Input, s.Job, s.Rows)
-	for _, st := range statuses(s) {
-		if n := s.Counts[st]; n > 0 {
-			fmt.Fprintf(w, ", %d %s", n, st)
-		}
-	}
-	if s.NotSent > 0 {
-		fmt.Fprintf(w, ", %d not sent", s.NotSent)
-	}
-	fmt.Fprintf(w, "; %d calls", s.Calls)
-	if s.DryRun {
-		fmt.Fprintf(w, " planned in %d chunks, about %s at the given --rate", s.Chunks, seconds(s.EstimatedSeconds))
-		switch {
-		case s.ReadBeforeCalls > 0 && s.ReadBefore:
-			fmt.Fprintf(w, " (%d of them read customers' subscriptions before their first rows: --read-before)", s.ReadBeforeCalls)
-		case s.ReadBeforeCalls > 0:
-			fmt.Fprintf(w, " (--read-before would add %d calls, %s)", s.ReadBeforeCalls, seconds(float64(s.ReadBeforeCalls)*s.EstimatedSeconds/float64(max(s.Calls, 1))))
-		}
-	} else {
-		fmt.Fprintf(w, ", %d retries, %s", s.Retries, time.Duration(s.DurationSeconds*float64(time.Second)).Round(time.Millisecond))
-	}
-	for _, p := range s.FirstProblems {
-		fmt.Fprintf(w, "\n  %s", p)
-	}
-	if n := s.Problems() - s.NotSent - len(s.FirstProblems); n > 0 {
-		where := "the failures report"
-		if s.DryRun {
-			where = "the plan"
-		}
-		fmt.Fprintf(w, "\n  ... and %d more in %s", n, where)
-	}
-	if s.NotSent > 0 {
-		fmt.Fprintf(w, "\n  %d rows not sent: the run stopped before them; the same command sends them", s.NotSent)
-	}
-	if n := s.Counts[report.StatusUnknown]; n > 0 && s.Resolve != "" {
-		fmt.Fprintf(w, "\n  %d rows unknown: they may have been applied; %s (the same command) reads them back, as does crmbatch run %s", n, s.Resolve, s.Reports.Failures)
-	}
-	printReconciliation(w, s)
-	if s.DryRun {
-		fmt.Fprintf(w, "\n  plan:     %s\n  summary:  %s\n", s.Reports.Results, s.Reports.Summary)
-		return
-	}
-	fmt.Fprintf(w, "\n  results:  %s\n  failures: %s\n  summary:  %s\n", s.Reports.Results, s.Reports.Failures, s.Reports.Summary)
-}
-
-// seconds is a duration in seconds as a person reads it: to the second, or to
-// a tenth under 10 s (3 calls at 10/s are 0.3s, not 0s).
-func seconds(s float64) time.Duration {
-	d := time.Duration(s * float64(time.Second))
-	if d < 10*time.Second {
-		return d.Round(100 * time.Millisecond)
-	}
-	return d.Round(time.Second)
+	s.WriteText(f.stderr)
 }
