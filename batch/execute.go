@@ -187,10 +187,6 @@ const codeNotRecorded = "NOT_RECORDED"
 // them back. Rows skipped were not sent and stay so.
 func notRecorded(outs []ledger.Outcome, err error) []ledger.Outcome {
 	cause := err.Error()
-	var we *ledger.WriteError
-	if errors.As(err, &we) {
-		cause = we.Cause()
-	}
 	out := make([]ledger.Outcome, len(outs))
 	for i, o := range outs {
 		out[i] = o

@@ -258,7 +258,7 @@ func TestForgottenFlagDoesNotReplaceAnUnfinishedRun(t *testing.T) {
 	before := totalCalls(sb)
 	_, err = batch.Run(context.Background(), forgot)
 	var fe *fault.FileError
-	if !errors.As(err, &fe) || !strings.Contains(err.Error(), "--group-name OPERATOR1") || !strings.Contains(err.Error(), "crmbatch run --group-name OPERATOR1 ") {
+	if !errors.As(err, &fe) || !strings.Contains(err.Error(), "--group-name OPERATOR1") || !strings.Contains(fault.HintOf(err), "crmbatch run --group-name OPERATOR1 ") {
 		t.Fatalf("the flag forgotten: %v; want a refusal naming --group-name OPERATOR1 and how to resume", err)
 	}
 	if now, _ := os.ReadFile(first.Reports.Failures); string(now) != string(failures) {

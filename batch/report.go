@@ -95,18 +95,7 @@ func finish(cfg Config, j *jobfile.File, earlier *ledgerOutcomes, st *stream, ro
 		if tot != nil {
 			o = tot.Add(r.Rec, rowAction(j, r), o)
 		}
-		st := report.Status(o.Status)
-		if o.Code != codeNotSent {
-			rp.counts[st]++ // those never sent are counted apart (notSent)
-		}
-		if o.Code != "" {
-			if rp.errorCodes[o.Code]++; rp.errorMessages[o.Code] == "" {
-				rp.errorMessages[o.Code] = o.Message
-			}
-		}
-		if st.Problem() && o.Code != codeNotSent && len(rp.firstProblems) < maxFirstProblems {
-			rp.firstProblems = append(rp.firstProblems, report.ProblemLine(j.Path, r.Rec, o))
-		}
+		rp.tally(j.Path, r.Rec, o)
 		return rep.Write(r.Rec, o)
 	})
 	var changed *jobfile.ChangedError
@@ -126,6 +115,24 @@ func finish(cfg Config, j *jobfile.File, earlier *ledgerOutcomes, st *stream, ro
 	rp.reconciliation = tot.Reconciliation()
 	rp.totals = report.ListTotals(rp.reconciliation)
 	return rep, rp, nil
+}
+
+// tally counts a row's outcome o among the run's figures: its status (the
+// rows never sent apart: notSent), its error code with the code's first
+// message, and the first problems the summary tells.
+func (rp *reported) tally(path string, rec formats.Record, o ledger.Outcome) {
+	st := report.Status(o.Status)
+	if o.Code != codeNotSent {
+		rp.counts[st]++
+	}
+	if o.Code != "" {
+		if rp.errorCodes[o.Code]++; rp.errorMessages[o.Code] == "" {
+			rp.errorMessages[o.Code] = o.Message
+		}
+	}
+	if st.Problem() && o.Code != codeNotSent && len(rp.firstProblems) < maxFirstProblems {
+		rp.firstProblems = append(rp.firstProblems, report.ProblemLine(path, rec, o))
+	}
 }
 
 // outcomesOf is where pass 3 finds the outcome of row seq: from st as the
@@ -183,8 +190,8 @@ func reportFits(cfg Config, rows int, known bool) error {
 	if cfg.DryRun {
 		what = "its plan"
 	}
-	return &fault.UsageError{Msg: fmt.Sprintf("%s: %s: %s would be XLSX, and an XLSX sheet holds at most %d rows and its header; nothing was sent\nhint: pass --format csv (a CSV report has no row limit), or split the file",
-		cfg.Path, n, what, xlsxReportRows)}
+	return &fault.UsageError{Msg: fmt.Sprintf("%s: %s: %s would be XLSX, and an XLSX sheet holds at most %d rows and its header; nothing was sent",
+		cfg.Path, n, what, xlsxReportRows), Fix: "pass --format csv (a CSV report has no row limit), or split the file"}
 }
 
 // codeNotSent is the error code of the rows a stopped run never sent: they

@@ -260,7 +260,7 @@ func validateAndHash(ctx context.Context, cfg Config, j *jobfile.File, s *report
 func conclude(ctx context.Context, cfg Config, s *report.Summary, led *ledger.Ledger, id lineage.Identity, rep *report.Writer, runErr error) (*report.Summary, error) {
 	cfg.Log.Debug("calls done and reports written", "calls", s.Calls, "seconds", s.DurationSeconds)
 	if runErr != nil {
-		s.Stopped = runErr.Error()
+		s.Stopped = fault.Describe(runErr)
 	}
 	if s.Counts[report.StatusUnknown] > 0 {
 		s.Resolve = strings.TrimSpace("crmbatch run "+id.Flags) + " " + lineage.ShellQuote(cfg.Path)
@@ -352,7 +352,8 @@ func sendAndReport(ctx context.Context, cfg Config, j *jobfile.File, led *ledger
 // reportsError stops a run whose reports could not be written: every
 // outcome is in the ledger, and the same command writes them.
 func reportsError(err error) error {
-	return &fault.FatalError{Err: fmt.Errorf("writing the reports: %w\nhint: every row's outcome is in the ledger: once the report folder is writable (space, permissions), run the same command again; it writes the reports and sends only what was not sent", err)}
+	return &fault.FatalError{Err: fault.WithHint(fmt.Errorf("writing the reports: %w", err),
+		"every row's outcome is in the ledger: once the report folder is writable (space, permissions), run the same command again; it writes the reports and sends only what was not sent")}
 }
 
 // openInput checks the job file and opens it: its format, that it is a regular
@@ -377,11 +378,11 @@ func openInput(ctx context.Context, cfg *Config) (ret *jobfile.File, _ os.FileIn
 		err = errors.New("is not a regular file (a pipe or a device?)")
 	}
 	if err != nil {
-		return nil, nil, &fault.FileError{File: cfg.Path, Err: err, Hint: "give the path of a .csv or .xlsx job file"}
+		return nil, nil, &fault.FileError{File: cfg.Path, Err: err, Fix: "give the path of a .csv or .xlsx job file"}
 	}
 	pin, info, err := jobfile.Pin(cfg.Path)
 	if err != nil {
-		return nil, nil, &fault.FileError{File: cfg.Path, Err: err, Hint: "give the path of a .csv or .xlsx job file"}
+		return nil, nil, &fault.FileError{File: cfg.Path, Err: err, Fix: "give the path of a .csv or .xlsx job file"}
 	}
 	j, err := jobfile.OpenPinned(pin, cfg.Path, cfg.Job, formats.Options{Sheet: cfg.Sheet, Password: cfg.XLSXPassword}, cfg.Overrides, cfg.ChunkSize)
 	if err != nil {
@@ -397,8 +398,8 @@ func openInput(ctx context.Context, cfg *Config) (ret *jobfile.File, _ os.FileIn
 		return nil, nil, err
 	}
 	if j.Protect, err = formats.Encrypted(cfg.Path); err == nil && j.Protect && cfg.Format != formats.XLSX {
-		return nil, nil, &fault.UsageError{Msg: "the job file is password-protected, so its reports must be too: XLSX, not " + string(cfg.Format) +
-			"\nhint: drop --format " + string(cfg.Format)}
+		return nil, nil, &fault.UsageError{Msg: "the job file is password-protected, so its reports must be too: XLSX, not " + string(cfg.Format),
+			Fix: "drop --format " + string(cfg.Format)}
 	}
 	if err != nil {
 		return nil, nil, &fault.FileError{File: cfg.Path, Err: err}
@@ -550,10 +551,10 @@ func identify(cfg Config, j *jobfile.File, plan planned, info os.FileInfo) (line
 func openLedger(ctx context.Context, cfg Config, j *jobfile.File, id lineage.Identity, s *report.Summary, opened *ledgerOpening) (*ledger.Ledger, lineage.History, func(), error) {
 	led, err := opened.take(cfg.StateDir)
 	if err != nil {
-		if strings.Contains(err.Error(), "\nhint: ") {
+		if fault.HintOf(err) != "" {
 			return nil, lineage.History{}, nil, &fault.UsageError{Err: err}
 		}
-		return nil, lineage.History{}, nil, &fault.UsageError{Msg: fmt.Sprintf("%v\nhint: --state DIR (or CRMBATCH_STATE) names the folder of crmbatch's ledger", err), Err: err}
+		return nil, lineage.History{}, nil, &fault.UsageError{Err: err, Fix: "--state DIR (or CRMBATCH_STATE) names the folder of crmbatch's ledger"}
 	}
 	var locks []*ledger.Lock
 	release := func() {
@@ -564,7 +565,8 @@ func openLedger(ctx context.Context, cfg Config, j *jobfile.File, id lineage.Ide
 	lock := func(name string) error {
 		l, err := led.Lock(cfg.StateDir, name)
 		if errors.Is(err, ledger.ErrLocked) {
-			return &fault.UsageError{Msg: fmt.Sprintf("%s: another crmbatch is running this job (or an edit of its file) now\nhint: wait for it to end; nothing was sent", cfg.Path), Err: ledger.ErrLocked}
+			return &fault.UsageError{Msg: fmt.Sprintf("%s: another crmbatch is running this job (or an edit of its file) now", cfg.Path), Err: ledger.ErrLocked,
+				Fix: "wait for it to end; nothing was sent"}
 		}
 		if err == nil {
 			locks = append(locks, l)
@@ -704,7 +706,7 @@ func prefixSHA256(ctx context.Context, path string, size int64) (string, error) 
 
 // changedWhileRead is the refusal of a file that changed while pass 1 read it.
 func changedWhileRead(path string) error {
-	return &fault.FileError{File: path, Msg: "the file changed while crmbatch was reading it", Hint: "let the file be written completely before running it (write to a temporary name, then rename); nothing was sent"}
+	return &fault.FileError{File: path, Msg: "the file changed while crmbatch was reading it", Fix: "let the file be written completely before running it (write to a temporary name, then rename); nothing was sent"}
 }
 
 // unchanged checks that the job file is still the one that was validated: the
@@ -716,7 +718,7 @@ func unchanged(path string, was os.FileInfo) error {
 		err = errors.New("the file changed while crmbatch was reading it")
 	}
 	if err != nil {
-		return &fault.FileError{File: path, Err: err, Hint: "let the file be written completely before running it (write to a temporary name, then rename)"}
+		return &fault.FileError{File: path, Err: err, Fix: "let the file be written completely before running it (write to a temporary name, then rename)"}
 	}
 	return nil
 }
@@ -735,7 +737,8 @@ func changedUnder(path string, was os.FileInfo, sum string) error {
 			what = fmt.Sprintf("grew from %d to %d bytes", was.Size(), now.Size())
 		}
 	}
-	return fmt.Errorf("%s %s while crmbatch was running it: the rows first read were sent and are in the reports; rows added since were not sent\nhint: let the file be written completely (write to a temporary name, then rename), then run it again: rows done are skipped", path, what)
+	return fault.WithHint(fmt.Errorf("%s %s while crmbatch was running it: the rows first read were sent and are in the reports; rows added since were not sent", path, what),
+		"let the file be written completely (write to a temporary name, then rename), then run it again: rows done are skipped")
 }
 
 // appended reports whether the file still begins with the size bytes whose

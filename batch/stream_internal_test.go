@@ -230,7 +230,7 @@ func TestReportFits(t *testing.T) {
 			switch {
 			case tc.fits && err != nil:
 				t.Errorf("refused: %v", err)
-			case !tc.fits && (!errors.As(err, &ue) || !strings.Contains(err.Error(), "--format csv")):
+			case !tc.fits && (!errors.As(err, &ue) || !strings.Contains(fault.HintOf(err), "--format csv")):
 				t.Errorf("%v, want a usage error naming --format csv", err)
 			}
 		})

@@ -18,6 +18,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/crmbatch/crmbatch/fault"
 )
 
 // Config configures a Client.
@@ -80,21 +82,21 @@ type Client struct {
 // New returns a client for cfg. It does not connect: the first call logs in.
 func New(cfg Config) (*Client, error) {
 	if cfg.BaseURL == "" {
-		return nil, errors.New("crm: no endpoint\nhint: set the installation's Web API URL, e.g. https://crm.example.com/crmapi/rest/v2/")
+		return nil, fault.WithHint(errors.New("crm: no endpoint"), "set the installation's Web API URL, e.g. https://crm.example.com/crmapi/rest/v2/")
 	}
 	u, err := url.Parse(cfg.BaseURL)
 	if err != nil {
-		return nil, errors.New("crm: the endpoint is not a URL\nhint: use the installation's Web API URL, e.g. https://crm.example.com/crmapi/rest/v2/")
+		return nil, fault.WithHint(errors.New("crm: the endpoint is not a URL"), "use the installation's Web API URL, e.g. https://crm.example.com/crmapi/rest/v2/")
 	}
 	if u.User != nil {
-		return nil, errors.New("crm: the endpoint URL must not hold credentials\nhint: pass them through the environment")
+		return nil, fault.WithHint(errors.New("crm: the endpoint URL must not hold credentials"), "pass them through the environment")
 	}
 	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
-		return nil, fmt.Errorf("crm: endpoint %q is not an http(s) URL\nhint: use the installation's Web API URL, e.g. https://crm.example.com/crmapi/rest/v2/", u.String())
+		return nil, fault.WithHint(fmt.Errorf("crm: endpoint %q is not an http(s) URL", u.String()), "use the installation's Web API URL, e.g. https://crm.example.com/crmapi/rest/v2/")
 	}
 	if !cfg.Credentials.usable() {
-		return nil, errors.New("crm: incomplete credentials: need a username, password and organisation, or an API key\n" +
-			"hint: set " + EnvUsername + ", " + EnvPassword + " and " + EnvOrganisation + ", or " + EnvAPIKey)
+		return nil, fault.WithHint(errors.New("crm: incomplete credentials: need a username, password and organisation, or an API key"),
+			"set "+EnvUsername+", "+EnvPassword+" and "+EnvOrganisation+", or "+EnvAPIKey)
 	}
 	c := &Client{
 		base:        strings.TrimSuffix(u.String(), "/") + "/",
@@ -325,7 +327,7 @@ func (c *Client) send(ctx context.Context, r *request, tok string) (json.RawMess
 	if e, ok := err.(*Error); ok {
 		e.Code = c.redact(e.Code)
 		e.Message = c.redact(e.Message)
-		e.Hint = c.redact(e.Hint)
+		e.Fix = c.redact(e.Fix)
 	}
 	return data, err
 }
@@ -343,7 +345,7 @@ func (c *Client) tooLarge(m method, resp *http.Response, wrote bool) error {
 	}
 	return &Error{Method: m.path, Class: class, HTTPStatus: resp.StatusCode, Code: CodeAnswerTooLarge,
 		Message: fmt.Sprintf("the answer is larger than %d MiB, which no Web API method sends", MaxResponse>>20),
-		Hint:    "check that the endpoint is the installation's Web API URL, e.g. https://crm.example.com/crmapi/rest/v2/"}
+		Fix:     "check that the endpoint is the installation's Web API URL, e.g. https://crm.example.com/crmapi/rest/v2/"}
 }
 
 // Codes the client gives to failures it detects itself (the server's own codes
@@ -382,11 +384,11 @@ func notTheAPI(e *Error, parsed bool) *Error {
 	}
 	switch e.HTTPStatus {
 	case http.StatusBadRequest:
-		e.Hint = "check --endpoint (or CRMBATCH_ENDPOINT): plain http to an https port is answered so; the Web API's URL looks like " + endpointExample
+		e.Fix = "check --endpoint (or CRMBATCH_ENDPOINT): plain http to an https port is answered so; the Web API's URL looks like " + endpointExample
 	case http.StatusNotFound, http.StatusMethodNotAllowed, http.StatusNotImplemented:
-		e.Hint = "no Web API method answers at this path: set --endpoint (or CRMBATCH_ENDPOINT) to the installation's Web API URL, e.g. " + endpointExample
+		e.Fix = "no Web API method answers at this path: set --endpoint (or CRMBATCH_ENDPOINT) to the installation's Web API URL, e.g. " + endpointExample
 	default:
-		e.Hint = "the endpoint is not a CRM.COM Web API: set --endpoint (or CRMBATCH_ENDPOINT) to the installation's Web API URL, e.g. " + endpointExample
+		e.Fix = "the endpoint is not a CRM.COM Web API: set --endpoint (or CRMBATCH_ENDPOINT) to the installation's Web API URL, e.g. " + endpointExample
 	}
 	return e
 }
@@ -447,7 +449,7 @@ func (c *Client) redirected(m method, resp *http.Response) error {
 	e := &Error{Method: m.path, Class: Endpoint, HTTPStatus: resp.StatusCode, Code: CodeRedirected}
 	if err != nil {
 		e.Message = "the endpoint answered with a redirect to an unreadable location"
-		e.Hint = "set --endpoint (or CRMBATCH_ENDPOINT) to the installation's Web API URL, e.g. https://crm.example.com/crmapi/rest/v2/"
+		e.Fix = "set --endpoint (or CRMBATCH_ENDPOINT) to the installation's Web API URL, e.g. https://crm.example.com/crmapi/rest/v2/"
 		return e
 	}
 	loc.User, loc.RawQuery, loc.ForceQuery, loc.Fragment, loc.RawFragment = nil, "", false, "", ""
@@ -461,11 +463,11 @@ func (c *Client) redirected(m method, resp *http.Response) error {
 	from := resp.Request.URL
 	switch {
 	case from.Scheme == "https" && loc.Scheme != "https":
-		e.Hint = "the endpoint sends its https requests to plain " + loc.Scheme + ", where passwords and tokens would cross the network unencrypted: keep --endpoint (or CRMBATCH_ENDPOINT) on https, at the installation's https Web API URL, and ask its administrators why it redirects to " + base.String()
+		e.Fix = "the endpoint sends its https requests to plain " + loc.Scheme + ", where passwords and tokens would cross the network unencrypted: keep --endpoint (or CRMBATCH_ENDPOINT) on https, at the installation's https Web API URL, and ask its administrators why it redirects to " + base.String()
 	case loc.Path == base.Path+m.path:
-		e.Hint = "if that is the installation's Web API, set --endpoint (or CRMBATCH_ENDPOINT) to " + base.String()
+		e.Fix = "if that is the installation's Web API, set --endpoint (or CRMBATCH_ENDPOINT) to " + base.String()
 	default:
-		e.Hint = "set --endpoint (or CRMBATCH_ENDPOINT) to the installation's Web API URL, e.g. " + base.String()
+		e.Fix = "set --endpoint (or CRMBATCH_ENDPOINT) to the installation's Web API URL, e.g. " + base.String()
 	}
 	return e
 }
@@ -509,7 +511,7 @@ func (c *Client) classify(ctx context.Context, m method, resp *http.Response, bo
 		e := &Error{Method: m.path, Class: lost, Err: err}
 		if h := tlsHint(err); h != "" {
 			// No TLS conversation: nothing was sent, and no retry can help.
-			e.Class, e.Code, e.Hint = Endpoint, CodeTLS, h
+			e.Class, e.Code, e.Fix = Endpoint, CodeTLS, h
 		}
 		if resp != nil {
 			e.HTTPStatus = resp.StatusCode // the body was cut off

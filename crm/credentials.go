@@ -7,6 +7,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
+
+	"github.com/crmbatch/crmbatch/fault"
 )
 
 // Credentials are what the client logs in with: a username, password and
@@ -102,10 +104,9 @@ func CredentialsFromEnv(getenv func(string) string) (Credentials, error) {
 	if c.Organisation == "" {
 		missing = append(missing, EnvOrganisation)
 	}
-	return Credentials{}, fmt.Errorf("crm: no credentials: %s not set\n"+
-		"hint: set %s, %s and %s (optionally %s), or %s; secrets may also be read from files named by %s or %s",
-		strings.Join(missing, ", "), EnvUsername, EnvPassword, EnvOrganisation, EnvUnit, EnvAPIKey,
-		EnvPasswordFile, EnvAPIKeyFile)
+	return Credentials{}, fault.WithHint(fmt.Errorf("crm: no credentials: %s not set", strings.Join(missing, ", ")),
+		fmt.Sprintf("set %s, %s and %s (optionally %s), or %s; secrets may also be read from files named by %s or %s",
+			EnvUsername, EnvPassword, EnvOrganisation, EnvUnit, EnvAPIKey, EnvPasswordFile, EnvAPIKeyFile))
 }
 
 // SecretFromEnv reads a secret from the variable name or from the file named by
@@ -117,7 +118,7 @@ func SecretFromEnv(getenv func(string) string, name, fileVar string) (string, er
 		return value, nil
 	}
 	if value != "" {
-		return "", fmt.Errorf("crm: both %s and %s are set\nhint: unset one of them", name, fileVar)
+		return "", fault.WithHint(fmt.Errorf("crm: both %s and %s are set", name, fileVar), "unset one of them")
 	}
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -125,22 +126,22 @@ func SecretFromEnv(getenv func(string) string, name, fileVar string) (string, er
 		if errors.As(err, &pe) {
 			err = pe.Err
 		}
-		return "", fmt.Errorf("crm: reading %s %s: %w\nhint: %s must name a readable file holding only the secret",
-			fileVar, strconv.Quote(path), err, fileVar)
+		return "", fault.WithHint(fmt.Errorf("crm: reading %s %s: %w", fileVar, strconv.Quote(path), err),
+			fileVar+" must name a readable file holding only the secret")
 	}
 	s := strings.TrimSuffix(string(b), "\n")
 	s = strings.TrimSuffix(s, "\r")
 	if s == "" {
-		return "", fmt.Errorf("crm: %s %s is empty\nhint: write the secret into it", fileVar, strconv.Quote(path))
+		return "", fault.WithHint(fmt.Errorf("crm: %s %s is empty", fileVar, strconv.Quote(path)), "write the secret into it")
 	}
 	return s, nil
 }
 
 // SecretFileWarnings says which of the secret files named in the environment
 // (CRMBATCH_PASSWORD_FILE, CRMBATCH_API_KEY_FILE) other users can read or write:
-// such a file should be chmod 600.
-func SecretFileWarnings(getenv func(string) string) []string {
-	var warnings []string
+// such a file should be chmod 600. Each warning's hint says what to do.
+func SecretFileWarnings(getenv func(string) string) []error {
+	var warnings []error
 	for _, v := range []string{EnvPasswordFile, EnvAPIKeyFile} {
 		path := strings.TrimSpace(getenv(v))
 		if path == "" {
@@ -150,7 +151,8 @@ func SecretFileWarnings(getenv func(string) string) []string {
 		if err != nil || info.Mode().Perm()&0o077 == 0 {
 			continue
 		}
-		warnings = append(warnings, fmt.Sprintf("%s %s is readable by other users (mode %v)\nhint: chmod 600 %s", v, strconv.Quote(path), info.Mode().Perm(), strconv.Quote(path)))
+		warnings = append(warnings, fault.WithHint(fmt.Errorf("%s %s is readable by other users (mode %v)", v, strconv.Quote(path), info.Mode().Perm()),
+			"chmod 600 "+strconv.Quote(path)))
 	}
 	return warnings
 }

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/crmbatch/crmbatch/fault"
 )
 
 func TestCredentialsFromEnv(t *testing.T) {
@@ -78,7 +80,7 @@ func TestCredentialsFromEnv(t *testing.T) {
 			t.Parallel()
 			got, err := CredentialsFromEnv(func(k string) string { return tc.env[k] })
 			if tc.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				if err == nil || !strings.Contains(fault.Describe(err), tc.wantErr) {
 					t.Fatalf("error %v, want %q", err, tc.wantErr)
 				}
 				for _, s := range []string{"pw-secret", "file-pa55"} {

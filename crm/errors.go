@@ -55,7 +55,7 @@ type Error struct {
 	Message    string        // status.message, or status.description when the message is empty
 	RetryAfter time.Duration // from the Retry-After header of a 429 or 503
 	Err        error         // the underlying transport error, if any
-	Hint       string        // what to do about it, when the client knows (Endpoint errors)
+	Fix        string        // what to do about it, when the client knows (Endpoint errors)
 }
 
 // retrier and fataler are the behaviours rclone's fserrors checks for; Error opts in.
@@ -67,8 +67,7 @@ var (
 	_ fataler = (*Error)(nil)
 )
 
-// Error describes the failure in one line, plus a hint line for Auth and
-// Endpoint errors.
+// Error describes the failure in one line; Hint says what to do about it.
 func (e *Error) Error() string {
 	var b strings.Builder
 	b.WriteString("crm: ")
@@ -94,18 +93,24 @@ func (e *Error) Error() string {
 	if e.RetryAfter > 0 {
 		fmt.Fprintf(&b, " (retry after %s)", e.RetryAfter)
 	}
-	switch e.Class {
-	case Ambiguous:
+	if e.Class == Ambiguous {
 		b.WriteString(" (the call may have been applied)")
-	case Auth:
-		b.WriteString("\nhint: check the credentials (" + EnvUsername + ", " + EnvPassword + ", " +
-			EnvOrganisation + ", " + EnvUnit + " or " + EnvAPIKey + ") and the endpoint")
-	}
-	if e.Hint != "" {
-		b.WriteString("\nhint: ")
-		b.WriteString(e.Hint)
 	}
 	return b.String()
+}
+
+// Hint says what to do about the failure: check the credentials (Auth), and
+// what the client knows (Fix).
+func (e *Error) Hint() string {
+	var hints []string
+	if e.Class == Auth {
+		hints = append(hints, "check the credentials ("+EnvUsername+", "+EnvPassword+", "+
+			EnvOrganisation+", "+EnvUnit+" or "+EnvAPIKey+") and the endpoint")
+	}
+	if e.Fix != "" {
+		hints = append(hints, e.Fix)
+	}
+	return strings.Join(hints, "; ")
 }
 
 // Unwrap returns the underlying transport error, if any.

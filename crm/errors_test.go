@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/crmbatch/crmbatch/fault"
 )
 
 // hangUp reads the request, then closes the connection without answering.
@@ -139,31 +141,31 @@ func TestErrorClasses(t *testing.T) {
 			name:    "404 without envelope",
 			handler: status(404, "not here"),
 			call:    suspend,
-			want:    Error{Method: "netflix/subscriptions/suspend", Class: Endpoint, HTTPStatus: 404, Code: CodeNotWebAPI, Message: "HTTP 404 Not Found, not the Web API's JSON", Hint: noMethodHint},
+			want:    Error{Method: "netflix/subscriptions/suspend", Class: Endpoint, HTTPStatus: 404, Code: CodeNotWebAPI, Message: "HTTP 404 Not Found, not the Web API's JSON", Fix: noMethodHint},
 		},
 		{
 			name:    "404 with the envelope of an unknown method",
 			handler: status(404, `{"data":null,"status":{"code":"UNKNOWN_METHOD","message":"no Web API method here","description":""}}`),
 			call:    promotions,
-			want:    Error{Method: "netflix/promotions/list", Class: Endpoint, HTTPStatus: 404, Code: "UNKNOWN_METHOD", Message: "no Web API method here", Hint: noMethodHint},
+			want:    Error{Method: "netflix/promotions/list", Class: Endpoint, HTTPStatus: 404, Code: "UNKNOWN_METHOD", Message: "no Web API method here", Fix: noMethodHint},
 		},
 		{
 			name:    "405 from a plain web server",
 			handler: status(405, "<html><body>Method Not Allowed</body></html>"),
 			call:    suspend,
-			want:    Error{Method: "netflix/subscriptions/suspend", Class: Endpoint, HTTPStatus: 405, Code: CodeNotWebAPI, Message: "HTTP 405 Method Not Allowed, not the Web API's JSON", Hint: noMethodHint},
+			want:    Error{Method: "netflix/subscriptions/suspend", Class: Endpoint, HTTPStatus: 405, Code: CodeNotWebAPI, Message: "HTTP 405 Method Not Allowed, not the Web API's JSON", Fix: noMethodHint},
 		},
 		{
 			name:    "501 from a plain web server",
 			handler: status(501, "<html><body>Unsupported method ('POST')</body></html>"),
 			call:    suspend,
-			want:    Error{Method: "netflix/subscriptions/suspend", Class: Endpoint, HTTPStatus: 501, Code: CodeNotWebAPI, Message: "HTTP 501 Not Implemented, not the Web API's JSON", Hint: noMethodHint},
+			want:    Error{Method: "netflix/subscriptions/suspend", Class: Endpoint, HTTPStatus: 501, Code: CodeNotWebAPI, Message: "HTTP 501 Not Implemented, not the Web API's JSON", Fix: noMethodHint},
 		},
 		{
 			name:    "400 page: http to an https port",
 			handler: status(400, "Client sent an HTTP request to an HTTPS server.\n"),
 			call:    promotions,
-			want:    Error{Method: "netflix/promotions/list", Class: Endpoint, HTTPStatus: 400, Code: CodeNotWebAPI, Message: "HTTP 400 Bad Request, not the Web API's JSON", Hint: schemeHint},
+			want:    Error{Method: "netflix/promotions/list", Class: Endpoint, HTTPStatus: 400, Code: CodeNotWebAPI, Message: "HTTP 400 Bad Request, not the Web API's JSON", Fix: schemeHint},
 		},
 		{
 			name:    "502 page from a proxy stays transient",
@@ -217,13 +219,13 @@ func TestErrorClasses(t *testing.T) {
 			name:    "HTTP 200 web page, GET",
 			handler: serveBody("<!DOCTYPE html><html><title>It works!</title></html>"),
 			call:    promotions,
-			want:    Error{Method: "netflix/promotions/list", Class: Endpoint, HTTPStatus: 200, Code: CodeNotWebAPI, Message: "the answer is not the Web API's JSON (a web page, or another service)", Hint: notAPIHint},
+			want:    Error{Method: "netflix/promotions/list", Class: Endpoint, HTTPStatus: 200, Code: CodeNotWebAPI, Message: "the answer is not the Web API's JSON (a web page, or another service)", Fix: notAPIHint},
 		},
 		{
 			name:    "HTTP 200 JSON of another service, GET",
 			handler: serveBody(`{"hello":"world"}`),
 			call:    promotions,
-			want:    Error{Method: "netflix/promotions/list", Class: Endpoint, HTTPStatus: 200, Code: CodeNotWebAPI, Message: "the answer is not the Web API's JSON (a web page, or another service)", Hint: notAPIHint},
+			want:    Error{Method: "netflix/promotions/list", Class: Endpoint, HTTPStatus: 200, Code: CodeNotWebAPI, Message: "the answer is not the Web API's JSON (a web page, or another service)", Fix: notAPIHint},
 		},
 		{
 			name:    "OK envelope with data of the wrong shape, POST",
@@ -251,19 +253,19 @@ func TestErrorClasses(t *testing.T) {
 			name:    "answer over MaxResponse, GET, chunked",
 			handler: huge(false),
 			call:    promotions,
-			want:    Error{Method: "netflix/promotions/list", Class: Permanent, HTTPStatus: 200, Code: CodeAnswerTooLarge, Message: tooLargeMsg, Hint: tooLargeHint},
+			want:    Error{Method: "netflix/promotions/list", Class: Permanent, HTTPStatus: 200, Code: CodeAnswerTooLarge, Message: tooLargeMsg, Fix: tooLargeHint},
 		},
 		{
 			name:    "answer over MaxResponse, GET, Content-Length",
 			handler: huge(true),
 			call:    promotions,
-			want:    Error{Method: "netflix/promotions/list", Class: Permanent, HTTPStatus: 200, Code: CodeAnswerTooLarge, Message: tooLargeMsg, Hint: tooLargeHint},
+			want:    Error{Method: "netflix/promotions/list", Class: Permanent, HTTPStatus: 200, Code: CodeAnswerTooLarge, Message: tooLargeMsg, Fix: tooLargeHint},
 		},
 		{
 			name:    "answer over MaxResponse, POST that may have been applied",
 			handler: huge(false),
 			call:    func(ctx context.Context, c *Client) error { _, err := c.AddInstalledItems(ctx, addS1); return err },
-			want:    Error{Method: "subscriptions/installed_items/add", Class: Ambiguous, HTTPStatus: 200, Code: CodeAnswerTooLarge, Message: tooLargeMsg, Hint: tooLargeHint},
+			want:    Error{Method: "subscriptions/installed_items/add", Class: Ambiguous, HTTPStatus: 200, Code: CodeAnswerTooLarge, Message: tooLargeMsg, Fix: tooLargeHint},
 		},
 		{
 			name: "answer of exactly MaxResponse is read",
@@ -413,8 +415,8 @@ func TestErrorString(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			if got := tc.err.Error(); !strings.HasPrefix(got, tc.want) {
-				t.Errorf("Error() = %q, want prefix %q", got, tc.want)
+			if got := fault.Describe(tc.err); !strings.HasPrefix(got, tc.want) {
+				t.Errorf("Error() and hint = %q, want prefix %q", got, tc.want)
 			}
 		})
 	}
@@ -548,8 +550,8 @@ func TestTLSMismatch(t *testing.T) {
 			if e.Class != Endpoint || e.Code != CodeTLS || e.Method != "authentication/token" {
 				t.Errorf("error = %#v, want an Endpoint TLS error at the login", e)
 			}
-			if !strings.Contains(e.Hint, tc.hint) {
-				t.Errorf("hint %q does not say %q", e.Hint, tc.hint)
+			if !strings.Contains(e.Fix, tc.hint) {
+				t.Errorf("hint %q does not say %q", e.Fix, tc.hint)
 			}
 		})
 	}

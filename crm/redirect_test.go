@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/crmbatch/crmbatch/fault"
 )
 
 // elsewhere is the host a redirect points to: it counts what reaches it and
@@ -98,7 +100,7 @@ func TestRedirectsAreNotFollowed(t *testing.T) {
 						if n := own.Load(); (phase == "login" && n != 1) || (phase == "call" && n != 2) {
 							t.Errorf("%d requests to the endpoint: a redirect was retried", n)
 						}
-						msg := err.Error()
+						msg := fault.Describe(err)
 						if !strings.Contains(msg, "redirected to "+other.URL+testBasePath+what+";") {
 							t.Errorf("message does not name where the endpoint redirected: %s", msg)
 						}
@@ -145,7 +147,7 @@ func TestRedirectLocations(t *testing.T) {
 			c := newTestClient(t, Config{BaseURL: srv.URL + testBasePath})
 			err := c.Login(context.Background())
 			host := strings.TrimPrefix(srv.URL, "http://")
-			msg := err.Error()
+			msg := fault.Describe(err)
 			if want := strings.ReplaceAll(tc.wantMsg, "HOST", host); !strings.Contains(msg, want) {
 				t.Errorf("message %q lacks %q", msg, want)
 			}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/crmbatch/crmbatch/crm"
+	"github.com/crmbatch/crmbatch/fault"
 	"github.com/crmbatch/crmbatch/sandbox"
 )
 
@@ -230,7 +231,7 @@ func TestSandboxLoginRefused(t *testing.T) {
 			t.Parallel()
 			c := newClient(t, crm.Config{BaseURL: base, Credentials: tc.creds})
 			err := c.Login(t.Context())
-			if crm.ClassOf(err) != crm.Auth || !strings.Contains(err.Error(), "AUTHENTICATION_FAILED") || !strings.Contains(err.Error(), "hint:") {
+			if crm.ClassOf(err) != crm.Auth || !strings.Contains(err.Error(), "AUTHENTICATION_FAILED") || !strings.Contains(fault.Describe(err), "hint:") {
 				t.Errorf("Login: %v, want an auth error", err)
 			}
 			if _, err := c.Promotions(t.Context()); crm.ClassOf(err) != crm.Auth {

@@ -65,8 +65,8 @@ func Charges(ctx context.Context, s *batch.Session, status, out string, f format
 		return nil, err
 	}
 	if stuck != nil {
-		return e, &fault.FatalError{Err: fmt.Errorf("%w\nhint: %s holds the %d charges listed until then and is incomplete; "+
-			"ask the installation's administrators about charges/list paging", stuck, out, e.Charges)}
+		return e, &fault.FatalError{Err: fault.WithHint(stuck, fmt.Sprintf("%s holds the %d charges listed until then and is incomplete; "+
+			"ask the installation's administrators about charges/list paging", out, e.Charges))}
 	}
 	return e, nil
 }

@@ -281,7 +281,7 @@ func TestExportAgainstServerIgnoringOffset(t *testing.T) {
 				return
 			}
 			var fatal *fault.FatalError
-			if !errors.As(err, &fatal) || !strings.Contains(err.Error(), "ignore offset") || !strings.Contains(err.Error(), "incomplete") {
+			if !errors.As(err, &fatal) || !strings.Contains(err.Error(), "ignore offset") || !strings.Contains(fault.Describe(err), "incomplete") {
 				t.Errorf("err = %v, want a FatalError saying the server ignores offset", err)
 			}
 			if e == nil || e.Charges != tc.want {

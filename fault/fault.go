@@ -4,6 +4,10 @@
 // crmbatch returns them, from the job file's reader to the drop folder, and
 // the command line maps them to exit codes in one place: they live below
 // them all.
+//
+// What to do about an error is its hint (Hinter, WithHint, HintOf), never a
+// part of its text: the command line shows it on a line of its own, or as the
+// "hint" field of a JSON log line.
 package fault
 
 // UsageError is a problem with the command line or the configuration: nothing
@@ -13,7 +17,11 @@ package fault
 type UsageError struct {
 	Msg string
 	Err error
+	Fix string // what to do about it, if the cause does not say
 }
+
+// Hint says what to do about the problem.
+func (e *UsageError) Hint() string { return e.Fix }
 
 func (e *UsageError) Error() string {
 	if e.Msg == "" && e.Err != nil {
@@ -26,13 +34,16 @@ func (e *UsageError) Unwrap() error { return e.Err }
 
 // FileError is a problem with the job file as a whole: nothing was sent. Err,
 // when set, is the cause; Msg, when set, says it in the user's words, else Err
-// does.
+// does; Fix, when set, says what to do about it.
 type FileError struct {
 	File string
 	Msg  string
 	Err  error
-	Hint string
+	Fix  string
 }
+
+// Hint says what to do about the problem.
+func (e *FileError) Hint() string { return e.Fix }
 
 func (e *FileError) Unwrap() error { return e.Err }
 
@@ -41,11 +52,7 @@ func (e *FileError) Error() string {
 	if msg == "" && e.Err != nil {
 		msg = e.Err.Error()
 	}
-	s := e.File + ": " + msg
-	if e.Hint != "" {
-		s += "\nhint: " + e.Hint
-	}
-	return s
+	return e.File + ": " + msg
 }
 
 // FatalError stops a run: authentication refused, the endpoint unreachable after

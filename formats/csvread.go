@@ -110,7 +110,7 @@ func newCSVReader(src io.Reader, name string, opts Options, closer io.Closer) (*
 		if bytes.HasPrefix(head, []byte(sniff.OLEMagic)) {
 			sentinel = ErrEncrypted
 		}
-		return nil, &InputError{File: name, Err: because(sentinel, "this is %s, not CSV text\nhint: %s", k.What, k.Hint)}
+		return nil, &InputError{File: name, Err: becauseFix(sentinel, k.Hint, "this is %s, not CSV text", k.What)}
 	}
 	text, br, err := r.decodeText(raw, head)
 	if err != nil {
@@ -140,8 +140,8 @@ func (r *csvReader) decodeText(raw *bufio.Reader, head []byte) (text io.Reader, 
 	case sniff.UTF16Order(head) != "":
 		// UTF-16 without a byte order mark (Gnumeric's "Unicode" export):
 		// said here, before a NUL fails as an encoding error of a cell.
-		return nil, nil, &InputError{File: r.name, Err: because(ErrEncoding,
-			"this is UTF-16 (%s) text without a byte order mark, not CSV text\nhint: save the file as \"CSV UTF-8\" (or as Unicode text, which has the mark)", sniff.UTF16Order(head))}
+		return nil, nil, &InputError{File: r.name, Err: becauseFix(ErrEncoding, "save the file as \"CSV UTF-8\" (or as Unicode text, which has the mark)",
+			"this is UTF-16 (%s) text without a byte order mark, not CSV text", sniff.UTF16Order(head))}
 	default:
 		r.text = &textDecoder{r: raw}
 		text = r.text
@@ -211,8 +211,8 @@ func (r *csvReader) readHeader(sepLen int) error {
 		rec = slices.Clone(rec)
 		for i, c := range rec {
 			if strings.ContainsAny(c, "\r\n") && !isBlank(c) {
-				return r.fail(r.row, columnLetters(i), because(ErrMalformed,
-					"the header cell %s holds a line break (%.40q): the header swallowed lines of the file (a quote never closed, or line ends crmbatch does not know)\nhint: open the file in Excel and save it as \"CSV UTF-8\"",
+				return r.fail(r.row, columnLetters(i), becauseFix(ErrMalformed, "open the file in Excel and save it as \"CSV UTF-8\"",
+					"the header cell %s holds a line break (%.40q): the header swallowed lines of the file (a quote never closed, or line ends crmbatch does not know)",
 					columnLetters(i), c))
 			}
 			rec[i] = excelText(c)
@@ -316,7 +316,7 @@ func (r *csvReader) read() ([]string, error) {
 			return nil, r.fail(row, name, because(ErrTooLarge, "record longer than %d bytes (unclosed quote?)", r.guard.limit-2*sniffBytes))
 		}
 		if errors.Is(err, errNUL) {
-			return nil, r.fail(row, name, because(ErrEncoding, "NUL byte: this is not CSV text, or it is UTF-16 without a byte order mark\nhint: save the file as \"CSV UTF-8\""))
+			return nil, r.fail(row, name, becauseFix(ErrEncoding, "save the file as \"CSV UTF-8\"", "NUL byte: this is not CSV text, or it is UTF-16 without a byte order mark"))
 		}
 		return nil, r.fail(r.row+1, "", err)
 	}
@@ -339,11 +339,11 @@ func (r *csvReader) quoteError(p *quoteProblem, row int) error {
 		col = table.ColumnName(r.header, p.field)
 	}
 	if p.unclosed {
-		return r.fail(row, col, because(ErrMalformed,
-			"the quote that opens a cell on line %d is never closed: the rest of the file would be one cell\nhint: close the quote, or double the quotes inside the cell (\"\")", line))
+		return r.fail(row, col, becauseFix(ErrMalformed, "close the quote, or double the quotes inside the cell (\"\")",
+			"the quote that opens a cell on line %d is never closed: the rest of the file would be one cell", line))
 	}
-	return r.fail(row, col, because(ErrMalformed,
-		"a quote inside a quoted cell (line %d) is neither doubled nor at the cell's end, and the cell then runs over a line break: the rows that follow would be read into it\nhint: double the quotes inside the cell (\"\"), or close the cell with one", line))
+	return r.fail(row, col, becauseFix(ErrMalformed, "double the quotes inside the cell (\"\"), or close the cell with one",
+		"a quote inside a quoted cell (line %d) is neither doubled nor at the cell's end, and the cell then runs over a line break: the rows that follow would be read into it", line))
 }
 
 // rowAt converts the line on which a record starts into its row number:
@@ -386,15 +386,15 @@ func (r *csvReader) checkText(rec, header []string) error {
 		if nul && !bad {
 			// No spreadsheet writes NUL into CSV: the file is binary, or
 			// UTF-16 without a byte order mark (every other byte is NUL).
-			return r.fail(r.row, col, because(ErrEncoding, "NUL byte: this is not CSV text, or it is UTF-16 without a byte order mark\nhint: save the file as \"CSV UTF-8\""))
+			return r.fail(r.row, col, becauseFix(ErrEncoding, "save the file as \"CSV UTF-8\"", "NUL byte: this is not CSV text, or it is UTF-16 without a byte order mark"))
 		}
 		switch enc {
 		case encUTF8:
-			return r.fail(r.row, col, because(ErrEncoding, "invalid UTF-8, in a file whose earlier text is UTF-8: the file mixes encodings\nhint: save the file as \"CSV UTF-8\""))
+			return r.fail(r.row, col, becauseFix(ErrEncoding, "save the file as \"CSV UTF-8\"", "invalid UTF-8, in a file whose earlier text is UTF-8: the file mixes encodings"))
 		case encWindows1252:
-			return r.fail(r.row, col, because(ErrEncoding, "byte that is neither UTF-8 nor Windows-1252\nhint: save the file as \"CSV UTF-8\""))
+			return r.fail(r.row, col, becauseFix(ErrEncoding, "save the file as \"CSV UTF-8\"", "byte that is neither UTF-8 nor Windows-1252"))
 		default:
-			return r.fail(r.row, col, because(ErrEncoding, "invalid UTF-16\nhint: save the file as \"CSV UTF-8\""))
+			return r.fail(r.row, col, becauseFix(ErrEncoding, "save the file as \"CSV UTF-8\"", "invalid UTF-16"))
 		}
 	}
 	return nil

@@ -49,6 +49,11 @@ func because(kind error, format string, args ...any) error {
 	return table.Because(kind, format, args...)
 }
 
+// becauseFix is because with what to do about it: the error's hint.
+func becauseFix(kind error, fix, format string, args ...any) error {
+	return table.BecauseFix(kind, fix, format, args...)
+}
+
 // columnLetters returns the spreadsheet name of the 0-based column i: A, B, ..., Z, AA.
 func columnLetters(i int) string { return table.ColumnLetters(i) }
 

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/crmbatch/crmbatch/fault"
 	"github.com/crmbatch/crmbatch/formats/internal/sniff"
 	"github.com/crmbatch/crmbatch/formats/xlsx"
 )
@@ -158,5 +159,5 @@ func errText(err error) string {
 	if err == nil {
 		return ""
 	}
-	return err.Error()
+	return fault.Describe(err)
 }

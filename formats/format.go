@@ -27,11 +27,11 @@ func FormatOf(path string) (Format, error) {
 	case ".xlsx", ".xlsm":
 		return XLSX, nil
 	case ".xls":
-		return "", &InputError{File: path, Err: because(ErrUnsupportedFormat,
-			"legacy .xls workbooks are not supported\nhint: open it in Excel and save it as .xlsx")}
+		return "", &InputError{File: path, Err: becauseFix(ErrUnsupportedFormat, "open it in Excel and save it as .xlsx",
+			"legacy .xls workbooks are not supported")}
 	}
-	return "", &InputError{File: path, Err: because(ErrUnsupportedFormat,
-		"unsupported file extension %q\nhint: use a .csv or .xlsx file", filepath.Ext(path))}
+	return "", &InputError{File: path, Err: becauseFix(ErrUnsupportedFormat, "use a .csv or .xlsx file",
+		"unsupported file extension %q", filepath.Ext(path))}
 }
 
 // CellKind says how a cell was stored in the file.

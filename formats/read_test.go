@@ -7,6 +7,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/crmbatch/crmbatch/fault"
 )
 
 // wantRecord is an expected record, built by rec and its methods.
@@ -95,8 +97,8 @@ func checkErr(t *testing.T, err error, want *wantErr) {
 	if ie.Row != want.row || ie.Column != want.column {
 		t.Errorf("error at row %d column %q, want row %d column %q: %v", ie.Row, ie.Column, want.row, want.column, err)
 	}
-	if !strings.Contains(err.Error(), want.text) {
-		t.Errorf("error %q does not contain %q", err, want.text)
+	if got := fault.Describe(err); !strings.Contains(got, want.text) {
+		t.Errorf("error %q does not contain %q", got, want.text)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/crmbatch/crmbatch/fault"
 	"github.com/crmbatch/crmbatch/formats/internal/table"
 	"github.com/crmbatch/crmbatch/formats/xlsxreport"
 	"github.com/crmbatch/crmbatch/internal/tempfile"
@@ -128,7 +129,8 @@ var ErrReportNotEncryptable = errors.New("a CSV report cannot be password-protec
 // CreateReportWith is CreateReport with options.
 func CreateReportWith(path string, f Format, header []string, opts ReportOptions) (ReportWriter, error) {
 	if opts.Password != "" && f != XLSX {
-		return nil, fmt.Errorf("report %s: %w\nhint: the job file is password-protected, so its reports are too: ask for XLSX reports (--format xlsx)", path, ErrReportNotEncryptable)
+		return nil, fault.WithHint(fmt.Errorf("report %s: %w", path, ErrReportNotEncryptable),
+			"the job file is password-protected, so its reports are too: ask for XLSX reports (--format xlsx)")
 	}
 	// The umask decides who may read a report, as for any file; the reports
 	// of a password-protected workbook are the owner's alone.

@@ -97,7 +97,7 @@ func StrictError(path string, k *kind.Kind, unused []report.UnusedColumn) error 
 		list[i] = u.String()
 	}
 	return &fault.FileError{File: path, Msg: fmt.Sprintf("--strict: the header has columns a %s job does not read: %s", k.Name, strings.Join(list, "; ")),
-		Hint: fmt.Sprintf("rename them to the job's columns (%s), or run without --strict to copy them to the reports unread", strings.Join(append(append([]string(nil), k.Required...), k.Optional...), ", "))}
+		Fix: fmt.Sprintf("rename them to the job's columns (%s), or run without --strict to copy them to the reports unread", strings.Join(append(append([]string(nil), k.Required...), k.Optional...), ", "))}
 }
 
 // headerPlace says where a header was read, for a whole-file error: `sheet

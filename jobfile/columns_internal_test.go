@@ -22,8 +22,8 @@ func TestGroupCodeRefused(t *testing.T) {
 	}
 	_, err := Open(path, "", formats.Options{}, nil, 0)
 	var fe *fault.FileError
-	if !errors.As(err, &fe) || !strings.Contains(err.Error(), "column group_code") || !strings.Contains(err.Error(), "hint: ") ||
-		!strings.Contains(err.Error(), "group_alternative_code") || !strings.Contains(err.Error(), "the code of the group") {
+	if !errors.As(err, &fe) || !strings.Contains(err.Error(), "column group_code") || !strings.Contains(fault.Describe(err), "hint: ") ||
+		!strings.Contains(fault.Describe(err), "group_alternative_code") || !strings.Contains(fault.Describe(err), "the code of the group") {
 		t.Errorf("err = %v, want a fault.FileError with the hint", err)
 	}
 }

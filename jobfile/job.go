@@ -88,7 +88,7 @@ func OpenPinned(pin *Pinned, path, jobName string, opts formats.Options, overrid
 			}
 			fe.Msg = headerPlace(r) + fe.Msg
 			if other := otherSheet(r, path, opts, jobName); other != "" {
-				fe.Hint = fmt.Sprintf("sheet %q fits a job: pass --sheet %q", other, other)
+				fe.Fix = fmt.Sprintf("sheet %q fits a job: pass --sheet %q", other, other)
 			}
 		}
 		return err
@@ -143,7 +143,7 @@ func (j *File) checkColumns() error {
 	}
 	if len(missing) > 0 {
 		return &fault.FileError{File: j.Path, Msg: fmt.Sprintf("the header has no column %s, which a %s job needs", strings.Join(missing, ", "), k.Name),
-			Hint: fmt.Sprintf("a %s job has the columns %s (required) and %s", k.Name, strings.Join(k.Required, ", "), strings.Join(k.Optional, ", "))}
+			Fix: fmt.Sprintf("a %s job has the columns %s (required) and %s", k.Name, strings.Join(k.Required, ", "), strings.Join(k.Optional, ", "))}
 	}
 	j.Unused = unusedColumns(k, j.Header)
 	cols := make([]string, 0, len(j.Index))
@@ -196,15 +196,15 @@ func detectKind(path string, header []string, index map[string]int) (*kind.Kind,
 	case 0:
 		hint := "pass --job " + strings.Join(kind.Names(), "|") + " to be told which columns are missing"
 		if near := nearestKind(header, index); near != "" {
-			return nil, &fault.FileError{File: path, Msg: "the header fits no job kind; " + near, Hint: "rename the column, or " + hint}
+			return nil, &fault.FileError{File: path, Msg: "the header fits no job kind; " + near, Fix: "rename the column, or " + hint}
 		}
-		return nil, &fault.FileError{File: path, Msg: "the header fits no job kind", Hint: hint}
+		return nil, &fault.FileError{File: path, Msg: "the header fits no job kind", Fix: hint}
 	default:
 		names := make([]string, len(fits))
 		for i, k := range fits {
 			names[i] = k.Name
 		}
-		return nil, &fault.FileError{File: path, Msg: "the header fits several job kinds: " + strings.Join(names, ", "), Hint: "pass --job to say which"}
+		return nil, &fault.FileError{File: path, Msg: "the header fits several job kinds: " + strings.Join(names, ", "), Fix: "pass --job to say which"}
 	}
 }
 

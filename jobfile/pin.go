@@ -224,7 +224,11 @@ type ChangedError struct {
 }
 
 func (e *ChangedError) Error() string {
-	return fmt.Sprintf("%s changed in place while crmbatch was running it (from byte %d, %s): no row of the new content was sent; the rows sent before are in the reports with what was sent"+
-		"\nhint: do not rewrite a job file while it runs (write to a temporary name, then rename); put the file back as it was and run the same command to go on with it",
+	return fmt.Sprintf("%s changed in place while crmbatch was running it (from byte %d, %s): no row of the new content was sent; the rows sent before are in the reports with what was sent",
 		e.path, e.at, e.how)
+}
+
+// Hint says what to do about the change.
+func (e *ChangedError) Hint() string {
+	return "do not rewrite a job file while it runs (write to a temporary name, then rename); put the file back as it was and run the same command to go on with it"
 }

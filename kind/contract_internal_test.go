@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/crmbatch/crmbatch/fault"
 	"github.com/crmbatch/crmbatch/formats"
 )
 
@@ -115,7 +116,7 @@ func TestNestedCreateColumns(t *testing.T) {
 		if (err == nil) != tc.want {
 			t.Errorf("%s: err = %v, want accepted: %v", tc.col, err, tc.want)
 		}
-		if err != nil && (!strings.Contains(err.Error(), "column "+tc.col) || !strings.Contains(err.Error(), "hint: ")) {
+		if err != nil && (!strings.Contains(err.Error(), "column "+tc.col) || !strings.Contains(fault.Describe(err), "hint: ")) {
 			t.Errorf("%s: error %q does not name the column with a hint", tc.col, err)
 		}
 	}

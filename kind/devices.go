@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"github.com/crmbatch/crmbatch/crm"
+	"github.com/crmbatch/crmbatch/fault"
 	"github.com/crmbatch/crmbatch/pacer"
 	"github.com/crmbatch/crmbatch/report"
 )
@@ -83,7 +84,7 @@ const GroupCodeHint = "a group has two codes in CRM.COM: its name, which the API
 func checkGroupColumns(cols []string) error {
 	for _, c := range cols {
 		if c == "group_code" {
-			return errors.New("column group_code: it names no field of the API's group identifier\nhint: " + GroupCodeHint)
+			return fault.WithHint(errors.New("column group_code: it names no field of the API's group identifier"), GroupCodeHint)
 		}
 	}
 	return nil

@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"github.com/crmbatch/crmbatch/crm"
+	"github.com/crmbatch/crmbatch/fault"
 	"github.com/crmbatch/crmbatch/pacer"
 	"github.com/crmbatch/crmbatch/report"
 )
@@ -96,7 +97,7 @@ func checkNestedColumns(cols []string) error {
 				continue
 			}
 			if field := strings.TrimPrefix(c, n.prefix); !n.knows(field) {
-				return fmt.Errorf("column %s: %s has no field %q\nhint: its fields are %s", c, strings.TrimSuffix(n.prefix, "."), field, n.describe())
+				return fault.WithHint(fmt.Errorf("column %s: %s has no field %q", c, strings.TrimSuffix(n.prefix, "."), field), "its fields are "+n.describe())
 			}
 		}
 	}

@@ -21,6 +21,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/crmbatch/crmbatch/fault"
 	_ "modernc.org/sqlite" // the pure-Go SQLite driver "sqlite"
 )
 
@@ -246,8 +247,9 @@ func gone(dir string, newLedger bool) error {
 	case len(signs) == 0:
 		return nil
 	case !newLedger:
-		return fmt.Errorf("%w: %s is not there, but the state folder held a ledger (%s): a new ledger would know nothing of what was sent and send it again\nhint: nothing was sent; put the ledger back (from a backup), or pass --new-ledger to start a new one that knows nothing of earlier runs",
-			ErrGone, base, strings.Join(signs, ", "))
+		return fault.WithHint(fmt.Errorf("%w: %s is not there, but the state folder held a ledger (%s): a new ledger would know nothing of what was sent and send it again",
+			ErrGone, base, strings.Join(signs, ", ")),
+			"nothing was sent; put the ledger back (from a backup), or pass --new-ledger to start a new one that knows nothing of earlier runs")
 	}
 	for _, p := range []string{base + "-wal", base + "-shm", base + "-journal", filepath.Join(dir, MarkerName)} {
 		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -289,8 +291,8 @@ func readOnly(err error) bool {
 }
 
 func readOnlyError(path, why string) error {
-	return fmt.Errorf("%w: %s: %s; crmbatch records what it sends before sending it\nhint: nothing was sent; make the ledger and its folder writable by this user (chmod u+w), or give the --state folder of a ledger that can be written",
-		ErrReadOnly, path, why)
+	return fault.WithHint(fmt.Errorf("%w: %s: %s; crmbatch records what it sends before sending it", ErrReadOnly, path, why),
+		"nothing was sent; make the ledger and its folder writable by this user (chmod u+w), or give the --state folder of a ledger that can be written")
 }
 
 // WriteError is a write to the ledger that failed: the run must stop
@@ -301,13 +303,12 @@ type WriteError struct {
 }
 
 func (e *WriteError) Error() string {
-	return "the ledger " + e.Path + " could not be written: " + e.Err.Error() +
-		"\nhint: the rows sent whose outcome it could not record are unknown in the reports; make the ledger writable again (free space on its disk, or put it back from a backup), then run the same command: it reads them back"
+	return "the ledger " + e.Path + " could not be written: " + e.Err.Error()
 }
 
-// Cause is what went wrong, without the hint.
-func (e *WriteError) Cause() string {
-	return "the ledger " + e.Path + " could not be written: " + e.Err.Error()
+// Hint says what to do about the failed write.
+func (e *WriteError) Hint() string {
+	return "the rows sent whose outcome it could not record are unknown in the reports; make the ledger writable again (free space on its disk, or put it back from a backup), then run the same command: it reads them back"
 }
 
 func (e *WriteError) Unwrap() error { return e.Err }
@@ -459,7 +460,8 @@ func (p *Prepared) Discard() {
 }
 
 func damaged(path, why string) error {
-	return fmt.Errorf("%w: %s: %s\nhint: nothing was sent; restore the ledger from a backup, or give another --state folder to start a new ledger (which knows nothing of earlier runs)", ErrDamaged, path, why)
+	return fault.WithHint(fmt.Errorf("%w: %s: %s", ErrDamaged, path, why),
+		"nothing was sent; restore the ledger from a backup, or give another --state folder to start a new ledger (which knows nothing of earlier runs)")
 }
 
 // migrate checks the layout of the database, creates or upgrades it, and reads
@@ -479,7 +481,8 @@ func (l *Ledger) migrate(path string, existed bool) error {
 		}
 	}
 	if version > schemaVersion {
-		return fmt.Errorf("ledger %s was written by a newer crmbatch (schema %d, this one knows %d)\nhint: use that crmbatch, or another --state folder", path, version, schemaVersion)
+		return fault.WithHint(fmt.Errorf("ledger %s was written by a newer crmbatch (schema %d, this one knows %d)", path, version, schemaVersion),
+			"use that crmbatch, or another --state folder")
 	}
 	for v := max(version, 1); version != 0 && v < schemaVersion; v++ {
 		if _, err := l.db.Exec(upgrades[v-1]); err != nil {

@@ -7,6 +7,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/crmbatch/crmbatch/fault"
 )
 
 // ErrNoLedger is returned by OpenReadOnly when the folder holds no ledger.
@@ -44,9 +46,9 @@ func OpenReadOnly(dir string) (*Ledger, error) {
 	case tables == 0 || version == 0:
 		err = damaged(path, "it holds no crmbatch ledger")
 	case version > schemaVersion:
-		err = fmt.Errorf("ledger %s was written by a newer crmbatch (schema %d, this one knows %d)\nhint: use that crmbatch", path, version, schemaVersion)
+		err = fault.WithHint(fmt.Errorf("ledger %s was written by a newer crmbatch (schema %d, this one knows %d)", path, version, schemaVersion), "use that crmbatch")
 	case version < schemaVersion:
-		err = fmt.Errorf("ledger %s was written by an older crmbatch (schema %d)\nhint: the next run upgrades it; then it can be read", path, version)
+		err = fault.WithHint(fmt.Errorf("ledger %s was written by an older crmbatch (schema %d)", path, version), "the next run upgrades it; then it can be read")
 	}
 	if err == nil {
 		err = db.QueryRow(`SELECT value FROM meta WHERE key = 'ledger_id'`).Scan(&l.id)

@@ -426,7 +426,7 @@ func unfinishedError(o Options, u ledger.Run, id Identity) error {
 	return &fault.FileError{File: o.Path,
 		Msg: fmt.Sprintf("%s (run %s, started %s) ran %s; its reports %s and %s list the rows it has not done yet, and this run (%s) would replace them",
 			what, u.ID, u.Started.Local().Format(time.DateTime), ran, u.Results, u.Failures, flagsOrNone(id.Flags)),
-		Hint: fmt.Sprintf("nothing was sent; to resume that run, give its flags: %s; to abandon it and run this file as given, add --fresh (its reports are kept under other names)", resume)}
+		Fix: fmt.Sprintf("nothing was sent; to resume that run, give its flags: %s; to abandon it and run this file as given, add --fresh (its reports are kept under other names)", resume)}
 }
 
 func flagsOrNone(flags string) string {
@@ -520,8 +520,8 @@ func alreadyRan(o Options, prev, editOf ledger.Run) error {
 		reports = fmt.Sprintf("its reports are in %s (%s, %s)", dir, filepath.Base(was.Reports.Results), filepath.Base(was.Reports.Failures))
 	}
 	return &fault.FileError{File: o.Path,
-		Msg:  fmt.Sprintf("%s on %s (run %s); %s", what, prev.Finished.Local().Format(time.DateTime), prev.ID, reports),
-		Hint: hint}
+		Msg: fmt.Sprintf("%s on %s (run %s); %s", what, prev.Finished.Local().Format(time.DateTime), prev.ID, reports),
+		Fix: hint}
 }
 
 // reportsFolder is the folder that holds the reports of run id now: where it

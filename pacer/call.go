@@ -76,9 +76,13 @@ type WaitError struct {
 }
 
 func (e *WaitError) Error() string {
-	return fmt.Sprintf("the server asked to wait %s before the next call (Retry-After), longer than --max-wait %s: come back after %s (%v)"+
-		"\nhint: run the same command again after then (rows done are skipped), or give a longer --max-wait to wait it out",
+	return fmt.Sprintf("the server asked to wait %s before the next call (Retry-After), longer than --max-wait %s: come back after %s (%v)",
 		e.Wait.Round(time.Second), e.Max, e.Until.Local().Format(time.DateTime), e.Err)
+}
+
+// Hint says what to do about the wait.
+func (e *WaitError) Hint() string {
+	return "run the same command again after then (rows done are skipped), or give a longer --max-wait to wait it out"
 }
 
 func (e *WaitError) Unwrap() error { return e.Err }

@@ -74,11 +74,11 @@ func Watch(ctx context.Context, cfg batch.Config, o Options) error {
 	info, err := os.Stat(o.Dir)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return &fault.UsageError{Msg: fmt.Sprintf("--watch %s: no such folder\nhint: check the path, or create the folder first: crmbatch does not create the folder it watches", o.Dir)}
+		return &fault.UsageError{Msg: fmt.Sprintf("--watch %s: no such folder", o.Dir), Fix: "check the path, or create the folder first: crmbatch does not create the folder it watches"}
 	case err != nil:
 		return &fault.UsageError{Msg: fmt.Sprintf("--watch: %v", err), Err: err}
 	case !info.IsDir():
-		return &fault.UsageError{Msg: fmt.Sprintf("--watch %s is a file, not a folder\nhint: crmbatch run FILE runs one file", o.Dir)}
+		return &fault.UsageError{Msg: fmt.Sprintf("--watch %s is a file, not a folder", o.Dir), Fix: "crmbatch run FILE runs one file"}
 	}
 	for _, sub := range []string{"processed", "failed", ".reports"} {
 		if err := os.MkdirAll(filepath.Join(o.Dir, sub), 0o777); err != nil { // the umask says who reads them

@@ -14,7 +14,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"sort"
 	"strings"
 	"time"
 
@@ -63,12 +62,20 @@ func newLogger(w io.Writer, format string, quiet, terminal bool, getenv func(str
 }
 
 // warn tells the user of something that does not stop the command.
-func (f *factory) warn(msg string) {
+func (f *factory) warn(w error) {
+	hint := fault.HintOf(w)
 	if f.json && f.log != nil {
-		f.log.Warn(msg)
+		if hint != "" {
+			f.log.Warn(w.Error(), "hint", hint)
+			return
+		}
+		f.log.Warn(w.Error())
 		return
 	}
-	fmt.Fprintf(f.stderr, "crmbatch: warning: %s\n", msg)
+	fmt.Fprintf(f.stderr, "crmbatch: warning: %s\n", w)
+	if hint != "" {
+		fmt.Fprintf(f.stderr, "hint: %s\n", hint)
+	}
 }
 
 // runJob is run and validate.
@@ -77,43 +84,10 @@ func (f *factory) runJob(ctx context.Context, o *RunOptions) (err error) {
 	if o.MetricsFile != "" && !dryRun {
 		defer func() { f.writeMetrics(o, err) }()
 	}
-	f.json = o.LogFormat == "json"
-	progress := !dryRun && !o.NoProgress && !o.Quiet
-	var bar *termbar.Bar
-	if progress && !f.json && f.io.IsStderrTTY() {
-		// Everything written to the terminal from now on passes the bar.
-		bar = termbar.NewBar(f.io.ErrOut, f.io.TerminalWidth(), time.Now)
-		bar.RedrawLate()
-	}
-	stderr := f.stderr
-	if bar != nil {
-		stderr = bar
-	}
-	f.setOutput(stderr, newLogger(stderr, o.LogFormat, o.Quiet, f.io.IsStderrTTY() && !f.json, f.getenv))
-	if bar != nil {
-		f.setProgress(bar)
-	}
-	cfg := batch.Config{
-		Path: o.File, Job: o.Job, Sheet: o.Sheet, OutDir: o.Out, Format: formats.Format(o.Format),
-		Concurrency: o.Concurrency, ChunkSize: o.ChunkSize, Attempts: o.Attempts, Rate: o.Rate,
-		DryRun: dryRun, Log: f.log,
-		Fresh: o.Fresh, Rerun: o.Rerun, SkipDone: o.SkipDone, Force: o.Force, Strict: o.Strict, ReadBefore: o.ReadBefore,
-		NewLedger: o.NewLedger, MaxWait: o.MaxWait,
-		Overrides: map[string]string{},
-	}
-	if cfg.DecimalMark, err = amount.ParseMark(o.DecimalMark); err != nil {
-		return &fault.UsageError{Msg: "--decimal-mark: " + err.Error()}
-	}
-	if cfg.XLSXPassword, err = crm.SecretFromEnv(f.getenv, envXLSXPassword, envXLSXPasswordFile); err != nil {
-		return &fault.UsageError{Msg: strings.TrimPrefix(err.Error(), "crm: "), Err: err}
-	}
-	if o.GroupCode != "" {
-		return &fault.UsageError{Msg: "--group-code names no field of the API's group identifier\nhint: " + kind.GroupCodeHint}
-	}
-	for col, v := range map[string]string{"action": o.Action, "group_id": o.GroupID, "group_name": o.GroupName, "group_alternative_code": o.GroupAlternativeCode} {
-		if v != "" {
-			cfg.Overrides[col] = v
-		}
+	bar, progress := f.startOutput(o, dryRun)
+	cfg, err := f.jobConfig(o, dryRun)
+	if err != nil {
+		return err
 	}
 	switch {
 	case bar != nil:
@@ -131,20 +105,11 @@ func (f *factory) runJob(ctx context.Context, o *RunOptions) (err error) {
 		}
 	}
 	if !dryRun {
-		if cfg.StateDir = o.State; cfg.StateDir == "" {
-			if o.Sandbox && f.getenv("CRMBATCH_STATE") == "" {
-				// Each --sandbox is a new, empty CRM.COM: a ledger that remembered
-				// its runs would refuse the next try of the same sample.
-				tmp, err := os.MkdirTemp("", "crmbatch-sandbox-state-")
-				if err != nil {
-					return &usageError{msg: err.Error(), err: err}
-				}
-				defer os.RemoveAll(tmp)
-				cfg.StateDir = tmp
-			} else if cfg.StateDir, err = defaultStateDir(f.getenv); err != nil {
-				return err
-			}
+		cleanup, err := f.stateDir(o, &cfg)
+		if err != nil {
+			return err
 		}
+		defer cleanup()
 	}
 	if o.Watch != "" {
 		cfg.SkipDone = cfg.SkipDone || o.Done == "skip"
@@ -173,6 +138,76 @@ func (f *factory) runJob(ctx context.Context, o *RunOptions) (err error) {
 	}
 	f.printSummary(s, exitOK)
 	return nil
+}
+
+// startOutput sets up the log, and the progress bar when stderr is a
+// terminal (bar; progress says whether a run shows its progress at all).
+func (f *factory) startOutput(o *RunOptions, dryRun bool) (bar *termbar.Bar, progress bool) {
+	f.json = o.LogFormat == "json"
+	progress = !dryRun && !o.NoProgress && !o.Quiet
+	if progress && !f.json && f.io.IsStderrTTY() {
+		// Everything written to the terminal from now on passes the bar.
+		bar = termbar.NewBar(f.io.ErrOut, f.io.TerminalWidth(), time.Now)
+		bar.RedrawLate()
+	}
+	stderr := f.stderr
+	if bar != nil {
+		stderr = bar
+	}
+	f.setOutput(stderr, newLogger(stderr, o.LogFormat, o.Quiet, f.io.IsStderrTTY() && !f.json, f.getenv))
+	if bar != nil {
+		f.setProgress(bar)
+	}
+	return bar, progress
+}
+
+// jobConfig is the run's configuration from its flags, but for the endpoint
+// and the state folder.
+func (f *factory) jobConfig(o *RunOptions, dryRun bool) (cfg batch.Config, err error) {
+	cfg = batch.Config{
+		Path: o.File, Job: o.Job, Sheet: o.Sheet, OutDir: o.Out, Format: formats.Format(o.Format),
+		Concurrency: o.Concurrency, ChunkSize: o.ChunkSize, Attempts: o.Attempts, Rate: o.Rate,
+		DryRun: dryRun, Log: f.log,
+		Fresh: o.Fresh, Rerun: o.Rerun, SkipDone: o.SkipDone, Force: o.Force, Strict: o.Strict, ReadBefore: o.ReadBefore,
+		NewLedger: o.NewLedger, MaxWait: o.MaxWait,
+		Overrides: map[string]string{},
+	}
+	if cfg.DecimalMark, err = amount.ParseMark(o.DecimalMark); err != nil {
+		return cfg, &fault.UsageError{Msg: "--decimal-mark: " + err.Error(), Err: err}
+	}
+	if cfg.XLSXPassword, err = crm.SecretFromEnv(f.getenv, envXLSXPassword, envXLSXPasswordFile); err != nil {
+		return cfg, &fault.UsageError{Msg: strings.TrimPrefix(err.Error(), "crm: "), Err: err}
+	}
+	if o.GroupCode != "" {
+		return cfg, &fault.UsageError{Msg: "--group-code names no field of the API's group identifier", Fix: kind.GroupCodeHint}
+	}
+	for col, v := range map[string]string{"action": o.Action, "group_id": o.GroupID, "group_name": o.GroupName, "group_alternative_code": o.GroupAlternativeCode} {
+		if v != "" {
+			cfg.Overrides[col] = v
+		}
+	}
+	return cfg, nil
+}
+
+// stateDir sets the folder of the run's ledger: --state, else the default;
+// under --sandbox, a folder of its own that cleanup removes.
+func (f *factory) stateDir(o *RunOptions, cfg *batch.Config) (cleanup func(), err error) {
+	cleanup = func() {}
+	if cfg.StateDir = o.State; cfg.StateDir != "" {
+		return cleanup, nil
+	}
+	if o.Sandbox && f.getenv("CRMBATCH_STATE") == "" {
+		// Each --sandbox is a new, empty CRM.COM: a ledger that remembered
+		// its runs would refuse the next try of the same sample.
+		tmp, err := os.MkdirTemp("", "crmbatch-sandbox-state-")
+		if err != nil {
+			return cleanup, &usageError{msg: err.Error(), err: err}
+		}
+		cfg.StateDir = tmp
+		return func() { os.RemoveAll(tmp) }, nil
+	}
+	cfg.StateDir, err = defaultStateDir(f.getenv)
+	return cleanup, err
 }
 
 // watch runs the files dropped into a folder; its exit code is the worst of
@@ -230,7 +265,7 @@ func (f *factory) fileDone(w watch.Watched, err error, code exitCode) {
 		if w.Summary != nil {
 			// The file's run, as a run of one file tells it.
 			f.log.With("run_id", w.Summary.RunID).Log(context.Background(), logLevel(code), "run finished",
-				append(summaryAttrs(w.Summary), "exit_code", int(code), "exit", code.word())...)
+				append(w.Summary.LogAttrs(), "exit_code", int(code), "exit", code.word())...)
 		}
 		attrs := []any{"file", w.Input, "outcome", w.To, "exit_code", code}
 		switch {
@@ -249,17 +284,11 @@ func (f *factory) fileDone(w watch.Watched, err error, code exitCode) {
 			if s.RunID != "" {
 				attrs = append(attrs, "run_id", s.RunID)
 			}
-			attrs = append(attrs, summaryAttrs(s)...)
+			attrs = append(attrs, s.LogAttrs()...)
 		}
 		var rows *rowsError
 		if err != nil && !errors.As(err, &rows) {
-			msg, hint := splitHint(err.Error())
-			if h := endpointHint(err); h != "" {
-				hint = h
-			}
-			if hint == "" {
-				hint = defaultHint(err, code)
-			}
+			msg, hint := explain(err, code)
 			attrs = append(attrs, "error", msg, "hint", hint)
 		}
 		f.log.Log(context.Background(), logLevel(code), "file done", attrs...)
@@ -354,7 +383,7 @@ func checkEndpoint(endpoint string, insecure bool) error {
 		if ip := net.ParseIP(host); (ip != nil && ip.IsLoopback()) || host == "localhost" || insecure {
 			return nil
 		}
-		return fmt.Errorf("--endpoint %s is plain http: passwords and tokens would cross the network unencrypted\nhint: use https://, or pass --insecure-http if you must", u.Redacted())
+		return fault.WithHint(fmt.Errorf("--endpoint %s is plain http: passwords and tokens would cross the network unencrypted", u.Redacted()), "use https://, or pass --insecure-http if you must")
 	}
 	return fmt.Errorf("--endpoint %s: the scheme must be https (or http to this machine)", u.Redacted())
 }
@@ -382,132 +411,18 @@ func defaultStateDir(getenv func(string) string) (string, error) {
 	return filepath.Join(home, ".local", "state", "crmbatch"), nil
 }
 
-// statuses are a summary's statuses in the order they are told: the known
-// ones first, then any other, sorted.
-func statuses(s *report.Summary) []report.Status {
-	order := []report.Status{report.StatusOK, report.StatusPlanned, report.StatusFailed, report.StatusInvalid, report.StatusUnknown, report.StatusSkipped}
-	known := map[report.Status]bool{}
-	for _, st := range order {
-		known[st] = true
-	}
-	var other []report.Status
-	for st := range s.Counts {
-		if !known[st] {
-			other = append(other, st)
-		}
-	}
-	sort.Slice(other, func(i, j int) bool { return other[i] < other[j] })
-	return append(order, other...)
-}
-
-// summaryAttrs are a summary's figures as log attributes.
-func summaryAttrs(s *report.Summary) []any {
-	attrs := []any{"input", s.Input, "job", s.Job, "rows", s.Rows}
-	for _, st := range statuses(s) {
-		if n := s.Counts[st]; n > 0 {
-			attrs = append(attrs, string(st), n)
-		}
-	}
-	if s.NotSent > 0 {
-		attrs = append(attrs, "not_sent", s.NotSent)
-	}
-	if s.Resolve != "" {
-		attrs = append(attrs, "resolve", s.Resolve)
-	}
-	if len(s.UnusedColumns) > 0 {
-		attrs = append(attrs, "unused_columns", s.UnusedColumns)
-	}
-	attrs = append(attrs, "calls", s.Calls)
-	if !s.DryRun {
-		attrs = append(attrs, "retries", s.Retries, "throttled", s.Throttled, "duration_seconds", s.DurationSeconds)
-	}
-	if s.DryRun {
-		return append(attrs, "plan", s.Reports.Results, "summary", s.Reports.Summary)
-	}
-	return append(attrs, "results", s.Reports.Results, "failures", s.Reports.Failures, "summary", s.Reports.Summary)
-}
-
 // printSummary tells what a run or a validation did, which exits code: a few
 // lines of text, or one JSON line ("run finished", with the exit code and its
 // word, or "validated").
 func (f *factory) printSummary(s *report.Summary, code exitCode) {
 	if f.json {
 		if s.DryRun {
-			f.log.Info("validated", summaryAttrs(s)...)
+			f.log.Info("validated", s.LogAttrs()...)
 			return
 		}
-		attrs := append(summaryAttrs(s), "exit_code", int(code), "exit", code.word())
+		attrs := append(s.LogAttrs(), "exit_code", int(code), "exit", code.word())
 		f.log.Log(context.Background(), logLevel(code), "run finished", attrs...)
 		return
 	}
-	w := f.stderr
-	verb := "ran"
-	if s.DryRun {
-		verb = "validated"
-	}
-	for _, u := range s.UnusedColumns {
-		fmt.Fprintf(w, "crmbatch: warning: %s: %s by a %s job: copied to the reports, never sent\n", s.Input, u, s.Job)
-	}
-	if s.Rows == 0 {
-		fmt.Fprintf(w, "crmbatch: %s %s (%s job): no rows, nothing to do", verb, s.Input, s.Job)
-		if s.DryRun {
-			fmt.Fprintf(w, "\n  plan:     %s\n  summary:  %s\n", s.Reports.Results, s.Reports.Summary)
-			return
-		}
-		fmt.Fprintf(w, "\n  results:  %s\n  failures: %s\n  summary:  %s\n", s.Reports.Results, s.Reports.Failures, s.Reports.Summary)
-		return
-	}
-	fmt.Fprintf(w, "crmbatch: %s %s (%s job): %d rows", verb, s.Input, s.Job, s.Rows)
-	for _, st := range statuses(s) {
-		if n := s.Counts[st]; n > 0 {
-			fmt.Fprintf(w, ", %d %s", n, st)
-		}
-	}
-	if s.NotSent > 0 {
-		fmt.Fprintf(w, ", %d not sent", s.NotSent)
-	}
-	fmt.Fprintf(w, "; %d calls", s.Calls)
-	if s.DryRun {
-		fmt.Fprintf(w, " planned in %d chunks, about %s at the given --rate", s.Chunks, seconds(s.EstimatedSeconds))
-		switch {
-		case s.ReadBeforeCalls > 0 && s.ReadBefore:
-			fmt.Fprintf(w, " (%d of them read customers' subscriptions before their first rows: --read-before)", s.ReadBeforeCalls)
-		case s.ReadBeforeCalls > 0:
-			fmt.Fprintf(w, " (--read-before would add %d calls, %s)", s.ReadBeforeCalls, seconds(float64(s.ReadBeforeCalls)*s.EstimatedSeconds/float64(max(s.Calls, 1))))
-		}
-	} else {
-		fmt.Fprintf(w, ", %d retries, %s", s.Retries, time.Duration(s.DurationSeconds*float64(time.Second)).Round(time.Millisecond))
-	}
-	for _, p := range s.FirstProblems {
-		fmt.Fprintf(w, "\n  %s", p)
-	}
-	if n := s.Problems() - s.NotSent - len(s.FirstProblems); n > 0 {
-		where := "the failures report"
-		if s.DryRun {
-			where = "the plan"
-		}
-		fmt.Fprintf(w, "\n  ... and %d more in %s", n, where)
-	}
-	if s.NotSent > 0 {
-		fmt.Fprintf(w, "\n  %d rows not sent: the run stopped before them; the same command sends them", s.NotSent)
-	}
-	if n := s.Counts[report.StatusUnknown]; n > 0 && s.Resolve != "" {
-		fmt.Fprintf(w, "\n  %d rows unknown: they may have been applied; %s (the same command) reads them back, as does crmbatch run %s", n, s.Resolve, s.Reports.Failures)
-	}
-	printReconciliation(w, s)
-	if s.DryRun {
-		fmt.Fprintf(w, "\n  plan:     %s\n  summary:  %s\n", s.Reports.Results, s.Reports.Summary)
-		return
-	}
-	fmt.Fprintf(w, "\n  results:  %s\n  failures: %s\n  summary:  %s\n", s.Reports.Results, s.Reports.Failures, s.Reports.Summary)
-}
-
-// seconds is a duration in seconds as a person reads it: to the second, or to
-// a tenth under 10 s (3 calls at 10/s are 0.3s, not 0s).
-func seconds(s float64) time.Duration {
-	d := time.Duration(s * float64(time.Second))
-	if d < 10*time.Second {
-		return d.Round(100 * time.Millisecond)
-	}
-	return d.Round(time.Second)
+	s.WriteText(f.stderr)
 }

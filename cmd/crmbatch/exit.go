@@ -50,6 +50,7 @@ type usageError struct {
 }
 
 func (e *usageError) Error() string { return e.msg }
+func (e *usageError) Hint() string  { return e.hint }
 func (e *usageError) Unwrap() error { return e.err }
 
 // rowsError says that some rows (or customers, for show) were not done; the
@@ -109,17 +110,11 @@ func (f *factory) report(err error, code exitCode) {
 	if err == nil || errors.As(err, &done) || errors.As(err, &rows) {
 		return
 	}
-	msg, hint := splitHint(err.Error())
-	if h := endpointHint(err); h != "" {
-		hint = h
-	}
+	msg, hint := explain(err, code)
 	var stopped *fault.FatalError
 	if errors.As(err, &stopped) && errors.Is(err, context.Canceled) {
 		// Ctrl-C or SIGTERM: said plainly, not as the signal's Go text.
 		msg = "stopped when asked (Ctrl-C or SIGTERM): the calls in flight finished and the reports are written"
-	}
-	if hint == "" {
-		hint = defaultHint(err, code)
 	}
 	if f.json && f.log != nil {
 		attrs := []any{"exit_code", int(code)}
@@ -140,18 +135,17 @@ func (f *factory) report(err error, code exitCode) {
 	}
 }
 
-// splitHint separates the "hint: ..." lines that an error's text may carry.
-func splitHint(text string) (msg, hint string) {
-	var hints []string
-	var lines []string
-	for _, l := range strings.Split(text, "\n") {
-		if h, ok := strings.CutPrefix(strings.TrimSpace(l), "hint:"); ok {
-			hints = append(hints, strings.TrimSpace(h))
-			continue
-		}
-		lines = append(lines, l)
+// explain is what an error with exit code code says: its text, and what to
+// do about it (the hints along its chain, else the general one for code).
+func explain(err error, code exitCode) (msg, hint string) {
+	hint = fault.HintOf(err)
+	if h := endpointHint(err); h != "" {
+		hint = h
 	}
-	return strings.Join(lines, "\n"), strings.Join(hints, "; ")
+	if hint == "" {
+		hint = defaultHint(err, code)
+	}
+	return err.Error(), hint
 }
 
 // endpointHint is the hint for a login answered 404: no Web API answers at
@@ -172,8 +166,6 @@ func defaultHint(err error, code exitCode) string {
 		ce    *crm.Error
 	)
 	switch {
-	case errors.As(err, &usage) && usage.hint != "":
-		return usage.hint
 	case errors.As(err, &usage):
 		return `nothing was sent; "crmbatch help" lists the commands, "crmbatch COMMAND -h" their flags`
 	case code == exitUsage:

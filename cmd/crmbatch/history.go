@@ -107,7 +107,7 @@ func (f *factory) history(ctx context.Context, dir, runID, charge string) error 
 	for _, r := range runs {
 		c, err := runCounts(ctx, led, dir, r)
 		if err != nil {
-			return &usageError{msg: err.Error()}
+			return &usageError{msg: err.Error(), err: err}
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Started.Local().Format(time.DateTime), r.Job, r.Input,
 			c.n(report.StatusOK), c.n(report.StatusFailed), c.n(report.StatusInvalid), c.n(report.StatusUnknown), c.n(report.StatusSkipped),

@@ -25,7 +25,7 @@ func (f *factory) writeMetrics(o *RunOptions, err error) {
 		file.Job = file.Runs[0].Job
 	}
 	if werr := textfile.Write(o.MetricsFile, file); werr != nil {
-		f.warn(werr.Error())
+		f.warn(werr)
 	}
 }
 

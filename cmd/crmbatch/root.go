@@ -92,7 +92,7 @@ func Main(args []string, getenv func(string) string, ios *IOStreams) exitCode {
 func (f *factory) watchSignals(sigs <-chan os.Signal, ended <-chan struct{}) {
 	select {
 	case <-sigs:
-		f.notice("finishing the calls in flight; Ctrl-C again to stop at once", "stopping", nil)
+		f.notice("finishing the calls in flight; Ctrl-C again to stop at once", "", "stopping", nil)
 	case <-ended:
 		return
 	}
@@ -111,8 +111,8 @@ func (f *factory) watchSignals(sigs <-chan os.Signal, ended <-chan struct{}) {
 		msg += fmt.Sprintf(": %d of %d rows done, %d left", done, rows, rows-done)
 		attrs = append(attrs, "rows_done", done, "rows", rows)
 	}
-	msg += "\nhint: run the same command again to resume: it checks the calls that were in flight, sends the rest and writes the reports"
-	f.notice(msg, "stopped at once", attrs)
+	f.notice(msg, "run the same command again to resume: it checks the calls that were in flight, sends the rest and writes the reports",
+		"stopped at once", attrs)
 	// At once: not when the signal is next handled, by which time the run
 	// may have written more that would say otherwise. Exit 3: stopped, and
 	// the same command resumes.
@@ -120,13 +120,12 @@ func (f *factory) watchSignals(sigs <-chan os.Signal, ended <-chan struct{}) {
 }
 
 // notice tells the person at the terminal (above the bar), or the JSON log,
-// of a signal: text on stderr, or a warning line with attrs.
-func (f *factory) notice(text, msg string, attrs []any) {
+// of a signal: text and hint on stderr, or a warning line msg with attrs.
+func (f *factory) notice(text, hint, msg string, attrs []any) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.logJSON && f.log != nil {
-		detail, hint := splitHint(text)
-		attrs = append(attrs, "detail", detail)
+		attrs = append(attrs, "detail", text)
 		if hint != "" {
 			attrs = append(attrs, "hint", hint)
 		}
@@ -142,6 +141,9 @@ func (f *factory) notice(text, msg string, attrs []any) {
 		}
 	}
 	fmt.Fprintf(f.stderr, "crmbatch: %s\n", text)
+	if hint != "" {
+		fmt.Fprintf(f.stderr, "hint: %s\n", hint)
+	}
 }
 
 // NewCmdRoot is crmbatch's command tree.

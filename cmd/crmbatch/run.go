@@ -139,6 +139,13 @@ at --rate. With an endpoint (--endpoint, CRMBATCH_ENDPOINT or --sandbox) it
 also checks what only the endpoint knows, such as promotion codes.`
 	}
 	cmd.DisableFlagsInUseLine = true
+	addJobFlags(f, cmd, opts, validate)
+	return cmd
+}
+
+// addJobFlags gives run (or validate: its flags but the drop folder's, which
+// are hidden) its flags and their completions.
+func addJobFlags(f *factory, cmd *cobra.Command, opts *RunOptions, validate bool) {
 	fs := cmd.Flags()
 	fs.StringVar(&opts.Job, "job", "", "job kind: "+strings.Join(kind.Names(), ", ")+" (default: from the header)")
 	fs.StringVar(&opts.Action, "action", "", "set the action column of every row")
@@ -187,7 +194,6 @@ also checks what only the endpoint knows, such as promotion codes.`
 	_ = cmd.RegisterFlagCompletionFunc("out", completeDirs)
 	_ = cmd.RegisterFlagCompletionFunc("state", completeDirs)
 	_ = cmd.RegisterFlagCompletionFunc("metrics-file", cobra.FixedCompletions(nil, cobra.ShellCompDirectiveDefault))
-	return cmd
 }
 
 // check refuses what the flags and arguments of run or validate cannot mean,

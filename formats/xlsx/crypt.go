@@ -73,24 +73,24 @@ func (x *Reader) decryptWorkbook(ra io.ReaderAt, size int64) ([]byte, error) {
 		return nil, x.fail(0, "", err)
 	}
 	if !encryptedPackage(bytes.NewReader(raw)) {
-		return nil, x.fail(0, "", table.Because(table.ErrEncrypted,
-			"this is a legacy .xls workbook (or another OLE file), not .xlsx\nhint: open it in Excel and save it as .xlsx"))
+		return nil, x.fail(0, "", table.BecauseFix(table.ErrEncrypted, "open it in Excel and save it as .xlsx",
+			"this is a legacy .xls workbook (or another OLE file), not .xlsx"))
 	}
 	if x.opts.Password == "" {
-		return nil, x.fail(0, "", table.Because(table.ErrEncrypted, "the workbook is password-protected\nhint: "+hintPassword))
+		return nil, x.fail(0, "", table.BecauseFix(table.ErrEncrypted, hintPassword, "the workbook is password-protected"))
 	}
 	plain, err := decrypt(raw, x.opts.Password)
 	switch {
 	case errors.Is(err, excelize.ErrUnsupportedEncryptMechanism), errors.Is(err, excelize.ErrUnknownEncryptMechanism):
-		return nil, x.fail(0, "", table.Because(table.ErrEncrypted,
-			"the workbook is encrypted in a way crmbatch cannot read\nhint: save it again in Excel or LibreOffice, with a password or without"))
+		return nil, x.fail(0, "", table.BecauseFix(table.ErrEncrypted, "save it again in Excel or LibreOffice, with a password or without",
+			"the workbook is encrypted in a way crmbatch cannot read"))
 	case err != nil:
-		return nil, x.fail(0, "", table.Because(table.ErrTruncated,
-			"the encrypted workbook cannot be read: %v\nhint: the file may be damaged; save it again in Excel or LibreOffice", err))
+		return nil, x.fail(0, "", table.BecauseFix(table.ErrTruncated, "the file may be damaged; save it again in Excel or LibreOffice",
+			"the encrypted workbook cannot be read: %v", err))
 	case !bytes.HasPrefix(plain, []byte("PK\x03\x04")):
 		// Decryption with a wrong key gives noise, not an error.
-		return nil, x.fail(0, "", table.Because(table.ErrEncrypted,
-			"the password does not open the workbook\nhint: "+hintPassword))
+		return nil, x.fail(0, "", table.BecauseFix(table.ErrEncrypted, hintPassword,
+			"the password does not open the workbook"))
 	}
 	return plain, nil
 }

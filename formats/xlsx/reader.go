@@ -183,15 +183,15 @@ func (x *Reader) notZip(ra io.ReaderAt, err error) error {
 	head := make([]byte, 512)
 	n, _ := ra.ReadAt(head, 0)
 	if k := sniff.Binary(head[:n]); k.What != "" && !bytes.HasPrefix(head, []byte("PK")) {
-		return x.fail(0, "", table.Because(table.ErrUnsupportedFormat, "this is %s, not an .xlsx workbook\nhint: %s", k.What, k.Hint))
+		return x.fail(0, "", table.BecauseFix(table.ErrUnsupportedFormat, k.Hint, "this is %s, not an .xlsx workbook", k.What))
 	}
 	if sniff.UTF16Order(head[:n]) != "" || bytes.HasPrefix(head, []byte{0xFF, 0xFE}) || bytes.HasPrefix(head, []byte{0xFE, 0xFF}) {
-		return x.fail(0, "", table.Because(table.ErrUnsupportedFormat, "this is UTF-16 text (CSV or tab-separated?), not an .xlsx workbook\nhint: rename it to .csv, or save it as \"CSV UTF-8\""))
+		return x.fail(0, "", table.BecauseFix(table.ErrUnsupportedFormat, "rename it to .csv, or save it as \"CSV UTF-8\"", "this is UTF-16 text (CSV or tab-separated?), not an .xlsx workbook"))
 	}
 	if sniff.Text(head[:n]) {
-		return x.fail(0, "", table.Because(table.ErrTruncated, "not a readable .xlsx (zip) file: %v; it holds text (CSV?)\nhint: if it is CSV, rename it to .csv", err))
+		return x.fail(0, "", table.BecauseFix(table.ErrTruncated, "if it is CSV, rename it to .csv", "not a readable .xlsx (zip) file: %v; it holds text (CSV?)", err))
 	}
-	return x.fail(0, "", table.Because(table.ErrTruncated, "not a readable .xlsx (zip) file: %v\nhint: the file may be incomplete; save or download it again", err))
+	return x.fail(0, "", table.BecauseFix(table.ErrTruncated, "the file may be incomplete; save or download it again", "not a readable .xlsx (zip) file: %v", err))
 }
 
 // readWorkbook reads the workbook part (where the package's relationships
@@ -211,9 +211,9 @@ func (x *Reader) readWorkbook() (wb *workbookXML, rels *relsXML, wbDir string, e
 		return nil, nil, "", err
 	} else if !ok {
 		if k := x.archiveKind(); k.What != "" {
-			return nil, nil, "", x.fail(0, "", table.Because(table.ErrUnsupportedFormat, "this is %s, not an .xlsx workbook\nhint: %s", k.What, k.Hint))
+			return nil, nil, "", x.fail(0, "", table.BecauseFix(table.ErrUnsupportedFormat, k.Hint, "this is %s, not an .xlsx workbook", k.What))
 		}
-		return nil, nil, "", x.fail(0, "", table.Because(table.ErrTruncated, "no workbook part (%s) in the file\nhint: is this really an .xlsx workbook?", wbPath))
+		return nil, nil, "", x.fail(0, "", table.BecauseFix(table.ErrTruncated, "is this really an .xlsx workbook?", "no workbook part (%s) in the file", wbPath))
 	}
 	if wb.Pr != nil {
 		x.date1904 = xmlTrue(wb.Pr.Date1904)
@@ -408,7 +408,7 @@ func matchSheet(want string, names []string) (int, error) {
 	}
 	switch {
 	case len(fits) > 1:
-		return -1, table.Because(table.ErrSheetNotFound, "sheet %q fits several sheets once spaces are trimmed: %s\nhint: give the name exactly, spaces included",
+		return -1, table.BecauseFix(table.ErrSheetNotFound, "give the name exactly, spaces included", "sheet %q fits several sheets once spaces are trimmed: %s",
 			want, strings.Join(fits, ", "))
 	case found < 0:
 		quoted := make([]string, len(names))
@@ -563,8 +563,8 @@ type rowState struct {
 // readRow is at st: cut short, damaged, or a token over its limit.
 func (x *Reader) scanError(err error, st *rowState) error {
 	if err == io.EOF {
-		return x.fail(0, "", table.Because(table.ErrTruncated,
-			"the sheet ends after row %d, before its end (no </sheetData>)\nhint: the file may be incomplete; save or download it again", x.row))
+		return x.fail(0, "", table.BecauseFix(table.ErrTruncated, "the file may be incomplete; save or download it again",
+			"the sheet ends after row %d, before its end (no </sheetData>)", x.row))
 	}
 	if st.inRow && errors.Is(err, table.ErrTooLarge) {
 		return x.xmlError(err, st.row) // in the row being read
@@ -800,7 +800,7 @@ func (x *Reader) finishCell(row int, c *cell, limit int, header []string) error 
 	}
 	switch {
 	case kind == table.Unusable && header == nil:
-		return x.fail(row, table.ColumnLetters(c.col), table.Because(table.ErrCellError, "header cell %s %s\nhint: %s", cellName(c.col, row), x.reason, x.hint))
+		return x.fail(row, table.ColumnLetters(c.col), table.BecauseFix(table.ErrCellError, x.hint, "header cell %s %s", cellName(c.col, row), x.reason))
 	case kind == table.Unusable:
 		x.problems = append(x.problems, table.CellProblem{Column: c.col, Cell: cellName(c.col, row), Reason: x.reason, Hint: x.hint})
 	case val == "" && len(own) == 0:
@@ -985,7 +985,7 @@ func (x *Reader) xmlError(err error, row int) error {
 	if errors.Is(err, table.ErrTooLarge) {
 		return x.fail(row, "", err)
 	}
-	return x.fail(row, "", table.Because(table.ErrTruncated, "damaged or incomplete file: %v\nhint: save or download it again", err))
+	return x.fail(row, "", table.BecauseFix(table.ErrTruncated, "save or download it again", "damaged or incomplete file: %v", err))
 }
 
 // openMember opens a zip member, refusing one that expands past MaxXLSXBytes.

@@ -88,15 +88,22 @@ func (e *InputError) Unwrap() error { return e.Err }
 type reason struct {
 	msg  string
 	kind error
+	hint string
 }
 
 func (r *reason) Error() string { return r.msg }
 func (r *reason) Unwrap() error { return r.kind }
+func (r *reason) Hint() string  { return r.hint }
 
 // Because returns an error whose text is the formatted message and which
 // errors.Is matches against kind.
 func Because(kind error, format string, args ...any) error {
 	return &reason{msg: fmt.Sprintf(format, args...), kind: kind}
+}
+
+// BecauseFix is Because with what to do about it: the error's hint.
+func BecauseFix(kind error, fix, format string, args ...any) error {
+	return &reason{msg: fmt.Sprintf(format, args...), kind: kind, hint: fix}
 }
 
 // ColumnLetters returns the spreadsheet name of the 0-based column i: A, B, ..., Z, AA.

@@ -189,7 +189,7 @@ func BuildHeader(cells []string, maxColumns, maxCell int, loc func(column string
 		}
 		n := NormalizeHeader(h)
 		if j, ok := seen[n]; ok {
-			return nil, loc(h, Because(ErrDuplicateHeader, "duplicate column name (columns %s and %s)\nhint: rename one of them",
+			return nil, loc(h, BecauseFix(ErrDuplicateHeader, "rename one of them", "duplicate column name (columns %s and %s)",
 				ColumnLetters(j), ColumnLetters(i)))
 		}
 		seen[n] = i
@@ -210,7 +210,7 @@ func CheckRecord(header, cells []string, loc func(column string, err error) erro
 			continue
 		}
 		if header[i] == "" && !IsBlank(c) {
-			return loc("", Because(ErrUnnamedColumn, "value in column %s, which has no header name\nhint: add a header or delete the column",
+			return loc("", BecauseFix(ErrUnnamedColumn, "add a header or delete the column", "value in column %s, which has no header name",
 				ColumnLetters(i)))
 		}
 	}
