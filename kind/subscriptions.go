@@ -436,12 +436,12 @@ func (c *subscriptionCall) readBack(ctx context.Context) (bool, error) {
 type verdict int
 
 const (
-	verdictNotApplied  verdict = iota // the state shows the action not applied: it may be sent again
-	verdictApplied                    // the state moved from before to the action's end state
-	verdictMayHaveBeen                // the action's end state, with the state before not known: the customer may have been in it already
-	verdictNeither                    // a state the action does not make, and not the state before
-	verdictMovedOn                    // not applied by the state, but the customer's later rows may have moved it since
-	verdictMovedOnAsApplied           // applied by the state, but the customer's later rows may have made it since
+	verdictNotApplied       verdict = iota // the state shows the action not applied: it may be sent again
+	verdictApplied                         // the state moved from before to the action's end state
+	verdictMayHaveBeen                     // the action's end state, with the state before not known: the customer may have been in it already
+	verdictNeither                         // a state the action does not make, and not the state before
+	verdictMovedOn                         // not applied by the state, but the customer's later rows may have moved it since
+	verdictMovedOnAsApplied                // applied by the state, but the customer's later rows may have made it since
 )
 
 // judge tells what a state read back after a lost answer says of an action.

@@ -108,7 +108,7 @@ CREATE TABLE IF NOT EXISTS outcomes (
 	ekey     INTEGER NOT NULL DEFAULT 0,
 	PRIMARY KEY (run_id, seq)
 ) WITHOUT ROWID;
-`+passedTable
+` + passedTable
 
 // passedTable holds the rows a run ended unknown and then went past: it sent
 // a later call of their lanes (their customer), so what a read-back shows of
