@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"sync"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -30,13 +32,14 @@ func execute(parent context.Context, cfg Config, j *jobfile.File, led *ledger.Le
 		return done, err
 	}
 	x.stop, x.readBefore = stop, cfg.ReadBefore
+	unknown := &unknownInLanes{rows: map[string][]int{}}
 	x.intend = func(items []kind.Item, note string) (string, error) {
 		seqs := make([]int, len(items))
 		keys := make([]uint64, len(items))
 		for i, it := range items {
 			seqs[i], keys[i] = it.Seq, it.EKey
 		}
-		return led.Intend(context.WithoutCancel(parent), h.Run.ID, seqs, keys, note)
+		return led.Intend(context.WithoutCancel(parent), h.Run.ID, seqs, keys, note, unknown.passedBy(items))
 	}
 	if j.Kind.Claims() {
 		x.claim = claimer(cfg, led, j.Kind, h.Run, lineage.CanonicalEndpoint(endpointOf(cfg)))
@@ -46,7 +49,7 @@ func execute(parent context.Context, cfg Config, j *jobfile.File, led *ledger.Le
 
 	g, gctx := errgroup.WithContext(ctx)
 	rec := newRecorder(gctx, cfg, j.Kind, led, h.Run.ID, x)
-	rec.stream = st
+	rec.stream, rec.unknown = st, unknown
 	add, expire, flush := schedule(gctx, g, cfg, j, x, rec.record, &done.chunks)
 	feedErr := j.ScanToSend(rows, func(r *jobfile.Row) error {
 		if r.Err != nil {
@@ -117,6 +120,7 @@ type recorder struct {
 	x       *executor
 	journal *ledger.Writer
 	stream  *stream // the reports being written meanwhile (nil = none)
+	unknown *unknownInLanes
 }
 
 func newRecorder(ctx context.Context, cfg Config, k *kind.Kind, led *ledger.Ledger, runID string, x *executor) *recorder {
@@ -150,6 +154,9 @@ func (rc *recorder) record(items []kind.Item, res []kind.Result) error {
 	}
 	if rc.stream != nil && len(unsent) > 0 {
 		rc.stream.put(nil, unsent) // the reports say NOT_SENT without waiting for the run's end
+	}
+	if rc.unknown != nil {
+		rc.unknown.ended(items, res)
 	}
 	// A sequential kind's outcome is durable before the next row of its lane
 	// is intended, so after a crash at most one row per lane is uncertain and
@@ -352,4 +359,54 @@ func claimer(cfg Config, led *ledger.Ledger, k *kind.Kind, run ledger.Run, endpo
 		}
 		return out, nil
 	}
+}
+
+// unknownInLanes keeps, lane by lane, the rows this run ended unknown whose
+// lanes it has not gone past yet. The intent of a later call of a lane records
+// them as passed (in the same write, before that call is sent): from then on,
+// what a read-back shows of their customer may be that call's work, so it
+// proves nothing of theirs. A lane's calls run one after the other, each
+// recorded before the next is intended.
+type unknownInLanes struct {
+	mu   sync.Mutex
+	rows map[string][]int // lane → seqs ended unknown
+}
+
+// ended notes the rows of a call that ended unknown.
+func (u *unknownInLanes) ended(items []kind.Item, res []kind.Result) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	for i, it := range items {
+		if res[i].Status != report.StatusUnknown {
+			continue
+		}
+		for _, lane := range it.Lanes {
+			u.rows[lane] = append(u.rows[lane], it.Seq)
+		}
+	}
+}
+
+// passedBy hands over the rows ended unknown in the lanes of a call about to
+// be intended: the call goes past them.
+func (u *unknownInLanes) passedBy(items []kind.Item) []int {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	var passed []int
+	for _, it := range items {
+		for _, lane := range it.Lanes {
+			var kept []int
+			for _, seq := range u.rows[lane] {
+				switch {
+				case seq == it.Seq:
+					kept = append(kept, seq) // the row itself, sent again
+				case !slices.Contains(passed, seq):
+					passed = append(passed, seq)
+				}
+			}
+			if u.rows[lane] = kept; len(kept) == 0 {
+				delete(u.rows, lane)
+			}
+		}
+	}
+	return passed
 }

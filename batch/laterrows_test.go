@@ -1,6 +1,7 @@
 package batch_test
 
 import (
+	"io"
 	"net/http"
 	"testing"
 
@@ -96,6 +97,74 @@ func TestUnknownRowRetriedAfterTheCustomersLaterRows(t *testing.T) {
 			checkTruth(t, s, sb, subscriptionEffect, wants)
 			if s.Counts[report.StatusFailed] != 0 {
 				t.Errorf("counts %v: a row failed that was applied", s.Counts)
+			}
+		})
+	}
+}
+
+// TestUnknownRowNotConfirmedByTheCustomersLaterRows: a suspend is lost
+// before it reaches the server and its read-back fails, so it ends unknown;
+// the customer's later rows (an unsuspend, refused, and a suspend, applied)
+// leave the subscription suspended. Read back again, the state is the one the
+// lost suspend would have made, but the later suspend made it: the row was
+// never applied and must not be reported ok. A row whose customer has no
+// later rows is still proven by its read-back.
+func TestUnknownRowNotConfirmedByTheCustomersLaterRows(t *testing.T) {
+	t.Parallel()
+	down := answer(http.StatusServiceUnavailable, refusal("UNAVAILABLE", "injected"))
+	for _, tc := range []struct {
+		name string
+		rows [][]string // row 2 (the suspend) ends unknown
+		// want is row 2's status once retried.
+		want string
+	}{
+		{
+			name: "later rows made the state",
+			rows: [][]string{{"create", "LM-1"}, {"suspend", "LM-1"}, {"unsuspend", "LM-1"}, {"suspend", "LM-1"}},
+			want: "unknown",
+		},
+		{
+			name: "no later rows: read back, the state proves the row",
+			rows: [][]string{{"create", "LM-2"}, {"suspend", "LM-2"}},
+			want: "failed", // the suspend was not applied: it is sent again, and applied
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			neverArrives := func(_ http.Handler, w http.ResponseWriter, r *http.Request) {
+				io.Copy(io.Discard, r.Body)
+				hangUpNow(w)
+			}
+			h := &healable{mw: byMethod(map[string]middleware{
+				"netflix/subscriptions/suspend": steps(neverArrives, pass).serve,
+				"netflix/subscriptions/show":    down,
+			})}
+			sb, api := startBehind(t, sandbox.Options{}, h.serve)
+			rows := append([][]string{{"action", "billing_system_customer_identifier"}}, tc.rows...)
+			cfg := truthConfig(t, writeCSV(t, t.TempDir(), "job.csv", rows), api)
+			s := mustRun(t, cfg)
+			if got := readCSV(t, s.Reports.Results)[1]["status"]; got != "unknown" {
+				t.Fatalf("first run: the lost suspend is %s, want unknown", got)
+			}
+			h.heal()
+			s = mustRun(t, cfg)
+			res := readCSV(t, s.Reports.Results)
+			suspends := sb.Applied()[sandbox.Effect{Method: "netflix/subscriptions/suspend", Key: tc.rows[0][1]}]
+			got := res[1]
+			switch tc.want {
+			case "unknown":
+				if got["status"] != "unknown" {
+					t.Errorf("retried: the suspend that never arrived is %s %s %q; want unknown (the later suspend made the state)",
+						got["status"], got["error_code"], got["error_message"])
+				}
+				if suspends != 1 {
+					t.Errorf("suspends applied %d times, want 1 (the later row's)", suspends)
+				}
+			default:
+				if got["status"] != "ok" || suspends != 1 {
+					t.Errorf("retried: the suspend is %s %s %q, applied %d times; want ok, applied once",
+						got["status"], got["error_code"], got["error_message"], suspends)
+				}
 			}
 		})
 	}

@@ -381,7 +381,7 @@ type subscriptionCall struct {
 	known     bool  // before is known
 	created   *crm.CreatedSubscription
 	now       state  // the state last read back
-	movedOn   bool   // an earlier run ended the row unknown and went on to the customer's later rows
+	movedOn   bool   // an earlier run ended the row unknown, then sent the customer's later rows
 	confirmed bool   // now proved the row applied
 	why       string // why it was read back: the answer lost, or the run stopped
 }
@@ -412,6 +412,10 @@ func (c *subscriptionCall) readBack(ctx context.Context) (bool, error) {
 	c.now = after
 	switch v := judge(c.action, c.before, c.known, after); v {
 	case verdictApplied:
+		if c.movedOn {
+			// The customer's later rows may have made this state since.
+			return false, &readBackDoubt{call: c, verdict: verdictMovedOnAsApplied}
+		}
 		c.confirmed = true
 		return true, nil
 	case verdictNotApplied:
@@ -432,11 +436,12 @@ func (c *subscriptionCall) readBack(ctx context.Context) (bool, error) {
 type verdict int
 
 const (
-	verdictNotApplied  verdict = iota // the state shows the action not applied: it may be sent again
-	verdictApplied                    // the state moved from before to the action's end state
-	verdictMayHaveBeen                // the action's end state, with the state before not known: the customer may have been in it already
-	verdictNeither                    // a state the action does not make, and not the state before
-	verdictMovedOn                    // not applied by the state, but the customer's later rows may have moved it since
+	verdictNotApplied       verdict = iota // the state shows the action not applied: it may be sent again
+	verdictApplied                         // the state moved from before to the action's end state
+	verdictMayHaveBeen                     // the action's end state, with the state before not known: the customer may have been in it already
+	verdictNeither                         // a state the action does not make, and not the state before
+	verdictMovedOn                         // not applied by the state, but the customer's later rows may have moved it since
+	verdictMovedOnAsApplied                // applied by the state, but the customer's later rows may have made it since
 )
 
 // judge tells what a state read back after a lost answer says of an action.
@@ -470,9 +475,14 @@ type readBackDoubt struct {
 
 func (d *readBackDoubt) Error() string {
 	c := d.call
-	if d.verdict == verdictMovedOn {
+	switch d.verdict {
+	case verdictMovedOn:
 		return fmt.Sprintf("%s; read back, the customer has %s, as if this row was not applied, but the run that sent it went on "+
 			"to the customer's later rows, which may have changed it since, so whether this row %s it cannot be told; check it in CRM.COM",
+			c.why, c.now.describe(), pastOf(c.action))
+	case verdictMovedOnAsApplied:
+		return fmt.Sprintf("%s; read back, the customer has %s, as this row would leave it, but the run that sent it went on "+
+			"to the customer's later rows, which may have made it since, so whether this row %s it cannot be told; check it in CRM.COM",
 			c.why, c.now.describe(), pastOf(c.action))
 	}
 	if d.verdict == verdictMayHaveBeen {

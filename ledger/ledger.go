@@ -42,7 +42,7 @@ type Ledger struct {
 }
 
 // schemaVersion is the ledger's layout, kept in SQLite's user_version.
-const schemaVersion = 3
+const schemaVersion = 4
 
 const schema = `
 CREATE TABLE IF NOT EXISTS meta (
@@ -108,6 +108,17 @@ CREATE TABLE IF NOT EXISTS outcomes (
 	ekey     INTEGER NOT NULL DEFAULT 0,
 	PRIMARY KEY (run_id, seq)
 ) WITHOUT ROWID;
+` + passedTable
+
+// passedTable holds the rows a run ended unknown and then went past: it sent
+// a later call of their lanes (their customer), so what a read-back shows of
+// the customer may be that call's work, not theirs.
+const passedTable = `
+CREATE TABLE IF NOT EXISTS passed (
+	run_id TEXT NOT NULL,
+	seq    INTEGER NOT NULL,
+	PRIMARY KEY (run_id, seq)
+) WITHOUT ROWID;
 `
 
 // upgrades bring a ledger of an older layout to schemaVersion; index i upgrades
@@ -124,6 +135,9 @@ var upgrades = []string{
 	 ALTER TABLE runs ADD COLUMN results TEXT NOT NULL DEFAULT '';
 	 ALTER TABLE runs ADD COLUMN failures TEXT NOT NULL DEFAULT '';
 	 ALTER TABLE runs ADD COLUMN abandoned TEXT NOT NULL DEFAULT '';`,
+	// Layout 3 did not record which unknown rows a run went past: each one
+	// counts as passed, as layout 3's crmbatch took them.
+	passedTable + `INSERT OR IGNORE INTO passed (run_id, seq) SELECT run_id, seq FROM outcomes WHERE status = 'unknown';`,
 }
 
 // ErrDamaged is returned by Open for a ledger file that exists but holds no
@@ -874,8 +888,10 @@ func (l *Ledger) Record(ctx context.Context, runID string, outs []Outcome) (err 
 // outcome may have been applied. One call's rows are one record, so that a call
 // of 1000 rows costs one small write. It returns the call's transaction
 // reference: reference when the call replays an earlier intent, else one made
-// of the ledger's id and the intent's number, unique across ledgers.
-func (l *Ledger) Intend(ctx context.Context, runID string, seqs []int, ekeys []uint64, reference string) (_ string, err error) {
+// of the ledger's id and the intent's number, unique across ledgers. passed are
+// the rows of the call's lanes that the run ended unknown before it: recorded
+// in the same write, they read as passed (Progress.EndedUnknown) from then on.
+func (l *Ledger) Intend(ctx context.Context, runID string, seqs []int, ekeys []uint64, reference string, passed []int) (_ string, err error) {
 	defer func() { err = l.written(err) }()
 	if err := l.check(); err != nil {
 		return "", err
@@ -888,10 +904,23 @@ func (l *Ledger) Intend(ctx context.Context, runID string, seqs []int, ekeys []u
 		blob = binary.AppendVarint(blob, int64(seq-prev))
 		prev = seq
 	}
+	tx, err := l.db.BeginTx(ctx, nil)
+	if err != nil {
+		return "", fmt.Errorf("ledger: %w", err)
+	}
+	defer tx.Rollback()
 	var id int64
-	err = l.db.QueryRowContext(ctx, `INSERT INTO intents (run_id, seqs, ekeys, reference) VALUES (?, ?, ?, ?) RETURNING rowid`,
+	err = tx.QueryRowContext(ctx, `INSERT INTO intents (run_id, seqs, ekeys, reference) VALUES (?, ?, ?, ?) RETURNING rowid`,
 		runID, blob, packKeys(ekeys), reference).Scan(&id)
 	if err != nil {
+		return "", fmt.Errorf("ledger: %w", err)
+	}
+	for _, seq := range passed {
+		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO passed (run_id, seq) VALUES (?, ?)`, runID, seq); err != nil {
+			return "", fmt.Errorf("ledger: %w", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
 		return "", fmt.Errorf("ledger: %w", err)
 	}
 	if reference == "" {
@@ -910,9 +939,10 @@ func (l *Ledger) reference(intent int64) string {
 type Progress struct {
 	Done      Seqs
 	Uncertain map[int]string
-	// EndedUnknown are the uncertain rows the run ended unknown and went
-	// past: the later rows of their lanes may have been sent since (as
-	// opposed to rows whose call was in flight when the run stopped).
+	// EndedUnknown are the uncertain rows the run ended unknown and then
+	// went past: it sent a later call of their lanes, which may have moved
+	// what they changed (as opposed to rows whose call was in flight when the
+	// run stopped, or the last rows of their lanes).
 	EndedUnknown map[int]bool
 }
 
@@ -947,21 +977,28 @@ func (s *Seqs) Len() int { return s.n }
 // RunProgress reads what an unfinished run did, to resume it.
 func (l *Ledger) RunProgress(ctx context.Context, runID string) (Progress, error) {
 	p := Progress{Uncertain: map[int]string{}, EndedUnknown: map[int]bool{}}
-	rows, err := l.db.QueryContext(ctx, `SELECT seq, status FROM outcomes WHERE run_id = ?`, runID)
+	rows, err := l.db.QueryContext(ctx, `SELECT o.seq, o.status, p.seq IS NOT NULL FROM outcomes o
+		LEFT JOIN passed p ON p.run_id = o.run_id AND p.seq = o.seq WHERE o.run_id = ?`, runID)
 	if err != nil {
 		return p, fmt.Errorf("ledger: %w", err)
 	}
+	var unknown []int
 	for rows.Next() {
 		var seq int
 		var status string
-		if err := rows.Scan(&seq, &status); err != nil {
+		var passed bool
+		if err := rows.Scan(&seq, &status, &passed); err != nil {
 			rows.Close()
 			return p, fmt.Errorf("ledger: %w", err)
 		}
-		if status == "unknown" {
-			p.EndedUnknown[seq] = true
-		} else {
+		switch {
+		case status != "unknown":
 			p.Done.Add(seq)
+		case passed:
+			p.EndedUnknown[seq] = true
+			fallthrough
+		default:
+			unknown = append(unknown, seq)
 		}
 	}
 	rows.Close()
@@ -972,7 +1009,7 @@ func (l *Ledger) RunProgress(ctx context.Context, runID string) (Progress, error
 			}
 		}
 	})
-	for seq := range p.EndedUnknown {
+	for _, seq := range unknown {
 		if _, ok := p.Uncertain[seq]; !ok {
 			p.Uncertain[seq] = ""
 		}
@@ -1018,8 +1055,8 @@ func (l *Ledger) intents(ctx context.Context, where string, args []any, fn func(
 type Earlier struct {
 	Done      map[uint64]DoneKey
 	Uncertain map[uint64]string // effect key → transaction reference of its call
-	// EndedUnknown are the uncertain effects a run ended unknown and went
-	// past (see Progress.EndedUnknown).
+	// EndedUnknown are the uncertain effects a run ended unknown and then
+	// went past (see Progress.EndedUnknown).
 	EndedUnknown map[uint64]bool
 }
 
@@ -1028,7 +1065,8 @@ type Earlier struct {
 // took ~100 bytes a row).
 func (l *Ledger) LineageProgress(ctx context.Context, lineage, except string) (Earlier, error) {
 	e := Earlier{Done: map[uint64]DoneKey{}, Uncertain: map[uint64]string{}, EndedUnknown: map[uint64]bool{}}
-	rows, err := l.db.QueryContext(ctx, `SELECT o.ekey, o.status, o.run_id, o.recorded, o.message FROM outcomes o JOIN runs r ON r.id = o.run_id
+	rows, err := l.db.QueryContext(ctx, `SELECT o.ekey, o.status, o.run_id, o.recorded, o.message, p.seq IS NOT NULL FROM outcomes o
+		JOIN runs r ON r.id = o.run_id LEFT JOIN passed p ON p.run_id = o.run_id AND p.seq = o.seq
 		WHERE r.lineage = ? AND o.run_id != ? AND o.ekey != 0 ORDER BY o.recorded`, lineage, except)
 	if err != nil {
 		return e, fmt.Errorf("ledger: %w", err)
@@ -1038,7 +1076,8 @@ func (l *Ledger) LineageProgress(ctx context.Context, lineage, except string) (E
 		var key int64
 		var status, run, msg string
 		var rec int64
-		if err := rows.Scan(&key, &status, &run, &rec, &msg); err != nil {
+		var passed bool
+		if err := rows.Scan(&key, &status, &run, &rec, &msg, &passed); err != nil {
 			rows.Close()
 			return e, fmt.Errorf("ledger: %w", err)
 		}
@@ -1056,7 +1095,9 @@ func (l *Ledger) LineageProgress(ctx context.Context, lineage, except string) (E
 			if _, ok := e.Uncertain[k]; !ok {
 				e.Uncertain[k] = "" // no intent note known yet; an intent below may give one
 			}
-			e.EndedUnknown[k] = true
+			if passed {
+				e.EndedUnknown[k] = true
+			}
 		}
 		final[k] = status != "unknown"
 	}

@@ -128,6 +128,14 @@ CREATE TABLE IF NOT EXISTS outcomes (
 ) WITHOUT ROWID;
 `
 
+// schema3 is layout 3, as crmbatch 1913e85 created it, unchanged until
+// layout 4 (the passed table): layout 2 and the runs' flags and reports.
+var schema3 = strings.Replace(schema2, "\tfingerprint  BLOB\n);", "\tfingerprint  BLOB,\n"+
+	"\tflags        TEXT NOT NULL DEFAULT '',\n"+
+	"\tresults      TEXT NOT NULL DEFAULT '',\n"+
+	"\tfailures     TEXT NOT NULL DEFAULT '',\n"+
+	"\tabandoned    TEXT NOT NULL DEFAULT ''\n);", 1)
+
 // The fixtures' two runs: a devices run that finished, and a charges run
 // that stopped with row 3 unknown and row 4 sent without an answer.
 const (
@@ -198,7 +206,7 @@ func writeFixture(t *testing.T, path string, version int) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	layout := map[int]string{1: schema1, 2: schema2}[version]
+	layout := map[int]string{1: schema1, 2: schema2, 3: schema3}[version]
 	if _, err := db.Exec(layout + fmt.Sprintf("PRAGMA user_version = %d;", version)); err != nil {
 		t.Fatal(err)
 	}
@@ -212,8 +220,8 @@ func writeFixture(t *testing.T, path string, version int) {
 	}
 }
 
-// TestSchemaUpgrade opens a ledger written by crmbatch of layout 1 and of
-// layout 2 (testdata/schema1.db, schema2.db) with today's code: it is
+// TestSchemaUpgrade opens a ledger written by crmbatch of layout 1, 2 and 3
+// (testdata/schema1.db, schema2.db, schema3.db) with today's code: it is
 // upgraded in place, what the old runs did reads as it was written (runs,
 // outcomes, the rows a stopped run may have sent, the charges done), and
 // new runs are recorded beside them.
@@ -231,6 +239,8 @@ func TestSchemaUpgrade(t *testing.T) {
 		{name: "layout 1", version: 1, file: "schema1.db", lineage2: "k2-1",
 			uncertainRef: func(id string) string { return "CRMB-" + id + "-2" }},
 		{name: "layout 2", version: 2, file: "schema2.db", lineage2: "k0-1", endpoint: "https://crm.example/api", name2: "charges.xlsx",
+			uncertainRef: func(string) string { return "CRMB-OLD-7" }, claim: true},
+		{name: "layout 3", version: 3, file: "schema3.db", lineage2: "k0-1", endpoint: "https://crm.example/api", name2: "charges.xlsx",
 			uncertainRef: func(string) string { return "CRMB-OLD-7" }, claim: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -258,7 +268,7 @@ func TestSchemaUpgrade(t *testing.T) {
 			if err != nil {
 				t.Fatalf("open a layout %d ledger: %v", tc.version, err)
 			}
-			if tc.version == 2 && l.ID() != fxLedgerID {
+			if tc.version >= 2 && l.ID() != fxLedgerID {
 				t.Errorf("ledger id %q, want the one it had, %q", l.ID(), fxLedgerID)
 			}
 			checkOldRuns(t, l, tc.lineage2, tc.endpoint, tc.name2)
@@ -273,6 +283,11 @@ func TestSchemaUpgrade(t *testing.T) {
 				t.Errorf("progress of the stopped run: done %d rows (has 0: %v), uncertain %v; want 1 row (0), uncertain %v",
 					p.Done.Len(), p.Done.Has(0), p.Uncertain, want)
 			}
+			// Older layouts did not record whether the run went past a row
+			// it ended unknown: it counts as passed, as they took it.
+			if want := map[int]bool{1: true}; !reflect.DeepEqual(p.EndedUnknown, want) {
+				t.Errorf("rows ended unknown and passed: %v, want %v", p.EndedUnknown, want)
+			}
 			done, ok, err := l.Done(ctx, "charges", "CH-1001")
 			if err != nil || !ok || done.RunID != "k2-1" || done.Action != "accept" || done.Recorded.UnixMilli() != fxRecorded {
 				t.Errorf("charge CH-1001 done: %+v, %v, %v; want by k2-1, accept", done, ok, err)
@@ -286,8 +301,8 @@ func TestSchemaUpgrade(t *testing.T) {
 				t.Fatal(err)
 			}
 
-			if v := userVersion(t, filepath.Join(dir, ledger.FileName)); v != 3 {
-				t.Errorf("user_version %d after the upgrade, want 3", v)
+			if v := userVersion(t, filepath.Join(dir, ledger.FileName)); v != 4 {
+				t.Errorf("user_version %d after the upgrade, want 4", v)
 			}
 			// Opened again: nothing to upgrade, the same ledger.
 			l, err = ledger.Open(dir)
@@ -382,7 +397,7 @@ func recordNewRun(t *testing.T, l *ledger.Ledger) {
 	if run.ID != "k2-2" {
 		t.Errorf("new run %q, want k2-2 (the job's second)", run.ID)
 	}
-	ref, err := l.Intend(ctx, run.ID, []int{0}, []uint64{7}, "")
+	ref, err := l.Intend(ctx, run.ID, []int{0}, []uint64{7}, "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
