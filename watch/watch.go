@@ -271,7 +271,7 @@ func newRunDir(parent string, t time.Time, name string) (string, error) {
 func reason(name string, s *report.Summary, err error) string {
 	var b strings.Builder
 	if err != nil {
-		fmt.Fprintf(&b, "%s was not run: %v\n", name, err)
+		fmt.Fprintf(&b, "%s was not run: %s\n", name, fault.Describe(err))
 		if s == nil {
 			fmt.Fprintf(&b, "nothing was sent\n")
 		}

@@ -69,6 +69,12 @@ func TestNightlyDropRecipe(t *testing.T) {
 	} {
 		glob(want)
 	}
+	// The reason beside a broken file says what is wrong and what to do.
+	if why := glob("failed/*-broken/broken.reason.txt"); why != "" {
+		if b, _ := os.ReadFile(why); !strings.Contains(string(b), "fits no job kind") || !strings.Contains(string(b), "\nhint: ") {
+			t.Errorf("broken.reason.txt does not say what is wrong and what to do:\n%s", b)
+		}
+	}
 	for _, gone := range []string{"good.csv", "some-failed.csv", "broken.csv"} {
 		if _, err := os.Stat(filepath.Join(drop, gone)); err == nil {
 			t.Errorf("%s is still in the drop folder", gone)
