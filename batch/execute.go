@@ -32,14 +32,15 @@ func execute(parent context.Context, cfg Config, j *jobfile.File, led *ledger.Le
 		return done, err
 	}
 	x.stop, x.readBefore = stop, cfg.ReadBefore
-	unknown := &unknownInLanes{rows: map[string][]int{}}
+	past := newLanesPast()
+	x.past = past
 	x.intend = func(items []kind.Item, note string) (string, error) {
 		seqs := make([]int, len(items))
 		keys := make([]uint64, len(items))
 		for i, it := range items {
 			seqs[i], keys[i] = it.Seq, it.EKey
 		}
-		return led.Intend(context.WithoutCancel(parent), h.Run.ID, seqs, keys, note, unknown.passedBy(items))
+		return led.Intend(context.WithoutCancel(parent), h.Run.ID, seqs, keys, note, past.passedBy(items))
 	}
 	if j.Kind.Claims() {
 		x.claim = claimer(cfg, led, j.Kind, h.Run, lineage.CanonicalEndpoint(endpointOf(cfg)))
@@ -49,7 +50,7 @@ func execute(parent context.Context, cfg Config, j *jobfile.File, led *ledger.Le
 
 	g, gctx := errgroup.WithContext(ctx)
 	rec := newRecorder(gctx, cfg, j.Kind, led, h.Run.ID, x)
-	rec.stream, rec.unknown = st, unknown
+	rec.stream, rec.past = st, past
 	add, expire, flush := schedule(gctx, g, cfg, j, x, rec.record, &done.chunks)
 	feedErr := j.ScanToSend(rows, func(r *jobfile.Row) error {
 		if r.Err != nil {
@@ -119,8 +120,8 @@ type recorder struct {
 	runID   string
 	x       *executor
 	journal *ledger.Writer
-	stream  *stream // the reports being written meanwhile (nil = none)
-	unknown *unknownInLanes
+	stream  *stream    // the reports being written meanwhile (nil = none)
+	past    *lanesPast // nil = none
 }
 
 func newRecorder(ctx context.Context, cfg Config, k *kind.Kind, led *ledger.Ledger, runID string, x *executor) *recorder {
@@ -155,8 +156,8 @@ func (rc *recorder) record(items []kind.Item, res []kind.Result) error {
 	if rc.stream != nil && len(unsent) > 0 {
 		rc.stream.put(nil, unsent) // the reports say NOT_SENT without waiting for the run's end
 	}
-	if rc.unknown != nil {
-		rc.unknown.ended(items, res)
+	if rc.past != nil {
+		rc.past.ended(items, res)
 	}
 	// A sequential kind's outcome is durable before the next row of its lane
 	// is intended, so after a crash at most one row per lane is uncertain and
@@ -259,6 +260,11 @@ func runChunk(ctx context.Context, x *executor, k *kind.Kind, ln *lanes, c *chun
 			return nil // stopping: the chunk is not sent
 		}
 	}
+	if x.past != nil {
+		for i := range c.items {
+			x.past.visit(&c.items[i])
+		}
+	}
 	return record(c.items, x.send(ctx, k, c.items))
 }
 
@@ -291,6 +297,9 @@ func rowScheduler(ctx context.Context, g *errgroup.Group, x *executor, k *kind.K
 			case slots <- struct{}{}:
 			case <-ctx.Done():
 				return nil
+			}
+			if x.past != nil {
+				x.past.visit(&it)
 			}
 			res := x.send(ctx, k, []kind.Item{it})
 			<-slots
@@ -361,50 +370,89 @@ func claimer(cfg Config, led *ledger.Ledger, k *kind.Kind, run ledger.Run, endpo
 	}
 }
 
-// unknownInLanes keeps, lane by lane, the rows this run ended unknown whose
-// lanes it has not gone past yet. The intent of a later call of a lane records
-// them as passed (in the same write, before that call is sent): from then on,
-// what a read-back shows of their customer may be that call's work, so it
-// proves nothing of theirs. A lane's calls run one after the other, each
-// recorded before the next is intended.
-type unknownInLanes struct {
-	mu   sync.Mutex
-	rows map[string][]int // lane → seqs ended unknown
+// lanesPast knows, lane by lane (a lane is a customer), where this run has
+// moved a lane past what a row's call knew of it, so that a read-back of the
+// row is not taken for proof: a row ended unknown whose lane the run then
+// sends a later call of, and an uncertain row (sent by an earlier run, with
+// no answer) whose lane this run sent a call of first, such as a failures
+// report's fixed earlier row of the same customer. The intent of the call
+// that moves past a row records it as passed, in the same write, before the
+// call is sent; a lane's calls run one after the other, each recorded before
+// the next is intended.
+type lanesPast struct {
+	mu      sync.Mutex
+	unknown map[string][]int // lane → rows ended unknown that no later call has passed yet
+	sent    map[string]bool  // lanes this run has sent a call of (at most maxLanesSent)
+	forgot  bool             // sent outgrew maxLanesSent and was emptied: every lane counts as sent
+}
+
+// maxLanesSent bounds what lanesPast remembers of the lanes sent (~10 MB);
+// past it, every uncertain row counts as moved past, as if all were sent.
+const maxLanesSent = 100_000
+
+func newLanesPast() *lanesPast {
+	return &lanesPast{unknown: map[string][]int{}, sent: map[string]bool{}}
+}
+
+// visit is told of each row as it is about to be sent, after the earlier
+// rows of its lanes: an uncertain row whose lanes this run has sent a call of
+// before is marked MovedOn. The row's lanes are sent from now on.
+func (l *lanesPast) visit(it *kind.Item) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, lane := range it.Lanes {
+		if it.Uncertain && (l.forgot || l.sent[lane]) {
+			it.MovedOn = true
+		}
+	}
+	for _, lane := range it.Lanes {
+		if len(l.sent) >= maxLanesSent {
+			l.sent, l.forgot = map[string]bool{}, true
+		}
+		l.sent[lane] = true
+	}
 }
 
 // ended notes the rows of a call that ended unknown.
-func (u *unknownInLanes) ended(items []kind.Item, res []kind.Result) {
-	u.mu.Lock()
-	defer u.mu.Unlock()
+func (l *lanesPast) ended(items []kind.Item, res []kind.Result) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	for i, it := range items {
 		if res[i].Status != report.StatusUnknown {
 			continue
 		}
 		for _, lane := range it.Lanes {
-			u.rows[lane] = append(u.rows[lane], it.Seq)
+			l.unknown[lane] = append(l.unknown[lane], it.Seq)
 		}
 	}
 }
 
-// passedBy hands over the rows ended unknown in the lanes of a call about to
-// be intended: the call goes past them.
-func (u *unknownInLanes) passedBy(items []kind.Item) []int {
-	u.mu.Lock()
-	defer u.mu.Unlock()
+// passedBy is what the intent of a call of items records as passed: the rows
+// ended unknown earlier in its lanes, and its own uncertain rows moved past.
+func (l *lanesPast) passedBy(items []kind.Item) []int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	var passed []int
+	add := func(seq int) {
+		if !slices.Contains(passed, seq) {
+			passed = append(passed, seq)
+		}
+	}
 	for _, it := range items {
+		if it.Uncertain && it.MovedOn {
+			add(it.Seq)
+		}
 		for _, lane := range it.Lanes {
 			var kept []int
-			for _, seq := range u.rows[lane] {
-				switch {
-				case seq == it.Seq:
+			for _, seq := range l.unknown[lane] {
+				if seq == it.Seq {
 					kept = append(kept, seq) // the row itself, sent again
-				case !slices.Contains(passed, seq):
-					passed = append(passed, seq)
+					continue
 				}
+				add(seq)
 			}
-			if u.rows[lane] = kept; len(kept) == 0 {
-				delete(u.rows, lane)
+			if l.unknown[lane] = kept; len(kept) == 0 {
+				delete(l.unknown, lane)
 			}
 		}
 	}

@@ -25,6 +25,9 @@ type executor struct {
 	// intend records durably that items are about to be sent, with a note
 	// (see Item.Note), and returns the call's transaction reference.
 	intend func(items []kind.Item, note string) (string, error)
+	// past marks the uncertain rows whose lanes the run moved past what
+	// their call knew (nil = none: a session's reads).
+	past *lanesPast
 	// claim claims the entities of items that must not be done twice across
 	// runs and returns the results of the rows it could not claim (nil = the
 	// kind has no such entities).
@@ -253,7 +256,11 @@ func (x *executor) logAttempt(ctx context.Context, attempt int, latency time.Dur
 	if errors.As(err, &ce) {
 		attrs = append(attrs, "method", ce.Method, "http_status", ce.HTTPStatus, "error_class", ce.Class.String(), "error_code", ce.Code)
 	}
-	x.log.WarnContext(ctx, "call failed", append(attrs, "error", err.Error())...)
+	attrs = append(attrs, "error", err.Error())
+	if h := fault.HintOf(err); h != "" {
+		attrs = append(attrs, "hint", h)
+	}
+	x.log.WarnContext(ctx, "call failed", attrs...)
 }
 
 // Client is the run's logged-in client.

@@ -169,3 +169,43 @@ func TestUnknownRowNotConfirmedByTheCustomersLaterRows(t *testing.T) {
 		})
 	}
 }
+// TestUnknownRowReadBackAfterAnEarlierRowResentAcrossRuns: the first run
+// refuses an unsuspend, then sends the customer's suspend, whose answer is
+// lost and whose read-back fails: unknown, the last row of its customer, so
+// not passed in that run. Its failures report sends the unsuspend again
+// first (file order), which moves the subscription, then reads the suspend
+// back: the state is the unsuspend's work and proves nothing of the suspend,
+// which was applied. It must stay unknown, never be sent a second time, and
+// so in the failures report of that run too.
+func TestUnknownRowReadBackAfterAnEarlierRowResentAcrossRuns(t *testing.T) {
+	t.Parallel()
+	down := answer(http.StatusServiceUnavailable, refusal("UNAVAILABLE", "injected"))
+	h := &healable{mw: byMethod(map[string]middleware{
+		"netflix/subscriptions/unsuspend": answer(http.StatusOK, refusal("INJECTED", "injected refusal")),
+		"netflix/subscriptions/suspend":   lost,
+		"netflix/subscriptions/show":      down,
+	})}
+	sb, api := startBehind(t, sandbox.Options{}, h.serve)
+	rows := [][]string{{"action", "billing_system_customer_identifier"},
+		{"create", "RV-1"}, {"unsuspend", "RV-1"}, {"suspend", "RV-1"}}
+	cfg := truthConfig(t, writeCSV(t, t.TempDir(), "job.csv", rows), api)
+	s := mustRun(t, cfg)
+	checkTruth(t, s, sb, subscriptionEffect, []rowWant{wantOK, wantFailed("INJECTED"), wantUnknown})
+	if t.Failed() {
+		return
+	}
+	h.heal()
+	retry := cfg
+	retry.Path = s.Reports.Failures
+	s = mustRun(t, retry)
+	checkTruth(t, s, sb, subscriptionEffect, []rowWant{wantOK, wantUnknown})
+	if t.Failed() {
+		return
+	}
+	// The second run's failures report: the suspend alone. Its state before,
+	// as the second run recorded it, is the unsuspend's work: still no proof.
+	again := cfg
+	again.Path = s.Reports.Failures
+	s = mustRun(t, again)
+	checkTruth(t, s, sb, subscriptionEffect, []rowWant{wantUnknown})
+}

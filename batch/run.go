@@ -277,7 +277,7 @@ func conclude(ctx context.Context, cfg Config, s *report.Summary, led *ledger.Le
 		// unknown outcome back. History tells its counts meanwhile.
 		if b, err := json.Marshal(s); err == nil {
 			if err := led.SaveSummary(context.WithoutCancel(ctx), s.RunID, b); err != nil {
-				cfg.Log.Warn("the ledger could not keep the summary of this run for history", "error", err.Error())
+				cfg.Log.Warn("the ledger could not keep the summary of this run for history", "error", err.Error(), "hint", fault.HintOf(err))
 			}
 		}
 		return s, runErr

@@ -149,10 +149,10 @@ type Item struct {
 	// unchanged), a subscription's state before the call.
 	Uncertain bool
 	Note      string
-	// EndedUnknown says the run that sent it ended it unknown and then sent
+	// MovedOn says the run that sent it ended it unknown and then sent
 	// a later call of its lanes, which may have moved what it changed: a
 	// read-back of its customer proves nothing of it either way.
-	EndedUnknown bool
+	MovedOn bool
 	// Taken is the claim on the row's entity that this run took over from a
 	// run that stopped before it knew what came of it (see claimer).
 	Taken *ledger.Holder

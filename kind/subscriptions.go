@@ -338,7 +338,7 @@ func callSubscription(ctx context.Context, x Executor, in Intent, items []Item, 
 	c := &subscriptionCall{x: x, action: items[0].Action, sub: ps[0], why: "no usable answer came back"}
 	it := items[0]
 	c.before, c.known = parseState(in.Note)
-	c.movedOn = it.Uncertain && it.EndedUnknown
+	c.movedOn = it.Uncertain && it.MovedOn
 	attempts := 0
 	var err error
 	if it.Uncertain {

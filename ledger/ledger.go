@@ -889,8 +889,8 @@ func (l *Ledger) Record(ctx context.Context, runID string, outs []Outcome) (err 
 // of 1000 rows costs one small write. It returns the call's transaction
 // reference: reference when the call replays an earlier intent, else one made
 // of the ledger's id and the intent's number, unique across ledgers. passed are
-// the rows of the call's lanes that the run ended unknown before it: recorded
-// in the same write, they read as passed (Progress.EndedUnknown) from then on.
+// the rows the call moves past (see Progress.Passed): recorded in the same
+// write, before the call is sent.
 func (l *Ledger) Intend(ctx context.Context, runID string, seqs []int, ekeys []uint64, reference string, passed []int) (_ string, err error) {
 	defer func() { err = l.written(err) }()
 	if err := l.check(); err != nil {
@@ -939,11 +939,12 @@ func (l *Ledger) reference(intent int64) string {
 type Progress struct {
 	Done      Seqs
 	Uncertain map[int]string
-	// EndedUnknown are the uncertain rows the run ended unknown and then
-	// went past: it sent a later call of their lanes, which may have moved
-	// what they changed (as opposed to rows whose call was in flight when the
-	// run stopped, or the last rows of their lanes).
-	EndedUnknown map[int]bool
+	// Passed are the uncertain rows whose lanes (their customer) the run
+	// moved past what their call knew: it ended them unknown and then sent a
+	// later call of their lanes, or it sent them after a call of their lanes
+	// that their recorded state before does not know of. What a read-back
+	// shows of them may be that other call's work.
+	Passed map[int]bool
 }
 
 // Seqs is a set of rows (their seq), a bit a row: what a run of 10 million
@@ -976,9 +977,8 @@ func (s *Seqs) Len() int { return s.n }
 
 // RunProgress reads what an unfinished run did, to resume it.
 func (l *Ledger) RunProgress(ctx context.Context, runID string) (Progress, error) {
-	p := Progress{Uncertain: map[int]string{}, EndedUnknown: map[int]bool{}}
-	rows, err := l.db.QueryContext(ctx, `SELECT o.seq, o.status, p.seq IS NOT NULL FROM outcomes o
-		LEFT JOIN passed p ON p.run_id = o.run_id AND p.seq = o.seq WHERE o.run_id = ?`, runID)
+	p := Progress{Uncertain: map[int]string{}, Passed: map[int]bool{}}
+	rows, err := l.db.QueryContext(ctx, `SELECT seq, status FROM outcomes WHERE run_id = ?`, runID)
 	if err != nil {
 		return p, fmt.Errorf("ledger: %w", err)
 	}
@@ -986,39 +986,65 @@ func (l *Ledger) RunProgress(ctx context.Context, runID string) (Progress, error
 	for rows.Next() {
 		var seq int
 		var status string
-		var passed bool
-		if err := rows.Scan(&seq, &status, &passed); err != nil {
+		if err := rows.Scan(&seq, &status); err != nil {
 			rows.Close()
 			return p, fmt.Errorf("ledger: %w", err)
 		}
-		switch {
-		case status != "unknown":
-			p.Done.Add(seq)
-		case passed:
-			p.EndedUnknown[seq] = true
-			fallthrough
-		default:
+		if status == "unknown" {
 			unknown = append(unknown, seq)
+		} else {
+			p.Done.Add(seq)
 		}
 	}
 	rows.Close()
-	err = l.intents(ctx, `WHERE run_id = ?`, []any{runID}, func(seqs []int, _ []uint64, ref string) {
+	err = l.intents(ctx, `WHERE run_id = ?`, []any{runID}, func(_ string, seqs []int, _ []uint64, ref string) {
 		for _, seq := range seqs {
 			if !p.Done.Has(seq) {
 				p.Uncertain[seq] = ref
 			}
 		}
 	})
+	if err != nil {
+		return p, err
+	}
 	for _, seq := range unknown {
 		if _, ok := p.Uncertain[seq]; !ok {
 			p.Uncertain[seq] = ""
 		}
 	}
+	passed, err := l.passedRows(ctx, `WHERE run_id = ?`, runID)
+	for seq := range passed[runID] {
+		if _, ok := p.Uncertain[seq]; ok {
+			p.Passed[seq] = true
+		}
+	}
 	return p, err
 }
 
+// passedRows reads the rows of the passed table that match where, run by run.
+func (l *Ledger) passedRows(ctx context.Context, where string, args ...any) (map[string]map[int]bool, error) {
+	rows, err := l.db.QueryContext(ctx, `SELECT run_id, seq FROM passed `+where, args...)
+	if err != nil {
+		return nil, fmt.Errorf("ledger: %w", err)
+	}
+	defer rows.Close()
+	passed := map[string]map[int]bool{}
+	for rows.Next() {
+		var run string
+		var seq int
+		if err := rows.Scan(&run, &seq); err != nil {
+			return nil, fmt.Errorf("ledger: %w", err)
+		}
+		if passed[run] == nil {
+			passed[run] = map[int]bool{}
+		}
+		passed[run][seq] = true
+	}
+	return passed, rows.Err()
+}
+
 // intents calls fn with the rows and reference of each intent that matches where.
-func (l *Ledger) intents(ctx context.Context, where string, args []any, fn func(seqs []int, ekeys []uint64, ref string)) error {
+func (l *Ledger) intents(ctx context.Context, where string, args []any, fn func(run string, seqs []int, ekeys []uint64, ref string)) error {
 	rows, err := l.db.QueryContext(ctx, `SELECT rowid, run_id, seqs, COALESCE(ekeys, x''), reference FROM intents `+where+` ORDER BY rowid`, args...)
 	if err != nil {
 		return fmt.Errorf("ledger: %w", err)
@@ -1045,7 +1071,7 @@ func (l *Ledger) intents(ctx context.Context, where string, args []any, fn func(
 		if ref == "" {
 			ref = l.reference(id)
 		}
-		fn(seqs, unpackKeys(keys), ref)
+		fn(run, seqs, unpackKeys(keys), ref)
 	}
 	return rows.Err()
 }
@@ -1055,18 +1081,21 @@ func (l *Ledger) intents(ctx context.Context, where string, args []any, fn func(
 type Earlier struct {
 	Done      map[uint64]DoneKey
 	Uncertain map[uint64]string // effect key → transaction reference of its call
-	// EndedUnknown are the uncertain effects a run ended unknown and then
-	// went past (see Progress.EndedUnknown).
-	EndedUnknown map[uint64]bool
+	// Passed are the uncertain effects a run ended unknown and then
+	// went past (see Progress.Passed).
+	Passed map[uint64]bool
 }
 
 // LineageProgress reads what the runs of a lineage did, but the run except
 // (the run being resumed, whose rows RunProgress reads: holding them twice
 // took ~100 bytes a row).
 func (l *Ledger) LineageProgress(ctx context.Context, lineage, except string) (Earlier, error) {
-	e := Earlier{Done: map[uint64]DoneKey{}, Uncertain: map[uint64]string{}, EndedUnknown: map[uint64]bool{}}
-	rows, err := l.db.QueryContext(ctx, `SELECT o.ekey, o.status, o.run_id, o.recorded, o.message, p.seq IS NOT NULL FROM outcomes o
-		JOIN runs r ON r.id = o.run_id LEFT JOIN passed p ON p.run_id = o.run_id AND p.seq = o.seq
+	e := Earlier{Done: map[uint64]DoneKey{}, Uncertain: map[uint64]string{}, Passed: map[uint64]bool{}}
+	passed, err := l.passedRows(ctx, `WHERE run_id IN (SELECT id FROM runs WHERE lineage = ? AND id != ?)`, lineage, except)
+	if err != nil {
+		return e, err
+	}
+	rows, err := l.db.QueryContext(ctx, `SELECT o.ekey, o.status, o.run_id, o.seq, o.recorded, o.message FROM outcomes o JOIN runs r ON r.id = o.run_id
 		WHERE r.lineage = ? AND o.run_id != ? AND o.ekey != 0 ORDER BY o.recorded`, lineage, except)
 	if err != nil {
 		return e, fmt.Errorf("ledger: %w", err)
@@ -1075,9 +1104,9 @@ func (l *Ledger) LineageProgress(ctx context.Context, lineage, except string) (E
 	for rows.Next() {
 		var key int64
 		var status, run, msg string
+		var seq int
 		var rec int64
-		var passed bool
-		if err := rows.Scan(&key, &status, &run, &rec, &msg, &passed); err != nil {
+		if err := rows.Scan(&key, &status, &run, &seq, &rec, &msg); err != nil {
 			rows.Close()
 			return e, fmt.Errorf("ledger: %w", err)
 		}
@@ -1086,7 +1115,7 @@ func (l *Ledger) LineageProgress(ctx context.Context, lineage, except string) (E
 		case "ok":
 			e.Done[k] = DoneKey{RunID: run, Recorded: time.UnixMilli(rec)}
 			delete(e.Uncertain, k)
-			delete(e.EndedUnknown, k)
+			delete(e.Passed, k)
 		case "skipped":
 			if _, ok := e.Done[k]; !ok {
 				e.Done[k] = DoneKey{RunID: run, Recorded: time.UnixMilli(rec), Detail: msg}
@@ -1095,17 +1124,20 @@ func (l *Ledger) LineageProgress(ctx context.Context, lineage, except string) (E
 			if _, ok := e.Uncertain[k]; !ok {
 				e.Uncertain[k] = "" // no intent note known yet; an intent below may give one
 			}
-			if passed {
-				e.EndedUnknown[k] = true
+			if passed[run][seq] {
+				e.Passed[k] = true
 			}
 		}
 		final[k] = status != "unknown"
 	}
 	rows.Close()
-	err = l.intents(ctx, `WHERE run_id IN (SELECT id FROM runs WHERE lineage = ? AND id != ?)`, []any{lineage, except}, func(_ []int, keys []uint64, ref string) {
-		for _, k := range keys {
+	err = l.intents(ctx, `WHERE run_id IN (SELECT id FROM runs WHERE lineage = ? AND id != ?)`, []any{lineage, except}, func(run string, seqs []int, keys []uint64, ref string) {
+		for i, k := range keys {
 			if _, done := e.Done[k]; !done && !final[k] {
 				e.Uncertain[k] = ref
+				if i < len(seqs) && passed[run][seqs[i]] {
+					e.Passed[k] = true // sent after a call of its lanes, and no answer
+				}
 			}
 		}
 	})

@@ -285,8 +285,8 @@ func TestSchemaUpgrade(t *testing.T) {
 			}
 			// Older layouts did not record whether the run went past a row
 			// it ended unknown: it counts as passed, as they took it.
-			if want := map[int]bool{1: true}; !reflect.DeepEqual(p.EndedUnknown, want) {
-				t.Errorf("rows ended unknown and passed: %v, want %v", p.EndedUnknown, want)
+			if want := map[int]bool{1: true}; !reflect.DeepEqual(p.Passed, want) {
+				t.Errorf("rows ended unknown and passed: %v, want %v", p.Passed, want)
 			}
 			done, ok, err := l.Done(ctx, "charges", "CH-1001")
 			if err != nil || !ok || done.RunID != "k2-1" || done.Action != "accept" || done.Recorded.UnixMilli() != fxRecorded {

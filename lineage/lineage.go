@@ -567,7 +567,7 @@ func (h History) Item(r *jobfile.Row, k *kind.Kind) (kind.Item, *kind.Result) {
 		it.EKey = key
 	}
 	if note, ok := h.Progress.Uncertain[r.Seq]; ok {
-		it.Uncertain, it.Note, it.EndedUnknown = true, note, h.Progress.EndedUnknown[r.Seq]
+		it.Uncertain, it.Note, it.MovedOn = true, note, h.Progress.Passed[r.Seq]
 	}
 	if d, ok := h.Earlier.Done[it.EKey]; ok {
 		done := doneEarlier(d)
@@ -575,7 +575,7 @@ func (h History) Item(r *jobfile.Row, k *kind.Kind) (kind.Item, *kind.Result) {
 	}
 	if note, ok := h.Earlier.Uncertain[it.EKey]; ok {
 		it.Uncertain, it.Note = true, note
-		it.EndedUnknown = it.EndedUnknown || h.Earlier.EndedUnknown[it.EKey]
+		it.MovedOn = it.MovedOn || h.Earlier.Passed[it.EKey]
 	}
 	if it.Uncertain && it.Note != "" && !k.Sequential {
 		it.Key = "replay\x00" + it.Note
