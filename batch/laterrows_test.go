@@ -169,6 +169,7 @@ func TestUnknownRowNotConfirmedByTheCustomersLaterRows(t *testing.T) {
 		})
 	}
 }
+
 // TestUnknownRowReadBackAfterAnEarlierRowResentAcrossRuns: the first run
 // refuses an unsuspend, then sends the customer's suspend, whose answer is
 // lost and whose read-back fails: unknown, the last row of its customer, so
