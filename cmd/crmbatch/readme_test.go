@@ -403,6 +403,7 @@ func TestREADME(t *testing.T) {
 			}
 			env.Setenv("HOME", filepath.Join(env.WorkDir, "home"))
 			env.Setenv("CRMBATCH_STATE", filepath.Join(env.WorkDir, "state")) // as "Try it" sets it
+			env.Setenv("GORACE", noExitSleep())
 			return os.MkdirAll(filepath.Join(env.WorkDir, "home"), 0o755)
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
