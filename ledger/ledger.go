@@ -929,6 +929,31 @@ func (l *Ledger) Intend(ctx context.Context, runID string, seqs []int, ekeys []u
 	return reference, nil
 }
 
+// Unpass takes back the passes of rows (see Progress.Passed) that the call
+// which passed them certainly did not change: it failed.
+func (l *Ledger) Unpass(ctx context.Context, runID string, seqs []int) (err error) {
+	defer func() { err = l.written(err) }()
+	if err := l.check(); err != nil {
+		return err
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	tx, err := l.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("ledger: %w", err)
+	}
+	defer tx.Rollback()
+	for _, seq := range seqs {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM passed WHERE run_id = ? AND seq = ?`, runID, seq); err != nil {
+			return fmt.Errorf("ledger: %w", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("ledger: %w", err)
+	}
+	return nil
+}
+
 func (l *Ledger) reference(intent int64) string {
 	return fmt.Sprintf("CRMB-%s-%d", l.id, intent)
 }

@@ -10,9 +10,10 @@ import (
 )
 
 // TestPassedRows: a row is passed once the intent of a later call records it
-// so, whether its own call ended unknown or never answered; a row whose call
-// ended otherwise, or that no later call went past, is not. The next run of
-// the lineage knows the passed rows by their effect keys.
+// so, whether its own call ended unknown or never answered, until the pass is
+// taken back; a row whose call ended otherwise, or that no later call went
+// past, is not. The next run of the lineage knows the passed rows by their
+// effect keys.
 func TestPassedRows(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -57,6 +58,16 @@ func TestPassedRows(t *testing.T) {
 	}
 	if len(p.Uncertain) != 4 { // 0, 2, 4, 5
 		t.Errorf("uncertain rows %v, want 0, 2, 4 and 5", p.Uncertain)
+	}
+	// The call that passed row 0 failed after all: the pass is taken back.
+	if err := l.Unpass(ctx, run.ID, []int{0}); err != nil {
+		t.Fatal(err)
+	}
+	if p, err = l.RunProgress(ctx, run.ID); err != nil || !reflect.DeepEqual(p.Passed, map[int]bool{5: true}) {
+		t.Errorf("passed rows %v (%v) once row 0's pass is taken back, want row 5 alone", p.Passed, err)
+	}
+	if _, err := l.Intend(ctx, run.ID, []int{6}, []uint64{106}, "", []int{0}); err != nil {
+		t.Fatal(err)
 	}
 	e, err := l.LineageProgress(ctx, run.Lineage, "")
 	if err != nil {
