@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
-	"sync"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -32,10 +30,7 @@ func execute(parent context.Context, cfg Config, j *jobfile.File, led *ledger.Le
 		return done, err
 	}
 	x.stop, x.readBefore = stop, cfg.ReadBefore
-	past := newLanesPast(func(seqs []int) {
-		// Not taken back, a pass only keeps the row unknown: the safe side.
-		_ = led.Unpass(context.WithoutCancel(parent), h.Run.ID, seqs)
-	})
+	past := lineage.NewLanesPast(context.WithoutCancel(parent), led, h.Run.ID)
 	x.past = past
 	x.intend = func(items []kind.Item, note string) (string, error) {
 		seqs := make([]int, len(items))
@@ -43,7 +38,7 @@ func execute(parent context.Context, cfg Config, j *jobfile.File, led *ledger.Le
 		for i, it := range items {
 			seqs[i], keys[i] = it.Seq, it.EKey
 		}
-		return led.Intend(context.WithoutCancel(parent), h.Run.ID, seqs, keys, note, past.passedBy(items))
+		return led.Intend(context.WithoutCancel(parent), h.Run.ID, seqs, keys, note, past.PassedBy(items))
 	}
 	if j.Kind.Claims() {
 		x.claim = claimer(cfg, led, j.Kind, h.Run, lineage.CanonicalEndpoint(endpointOf(cfg)))
@@ -123,8 +118,8 @@ type recorder struct {
 	runID   string
 	x       *executor
 	journal *ledger.Writer
-	stream  *stream    // the reports being written meanwhile (nil = none)
-	past    *lanesPast // nil = none
+	stream  *stream            // the reports being written meanwhile (nil = none)
+	past    *lineage.LanesPast // nil = none
 }
 
 func newRecorder(ctx context.Context, cfg Config, k *kind.Kind, led *ledger.Ledger, runID string, x *executor) *recorder {
@@ -160,7 +155,7 @@ func (rc *recorder) record(items []kind.Item, res []kind.Result) error {
 		rc.stream.put(nil, unsent) // the reports say NOT_SENT without waiting for the run's end
 	}
 	if rc.past != nil {
-		rc.past.ended(items, res)
+		rc.past.Ended(items, res)
 	}
 	// A sequential kind's outcome is durable before the next row of its lane
 	// is intended, so after a crash at most one row per lane is uncertain and
@@ -265,7 +260,7 @@ func runChunk(ctx context.Context, x *executor, k *kind.Kind, ln *lanes, c *chun
 	}
 	if x.past != nil {
 		for i := range c.items {
-			x.past.visit(&c.items[i])
+			x.past.Visit(&c.items[i])
 		}
 	}
 	return record(c.items, x.send(ctx, k, c.items))
@@ -302,7 +297,7 @@ func rowScheduler(ctx context.Context, g *errgroup.Group, x *executor, k *kind.K
 				return nil
 			}
 			if x.past != nil {
-				x.past.visit(&it)
+				x.past.Visit(&it)
 			}
 			res := x.send(ctx, k, []kind.Item{it})
 			<-slots
@@ -371,134 +366,4 @@ func claimer(cfg Config, led *ledger.Ledger, k *kind.Kind, run ledger.Run, endpo
 		}
 		return out, nil
 	}
-}
-
-// lanesPast knows, lane by lane (a lane is a customer), where this run has
-// moved a lane past what a row's call knew of it, so that a read-back of the
-// row is not taken for proof: a row ended unknown whose lane the run then
-// sends a later call of, and an uncertain row (sent by an earlier run, with
-// no answer) whose lane this run changed first, such as a failures report's
-// fixed earlier row of the same customer. The intent of the call that moves
-// past a row records it as passed, in the same write, before the call is
-// sent; when that call then certainly applied nothing (every row of the lane
-// failed), it moved nothing, and the pass is taken back. A lane's calls run
-// one after the other, each recorded before the next is intended.
-type lanesPast struct {
-	mu      sync.Mutex
-	unknown map[string][]pending // lane → rows ended unknown that no later call has passed yet
-	passing map[string][]pending // lane → rows the lane's call in flight passed
-	sent    map[string]bool      // lanes a call of which may have applied (at most maxLanesSent)
-	forgot  bool                 // sent outgrew maxLanesSent and was emptied: every lane counts as sent
-	unpass  func(seqs []int)     // takes passes back in the ledger
-}
-
-// pending is a row ended unknown; lanes is how many lanes it is on.
-type pending struct{ seq, lanes int }
-
-// maxLanesSent bounds what lanesPast remembers of the lanes sent (~10 MB);
-// past it, every uncertain row counts as moved past, as if all were sent.
-const maxLanesSent = 100_000
-
-func newLanesPast(unpass func(seqs []int)) *lanesPast {
-	return &lanesPast{unknown: map[string][]pending{}, passing: map[string][]pending{}, sent: map[string]bool{}, unpass: unpass}
-}
-
-// visit is told of each row as it is about to be sent, after the earlier
-// rows of its lanes: an uncertain row whose lanes a call of this run may have
-// changed before is marked MovedOn.
-func (l *lanesPast) visit(it *kind.Item) {
-	if !it.Uncertain {
-		return
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	for _, lane := range it.Lanes {
-		if l.forgot || l.sent[lane] {
-			it.MovedOn = true
-		}
-	}
-}
-
-// ended takes the results of a call: a lane with a row ok or unknown may
-// have changed, and its rows ended unknown wait for the lane's next call; a
-// lane whose rows all failed changed nothing, and the rows its call passed
-// are not passed after all.
-func (l *lanesPast) ended(items []kind.Item, res []kind.Result) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	moved := map[string]bool{}
-	failed := map[string]bool{}
-	for i, it := range items {
-		for _, lane := range it.Lanes {
-			switch res[i].Status {
-			case report.StatusOK, report.StatusUnknown:
-				moved[lane] = true
-			case report.StatusFailed:
-				failed[lane] = true
-			}
-		}
-		if res[i].Status == report.StatusUnknown {
-			for _, lane := range it.Lanes {
-				l.unknown[lane] = append(l.unknown[lane], pending{it.Seq, len(it.Lanes)})
-			}
-		}
-	}
-	var unpassed []int
-	for lane := range moved {
-		if len(l.sent) >= maxLanesSent {
-			l.sent, l.forgot = map[string]bool{}, true
-		}
-		l.sent[lane] = true
-		delete(l.passing, lane)
-	}
-	for lane := range failed {
-		if moved[lane] {
-			continue
-		}
-		for _, p := range l.passing[lane] {
-			if p.lanes == 1 { // a row on two lanes stays passed: the other may have moved
-				unpassed = append(unpassed, p.seq)
-				l.unknown[lane] = append(l.unknown[lane], p)
-			}
-		}
-		delete(l.passing, lane)
-	}
-	if len(unpassed) > 0 && l.unpass != nil {
-		l.unpass(unpassed)
-	}
-}
-
-// passedBy is what the intent of a call of items records as passed: the rows
-// ended unknown earlier in its lanes, and its own uncertain rows moved past.
-func (l *lanesPast) passedBy(items []kind.Item) []int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	var passed []int
-	add := func(seq int) bool {
-		if slices.Contains(passed, seq) {
-			return false
-		}
-		passed = append(passed, seq)
-		return true
-	}
-	for _, it := range items {
-		if it.Uncertain && it.MovedOn {
-			add(it.Seq)
-		}
-		for _, lane := range it.Lanes {
-			var kept []pending
-			for _, p := range l.unknown[lane] {
-				if p.seq == it.Seq {
-					kept = append(kept, p) // the row itself, sent again
-					continue
-				}
-				add(p.seq)
-				l.passing[lane] = append(l.passing[lane], p)
-			}
-			if l.unknown[lane] = kept; len(kept) == 0 {
-				delete(l.unknown, lane)
-			}
-		}
-	}
-	return passed
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/crmbatch/crmbatch/crm"
 	"github.com/crmbatch/crmbatch/fault"
 	"github.com/crmbatch/crmbatch/kind"
+	"github.com/crmbatch/crmbatch/lineage"
 	"github.com/crmbatch/crmbatch/pacer"
 )
 
@@ -27,7 +28,7 @@ type executor struct {
 	intend func(items []kind.Item, note string) (string, error)
 	// past marks the uncertain rows whose lanes the run moved past what
 	// their call knew (nil = none: a session's reads).
-	past *lanesPast
+	past *lineage.LanesPast
 	// claim claims the entities of items that must not be done twice across
 	// runs and returns the results of the rows it could not claim (nil = the
 	// kind has no such entities).
