@@ -30,15 +30,26 @@ func execute(parent context.Context, cfg Config, j *jobfile.File, led *ledger.Le
 		return done, err
 	}
 	x.stop, x.readBefore = stop, cfg.ReadBefore
-	past := lineage.NewLanesPast(context.WithoutCancel(parent), led, h.Run.ID)
-	x.past = past
+	endpoint := lineage.CanonicalEndpoint(endpointOf(cfg))
 	x.intend = func(items []kind.Item, note string) (string, error) {
 		seqs := make([]int, len(items))
 		keys := make([]uint64, len(items))
 		for i, it := range items {
 			seqs[i], keys[i] = it.Seq, it.EKey
 		}
-		return led.Intend(context.WithoutCancel(parent), h.Run.ID, seqs, keys, note, past.PassedBy(items))
+		lanes := ledger.Lanes{Keys: laneKeys(endpoint, items)}
+		if lanes.Keys != nil {
+			lanes.Moved = make([]bool, len(items))
+			for i, it := range items {
+				lanes.Moved[i] = it.Uncertain && it.MovedOn
+			}
+		}
+		return led.Intend(context.WithoutCancel(parent), h.Run.ID, seqs, keys, note, lanes)
+	}
+	x.moved = func(it *kind.Item) {
+		// A failed read of the ledger counts as moved: the safe side.
+		moved, err := led.MovedSince(context.WithoutCancel(parent), laneKeys(endpoint, []kind.Item{*it})[0], it.Since)
+		it.MovedOn = it.MovedOn || moved || err != nil
 	}
 	if j.Kind.Claims() {
 		x.claim = claimer(cfg, led, j.Kind, h.Run, lineage.CanonicalEndpoint(endpointOf(cfg)))
@@ -48,7 +59,7 @@ func execute(parent context.Context, cfg Config, j *jobfile.File, led *ledger.Le
 
 	g, gctx := errgroup.WithContext(ctx)
 	rec := newRecorder(gctx, cfg, j.Kind, led, h.Run.ID, x)
-	rec.stream, rec.past = st, past
+	rec.stream = st
 	add, expire, flush := schedule(gctx, g, cfg, j, x, rec.record, &done.chunks)
 	feedErr := j.ScanToSend(rows, func(r *jobfile.Row) error {
 		if r.Err != nil {
@@ -118,8 +129,7 @@ type recorder struct {
 	runID   string
 	x       *executor
 	journal *ledger.Writer
-	stream  *stream            // the reports being written meanwhile (nil = none)
-	past    *lineage.LanesPast // nil = none
+	stream  *stream // the reports being written meanwhile (nil = none)
 }
 
 func newRecorder(ctx context.Context, cfg Config, k *kind.Kind, led *ledger.Ledger, runID string, x *executor) *recorder {
@@ -153,9 +163,6 @@ func (rc *recorder) record(items []kind.Item, res []kind.Result) error {
 	}
 	if rc.stream != nil && len(unsent) > 0 {
 		rc.stream.put(nil, unsent) // the reports say NOT_SENT without waiting for the run's end
-	}
-	if rc.past != nil {
-		rc.past.Ended(items, res)
 	}
 	// A sequential kind's outcome is durable before the next row of its lane
 	// is intended, so after a crash at most one row per lane is uncertain and
@@ -258,10 +265,8 @@ func runChunk(ctx context.Context, x *executor, k *kind.Kind, ln *lanes, c *chun
 			return nil // stopping: the chunk is not sent
 		}
 	}
-	if x.past != nil {
-		for i := range c.items {
-			x.past.Visit(&c.items[i])
-		}
+	for i := range c.items {
+		x.markMoved(&c.items[i])
 	}
 	return record(c.items, x.send(ctx, k, c.items))
 }
@@ -296,9 +301,7 @@ func rowScheduler(ctx context.Context, g *errgroup.Group, x *executor, k *kind.K
 			case <-ctx.Done():
 				return nil
 			}
-			if x.past != nil {
-				x.past.Visit(&it)
-			}
+			x.markMoved(&it)
 			res := x.send(ctx, k, []kind.Item{it})
 			<-slots
 			return record([]kind.Item{it}, res)
@@ -366,4 +369,23 @@ func claimer(cfg Config, led *ledger.Ledger, k *kind.Kind, run ledger.Run, endpo
 		}
 		return out, nil
 	}
+}
+
+// laneKeys are the ledger's keys of the lanes of each item (nil when none has
+// any): a read-back of a row is proof only if no call of its lanes came
+// after its own (ledger.MovedSince).
+func laneKeys(endpoint string, items []kind.Item) [][]uint64 {
+	var keys [][]uint64
+	for i, it := range items {
+		if len(it.Lanes) == 0 {
+			continue
+		}
+		if keys == nil {
+			keys = make([][]uint64, len(items))
+		}
+		for _, lane := range it.Lanes {
+			keys[i] = append(keys[i], ledger.LaneKey(endpoint, lane))
+		}
+	}
+	return keys
 }

@@ -12,7 +12,6 @@ import (
 	"github.com/crmbatch/crmbatch/crm"
 	"github.com/crmbatch/crmbatch/fault"
 	"github.com/crmbatch/crmbatch/kind"
-	"github.com/crmbatch/crmbatch/lineage"
 	"github.com/crmbatch/crmbatch/pacer"
 )
 
@@ -26,9 +25,9 @@ type executor struct {
 	// intend records durably that items are about to be sent, with a note
 	// (see Item.Note), and returns the call's transaction reference.
 	intend func(items []kind.Item, note string) (string, error)
-	// past marks the uncertain rows whose lanes the run moved past what
-	// their call knew (nil = none: a session's reads).
-	past *lineage.LanesPast
+	// moved marks an uncertain row whose lanes a call may have changed since
+	// its own (Item.MovedOn; nil = none: a session's reads).
+	moved func(it *kind.Item)
 	// claim claims the entities of items that must not be done twice across
 	// runs and returns the results of the rows it could not claim (nil = the
 	// kind has no such entities).
@@ -302,3 +301,12 @@ func (x *executor) Throttled() {
 
 // Memory is what the run knows of the server between calls.
 func (x *executor) Memory() *kind.Memory { return &x.memory }
+
+// markMoved is told of each row as it is about to be sent, after the earlier
+// rows of its lanes: an uncertain row whose lanes a call of any run may have
+// changed since its own is marked MovedOn.
+func (x *executor) markMoved(it *kind.Item) {
+	if x.moved != nil && it.Uncertain && len(it.Lanes) > 0 {
+		x.moved(it)
+	}
+}

@@ -149,9 +149,11 @@ type Item struct {
 	// unchanged), a subscription's state before the call.
 	Uncertain bool
 	Note      string
-	// MovedOn says the run that sent it ended it unknown and then sent
-	// a later call of its lanes, which may have moved what it changed: a
-	// read-back of its customer proves nothing of it either way.
+	// Since is the ledger's intent of the uncertain row's last call (0 =
+	// not known). MovedOn says a call of its lanes came after that one and
+	// may have changed them: a read-back of its customer proves nothing of
+	// it either way.
+	Since   int64
 	MovedOn bool
 	// Taken is the claim on the row's entity that this run took over from a
 	// run that stopped before it knew what came of it (see claimer).

@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -33,6 +34,9 @@ type Ledger struct {
 	db *sql.DB
 	mu sync.Mutex
 	id string
+	// lanesFrom is the newest call whose lanes are not recorded: the ledger
+	// was written by a crmbatch that did not record them (layout 3 or older).
+	lanesFrom int64
 	// inserts are the prepared INSERTs of outcomes, by shape and number of
 	// rows (see insertOf): parsing the SQL cost a third of recording a
 	// call's outcomes. Guarded by mu.
@@ -108,17 +112,23 @@ CREATE TABLE IF NOT EXISTS outcomes (
 	ekey     INTEGER NOT NULL DEFAULT 0,
 	PRIMARY KEY (run_id, seq)
 ) WITHOUT ROWID;
-` + passedTable
+` + laneCallsTable
 
-// passedTable holds the rows a run ended unknown and then went past: it sent
-// a later call of their lanes (their customer), so what a read-back shows of
-// the customer may be that call's work, not theirs.
-const passedTable = `
-CREATE TABLE IF NOT EXISTS passed (
+// laneCallsTable holds, for each call of a row on a lane (a customer of a
+// CRM.COM), the call's intent: a read-back of a row whose answer was lost
+// proves something only if no call of its lanes that may have changed them
+// came after its own (MovedSince).
+const laneCallsTable = `
+CREATE TABLE IF NOT EXISTS lane_calls (
+	lane   INTEGER NOT NULL, -- LaneKey of the endpoint and the lane
+	intent INTEGER NOT NULL, -- intents.id of the call
 	run_id TEXT NOT NULL,
 	seq    INTEGER NOT NULL,
-	PRIMARY KEY (run_id, seq)
+	ekey   INTEGER NOT NULL,
+	moved  INTEGER NOT NULL, -- 1: the row was sent again after a call of its lanes had moved them
+	PRIMARY KEY (lane, intent, seq)
 ) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS lane_calls_moved ON lane_calls(run_id) WHERE moved = 1;
 `
 
 // upgrades bring a ledger of an older layout to schemaVersion; index i upgrades
@@ -135,9 +145,9 @@ var upgrades = []string{
 	 ALTER TABLE runs ADD COLUMN results TEXT NOT NULL DEFAULT '';
 	 ALTER TABLE runs ADD COLUMN failures TEXT NOT NULL DEFAULT '';
 	 ALTER TABLE runs ADD COLUMN abandoned TEXT NOT NULL DEFAULT '';`,
-	// Layout 3 did not record which unknown rows a run went past: each one
-	// counts as passed, as layout 3's crmbatch took them.
-	passedTable + `INSERT OR IGNORE INTO passed (run_id, seq) SELECT run_id, seq FROM outcomes WHERE status = 'unknown';`,
+	// Layout 3 recorded no lanes: its calls are older than meta's lanes_from
+	// (set in migrate), and a call that old may have been followed by any.
+	laneCallsTable,
 }
 
 // ErrDamaged is returned by Open for a ledger file that exists but holds no
@@ -503,7 +513,11 @@ func (l *Ledger) migrate(path string, existed bool) error {
 			return fmt.Errorf("ledger %s: upgrading from schema %d: %w", path, v, err)
 		}
 	}
-	if _, err := l.db.Exec(schema + fmt.Sprintf("PRAGMA user_version = %d;", schemaVersion)); err != nil {
+	if _, err := l.db.Exec(schema + fmt.Sprintf("PRAGMA user_version = %d;", schemaVersion) +
+		`INSERT OR IGNORE INTO meta (key, value) SELECT 'lanes_from', COALESCE(MAX(rowid), 0) FROM intents;`); err != nil {
+		return fmt.Errorf("ledger %s: %w", path, err)
+	}
+	if err := l.db.QueryRow(`SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'lanes_from'`).Scan(&l.lanesFrom); err != nil {
 		return fmt.Errorf("ledger %s: %w", path, err)
 	}
 	err := l.db.QueryRow(`SELECT value FROM meta WHERE key = 'ledger_id'`).Scan(&l.id)
@@ -755,11 +769,14 @@ func likeEscape(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
 
-// UnknownRows returns, for a run, the effect key of each row whose outcome
-// is unknown, by the row's number (Outcome.Row): what a failures report of
-// the run, which carries each row's number, needs to read its rows back.
-func (l *Ledger) UnknownRows(ctx context.Context, runID string) (map[int]uint64, error) {
-	rows, err := l.db.QueryContext(ctx, `SELECT row, ekey FROM outcomes WHERE run_id = ? AND status = 'unknown' AND ekey != 0`, runID)
+// RetriedRows returns, for a run, the effect key of each row whose outcome is
+// unknown or failed, by the row's number (Outcome.Row): what a failures report
+// of the run, which carries each row's number, needs to send its rows as the
+// run's own (a repeated action counted in the first file, not in the report,
+// whose own count would name an earlier repeat, done) and to read back those
+// that may have been applied.
+func (l *Ledger) RetriedRows(ctx context.Context, runID string) (map[int]uint64, error) {
+	rows, err := l.db.QueryContext(ctx, `SELECT row, ekey FROM outcomes WHERE run_id = ? AND status IN ('unknown', 'failed') AND ekey != 0`, runID)
 	if err != nil {
 		return nil, fmt.Errorf("ledger: %w", err)
 	}
@@ -888,10 +905,9 @@ func (l *Ledger) Record(ctx context.Context, runID string, outs []Outcome) (err 
 // outcome may have been applied. One call's rows are one record, so that a call
 // of 1000 rows costs one small write. It returns the call's transaction
 // reference: reference when the call replays an earlier intent, else one made
-// of the ledger's id and the intent's number, unique across ledgers. passed are
-// the rows the call moves past (see Progress.Passed): recorded in the same
-// write, before the call is sent.
-func (l *Ledger) Intend(ctx context.Context, runID string, seqs []int, ekeys []uint64, reference string, passed []int) (_ string, err error) {
+// of the ledger's id and the intent's number, unique across ledgers. lanes are
+// the call's rows' lanes, recorded with it for MovedSince.
+func (l *Ledger) Intend(ctx context.Context, runID string, seqs []int, ekeys []uint64, reference string, lanes Lanes) (_ string, err error) {
 	defer func() { err = l.written(err) }()
 	if err := l.check(); err != nil {
 		return "", err
@@ -915,9 +931,17 @@ func (l *Ledger) Intend(ctx context.Context, runID string, seqs []int, ekeys []u
 	if err != nil {
 		return "", fmt.Errorf("ledger: %w", err)
 	}
-	for _, seq := range passed {
-		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO passed (run_id, seq) VALUES (?, ?)`, runID, seq); err != nil {
-			return "", fmt.Errorf("ledger: %w", err)
+	for i, keys := range lanes.Keys {
+		var ekey uint64
+		if i < len(ekeys) {
+			ekey = ekeys[i]
+		}
+		moved := i < len(lanes.Moved) && lanes.Moved[i]
+		for _, lane := range keys {
+			if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO lane_calls (lane, intent, run_id, seq, ekey, moved) VALUES (?, ?, ?, ?, ?, ?)`,
+				int64(lane), id, runID, seqs[i], int64(ekey), moved); err != nil {
+				return "", fmt.Errorf("ledger: %w", err)
+			}
 		}
 	}
 	if err := tx.Commit(); err != nil {
@@ -929,29 +953,47 @@ func (l *Ledger) Intend(ctx context.Context, runID string, seqs []int, ekeys []u
 	return reference, nil
 }
 
-// Unpass takes back the passes of rows (see Progress.Passed) that the call
-// which passed them certainly did not change: it failed.
-func (l *Ledger) Unpass(ctx context.Context, runID string, seqs []int) (err error) {
-	defer func() { err = l.written(err) }()
-	if err := l.check(); err != nil {
-		return err
+// Lanes are the lanes of a call's rows: Keys[i] the LaneKeys of row i (nil =
+// none), Moved[i] whether row i, uncertain, was sent again although a call of
+// its lanes had moved them since its own (MovedSince): once moved, a row stays
+// so (Progress.Moved).
+type Lanes struct {
+	Keys  [][]uint64
+	Moved []bool
+}
+
+// LaneKey is the key of a lane (a customer) of the CRM.COM at endpoint (its
+// canonical form) in lane_calls: FNV-1a of both.
+func LaneKey(endpoint, lane string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(endpoint))
+	h.Write([]byte{0})
+	h.Write([]byte(lane))
+	return h.Sum64()
+}
+
+// MovedSince reports whether a call of the lanes may have changed them after
+// the call of intent since (a row's call whose answer was lost): a call of
+// any run recorded since then, but one whose every row of those lanes
+// failed (certainly applied nothing). A call older than the ledger's record
+// of lanes (since 0, or a call a crmbatch of layout 3 made) may have been
+// followed by any: it counts as moved.
+func (l *Ledger) MovedSince(ctx context.Context, lanes []uint64, since int64) (bool, error) {
+	if since <= l.lanesFrom {
+		return true, nil
 	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	tx, err := l.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("ledger: %w", err)
-	}
-	defer tx.Rollback()
-	for _, seq := range seqs {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM passed WHERE run_id = ? AND seq = ?`, runID, seq); err != nil {
-			return fmt.Errorf("ledger: %w", err)
+	for _, lane := range lanes {
+		var n int
+		err := l.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM lane_calls c LEFT JOIN outcomes o ON o.run_id = c.run_id AND o.seq = c.seq
+			WHERE c.lane = ? AND c.intent > ? AND (o.status IS NULL OR o.status != 'failed')`, int64(lane), since).Scan(&n)
+		if err != nil {
+			return true, fmt.Errorf("ledger: %w", err)
+		}
+		if n > 0 {
+			return true, nil
 		}
 	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("ledger: %w", err)
-	}
-	return nil
+	return false, nil
 }
 
 func (l *Ledger) reference(intent int64) string {
@@ -964,12 +1006,11 @@ func (l *Ledger) reference(intent int64) string {
 type Progress struct {
 	Done      Seqs
 	Uncertain map[int]string
-	// Passed are the uncertain rows whose lanes (their customer) the run
-	// moved past what their call knew: it ended them unknown and then sent a
-	// later call of their lanes, or it sent them after a call of their lanes
-	// that their recorded state before does not know of. What a read-back
-	// shows of them may be that other call's work.
-	Passed map[int]bool
+	// Since is the intent of each uncertain row's last call: a read-back of
+	// the row is proof only if no call of its lanes came after (MovedSince),
+	// and it never was moved so before (Moved).
+	Since map[int]int64
+	Moved map[int]bool
 }
 
 // Seqs is a set of rows (their seq), a bit a row: what a run of 10 million
@@ -1002,7 +1043,7 @@ func (s *Seqs) Len() int { return s.n }
 
 // RunProgress reads what an unfinished run did, to resume it.
 func (l *Ledger) RunProgress(ctx context.Context, runID string) (Progress, error) {
-	p := Progress{Uncertain: map[int]string{}, Passed: map[int]bool{}}
+	p := Progress{Uncertain: map[int]string{}, Since: map[int]int64{}, Moved: map[int]bool{}}
 	rows, err := l.db.QueryContext(ctx, `SELECT seq, status FROM outcomes WHERE run_id = ?`, runID)
 	if err != nil {
 		return p, fmt.Errorf("ledger: %w", err)
@@ -1022,10 +1063,10 @@ func (l *Ledger) RunProgress(ctx context.Context, runID string) (Progress, error
 		}
 	}
 	rows.Close()
-	err = l.intents(ctx, `WHERE run_id = ?`, []any{runID}, func(_ string, seqs []int, _ []uint64, ref string) {
+	err = l.intents(ctx, `WHERE run_id = ?`, []any{runID}, func(id int64, _ string, seqs []int, _ []uint64, ref string) {
 		for _, seq := range seqs {
 			if !p.Done.Has(seq) {
-				p.Uncertain[seq] = ref
+				p.Uncertain[seq], p.Since[seq] = ref, id
 			}
 		}
 	})
@@ -1037,39 +1078,23 @@ func (l *Ledger) RunProgress(ctx context.Context, runID string) (Progress, error
 			p.Uncertain[seq] = ""
 		}
 	}
-	passed, err := l.passedRows(ctx, `WHERE run_id = ?`, runID)
-	for seq := range passed[runID] {
-		if _, ok := p.Uncertain[seq]; ok {
-			p.Passed[seq] = true
-		}
-	}
-	return p, err
-}
-
-// passedRows reads the rows of the passed table that match where, run by run.
-func (l *Ledger) passedRows(ctx context.Context, where string, args ...any) (map[string]map[int]bool, error) {
-	rows, err := l.db.QueryContext(ctx, `SELECT run_id, seq FROM passed `+where, args...)
+	moved, err := l.db.QueryContext(ctx, `SELECT DISTINCT seq FROM lane_calls WHERE run_id = ? AND moved = 1`, runID)
 	if err != nil {
-		return nil, fmt.Errorf("ledger: %w", err)
+		return p, fmt.Errorf("ledger: %w", err)
 	}
-	defer rows.Close()
-	passed := map[string]map[int]bool{}
-	for rows.Next() {
-		var run string
+	defer moved.Close()
+	for moved.Next() {
 		var seq int
-		if err := rows.Scan(&run, &seq); err != nil {
-			return nil, fmt.Errorf("ledger: %w", err)
+		if err := moved.Scan(&seq); err != nil {
+			return p, fmt.Errorf("ledger: %w", err)
 		}
-		if passed[run] == nil {
-			passed[run] = map[int]bool{}
-		}
-		passed[run][seq] = true
+		p.Moved[seq] = true
 	}
-	return passed, rows.Err()
+	return p, moved.Err()
 }
 
 // intents calls fn with the rows and reference of each intent that matches where.
-func (l *Ledger) intents(ctx context.Context, where string, args []any, fn func(run string, seqs []int, ekeys []uint64, ref string)) error {
+func (l *Ledger) intents(ctx context.Context, where string, args []any, fn func(id int64, run string, seqs []int, ekeys []uint64, ref string)) error {
 	rows, err := l.db.QueryContext(ctx, `SELECT rowid, run_id, seqs, COALESCE(ekeys, x''), reference FROM intents `+where+` ORDER BY rowid`, args...)
 	if err != nil {
 		return fmt.Errorf("ledger: %w", err)
@@ -1096,7 +1121,7 @@ func (l *Ledger) intents(ctx context.Context, where string, args []any, fn func(
 		if ref == "" {
 			ref = l.reference(id)
 		}
-		fn(run, seqs, unpackKeys(keys), ref)
+		fn(id, run, seqs, unpackKeys(keys), ref)
 	}
 	return rows.Err()
 }
@@ -1106,21 +1131,19 @@ func (l *Ledger) intents(ctx context.Context, where string, args []any, fn func(
 type Earlier struct {
 	Done      map[uint64]DoneKey
 	Uncertain map[uint64]string // effect key → transaction reference of its call
-	// Passed are the uncertain effects a run ended unknown and then
-	// went past (see Progress.Passed).
-	Passed map[uint64]bool
+	// Since is the intent of each uncertain effect's last call, and Moved
+	// the effects once sent again after a call of their lanes had moved them
+	// (see Progress).
+	Since map[uint64]int64
+	Moved map[uint64]bool
 }
 
 // LineageProgress reads what the runs of a lineage did, but the run except
 // (the run being resumed, whose rows RunProgress reads: holding them twice
 // took ~100 bytes a row).
 func (l *Ledger) LineageProgress(ctx context.Context, lineage, except string) (Earlier, error) {
-	e := Earlier{Done: map[uint64]DoneKey{}, Uncertain: map[uint64]string{}, Passed: map[uint64]bool{}}
-	passed, err := l.passedRows(ctx, `WHERE run_id IN (SELECT id FROM runs WHERE lineage = ? AND id != ?)`, lineage, except)
-	if err != nil {
-		return e, err
-	}
-	rows, err := l.db.QueryContext(ctx, `SELECT o.ekey, o.status, o.run_id, o.seq, o.recorded, o.message FROM outcomes o JOIN runs r ON r.id = o.run_id
+	e := Earlier{Done: map[uint64]DoneKey{}, Uncertain: map[uint64]string{}, Since: map[uint64]int64{}, Moved: map[uint64]bool{}}
+	rows, err := l.db.QueryContext(ctx, `SELECT o.ekey, o.status, o.run_id, o.recorded, o.message FROM outcomes o JOIN runs r ON r.id = o.run_id
 		WHERE r.lineage = ? AND o.run_id != ? AND o.ekey != 0 ORDER BY o.recorded`, lineage, except)
 	if err != nil {
 		return e, fmt.Errorf("ledger: %w", err)
@@ -1129,9 +1152,8 @@ func (l *Ledger) LineageProgress(ctx context.Context, lineage, except string) (E
 	for rows.Next() {
 		var key int64
 		var status, run, msg string
-		var seq int
 		var rec int64
-		if err := rows.Scan(&key, &status, &run, &seq, &rec, &msg); err != nil {
+		if err := rows.Scan(&key, &status, &run, &rec, &msg); err != nil {
 			rows.Close()
 			return e, fmt.Errorf("ledger: %w", err)
 		}
@@ -1140,7 +1162,6 @@ func (l *Ledger) LineageProgress(ctx context.Context, lineage, except string) (E
 		case "ok":
 			e.Done[k] = DoneKey{RunID: run, Recorded: time.UnixMilli(rec)}
 			delete(e.Uncertain, k)
-			delete(e.Passed, k)
 		case "skipped":
 			if _, ok := e.Done[k]; !ok {
 				e.Done[k] = DoneKey{RunID: run, Recorded: time.UnixMilli(rec), Detail: msg}
@@ -1149,24 +1170,36 @@ func (l *Ledger) LineageProgress(ctx context.Context, lineage, except string) (E
 			if _, ok := e.Uncertain[k]; !ok {
 				e.Uncertain[k] = "" // no intent note known yet; an intent below may give one
 			}
-			if passed[run][seq] {
-				e.Passed[k] = true
-			}
 		}
 		final[k] = status != "unknown"
 	}
 	rows.Close()
-	err = l.intents(ctx, `WHERE run_id IN (SELECT id FROM runs WHERE lineage = ? AND id != ?)`, []any{lineage, except}, func(run string, seqs []int, keys []uint64, ref string) {
-		for i, k := range keys {
+	err = l.intents(ctx, `WHERE run_id IN (SELECT id FROM runs WHERE lineage = ? AND id != ?)`, []any{lineage, except}, func(id int64, _ string, _ []int, keys []uint64, ref string) {
+		for _, k := range keys {
 			if _, done := e.Done[k]; !done && !final[k] {
-				e.Uncertain[k] = ref
-				if i < len(seqs) && passed[run][seqs[i]] {
-					e.Passed[k] = true // sent after a call of its lanes, and no answer
-				}
+				e.Uncertain[k], e.Since[k] = ref, id
 			}
 		}
 	})
-	return e, err
+	if err != nil {
+		return e, err
+	}
+	moved, err := l.db.QueryContext(ctx, `SELECT DISTINCT ekey FROM lane_calls
+		WHERE moved = 1 AND run_id IN (SELECT id FROM runs WHERE lineage = ? AND id != ?)`, lineage, except)
+	if err != nil {
+		return e, fmt.Errorf("ledger: %w", err)
+	}
+	defer moved.Close()
+	for moved.Next() {
+		var k int64
+		if err := moved.Scan(&k); err != nil {
+			return e, fmt.Errorf("ledger: %w", err)
+		}
+		if _, ok := e.Uncertain[uint64(k)]; ok {
+			e.Moved[uint64(k)] = true
+		}
+	}
+	return e, moved.Err()
 }
 
 // Candidates are the runs on endpoint of job kind job whose input had this path

@@ -102,7 +102,7 @@ func TestProgressOfAStoppedRun(t *testing.T) {
 	defer l.Close()
 	ctx := context.Background()
 	for _, seqs := range [][]int{{0, 1, 2}, {7, 3, 900000}, {5}} {
-		if _, err := l.Intend(ctx, "r", seqs, nil, "", nil); err != nil {
+		if _, err := l.Intend(ctx, "r", seqs, nil, "", ledger.Lanes{}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -206,8 +206,8 @@ type History struct {
 	Edits    string          // the run whose file this one is an edit of, for the log
 	// retries names the run whose failures report this file is ("" = none);
 	// retried gives, by row number in the first file, the effect key of each
-	// of its rows whose outcome was unknown there, to be read back as that
-	// run's job would.
+	// of its rows whose outcome was unknown or failed there: sent as that
+	// run's rows, and read back as its job would.
 	retries string
 	retried map[int]uint64
 }
@@ -352,7 +352,7 @@ func (h *History) retryOf(ctx context.Context, led *ledger.Ledger, id Identity, 
 	if h.Earlier, err = led.LineageProgress(ctx, w.Lineage, ""); err != nil {
 		return "", err
 	}
-	if h.retried, err = led.UnknownRows(ctx, w.ID); err != nil {
+	if h.retried, err = led.RetriedRows(ctx, w.ID); err != nil {
 		return "", err
 	}
 	h.retries = w.ID
@@ -567,15 +567,15 @@ func (h History) Item(r *jobfile.Row, k *kind.Kind) (kind.Item, *kind.Result) {
 		it.EKey = key
 	}
 	if note, ok := h.Progress.Uncertain[r.Seq]; ok {
-		it.Uncertain, it.Note, it.MovedOn = true, note, h.Progress.Passed[r.Seq]
+		it.Uncertain, it.Note, it.Since, it.MovedOn = true, note, h.Progress.Since[r.Seq], h.Progress.Moved[r.Seq]
 	}
 	if d, ok := h.Earlier.Done[it.EKey]; ok {
 		done := doneEarlier(d)
 		return it, &done
 	}
 	if note, ok := h.Earlier.Uncertain[it.EKey]; ok {
-		it.Uncertain, it.Note = true, note
-		it.MovedOn = it.MovedOn || h.Earlier.Passed[it.EKey]
+		it.Uncertain, it.Note, it.Since = true, note, h.Earlier.Since[it.EKey]
+		it.MovedOn = it.MovedOn || h.Earlier.Moved[it.EKey]
 	}
 	if it.Uncertain && it.Note != "" && !k.Sequential {
 		it.Key = "replay\x00" + it.Note
