@@ -37,7 +37,7 @@ func execute(parent context.Context, cfg Config, j *jobfile.File, led *ledger.Le
 		for i, it := range items {
 			seqs[i], keys[i] = it.Seq, it.EKey
 		}
-		lanes := ledger.Lanes{Keys: laneKeys(endpoint, items)}
+		lanes := ledger.Lanes{Keys: laneKeys(endpoint, items), At: cfg.Now()}
 		if lanes.Keys != nil {
 			lanes.Moved = make([]bool, len(items))
 			for i, it := range items {

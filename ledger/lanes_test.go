@@ -32,16 +32,17 @@ func TestMovedSince(t *testing.T) {
 		}
 		return r.ID
 	}
-	at := time.UnixMilli(1765000000000)
-	// call records a call of one row on lane and its outcome ("" = none),
-	// and returns the call's intent (from the run's progress).
+	clock := time.UnixMilli(1765000000000)
+	tick := func() time.Time { clock = clock.Add(time.Second); return clock }
+	// call records a call of one row on lane and, a second later, its
+	// outcome ("" = none yet), and returns the call's intent.
 	call := func(runID string, seq int, lane uint64, status string) int64 {
 		t.Helper()
-		if _, err := l.Intend(ctx, runID, []int{seq}, []uint64{uint64(1000 + seq)}, "", ledger.Lanes{Keys: [][]uint64{{lane}}}); err != nil {
+		if _, err := l.Intend(ctx, runID, []int{seq}, []uint64{uint64(1000 + seq)}, "", ledger.Lanes{Keys: [][]uint64{{lane}}, At: tick()}); err != nil {
 			t.Fatal(err)
 		}
 		if status != "" {
-			if err := l.Record(ctx, runID, []ledger.Outcome{{Seq: seq, Row: seq + 2, Status: status, Attempts: 1, EKey: uint64(1000 + seq), Recorded: at}}); err != nil {
+			if err := l.Record(ctx, runID, []ledger.Outcome{{Seq: seq, Row: seq + 2, Status: status, Attempts: 1, EKey: uint64(1000 + seq), Recorded: tick()}}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -70,14 +71,33 @@ func TestMovedSince(t *testing.T) {
 	call(r1, 1, c1, "failed") // the next row refused: it moved nothing
 	call(r1, 2, c2, "ok")     // another customer
 	check("a refused call and another customer's", c1, lost, false)
-	check("another endpoint's customer of the same name", other, lost, false)
-	call(r2, 0, c1, "ok") // another run applied a call of C1
-	check("a later call of another run", c1, lost, true)
+	elsewhere := call(r2, 5, other, "unknown") // the same name at another endpoint
+	call(r1, 4, c1, "ok")
+	check("another endpoint's customer of the same name", other, elsewhere, false)
+	check("a later call of the same run", c1, lost, true)
 	inflight := call(r2, 1, c2, "") // C2: no answer yet
 	check("its own call is not after it", c2, inflight, false)
 	call(r1, 3, c2, "") // a later call of C2 without an answer
 	check("a later call without an answer", c2, inflight, true)
 	check("a call of no known intent", c1, 0, true)
+
+	// Another process's call, intended before a row's and answered after it
+	// was intended (or never), may have reached the server after it.
+	r3 := run("c")
+	c3 := ledger.LaneKey("https://crm.example/api", "customer\x00C3")
+	if _, err := l.Intend(ctx, r3, []int{0}, []uint64{3000}, "", ledger.Lanes{Keys: [][]uint64{{c3}}, At: tick()}); err != nil {
+		t.Fatal(err)
+	}
+	row := call(r1, 6, c3, "unknown")
+	check("another process's call in flight", c3, row, true)
+	if err := l.Record(ctx, r3, []ledger.Outcome{{Seq: 0, Row: 2, Status: "ok", Attempts: 1, EKey: 3000, Recorded: tick()}}); err != nil {
+		t.Fatal(err)
+	}
+	check("another process's call answered after the row's", c3, row, true)
+	c4 := ledger.LaneKey("https://crm.example/api", "customer\x00C4")
+	call(r3, 1, c4, "ok") // answered before the next row was intended
+	row = call(r1, 7, c4, "unknown")
+	check("another process's call answered before", c4, row, false)
 
 	// A row sent again once moved stays moved, in its run and its lineage.
 	if _, err := l.Intend(ctx, r2, []int{9}, []uint64{1009}, "", ledger.Lanes{Keys: [][]uint64{{c1}}, Moved: []bool{true}}); err != nil {

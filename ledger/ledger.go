@@ -46,7 +46,7 @@ type Ledger struct {
 }
 
 // schemaVersion is the ledger's layout, kept in SQLite's user_version.
-const schemaVersion = 4
+const schemaVersion = 5
 
 const schema = `
 CREATE TABLE IF NOT EXISTS meta (
@@ -125,6 +125,7 @@ CREATE TABLE IF NOT EXISTS lane_calls (
 	run_id TEXT NOT NULL,
 	seq    INTEGER NOT NULL,
 	ekey   INTEGER NOT NULL,
+	at     INTEGER NOT NULL, -- unix milliseconds, when the call was intended
 	moved  INTEGER NOT NULL, -- 1: the row was sent again after a call of its lanes had moved them
 	PRIMARY KEY (lane, intent, seq)
 ) WITHOUT ROWID;
@@ -145,9 +146,13 @@ var upgrades = []string{
 	 ALTER TABLE runs ADD COLUMN results TEXT NOT NULL DEFAULT '';
 	 ALTER TABLE runs ADD COLUMN failures TEXT NOT NULL DEFAULT '';
 	 ALTER TABLE runs ADD COLUMN abandoned TEXT NOT NULL DEFAULT '';`,
-	// Layout 3 recorded no lanes: its calls are older than meta's lanes_from
-	// (set in migrate), and a call that old may have been followed by any.
-	laneCallsTable,
+	// Layout 4 kept a table of rows passed, which layout 5's lane_calls
+	// replaces.
+	`SELECT 1;`,
+	// Layouts 4 and older recorded no lanes: their calls are older than
+	// meta's lanes_from (set in migrate), and a call that old may have been
+	// followed by any.
+	`DROP TABLE IF EXISTS passed;` + laneCallsTable,
 }
 
 // ErrDamaged is returned by Open for a ledger file that exists but holds no
@@ -938,8 +943,8 @@ func (l *Ledger) Intend(ctx context.Context, runID string, seqs []int, ekeys []u
 		}
 		moved := i < len(lanes.Moved) && lanes.Moved[i]
 		for _, lane := range keys {
-			if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO lane_calls (lane, intent, run_id, seq, ekey, moved) VALUES (?, ?, ?, ?, ?, ?)`,
-				int64(lane), id, runID, seqs[i], int64(ekey), moved); err != nil {
+			if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO lane_calls (lane, intent, run_id, seq, ekey, at, moved) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+				int64(lane), id, runID, seqs[i], int64(ekey), lanes.At.UnixMilli(), moved); err != nil {
 				return "", fmt.Errorf("ledger: %w", err)
 			}
 		}
@@ -956,10 +961,12 @@ func (l *Ledger) Intend(ctx context.Context, runID string, seqs []int, ekeys []u
 // Lanes are the lanes of a call's rows: Keys[i] the LaneKeys of row i (nil =
 // none), Moved[i] whether row i, uncertain, was sent again although a call of
 // its lanes had moved them since its own (MovedSince): once moved, a row stays
-// so (Progress.Moved).
+// so (Progress.Moved). At is when the call is intended, on the clock of the
+// outcomes' Recorded.
 type Lanes struct {
 	Keys  [][]uint64
 	Moved []bool
+	At    time.Time
 }
 
 // LaneKey is the key of a lane (a customer) of the CRM.COM at endpoint (its
@@ -974,18 +981,31 @@ func LaneKey(endpoint, lane string) uint64 {
 
 // MovedSince reports whether a call of the lanes may have changed them after
 // the call of intent since (a row's call whose answer was lost): a call of
-// any run recorded since then, but one whose every row of those lanes
-// failed (certainly applied nothing). A call older than the ledger's record
-// of lanes (since 0, or a call a crmbatch of layout 3 made) may have been
-// followed by any: it counts as moved.
+// any run intended after it, or one of another process intended before it and
+// answered after it was intended, or never (the order of intents is not the
+// order in which calls reach the server), unless the call failed (certainly
+// applied nothing). A call older than the ledger's record of lanes (since 0,
+// or a call a crmbatch of layout 4 or older made) may have been followed by
+// any: it counts as moved.
 func (l *Ledger) MovedSince(ctx context.Context, lanes []uint64, since int64) (bool, error) {
 	if since <= l.lanesFrom {
 		return true, nil
 	}
 	for _, lane := range lanes {
+		var run string
+		var at int64
+		err := l.db.QueryRowContext(ctx, `SELECT run_id, at FROM lane_calls WHERE lane = ? AND intent = ? LIMIT 1`, int64(lane), since).Scan(&run, &at)
+		if errors.Is(err, sql.ErrNoRows) {
+			return true, nil // the call recorded no such lane: nothing proves the lane still
+		}
+		if err != nil {
+			return true, fmt.Errorf("ledger: %w", err)
+		}
 		var n int
-		err := l.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM lane_calls c LEFT JOIN outcomes o ON o.run_id = c.run_id AND o.seq = c.seq
-			WHERE c.lane = ? AND c.intent > ? AND (o.status IS NULL OR o.status != 'failed')`, int64(lane), since).Scan(&n)
+		err = l.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM lane_calls c LEFT JOIN outcomes o ON o.run_id = c.run_id AND o.seq = c.seq
+			WHERE c.lane = ? AND (o.status IS NULL OR o.status != 'failed')
+			AND (c.intent > ? OR (c.intent < ? AND c.run_id != ? AND (o.recorded IS NULL OR o.recorded >= ?)))`,
+			int64(lane), since, since, run, at).Scan(&n)
 		if err != nil {
 			return true, fmt.Errorf("ledger: %w", err)
 		}
@@ -1162,6 +1182,11 @@ func (l *Ledger) LineageProgress(ctx context.Context, lineage, except string) (E
 		case "ok":
 			e.Done[k] = DoneKey{RunID: run, Recorded: time.UnixMilli(rec)}
 			delete(e.Uncertain, k)
+		case "failed":
+			// Sent again after a read-back showed it not applied, and
+			// refused: certainly not applied, it is uncertain no more.
+			delete(e.Uncertain, k)
+			delete(e.Since, k)
 		case "skipped":
 			if _, ok := e.Done[k]; !ok {
 				e.Done[k] = DoneKey{RunID: run, Recorded: time.UnixMilli(rec), Detail: msg}

@@ -301,8 +301,8 @@ func TestSchemaUpgrade(t *testing.T) {
 				t.Fatal(err)
 			}
 
-			if v := userVersion(t, filepath.Join(dir, ledger.FileName)); v != 4 {
-				t.Errorf("user_version %d after the upgrade, want 4", v)
+			if v := userVersion(t, filepath.Join(dir, ledger.FileName)); v != 5 {
+				t.Errorf("user_version %d after the upgrade, want 5", v)
 			}
 			// Opened again: nothing to upgrade, the same ledger.
 			l, err = ledger.Open(dir)

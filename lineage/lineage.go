@@ -297,7 +297,16 @@ func Place(ctx context.Context, o Options, led *ledger.Ledger, id Identity, j *j
 			return h, err
 		}
 		// Other runs of the lineage (an edit run meanwhile) may have done rows too.
-		h.Earlier, err = led.LineageProgress(ctx, lineage, prev.ID)
+		if h.Earlier, err = led.LineageProgress(ctx, lineage, prev.ID); err != nil {
+			return h, err
+		}
+		// A failures report's run, resumed: its rows are the first run's, as
+		// when it started (retryOf).
+		if w, ok, err := led.WroteFailures(ctx, id.Input, id.Name); err != nil || !ok || w.Lineage != lineage || w.ID == prev.ID {
+			return h, err
+		} else if h.retried, err = led.RetriedRows(ctx, w.ID); err == nil {
+			h.retries = w.ID
+		}
 		return h, err
 	case found && !prev.Finished.IsZero() && !o.Rerun && !o.SkipDone:
 		return h, alreadyRan(o, prev, editOf)
@@ -574,7 +583,9 @@ func (h History) Item(r *jobfile.Row, k *kind.Kind) (kind.Item, *kind.Result) {
 		return it, &done
 	}
 	if note, ok := h.Earlier.Uncertain[it.EKey]; ok {
-		it.Uncertain, it.Note, it.Since = true, note, h.Earlier.Since[it.EKey]
+		// The row's last call: a resumed run's may be newer than the
+		// lineage's, and the row's own calls are not moves of its lane.
+		it.Uncertain, it.Note, it.Since = true, note, max(it.Since, h.Earlier.Since[it.EKey])
 		it.MovedOn = it.MovedOn || h.Earlier.Moved[it.EKey]
 	}
 	if it.Uncertain && it.Note != "" && !k.Sequential {
