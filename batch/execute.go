@@ -31,7 +31,7 @@ func execute(parent context.Context, cfg Config, j *jobfile.File, led *ledger.Le
 	}
 	x.stop, x.readBefore = stop, cfg.ReadBefore
 	endpoint := lineage.CanonicalEndpoint(endpointOf(cfg))
-	x.intend = func(items []kind.Item, note string) (string, error) {
+	x.intend = func(items []kind.Item, note string) (string, int64, error) {
 		seqs := make([]int, len(items))
 		keys := make([]uint64, len(items))
 		for i, it := range items {
@@ -44,12 +44,12 @@ func execute(parent context.Context, cfg Config, j *jobfile.File, led *ledger.Le
 				lanes.Moved[i] = it.Uncertain && it.MovedOn
 			}
 		}
-		return led.Intend(context.WithoutCancel(parent), h.Run.ID, seqs, keys, note, lanes)
+		return led.IntendCall(context.WithoutCancel(parent), h.Run.ID, seqs, keys, note, lanes)
 	}
-	x.moved = func(it *kind.Item) {
+	x.moved = func(it kind.Item, since, now int64) bool {
 		// A failed read of the ledger counts as moved: the safe side.
-		moved, err := led.MovedSince(context.WithoutCancel(parent), laneKeys(endpoint, []kind.Item{*it})[0], it.Since)
-		it.MovedOn = it.MovedOn || moved || err != nil
+		moved, err := led.MovedSince(context.WithoutCancel(parent), laneKeys(endpoint, []kind.Item{it})[0], since, now)
+		return moved || err != nil
 	}
 	if j.Kind.Claims() {
 		x.claim = claimer(cfg, led, j.Kind, h.Run, lineage.CanonicalEndpoint(endpointOf(cfg)))

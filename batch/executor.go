@@ -24,10 +24,10 @@ type executor struct {
 	runID  string // the same when a stopped run is resumed
 	// intend records durably that items are about to be sent, with a note
 	// (see Item.Note), and returns the call's transaction reference.
-	intend func(items []kind.Item, note string) (string, error)
-	// moved marks an uncertain row whose lanes a call may have changed since
-	// its own (Item.MovedOn; nil = none: a session's reads).
-	moved func(it *kind.Item)
+	intend func(items []kind.Item, note string) (string, int64, error)
+	// moved says whether a call of the item's lanes may have changed them
+	// since the call of intent since (nil = never: a session's reads).
+	moved func(it kind.Item, since, now int64) bool
 	// claim claims the entities of items that must not be done twice across
 	// runs and returns the results of the rows it could not claim (nil = the
 	// kind has no such entities).
@@ -118,26 +118,26 @@ func (x *executor) call(ctx context.Context, k *kind.Kind, items []kind.Item) ([
 	if err != nil {
 		return nil, 0, err
 	}
-	ref, err := x.recordIntent(items, note)
+	in, err := x.recordIntent(items, note)
 	if err != nil {
 		return nil, 0, err
 	}
-	return k.Send(ctx, x, kind.Intent{Ref: ref, Note: note}, items)
+	return k.Send(ctx, x, in, items)
 }
 
 // recordIntent records durably that items are about to be sent, with note,
 // and returns the call's transaction reference (the note where nothing is
 // recorded: a session's reads).
-func (x *executor) recordIntent(items []kind.Item, note string) (string, error) {
+func (x *executor) recordIntent(items []kind.Item, note string) (kind.Intent, error) {
 	if x.intend == nil {
-		return note, nil
+		return kind.Intent{Ref: note, Note: note}, nil
 	}
-	ref, err := x.intend(items, note)
+	ref, id, err := x.intend(items, note)
 	if err != nil {
 		x.fail(err)
-		return "", fmt.Errorf("%w: %w", pacer.ErrStopped, err)
+		return kind.Intent{}, fmt.Errorf("%w: %w", pacer.ErrStopped, err)
 	}
-	return ref, nil
+	return kind.Intent{Ref: ref, Note: note, ID: id}, nil
 }
 
 func (x *executor) isolate(ctx context.Context, k *kind.Kind, items []kind.Item, attempts int, err error) []kind.Result {
@@ -306,7 +306,13 @@ func (x *executor) Memory() *kind.Memory { return &x.memory }
 // rows of its lanes: an uncertain row whose lanes a call of any run may have
 // changed since its own is marked MovedOn.
 func (x *executor) markMoved(it *kind.Item) {
-	if x.moved != nil && it.Uncertain && len(it.Lanes) > 0 {
-		x.moved(it)
+	if it.Uncertain && !it.MovedOn && x.Moved(context.Background(), *it, it.Since, 0) {
+		it.MovedOn = true
 	}
+}
+
+// Moved says whether a call of the item's lanes, of any run, may have changed them
+// since the call of intent since.
+func (x *executor) Moved(_ context.Context, it kind.Item, since, now int64) bool {
+	return x.moved != nil && len(it.Lanes) > 0 && x.moved(it, since, now)
 }

@@ -468,6 +468,7 @@ func (k *Kind) Send(ctx context.Context, x Executor, in Intent, items []Item) ([
 // Kind.Note said of it.
 type Intent struct {
 	Ref, Note string
+	ID        int64 // the ledger's number of the intent (0 = none recorded)
 }
 
 // CheckHeader refuses header columns the kind cannot use.
@@ -499,6 +500,11 @@ type Executor interface {
 	// the run does not know it (--read-before).
 	ReadBefore() bool
 	Memory() *Memory
+	// Moved says whether a call of the item's lanes (its customer), of any
+	// run, may have changed them since the call of intent since, the call of
+	// intent now (the row's own, being read back) aside: read back after that,
+	// its state proves nothing of it (ledger.MovedSince).
+	Moved(ctx context.Context, it Item, since, now int64) bool
 }
 
 // Memory is what a run knows of the server between its calls: the state of

@@ -339,6 +339,10 @@ func callSubscription(ctx context.Context, x Executor, in Intent, items []Item, 
 	it := items[0]
 	c.before, c.known = parseState(in.Note)
 	c.movedOn = it.Uncertain && it.MovedOn
+	c.item, c.since, c.intent = it, in.ID, in.ID
+	if it.Uncertain {
+		c.since = it.Since // its call was an earlier run's
+	}
 	attempts := 0
 	var err error
 	if it.Uncertain {
@@ -380,8 +384,11 @@ type subscriptionCall struct {
 	before    state // the state before the call's next attempt
 	known     bool  // before is known
 	created   *crm.CreatedSubscription
-	now       state  // the state last read back
-	movedOn   bool   // an earlier run ended the row unknown, then sent the customer's later rows
+	now       state // the state last read back
+	movedOn   bool  // a call of the customer may have changed it since the row's call
+	item      Item
+	since     int64  // the intent of the row's call (see Executor.Moved)
+	intent    int64  // the intent of this call
 	confirmed bool   // now proved the row applied
 	why       string // why it was read back: the answer lost, or the run stopped
 }
@@ -410,6 +417,11 @@ func (c *subscriptionCall) readBack(ctx context.Context) (bool, error) {
 		return false, err
 	}
 	c.now = after
+	// Asked after the read: a call of the customer by another process that
+	// reached the server before it is in the ledger by then.
+	if !c.movedOn && c.x.Moved(ctx, c.item, c.since, c.intent) {
+		c.movedOn = true
+	}
 	switch v := judge(c.action, c.before, c.known, after); v {
 	case verdictApplied:
 		if c.movedOn {
@@ -477,12 +489,12 @@ func (d *readBackDoubt) Error() string {
 	c := d.call
 	switch d.verdict {
 	case verdictMovedOn:
-		return fmt.Sprintf("%s; read back, the customer has %s, as if this row was not applied, but the run that sent it went on "+
-			"to the customer's later rows, which may have changed it since, so whether this row %s it cannot be told; check it in CRM.COM",
+		return fmt.Sprintf("%s; read back, the customer has %s, as if this row was not applied, but a later call of the customer "+
+			"(the customer's later rows, or another run's) may have changed it since, so whether this row %s it cannot be told; check it in CRM.COM",
 			c.why, c.now.describe(), pastOf(c.action))
 	case verdictMovedOnAsApplied:
-		return fmt.Sprintf("%s; read back, the customer has %s, as this row would leave it, but the run that sent it went on "+
-			"to the customer's later rows, which may have made it since, so whether this row %s it cannot be told; check it in CRM.COM",
+		return fmt.Sprintf("%s; read back, the customer has %s, as this row would leave it, but a later call of the customer "+
+			"(the customer's later rows, or another run's) may have made it since, so whether this row %s it cannot be told; check it in CRM.COM",
 			c.why, c.now.describe(), pastOf(c.action))
 	}
 	if d.verdict == verdictMayHaveBeen {

@@ -62,7 +62,7 @@ func TestMovedSince(t *testing.T) {
 	}
 	check := func(what string, lane uint64, since int64, want bool) {
 		t.Helper()
-		got, err := l.MovedSince(ctx, []uint64{lane}, since)
+		got, err := l.MovedSince(ctx, []uint64{lane}, since, 0)
 		if err != nil || got != want {
 			t.Errorf("%s: moved %v (%v), want %v", what, got, err, want)
 		}

@@ -152,7 +152,11 @@ var upgrades = []string{
 	// Layouts 4 and older recorded no lanes: their calls are older than
 	// meta's lanes_from (set in migrate), and a call that old may have been
 	// followed by any.
-	`DROP TABLE IF EXISTS passed;` + laneCallsTable,
+	// (A layout 4 build kept lane_calls without their times: they go, and
+	// lanes_from is set again, past them.)
+	`DROP TABLE IF EXISTS passed; DROP TABLE IF EXISTS lane_calls;
+	 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+	 DELETE FROM meta WHERE key = 'lanes_from';` + laneCallsTable,
 }
 
 // ErrDamaged is returned by Open for a ledger file that exists but holds no
@@ -912,10 +916,16 @@ func (l *Ledger) Record(ctx context.Context, runID string, outs []Outcome) (err 
 // reference: reference when the call replays an earlier intent, else one made
 // of the ledger's id and the intent's number, unique across ledgers. lanes are
 // the call's rows' lanes, recorded with it for MovedSince.
-func (l *Ledger) Intend(ctx context.Context, runID string, seqs []int, ekeys []uint64, reference string, lanes Lanes) (_ string, err error) {
+func (l *Ledger) Intend(ctx context.Context, runID string, seqs []int, ekeys []uint64, reference string, lanes Lanes) (string, error) {
+	ref, _, err := l.IntendCall(ctx, runID, seqs, ekeys, reference, lanes)
+	return ref, err
+}
+
+// IntendCall is Intend, and returns the intent's number too (see MovedSince).
+func (l *Ledger) IntendCall(ctx context.Context, runID string, seqs []int, ekeys []uint64, reference string, lanes Lanes) (_ string, id int64, err error) {
 	defer func() { err = l.written(err) }()
 	if err := l.check(); err != nil {
-		return "", err
+		return "", 0, err
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -927,14 +937,13 @@ func (l *Ledger) Intend(ctx context.Context, runID string, seqs []int, ekeys []u
 	}
 	tx, err := l.db.BeginTx(ctx, nil)
 	if err != nil {
-		return "", fmt.Errorf("ledger: %w", err)
+		return "", 0, fmt.Errorf("ledger: %w", err)
 	}
 	defer tx.Rollback()
-	var id int64
 	err = tx.QueryRowContext(ctx, `INSERT INTO intents (run_id, seqs, ekeys, reference) VALUES (?, ?, ?, ?) RETURNING rowid`,
 		runID, blob, packKeys(ekeys), reference).Scan(&id)
 	if err != nil {
-		return "", fmt.Errorf("ledger: %w", err)
+		return "", 0, fmt.Errorf("ledger: %w", err)
 	}
 	for i, keys := range lanes.Keys {
 		var ekey uint64
@@ -945,17 +954,17 @@ func (l *Ledger) Intend(ctx context.Context, runID string, seqs []int, ekeys []u
 		for _, lane := range keys {
 			if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO lane_calls (lane, intent, run_id, seq, ekey, at, moved) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 				int64(lane), id, runID, seqs[i], int64(ekey), lanes.At.UnixMilli(), moved); err != nil {
-				return "", fmt.Errorf("ledger: %w", err)
+				return "", 0, fmt.Errorf("ledger: %w", err)
 			}
 		}
 	}
 	if err := tx.Commit(); err != nil {
-		return "", fmt.Errorf("ledger: %w", err)
+		return "", 0, fmt.Errorf("ledger: %w", err)
 	}
 	if reference == "" {
 		reference = l.reference(id)
 	}
-	return reference, nil
+	return reference, id, nil
 }
 
 // Lanes are the lanes of a call's rows: Keys[i] the LaneKeys of row i (nil =
@@ -986,8 +995,9 @@ func LaneKey(endpoint, lane string) uint64 {
 // order in which calls reach the server), unless the call failed (certainly
 // applied nothing). A call older than the ledger's record of lanes (since 0,
 // or a call a crmbatch of layout 4 or older made) may have been followed by
-// any: it counts as moved.
-func (l *Ledger) MovedSince(ctx context.Context, lanes []uint64, since int64) (bool, error) {
+// any: it counts as moved. The call of intent except, the row's own now (a
+// read-back of it), does not count.
+func (l *Ledger) MovedSince(ctx context.Context, lanes []uint64, since, except int64) (bool, error) {
 	if since <= l.lanesFrom {
 		return true, nil
 	}
@@ -1003,9 +1013,9 @@ func (l *Ledger) MovedSince(ctx context.Context, lanes []uint64, since int64) (b
 		}
 		var n int
 		err = l.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM lane_calls c LEFT JOIN outcomes o ON o.run_id = c.run_id AND o.seq = c.seq
-			WHERE c.lane = ? AND (o.status IS NULL OR o.status != 'failed')
+			WHERE c.lane = ? AND c.intent != ? AND (o.status IS NULL OR o.status != 'failed')
 			AND (c.intent > ? OR (c.intent < ? AND c.run_id != ? AND (o.recorded IS NULL OR o.recorded >= ?)))`,
-			int64(lane), since, since, run, at).Scan(&n)
+			int64(lane), except, since, since, run, at).Scan(&n)
 		if err != nil {
 			return true, fmt.Errorf("ledger: %w", err)
 		}
@@ -1163,7 +1173,7 @@ type Earlier struct {
 // took ~100 bytes a row).
 func (l *Ledger) LineageProgress(ctx context.Context, lineage, except string) (Earlier, error) {
 	e := Earlier{Done: map[uint64]DoneKey{}, Uncertain: map[uint64]string{}, Since: map[uint64]int64{}, Moved: map[uint64]bool{}}
-	rows, err := l.db.QueryContext(ctx, `SELECT o.ekey, o.status, o.run_id, o.recorded, o.message FROM outcomes o JOIN runs r ON r.id = o.run_id
+	rows, err := l.db.QueryContext(ctx, `SELECT o.ekey, o.status, o.run_id, o.recorded, o.message, o.row FROM outcomes o JOIN runs r ON r.id = o.run_id
 		WHERE r.lineage = ? AND o.run_id != ? AND o.ekey != 0 ORDER BY o.recorded`, lineage, except)
 	if err != nil {
 		return e, fmt.Errorf("ledger: %w", err)
@@ -1173,14 +1183,15 @@ func (l *Ledger) LineageProgress(ctx context.Context, lineage, except string) (E
 		var key int64
 		var status, run, msg string
 		var rec int64
-		if err := rows.Scan(&key, &status, &run, &rec, &msg); err != nil {
+		var row int
+		if err := rows.Scan(&key, &status, &run, &rec, &msg, &row); err != nil {
 			rows.Close()
 			return e, fmt.Errorf("ledger: %w", err)
 		}
 		k := uint64(key)
 		switch status {
 		case "ok":
-			e.Done[k] = DoneKey{RunID: run, Recorded: time.UnixMilli(rec)}
+			e.Done[k] = DoneKey{RunID: run, Recorded: time.UnixMilli(rec), Row: row}
 			delete(e.Uncertain, k)
 		case "failed":
 			// Sent again after a read-back showed it not applied, and
@@ -1189,7 +1200,7 @@ func (l *Ledger) LineageProgress(ctx context.Context, lineage, except string) (E
 			delete(e.Since, k)
 		case "skipped":
 			if _, ok := e.Done[k]; !ok {
-				e.Done[k] = DoneKey{RunID: run, Recorded: time.UnixMilli(rec), Detail: msg}
+				e.Done[k] = DoneKey{RunID: run, Recorded: time.UnixMilli(rec), Detail: msg, Row: row}
 			}
 		case "unknown":
 			if _, ok := e.Uncertain[k]; !ok {
@@ -1308,6 +1319,7 @@ func (l *Ledger) ClaimAll(ctx context.Context, scope, runID string, claims []Cla
 type DoneKey struct {
 	RunID, Action, Detail string
 	Recorded              time.Time
+	Row                   int // the row's number in that run's file (0 = not known)
 }
 
 // Done says whether an entity (a charge number) of a kind was done by a run,

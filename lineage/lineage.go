@@ -578,7 +578,7 @@ func (h History) Item(r *jobfile.Row, k *kind.Kind) (kind.Item, *kind.Result) {
 	if note, ok := h.Progress.Uncertain[r.Seq]; ok {
 		it.Uncertain, it.Note, it.Since, it.MovedOn = true, note, h.Progress.Since[r.Seq], h.Progress.Moved[r.Seq]
 	}
-	if d, ok := h.Earlier.Done[it.EKey]; ok {
+	if d, ok := h.Earlier.Done[it.EKey]; ok && !h.otherRow(d, it) {
 		done := doneEarlier(d)
 		return it, &done
 	}
@@ -592,4 +592,14 @@ func (h History) Item(r *jobfile.Row, k *kind.Kind) (kind.Item, *kind.Result) {
 		it.Key = "replay\x00" + it.Note
 	}
 	return it, nil
+}
+
+// otherRow reports whether d, the effect done that a failures report's row
+// counts as its own, was another row's: the run whose failures report this
+// is did d on a row of another number. The report lists only rows that run
+// did not do, and a row it holds whose key the ledger does not give (invalid
+// there, or never sent) counts its action's repeats in the report, not in
+// the first file: it may take the key of an earlier repeat, done.
+func (h History) otherRow(d ledger.DoneKey, it kind.Item) bool {
+	return h.retries != "" && d.RunID == h.retries && d.Row != 0 && d.Row != it.Row
 }
