@@ -48,7 +48,7 @@ func execute(parent context.Context, cfg Config, j *jobfile.File, led *ledger.Le
 	}
 	x.moved = func(it kind.Item, since, now int64) bool {
 		// A failed read of the ledger counts as moved: the safe side.
-		moved, err := led.MovedSince(context.WithoutCancel(parent), laneKeys(endpoint, []kind.Item{it})[0], since, now)
+		moved, err := led.MovedSince(context.WithoutCancel(parent), laneKeys(endpoint, []kind.Item{it})[0], since, now, it.EKey)
 		return moved || err != nil
 	}
 	if j.Kind.Claims() {

@@ -62,12 +62,27 @@ func TestMovedSince(t *testing.T) {
 	}
 	check := func(what string, lane uint64, since int64, want bool) {
 		t.Helper()
-		got, err := l.MovedSince(ctx, []uint64{lane}, since, 0)
+		got, err := l.MovedSince(ctx, []uint64{lane}, since, 0, 0)
 		if err != nil || got != want {
 			t.Errorf("%s: moved %v (%v), want %v", what, got, err, want)
 		}
 	}
 	check("nothing since", c1, lost, false)
+	// The same effect sent by another run (its action, its customer) is no
+	// other call: the subscription's state refuses it twice.
+	same := run("same")
+	if _, err := l.Intend(ctx, same, []int{0}, []uint64{1000}, "", ledger.Lanes{Keys: [][]uint64{{c1}}, At: tick()}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := l.MovedSince(ctx, []uint64{c1}, lost, 0, 1000); err != nil || got {
+		t.Errorf("a call of the row's own effect: moved %v (%v), want false", got, err)
+	}
+	if got, err := l.MovedSince(ctx, []uint64{c1}, lost, 0, 0); err != nil || !got {
+		t.Errorf("another effect's call in flight: moved %v (%v), want true", got, err)
+	}
+	if err := l.Record(ctx, same, []ledger.Outcome{{Seq: 0, Row: 2, Status: "failed", Attempts: 1, EKey: 1000, Recorded: tick()}}); err != nil {
+		t.Fatal(err)
+	}
 	call(r1, 1, c1, "failed") // the next row refused: it moved nothing
 	call(r1, 2, c2, "ok")     // another customer
 	check("a refused call and another customer's", c1, lost, false)

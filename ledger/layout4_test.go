@@ -71,7 +71,7 @@ INSERT INTO meta (key, value) VALUES ('lanes_from', 0);`
 			if err != nil {
 				t.Fatal(err)
 			}
-			if moved, err := l.MovedSince(ctx, []uint64{c1}, p.Since[0], 0); err != nil || moved {
+			if moved, err := l.MovedSince(ctx, []uint64{c1}, p.Since[0], 0, 0); err != nil || moved {
 				t.Errorf("MovedSince of the only call: %v (%v), want false", moved, err)
 			}
 		})

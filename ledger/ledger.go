@@ -996,8 +996,10 @@ func LaneKey(endpoint, lane string) uint64 {
 // applied nothing). A call older than the ledger's record of lanes (since 0,
 // or a call a crmbatch of layout 4 or older made) may have been followed by
 // any: it counts as moved. The call of intent except, the row's own now (a
-// read-back of it), does not count.
-func (l *Ledger) MovedSince(ctx context.Context, lanes []uint64, since, except int64) (bool, error) {
+// read-back of it), does not count, nor does a call of the row's own effect
+// (ekey: the same action on the same customer, sent by another run of it),
+// which a subscription's state refuses to apply twice.
+func (l *Ledger) MovedSince(ctx context.Context, lanes []uint64, since, except int64, ekey uint64) (bool, error) {
 	if since <= l.lanesFrom {
 		return true, nil
 	}
@@ -1013,9 +1015,9 @@ func (l *Ledger) MovedSince(ctx context.Context, lanes []uint64, since, except i
 		}
 		var n int
 		err = l.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM lane_calls c LEFT JOIN outcomes o ON o.run_id = c.run_id AND o.seq = c.seq
-			WHERE c.lane = ? AND c.intent != ? AND (o.status IS NULL OR o.status != 'failed')
+			WHERE c.lane = ? AND c.intent != ? AND c.ekey != ? AND (o.status IS NULL OR o.status != 'failed')
 			AND (c.intent > ? OR (c.intent < ? AND c.run_id != ? AND (o.recorded IS NULL OR o.recorded >= ?)))`,
-			int64(lane), except, since, since, run, at).Scan(&n)
+			int64(lane), except, int64(ekey), since, since, run, at).Scan(&n)
 		if err != nil {
 			return true, fmt.Errorf("ledger: %w", err)
 		}

@@ -285,7 +285,7 @@ func TestSchemaUpgrade(t *testing.T) {
 			}
 			// Older layouts recorded no lanes: a call of theirs may have
 			// been followed by any, and its read-back proves nothing.
-			if moved, err := l.MovedSince(ctx, []uint64{ledger.LaneKey("https://crm.example/api", "customer\x00C1")}, p.Since[1], 0); !moved || err != nil {
+			if moved, err := l.MovedSince(ctx, []uint64{ledger.LaneKey("https://crm.example/api", "customer\x00C1")}, p.Since[1], 0, 0); !moved || err != nil {
 				t.Errorf("a call of the old layout: moved %v (%v), want true", moved, err)
 			}
 			done, ok, err := l.Done(ctx, "charges", "CH-1001")
