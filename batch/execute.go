@@ -30,27 +30,7 @@ func execute(parent context.Context, cfg Config, j *jobfile.File, led *ledger.Le
 		return done, err
 	}
 	x.stop, x.readBefore = stop, cfg.ReadBefore
-	endpoint := lineage.CanonicalEndpoint(endpointOf(cfg))
-	x.intend = func(items []kind.Item, note string) (string, int64, error) {
-		seqs := make([]int, len(items))
-		keys := make([]uint64, len(items))
-		for i, it := range items {
-			seqs[i], keys[i] = it.Seq, it.EKey
-		}
-		lanes := ledger.Lanes{Keys: laneKeys(endpoint, items), At: cfg.Now()}
-		if lanes.Keys != nil {
-			lanes.Moved = make([]bool, len(items))
-			for i, it := range items {
-				lanes.Moved[i] = it.Uncertain && it.MovedOn
-			}
-		}
-		return led.IntendCall(context.WithoutCancel(parent), h.Run.ID, seqs, keys, note, lanes)
-	}
-	x.moved = func(it kind.Item, since, now int64) bool {
-		// A failed read of the ledger counts as moved: the safe side.
-		moved, err := led.MovedSince(context.WithoutCancel(parent), laneKeys(endpoint, []kind.Item{it})[0], since, now, it.EKey)
-		return moved || err != nil
-	}
+	keepCallsIn(context.WithoutCancel(parent), cfg, led, h.Run.ID, x)
 	if j.Kind.Claims() {
 		x.claim = claimer(cfg, led, j.Kind, h.Run, lineage.CanonicalEndpoint(endpointOf(cfg)))
 	}
@@ -388,4 +368,30 @@ func laneKeys(endpoint string, items []kind.Item) [][]uint64 {
 		}
 	}
 	return keys
+}
+
+// keepCallsIn has x record each call's intent in led, for run runID, with its
+// rows' lanes, and ask led whether a row's lanes moved since its call.
+func keepCallsIn(ctx context.Context, cfg Config, led *ledger.Ledger, runID string, x *executor) {
+	endpoint := lineage.CanonicalEndpoint(endpointOf(cfg))
+	x.intend = func(items []kind.Item, note string) (string, int64, error) {
+		seqs := make([]int, len(items))
+		keys := make([]uint64, len(items))
+		for i, it := range items {
+			seqs[i], keys[i] = it.Seq, it.EKey
+		}
+		lanes := ledger.Lanes{Keys: laneKeys(endpoint, items), At: cfg.Now()}
+		if lanes.Keys != nil {
+			lanes.Moved = make([]bool, len(items))
+			for i, it := range items {
+				lanes.Moved[i] = it.Uncertain && it.MovedOn
+			}
+		}
+		return led.IntendCall(ctx, runID, seqs, keys, note, lanes)
+	}
+	x.moved = func(it kind.Item, since, now int64) bool {
+		// A failed read of the ledger counts as moved: the safe side.
+		moved, err := led.MovedSince(ctx, laneKeys(endpoint, []kind.Item{it})[0], since, now, it.EKey)
+		return moved || err != nil
+	}
 }

@@ -292,21 +292,7 @@ func Place(ctx context.Context, o Options, led *ledger.Ledger, id Identity, j *j
 	h := History{Edits: edits}
 	switch {
 	case found && prev.Finished.IsZero() && prev.JobKey == id.Key && !o.Fresh:
-		h.Run, h.Resumed = prev, true
-		if h.Progress, err = led.RunProgress(ctx, prev.ID); err != nil {
-			return h, err
-		}
-		// Other runs of the lineage (an edit run meanwhile) may have done rows too.
-		if h.Earlier, err = led.LineageProgress(ctx, lineage, prev.ID); err != nil {
-			return h, err
-		}
-		// A failures report's run, resumed: its rows are the first run's, as
-		// when it started (retryOf).
-		if w, ok, err := led.WroteFailures(ctx, id.Input, id.Name); err != nil || !ok || w.Lineage != lineage || w.ID == prev.ID {
-			return h, err
-		} else if h.retried, err = led.RetriedRows(ctx, w.ID); err == nil {
-			h.retries = w.ID
-		}
+		err := h.resume(ctx, led, prev, lineage, id)
 		return h, err
 	case found && !prev.Finished.IsZero() && !o.Rerun && !o.SkipDone:
 		return h, alreadyRan(o, prev, editOf)
@@ -334,6 +320,28 @@ func Place(ctx context.Context, o Options, led *ledger.Ledger, id Identity, j *j
 		err = lock(h.Run.Lineage)
 	}
 	return h, err
+}
+
+// resume goes on with prev, an unfinished run of lineage: what it did, what
+// the lineage's other runs did (an edit run meanwhile), and, when prev runs a
+// failures report, its rows' keys in the first file, as when it started
+// (retryOf).
+func (h *History) resume(ctx context.Context, led *ledger.Ledger, prev ledger.Run, lineage string, id Identity) (err error) {
+	h.Run, h.Resumed = prev, true
+	if h.Progress, err = led.RunProgress(ctx, prev.ID); err != nil {
+		return err
+	}
+	if h.Earlier, err = led.LineageProgress(ctx, lineage, prev.ID); err != nil {
+		return err
+	}
+	w, ok, err := led.WroteFailures(ctx, id.Input, id.Name)
+	if err != nil || !ok || w.Lineage != lineage || w.ID == prev.ID {
+		return err
+	}
+	if h.retried, err = led.RetriedRows(ctx, w.ID); err == nil {
+		h.retries = w.ID
+	}
+	return err
 }
 
 // retryOf finds the run whose failures report the job file is (by its path,
