@@ -159,7 +159,6 @@ func TestFixedInvalidRowOfFailuresReportIsSent(t *testing.T) {
 // which the ledger records before the read. The suspend must not be sent again.
 func TestCallOfAnotherProcessBetweenMovedCheckAndReadBack(t *testing.T) {
 	t.Parallel()
-	down := answer(http.StatusServiceUnavailable, refusal("UNAVAILABLE", "injected"))
 	arrived, release := make(chan struct{}), make(chan struct{})
 	var once sync.Once
 	held := func(next http.Handler, w http.ResponseWriter, r *http.Request) {
@@ -174,7 +173,7 @@ func TestCallOfAnotherProcessBetweenMovedCheckAndReadBack(t *testing.T) {
 	p := &phased{phases: []middleware{
 		byMethod(map[string]middleware{
 			"netflix/subscriptions/suspend": lost,
-			"netflix/subscriptions/show":    down,
+			"netflix/subscriptions/show":    unavailable,
 		}),
 		byMethod(map[string]middleware{"netflix/subscriptions/show": held}),
 	}}

@@ -17,7 +17,6 @@ import (
 // applied).
 func TestUnknownRowRetriedAfterTheCustomersLaterRows(t *testing.T) {
 	t.Parallel()
-	down := answer(http.StatusServiceUnavailable, refusal("UNAVAILABLE", "injected"))
 	for _, tc := range []struct {
 		name   string
 		rows   [][]string // the first data row ends unknown, the later ones ok
@@ -55,7 +54,7 @@ func TestUnknownRowRetriedAfterTheCustomersLaterRows(t *testing.T) {
 			rows: [][]string{{"suspend", "pci003"}, {"unsuspend", "pci003"}},
 			faults: map[string]middleware{
 				"netflix/subscriptions/suspend": lost,
-				"netflix/subscriptions/show":    down,
+				"netflix/subscriptions/show":    unavailable,
 			},
 			failures: true,
 		},
@@ -64,7 +63,7 @@ func TestUnknownRowRetriedAfterTheCustomersLaterRows(t *testing.T) {
 			rows: [][]string{{"suspend", "pci004"}, {"unsuspend", "pci004"}},
 			faults: map[string]middleware{
 				"netflix/subscriptions/suspend": lost,
-				"netflix/subscriptions/show":    down,
+				"netflix/subscriptions/show":    unavailable,
 			},
 		},
 	} {
@@ -111,7 +110,6 @@ func TestUnknownRowRetriedAfterTheCustomersLaterRows(t *testing.T) {
 // later rows is still proven by its read-back.
 func TestUnknownRowNotConfirmedByTheCustomersLaterRows(t *testing.T) {
 	t.Parallel()
-	down := answer(http.StatusServiceUnavailable, refusal("UNAVAILABLE", "injected"))
 	for _, tc := range []struct {
 		name string
 		rows [][]string // row 2 (the suspend) ends unknown
@@ -146,7 +144,7 @@ func TestUnknownRowNotConfirmedByTheCustomersLaterRows(t *testing.T) {
 			}
 			h := &healable{mw: byMethod(map[string]middleware{
 				"netflix/subscriptions/suspend": steps(neverArrives, pass).serve,
-				"netflix/subscriptions/show":    down,
+				"netflix/subscriptions/show":    unavailable,
 			})}
 			sb, api := startBehind(t, sandbox.Options{}, h.serve)
 			rows := append([][]string{{"action", "billing_system_customer_identifier"}}, tc.rows...)
@@ -189,11 +187,10 @@ func TestUnknownRowNotConfirmedByTheCustomersLaterRows(t *testing.T) {
 // so in the failures report of that run too.
 func TestUnknownRowReadBackAfterAnEarlierRowResentAcrossRuns(t *testing.T) {
 	t.Parallel()
-	down := answer(http.StatusServiceUnavailable, refusal("UNAVAILABLE", "injected"))
 	h := &healable{mw: byMethod(map[string]middleware{
 		"netflix/subscriptions/unsuspend": answer(http.StatusOK, refusal("INJECTED", "injected refusal")),
 		"netflix/subscriptions/suspend":   lost,
-		"netflix/subscriptions/show":      down,
+		"netflix/subscriptions/show":      unavailable,
 	})}
 	sb, api := startBehind(t, sandbox.Options{}, h.serve)
 	rows := [][]string{{"action", "billing_system_customer_identifier"},
@@ -205,17 +202,13 @@ func TestUnknownRowReadBackAfterAnEarlierRowResentAcrossRuns(t *testing.T) {
 		return
 	}
 	h.heal()
-	retry := cfg
-	retry.Path = s.Reports.Failures
-	s = mustRun(t, retry)
+	s = failuresRun(t, cfg, s)
 	checkTruth(t, s, sb, subscriptionEffect, []rowWant{wantOK, wantUnknown})
 	if t.Failed() {
 		return
 	}
 	// The second run's failures report: the suspend alone. Its state before,
 	// as the second run recorded it, is the unsuspend's work: still no proof.
-	again := cfg
-	again.Path = s.Reports.Failures
-	s = mustRun(t, again)
+	s = failuresRun(t, cfg, s)
 	checkTruth(t, s, sb, subscriptionEffect, []rowWant{wantUnknown})
 }

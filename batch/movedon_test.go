@@ -34,16 +34,14 @@ func (p *phased) serve(next http.Handler, w http.ResponseWriter, r *http.Request
 // never sent a second time.
 func TestMovedOnRowKeepsItsPassWhenTheNextRowIsRefused(t *testing.T) {
 	t.Parallel()
-	down := answer(http.StatusServiceUnavailable, refusal("UNAVAILABLE", "injected"))
-	refused := answer(http.StatusOK, refusal("INJECTED", "injected refusal"))
 	p := &phased{phases: []middleware{
 		byMethod(map[string]middleware{
-			"netflix/subscriptions/unsuspend": refused,
+			"netflix/subscriptions/unsuspend": injectedRefusal,
 			"netflix/subscriptions/suspend":   lost,
-			"netflix/subscriptions/show":      down,
-			"netflix/subscriptions/cancel":    refused,
+			"netflix/subscriptions/show":      unavailable,
+			"netflix/subscriptions/cancel":    injectedRefusal,
 		}),
-		byMethod(map[string]middleware{"netflix/subscriptions/cancel": refused}),
+		byMethod(map[string]middleware{"netflix/subscriptions/cancel": injectedRefusal}),
 		pass,
 	}}
 	sb, api := startBehind(t, sandbox.Options{}, p.serve)
@@ -56,17 +54,13 @@ func TestMovedOnRowKeepsItsPassWhenTheNextRowIsRefused(t *testing.T) {
 		return
 	}
 	p.phase.Store(1)
-	retry := cfg
-	retry.Path = s.Reports.Failures
-	s = mustRun(t, retry)
+	s = failuresRun(t, cfg, s)
 	checkTruth(t, s, sb, subscriptionEffect, []rowWant{wantOK, wantUnknown, wantFailed("INJECTED")})
 	if t.Failed() {
 		return
 	}
 	p.phase.Store(2)
-	again := cfg
-	again.Path = s.Reports.Failures
-	s = mustRun(t, again)
+	s = failuresRun(t, cfg, s)
 	// The suspend was applied once, by the first run: it must stay unknown.
 	checkTruth(t, s, sb, subscriptionEffect, []rowWant{wantUnknown, wantOK})
 }
@@ -96,15 +90,13 @@ func parkedInLane() bool {
 // Not parallel: it waits for a run's goroutine to park in its lane, and
 // another test's run could park there too.
 func TestResumeSkipsARowThatMovedTheCustomerAfterAnUncertainRow(t *testing.T) {
-	down := answer(http.StatusServiceUnavailable, refusal("UNAVAILABLE", "injected"))
-	refused := answer(http.StatusOK, refusal("INJECTED", "injected refusal"))
 	ctx, interrupt := context.WithCancel(context.Background())
 	defer interrupt()
 	p := &phased{phases: []middleware{
 		byMethod(map[string]middleware{
-			"netflix/subscriptions/unsuspend": refused,
+			"netflix/subscriptions/unsuspend": injectedRefusal,
 			"netflix/subscriptions/suspend":   lost,
-			"netflix/subscriptions/show":      down,
+			"netflix/subscriptions/show":      unavailable,
 		}),
 		byMethod(map[string]middleware{
 			// The unsuspend applies and answers; the run is interrupted
@@ -165,21 +157,19 @@ func TestResumeSkipsARowThatMovedTheCustomerAfterAnUncertainRow(t *testing.T) {
 //
 // Not parallel: see TestResumeSkipsARowThatMovedTheCustomerAfterAnUncertainRow.
 func TestResumedRowKeepsThePassOfItsEarlierAttempt(t *testing.T) {
-	down := answer(http.StatusServiceUnavailable, refusal("UNAVAILABLE", "injected"))
-	refused := answer(http.StatusOK, refusal("INJECTED", "injected refusal"))
 	ctx, interrupt := context.WithCancel(context.Background())
 	defer interrupt()
 	p := &phased{phases: []middleware{
 		byMethod(map[string]middleware{
 			"netflix/subscriptions/suspend": lost,
-			"netflix/subscriptions/show":    down,
+			"netflix/subscriptions/show":    unavailable,
 			"netflix/subscriptions/unsuspend": func(next http.Handler, w http.ResponseWriter, r *http.Request) {
 				waitFor(t, "the cancel to wait for the unsuspend", parkedInLane)
 				interrupt()
 				next.ServeHTTP(w, r)
 			},
 		}),
-		byMethod(map[string]middleware{"netflix/subscriptions/cancel": refused}),
+		byMethod(map[string]middleware{"netflix/subscriptions/cancel": injectedRefusal}),
 		pass,
 	}}
 	sb, api := startBehind(t, sandbox.Options{}, p.serve)
@@ -202,9 +192,7 @@ func TestResumedRowKeepsThePassOfItsEarlierAttempt(t *testing.T) {
 		return
 	}
 	p.phase.Store(2)
-	retry := cfg
-	retry.Path = s.Reports.Failures
-	s = mustRun(t, retry)
+	s = failuresRun(t, cfg, s)
 	// The suspend was applied once, by the first run: it must stay unknown.
 	checkTruth(t, s, sb, subscriptionEffect, []rowWant{wantUnknown, wantOK})
 }
@@ -217,8 +205,7 @@ func TestResumedRowKeepsThePassOfItsEarlierAttempt(t *testing.T) {
 // ever applied it.
 func TestFailuresReportSendsARepeatedActionThatFailed(t *testing.T) {
 	t.Parallel()
-	refused := answer(http.StatusOK, refusal("INJECTED", "injected refusal"))
-	h := &healable{mw: atNth("netflix/subscriptions/suspend", "RK-1", 2, refused)}
+	h := &healable{mw: atNth("netflix/subscriptions/suspend", "RK-1", 2, injectedRefusal)}
 	sb, api := startBehind(t, sandbox.Options{}, h.serve)
 	rows := [][]string{{"action", "billing_system_customer_identifier"},
 		{"create", "RK-1"}, {"suspend", "RK-1"}, {"unsuspend", "RK-1"}, {"suspend", "RK-1"}}
@@ -228,9 +215,7 @@ func TestFailuresReportSendsARepeatedActionThatFailed(t *testing.T) {
 		t.Fatalf("first run: the second suspend is %s %s, want failed INJECTED", got["status"], got["error_code"])
 	}
 	h.heal()
-	retry := cfg
-	retry.Path = s.Reports.Failures
-	s = mustRun(t, retry)
+	s = failuresRun(t, cfg, s)
 	res := readCSV(t, s.Reports.Results)
 	suspends := sb.Applied()[sandbox.Effect{Method: "netflix/subscriptions/suspend", Key: "RK-1"}]
 	if len(res) != 1 || res[0]["status"] != "ok" || suspends != 2 {
@@ -248,12 +233,10 @@ func TestFailuresReportSendsARepeatedActionThatFailed(t *testing.T) {
 // unsuspend's call came after: unknown, never sent a second time.
 func TestEditSendsTheCustomersEarlierRowThenFailuresReportReadsBack(t *testing.T) {
 	t.Parallel()
-	down := answer(http.StatusServiceUnavailable, refusal("UNAVAILABLE", "injected"))
-	refused := answer(http.StatusOK, refusal("INJECTED", "injected refusal"))
 	h := &healable{mw: byMethod(map[string]middleware{
-		"netflix/subscriptions/unsuspend": refused,
+		"netflix/subscriptions/unsuspend": injectedRefusal,
 		"netflix/subscriptions/suspend":   lost,
-		"netflix/subscriptions/show":      down,
+		"netflix/subscriptions/show":      unavailable,
 	})}
 	sb, api := startBehind(t, sandbox.Options{}, h.serve)
 	dir := t.TempDir()

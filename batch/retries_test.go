@@ -18,15 +18,13 @@ import (
 // that the third file is not the second's again.)
 func TestRowFailedAfterUnknownIsSentByTheNextFailuresReport(t *testing.T) {
 	t.Parallel()
-	down := answer(http.StatusServiceUnavailable, refusal("UNAVAILABLE", "injected"))
-	refused := answer(http.StatusOK, refusal("INJECTED", "injected refusal"))
 	p := &phased{phases: []middleware{
 		byMethod(map[string]middleware{
 			"netflix/subscriptions/suspend": badGateway,
-			"netflix/subscriptions/show":    down,
-			"netflix/subscriptions/cancel":  refused,
+			"netflix/subscriptions/show":    unavailable,
+			"netflix/subscriptions/cancel":  injectedRefusal,
 		}),
-		byMethod(map[string]middleware{"netflix/subscriptions/suspend": refused}),
+		byMethod(map[string]middleware{"netflix/subscriptions/suspend": injectedRefusal}),
 		pass,
 	}}
 	sb, api := startBehind(t, sandbox.Options{}, p.serve)
@@ -39,17 +37,13 @@ func TestRowFailedAfterUnknownIsSentByTheNextFailuresReport(t *testing.T) {
 		return
 	}
 	p.phase.Store(1)
-	retry := cfg
-	retry.Path = s.Reports.Failures
-	s = mustRun(t, retry)
+	s = failuresRun(t, cfg, s)
 	checkTruth(t, s, sb, subscriptionEffect, []rowWant{wantFailed("INJECTED"), wantOK})
 	if t.Failed() {
 		return
 	}
 	p.phase.Store(2)
-	again := cfg
-	again.Path = s.Reports.Failures
-	s = mustRun(t, again)
+	s = failuresRun(t, cfg, s)
 	// Never applied, refused last time: sent now, and applied once.
 	checkTruth(t, s, sb, subscriptionEffect, []rowWant{wantOK})
 }
@@ -64,7 +58,6 @@ func TestRowFailedAfterUnknownIsSentByTheNextFailuresReport(t *testing.T) {
 // proves nothing. The failures report must not send the suspend again.
 func TestReadBackAfterAnotherProcessCallInFlight(t *testing.T) {
 	t.Parallel()
-	down := answer(http.StatusServiceUnavailable, refusal("UNAVAILABLE", "injected"))
 	arrived, release := make(chan struct{}), make(chan struct{})
 	held := func(next http.Handler, w http.ResponseWriter, r *http.Request) {
 		close(arrived)
@@ -75,7 +68,7 @@ func TestReadBackAfterAnotherProcessCallInFlight(t *testing.T) {
 		byMethod(map[string]middleware{
 			"netflix/subscriptions/unsuspend": held,
 			"netflix/subscriptions/suspend":   lost,
-			"netflix/subscriptions/show":      down,
+			"netflix/subscriptions/show":      unavailable,
 		}),
 		pass,
 	}}
@@ -119,11 +112,10 @@ func TestReadBackAfterAnotherProcessCallInFlight(t *testing.T) {
 // must be read back (not applied) and sent, never skipped as ALREADY_DONE.
 func TestResumedFailuresReportKeepsItsRowsFirstFileKeys(t *testing.T) {
 	t.Parallel()
-	refused := answer(http.StatusOK, refusal("INJECTED", "injected refusal"))
 	ctx, interrupt := context.WithCancel(context.Background())
 	defer interrupt()
 	p := &phased{phases: []middleware{
-		atNth("netflix/subscriptions/suspend", "RF-1", 2, refused),
+		atNth("netflix/subscriptions/suspend", "RF-1", 2, injectedRefusal),
 		byMethod(map[string]middleware{
 			// Interrupted with the suspend sent and not applied.
 			"netflix/subscriptions/suspend": func(next http.Handler, w http.ResponseWriter, r *http.Request) {
@@ -171,18 +163,17 @@ func TestResumedFailuresReportKeepsItsRowsFirstFileKeys(t *testing.T) {
 // from effective) proves it applied: ok, applied once.
 func TestResumedRowIsNotMovedByItsOwnReadBack(t *testing.T) {
 	t.Parallel()
-	down := answer(http.StatusServiceUnavailable, refusal("UNAVAILABLE", "injected"))
 	ctx, interrupt := context.WithCancel(context.Background())
 	defer interrupt()
 	p := &phased{phases: []middleware{
 		byMethod(map[string]middleware{
 			"netflix/subscriptions/suspend": lost,
-			"netflix/subscriptions/show":    down,
+			"netflix/subscriptions/show":    unavailable,
 		}),
 		byMethod(map[string]middleware{
 			"netflix/subscriptions/show": func(next http.Handler, w http.ResponseWriter, r *http.Request) {
 				interrupt()
-				down(next, w, r)
+				unavailable(next, w, r)
 			},
 		}),
 		pass,

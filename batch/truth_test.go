@@ -144,6 +144,21 @@ func refusal(code, message string) string {
 	return string(b)
 }
 
+// unavailable is a 503 that applied nothing; injectedRefusal refuses the call
+// as CRM.COM does (the row fails, INJECTED).
+var (
+	unavailable     = answer(http.StatusServiceUnavailable, refusal("UNAVAILABLE", "injected"))
+	injectedRefusal = answer(http.StatusOK, refusal("INJECTED", "injected refusal"))
+)
+
+// failuresRun runs the failures report of the run s of cfg, as its user
+// feeds it back.
+func failuresRun(t *testing.T, cfg batch.Config, s *report.Summary) *report.Summary {
+	t.Helper()
+	cfg.Path = s.Reports.Failures
+	return mustRun(t, cfg)
+}
+
 // badGateway is a proxy's 502: it says nothing of whether the call was applied.
 var badGateway = answer(http.StatusBadGateway, "<html>502 Bad Gateway</html>")
 
